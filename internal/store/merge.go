@@ -1,0 +1,52 @@
+package store
+
+import (
+	"slices"
+
+	"github.com/iss-network/networkfeed/internal/news"
+)
+
+// Merge returns what must be stored when incoming is seen for an item already stored as old,
+// and whether anything a reader would notice changed. Every backend calls it, so that an item
+// is updated the same way whatever it is stored in:
+//   - ID, Key, FirstSeen and ClusterID stay as first given;
+//   - Published stays unless the source now gives a real date no later than FirstSeen (an
+//     undated item that gains a date moves to it; an edited post never jumps to the top);
+//   - Updated moves to incoming.Updated (or stays) only when the visible content changed.
+func Merge(old, incoming news.Item) (news.Item, bool) {
+	m := incoming
+	m.ID = old.ID
+	m.Key = old.Key
+	m.FirstSeen = old.FirstSeen
+	if m.ClusterID == "" {
+		m.ClusterID = old.ClusterID
+	}
+	if len(m.AlsoBy) == 0 {
+		m.AlsoBy = old.AlsoBy
+	}
+	if !incoming.Dated() || incoming.Published.IsZero() || incoming.Published.After(old.FirstSeen) {
+		// No real date now, or one after we first saw the item (a future date that the
+		// poller clamps to "now" on every poll): keep the time the item was ordered by.
+		m.Published, m.Precision = old.Published, old.Precision
+	}
+	if m.Summary == "" {
+		m.Summary = old.Summary
+	}
+	if m.Image == "" {
+		m.Image = old.Image
+	}
+	changed := old.Title != m.Title || old.Summary != m.Summary || old.Content != m.Content ||
+		old.Link != m.Link || old.Image != m.Image || old.Author != m.Author ||
+		old.Language != m.Language || !slices.Equal(old.Categories, m.Categories) ||
+		!old.Published.Equal(m.Published) || old.Precision != m.Precision
+	if !changed {
+		return old, false
+	}
+	if !m.Updated.After(old.Updated) {
+		m.Updated = old.Updated
+		if incoming.FirstSeen.After(old.Updated) {
+			m.Updated = incoming.FirstSeen // the time we saw the edit
+		}
+	}
+	return m, true
+}

@@ -1,0 +1,64 @@
+// Package store defines what networkfeed keeps between polls and opens the backend
+// named by a -store value: bbolt for a file path (the default), Redis for redis://,
+// rediss://, redis+sentinel:// and redis+cluster:// URLs.
+//
+// Callers should declare the small interface they need (the poller an item writer,
+// the web an item reader); Store is the union every backend implements and that the
+// conformance suite in storetest checks.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/news"
+)
+
+// ErrNotFound is returned when a looked-up record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrUnavailable wraps errors that mean the backend cannot be reached right now
+// (Redis down); callers pause and retry rather than record a source failure.
+var ErrUnavailable = errors.New("store unavailable")
+
+// Store is everything a backend provides.
+type Store interface {
+	// Upsert writes items atomically, one by one: an item whose ID is already stored is
+	// updated in place (its ID, FirstSeen and, when the new copy has no real date, its
+	// Published time are kept; Updated moves only when title, summary, content, link or
+	// image changed); an item whose ID is tombstoned is skipped; others are inserted.
+	// Timeline and filter indexes change in the same step as the item.
+	Upsert(ctx context.Context, items []news.Item) (news.UpsertResult, error)
+	// Items returns the newest items matching q, newest first (by SortTime, then ID descending).
+	Items(ctx context.Context, q news.Query) ([]news.Item, error)
+	// Item returns one item by ID, or ErrNotFound.
+	Item(ctx context.Context, id string) (news.Item, error)
+	// ItemsByKey returns the stored items of member whose Key, or Canonical link (Link when Canonical is empty), is one of keys
+	// (used by the identity stage to recognise re-keyed items).
+	ItemsByKey(ctx context.Context, member string, keys []string) ([]news.Item, error)
+
+	// Source returns one source's state, or ErrNotFound.
+	Source(ctx context.Context, url string) (news.SourceState, error)
+	// PutSource stores a source's state.
+	PutSource(ctx context.Context, st news.SourceState) error
+	// Sources returns every source's state.
+	Sources(ctx context.Context) ([]news.SourceState, error)
+
+	// Trim applies retention to one source: it keeps the newest maxItems items (0: no cap)
+	// and drops items older than maxAge (0: no limit), leaving tombstones so that a trimmed
+	// item never comes back as new. It returns how many items were removed.
+	Trim(ctx context.Context, source string, maxItems int, maxAge time.Duration, now time.Time) (int, error)
+
+	// Version changes whenever stored items change; caches key on it.
+	Version(ctx context.Context) (uint64, error)
+
+	// Claim takes or renews a lease named name for owner for ttl; it reports whether owner holds it.
+	Claim(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
+	// Release gives up a lease held by owner.
+	Release(ctx context.Context, name, owner string) error
+
+	// Ping reports whether the backend answers.
+	Ping(ctx context.Context) error
+	Close() error
+}

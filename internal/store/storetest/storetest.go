@@ -1,0 +1,370 @@
+// Package storetest is the conformance suite every store backend must pass.
+// A backend's test calls Run with a function that returns a fresh, empty store.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/store"
+)
+
+// Opener returns a new, empty store; the suite closes it.
+type Opener func(t *testing.T) store.Store
+
+var base = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// Item builds a test item of member m numbered n, published n hours after base.
+func Item(m string, n int) news.Item {
+	return news.Item{
+		ID: fmt.Sprintf("%s-%03d", m, n), Key: fmt.Sprintf("guid:%s/%d", m, n),
+		Member: m, Country: map[string]string{"gs": "CH", "au": "AU", "fr": "FR"}[m],
+		Region: map[string]string{"gs": "Europe", "au": "Asia-Pacific", "fr": "Europe"}[m],
+		Source: "https://" + m + ".example.org/feed", Title: fmt.Sprintf("Story %d of %s", n, m),
+		Link: fmt.Sprintf("https://%s.example.org/news/%d", m, n), Summary: "Summary " + m,
+		Language:  map[string]string{"gs": "en", "au": "en", "fr": "fr"}[m],
+		Published: base.Add(time.Duration(n) * time.Hour), Updated: base.Add(time.Duration(n) * time.Hour),
+		FirstSeen: base.Add(1000 * time.Hour), Categories: []string{"news"},
+	}
+}
+
+// Run runs every conformance test against stores made by open.
+func Run(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, store.Store)
+	}{
+		{"UpsertNewAndUnchanged", testUpsertNewAndUnchanged},
+		{"EditKeepsIDAndPublished", testEditKeepsIDAndPublished},
+		{"NewestFirstAndPaging", testNewestFirstAndPaging},
+		{"Filters", testFilters},
+		{"ItemsByKey", testItemsByKey},
+		{"Sources", testSources},
+		{"TrimAndTombstones", testTrimAndTombstones},
+		{"Version", testVersion},
+		{"Leases", testLeases},
+		{"ConcurrentSameItem", testConcurrentSameItem},
+		{"ItemNotFound", testItemNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() { s.Close() })
+			tc.fn(t, s)
+		})
+	}
+}
+
+func ctx(t *testing.T) context.Context { return t.Context() }
+
+func mustUpsert(t *testing.T, s store.Store, items ...news.Item) news.UpsertResult {
+	t.Helper()
+	r, err := s.Upsert(ctx(t), items)
+	if err != nil {
+		t.Fatalf("upsert: %v", err)
+	}
+	return r
+}
+
+func ids(items []news.Item) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.ID
+	}
+	return out
+}
+
+func testUpsertNewAndUnchanged(t *testing.T, s store.Store) {
+	r := mustUpsert(t, s, Item("gs", 1), Item("gs", 2))
+	if r.New != 2 || r.Updated != 0 || len(r.NewIDs) != 2 {
+		t.Fatalf("first upsert = %+v, want 2 new", r)
+	}
+	again := Item("gs", 1)
+	again.FirstSeen = base.Add(2000 * time.Hour)
+	r = mustUpsert(t, s, again, Item("gs", 2))
+	if r.New != 0 || r.Updated != 0 || r.Unchanged != 2 {
+		t.Fatalf("second upsert = %+v, want 2 unchanged", r)
+	}
+	got, err := s.Item(ctx(t), "gs-001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.FirstSeen.Equal(base.Add(1000 * time.Hour)) {
+		t.Errorf("FirstSeen moved to %v", got.FirstSeen)
+	}
+	all, _ := s.Items(ctx(t), news.Query{Limit: 10})
+	if len(all) != 2 {
+		t.Errorf("stored %d items, want 2", len(all))
+	}
+}
+
+func testEditKeepsIDAndPublished(t *testing.T, s store.Store) {
+	mustUpsert(t, s, Item("gs", 1), Item("gs", 2))
+	ed := Item("gs", 1)
+	ed.Title = "Story 1, corrected"
+	ed.Published = base.Add(1 * time.Hour)
+	ed.FirstSeen = base.Add(3000 * time.Hour)
+	ed.Updated = base.Add(3000 * time.Hour)
+	r := mustUpsert(t, s, ed)
+	if r.Updated != 1 || r.New != 0 {
+		t.Fatalf("edit upsert = %+v, want 1 updated", r)
+	}
+	got, err := s.Item(ctx(t), "gs-001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Title != "Story 1, corrected" || !got.Published.Equal(base.Add(time.Hour)) || !got.FirstSeen.Equal(base.Add(1000*time.Hour)) {
+		t.Errorf("after edit: title %q published %v first seen %v", got.Title, got.Published, got.FirstSeen)
+	}
+	if !got.Updated.Equal(base.Add(3000 * time.Hour)) {
+		t.Errorf("updated = %v, want moved", got.Updated)
+	}
+	all, _ := s.Items(ctx(t), news.Query{Limit: 10})
+	if fmt.Sprint(ids(all)) != "[gs-002 gs-001]" {
+		t.Errorf("order after edit = %v, edited old post must not jump", ids(all))
+	}
+	// An undated copy keeps the stored date.
+	und := Item("gs", 2)
+	und.Precision = news.PrecisionNone
+	und.Published = base.Add(5000 * time.Hour)
+	mustUpsert(t, s, und)
+	got, _ = s.Item(ctx(t), "gs-002")
+	if !got.Published.Equal(base.Add(2 * time.Hour)) {
+		t.Errorf("undated copy moved published to %v", got.Published)
+	}
+}
+
+func testNewestFirstAndPaging(t *testing.T, s store.Store) {
+	var items []news.Item
+	for i := 1; i <= 30; i++ {
+		items = append(items, Item("gs", i))
+	}
+	same := Item("au", 30) // same time as gs-030: tie broken by ID descending
+	items = append(items, same)
+	mustUpsert(t, s, items...)
+	page1, err := s.Items(ctx(t), news.Query{Limit: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(ids(page1)) != "[gs-030 au-030 gs-029 gs-028 gs-027]" {
+		t.Fatalf("page 1 = %v", ids(page1))
+	}
+	last := page1[len(page1)-1]
+	// A concurrent insert of a newer item does not shift the next page.
+	mustUpsert(t, s, Item("gs", 31))
+	page2, err := s.Items(ctx(t), news.Query{Limit: 5, Before: news.Cursor{Time: last.SortTime(), ID: last.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(ids(page2)) != "[gs-026 gs-025 gs-024 gs-023 gs-022]" {
+		t.Fatalf("page 2 = %v", ids(page2))
+	}
+	tail, _ := s.Items(ctx(t), news.Query{Limit: 100, Before: news.Cursor{Time: Item("gs", 3).Published, ID: "gs-003"}})
+	if fmt.Sprint(ids(tail)) != "[gs-002 gs-001]" {
+		t.Fatalf("tail = %v", ids(tail))
+	}
+}
+
+func testFilters(t *testing.T, s store.Store) {
+	for i := 1; i <= 4; i++ {
+		mustUpsert(t, s, Item("gs", i), Item("au", i+10), Item("fr", i+20))
+	}
+	cases := []struct {
+		name string
+		q    news.Query
+		want string
+	}{
+		{"member", news.Query{Members: []string{"au"}, Limit: 2}, "[au-014 au-013]"},
+		{"members", news.Query{Members: []string{"gs", "au"}, Limit: 3}, "[au-014 au-013 au-012]"},
+		{"country", news.Query{Country: "FR", Limit: 2}, "[fr-024 fr-023]"},
+		{"region", news.Query{Region: "Europe", Limit: 5}, "[fr-024 fr-023 fr-022 fr-021 gs-004]"},
+		{"lang", news.Query{Language: "en", Limit: 2}, "[au-014 au-013]"},
+		{"member+lang none", news.Query{Members: []string{"fr"}, Language: "en", Limit: 2}, "[]"},
+		{"since", news.Query{Since: base.Add(23 * time.Hour), Limit: 10}, "[fr-024 fr-023]"},
+		{"category", news.Query{Category: "news", Limit: 1}, "[fr-024]"},
+		{"category none", news.Query{Category: "sport", Limit: 1}, "[]"},
+		{"unknown member", news.Query{Members: []string{"zz"}, Limit: 1}, "[]"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := s.Items(ctx(t), c.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(ids(got)) != c.want {
+				t.Errorf("got %v, want %s", ids(got), c.want)
+			}
+		})
+	}
+}
+
+func testItemsByKey(t *testing.T, s store.Store) {
+	mustUpsert(t, s, Item("gs", 1), Item("gs", 2), Item("au", 1))
+	got, err := s.ItemsByKey(ctx(t), "gs", []string{"guid:gs/2", "guid:gs/9", "https://gs.example.org/news/1", "guid:au/1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, it := range got {
+		seen[it.ID] = true
+	}
+	if len(got) != 2 || !seen["gs-001"] || !seen["gs-002"] {
+		t.Errorf("ItemsByKey = %v, want gs-001 (by link) and gs-002 (by key)", ids(got))
+	}
+}
+
+func testSources(t *testing.T, s store.Store) {
+	if _, err := s.Source(ctx(t), "https://x/feed"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing source err = %v, want ErrNotFound", err)
+	}
+	st := news.SourceState{URL: "https://x/feed", Member: "gs", Kind: "feed", Health: news.HealthFailing,
+		HTTPCode: 500, Error: "server error", ETag: `"abc"`, LastPoll: base, Items: 3,
+		History: []news.PollRecord{{At: base, Duration: time.Second, HTTPCode: 500, Error: "server error"}}}
+	if err := s.PutSource(ctx(t), st); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutSource(ctx(t), news.SourceState{URL: "https://y/feed", Member: "au"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Source(ctx(t), "https://x/feed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ETag != `"abc"` || got.HTTPCode != 500 || !got.LastPoll.Equal(base) || len(got.History) != 1 || got.History[0].Duration != time.Second {
+		t.Errorf("source round trip = %+v", got)
+	}
+	all, err := s.Sources(ctx(t))
+	if err != nil || len(all) != 2 {
+		t.Fatalf("Sources = %d, %v; want 2", len(all), err)
+	}
+}
+
+func testTrimAndTombstones(t *testing.T, s store.Store) {
+	var items []news.Item
+	for i := 1; i <= 10; i++ {
+		items = append(items, Item("gs", i))
+	}
+	mustUpsert(t, s, items...)
+	mustUpsert(t, s, Item("au", 1))
+	n, err := s.Trim(ctx(t), Item("gs", 1).Source, 6, 0, base.Add(100*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 4 {
+		t.Errorf("trim by count removed %d, want 4", n)
+	}
+	// Age: with now = base+12h and max age 4h30m, items published before base+7h30m go.
+	n, err = s.Trim(ctx(t), Item("gs", 1).Source, 0, 4*time.Hour+30*time.Minute, base.Add(12*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 { // 5, 6, 7 are older than base+7h30m
+		t.Errorf("trim by age removed %d, want 3", n)
+	}
+	got, _ := s.Items(ctx(t), news.Query{Members: []string{"gs"}, Limit: 100})
+	if fmt.Sprint(ids(got)) != "[gs-010 gs-009 gs-008]" {
+		t.Errorf("after trim = %v", ids(got))
+	}
+	if _, err := s.Item(ctx(t), "gs-001"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("trimmed item still readable: %v", err)
+	}
+	// Seen again at the source: a tombstone keeps it out.
+	r := mustUpsert(t, s, Item("gs", 1), Item("gs", 11))
+	if r.New != 1 || fmt.Sprint(r.NewIDs) != "[gs-011]" {
+		t.Errorf("upsert after trim = %+v, want only gs-011 new", r)
+	}
+	if _, err := s.Item(ctx(t), "gs-001"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("tombstoned item came back")
+	}
+	if other, _ := s.Items(ctx(t), news.Query{Members: []string{"au"}, Limit: 10}); len(other) != 1 {
+		t.Errorf("trim touched another source: %v", ids(other))
+	}
+}
+
+func testVersion(t *testing.T, s store.Store) {
+	v0, err := s.Version(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustUpsert(t, s, Item("gs", 1))
+	v1, _ := s.Version(ctx(t))
+	if v1 == v0 {
+		t.Errorf("version unchanged after insert")
+	}
+	mustUpsert(t, s, Item("gs", 1))
+	v2, _ := s.Version(ctx(t))
+	if v2 != v1 {
+		t.Errorf("version changed by a no-op upsert")
+	}
+}
+
+func testLeases(t *testing.T, s store.Store) {
+	ok, err := s.Claim(ctx(t), "src:a", "w1", 300*time.Millisecond)
+	if err != nil || !ok {
+		t.Fatalf("first claim = %v, %v", ok, err)
+	}
+	if ok, _ := s.Claim(ctx(t), "src:a", "w2", time.Second); ok {
+		t.Fatalf("second owner claimed a held lease")
+	}
+	if ok, _ := s.Claim(ctx(t), "src:a", "w1", 300*time.Millisecond); !ok {
+		t.Fatalf("owner could not renew")
+	}
+	time.Sleep(450 * time.Millisecond)
+	if ok, _ := s.Claim(ctx(t), "src:a", "w2", time.Second); !ok {
+		t.Fatalf("expired lease not taken over")
+	}
+	if err := s.Release(ctx(t), "src:a", "w1"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.Claim(ctx(t), "src:a", "w1", time.Second); ok {
+		t.Fatalf("release by a non-owner freed the lease")
+	}
+	if err := s.Release(ctx(t), "src:a", "w2"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.Claim(ctx(t), "src:a", "w1", time.Second); !ok {
+		t.Fatalf("released lease not claimable")
+	}
+}
+
+func testConcurrentSameItem(t *testing.T, s store.Store) {
+	var wg sync.WaitGroup
+	results := make([]news.UpsertResult, 8)
+	for w := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := s.Upsert(context.Background(), []news.Item{Item("gs", 7)})
+			if err != nil {
+				t.Error(err)
+			}
+			results[w] = r
+		}()
+	}
+	wg.Wait()
+	newCount := 0
+	for _, r := range results {
+		newCount += r.New
+	}
+	if newCount != 1 {
+		t.Errorf("8 concurrent writers of one new item reported %d new, want 1", newCount)
+	}
+	all, _ := s.Items(ctx(t), news.Query{Limit: 10})
+	if len(all) != 1 {
+		t.Errorf("stored %d copies", len(all))
+	}
+}
+
+func testItemNotFound(t *testing.T, s store.Store) {
+	if _, err := s.Item(ctx(t), "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("err = %v, want ErrNotFound", err)
+	}
+	if err := s.Ping(ctx(t)); err != nil {
+		t.Errorf("ping: %v", err)
+	}
+}
