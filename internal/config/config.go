@@ -1,0 +1,465 @@
+// Package config reads feeds.yaml: the network, fetch settings, retention and the members
+// with their sources. Defaults and validation sit beside the types; every error names the
+// file, line and key it is about.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is a whole feeds.yaml.
+type Config struct {
+	Network   Network   `yaml:"network"`
+	Fetch     Fetch     `yaml:"fetch"`
+	Retention Retention `yaml:"retention"`
+	Alerts    Alerts    `yaml:"alerts"`
+	Members   []Member  `yaml:"members"`
+
+	// File is the path the config was read from (for messages).
+	File string `yaml:"-"`
+}
+
+// Network describes the combined feed.
+type Network struct {
+	Title       string `yaml:"title"`
+	URL         string `yaml:"url"` // public base URL, used in self links
+	Language    string `yaml:"language"`
+	Description string `yaml:"description"`
+	WebSubHub   string `yaml:"websub_hub"`
+}
+
+// Fetch holds polling and HTTP settings.
+type Fetch struct {
+	Interval              Duration `yaml:"interval"`
+	MinInterval           Duration `yaml:"min_interval"`
+	MaxInterval           Duration `yaml:"max_interval"`
+	Timeout               Duration `yaml:"timeout"`
+	MaxBody               ByteSize `yaml:"max_body"`
+	AllowPrivateAddresses bool     `yaml:"allow_private_addresses"`
+	UserAgent             string   `yaml:"user_agent"`
+	PerHost               int      `yaml:"per_host"` // concurrent requests per host
+	Concurrency           int      `yaml:"concurrency"`
+	Robots                *bool    `yaml:"robots"` // honour robots.txt (default true)
+}
+
+// Retention bounds what is kept per source.
+type Retention struct {
+	MaxItemsPerSource int      `yaml:"max_items_per_source"`
+	MaxAge            Duration `yaml:"max_age"`
+}
+
+// Alerts configures where health changes are sent besides the alerts feed.
+type Alerts struct {
+	WebhookURL string `yaml:"webhook_url"`
+}
+
+// Member is one organisation of the network.
+type Member struct {
+	ID        string   `yaml:"id"`
+	Name      string   `yaml:"name"`
+	Country   string   `yaml:"country"`
+	Region    string   `yaml:"region"`
+	Languages []string `yaml:"languages"`
+	Homepage  string   `yaml:"homepage"`
+	Sources   []Source `yaml:"sources"`
+	Disabled  bool     `yaml:"disabled"`
+}
+
+// Source is one feed or page of a member. Exactly one of Feed and Page is set
+// (a member with only a homepage gets a discovered source, see Member.AllSources).
+type Source struct {
+	Feed     string     `yaml:"feed"`
+	Page     string     `yaml:"page"`
+	Select   *Selectors `yaml:"select"`
+	Interval Duration   `yaml:"interval"`
+	Timezone string     `yaml:"timezone"` // IANA name for pages printing local times
+	Disabled bool       `yaml:"disabled"`
+
+	// Homepage marks a source made from a member's homepage (feed discovery).
+	Homepage string `yaml:"-"`
+}
+
+// Selectors are the CSS selectors of a page source.
+type Selectors struct {
+	Item    string `yaml:"item"`
+	Title   string `yaml:"title"`
+	Link    string `yaml:"link"`
+	Date    string `yaml:"date"`
+	Summary string `yaml:"summary"`
+	Image   string `yaml:"image"`
+}
+
+// Kind of a source: "feed", "page" or "homepage".
+func (s Source) Kind() string {
+	switch {
+	case s.Feed != "":
+		return "feed"
+	case s.Page != "":
+		return "page"
+	default:
+		return "homepage"
+	}
+}
+
+// URL of the source.
+func (s Source) URL() string {
+	switch {
+	case s.Feed != "":
+		return s.Feed
+	case s.Page != "":
+		return s.Page
+	default:
+		return s.Homepage
+	}
+}
+
+// AllSources returns the member's sources; a member with none but a homepage gets one
+// homepage source whose feed is discovered.
+func (m Member) AllSources() []Source {
+	if len(m.Sources) == 0 && m.Homepage != "" {
+		return []Source{{Homepage: m.Homepage}}
+	}
+	return m.Sources
+}
+
+// Member returns the member with id, or false.
+func (c *Config) Member(id string) (Member, bool) {
+	for _, m := range c.Members {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return Member{}, false
+}
+
+// Defaults applied to a config when a key is absent.
+const (
+	DefaultInterval = 30 * time.Minute
+	DefaultTimeout  = 30 * time.Second
+	DefaultMaxBody  = 10 << 20
+	DefaultPerHost  = 2
+)
+
+func (c *Config) applyDefaults() {
+	if c.Network.Title == "" {
+		c.Network.Title = "Network News"
+	}
+	if c.Network.Language == "" {
+		c.Network.Language = "en"
+	}
+	if c.Network.URL == "" {
+		c.Network.URL = "http://localhost:8080/"
+	}
+	if !strings.HasSuffix(c.Network.URL, "/") {
+		c.Network.URL += "/"
+	}
+	f := &c.Fetch
+	if f.Interval == 0 {
+		f.Interval = Duration(DefaultInterval)
+	}
+	if f.MinInterval == 0 {
+		f.MinInterval = min(f.Interval, Duration(10*time.Minute))
+	}
+	if f.MaxInterval == 0 {
+		f.MaxInterval = max(f.Interval, Duration(6*time.Hour))
+	}
+	if f.Timeout == 0 {
+		f.Timeout = Duration(DefaultTimeout)
+	}
+	if f.MaxBody == 0 {
+		f.MaxBody = DefaultMaxBody
+	}
+	if f.PerHost == 0 {
+		f.PerHost = DefaultPerHost
+	}
+	if f.Concurrency == 0 {
+		f.Concurrency = 32
+	}
+	if f.Robots == nil {
+		t := true
+		f.Robots = &t
+	}
+	if c.Retention.MaxItemsPerSource == 0 {
+		c.Retention.MaxItemsPerSource = 500
+	}
+	if c.Retention.MaxAge == 0 {
+		c.Retention.MaxAge = Duration(365 * 24 * time.Hour)
+	}
+}
+
+// Load reads and validates the config file at path.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, b)
+}
+
+// Parse decodes and validates a config; file is used in error messages.
+func Parse(file string, data []byte) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlError(file, nil, err)
+	}
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, yamlError(file, &root, err)
+	}
+	c.File = file
+	c.applyDefaults()
+	if err := c.validate(&root); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Error is one problem in a config file.
+type Error struct {
+	File string
+	Line int
+	Key  string // dotted path, e.g. members[2].sources[0].feed
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Key == "" {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Key, e.Msg)
+}
+
+var lineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// yamlError turns yaml.v3's messages ("line 5: field foo not found in type config.Member")
+// into Errors naming file, line and key.
+func yamlError(file string, root *yaml.Node, err error) error {
+	var te *yaml.TypeError
+	var msgs []string
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	var errs []error
+	for _, m := range msgs {
+		e := &Error{File: file, Msg: m}
+		if sm := lineRE.FindStringSubmatch(m); sm != nil {
+			fmt.Sscan(sm[1], &e.Line)
+			e.Msg = sm[2]
+		}
+		if root != nil {
+			e.Key = keyAtLine(root, e.Line)
+		}
+		if f := regexp.MustCompile(`field (\S+) not found in type \S+`).FindStringSubmatch(e.Msg); f != nil {
+			e.Msg = fmt.Sprintf("unknown key %q", f[1])
+		}
+		errs = append(errs, e)
+	}
+	return errors.Join(errs...)
+}
+
+// keyAtLine returns the dotted path of the mapping key on line (the deepest one).
+func keyAtLine(root *yaml.Node, line int) string {
+	var found string
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				walk(c, fmt.Sprintf("%s[%d]", path, i))
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := k.Value
+				if path != "" {
+					p = path + "." + k.Value
+				}
+				if k.Line == line || (v.Line == line && v.Kind == yaml.ScalarNode) {
+					found = p
+				}
+				walk(v, p)
+			}
+		}
+	}
+	walk(root, "")
+	return found
+}
+
+// nodeAt finds the node for a path like ["members", 2, "sources", 0, "feed"]: the key node
+// when the last element is a key (so its line is the key's), else the value node.
+func nodeAt(root *yaml.Node, path ...any) *yaml.Node {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	var last *yaml.Node = n
+	for _, p := range path {
+		switch p := p.(type) {
+		case string:
+			if n == nil || n.Kind != yaml.MappingNode {
+				return last
+			}
+			var next *yaml.Node
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == p {
+					last, next = n.Content[i], n.Content[i+1]
+					break
+				}
+			}
+			if next == nil {
+				return last
+			}
+			n = next
+		case int:
+			if n == nil || n.Kind != yaml.SequenceNode || p >= len(n.Content) {
+				return last
+			}
+			n = n.Content[p]
+			last = n
+		}
+	}
+	return last
+}
+
+var idRE = regexp.MustCompile(`^[a-z0-9-]+$`)
+
+type validator struct {
+	file string
+	root *yaml.Node
+	errs []error
+}
+
+func (v *validator) fail(msg string, path ...any) {
+	var key strings.Builder
+	for _, p := range path {
+		switch p := p.(type) {
+		case string:
+			if key.Len() > 0 {
+				key.WriteByte('.')
+			}
+			key.WriteString(p)
+		case int:
+			fmt.Fprintf(&key, "[%d]", p)
+		}
+	}
+	line := 0
+	if n := nodeAt(v.root, path...); n != nil {
+		line = n.Line
+	}
+	v.errs = append(v.errs, &Error{File: v.file, Line: line, Key: key.String(), Msg: msg})
+}
+
+func (v *validator) url(s string, path ...any) {
+	if s == "" {
+		return
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.fail(fmt.Sprintf("%q is not an absolute http(s) URL", s), path...)
+	}
+}
+
+func (c *Config) validate(root *yaml.Node) error {
+	v := &validator{file: c.File, root: root}
+	v.url(c.Network.URL, "network", "url")
+	v.url(c.Network.WebSubHub, "network", "websub_hub")
+	v.url(c.Alerts.WebhookURL, "alerts", "webhook_url")
+	if c.Fetch.Interval < Duration(time.Minute) {
+		v.fail("must be at least 1m", "fetch", "interval")
+	}
+	if c.Fetch.MinInterval > c.Fetch.MaxInterval {
+		v.fail("is larger than max_interval", "fetch", "min_interval")
+	}
+	if c.Fetch.PerHost < 0 {
+		v.fail("must not be negative", "fetch", "per_host")
+	}
+	if len(c.Members) == 0 {
+		v.fail("no members: the network needs at least one", "members")
+	}
+	seen := map[string]int{}
+	for i, m := range c.Members {
+		switch {
+		case m.ID == "":
+			v.fail("missing id", "members", i)
+		case !idRE.MatchString(m.ID):
+			v.fail(fmt.Sprintf("%q must match [a-z0-9-]+", m.ID), "members", i, "id")
+		}
+		if j, dup := seen[m.ID]; dup && m.ID != "" {
+			v.fail(fmt.Sprintf("duplicate id %q (also members[%d])", m.ID, j), "members", i, "id")
+		}
+		seen[m.ID] = i
+		if m.Name == "" {
+			v.fail("missing name", "members", i)
+		}
+		if m.Country != "" && !regexp.MustCompile(`^[A-Z]{2}$`).MatchString(m.Country) {
+			v.fail(fmt.Sprintf("%q is not an ISO 3166-1 alpha-2 code (two capital letters)", m.Country), "members", i, "country")
+		}
+		for j, l := range m.Languages {
+			if !regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]+)*$`).MatchString(l) {
+				v.fail(fmt.Sprintf("%q is not a language tag like en or pt-BR", l), "members", i, "languages", j)
+			}
+		}
+		v.url(m.Homepage, "members", i, "homepage")
+		if len(m.Sources) == 0 && m.Homepage == "" {
+			v.fail("no sources and no homepage to discover a feed from", "members", i)
+		}
+		for j, s := range m.Sources {
+			switch {
+			case s.Feed != "" && s.Page != "":
+				v.fail("a source is either feed or page, not both", "members", i, "sources", j)
+			case s.Feed == "" && s.Page == "":
+				v.fail("a source needs feed: or page:", "members", i, "sources", j)
+			}
+			v.url(s.Feed, "members", i, "sources", j, "feed")
+			v.url(s.Page, "members", i, "sources", j, "page")
+			if s.Select != nil && s.Feed != "" {
+				v.fail("select applies to page sources only", "members", i, "sources", j, "select")
+			}
+			if s.Select != nil && s.Select.Item == "" {
+				v.fail("select needs at least item:", "members", i, "sources", j, "select")
+			}
+			if s.Select != nil {
+				for _, f := range s.Select.fields() {
+					if f.val == "" {
+						continue
+					}
+					if err := compileSelector(f.val); err != nil {
+						v.fail(fmt.Sprintf("invalid CSS selector %q: %v", f.val, err), "members", i, "sources", j, "select", f.name)
+					}
+				}
+			}
+			if s.Timezone != "" {
+				if _, err := time.LoadLocation(s.Timezone); err != nil {
+					v.fail(fmt.Sprintf("unknown time zone %q", s.Timezone), "members", i, "sources", j, "timezone")
+				}
+			}
+			if s.Interval != 0 && s.Interval < Duration(time.Minute) {
+				v.fail("must be at least 1m", "members", i, "sources", j, "interval")
+			}
+		}
+	}
+	return errors.Join(v.errs...)
+}
+
+type selField struct{ name, val string }
+
+func (s *Selectors) fields() []selField {
+	return []selField{{"item", s.Item}, {"title", s.Title}, {"link", s.Link}, {"date", s.Date}, {"summary", s.Summary}, {"image", s.Image}}
+}
