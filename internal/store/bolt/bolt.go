@@ -1,0 +1,543 @@
+// Package bolt is the embedded store: one bbolt file, safe across restarts, the default
+// backend. Items are JSON values keyed by ID; timelines are ordered index keys
+// (scope, time, id) so reading the newest N of any filter is a seek and N steps.
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/store"
+)
+
+var (
+	bItems   = []byte("items")   // id -> item JSON
+	bIndex   = []byte("index")   // scope \x00 time(8) id -> nil
+	bKeys    = []byte("keys")    // member \x00 key -> id ; member \x01 canonical -> id
+	bTombs   = []byte("tombs")   // id -> trimmed at (unix seconds)
+	bSources = []byte("sources") // url -> state JSON
+	bLeases  = []byte("leases")  // name -> expiry(8) owner
+	bMeta    = []byte("meta")    // "version" -> uint64
+	buckets  = [][]byte{bItems, bIndex, bKeys, bTombs, bSources, bLeases, bMeta}
+)
+
+// Store is a bbolt-backed store.Store.
+type Store struct {
+	db *bbolt.DB
+	// now is the clock used for leases (tests may replace it).
+	now func() time.Time
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating when needed) the store file at path.
+func Open(path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 5 * time.Second, NoFreelistSync: true})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range buckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: create buckets: %w", path, err)
+	}
+	return &Store{db: db, now: time.Now}, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping always succeeds for an open file.
+func (s *Store) Ping(ctx context.Context) error { return ctx.Err() }
+
+func timeKey(t time.Time) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(t.UnixNano())^(1<<63))
+	return b[:]
+}
+
+func indexKey(scope string, t time.Time, id string) []byte {
+	k := make([]byte, 0, len(scope)+1+8+len(id))
+	k = append(k, scope...)
+	k = append(k, 0)
+	k = append(k, timeKey(t)...)
+	return append(k, id...)
+}
+
+// scopes lists every timeline an item belongs to.
+func scopes(it *news.Item) []string {
+	s := []string{"all", "m:" + it.Member, "s:" + it.Source}
+	if it.Country != "" {
+		s = append(s, "c:"+it.Country)
+	}
+	if it.Region != "" {
+		s = append(s, "r:"+strings.ToLower(it.Region))
+	}
+	if it.Language != "" {
+		s = append(s, "l:"+it.Language)
+	}
+	return s
+}
+
+func keyEntries(it *news.Item) [][]byte {
+	out := [][]byte{[]byte(it.Member + "\x00" + it.Key)}
+	link := it.Canonical
+	if link == "" {
+		link = it.Link
+	}
+	if link != "" {
+		out = append(out, []byte(it.Member+"\x01"+link))
+	}
+	return out
+}
+
+func putIndexes(tx *bbolt.Tx, it *news.Item) error {
+	idx, keys := tx.Bucket(bIndex), tx.Bucket(bKeys)
+	for _, sc := range scopes(it) {
+		if err := idx.Put(indexKey(sc, it.SortTime(), it.ID), nil); err != nil {
+			return err
+		}
+	}
+	for _, k := range keyEntries(it) {
+		if err := keys.Put(k, []byte(it.ID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func deleteIndexes(tx *bbolt.Tx, it *news.Item) error {
+	idx, keys := tx.Bucket(bIndex), tx.Bucket(bKeys)
+	for _, sc := range scopes(it) {
+		if err := idx.Delete(indexKey(sc, it.SortTime(), it.ID)); err != nil {
+			return err
+		}
+	}
+	for _, k := range keyEntries(it) {
+		if v := keys.Get(k); string(v) == it.ID {
+			if err := keys.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func bumpVersion(tx *bbolt.Tx) error {
+	m := tx.Bucket(bMeta)
+	var v uint64
+	if b := m.Get([]byte("version")); len(b) == 8 {
+		v = binary.BigEndian.Uint64(b)
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v+1)
+	return m.Put([]byte("version"), b[:])
+}
+
+// Upsert implements store.Store. The whole batch is one transaction: it lands whole or not at all.
+func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResult, error) {
+	var res news.UpsertResult
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		res = news.UpsertResult{}
+		b, tombs := tx.Bucket(bItems), tx.Bucket(bTombs)
+		changed := false
+		for i := range items {
+			in := &items[i]
+			if in.ID == "" {
+				return fmt.Errorf("item %q has no id", in.Title)
+			}
+			if tombs.Get([]byte(in.ID)) != nil {
+				res.Unchanged++
+				continue
+			}
+			var stored news.Item
+			old := b.Get([]byte(in.ID))
+			next := *in
+			if old != nil {
+				if err := json.Unmarshal(old, &stored); err != nil {
+					return fmt.Errorf("decode item %s: %w", in.ID, err)
+				}
+				merged, diff := store.Merge(stored, *in)
+				if !diff {
+					res.Unchanged++
+					continue
+				}
+				if err := deleteIndexes(tx, &stored); err != nil {
+					return err
+				}
+				next = merged
+				res.Updated++
+			} else {
+				res.New++
+				res.NewIDs = append(res.NewIDs, in.ID)
+			}
+			v, err := json.Marshal(&next)
+			if err != nil {
+				return fmt.Errorf("encode item %s: %w", in.ID, err)
+			}
+			if err := b.Put([]byte(next.ID), v); err != nil {
+				return err
+			}
+			if err := putIndexes(tx, &next); err != nil {
+				return err
+			}
+			changed = true
+		}
+		if changed {
+			return bumpVersion(tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return news.UpsertResult{}, fmt.Errorf("upsert %d items: %w", len(items), err)
+	}
+	return res, nil
+}
+
+// Item implements store.Store.
+func (s *Store) Item(ctx context.Context, id string) (news.Item, error) {
+	var it news.Item
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bItems).Get([]byte(id))
+		if v == nil {
+			return store.ErrNotFound
+		}
+		return json.Unmarshal(v, &it)
+	})
+	if err != nil {
+		return news.Item{}, fmt.Errorf("read item %s: %w", id, err)
+	}
+	return it, nil
+}
+
+// ItemsByKey implements store.Store.
+func (s *Store) ItemsByKey(ctx context.Context, member string, keys []string) ([]news.Item, error) {
+	var out []news.Item
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		kb, ib := tx.Bucket(bKeys), tx.Bucket(bItems)
+		seen := map[string]bool{}
+		for _, k := range keys {
+			for _, sep := range []string{"\x00", "\x01"} {
+				id := kb.Get([]byte(member + sep + k))
+				if id == nil || seen[string(id)] {
+					continue
+				}
+				seen[string(id)] = true
+				v := ib.Get(id)
+				if v == nil {
+					continue
+				}
+				var it news.Item
+				if err := json.Unmarshal(v, &it); err != nil {
+					return err
+				}
+				out = append(out, it)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("look up %d keys of %s: %w", len(keys), member, err)
+	}
+	return out, nil
+}
+
+// Items implements store.Store: it walks the most selective timeline (several for several
+// members, merged) from the cursor backwards and filters the rest in memory.
+func (s *Store) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	var sc []string
+	switch {
+	case len(q.Members) > 0:
+		for _, m := range q.Members {
+			sc = append(sc, "m:"+m)
+		}
+	case q.Country != "":
+		sc = []string{"c:" + q.Country}
+	case q.Language != "":
+		sc = []string{"l:" + q.Language}
+	case q.Region != "":
+		sc = []string{"r:" + strings.ToLower(q.Region)}
+	default:
+		sc = []string{"all"}
+	}
+	match := store.Matcher(q)
+	var out []news.Item
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		ib := tx.Bucket(bItems)
+		its := make([]*timeline, len(sc))
+		for i, scope := range sc {
+			its[i] = newTimeline(tx.Bucket(bIndex).Cursor(), scope, q.Before)
+		}
+		for len(out) < limit {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			// k-way merge: take the largest current key among the timelines.
+			best := -1
+			for i, t := range its {
+				if t.key == nil {
+					continue
+				}
+				if best < 0 || bytes.Compare(t.suffix(), its[best].suffix()) > 0 {
+					best = i
+				}
+			}
+			if best < 0 {
+				break
+			}
+			id := its[best].suffix()[8:]
+			its[best].prev()
+			v := ib.Get(id)
+			if v == nil {
+				continue
+			}
+			var it news.Item
+			if err := json.Unmarshal(v, &it); err != nil {
+				return fmt.Errorf("decode item %s: %w", id, err)
+			}
+			if !q.Since.IsZero() && it.SortTime().Before(q.Since) {
+				// Timelines are ordered by time: nothing older can match. With several
+				// timelines merged, the same holds for the merged order.
+				break
+			}
+			if match(&it) {
+				out = append(out, it)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read items: %w", err)
+	}
+	return out, nil
+}
+
+// timeline walks one scope's index keys backwards (newest first).
+type timeline struct {
+	c      *bbolt.Cursor
+	prefix []byte
+	key    []byte
+}
+
+func newTimeline(c *bbolt.Cursor, scope string, before news.Cursor) *timeline {
+	t := &timeline{c: c, prefix: append([]byte(scope), 0)}
+	var k []byte
+	if before.IsZero() {
+		// Seek past the end of the scope, then step back.
+		end := append([]byte(scope), 1)
+		k, _ = c.Seek(end)
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+	} else {
+		seek := indexKey(scope, before.Time, before.ID)
+		k, _ = c.Seek(seek)
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev() // strictly older than the cursor
+		}
+	}
+	t.set(k)
+	return t
+}
+
+func (t *timeline) set(k []byte) {
+	if k != nil && bytes.HasPrefix(k, t.prefix) {
+		t.key = k
+	} else {
+		t.key = nil
+	}
+}
+
+func (t *timeline) suffix() []byte { return t.key[len(t.prefix):] }
+
+func (t *timeline) prev() {
+	k, _ := t.c.Prev()
+	t.set(k)
+}
+
+// Source implements store.Store.
+func (s *Store) Source(ctx context.Context, url string) (news.SourceState, error) {
+	var st news.SourceState
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bSources).Get([]byte(url))
+		if v == nil {
+			return store.ErrNotFound
+		}
+		return json.Unmarshal(v, &st)
+	})
+	if err != nil {
+		return st, fmt.Errorf("read source %s: %w", url, err)
+	}
+	return st, nil
+}
+
+// PutSource implements store.Store.
+func (s *Store) PutSource(ctx context.Context, st news.SourceState) error {
+	v, err := json.Marshal(&st)
+	if err != nil {
+		return fmt.Errorf("encode source %s: %w", st.URL, err)
+	}
+	if err := s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bSources).Put([]byte(st.URL), v) }); err != nil {
+		return fmt.Errorf("write source %s: %w", st.URL, err)
+	}
+	return nil
+}
+
+// Sources implements store.Store.
+func (s *Store) Sources(ctx context.Context) ([]news.SourceState, error) {
+	var out []news.SourceState
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bSources).ForEach(func(k, v []byte) error {
+			var st news.SourceState
+			if err := json.Unmarshal(v, &st); err != nil {
+				return fmt.Errorf("decode source %s: %w", k, err)
+			}
+			out = append(out, st)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read sources: %w", err)
+	}
+	return out, nil
+}
+
+// Trim implements store.Store using the per-source timeline: no scan of other sources.
+func (s *Store) Trim(ctx context.Context, source string, maxItems int, maxAge time.Duration, now time.Time) (int, error) {
+	removed := 0
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		removed = 0
+		t := newTimeline(tx.Bucket(bIndex).Cursor(), "s:"+source, news.Cursor{})
+		var drop [][]byte
+		n := 0
+		cutoff := time.Time{}
+		if maxAge > 0 {
+			cutoff = now.Add(-maxAge)
+		}
+		for t.key != nil {
+			n++
+			suf := t.suffix()
+			ts := int64(binary.BigEndian.Uint64(suf[:8]) ^ (1 << 63))
+			old := maxAge > 0 && time.Unix(0, ts).Before(cutoff)
+			if (maxItems > 0 && n > maxItems) || old {
+				drop = append(drop, bytes.Clone(suf[8:]))
+			}
+			t.prev()
+		}
+		ib, tombs := tx.Bucket(bItems), tx.Bucket(bTombs)
+		for _, id := range drop {
+			v := ib.Get(id)
+			if v == nil {
+				continue
+			}
+			var it news.Item
+			if err := json.Unmarshal(v, &it); err != nil {
+				return fmt.Errorf("decode item %s: %w", id, err)
+			}
+			if err := deleteIndexes(tx, &it); err != nil {
+				return err
+			}
+			if err := ib.Delete(id); err != nil {
+				return err
+			}
+			var ts [8]byte
+			binary.BigEndian.PutUint64(ts[:], uint64(now.Unix()))
+			if err := tombs.Put(id, ts[:]); err != nil {
+				return err
+			}
+			removed++
+		}
+		if removed > 0 {
+			return bumpVersion(tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("trim %s: %w", source, err)
+	}
+	return removed, nil
+}
+
+// Version implements store.Store.
+func (s *Store) Version(ctx context.Context) (uint64, error) {
+	var v uint64
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		if b := tx.Bucket(bMeta).Get([]byte("version")); len(b) == 8 {
+			v = binary.BigEndian.Uint64(b)
+		}
+		return nil
+	})
+	return v, err
+}
+
+// Claim implements store.Store. In one process the lease only guards against a second
+// process opening the same file, which bbolt already prevents; it is kept for parity.
+func (s *Store) Claim(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
+	ok := false
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bLeases)
+		now := s.now()
+		if v := b.Get([]byte(name)); len(v) >= 8 {
+			exp := time.Unix(0, int64(binary.BigEndian.Uint64(v[:8])))
+			if string(v[8:]) != owner && now.Before(exp) {
+				return nil
+			}
+		}
+		v := make([]byte, 8, 8+len(owner))
+		binary.BigEndian.PutUint64(v, uint64(now.Add(ttl).UnixNano()))
+		ok = true
+		return b.Put([]byte(name), append(v, owner...))
+	})
+	if err != nil {
+		return false, fmt.Errorf("claim lease %s: %w", name, err)
+	}
+	return ok, nil
+}
+
+// Release implements store.Store.
+func (s *Store) Release(ctx context.Context, name, owner string) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bLeases)
+		if v := b.Get([]byte(name)); len(v) >= 8 && string(v[8:]) == owner {
+			return b.Delete([]byte(name))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("release lease %s: %w", name, err)
+	}
+	return nil
+}
