@@ -1,0 +1,149 @@
+// Package feed turns RSS 0.9x/1.0/2.0, Atom 0.3/1.0 and JSON Feed documents into neutral
+// items with gofeed. It knows nothing of storage or identity: it reports what the feed says.
+package feed
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+
+	"github.com/iss-network/networkfeed/internal/news"
+)
+
+// ErrNotFeed means the document is not RSS, Atom or JSON Feed (often an HTML page).
+var ErrNotFeed = errors.New("not a feed")
+
+// Feed is what one feed document says.
+type Feed struct {
+	Title    string
+	Link     string // the site
+	Language string
+	Type     string // rss, atom, json
+	Items    []news.Item
+}
+
+// IsFeed reports whether body looks like RSS, Atom or JSON Feed.
+func IsFeed(body []byte) bool {
+	return gofeed.DetectFeedType(bytes.NewReader(body)) != gofeed.FeedTypeUnknown
+}
+
+// Parse parses a feed document (already UTF-8). Items carry GUID, Title, Link, Summary,
+// Content, Author, Image, Categories, Language and dates as the feed gives them; an item
+// without a date gets news.PrecisionNone and a zero Published.
+func Parse(body []byte) (*Feed, error) {
+	if !IsFeed(body) {
+		return nil, ErrNotFeed
+	}
+	p := gofeed.NewParser()
+	f, err := p.Parse(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("parse feed: %w", describe(err))
+	}
+	out := &Feed{Title: f.Title, Link: f.Link, Language: f.Language, Type: f.FeedType}
+	out.Items = make([]news.Item, 0, len(f.Items))
+	for _, gi := range f.Items {
+		if gi == nil {
+			continue
+		}
+		out.Items = append(out.Items, item(gi, f))
+	}
+	return out, nil
+}
+
+func item(gi *gofeed.Item, f *gofeed.Feed) news.Item {
+	it := news.Item{
+		GUID:       strings.TrimSpace(gi.GUID),
+		Title:      gi.Title,
+		Link:       strings.TrimSpace(gi.Link),
+		Summary:    gi.Description,
+		Content:    gi.Content,
+		Categories: gi.Categories,
+	}
+	if it.Link == "" && len(gi.Links) > 0 {
+		it.Link = strings.TrimSpace(gi.Links[0])
+	}
+	if it.Summary == it.Content {
+		it.Summary = ""
+	}
+	switch {
+	case len(gi.Authors) > 0 && gi.Authors[0] != nil:
+		it.Author = firstNonEmpty(gi.Authors[0].Name, gi.Authors[0].Email)
+	case gi.DublinCoreExt != nil && len(gi.DublinCoreExt.Creator) > 0:
+		it.Author = gi.DublinCoreExt.Creator[0]
+	}
+	if gi.Image != nil {
+		it.Image = gi.Image.URL
+	}
+	if it.Image == "" {
+		for _, e := range gi.Enclosures {
+			if e != nil && strings.HasPrefix(e.Type, "image/") {
+				it.Image = e.URL
+				break
+			}
+		}
+	}
+	if it.Image == "" {
+		if m, ok := gi.Extensions["media"]; ok {
+			for _, name := range []string{"thumbnail", "content"} {
+				for _, e := range m[name] {
+					if u := e.Attrs["url"]; u != "" && (name == "thumbnail" || strings.HasPrefix(e.Attrs["type"], "image/") || e.Attrs["medium"] == "image") {
+						it.Image = u
+						break
+					}
+				}
+				if it.Image != "" {
+					break
+				}
+			}
+		}
+	}
+	if gi.DublinCoreExt != nil && len(gi.DublinCoreExt.Language) > 0 {
+		it.Language = gi.DublinCoreExt.Language[0]
+	}
+	if lang, ok := gi.Custom["language"]; ok && it.Language == "" {
+		it.Language = lang
+	}
+	if it.Language == "" {
+		it.Language = f.Language
+	}
+	pub, upd := gi.PublishedParsed, gi.UpdatedParsed
+	switch {
+	case pub != nil:
+		it.Published = pub.UTC()
+	case upd != nil:
+		it.Published = upd.UTC()
+	}
+	if upd != nil {
+		it.Updated = upd.UTC()
+	} else {
+		it.Updated = it.Published
+	}
+	if it.Published.IsZero() || it.Published.Before(time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		// No date, or an epoch-zero placeholder that no member really published at.
+		it.Published, it.Updated = time.Time{}, time.Time{}
+		it.Precision = news.PrecisionNone
+	}
+	return it
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// describe keeps the parser's message but makes it read as plain words.
+func describe(err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "EOF") {
+		return fmt.Errorf("the feed ends too early (truncated XML?): %w", err)
+	}
+	return err
+}

@@ -1,0 +1,109 @@
+package feed
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/news"
+)
+
+func load(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestParseFormats(t *testing.T) {
+	cases := []struct {
+		file, typ, title, link, guid, lang string
+		n                                  int
+		published                          time.Time
+	}{
+		{"rss2.xml", "rss", "Reuniting families across borders", "https://www.iss.org.au/news/reuniting/", "https://www.iss.org.au/?p=101", "en-AU", 2, time.Date(2026, 3, 2, 22, 0, 0, 0, time.UTC)},
+		{"rss1.xml", "rss", "Kafalah explained", "https://example.org/a", "", "fr", 1, time.Date(2026, 2, 1, 10, 0, 0, 0, time.UTC)},
+		{"rss091.xml", "rss", "Alte Meldung", "https://old.example.org/1", "", "de", 1, time.Time{}},
+		{"atom10.xml", "atom", "Cross-border <em>mediation</em>", "https://www.iss-usa.org/news/1", "tag:iss-usa.org,2026:1", "en", 1, time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)},
+		{"atom03.xml", "atom", "Old Atom entry", "https://a03.example.org/e1", "urn:a03:e1", "", 1, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"jsonfeed.json", "json", "国際養子縁組のガイド", "https://www.issj.jp/news/42", "issj-42", "ja", 1, time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			f, err := Parse(load(t, c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Type != c.typ || len(f.Items) != c.n {
+				t.Fatalf("type %q with %d items, want %q with %d", f.Type, len(f.Items), c.typ, c.n)
+			}
+			it := f.Items[0]
+			if it.Title != c.title || it.Link != c.link || it.GUID != c.guid || it.Language != c.lang {
+				t.Errorf("item = %+v", it)
+			}
+			if !it.Published.Equal(c.published) {
+				t.Errorf("published = %v, want %v", it.Published, c.published)
+			}
+			if c.published.IsZero() != (it.Precision == news.PrecisionNone) {
+				t.Errorf("precision = %q for published %v", it.Precision, it.Published)
+			}
+		})
+	}
+}
+
+func TestParseRSSDetails(t *testing.T) {
+	f, err := Parse(load(t, "rss2.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := f.Items[0]
+	if it.Author != "Jane Smith" || len(it.Categories) != 2 || it.Image != "https://www.iss.org.au/img/r.jpg" || it.Content != "<p>Full <b>text</b>.</p>" || it.Summary != "Short summary." {
+		t.Errorf("details = %+v", it)
+	}
+	if f.Items[1].Precision != news.PrecisionNone || !f.Items[1].Published.IsZero() {
+		t.Errorf("undated item = %+v", f.Items[1])
+	}
+	j, _ := Parse(load(t, "jsonfeed.json"))
+	if j.Items[0].Author != "ISS Japan" || j.Items[0].Image != "https://www.issj.jp/i.png" {
+		t.Errorf("json item = %+v", j.Items[0])
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	if _, err := Parse(load(t, "notfeed.html")); !errors.Is(err, ErrNotFeed) {
+		t.Errorf("html page: err = %v, want ErrNotFeed", err)
+	}
+	if _, err := Parse(load(t, "truncated.xml")); err == nil {
+		t.Errorf("truncated feed parsed without error")
+	}
+	if _, err := Parse(nil); !errors.Is(err, ErrNotFeed) {
+		t.Errorf("empty body: err = %v", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, n := range []string{"rss2.xml", "rss1.xml", "atom10.xml", "jsonfeed.json", "truncated.xml"} {
+		b, _ := os.ReadFile(filepath.Join("testdata", n))
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fd, err := Parse(b)
+		if err == nil && fd == nil {
+			t.Fatal("nil feed without error")
+		}
+	})
+}
+
+func BenchmarkParseRSS(b *testing.B) {
+	body, _ := os.ReadFile("testdata/rss2.xml")
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := Parse(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
