@@ -1,0 +1,122 @@
+// Package clean normalises an item before it is keyed and stored: it sanitises HTML
+// content, turns titles and authors into plain text, makes links absolute, writes a
+// plain-text summary and settles the item's language.
+//
+// Everything here is pure string work with no I/O; a Cleaner is safe for concurrent use.
+package clean
+
+import (
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/microcosm-cc/bluemonday"
+
+	"github.com/iss-network/networkfeed/internal/news"
+)
+
+// MaxTitle is the longest title, in runes, that Title returns.
+const MaxTitle = 300
+
+// SummaryLength is the length, in runes, of the summary Item writes.
+const SummaryLength = 400
+
+// Cleaner sanitises HTML with a bluemonday policy built once.
+type Cleaner struct {
+	policy *bluemonday.Policy
+}
+
+// New builds a Cleaner. Build one and share it: building the policy is the costly part.
+func New() *Cleaner {
+	return &Cleaner{policy: newPolicy()}
+}
+
+var langAttr = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
+
+// newPolicy allows the markup news articles use (text structure, lists, tables,
+// figures, links and images) and nothing that runs code, loads frames or styles the
+// page. URL attributes must parse and be http, https (or mailto for links) or
+// relative; HTML then resolves relative ones against the item's base.
+func newPolicy() *bluemonday.Policy {
+	p := bluemonday.NewPolicy()
+	p.AllowElements(
+		"p", "br", "div", "span", "hr",
+		"h1", "h2", "h3", "h4", "h5", "h6",
+		"b", "strong", "i", "em", "u", "s", "del", "ins", "mark", "small", "sub", "sup",
+		"blockquote", "q", "cite", "abbr", "code", "pre", "kbd",
+		"ul", "ol", "li", "dl", "dt", "dd",
+		"figure", "figcaption",
+		"table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
+	)
+	p.AllowAttrs("dir").Matching(bluemonday.Direction).Globally()
+	p.AllowAttrs("lang").Matching(langAttr).Globally()
+	p.AllowAttrs("title").OnElements("a", "abbr", "img")
+	p.AllowAttrs("datetime").Matching(bluemonday.ISO8601).OnElements("time", "del", "ins")
+	p.AllowElements("time")
+	p.AllowAttrs("colspan", "rowspan").Matching(bluemonday.Integer).OnElements("td", "th")
+	p.AllowAttrs("start").Matching(bluemonday.Integer).OnElements("ol")
+
+	p.RequireParseableURLs(true)
+	p.AllowRelativeURLs(true)
+	p.AllowURLSchemes("http", "https", "mailto")
+	p.AllowAttrs("href").OnElements("a")
+	p.AllowAttrs("cite").OnElements("blockquote", "q")
+	p.AllowAttrs("src").OnElements("img")
+	p.AllowAttrs("alt").OnElements("img")
+	p.AllowAttrs("width", "height").Matching(bluemonday.NumberOrPercent).OnElements("img")
+
+	p.AddSpaceWhenStrippingTag(true)
+	return p
+}
+
+// Item cleans it in place: Title and Author become plain text, Link and Image absolute
+// (resolved against base, or dropped when not http/https), Content sanitised HTML
+// with absolute links, Summary a plain-text summary of about SummaryLength runes
+// (from Summary, else Content), Language settled by Language, Categories trimmed,
+// made plain and de-duplicated (case-insensitively, first spelling kept).
+//
+// Content is resolved against base when given, else against the item's own link.
+func (c *Cleaner) Item(it *news.Item, base *url.URL, fallbackLang string) {
+	it.Title = Title(it.Title)
+	it.Author = Title(it.Author)
+	it.Link = AbsURL(base, it.Link)
+	contentBase := base
+	if contentBase == nil && it.Link != "" {
+		contentBase, _ = url.Parse(it.Link)
+	}
+	it.Image = AbsURL(contentBase, it.Image)
+	it.Content = c.HTML(it.Content, contentBase)
+
+	src := it.Summary
+	if strings.TrimSpace(Text(src)) == "" {
+		src = it.Content
+	}
+	it.Summary = Summary(src, SummaryLength)
+
+	body := Text(it.Content)
+	if body == "" {
+		body = it.Summary
+	}
+	it.Language = Language(it.Language, it.Title+"\n"+body, fallbackLang)
+	it.Categories = categories(it.Categories)
+}
+
+// categories trims, flattens and de-duplicates category names, keeping the first spelling.
+func categories(in []string) []string {
+	if len(in) == 0 {
+		return in
+	}
+	out := in[:0]
+	seen := make(map[string]bool, len(in))
+	for _, c := range in {
+		c = Title(c)
+		k := strings.ToLower(c)
+		if c == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, c)
+	}
+	return slices.Clip(out)
+}

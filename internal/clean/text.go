@@ -1,0 +1,290 @@
+package clean
+
+import (
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// HTML sanitises s with the Cleaner's policy, then makes every link and image URL
+// absolute against base (a nil base leaves relative URLs unresolvable, so they are
+// dropped). Links get rel="nofollow noopener"; links whose URL is not http, https or
+// mailto lose their href; images whose src is not http or https are dropped (data:
+// images included). Scripts, styles, frames, objects, forms and event handlers never
+// survive.
+func (c *Cleaner) HTML(s string, base *url.URL) string {
+	if strings.TrimSpace(s) == "" {
+		return ""
+	}
+	safe := c.policy.Sanitize(s)
+	return strings.TrimSpace(absolutise(safe, base))
+}
+
+// absolutise parses already-sanitised HTML as a fragment of a <div>, rewrites the
+// URL attributes of links, images and quotes, and renders it again, which also closes
+// every element the source left open (so content can never break the page it is
+// shown in).
+func absolutise(s string, base *url.URL) string {
+	ctx := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
+	nodes, err := html.ParseFragment(strings.NewReader(s), ctx)
+	if err != nil {
+		return "" // cannot happen for a strings.Reader; fail closed
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 64)
+	for _, n := range nodes {
+		rewrite(n, base)
+		if n.Type == html.ElementNode && n.DataAtom == atom.Img && !hasAttr(n.Attr, "src") {
+			continue
+		}
+		if err := html.Render(&b, n); err != nil {
+			return ""
+		}
+	}
+	return b.String()
+}
+
+// rewrite resolves URL attributes in the tree under n, removing images left without
+// a usable src.
+func rewrite(n *html.Node, base *url.URL) {
+	if n.Type == html.ElementNode {
+		rewriteAttrs(n, base)
+	}
+	for c := n.FirstChild; c != nil; {
+		next := c.NextSibling
+		rewrite(c, base)
+		if c.Type == html.ElementNode && c.DataAtom == atom.Img && !hasAttr(c.Attr, "src") {
+			n.RemoveChild(c)
+		}
+		c = next
+	}
+}
+
+// rewriteAttrs resolves the URL attributes of one element: href of links (which then
+// get rel="nofollow noopener"), src of images, cite of quotes. Unusable URLs are dropped.
+func rewriteAttrs(n *html.Node, base *url.URL) {
+	switch n.DataAtom {
+	case atom.A, atom.Img, atom.Blockquote, atom.Q, atom.Del, atom.Ins:
+	default:
+		return
+	}
+	attrs := n.Attr[:0]
+	hasHref := false
+	for _, at := range n.Attr {
+		switch {
+		case at.Key == "rel" || at.Key == "target":
+			continue // set below
+		case at.Key == "href" && n.DataAtom == atom.A:
+			if at.Val = linkURL(base, at.Val); at.Val == "" {
+				continue
+			}
+			hasHref = true
+		case at.Key == "src" && n.DataAtom == atom.Img:
+			if at.Val = AbsURL(base, at.Val); at.Val == "" {
+				continue
+			}
+		case at.Key == "cite":
+			if at.Val = AbsURL(base, at.Val); at.Val == "" {
+				continue
+			}
+		}
+		attrs = append(attrs, at)
+	}
+	if hasHref {
+		attrs = append(attrs, html.Attribute{Key: "rel", Val: "nofollow noopener"})
+	}
+	n.Attr = attrs
+}
+
+func hasAttr(attrs []html.Attribute, key string) bool {
+	for _, a := range attrs {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// linkURL is AbsURL that also keeps mailto: links.
+func linkURL(base *url.URL, ref string) string {
+	ref = strings.TrimSpace(ref)
+	if len(ref) > 7 && strings.EqualFold(ref[:7], "mailto:") {
+		u, err := url.Parse(ref)
+		if err != nil || u.Opaque == "" {
+			return ""
+		}
+		return "mailto:" + u.Opaque
+	}
+	return AbsURL(base, ref)
+}
+
+// AbsURL resolves ref against base and returns it when the result is an http or https
+// URL with a host, else "". A nil base accepts only absolute refs.
+func AbsURL(base *url.URL, ref string) string {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return ""
+	}
+	u, err := url.Parse(ref)
+	if err != nil {
+		return ""
+	}
+	if base != nil {
+		u = base.ResolveReference(u)
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return u.String()
+}
+
+// Title returns s as plain text on one line: tags stripped, entities unescaped
+// (twice-escaped ones too, as some feeds send them), white space collapsed, at most
+// MaxTitle runes, cut at a word boundary with "…".
+func Title(s string) string {
+	if s == "" {
+		return ""
+	}
+	t := plain(s, false)
+	if strings.Contains(t, "&") {
+		t = html.UnescapeString(t)
+	}
+	return truncate(strings.Join(strings.Fields(t), " "), MaxTitle)
+}
+
+// Text returns the plain text of an HTML fragment: block elements end lines, table
+// cells are separated by spaces, scripts and styles are dropped, runs of white space
+// within a line become one space and empty lines are removed.
+func Text(s string) string {
+	if s == "" {
+		return ""
+	}
+	lines := strings.Split(plain(s, true), "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		if l = strings.Join(strings.Fields(l), " "); l != "" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// Summary returns the plain text of s (HTML) on one line, cut to at most max runes at
+// a word boundary (at a rune boundary in CJK text) with "…" appended when cut.
+func Summary(s string, max int) string {
+	return truncate(strings.Join(strings.Fields(Text(s)), " "), max)
+}
+
+// plain extracts text from HTML. With blocks, block-level elements become newlines;
+// without, every tag boundary of a line break becomes a space.
+func plain(s string, blocks bool) string {
+	var b strings.Builder
+	z := html.NewTokenizer(strings.NewReader(s))
+	skip := 0 // depth inside elements whose content is never text
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return b.String()
+		case html.TextToken:
+			if skip == 0 {
+				t := z.Text()
+				if blocks {
+					// Line breaks in the source are white space; only elements end lines.
+					for i, c := range t {
+						if c == '\n' || c == '\r' {
+							t[i] = ' '
+						}
+					}
+				}
+				b.Write(t)
+			}
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			if skipped[a] {
+				if tt == html.StartTagToken {
+					skip++
+				} else if tt == html.EndTagToken && skip > 0 {
+					skip--
+				}
+				continue
+			}
+			switch {
+			case a == atom.Br || a == atom.Hr:
+				b.WriteByte(sep(blocks))
+			case block[a]:
+				b.WriteByte(sep(blocks))
+			case a == atom.Td || a == atom.Th || a == atom.Img:
+				b.WriteByte(' ')
+			}
+		}
+	}
+}
+
+func sep(blocks bool) byte {
+	if blocks {
+		return '\n'
+	}
+	return ' '
+}
+
+var skipped = map[atom.Atom]bool{
+	atom.Script: true, atom.Style: true, atom.Noscript: true, atom.Template: true,
+	atom.Head: true, atom.Iframe: true, atom.Object: true, atom.Svg: true, atom.Math: true,
+	atom.Select: true, atom.Textarea: true,
+}
+
+var block = map[atom.Atom]bool{
+	atom.P: true, atom.Div: true, atom.Li: true, atom.Ul: true, atom.Ol: true, atom.Dl: true,
+	atom.Dt: true, atom.Dd: true, atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true,
+	atom.H5: true, atom.H6: true, atom.Blockquote: true, atom.Pre: true, atom.Table: true,
+	atom.Tr: true, atom.Section: true, atom.Article: true, atom.Header: true, atom.Footer: true,
+	atom.Aside: true, atom.Nav: true, atom.Figure: true, atom.Figcaption: true, atom.Caption: true,
+	atom.Address: true, atom.Main: true, atom.Body: true, atom.Html: true,
+}
+
+// truncate cuts s to at most max runes. When cut, it ends at the last word boundary
+// (or at a rune when the text around the cut is CJK, which has no spaces, or when a
+// single word fills most of the room), trailing spaces and separators are trimmed and
+// "…" is appended, within max.
+func truncate(s string, max int) string {
+	if max <= 0 {
+		return ""
+	}
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	r := []rune(s)
+	if max == 1 {
+		return "…"
+	}
+	cut := max - 1 // room for the ellipsis
+	if !(isCJK(r[cut]) || isCJK(r[cut-1])) && !unicode.IsSpace(r[cut]) {
+		sp := -1
+		for i := cut - 1; i > 0; i-- {
+			if unicode.IsSpace(r[i]) {
+				sp = i
+				break
+			}
+		}
+		if sp > cut/2 {
+			cut = sp
+		}
+	}
+	out := strings.TrimRightFunc(string(r[:cut]), func(c rune) bool {
+		return unicode.IsSpace(c) || strings.ContainsRune(",;:.-–—(、。", c)
+	})
+	return out + "…"
+}
+
+// isCJK reports whether r belongs to a script written without spaces between words.
+func isCJK(r rune) bool {
+	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai) ||
+		(r >= 0x3000 && r <= 0x303f) || (r >= 0xff00 && r <= 0xffef)
+}
