@@ -1,0 +1,191 @@
+package fetch
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/mmcdole/gofeed"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/golden files")
+
+func TestToUTF8Fixtures(t *testing.T) {
+	tests := []struct {
+		name        string
+		file        string
+		contentType string
+		want        []string // exact substrings of the output
+		wantDecl    string   // expected XML declaration prefix, if any
+	}{
+		{
+			name: "windows-1252 html by meta charset", file: "cp1252.html", contentType: "text/html",
+			want: []string{"Café news", "Zürich", "5 €", "“Quoted” – dash"},
+		},
+		{
+			name: "windows-1252 html with header charset", file: "cp1252.html", contentType: "text/html; charset=windows-1252",
+			want: []string{"Café news", "5 €"},
+		},
+		{
+			name: "iso-8859-1 rss by xml declaration", file: "latin1.rss", contentType: "application/rss+xml",
+			want:     []string{"Zürich", "Café des élèves"},
+			wantDecl: `<?xml version="1.0" encoding="UTF-8"?>`,
+		},
+		{
+			name: "iso-8859-1 rss served as octet-stream", file: "latin1.rss", contentType: "application/octet-stream",
+			want:     []string{"Zürich", "Café des élèves"},
+			wantDecl: `<?xml version="1.0" encoding="UTF-8"?>`,
+		},
+		{
+			name: "iso-8859-1 rss with a lying utf-8 header", file: "latin1.rss", contentType: "text/html; charset=utf-8",
+			want:     []string{"Zürich", "Café des élèves"},
+			wantDecl: `<?xml version="1.0" encoding="UTF-8"?>`,
+		},
+		{
+			name: "utf-16le feed with bom", file: "utf16le.xml", contentType: "application/atom+xml",
+			want:     []string{"Café € Zürich 日本"},
+			wantDecl: `<?xml version="1.0" encoding="UTF-8"?>`,
+		},
+		{
+			name: "utf-16be feed with bom and no content type", file: "utf16be.xml", contentType: "",
+			want:     []string{"Café € Zürich 日本"},
+			wantDecl: `<?xml version="1.0" encoding="UTF-8"?>`,
+		},
+		{
+			name: "invalid utf-8 replaced", file: "invalid-utf8.rss", contentType: "application/rss+xml; charset=utf-8",
+			want:     []string{"café \uFFFD broken \uFFFD end</title>"},
+			wantDecl: `<?xml version="1.0" encoding="UTF-8"?>`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, err := os.ReadFile(filepath.Join("testdata", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := ToUTF8(in, tt.contentType)
+			if err != nil {
+				t.Fatalf("ToUTF8: %v", err)
+			}
+			if !utf8.Valid(out) {
+				t.Fatalf("output is not valid UTF-8: %q", out)
+			}
+			for _, w := range tt.want {
+				if !bytes.Contains(out, []byte(w)) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			if tt.wantDecl != "" && !bytes.HasPrefix(out, []byte(tt.wantDecl)) {
+				t.Errorf("output starts %q, want %q", out[:min(len(out), 60)], tt.wantDecl)
+			}
+			golden(t, strings.NewReplacer(" ", "_", "-", "_").Replace(tt.name)+".golden", out)
+		})
+	}
+}
+
+// golden compares got with testdata/golden/name, rewriting it under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run with -update to create): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s:\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+func TestToUTF8Cases(t *testing.T) {
+	tests := []struct {
+		name, contentType string
+		in                []byte
+		want              string
+	}{
+		{"utf-8 bom stripped", "text/plain", []byte("\xEF\xBB\xBFcafé"), "café"},
+		{"header charset latin1 text", "text/plain; charset=iso-8859-1", []byte("Z\xfcrich"), "Zürich"},
+		{"undeclared single-byte guessed windows-1252", "text/plain", []byte("caf\xe9 \x80"), "café €"},
+		{"undeclared mostly utf-8 keeps utf-8", "text/plain", []byte("café \xff"), "café \uFFFD"},
+		{"json is utf-8", "application/json", []byte(`{"t":"Zürich"}`), `{"t":"Zürich"}`},
+		{"feed json with bad byte", "application/feed+json", []byte("{\"t\":\"\xc3\"}"), "{\"t\":\"\uFFFD\"}"},
+		{"binary untouched", "image/png", []byte("\x89PNG\xff\xfe"), "\x89PNG\xff\xfe"},
+		{"xml controls dropped", "application/xml", []byte("<?xml version='1.0' encoding='utf-8'?><a>x\x00\x0by</a>"),
+			"<?xml version='1.0' encoding='UTF-8'?><a>xy</a>"},
+		{"latin1 header vs utf-8 declaration and utf-8 bytes", "application/rss+xml; charset=iso-8859-1",
+			[]byte(`<?xml version="1.0" encoding="utf-8"?><t>Zürich</t>`), `<?xml version="1.0" encoding="UTF-8"?><t>Zürich</t>`},
+		{"bomless utf-16le xml", "text/xml", []byte("<\x00?\x00x\x00m\x00l\x00 \x00?\x00>\x00<\x00a\x00>\x00\xe9\x00<\x00/\x00a\x00>\x00"),
+			"<?xml ?><a>é</a>"},
+		{"meta http-equiv charset", "text/html",
+			[]byte(`<html><head><meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"></head>Z` + "\xfc" + `rich`),
+			`<html><head><meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"></head>Zürich`},
+		{"empty", "text/html", []byte{}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ToUTF8(tt.in, tt.contentType)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Errorf("ToUTF8 = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestToUTF8GofeedReadsOnce checks that gofeed, which honours the XML declaration, does not
+// decode the converted body a second time.
+func TestToUTF8GofeedReadsOnce(t *testing.T) {
+	for _, file := range []string{"latin1.rss", "utf16le.xml", "utf16be.xml"} {
+		t.Run(file, func(t *testing.T) {
+			in, err := os.ReadFile(filepath.Join("testdata", file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := ToUTF8(in, "application/xml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := gofeed.NewParser().ParseString(string(out))
+			if err != nil {
+				t.Fatalf("gofeed: %v", err)
+			}
+			if !strings.Contains(f.Title, "Zürich") {
+				t.Errorf("title %q lacks Zürich", f.Title)
+			}
+		})
+	}
+}
+
+func FuzzToUTF8(f *testing.F) {
+	for _, file := range []string{"cp1252.html", "latin1.rss", "utf16le.xml", "invalid-utf8.rss"} {
+		b, err := os.ReadFile(filepath.Join("testdata", file))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, "text/html")
+		f.Add(b, "application/xml")
+	}
+	f.Fuzz(func(t *testing.T, body []byte, ct string) {
+		out, err := ToUTF8(body, ct)
+		if err != nil {
+			return
+		}
+		if classify(mediaType(ct), body) != kindBinary && !utf8.Valid(out) {
+			t.Fatalf("invalid UTF-8 out of %q", body)
+		}
+	})
+}

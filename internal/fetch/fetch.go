@@ -1,0 +1,414 @@
+// Package fetch is the one HTTP client every poll uses. It owns everything between a URL and a
+// UTF-8 body: conditional GETs, the total deadline, body caps (before and after gzip), the
+// dial-time address guard, redirects, per-host and global concurrency limits, robots.txt and
+// charset conversion. Every status-code rule (304, 429, Retry-After, ...) lives in this package.
+package fetch
+
+import (
+	"compress/gzip"
+	"compress/zlib"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults applied by New to zero-valued Options fields.
+const (
+	DefaultTimeout      = 30 * time.Second
+	DefaultMaxBody      = 10 << 20
+	DefaultUserAgent    = "networkfeed/1.0"
+	DefaultMaxRedirects = 5
+	DefaultPerHost      = 2
+	// maxHeaderBytes caps the response header block.
+	maxHeaderBytes = 256 << 10
+	// headCap is how much of a body Head reads when it has to fall back to GET.
+	headCap = 64 << 10
+	// robotsCap is the most of a robots.txt that is read (Google's limit is 500 KiB).
+	robotsCap = 512 << 10
+)
+
+// Options configures a Client. Zero values get the documented defaults.
+type Options struct {
+	// Timeout is the total deadline for one request, headers and body included, so a server
+	// that drips its body is cut off. Waiting for a concurrency slot does not count. Default 30s.
+	Timeout time.Duration
+	// MaxBody caps the bytes read, enforced on the wire and again after gzip decompression.
+	// Default 10 MiB.
+	MaxBody int64
+	// AllowPrivate permits connections to loopback, private, link-local, multicast and
+	// unspecified addresses. Leave it false in production.
+	AllowPrivate bool
+	// UserAgent is sent with every request, e.g. "networkfeed/1.0 (+https://news.example.org/)".
+	UserAgent string
+	// MaxRedirects is the most redirects followed for one request. Default 5.
+	MaxRedirects int
+	// PerHost is the most concurrent requests to one host name: 0 means the default 2,
+	// a negative value means no limit.
+	PerHost int
+	// Global is the most concurrent requests overall; <= 0 means no limit.
+	Global int
+	// RespectRobots makes the client honour robots.txt, fetched once per host and cached
+	// for an hour. A robots.txt that is missing or fails to load allows everything.
+	RespectRobots bool
+}
+
+func (o Options) withDefaults() Options {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = DefaultUserAgent
+	}
+	if o.MaxRedirects <= 0 {
+		o.MaxRedirects = DefaultMaxRedirects
+	}
+	if o.PerHost == 0 {
+		o.PerHost = DefaultPerHost
+	}
+	return o
+}
+
+// Client fetches URLs. It is safe for concurrent use; build one and share it.
+type Client struct {
+	opts   Options
+	hc     *http.Client
+	guard  *guard
+	limits *limiter
+	robots *robotsCache
+}
+
+// New builds a Client with one http.Client and one Transport.
+func New(o Options) *Client {
+	o = o.withDefaults()
+	c := &Client{
+		opts:   o,
+		guard:  &guard{allowPrivate: o.AllowPrivate},
+		limits: newLimiter(o.PerHost, o.Global),
+		robots: newRobotsCache(time.Hour),
+	}
+	dialer := &net.Dialer{
+		Timeout:   10 * time.Second,
+		KeepAlive: 30 * time.Second,
+		Control:   c.guard.control,
+	}
+	idlePerHost := o.PerHost
+	if idlePerHost < 2 {
+		idlePerHost = 2
+	}
+	tr := &http.Transport{
+		Proxy:                  nil, // a proxy would make the dial-time guard check the proxy, not the target
+		DialContext:            dialer.DialContext,
+		ForceAttemptHTTP2:      true,
+		MaxIdleConns:           100,
+		MaxIdleConnsPerHost:    idlePerHost,
+		IdleConnTimeout:        90 * time.Second,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ExpectContinueTimeout:  time.Second,
+		DisableCompression:     true, // gzip is handled here so the decompressed size can be capped
+		MaxResponseHeaderBytes: maxHeaderBytes,
+		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
+	}
+	c.hc = &http.Client{Transport: tr, CheckRedirect: c.checkRedirect}
+	return c
+}
+
+// Request is one GET. ETag and LastModified come from the previous successful poll and make
+// the request conditional.
+type Request struct {
+	URL          string
+	ETag         string
+	LastModified string
+	Accept       string // default "*/*"
+}
+
+// Response is a successful (2xx) answer with its body read and converted to UTF-8.
+type Response struct {
+	URL         string // final URL after redirects
+	StatusCode  int
+	Header      http.Header
+	ContentType string // media type only, lower case, e.g. "application/rss+xml"
+	// Body is the response body, decompressed and, for text, HTML, XML and JSON bodies,
+	// converted to UTF-8 (see ToUTF8).
+	Body         []byte
+	ETag         string
+	LastModified string
+	// PermanentRedirect is set when the request was answered through 301/308 redirects: the
+	// URL the leading chain of permanent redirects ended at, which should replace the
+	// configured URL.
+	PermanentRedirect string
+}
+
+// Get fetches r.URL. A 304 to a conditional request returns ErrNotModified; any other non-2xx
+// answer returns *HTTPStatusError. Errors can be explained with Describe.
+func (c *Client) Get(ctx context.Context, r Request) (*Response, error) {
+	h := http.Header{}
+	if r.ETag != "" {
+		h.Set("If-None-Match", r.ETag)
+	}
+	if r.LastModified != "" {
+		h.Set("If-Modified-Since", r.LastModified)
+	}
+	accept := r.Accept
+	if accept == "" {
+		accept = "*/*"
+	}
+	h.Set("Accept", accept)
+	resp, err := c.fetch(ctx, http.MethodGet, r.URL, h, c.opts.MaxBody, false)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusNotModified && (r.ETag != "" || r.LastModified != "") {
+		return nil, fmt.Errorf("fetch %s: %w", r.URL, ErrNotModified)
+	}
+	if err := statusError(r.URL, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// Head checks that url answers, for discovery. It sends HEAD and, when the server refuses
+// HEAD (405, 501), falls back to a GET that reads at most 64 KiB of the body (without
+// ErrTooLarge). Non-2xx answers return *HTTPStatusError.
+func (c *Client) Head(ctx context.Context, url string) (*Response, error) {
+	h := http.Header{"Accept": {"*/*"}}
+	resp, err := c.fetch(ctx, http.MethodHead, url, h, 0, false)
+	if err == nil && (resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotImplemented) {
+		resp, err = c.fetch(ctx, http.MethodGet, url, h, headCap, true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := statusError(url, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// fetch runs one request under the concurrency limits, robots rules and the total deadline,
+// reads at most maxBody bytes of the body (after decompression too) and converts it to UTF-8.
+// With truncate set, a longer body is cut instead of failing with ErrTooLarge.
+func (c *Client) fetch(ctx context.Context, method, rawURL string, h http.Header, maxBody int64, truncate bool) (*Response, error) {
+	u, err := parseURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
+	}
+	release, err := c.limits.acquire(ctx, strings.ToLower(u.Hostname()))
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: wait for a slot: %w", rawURL, err)
+	}
+	defer release()
+
+	ctx, cancel := context.WithTimeoutCause(ctx, c.opts.Timeout, errDeadline)
+	defer cancel()
+	st := &redirectState{}
+	ctx = context.WithValue(ctx, redirectKey{}, st)
+
+	if c.opts.RespectRobots {
+		if err := c.checkRobots(ctx, u); err != nil {
+			return nil, c.wrap(ctx, rawURL, err)
+		}
+	}
+	resp, err := c.do(ctx, method, u.String(), h)
+	if err != nil {
+		return nil, c.wrap(ctx, rawURL, err)
+	}
+	defer resp.Body.Close()
+
+	out := &Response{
+		URL:               resp.Request.URL.String(),
+		StatusCode:        resp.StatusCode,
+		Header:            resp.Header,
+		ContentType:       mediaType(resp.Header.Get("Content-Type")),
+		ETag:              resp.Header.Get("ETag"),
+		LastModified:      resp.Header.Get("Last-Modified"),
+		PermanentRedirect: st.permanent,
+	}
+	if method == http.MethodHead || resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// Drain a little so the connection can be reused; the body of an error page is not kept.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+		return out, nil
+	}
+	body, err := readBody(resp, maxBody, truncate)
+	if err != nil {
+		return nil, c.wrap(ctx, rawURL, err)
+	}
+	if body, err = ToUTF8(body, resp.Header.Get("Content-Type")); err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
+	}
+	out.Body = body
+	return out, nil
+}
+
+// do sends one request with the client's headers. The caller closes the body.
+func (c *Client) do(ctx context.Context, method, rawURL string, h http.Header) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	req.Header.Set("User-Agent", c.opts.UserAgent)
+	req.Header.Set("Accept-Encoding", "gzip")
+	return c.hc.Do(req)
+}
+
+// wrap strips the *url.Error layer (it repeats the URL), turns our own deadline into a
+// *TimeoutError and adds the "fetch URL:" prefix.
+func (c *Client) wrap(ctx context.Context, rawURL string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	if errors.Is(context.Cause(ctx), errDeadline) {
+		return &TimeoutError{URL: rawURL, After: c.opts.Timeout}
+	}
+	return fmt.Errorf("fetch %s: %w", rawURL, err)
+}
+
+func parseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("parse url: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("unsupported url scheme %q", u.Scheme)
+	}
+	if u.Host == "" {
+		return nil, errors.New("url has no host")
+	}
+	return u, nil
+}
+
+// redirectState is carried in the request context so checkRedirect can record per-request facts.
+type redirectState struct {
+	permanent  string // end of the leading chain of 301/308 redirects
+	temporary  bool   // a non-permanent redirect was seen
+	skipRobots bool   // set for the robots.txt request itself
+}
+
+type redirectKey struct{}
+
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+	next := req.URL.String()
+	for _, v := range via {
+		if v.URL.String() == next {
+			return &redirectError{URL: next, Loop: true}
+		}
+	}
+	if len(via) > c.opts.MaxRedirects {
+		return &redirectError{URL: next, Max: c.opts.MaxRedirects}
+	}
+	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+		return fmt.Errorf("redirect to unsupported url scheme %q", req.URL.Scheme)
+	}
+	st, _ := req.Context().Value(redirectKey{}).(*redirectState)
+	if st == nil {
+		return nil
+	}
+	if req.Response != nil {
+		switch req.Response.StatusCode {
+		case http.StatusMovedPermanently, http.StatusPermanentRedirect:
+			if !st.temporary {
+				st.permanent = next
+			}
+		default:
+			st.temporary = true
+		}
+	}
+	if c.opts.RespectRobots && !st.skipRobots {
+		return c.checkRobots(req.Context(), req.URL)
+	}
+	return nil
+}
+
+// readBody reads at most limit bytes of the wire body and at most limit bytes after
+// decompression. With truncate, the body is cut at limit instead of failing.
+func readBody(resp *http.Response, limit int64, truncate bool) ([]byte, error) {
+	if !truncate && resp.ContentLength > limit {
+		return nil, &tooLargeError{Limit: limit}
+	}
+	var r io.Reader = newCapReader(resp.Body, limit, truncate)
+	switch enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("read gzip body: %w", err)
+		}
+		defer zr.Close()
+		r = zr
+	case "deflate":
+		zr, err := zlib.NewReader(r)
+		if err != nil {
+			return nil, fmt.Errorf("read deflate body: %w", err)
+		}
+		defer zr.Close()
+		r = zr
+	default:
+		return nil, fmt.Errorf("read body: unsupported content encoding %q", enc)
+	}
+	body, err := io.ReadAll(newCapReader(r, limit, truncate))
+	if err != nil {
+		if truncate && errors.Is(err, io.ErrUnexpectedEOF) && len(body) > 0 {
+			return body, nil // a gzip stream cut at the cap
+		}
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	return body, nil
+}
+
+// capReader returns at most n bytes; one byte more is an error unless truncate is set.
+type capReader struct {
+	r        io.Reader
+	limit    int64 // for the error message
+	n        int64 // bytes still allowed
+	truncate bool
+}
+
+func newCapReader(r io.Reader, limit int64, truncate bool) *capReader {
+	return &capReader{r: r, limit: limit, n: limit, truncate: truncate}
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.n <= 0 {
+		if c.truncate {
+			return 0, io.EOF
+		}
+		var one [1]byte
+		n, err := c.r.Read(one[:])
+		if n > 0 {
+			return 0, &tooLargeError{Limit: c.limit}
+		}
+		return 0, err
+	}
+	if int64(len(p)) > c.n {
+		p = p[:c.n]
+	}
+	n, err := c.r.Read(p)
+	c.n -= int64(n)
+	return n, err
+}
+
+func mediaType(ct string) string {
+	if ct == "" {
+		return ""
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		mt, _, _ = strings.Cut(ct, ";")
+		mt = strings.ToLower(strings.TrimSpace(mt))
+	}
+	return mt
+}

@@ -1,0 +1,530 @@
+package fetch
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// serve starts an httptest server for h; done is closed before the server shuts down so
+// handlers that wait for the client to give up can also stop on their own.
+func serve(t *testing.T, h http.Handler) (srv *httptest.Server, done <-chan struct{}) {
+	t.Helper()
+	srv = httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	ch := make(chan struct{})
+	t.Cleanup(func() { close(ch) })
+	return srv, ch
+}
+
+// loopbackClient is a client allowed to reach the loopback httptest servers.
+func loopbackClient(o Options) *Client {
+	o.AllowPrivate = true
+	return New(o)
+}
+
+func TestConditionalGet(t *testing.T) {
+	const etag, lastMod = `"v1"`, "Mon, 02 Jan 2006 15:04:05 GMT"
+	var ua, acceptEnc atomic.Value
+	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ua.Store(r.UserAgent())
+		acceptEnc.Store(r.Header.Get("Accept-Encoding"))
+		if r.Header.Get("If-None-Match") == etag || r.Header.Get("If-Modified-Since") == lastMod {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("ETag", etag)
+		w.Header().Set("Last-Modified", lastMod)
+		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+		fmt.Fprint(w, "<rss/>")
+	}))
+	c := loopbackClient(Options{UserAgent: "networkfeed-test/1.0"})
+	ctx := context.Background()
+
+	resp, err := c.Get(ctx, Request{URL: srv.URL + "/feed"})
+	if err != nil {
+		t.Fatalf("first Get: %v", err)
+	}
+	if resp.StatusCode != 200 || resp.ETag != etag || resp.LastModified != lastMod || string(resp.Body) != "<rss/>" {
+		t.Errorf("first Get = %d etag %q lm %q body %q", resp.StatusCode, resp.ETag, resp.LastModified, resp.Body)
+	}
+	if resp.ContentType != "application/rss+xml" {
+		t.Errorf("ContentType = %q, want media type only", resp.ContentType)
+	}
+	if got := ua.Load(); got != "networkfeed-test/1.0" {
+		t.Errorf("server saw User-Agent %q", got)
+	}
+	if got := acceptEnc.Load(); got != "gzip" {
+		t.Errorf("server saw Accept-Encoding %q", got)
+	}
+
+	for _, tt := range []struct {
+		name string
+		req  Request
+	}{
+		{"etag", Request{URL: srv.URL + "/feed", ETag: etag}},
+		{"last-modified", Request{URL: srv.URL + "/feed", LastModified: lastMod}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.Get(ctx, tt.req)
+			if !errors.Is(err, ErrNotModified) {
+				t.Fatalf("conditional Get error = %v, want ErrNotModified", err)
+			}
+		})
+	}
+	t.Run("stale etag gets 200", func(t *testing.T) {
+		resp, err := c.Get(ctx, Request{URL: srv.URL + "/feed", ETag: `"v0"`})
+		if err != nil || resp.StatusCode != 200 || resp.ETag != etag {
+			t.Fatalf("Get = %+v, %v", resp, err)
+		}
+	})
+}
+
+func TestNotModifiedWithoutConditionIsAnError(t *testing.T) {
+	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotModified)
+	}))
+	_, err := loopbackClient(Options{}).Get(context.Background(), Request{URL: srv.URL})
+	var se *HTTPStatusError
+	if !errors.As(err, &se) || se.Code != 304 || errors.Is(err, ErrNotModified) {
+		t.Fatalf("err = %v, want *HTTPStatusError 304", err)
+	}
+}
+
+func TestGzipBody(t *testing.T) {
+	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Set("Content-Type", "text/plain; charset=iso-8859-1")
+		zw := gzip.NewWriter(w)
+		zw.Write([]byte("Z\xfcrich"))
+		zw.Close()
+	}))
+	resp, err := loopbackClient(Options{}).Get(context.Background(), Request{URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(resp.Body) != "Zürich" {
+		t.Errorf("body = %q, want decompressed and converted", resp.Body)
+	}
+}
+
+func TestCharsetOverHTTP(t *testing.T) {
+	tests := []struct {
+		file, contentType string
+		want              []string
+	}{
+		{"cp1252.html", "text/html", []string{"Café news", "Zürich", "€"}},
+		{"latin1.rss", "application/rss+xml", []string{"Zürich", "Café", `encoding="UTF-8"`}},
+		{"utf16le.xml", "application/atom+xml", []string{"Café € Zürich 日本"}},
+		{"invalid-utf8.rss", "application/rss+xml; charset=utf-8", []string{"café \uFFFD broken"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			body, err := os.ReadFile(filepath.Join("testdata", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tt.contentType)
+				w.Write(body)
+			}))
+			resp, err := loopbackClient(Options{}).Get(context.Background(), Request{URL: srv.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !bytes.Contains(resp.Body, []byte(w)) {
+					t.Errorf("body lacks %q:\n%s", w, resp.Body)
+				}
+			}
+		})
+	}
+}
+
+func TestTimeoutOnDrip(t *testing.T) {
+	srv, done := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		drip(w, r, nil)
+	}))
+	_ = done
+	c := loopbackClient(Options{Timeout: 200 * time.Millisecond})
+	_, err := c.Get(context.Background(), Request{URL: srv.URL})
+	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want ErrTimeout", err)
+	}
+	kind, words := Describe(err)
+	if kind != "timeout" || words != "timed out after 200ms" {
+		t.Errorf("Describe = %q, %q", kind, words)
+	}
+}
+
+func TestCallerCancelIsNotATimeout(t *testing.T) {
+	started := make(chan struct{})
+	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		drip(w, r, started)
+	}))
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-started; cancel() }()
+	_, err := loopbackClient(Options{}).Get(ctx, Request{URL: srv.URL})
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrTimeout) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if kind, _ := Describe(err); kind != "other" {
+		t.Errorf("kind = %q", kind)
+	}
+}
+
+// drip writes one byte at a time until the client goes away; started (if any) is closed after
+// the headers are sent.
+func drip(w http.ResponseWriter, r *http.Request, started chan struct{}) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(200)
+	w.(http.Flusher).Flush()
+	if started != nil {
+		close(started)
+	}
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-tick.C:
+			if _, err := w.Write([]byte("x")); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+		}
+	}
+}
+
+func TestRedirects(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.Handle("/old", http.RedirectHandler("/new", http.StatusMovedPermanently))
+	mux.Handle("/old308", http.RedirectHandler("/new", http.StatusPermanentRedirect))
+	mux.Handle("/temp", http.RedirectHandler("/new", http.StatusFound))
+	mux.Handle("/perm-then-temp", http.RedirectHandler("/temp", http.StatusMovedPermanently))
+	mux.Handle("/temp-then-perm", http.RedirectHandler("/old", http.StatusFound))
+	mux.Handle("/loop-a", http.RedirectHandler("/loop-b", http.StatusFound))
+	mux.Handle("/loop-b", http.RedirectHandler("/loop-a", http.StatusFound))
+	mux.HandleFunc("/chain/{n}", func(w http.ResponseWriter, r *http.Request) {
+		var n int
+		fmt.Sscan(r.PathValue("n"), &n)
+		http.Redirect(w, r, fmt.Sprintf("/chain/%d", n+1), http.StatusFound)
+	})
+	mux.HandleFunc("/new", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "new") })
+	srv, _ := serve(t, mux)
+	c := loopbackClient(Options{MaxRedirects: 5})
+
+	tests := []struct {
+		path, wantPermanent, wantWords string
+		wantErr                        error
+	}{
+		{path: "/old", wantPermanent: "/new"},
+		{path: "/old308", wantPermanent: "/new"},
+		{path: "/temp", wantPermanent: ""},
+		{path: "/perm-then-temp", wantPermanent: "/temp"},
+		{path: "/temp-then-perm", wantPermanent: ""},
+		{path: "/loop-a", wantErr: ErrTooManyRedirects, wantWords: "redirect loop at " + srv.URL + "/loop-a"},
+		{path: "/chain/0", wantErr: ErrTooManyRedirects, wantWords: "too many redirects (more than 5)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			resp, err := c.Get(context.Background(), Request{URL: srv.URL + tt.path})
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				if kind, words := Describe(err); kind != "redirects" || words != tt.wantWords {
+					t.Errorf("Describe = %q, %q", kind, words)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := ""
+			if tt.wantPermanent != "" {
+				want = srv.URL + tt.wantPermanent
+			}
+			if resp.PermanentRedirect != want || resp.URL != srv.URL+"/new" {
+				t.Errorf("PermanentRedirect = %q (want %q), URL = %q", resp.PermanentRedirect, want, resp.URL)
+			}
+		})
+	}
+}
+
+func TestAddressGuard(t *testing.T) {
+	target, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "secret")
+	}))
+	var hits atomic.Int32
+	front, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
+	}))
+	frontAddr := netip.MustParseAddrPort(front.Listener.Addr().String())
+	port := target.Listener.Addr().(*net.TCPAddr).Port
+
+	tests := []struct {
+		name, url string
+		viaFront  bool // exempt the front server, so the redirect is what gets blocked
+		wantAddr  string
+	}{
+		{name: "first request to 127.0.0.1", url: target.URL, wantAddr: "127.0.0.1"},
+		{name: "first request to localhost", url: fmt.Sprintf("http://localhost:%d/", port)},
+		{name: "redirect to 127.0.0.1", url: target.URL, viaFront: true, wantAddr: "127.0.0.1"},
+		{name: "redirect to 169.254.169.254", url: "http://169.254.169.254/latest/meta-data/", viaFront: true, wantAddr: "169.254.169.254"},
+		{name: "redirect to 0.0.0.0", url: fmt.Sprintf("http://0.0.0.0:%d/", port), viaFront: true, wantAddr: "0.0.0.0"},
+		{name: "redirect to ::ffff:127.0.0.1", url: fmt.Sprintf("http://[::ffff:127.0.0.1]:%d/", port), viaFront: true, wantAddr: "127.0.0.1"},
+		{name: "redirect to 10.0.0.1", url: "http://10.0.0.1/", viaFront: true, wantAddr: "10.0.0.1"},
+		{name: "redirect to [::1]", url: fmt.Sprintf("http://[::1]:%d/", port), viaFront: true, wantAddr: "::1"},
+		{name: "redirect to [fd00::1]", url: "http://[fd00::1]/", viaFront: true, wantAddr: "fd00::1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := New(Options{})
+			u := tt.url
+			if tt.viaFront {
+				c.guard.exempt = map[netip.AddrPort]bool{frontAddr: true}
+				u = front.URL + "/?to=" + tt.url
+			}
+			before := hits.Load()
+			resp, err := c.Get(context.Background(), Request{URL: u})
+			if !errors.Is(err, ErrBlockedAddress) {
+				t.Fatalf("Get = %+v, %v; want ErrBlockedAddress", resp, err)
+			}
+			if tt.viaFront && hits.Load() != before+1 {
+				t.Errorf("front server not reached: the block must come from the redirect hop")
+			}
+			kind, words := Describe(err)
+			if kind != "blocked_address" || (tt.wantAddr != "" && !strings.HasSuffix(words, " "+tt.wantAddr)) {
+				t.Errorf("Describe = %q, %q", kind, words)
+			}
+		})
+	}
+}
+
+func TestPerHostLimit(t *testing.T) {
+	var cur, peak atomic.Int32
+	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := cur.Add(1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(5 * time.Millisecond) // lets concurrent requests pile up; not asserted on
+		cur.Add(-1)
+		fmt.Fprint(w, "ok")
+	}))
+	c := loopbackClient(Options{PerHost: 2})
+	var wg sync.WaitGroup
+	errs := make(chan error, 12)
+	for range 12 {
+		wg.Go(func() {
+			_, err := c.Get(context.Background(), Request{URL: srv.URL})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p := peak.Load(); p < 1 || p > 2 {
+		t.Fatalf("peak concurrent requests = %d, want 1..2", p)
+	}
+}
+
+func TestGlobalLimitAcrossHosts(t *testing.T) {
+	var cur, peak atomic.Int32
+	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := cur.Add(1)
+		if n > peak.Load() {
+			peak.Store(n) // racy max is fine: any value > 1 already fails the test
+		}
+		time.Sleep(5 * time.Millisecond)
+		cur.Add(-1)
+	}))
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+	c := loopbackClient(Options{PerHost: -1, Global: 1})
+	var wg sync.WaitGroup
+	for i := range 8 {
+		host := "127.0.0.1"
+		if i%2 == 0 {
+			host = "localhost"
+		}
+		wg.Go(func() {
+			if _, err := c.Get(context.Background(), Request{URL: fmt.Sprintf("http://%s:%d/", host, port)}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if p := peak.Load(); p != 1 {
+		t.Fatalf("peak concurrent requests = %d, want 1", p)
+	}
+}
+
+func TestLimiterWaitHonoursContext(t *testing.T) {
+	l := newLimiter(2, 0)
+	ctx := context.Background()
+	r1, err1 := l.acquire(ctx, "a")
+	r2, err2 := l.acquire(ctx, "a")
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := l.acquire(cancelled, "a"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("third acquire on a full host: err = %v, want context.Canceled", err)
+	}
+	rb, err := l.acquire(cancelled, "b")
+	if err != nil {
+		t.Fatalf("another host is not limited by a's slots: %v", err)
+	}
+	rb()
+	r1()
+	r1() // a second release must not free a second slot
+	r3, err := l.acquire(cancelled, "a")
+	if err != nil {
+		t.Fatalf("acquire after release: %v", err)
+	}
+	if _, err := l.acquire(cancelled, "a"); err == nil {
+		t.Fatal("double release freed two slots")
+	}
+	r2()
+	r3()
+}
+
+func TestRobots(t *testing.T) {
+	var robotsHits atomic.Int32
+	mux := http.NewServeMux()
+	mux.HandleFunc("/robots.txt", func(w http.ResponseWriter, r *http.Request) {
+		robotsHits.Add(1)
+		fmt.Fprint(w, "User-agent: *\nDisallow: /\n\nUser-agent: networkfeed\nDisallow: /private\nAllow: /\n")
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "page") })
+	mux.Handle("/go", http.RedirectHandler("/private/x", http.StatusFound))
+	srv, _ := serve(t, mux)
+	c := loopbackClient(Options{RespectRobots: true, UserAgent: "networkfeed/1.0 (+https://news.example.org/)"})
+
+	tests := []struct {
+		path    string
+		allowed bool
+	}{
+		{"/news", true},
+		{"/private/report", false},
+		{"/go", false}, // the redirect target is checked too
+		{"/", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			_, err := c.Get(context.Background(), Request{URL: srv.URL + tt.path})
+			if tt.allowed && err != nil {
+				t.Fatalf("err = %v, want allowed", err)
+			}
+			if !tt.allowed {
+				if !errors.Is(err, ErrRobots) {
+					t.Fatalf("err = %v, want ErrRobots", err)
+				}
+				if kind, _ := Describe(err); kind != "robots" {
+					t.Errorf("kind = %q", kind)
+				}
+			}
+		})
+	}
+	if n := robotsHits.Load(); n != 1 {
+		t.Errorf("robots.txt fetched %d times, want once", n)
+	}
+
+	t.Run("cache expires", func(t *testing.T) {
+		c.robots.now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+		if _, err := c.Get(context.Background(), Request{URL: srv.URL + "/news"}); err != nil {
+			t.Fatal(err)
+		}
+		if n := robotsHits.Load(); n != 2 {
+			t.Errorf("robots.txt fetched %d times after expiry, want 2", n)
+		}
+	})
+}
+
+func TestRobotsFailureAllows(t *testing.T) {
+	for _, code := range []int{404, 500, 403} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/robots.txt" {
+					http.Error(w, "User-agent: *\nDisallow: /\n", code)
+					return
+				}
+				fmt.Fprint(w, "ok")
+			}))
+			c := loopbackClient(Options{RespectRobots: true})
+			resp, err := c.Get(context.Background(), Request{URL: srv.URL + "/feed"})
+			if err != nil || string(resp.Body) != "ok" {
+				t.Fatalf("Get = %v, %v; want allowed", resp, err)
+			}
+		})
+	}
+}
+
+func TestHead(t *testing.T) {
+	big := strings.Repeat("a", 200<<10)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/head-ok", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		if r.Method == http.MethodGet {
+			fmt.Fprint(w, big)
+		}
+	})
+	mux.HandleFunc("/no-head", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, big)
+	})
+	mux.HandleFunc("/missing", http.NotFound)
+	srv, _ := serve(t, mux)
+	c := loopbackClient(Options{})
+	ctx := context.Background()
+
+	resp, err := c.Head(ctx, srv.URL+"/head-ok")
+	if err != nil || resp.ContentType != "application/rss+xml" || len(resp.Body) != 0 {
+		t.Errorf("Head(/head-ok) = %+v, %v", resp, err)
+	}
+	resp, err = c.Head(ctx, srv.URL+"/no-head")
+	if err != nil || resp.ContentType != "text/html" || len(resp.Body) != headCap {
+		t.Errorf("Head(/no-head): err %v, body %d bytes, want %d", err, len(resp.Body), headCap)
+	}
+	_, err = c.Head(ctx, srv.URL+"/missing")
+	if kind, _ := Describe(err); kind != "http_404" {
+		t.Errorf("Head(/missing) err = %v", err)
+	}
+}
+
+func TestBadURL(t *testing.T) {
+	c := New(Options{})
+	for _, u := range []string{"ftp://example.org/", "file:///etc/passwd", "http://", "::"} {
+		if _, err := c.Get(context.Background(), Request{URL: u}); err == nil {
+			t.Errorf("Get(%q) succeeded", u)
+		}
+	}
+}
