@@ -1,0 +1,196 @@
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/store"
+	"github.com/iss-network/networkfeed/internal/store/redistest"
+	"github.com/iss-network/networkfeed/internal/store/storetest"
+)
+
+// freshNetwork returns a network name no other test uses, so that stores opened on one
+// server (or cluster) start empty.
+func freshNetwork() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return "t" + hex.EncodeToString(b)
+}
+
+// withNetwork adds a fresh network option to dsn.
+func withNetwork(dsn string) string {
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "network=" + freshNetwork()
+}
+
+func openT(t testing.TB, dsn string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("open %s: %v", dsn, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformanceStandalone(t *testing.T) {
+	url := redistest.Server(t)
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := Open(t.Context(), withNetwork(url))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+func TestConformanceCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cluster start-up skipped in -short mode")
+	}
+	dsn := "redis+cluster://" + strings.Join(redistest.Cluster(t), ",")
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := Open(t.Context(), withNetwork(dsn))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+// Two processes (two stores with their own connections) upsert the same new items at
+// once: each item must be stored once and reported new once.
+func TestConcurrentWritersStoreOnce(t *testing.T) {
+	dsn := withNetwork(redistest.Server(t))
+	a, b := openT(t, dsn), openT(t, dsn)
+	const n = 1000
+	var items []news.Item
+	for i := range n {
+		items = append(items, storetest.Item([]string{"gs", "au", "fr"}[i%3], i))
+	}
+	var wg sync.WaitGroup
+	results := make([]news.UpsertResult, 4)
+	errs := make([]error, 4)
+	for w := range 4 {
+		s := a
+		if w%2 == 1 {
+			s = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Writers use different batch sizes; odd ones walk the items backwards.
+			batch := 50 + 37*w
+			for i := 0; i < n; i += batch {
+				lo, hi := i, min(i+batch, n)
+				if w%2 == 1 {
+					lo, hi = n-hi, n-lo
+				}
+				r, err := s.Upsert(context.Background(), items[lo:hi])
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				results[w].New += r.New
+				results[w].Unchanged += r.Unchanged
+				results[w].NewIDs = append(results[w].NewIDs, r.NewIDs...)
+			}
+		}()
+	}
+	wg.Wait()
+	newIDs := map[string]int{}
+	total := 0
+	for w := range results {
+		if errs[w] != nil {
+			t.Fatalf("writer %d: %v", w, errs[w])
+		}
+		total += results[w].New
+		for _, id := range results[w].NewIDs {
+			newIDs[id]++
+		}
+		if results[w].New+results[w].Unchanged != n {
+			t.Errorf("writer %d: new %d + unchanged %d != %d", w, results[w].New, results[w].Unchanged, n)
+		}
+	}
+	if total != n || len(newIDs) != n {
+		t.Errorf("reported new %d times for %d distinct IDs, want %d each", total, len(newIDs), n)
+	}
+	for id, c := range newIDs {
+		if c != 1 {
+			t.Errorf("%s reported new %d times", id, c)
+		}
+	}
+	all, err := a.Items(context.Background(), news.Query{Limit: 2 * n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != n {
+		t.Errorf("stored %d items, want %d", len(all), n)
+	}
+	for _, k := range []string{a.allKey(), a.memberKey("gs"), a.sourceKey(items[0].Source)} {
+		c, _ := a.c.ZCard(context.Background(), k).Result()
+		want := int64(n)
+		if k != a.allKey() {
+			want = (n + 2) / 3
+		}
+		if c != want {
+			t.Errorf("%s has %d entries, want %d", k, c, want)
+		}
+	}
+}
+
+// Redis going away mid-poll: writes fail with store.ErrUnavailable, then work again
+// once it is back (scripts are reloaded on the new server).
+func TestRestart(t *testing.T) {
+	p := redistest.Restartable(t)
+	s := openT(t, withNetwork(p.URL()+"?max_retries=-1&dial_timeout=1s"))
+	ctx := context.Background()
+	if _, err := s.Upsert(ctx, []news.Item{storetest.Item("gs", 1)}); err != nil {
+		t.Fatalf("upsert before stop: %v", err)
+	}
+	p.Stop()
+	checks := map[string]func() error{
+		"upsert": func() error { _, err := s.Upsert(ctx, []news.Item{storetest.Item("gs", 2)}); return err },
+		"items":  func() error { _, err := s.Items(ctx, news.Query{Limit: 5}); return err },
+		"ping":   func() error { return s.Ping(ctx) },
+		"claim":  func() error { _, err := s.Claim(ctx, "x", "w", 1e9); return err },
+	}
+	for name, fn := range checks {
+		t.Run("down/"+name, func(t *testing.T) {
+			if err := fn(); !errors.Is(err, store.ErrUnavailable) {
+				t.Errorf("%s while down: err = %v, want ErrUnavailable", name, err)
+			}
+		})
+	}
+	p.Start()
+	// Callers pause and retry on ErrUnavailable; do the same, a bounded number of times.
+	for i := 0; s.Ping(ctx) != nil; i++ {
+		if i == 100 {
+			t.Fatalf("no answer after restart: %v", s.Ping(ctx))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r, err := s.Upsert(ctx, []news.Item{storetest.Item("gs", 2)})
+	if err != nil {
+		t.Fatalf("upsert after restart: %v", err)
+	}
+	if r.New != 1 {
+		t.Errorf("upsert after restart = %+v, want 1 new", r)
+	}
+	if _, err := s.Item(ctx, "gs-002"); err != nil {
+		t.Errorf("item after restart: %v", err)
+	}
+	if n, err := s.Trim(ctx, storetest.Item("gs", 2).Source, 0, 1, storetest.Item("gs", 9).Published); err != nil || n != 1 {
+		t.Errorf("trim after restart = %d, %v; want 1", n, err)
+	}
+}
