@@ -81,4 +81,3 @@ func summary(c config) string {
 	}
 	return s
 }
-
