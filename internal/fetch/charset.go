@@ -49,8 +49,9 @@ var (
 // declaration at all, JSON is UTF-8, and other text is UTF-8 if it contains valid multi-byte
 // UTF-8, else windows-1252. Invalid bytes become U+FFFD.
 //
-// For XML the declaration's encoding is rewritten to UTF-8 (so a parser does not decode the body
-// twice) and characters XML forbids (C0 controls other than tab, LF, CR) are dropped.
+// For XML the declaration's encoding is rewritten to UTF-8 (so a parser such as gofeed does not
+// decode the body twice) and characters XML forbids (C0 controls other than tab, LF, CR) are
+// dropped. For HTML the first <meta> charset is rewritten to utf-8 for the same reason.
 func ToUTF8(body []byte, contentType string) ([]byte, error) {
 	media, params := "", map[string]string{}
 	if contentType != "" {
@@ -75,9 +76,12 @@ func ToUTF8(body []byte, contentType string) ([]byte, error) {
 	if !utf8.Valid(out) {
 		out = bytes.ToValidUTF8(out, []byte("\uFFFD"))
 	}
-	if kind == kindXML {
+	switch kind {
+	case kindXML:
 		out = fixXMLDecl(out)
 		out = dropXMLControls(out)
+	case kindHTML:
+		out = fixMetaCharset(out)
 	}
 	return out, nil
 }
@@ -281,7 +285,7 @@ func sniffHead(body []byte) []byte {
 func fixXMLDecl(b []byte) []byte {
 	n := min(len(b), 1024)
 	loc := xmlDeclRe.FindSubmatchIndex(b[:n])
-	if loc == nil {
+	if loc == nil || strings.EqualFold(string(b[loc[5]:loc[6]]), "utf-8") {
 		return b
 	}
 	out := make([]byte, 0, len(b)+8)
@@ -295,14 +299,34 @@ func fixXMLDecl(b []byte) []byte {
 // dropXMLControls removes C0 control characters XML 1.0 forbids (all but tab, LF, CR).
 func dropXMLControls(b []byte) []byte {
 	bad := func(c byte) bool { return c < 0x20 && c != '\t' && c != '\n' && c != '\r' }
-	if bytes.IndexFunc(b, func(r rune) bool { return r < 0x20 && r != '\t' && r != '\n' && r != '\r' }) < 0 {
+	first := -1
+	for i, c := range b { // byte scan: C0 controls never occur inside multi-byte UTF-8
+		if bad(c) {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
 		return b
 	}
-	out := make([]byte, 0, len(b))
-	for _, c := range b {
+	out := append(make([]byte, 0, len(b)), b[:first]...)
+	for _, c := range b[first:] {
 		if !bad(c) {
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// fixMetaCharset rewrites the charset named by the first <meta> that has one to utf-8.
+func fixMetaCharset(b []byte) []byte {
+	n := min(len(b), 4096)
+	loc := metaCharsetRe.FindSubmatchIndex(b[:n])
+	if loc == nil || strings.EqualFold(string(b[loc[2]:loc[3]]), "utf-8") {
+		return b
+	}
+	out := make([]byte, 0, len(b)+8)
+	out = append(out, b[:loc[2]]...)
+	out = append(out, "utf-8"...)
+	return append(out, b[loc[3]:]...)
 }

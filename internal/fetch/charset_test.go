@@ -24,7 +24,7 @@ func TestToUTF8Fixtures(t *testing.T) {
 	}{
 		{
 			name: "windows-1252 html by meta charset", file: "cp1252.html", contentType: "text/html",
-			want: []string{"Café news", "Zürich", "5 €", "“Quoted” – dash"},
+			want: []string{`<meta charset="utf-8">`, "Café news", "Zürich", "5 €", "“Quoted” – dash"},
 		},
 		{
 			name: "windows-1252 html with header charset", file: "cp1252.html", contentType: "text/html; charset=windows-1252",
@@ -123,14 +123,14 @@ func TestToUTF8Cases(t *testing.T) {
 		{"feed json with bad byte", "application/feed+json", []byte("{\"t\":\"\xc3\"}"), "{\"t\":\"\uFFFD\"}"},
 		{"binary untouched", "image/png", []byte("\x89PNG\xff\xfe"), "\x89PNG\xff\xfe"},
 		{"xml controls dropped", "application/xml", []byte("<?xml version='1.0' encoding='utf-8'?><a>x\x00\x0by</a>"),
-			"<?xml version='1.0' encoding='UTF-8'?><a>xy</a>"},
+			"<?xml version='1.0' encoding='utf-8'?><a>xy</a>"},
 		{"latin1 header vs utf-8 declaration and utf-8 bytes", "application/rss+xml; charset=iso-8859-1",
-			[]byte(`<?xml version="1.0" encoding="utf-8"?><t>Zürich</t>`), `<?xml version="1.0" encoding="UTF-8"?><t>Zürich</t>`},
+			[]byte(`<?xml version="1.0" encoding="utf-8"?><t>Zürich</t>`), `<?xml version="1.0" encoding="utf-8"?><t>Zürich</t>`},
 		{"bomless utf-16le xml", "text/xml", []byte("<\x00?\x00x\x00m\x00l\x00 \x00?\x00>\x00<\x00a\x00>\x00\xe9\x00<\x00/\x00a\x00>\x00"),
 			"<?xml ?><a>é</a>"},
 		{"meta http-equiv charset", "text/html",
 			[]byte(`<html><head><meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"></head>Z` + "\xfc" + `rich`),
-			`<html><head><meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"></head>Zürich`},
+			`<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"></head>Zürich`},
 		{"empty", "text/html", []byte{}, ""},
 	}
 	for _, tt := range tests {

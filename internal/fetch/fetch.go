@@ -359,7 +359,11 @@ func readBody(resp *http.Response, limit int64, truncate bool) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("read body: unsupported content encoding %q", enc)
 	}
-	body, err := io.ReadAll(newCapReader(r, limit, truncate))
+	size := min(limit, 16<<10) // unknown length (chunked): most feeds are larger than this
+	if resp.ContentLength >= 0 {
+		size = min(resp.ContentLength, limit) + 1 // +1: room to see EOF without growing
+	}
+	body, err := readAll(newCapReader(r, limit, truncate), size)
 	if err != nil {
 		if truncate && errors.Is(err, io.ErrUnexpectedEOF) && len(body) > 0 {
 			return body, nil // a gzip stream cut at the cap
@@ -367,6 +371,26 @@ func readBody(resp *http.Response, limit int64, truncate bool) ([]byte, error) {
 		return nil, fmt.Errorf("read body: %w", err)
 	}
 	return body, nil
+}
+
+// readAll is io.ReadAll starting from a buffer of the expected size.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	b := make([]byte, 0, size)
+	for {
+		if len(b) == cap(b) {
+			nb := make([]byte, len(b), max(2*cap(b), 512))
+			copy(nb, b)
+			b = nb
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // capReader returns at most n bytes; one byte more is an error unless truncate is set.
