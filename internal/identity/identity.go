@@ -1,0 +1,292 @@
+// Package identity is the one place that decides who an item is: its canonical link,
+// its Key within its member, its public permanent ID, and whether two items of
+// different members tell the same story (MinHash signatures with LSH bands).
+package identity
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/PuerkitoBio/purell"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/iss-network/networkfeed/internal/news"
+)
+
+// trackingParams are query parameters that identify a campaign or a click, never a page.
+var trackingParams = map[string]bool{
+	"fbclid": true, "gclid": true, "mc_cid": true, "mc_eid": true, "igshid": true,
+	"_ga": true, "ref": true, "yclid": true, "msclkid": true,
+}
+
+func isTracking(key string) bool {
+	k := strings.ToLower(key)
+	return strings.HasPrefix(k, "utm_") || trackingParams[k]
+}
+
+// purellFlags are the normalisations purell does for Canonical; the query (tracking
+// parameters, order), the scheme and the trailing slash are handled here.
+const purellFlags = purell.FlagLowercaseScheme | purell.FlagLowercaseHost |
+	purell.FlagUppercaseEscapes | purell.FlagDecodeUnnecessaryEscapes | purell.FlagEncodeNecessaryEscapes |
+	purell.FlagRemoveDefaultPort | purell.FlagRemoveEmptyQuerySeparator | purell.FlagRemoveDotSegments |
+	purell.FlagRemoveFragment | purell.FlagRemoveDuplicateSlashes | purell.FlagRemoveWWW |
+	purell.FlagRemoveUnnecessaryHostDots | purell.FlagRemoveEmptyPortSeparator
+
+// Canonical returns the form of an http(s) link that identifies the page it names:
+// "https://" + lower-case host without "www." and without its default port, the path
+// with dot segments and duplicate slashes resolved and no trailing slash (the root is
+// "/"), tracking parameters (utm_*, fbclid, gclid, mc_cid, mc_eid, igshid, _ga, ref,
+// yclid, msclkid) removed and the remaining query parameters sorted, no fragment and
+// no user info. http and https links to the same page are the same page. Anything
+// that is not an absolute http(s) URL with a host gives "".
+//
+// Canonical is idempotent: Canonical(Canonical(s)) == Canonical(s).
+func Canonical(raw string) string {
+	raw = strings.TrimSpace(raw)
+	if raw == "" || !utf8.ValidString(raw) {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Opaque != "" {
+		return ""
+	}
+	u.User = nil
+	u.Host = strings.ToLower(u.Host)
+	if strings.Trim(u.Hostname(), ".") == "" {
+		return ""
+	}
+	q, ok := canonicalQuery(u.RawQuery)
+	if !ok {
+		return ""
+	}
+	u.RawQuery, u.ForceQuery = q, false
+	u.RawFragment, u.Fragment = "", ""
+	u.RawPath = "" // let purell escape Path its own way
+	s, err := purell.NormalizeURLString(u.String(), purellFlags)
+	if err != nil {
+		return ""
+	}
+	// Second pass on the parsed result: purell's default-port removal needs the
+	// original scheme, after which both schemes become https.
+	v, err := url.Parse(s)
+	if err != nil || v.Hostname() == "" {
+		return ""
+	}
+	host := strings.TrimPrefix(strings.TrimRight(v.Hostname(), "."), "www.")
+	if host == "" {
+		return ""
+	}
+	if strings.Contains(host, ":") { // IPv6 literal
+		host = "[" + host + "]"
+	}
+	if port := v.Port(); port != "" && port != "443" {
+		host += ":" + port
+	}
+	p := strings.TrimRight(v.EscapedPath(), "/")
+	if p == "" {
+		p = "/"
+	}
+	out := "https://" + host + p
+	if v.RawQuery != "" {
+		out += "?" + v.RawQuery
+	}
+	return out
+}
+
+// canonicalQuery drops tracking parameters and empty pairs, re-escapes every pair the
+// way url.QueryEscape does and sorts them (by key, then value). It reports false for a
+// query that cannot be decoded.
+func canonicalQuery(raw string) (string, bool) {
+	if raw == "" {
+		return "", true
+	}
+	type pair struct{ k, v string }
+	var pairs []pair
+	for part := range strings.SplitSeq(raw, "&") {
+		if part == "" {
+			continue
+		}
+		k, v, hasEq := strings.Cut(part, "=")
+		dk, err := url.QueryUnescape(k)
+		if err != nil {
+			return "", false
+		}
+		dv, err := url.QueryUnescape(v)
+		if err != nil {
+			return "", false
+		}
+		if dk == "" || isTracking(dk) {
+			continue
+		}
+		p := pair{url.QueryEscape(dk), ""}
+		if hasEq {
+			p.v = "=" + url.QueryEscape(dv)
+		}
+		pairs = append(pairs, p)
+	}
+	slices.SortFunc(pairs, func(a, b pair) int {
+		if c := strings.Compare(a.k, b.k); c != 0 {
+			return c
+		}
+		return strings.Compare(a.v, b.v)
+	})
+	var b strings.Builder
+	for i, p := range pairs {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(p.k)
+		b.WriteString(p.v)
+	}
+	return b.String(), true
+}
+
+// Key is the identity of an item within its member:
+//
+//   - "guid:"+GUID when the source's GUIDs are stable (see StableGUIDs) and the item has one;
+//   - else "url:"+Canonical(Link) when the item has a usable link;
+//   - else "hash:" + the first 32 hex digits of sha256(normalised title, NUL, the
+//     published date written at its precision), so that undated items are keyed by
+//     title alone.
+func Key(it news.Item, stableGUIDs bool) string {
+	if g := strings.TrimSpace(it.GUID); stableGUIDs && g != "" {
+		return "guid:" + g
+	}
+	if c := Canonical(it.Link); c != "" {
+		return "url:" + c
+	}
+	return "hash:" + contentHash(it)
+}
+
+// contentHash hashes an item's normalised title and its date at its precision.
+func contentHash(it news.Item) string {
+	sum := sha256.Sum256([]byte(normTitle(it.Title) + "\x00" + dateAtPrecision(it)))
+	return hex.EncodeToString(sum[:])[:32]
+}
+
+func dateAtPrecision(it news.Item) string {
+	if it.Published.IsZero() {
+		return ""
+	}
+	t := it.Published.UTC()
+	switch it.Precision {
+	case news.PrecisionExact:
+		return t.Format("2006-01-02T15:04:05Z")
+	case news.PrecisionDay:
+		return t.Format("2006-01-02")
+	case news.PrecisionMonth:
+		return t.Format("2006-01")
+	default: // PrecisionNone: Published is when the item was first seen, not part of it
+		return ""
+	}
+}
+
+// normTitle lower-cases, folds accents and collapses white space.
+func normTitle(s string) string {
+	return strings.Join(strings.Fields(fold(s)), " ")
+}
+
+// fold lower-cases s and removes combining marks after canonical decomposition
+// ("Été" -> "ete"). It keeps the marks of scripts where they are letters' vowels
+// only as far as Unicode calls them Mn; that is fine for matching.
+func fold(s string) string {
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	out, _, err := transform.String(t, s)
+	if err != nil {
+		out = s
+	}
+	return strings.ToLower(out)
+}
+
+var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// ID is the public permanent ID of the item keyed key in member: "nf-" followed by 20
+// lower-case base32 characters (100 bits) of sha256(member, NUL, key). It is stable,
+// URL-safe and reveals nothing of the key.
+func ID(member, key string) string {
+	sum := sha256.Sum256([]byte(member + "\x00" + key))
+	return "nf-" + strings.ToLower(idEncoding.EncodeToString(sum[:])[:20])
+}
+
+// StableGUIDs reports whether a source's GUIDs, as seen in one poll, can key its
+// items: false when a GUID repeats or when most items have none.
+func StableGUIDs(guids []string) bool {
+	seen := make(map[string]bool, len(guids))
+	empty := 0
+	for _, g := range guids {
+		g = strings.TrimSpace(g)
+		if g == "" {
+			empty++
+			continue
+		}
+		if seen[g] {
+			return false
+		}
+		seen[g] = true
+	}
+	return empty*2 <= len(guids)
+}
+
+// Assign keys the items of one poll of one source of member, in place: it sets
+// Member (when empty), Canonical, Key and ID on each item, and returns items with
+// exact duplicates (the same Key) dropped, the first kept, reusing items' array.
+//
+// GUIDs key the items when most items have one. An item whose GUID repeats within
+// the poll is keyed by its GUID and its canonical link ("guid:"+GUID+" "+link), or
+// by GUID and content hash when it has no link, so that a CMS that gives every item
+// the same GUID does not collapse them; items with unique GUIDs keep "guid:"+GUID so
+// their Keys do not change between polls. When most items have no GUID, every item
+// is keyed by Key(it, false).
+func Assign(items []news.Item, member string) []news.Item {
+	count := make(map[string]int, len(items))
+	empty := 0
+	for i := range items {
+		g := strings.TrimSpace(items[i].GUID)
+		if g == "" {
+			empty++
+			continue
+		}
+		count[g]++
+	}
+	useGUIDs := empty*2 <= len(items)
+
+	seen := make(map[string]bool, len(items))
+	out := items[:0]
+	for _, it := range items {
+		if it.Member == "" {
+			it.Member = member
+		}
+		it.Canonical = Canonical(it.Link)
+		g := strings.TrimSpace(it.GUID)
+		switch {
+		case useGUIDs && g != "" && count[g] > 1:
+			if it.Canonical != "" {
+				it.Key = "guid:" + g + " " + it.Canonical
+			} else {
+				it.Key = "guid:" + g + " hash:" + contentHash(it)
+			}
+		default:
+			it.Key = Key(it, useGUIDs)
+		}
+		if seen[it.Key] {
+			continue
+		}
+		seen[it.Key] = true
+		it.ID = ID(member, it.Key)
+		out = append(out, it)
+	}
+	clear(items[len(out):]) // let dropped items be collected
+	return out
+}
