@@ -123,13 +123,20 @@ func New(o Options) *Client {
 	return c
 }
 
+// AcceptFeeds is an Accept header for feed polls: feeds first, HTML (for discovery) last.
+const AcceptFeeds = "application/rss+xml, application/atom+xml, application/feed+json, " +
+	"application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, text/html;q=0.5, */*;q=0.1"
+
+// Close closes idle connections; call it on shutdown. The client stays usable.
+func (c *Client) Close() { c.hc.CloseIdleConnections() }
+
 // Request is one GET. ETag and LastModified come from the previous successful poll and make
 // the request conditional.
 type Request struct {
 	URL          string
 	ETag         string
 	LastModified string
-	Accept       string // default "*/*"
+	Accept       string // default "*/*"; see AcceptFeeds
 }
 
 // Response is a successful (2xx) answer with its body read and converted to UTF-8.
