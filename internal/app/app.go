@@ -1,0 +1,167 @@
+// Package app wires networkfeed's packages into its commands (serve, poll, check,
+// preview, build, demo, import-opml) and owns flags, signals and shutdown order.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/iss-network/networkfeed/internal/clean"
+	"github.com/iss-network/networkfeed/internal/config"
+	"github.com/iss-network/networkfeed/internal/fetch"
+	"github.com/iss-network/networkfeed/internal/poll"
+	"github.com/iss-network/networkfeed/internal/store"
+	boltstore "github.com/iss-network/networkfeed/internal/store/bolt"
+	redisstore "github.com/iss-network/networkfeed/internal/store/redis"
+)
+
+const usage = `networkfeed gathers member news into one network feed and web view.
+
+Usage:
+  networkfeed serve   [flags]          poll on schedule and serve HTTP (-web=false: a pure worker)
+  networkfeed poll    [flags]          poll every source once, store, exit
+  networkfeed check   [flags]          validate the config
+  networkfeed preview [flags] URL      show what a feed or page would yield, without storing
+  networkfeed build   [flags] -out DIR write the feeds and web view as static files
+  networkfeed demo    [flags]          run an offline demo network on loopback and serve it
+
+Common flags (each also from the environment):
+  -config  path to feeds.yaml        (NETWORKFEED_CONFIG, default feeds.yaml)
+  -store   store: a file path for the embedded store, or redis://… (NETWORKFEED_STORE,
+           default ./data/networkfeed.db)
+  -addr    HTTP listen address        (NETWORKFEED_ADDR, default :8080)
+`
+
+// Env is how the process environment is read (os.Getenv in main).
+type Env func(string) string
+
+// common holds the flags every command takes.
+type common struct {
+	config, store, addr string
+	storeSet            bool
+}
+
+func (c *common) register(fs *flag.FlagSet, env Env) {
+	fs.StringVar(&c.config, "config", envOr(env, "NETWORKFEED_CONFIG", "feeds.yaml"), "path to feeds.yaml")
+	fs.StringVar(&c.store, "store", envOr(env, "NETWORKFEED_STORE", "./data/networkfeed.db"), "store: file path (embedded bbolt) or redis://, rediss://, redis+sentinel://, redis+cluster:// URL")
+	fs.StringVar(&c.addr, "addr", envOr(env, "NETWORKFEED_ADDR", ":8080"), "HTTP listen address")
+	c.storeSet = env("NETWORKFEED_STORE") != ""
+}
+
+func envOr(env Env, key, def string) string {
+	if v := env(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// Run runs the command named by args[1] and returns the process exit code.
+func Run(args []string, env Env, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(args) < 2 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[1], args[2:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = runServe(ctx, rest, env, stdout, stderr)
+	case "poll":
+		err = runPoll(ctx, rest, env, stdout, stderr)
+	case "check":
+		err = runCheck(ctx, rest, env, stdout, stderr)
+	case "preview":
+		err = runPreview(ctx, rest, env, stdout, stderr)
+	case "build":
+		err = runBuild(ctx, rest, env, stdout, stderr)
+	case "demo":
+		err = runDemo(ctx, rest, env, stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "networkfeed: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 2
+		}
+		fmt.Fprintf(stderr, "networkfeed %s: %v\n", cmd, err)
+		return 1
+	}
+	return 0
+}
+
+// newLogger builds the process logger once: text on a terminal, JSON otherwise.
+func newLogger(w io.Writer, env Env) *slog.Logger {
+	level := slog.LevelInfo
+	if strings.EqualFold(env("NETWORKFEED_LOG"), "debug") {
+		level = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if isTerminal(w) {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// openStore picks the backend from the -store value: Redis for redis URLs, bbolt otherwise.
+func openStore(ctx context.Context, dsn string) (store.Store, error) {
+	for _, p := range []string{"redis://", "rediss://", "redis+sentinel://", "redis+cluster://"} {
+		if strings.HasPrefix(dsn, p) {
+			return redisstore.Open(ctx, dsn)
+		}
+	}
+	return boltstore.Open(dsn)
+}
+
+// newFetcher builds the one HTTP client of the process from the config.
+func newFetcher(cfg *config.Config) *fetch.Client {
+	ua := cfg.Fetch.UserAgent
+	if ua == "" {
+		ua = "networkfeed/1.0 (+" + cfg.Network.URL + ")"
+	}
+	return fetch.New(fetch.Options{
+		Timeout:       cfg.Fetch.Timeout.D(),
+		MaxBody:       int64(cfg.Fetch.MaxBody),
+		AllowPrivate:  cfg.Fetch.AllowPrivateAddresses,
+		UserAgent:     ua,
+		MaxRedirects:  5,
+		PerHost:       cfg.Fetch.PerHost,
+		Global:        cfg.Fetch.Concurrency,
+		RespectRobots: cfg.Fetch.Robots == nil || *cfg.Fetch.Robots,
+	})
+}
+
+func newRefresher(cfg func() *config.Config, f poll.Fetcher, s poll.Store, log *slog.Logger) *poll.Refresher {
+	return &poll.Refresher{Fetch: f, Store: s, Clean: clean.New(), Log: log, Now: nowFunc, Config: cfg}
+}
+
+func ownerID() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}

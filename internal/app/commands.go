@@ -1,0 +1,348 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/iss-network/networkfeed/internal/config"
+	"github.com/iss-network/networkfeed/internal/demo"
+	"github.com/iss-network/networkfeed/internal/poll"
+	"github.com/iss-network/networkfeed/internal/web"
+)
+
+func runPoll(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("poll", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs, env)
+	workers := fs.Int("workers", 16, "concurrent refreshes")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := newLogger(stderr, env)
+	cfg, err := config.Load(c.config)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, c.store)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cfgFn := func() *config.Config { return cfg }
+	ref := newRefresher(cfgFn, newFetcher(cfg), st, log)
+	pollOnce(ctx, ref, poll.Jobs(cfg), *workers, stdout)
+	return nil
+}
+
+// pollOnce refreshes every job, shows progress on a terminal and prints a summary; a
+// failing source is reported, never fatal.
+func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers int, out io.Writer) []poll.Result {
+	tty := isTerminal(out)
+	start := time.Now()
+	results := poll.PollAll(ctx, ref, jobs, workers, func(done, total, failed int, r poll.Result) {
+		if tty {
+			fmt.Fprintf(out, "\r\033[Kpolled %d/%d sources, %d failing", done, total, failed)
+		}
+	})
+	if tty {
+		fmt.Fprintln(out)
+	}
+	var newItems, failed int
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	for _, r := range results {
+		newItems += r.New
+		if r.Err != nil {
+			failed++
+			_, words := poll.Describe(r.Err)
+			fmt.Fprintf(tw, "FAIL\t%s\t%s\t%s\n", r.Member, r.URL, words)
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(out, "polled %d sources in %s: %d new items, %d failing\n", len(results), time.Since(start).Round(time.Millisecond), newItems, failed)
+	return results
+}
+
+func runCheck(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs, env)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(c.config)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, m := range cfg.Members {
+		n += len(m.AllSources())
+	}
+	fmt.Fprintf(stdout, "%s: ok: %d members, %d sources\n", c.config, len(cfg.Members), n)
+	return nil
+}
+
+func runPreview(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("preview", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sel := fs.String("select", "", `selectors to try, as in feeds.yaml: 'item: article, title: h2, link: "h2 a", date: time'`)
+	lang := fs.String("lang", "en", "member languages, comma-separated (for dates and detection)")
+	country := fs.String("country", "", "member country (decides the time zone of local times)")
+	tz := fs.String("timezone", "", "IANA time zone for local times on the page")
+	private := fs.Bool("allow-private", false, "allow loopback and private addresses (local testing)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("preview needs one URL")
+	}
+	u := fs.Arg(0)
+	src := config.Source{Page: u, Timezone: *tz}
+	if *sel != "" {
+		var s config.Selectors
+		dec := yaml.NewDecoder(strings.NewReader("{" + strings.Trim(*sel, "{} ") + "}"))
+		dec.KnownFields(true)
+		if err := dec.Decode(&s); err != nil {
+			return fmt.Errorf("-select: %w", err)
+		}
+		src.Select = &s
+	}
+	cfg, err := config.Parse("preview", []byte(fmt.Sprintf("fetch: {allow_private_addresses: %v}\nmembers: [{id: preview, name: Preview, homepage: %q}]\n", *private, u)))
+	if err != nil {
+		return err
+	}
+	m := cfg.Members[0]
+	m.Languages = strings.Split(*lang, ",")
+	m.Country = strings.ToUpper(*country)
+	log := newLogger(stderr, env)
+	ref := newRefresher(func() *config.Config { return cfg }, newFetcher(cfg), nil, log)
+	res, items := ref.Preview(ctx, poll.Job{Member: m, Source: src})
+	if res.Err != nil {
+		_, words := poll.Describe(res.Err)
+		return fmt.Errorf("%s: %s", u, words)
+	}
+	fmt.Fprintf(stdout, "%s: %d items, found by %s\n", u, len(items), res.Via)
+	if res.Inferred.Item != "" {
+		fmt.Fprintf(stdout, "\nInferred selectors, to paste under this source in feeds.yaml:\n  - page: %s\n    %s\n", u, res.Inferred.YAML())
+	}
+	fmt.Fprintln(stdout)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DATE\tLANG\tTITLE\tLINK")
+	for _, it := range items {
+		date := it.Published.Format("2006-01-02")
+		switch it.Precision {
+		case "month":
+			date = it.Published.Format("2006-01")
+		case "none":
+			date = "(undated)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", date, it.Language, cut(it.Title, 70), it.Link)
+	}
+	return tw.Flush()
+}
+
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
+
+func runBuild(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("build", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs, env)
+	out := fs.String("out", "", "directory to write the static site into")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return fmt.Errorf("build needs -out DIR")
+	}
+	cfg, err := config.Load(c.config)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, c.store)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ws, err := web.New(web.Options{Store: st, Config: func() *config.Config { return cfg }, Log: newLogger(stderr, env)})
+	if err != nil {
+		return err
+	}
+	n, err := buildSite(ctx, ws.Handler(), cfg, *out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %d files to %s\n", n, *out)
+	return nil
+}
+
+// buildSite renders every public page and feed through the same handlers the server
+// uses and writes them as files.
+func buildSite(ctx context.Context, h http.Handler, cfg *config.Config, out string) (int, error) {
+	paths := map[string]string{
+		"/":             "index.html",
+		"/sources":      "sources/index.html",
+		"/sources.json": "sources.json",
+		"/sources.csv":  "sources.csv",
+		"/feed.rss":     "feed.rss",
+		"/feed.atom":    "feed.atom",
+		"/feed.json":    "feed.json",
+	}
+	for _, m := range cfg.Members {
+		paths["/members/"+m.ID] = "members/" + m.ID + "/index.html"
+		for _, f := range []string{"rss", "atom", "json"} {
+			paths["/members/"+m.ID+"/feed."+f] = "members/" + m.ID + "/feed." + f
+		}
+	}
+	// Static files: whatever the pages link to under /static/.
+	n := 0
+	for p, file := range paths {
+		body, err := get(ctx, h, p)
+		if err != nil {
+			return n, err
+		}
+		if err := writeFile(filepath.Join(out, filepath.FromSlash(file)), body); err != nil {
+			return n, err
+		}
+		n++
+		for _, ref := range staticRefs(body) {
+			if _, done := paths[ref]; done {
+				continue
+			}
+			b, err := get(ctx, h, ref)
+			if err != nil {
+				return n, err
+			}
+			if err := writeFile(filepath.Join(out, filepath.FromSlash(strings.TrimPrefix(ref, "/"))), b); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
+}
+
+func staticRefs(body []byte) []string {
+	var out []string
+	s := string(body)
+	for {
+		i := strings.Index(s, `"/static/`)
+		if i < 0 {
+			return out
+		}
+		s = s[i+1:]
+		j := strings.IndexByte(s, '"')
+		if j < 0 {
+			return out
+		}
+		out = append(out, s[:j])
+		s = s[j:]
+	}
+}
+
+func get(ctx context.Context, h http.Handler, path string) ([]byte, error) {
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, path, nil)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		return nil, fmt.Errorf("render %s: HTTP %d: %s", path, rec.Code, strings.TrimSpace(rec.Body.String()))
+	}
+	return rec.Body.Bytes(), nil
+}
+
+// writeFile writes through a temporary file and a rename, so a reader never sees half a file.
+func writeFile(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+func runDemo(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs, env)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := newLogger(stderr, env)
+	n, err := demo.Start(ctx)
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+	cfg, err := config.Parse("demo feeds.yaml", n.Config())
+	if err != nil {
+		return fmt.Errorf("demo config: %w", err)
+	}
+	storePath := c.store
+	if !c.storeSet && !flagSet(fs, "store") {
+		dir, err := os.MkdirTemp("", "networkfeed-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		storePath = filepath.Join(dir, "demo.db")
+	}
+	st, err := openStore(ctx, storePath)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var current atomic.Pointer[config.Config]
+	current.Store(cfg)
+	fmt.Fprintf(stdout, "demo network of %d member sites at %s\n", len(cfg.Members), n.URL)
+	ref := newRefresher(current.Load, newFetcher(cfg), st, log)
+	pollOnce(ctx, ref, poll.Jobs(cfg), 8, stdout)
+	return serve(ctx, serveOptions{
+		log: log, store: st, config: &current, addr: c.addr, web: true, poll: true, workers: 4, stdout: stdout,
+		listening: func(addr string) {
+			host := addr
+			if strings.HasPrefix(addr, "[::]") || strings.HasPrefix(addr, "0.0.0.0") {
+				host = "localhost" + addr[strings.LastIndex(addr, ":"):]
+			}
+			next := *cfg
+			next.Network.URL = "http://" + host + "/"
+			current.Store(&next)
+			fmt.Fprintf(stdout, "open http://%s/ (Ctrl-C to stop)\n", host)
+		},
+	})
+}
+
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			set = true
+		}
+	})
+	return set
+}

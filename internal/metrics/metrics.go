@@ -1,0 +1,100 @@
+// Package metrics exposes networkfeed's Prometheus metrics: polls by outcome, poll
+// durations, bytes fetched, items new/updated/unchanged, sources by health and queue lag.
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/poll"
+)
+
+// Sources is what the health gauge reads at scrape time.
+type Sources interface {
+	Sources(ctx context.Context) ([]news.SourceState, error)
+}
+
+// Metrics holds one process's registry.
+type Metrics struct {
+	reg      *prometheus.Registry
+	polls    *prometheus.CounterVec
+	duration prometheus.Histogram
+	bytes    prometheus.Counter
+	items    *prometheus.CounterVec
+}
+
+// New registers every metric on a fresh registry; sources feeds the health and lag gauges.
+func New(sources Sources) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.polls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "networkfeed_polls_total", Help: "Source refreshes by outcome (ok, not_modified, or the error kind)."}, []string{"outcome"})
+	m.duration = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "networkfeed_poll_duration_seconds", Help: "Time one source refresh took, end to end.", Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 10)})
+	m.bytes = prometheus.NewCounter(prometheus.CounterOpts{Name: "networkfeed_fetched_bytes_total", Help: "Body bytes fetched from member sites (after decompression)."})
+	m.items = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "networkfeed_items_total", Help: "Items seen by polls, by what the store did with them."}, []string{"result"})
+	m.reg.MustRegister(m.polls, m.duration, m.bytes, m.items, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if sources != nil {
+		m.reg.MustRegister(&healthCollector{sources: sources,
+			health: prometheus.NewDesc("networkfeed_sources", "Sources by health.", []string{"health"}, nil),
+			lag:    prometheus.NewDesc("networkfeed_queue_lag_seconds", "How far the most overdue source is past its next poll time.", nil, nil)})
+	}
+	return m
+}
+
+// Observe records one finished refresh (wire it to poll.Refresher.Observe).
+func (m *Metrics) Observe(before, after news.SourceState, r poll.Result) {
+	outcome := "ok"
+	switch {
+	case r.Err != nil:
+		outcome = after.ErrorKind
+		if outcome == "" {
+			outcome = "error"
+		}
+	case r.NotMod:
+		outcome = "not_modified"
+	}
+	m.polls.WithLabelValues(outcome).Inc()
+	m.duration.Observe(r.Duration.Seconds())
+	m.bytes.Add(float64(r.Bytes))
+	m.items.WithLabelValues("new").Add(float64(r.New))
+	m.items.WithLabelValues("updated").Add(float64(r.Updated))
+	m.items.WithLabelValues("unchanged").Add(float64(r.Unchanged))
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+type healthCollector struct {
+	sources     Sources
+	health, lag *prometheus.Desc
+}
+
+func (c *healthCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.health; ch <- c.lag }
+
+func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	states, err := c.sources.Sources(ctx)
+	if err != nil {
+		return
+	}
+	counts := map[news.Health]int{news.HealthOK: 0, news.HealthStale: 0, news.HealthFailing: 0, news.HealthDisabled: 0, news.HealthUnknown: 0}
+	var lag time.Duration
+	now := time.Now()
+	for _, s := range states {
+		counts[s.Health]++
+		if !s.NextPoll.IsZero() && now.Sub(s.NextPoll) > lag {
+			lag = now.Sub(s.NextPoll)
+		}
+	}
+	for h, n := range counts {
+		ch <- prometheus.MustNewConstMetric(c.health, prometheus.GaugeValue, float64(n), string(h))
+	}
+	ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, lag.Seconds())
+}

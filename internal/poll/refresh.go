@@ -1,0 +1,476 @@
+// Package poll refreshes sources: Refresh does one source end to end (fetch, parse or
+// scrape, clean, key, store, record its health) and Scheduler decides when each source
+// is due and which process polls it.
+package poll
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/clean"
+	"github.com/iss-network/networkfeed/internal/config"
+	"github.com/iss-network/networkfeed/internal/feed"
+	"github.com/iss-network/networkfeed/internal/fetch"
+	"github.com/iss-network/networkfeed/internal/identity"
+	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/page"
+	"github.com/iss-network/networkfeed/internal/store"
+)
+
+// Store is what polling needs from the store.
+type Store interface {
+	Upsert(ctx context.Context, items []news.Item) (news.UpsertResult, error)
+	ItemsByKey(ctx context.Context, member string, keys []string) ([]news.Item, error)
+	Source(ctx context.Context, url string) (news.SourceState, error)
+	PutSource(ctx context.Context, st news.SourceState) error
+	Trim(ctx context.Context, source string, maxItems int, maxAge time.Duration, now time.Time) (int, error)
+	Claim(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
+	Release(ctx context.Context, name, owner string) error
+}
+
+// Fetcher is what polling needs from the HTTP client.
+type Fetcher interface {
+	Get(ctx context.Context, r fetch.Request) (*fetch.Response, error)
+}
+
+// Job is one source of one member.
+type Job struct {
+	Member config.Member
+	Source config.Source
+}
+
+// URL of the job's source (its identity in the store).
+func (j Job) URL() string { return j.Source.URL() }
+
+// Jobs lists every enabled source of cfg.
+func Jobs(cfg *config.Config) []Job {
+	var out []Job
+	for _, m := range cfg.Members {
+		if m.Disabled {
+			continue
+		}
+		for _, s := range m.AllSources() {
+			out = append(out, Job{Member: m, Source: s})
+		}
+	}
+	return out
+}
+
+// Result is what one refresh did.
+type Result struct {
+	URL       string
+	Member    string
+	New       int
+	Updated   int
+	Unchanged int
+	Found     int // items the source yielded
+	NotMod    bool
+	Err       error
+	Duration  time.Duration
+	Bytes     int
+	// Via says how items were found: "feed", "discovered feed <url>", "selectors",
+	// or "detected (<tier>)"; Inferred holds the selectors automatic detection used.
+	Via      string
+	Inferred page.Selectors
+}
+
+// Refresher does one refresh of one source.
+type Refresher struct {
+	Fetch  Fetcher
+	Store  Store
+	Clean  *clean.Cleaner
+	Log    *slog.Logger
+	Now    func() time.Time
+	Config func() *config.Config
+	// Observe, when set, is told about every finished refresh (metrics, alerts).
+	Observe func(before, after news.SourceState, r Result)
+}
+
+// Errors a refresh can end with, besides fetch errors.
+var (
+	ErrNoItems     = errors.New("no items found on the page")
+	ErrNoFeedFound = errors.New("no feed and no news list found on the homepage")
+)
+
+// Refresh fetches, parses, cleans, keys and stores one source, then records its state.
+// A failure is recorded in the source's state and returned in Result.Err; it never
+// leaves half an item behind (the store writes each batch whole).
+func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
+	start := r.Now()
+	res := Result{URL: j.URL(), Member: j.Member.ID}
+	log := r.Log.With("member", j.Member.ID, "source", j.URL())
+	st, err := r.Store.Source(ctx, j.URL())
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		res.Err = fmt.Errorf("read source state: %w", err)
+		return res
+	}
+	before := st
+	if errors.Is(err, store.ErrNotFound) {
+		st = news.SourceState{URL: j.URL(), Health: news.HealthUnknown}
+	}
+	st.Member, st.Kind = j.Member.ID, j.Source.Kind()
+	firstPoll := st.Polls == 0
+
+	items, code, err := r.collect(ctx, j, &st, &res)
+	if errors.Is(err, fetch.ErrNotModified) {
+		err, code, res.NotMod = nil, 304, true
+	}
+	if err == nil && len(items) > 0 {
+		res.Found = len(items)
+		items = r.prepare(j, items, start, firstPoll)
+		if err = r.recognise(ctx, j.Member.ID, items); err == nil {
+			var ur news.UpsertResult
+			ur, err = r.Store.Upsert(ctx, items)
+			res.New, res.Updated, res.Unchanged = ur.New, ur.Updated, ur.Unchanged
+			if err != nil {
+				err = fmt.Errorf("store items: %w", err)
+			}
+		}
+	}
+	if err == nil {
+		if cfg := r.Config(); cfg != nil && (cfg.Retention.MaxItemsPerSource > 0 || cfg.Retention.MaxAge > 0) {
+			if _, terr := r.Store.Trim(ctx, j.URL(), cfg.Retention.MaxItemsPerSource, cfg.Retention.MaxAge.D(), start); terr != nil {
+				log.Warn("retention trim failed", "err", terr)
+			}
+		}
+	}
+	res.Err = err
+	res.Duration = r.Now().Sub(start)
+	if errors.Is(err, context.Canceled) {
+		return res // shutting down: record nothing half-done
+	}
+	r.record(j, &st, res, code, start)
+	if perr := r.Store.PutSource(context.WithoutCancel(ctx), st); perr != nil {
+		log.Error("record source state", "err", perr)
+	}
+	if r.Observe != nil {
+		r.Observe(before, st, res)
+	}
+	return res
+}
+
+// collect fetches the source and turns it into raw items.
+func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, res *Result) ([]news.Item, int, error) {
+	target := j.URL()
+	kind := j.Source.Kind()
+	if kind != "feed" && j.Source.Select == nil && st.FeedURL != "" {
+		target, kind = st.FeedURL, "feed" // discovered earlier
+	}
+	resp, err := r.get(ctx, target, st)
+	if err != nil {
+		return nil, statusOf(err), err
+	}
+	res.Bytes = len(resp.Body)
+	if resp.PermanentRedirect != "" && target == j.URL() {
+		st.Redirect = resp.PermanentRedirect
+	} else if target == j.URL() {
+		st.Redirect = ""
+	}
+	opts := r.pageOptions(j)
+	switch {
+	case kind == "feed" || feed.IsFeed(resp.Body):
+		f, err := feed.Parse(resp.Body)
+		if err != nil {
+			return nil, resp.StatusCode, err
+		}
+		res.Via = "feed"
+		if target != j.URL() {
+			res.Via = "discovered feed " + target
+		}
+		return withBase(f.Items, resp.URL), resp.StatusCode, nil
+	case j.Source.Select != nil:
+		res.Via = "selectors"
+		items, err := page.Extract(resp.Body, resp.URL, selectors(j.Source.Select), opts)
+		return items, resp.StatusCode, err
+	}
+	// A page without selectors, or a homepage: prefer a real feed when the page advertises one.
+	for _, fl := range page.DiscoverFeeds(resp.Body, resp.URL) {
+		fr, err := r.get(ctx, fl.URL, &news.SourceState{})
+		if err != nil || !feed.IsFeed(fr.Body) {
+			continue
+		}
+		f, err := feed.Parse(fr.Body)
+		if err != nil {
+			continue
+		}
+		st.FeedURL = fl.URL
+		st.ETag, st.LastModified = fr.ETag, fr.LastModified
+		res.Via = "discovered feed " + fl.URL
+		return withBase(f.Items, fr.URL), fr.StatusCode, nil
+	}
+	det, err := page.Detect(resp.Body, resp.URL, opts)
+	if err != nil {
+		if kind == "homepage" && errors.Is(err, page.ErrNoMatch) {
+			return nil, resp.StatusCode, ErrNoFeedFound
+		}
+		return nil, resp.StatusCode, err
+	}
+	res.Via, res.Inferred = "detected ("+det.Tier+")", det.Selectors
+	return det.Items, resp.StatusCode, nil
+}
+
+// Preview does what Refresh does up to storing: it returns the items a source would
+// yield (cleaned, dated and keyed as on a first poll) and how they were found.
+func (r *Refresher) Preview(ctx context.Context, j Job) (Result, []news.Item) {
+	res := Result{URL: j.URL(), Member: j.Member.ID}
+	st := news.SourceState{URL: j.URL()}
+	items, _, err := r.collect(ctx, j, &st, &res)
+	if err != nil {
+		res.Err = err
+		return res, nil
+	}
+	items = r.prepare(j, items, r.Now(), true)
+	res.Found = len(items)
+	return res, items
+}
+
+func (r *Refresher) get(ctx context.Context, u string, st *news.SourceState) (*fetch.Response, error) {
+	resp, err := r.Fetch.Get(ctx, fetch.Request{URL: u, ETag: st.ETag, LastModified: st.LastModified})
+	if err != nil {
+		return nil, err
+	}
+	st.ETag, st.LastModified = resp.ETag, resp.LastModified
+	return resp, nil
+}
+
+func withBase(items []news.Item, base string) []news.Item {
+	for i := range items {
+		items[i].Source = base
+	}
+	return items
+}
+
+func selectors(s *config.Selectors) page.Selectors {
+	return page.Selectors{Item: s.Item, Title: s.Title, Link: s.Link, Date: s.Date, Summary: s.Summary, Image: s.Image}
+}
+
+func (r *Refresher) pageOptions(j Job) page.Options {
+	o := page.Options{Languages: j.Member.Languages, Now: r.Now(), Location: time.UTC}
+	if j.Source.Timezone != "" {
+		if loc, err := time.LoadLocation(j.Source.Timezone); err == nil {
+			o.Location = loc
+		}
+	} else if loc := countryZone(j.Member.Country); loc != nil {
+		o.Location = loc
+	}
+	return o
+}
+
+// BacklogAge is how far below "now" undated items found on a source's first poll are placed.
+const BacklogAge = 7 * 24 * time.Hour
+
+// prepare fills member fields, cleans, dates and keys the items of one poll.
+//
+// Ordering of undated items: an undated item seen on a later poll is new news and is
+// ordered at the time first seen. Undated items found on a source's FIRST poll are its
+// backlog: they are ordered just below the source's oldest dated item of that poll, or,
+// when the page has no dates at all, BacklogAge before now; page order is kept (one
+// minute apart), so a new member's archive never pushes the network's real news down.
+func (r *Refresher) prepare(j Job, items []news.Item, now time.Time, firstPoll bool) []news.Item {
+	base, _ := url.Parse(j.URL())
+	fallback := "en"
+	if len(j.Member.Languages) > 0 {
+		fallback = j.Member.Languages[0]
+	}
+	var oldestDated time.Time
+	for i := range items {
+		it := &items[i]
+		it.Member, it.Country, it.Region = j.Member.ID, j.Member.Country, j.Member.Region
+		src := it.Source
+		it.Source = j.URL()
+		b := base
+		if src != "" {
+			if u, err := url.Parse(src); err == nil {
+				b = u
+			}
+		}
+		r.Clean.Item(it, b, fallback)
+		it.FirstSeen = now
+		if it.Precision == news.PrecisionNone || it.Published.IsZero() {
+			it.Precision = news.PrecisionNone
+			it.Published = time.Time{}
+		} else {
+			if it.Published.After(now) {
+				it.Published = now // a date in the future is clamped to the time first seen
+			}
+			if oldestDated.IsZero() || it.Published.Before(oldestDated) {
+				oldestDated = it.Published
+			}
+		}
+		if it.Updated.IsZero() || it.Updated.After(now) {
+			it.Updated = it.Published
+		}
+	}
+	anchor := now
+	if firstPoll {
+		anchor = now.Add(-BacklogAge)
+		if !oldestDated.IsZero() {
+			anchor = oldestDated
+		}
+	}
+	for i := range items {
+		it := &items[i]
+		if it.Precision == news.PrecisionNone {
+			if firstPoll {
+				it.Published = anchor.Add(-time.Duration(i+1) * time.Minute)
+			} else {
+				it.Published = now.Add(-time.Duration(i) * time.Millisecond) // keep page order
+			}
+			if it.Updated.IsZero() {
+				it.Updated = it.Published
+			}
+		}
+	}
+	return identity.Assign(items, j.Member.ID)
+}
+
+// recognise is the flood guard: an item whose key is new but whose canonical link or key
+// matches an item already stored for the member (a GUID change, http→https, a redesign)
+// takes the stored item's ID and key, so it updates that item instead of adding a copy.
+func (r *Refresher) recognise(ctx context.Context, member string, items []news.Item) error {
+	keys := make([]string, 0, 2*len(items))
+	for _, it := range items {
+		keys = append(keys, it.Key)
+		if it.Canonical != "" {
+			keys = append(keys, it.Canonical)
+		}
+	}
+	stored, err := r.Store.ItemsByKey(ctx, member, keys)
+	if err != nil {
+		return fmt.Errorf("look up stored items: %w", err)
+	}
+	if len(stored) == 0 {
+		return nil
+	}
+	byKey := map[string]news.Item{}
+	byLink := map[string]news.Item{}
+	for _, s := range stored {
+		byKey[s.Key] = s
+		link := s.Canonical
+		if link == "" {
+			link = s.Link
+		}
+		if link != "" {
+			byLink[link] = s
+		}
+	}
+	used := map[string]bool{}
+	for i := range items {
+		it := &items[i]
+		if s, ok := byKey[it.Key]; ok {
+			it.ID = s.ID
+			used[s.ID] = true
+			continue
+		}
+		if s, ok := byLink[it.Canonical]; ok && it.Canonical != "" && !used[s.ID] {
+			it.ID, it.Key = s.ID, s.Key
+			used[s.ID] = true
+		}
+	}
+	return nil
+}
+
+// record updates the source's state after a refresh.
+func (r *Refresher) record(j Job, st *news.SourceState, res Result, code int, start time.Time) {
+	cfg := r.Config()
+	st.LastPoll = start
+	st.Polls++
+	st.HTTPCode = code
+	interval := cfg.Fetch.Interval.D()
+	if j.Source.Interval > 0 {
+		interval = j.Source.Interval.D()
+	}
+	rec := news.PollRecord{At: start, Duration: res.Duration, HTTPCode: code, New: res.New, Updated: res.Updated}
+	switch {
+	case res.Err == nil:
+		st.LastSuccess = start
+		st.Failures = 0
+		st.Error, st.ErrorKind = "", ""
+		st.RetryAfter = time.Time{}
+		st.Health = news.HealthOK
+		if res.New > 0 {
+			st.LastNewItem = start
+		}
+		st.Items += res.New
+		if res.NotMod {
+			rec.HTTPCode = 304
+		}
+		st.NextPoll = start.Add(jitter(j.URL(), interval))
+	default:
+		st.Failures++
+		st.ErrorKind, st.Error = Describe(res.Err)
+		st.Health = news.HealthFailing
+		rec.Error = st.Error
+		st.NextPoll = start.Add(Backoff(interval, st.Failures))
+		var he *fetch.HTTPStatusError
+		if errors.As(res.Err, &he) && he.RetryAfter > 0 {
+			st.RetryAfter = start.Add(he.RetryAfter)
+			if st.RetryAfter.After(st.NextPoll) {
+				st.NextPoll = st.RetryAfter
+			}
+		}
+	}
+	if j.Source.Disabled || j.Member.Disabled {
+		st.Health = news.HealthDisabled
+	}
+	st.History = append([]news.PollRecord{rec}, st.History...)
+	if len(st.History) > news.MaxHistory {
+		st.History = st.History[:news.MaxHistory]
+	}
+}
+
+// Backoff is the wait after the n-th failure in a row: the interval doubled per failure
+// (from the second), at most 24 hours; a failing source is never given up on.
+func Backoff(interval time.Duration, n int) time.Duration {
+	d := interval
+	for i := 1; i < n && d < 24*time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, 24*time.Hour)
+}
+
+// jitter spreads polls: the interval plus up to 10% decided by the URL, so sources of
+// the same interval do not all fall due in the same second.
+func jitter(u string, interval time.Duration) time.Duration {
+	h := fnv.New32a()
+	h.Write([]byte(u))
+	return interval + time.Duration(uint64(h.Sum32())%uint64(interval/10+1))
+}
+
+// Describe gives an error's kind and plain words for the dashboard.
+func Describe(err error) (kind, words string) {
+	switch {
+	case errors.Is(err, page.ErrNoMatch):
+		return "selectors", "selectors no longer match: the page's news list was not found (was the site redesigned?)"
+	case errors.Is(err, feed.ErrNotFeed):
+		return "not_feed", "the address does not serve a feed (got an HTML page or something else)"
+	case errors.Is(err, ErrNoFeedFound):
+		return "not_feed", ErrNoFeedFound.Error()
+	case errors.Is(err, ErrNoItems):
+		return "no_items", ErrNoItems.Error()
+	}
+	kind, words = fetch.Describe(err)
+	if kind == "other" {
+		if errors.Is(err, store.ErrUnavailable) {
+			return "store", "the store is unavailable"
+		}
+		return "parse", err.Error()
+	}
+	return kind, words
+}
+
+func statusOf(err error) int {
+	var he *fetch.HTTPStatusError
+	if errors.As(err, &he) {
+		return he.Code
+	}
+	if errors.Is(err, fetch.ErrNotModified) {
+		return 304
+	}
+	return 0
+}

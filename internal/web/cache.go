@@ -1,0 +1,171 @@
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// rendered is one response body kept as bytes, gzipped once, with its validators.
+type rendered struct {
+	version uint64
+	body    []byte
+	gz      []byte
+	etag    string
+	lastMod time.Time
+	ctype   string
+}
+
+// renderCache keeps rendered responses per (path, canonical query, store version); an
+// entry is used while the store version is unchanged, and served stale when the store
+// cannot be reached.
+type renderCache struct {
+	mu    sync.Mutex
+	m     map[string]*rendered
+	max   int
+	group singleflight.Group
+}
+
+func newRenderCache(max int) *renderCache {
+	return &renderCache{m: map[string]*rendered{}, max: max}
+}
+
+func (c *renderCache) get(key string) *rendered {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[key]
+}
+
+func (c *renderCache) put(key string, r *rendered) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		// Drop entries of older versions first; when all are current, start afresh.
+		for k, v := range c.m {
+			if v.version != r.version {
+				delete(c.m, k)
+			}
+		}
+		if len(c.m) >= c.max {
+			clear(c.m)
+		}
+	}
+	c.m[key] = r
+}
+
+// renderFunc produces a body, its content type and its last-modified time.
+type renderFunc func() (body []byte, ctype string, lastMod time.Time, err error)
+
+// serve answers from the cache when the entry matches version (or when version is
+// unknown because the store is down), else renders once for all concurrent callers.
+func (c *renderCache) serve(w http.ResponseWriter, r *http.Request, key string, version uint64, storeOK bool, render renderFunc) error {
+	e := c.get(key)
+	if e == nil || (storeOK && e.version != version) {
+		if !storeOK && e == nil {
+			return errUnavailable
+		}
+		v, err, _ := c.group.Do(key, func() (any, error) {
+			if e := c.get(key); e != nil && e.version == version {
+				return e, nil
+			}
+			body, ctype, lastMod, err := render()
+			if err != nil {
+				return nil, err
+			}
+			ne := &rendered{version: version, body: body, ctype: ctype, lastMod: lastMod.UTC().Truncate(time.Second)}
+			sum := sha256.Sum256(body)
+			ne.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
+			var buf bytes.Buffer
+			zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+			zw.Write(body)
+			zw.Close()
+			if buf.Len() < len(body) {
+				ne.gz = buf.Bytes()
+			}
+			c.put(key, ne)
+			return ne, nil
+		})
+		if err != nil {
+			return err
+		}
+		e = v.(*rendered)
+	}
+	writeRendered(w, r, e)
+	return nil
+}
+
+func writeRendered(w http.ResponseWriter, r *http.Request, e *rendered) {
+	h := w.Header()
+	gz := e.gz != nil && acceptsGzip(r)
+	etag := e.etag
+	if gz {
+		etag = strings.TrimSuffix(e.etag, `"`) + `-gz"`
+	}
+	h.Set("Content-Type", e.ctype)
+	h.Set("ETag", etag)
+	h.Set("Vary", "Accept-Encoding")
+	if !e.lastMod.IsZero() {
+		h.Set("Last-Modified", e.lastMod.Format(http.TimeFormat))
+	}
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "public, max-age=60")
+	}
+	if notModified(r, e) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body := e.body
+	if gz {
+		h.Set("Content-Encoding", "gzip")
+		body = e.gz
+	}
+	h.Set("Content-Length", itoa(len(body)))
+	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.Write(body)
+}
+
+// notModified applies RFC 9110 §13.2.2: If-None-Match (weak comparison) takes precedence
+// over If-Modified-Since.
+func notModified(r *http.Request, e *rendered) bool {
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		bare := strings.Trim(e.etag, `"`)
+		for _, t := range strings.Split(inm, ",") {
+			t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+			t = strings.Trim(t, `"`)
+			if t == "*" || t == bare || t == bare+"-gz" {
+				return true
+			}
+		}
+		return false
+	}
+	if ims := r.Header.Get("If-Modified-Since"); ims != "" && !e.lastMod.IsZero() {
+		if t, err := http.ParseTime(ims); err == nil && !e.lastMod.After(t) {
+			return true
+		}
+	}
+	return false
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, p := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		name, q, _ := strings.Cut(strings.TrimSpace(p), ";")
+		if strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			switch strings.ReplaceAll(q, " ", "") {
+			case "q=0", "q=0.0", "q=0.00", "q=0.000":
+				return false
+			}
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,139 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/config"
+	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/publish"
+)
+
+var formats = map[string]func(w *bytes.Buffer, f publish.Feed) error{
+	"rss":  func(w *bytes.Buffer, f publish.Feed) error { return publish.RSS(w, f) },
+	"atom": func(w *bytes.Buffer, f publish.Feed) error { return publish.Atom(w, f) },
+	"json": func(w *bytes.Buffer, f publish.Feed) error { return publish.JSON(w, f) },
+}
+
+func (s *Server) memberFeed(w http.ResponseWriter, r *http.Request, format string) {
+	id := r.PathValue("id")
+	if _, ok := s.config().Member(id); !ok {
+		s.fail(w, r, fmt.Errorf("member %q: %w", id, errNotFound))
+		return
+	}
+	s.feed(w, r, format, id)
+}
+
+// feed serves one feed in one format, from the render cache when the store has not changed.
+func (s *Server) feed(w http.ResponseWriter, r *http.Request, format, member string) {
+	write, ok := formats[format]
+	if !ok {
+		s.fail(w, r, fmt.Errorf("feed format %q (use rss, atom or json): %w", format, errNotFound))
+		return
+	}
+	cfg := s.config()
+	q, err := parseQuery(r.URL.Query(), cfg, DefaultLimit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if member != "" {
+		q.Members = []string{member}
+	} else {
+		q.Clustered = true
+	}
+	key := fmt.Sprintf("%p %s?%s", cfg, r.URL.Path, canonicalQuery(r.URL.Query()))
+	version, ok := s.version(r.Context())
+	err = s.cache.serve(w, r, key, version, ok, func() ([]byte, string, time.Time, error) {
+		f, err := s.buildFeed(r, cfg, q, format, member)
+		if err != nil {
+			return nil, "", time.Time{}, err
+		}
+		var buf bytes.Buffer
+		if err := write(&buf, f); err != nil {
+			return nil, "", time.Time{}, fmt.Errorf("write %s feed: %w", format, err)
+		}
+		return buf.Bytes(), publish.ContentType(format), f.Updated, nil
+	})
+	if err != nil {
+		s.fail(w, r, err)
+	}
+}
+
+// buildFeed reads the items and describes the feed around them.
+func (s *Server) buildFeed(r *http.Request, cfg *config.Config, q news.Query, format, member string) (publish.Feed, error) {
+	items, err := s.store.Items(r.Context(), q)
+	if err != nil {
+		return publish.Feed{}, fmt.Errorf("read items: %w", err)
+	}
+	base := cfg.Network.URL
+	path := strings.TrimPrefix(r.URL.Path, "/")
+	query := canonicalQuery(r.URL.Query())
+	f := publish.Feed{
+		Title:       cfg.Network.Title,
+		Description: cfg.Network.Description,
+		HTMLURL:     base,
+		SelfURL:     withQuery(base+path, query),
+		Language:    cfg.Network.Language,
+		Items:       items,
+		Members:     publishMembers(cfg),
+		Hub:         cfg.Network.WebSubHub,
+		FeedURLs:    map[string]string{},
+	}
+	if f.Description == "" {
+		f.Description = "News from the members of " + cfg.Network.Title
+	}
+	dir := strings.TrimSuffix(path, "feed."+format)
+	for name := range formats {
+		f.FeedURLs[name] = withQuery(base+dir+"feed."+name, query)
+	}
+	if member != "" {
+		m, _ := cfg.Member(member)
+		f.Title = m.Name + " – " + cfg.Network.Title
+		f.Description = "News from " + m.Name
+		f.HTMLURL = base + "members/" + member
+		if len(m.Languages) > 0 {
+			f.Language = m.Languages[0]
+		}
+	}
+	if len(items) > 0 {
+		f.Updated = items[0].Updated
+		for _, it := range items {
+			if it.Updated.After(f.Updated) {
+				f.Updated = it.Updated
+			}
+		}
+	} else {
+		f.Updated = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	if len(items) == q.Limit && q.Limit > 0 {
+		last := items[len(items)-1]
+		v := r.URL.Query()
+		v.Set("before", formatCursor(news.Cursor{Time: last.SortTime(), ID: last.ID}))
+		f.NextURL = withQuery(base+path, canonicalQuery(v))
+	}
+	return f, nil
+}
+
+func withQuery(u, q string) string {
+	if q == "" {
+		return u
+	}
+	return u + "?" + q
+}
+
+func publishMembers(cfg *config.Config) map[string]publish.Member {
+	out := make(map[string]publish.Member, len(cfg.Members))
+	for _, m := range cfg.Members {
+		home := m.Homepage
+		if home == "" {
+			home = cfg.Network.URL + "members/" + url.PathEscape(m.ID)
+		}
+		out[m.ID] = publish.Member{ID: m.ID, Name: m.Name, Homepage: home, Country: m.Country}
+	}
+	return out
+}

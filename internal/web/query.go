@@ -1,0 +1,136 @@
+package web
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/config"
+	"github.com/iss-network/networkfeed/internal/news"
+)
+
+// Limits on ?limit=.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 500
+)
+
+// filterKeys are the query parameters every feed and page accepts, in canonical order.
+var filterKeys = []string{"member", "country", "region", "lang", "category", "q", "since", "before", "limit"}
+
+// BadRequest is a filter problem, reported as 400 with its message.
+type BadRequest struct{ Msg string }
+
+func (e *BadRequest) Error() string { return e.Msg }
+
+func bad(format string, a ...any) error { return &BadRequest{Msg: fmt.Sprintf(format, a...)} }
+
+// parseQuery validates the filter parameters against the config and returns the store query.
+func parseQuery(v url.Values, cfg *config.Config, defLimit int) (news.Query, error) {
+	q := news.Query{Limit: defLimit}
+	for k := range v {
+		if !slices.Contains(filterKeys, k) && k != "hl" && k != "problems" && k != "sort" {
+			return q, bad("unknown parameter %q (known: %s)", k, strings.Join(filterKeys, ", "))
+		}
+	}
+	if m := v.Get("member"); m != "" {
+		for _, id := range strings.Split(m, ",") {
+			id = strings.TrimSpace(id)
+			if id == "" {
+				continue
+			}
+			if _, ok := cfg.Member(id); !ok {
+				return q, bad("unknown member %q", id)
+			}
+			if !slices.Contains(q.Members, id) {
+				q.Members = append(q.Members, id)
+			}
+		}
+	}
+	if c := strings.ToUpper(strings.TrimSpace(v.Get("country"))); c != "" {
+		if !slices.ContainsFunc(cfg.Members, func(m config.Member) bool { return m.Country == c }) {
+			return q, bad("unknown country %q: no member is in it", c)
+		}
+		q.Country = c
+	}
+	if r := strings.TrimSpace(v.Get("region")); r != "" {
+		i := slices.IndexFunc(cfg.Members, func(m config.Member) bool { return strings.EqualFold(m.Region, r) })
+		if i < 0 {
+			return q, bad("unknown region %q", r)
+		}
+		q.Region = cfg.Members[i].Region
+	}
+	if l := strings.ToLower(strings.TrimSpace(v.Get("lang"))); l != "" {
+		if !slices.ContainsFunc(cfg.Members, func(m config.Member) bool { return slices.Contains(m.Languages, l) }) && l != cfg.Network.Language {
+			return q, bad("unknown language %q: no member publishes in it", l)
+		}
+		q.Language = l
+	}
+	q.Category = strings.TrimSpace(v.Get("category"))
+	q.Text = strings.TrimSpace(v.Get("q"))
+	if len(q.Text) > 200 {
+		return q, bad("q is longer than 200 characters")
+	}
+	if s := strings.TrimSpace(v.Get("since")); s != "" {
+		t, err := parseSince(s)
+		if err != nil {
+			return q, err
+		}
+		q.Since = t
+	}
+	if b := v.Get("before"); b != "" {
+		c, err := parseCursor(b)
+		if err != nil {
+			return q, err
+		}
+		q.Before = c
+	}
+	if l := v.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			return q, bad("limit must be a whole number from 1 to %d", MaxLimit)
+		}
+		q.Limit = min(n, MaxLimit)
+	}
+	return q, nil
+}
+
+func parseSince(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	if d, err := config.ParseDuration(s); err == nil {
+		return time.Now().Add(-d).UTC(), nil
+	}
+	return time.Time{}, bad("since must be a date (2026-03-01), a time (RFC 3339) or an age (7d)")
+}
+
+// formatCursor writes a paging position as "<unix nanoseconds>_<item id>".
+func formatCursor(c news.Cursor) string {
+	return strconv.FormatInt(c.Time.UnixNano(), 10) + "_" + c.ID
+}
+
+func parseCursor(s string) (news.Cursor, error) {
+	ns, id, ok := strings.Cut(s, "_")
+	n, err := strconv.ParseInt(ns, 10, 64)
+	if !ok || err != nil || id == "" {
+		return news.Cursor{}, bad("before must be a paging position taken from a next link")
+	}
+	return news.Cursor{Time: time.Unix(0, n).UTC(), ID: id}, nil
+}
+
+// canonicalQuery orders the known parameters so equal filters share one cache entry.
+func canonicalQuery(v url.Values) string {
+	out := url.Values{}
+	for _, k := range filterKeys {
+		if s := v.Get(k); s != "" {
+			out.Set(k, s)
+		}
+	}
+	return out.Encode()
+}
