@@ -19,6 +19,14 @@ var formats = map[string]func(w *bytes.Buffer, f publish.Feed) error{
 	"json": func(w *bytes.Buffer, f publish.Feed) error { return publish.JSON(w, f) },
 }
 
+// feedRoutes registers the syndication endpoints.
+func (s *Server) feedRoutes(mux *http.ServeMux) {
+	for _, f := range []string{"rss", "atom", "json"} {
+		mux.HandleFunc("GET /feed."+f, func(w http.ResponseWriter, r *http.Request) { s.feed(w, r, f, "") })
+		mux.HandleFunc("GET /members/{id}/feed."+f, func(w http.ResponseWriter, r *http.Request) { s.memberFeed(w, r, f) })
+	}
+}
+
 func (s *Server) memberFeed(w http.ResponseWriter, r *http.Request, format string) {
 	id := r.PathValue("id")
 	if _, ok := s.config().Member(id); !ok {

@@ -17,6 +17,15 @@ import (
 	"github.com/iss-network/networkfeed/internal/news"
 )
 
+// pageRoutes registers the HTML pages and the dashboard's data.
+func (s *Server) pageRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", s.river)
+	mux.HandleFunc("GET /members/{id}", s.memberPage)
+	mux.HandleFunc("GET /sources", s.sources)
+	mux.HandleFunc("GET /sources.json", s.sourcesJSON)
+	mux.HandleFunc("GET /sources.csv", s.sourcesCSV)
+}
+
 // Typed views: templates never see maps of anything.
 
 type memberView struct {

@@ -81,15 +81,8 @@ func New(o Options) (*Server, error) {
 // Handler returns the routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", s.river)
-	for _, f := range []string{"rss", "atom", "json"} {
-		mux.HandleFunc("GET /feed."+f, func(w http.ResponseWriter, r *http.Request) { s.feed(w, r, f, "") })
-		mux.HandleFunc("GET /members/{id}/feed."+f, func(w http.ResponseWriter, r *http.Request) { s.memberFeed(w, r, f) })
-	}
-	mux.HandleFunc("GET /members/{id}", s.memberPage)
-	mux.HandleFunc("GET /sources", s.sources)
-	mux.HandleFunc("GET /sources.json", s.sourcesJSON)
-	mux.HandleFunc("GET /sources.csv", s.sourcesCSV)
+	s.feedRoutes(mux) // feeds.go: network and member feeds (and other syndication endpoints)
+	s.pageRoutes(mux) // pages.go: river, member pages, dashboard
 	mux.HandleFunc("GET /static/", s.static.ServeHTTP)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
