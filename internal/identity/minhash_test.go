@@ -1,0 +1,188 @@
+package identity
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/iss-network/networkfeed/internal/news"
+)
+
+type labelled struct {
+	Stories map[string]struct {
+		Lang, Link, Title, Text string
+	}
+	Pairs []struct {
+		A, B string
+		Same bool
+		Why  string
+	}
+}
+
+func loadLabelled(t testing.TB) labelled {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "stories.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l labelled
+	dec := yaml.NewDecoder(strings.NewReader(string(b)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&l); err != nil {
+		t.Fatalf("decode stories.yaml: %v", err)
+	}
+	return l
+}
+
+// TestSameStoryLabelled runs SameStory over hand-labelled pairs of ISS-style
+// announcements: the same announcement republished with another first sentence is
+// the same story; translations and other news of the same organisation are not.
+// It reports precision and recall and fails when either is below 0.9.
+func TestSameStoryLabelled(t *testing.T) {
+	l := loadLabelled(t)
+	if len(l.Pairs) < 30 {
+		t.Fatalf("only %d labelled pairs, want at least 30", len(l.Pairs))
+	}
+	var tp, fp, fn, tn int
+	for _, p := range l.Pairs {
+		a, okA := l.Stories[p.A]
+		b, okB := l.Stories[p.B]
+		if !okA || !okB {
+			t.Fatalf("pair %s/%s names an unknown story", p.A, p.B)
+		}
+		ia := news.Item{Language: a.Lang, Link: a.Link, Title: a.Title, Summary: a.Text}
+		ib := news.Item{Language: b.Lang, Link: b.Link, Title: b.Title, Summary: b.Text}
+		sa, sb := Sign(a.Lang, a.Title, a.Text), Sign(b.Lang, b.Title, b.Text)
+		got := SameStory(ia, ib, sa, sb)
+		sim := sa.Similarity(sb)
+		bandHit := shareBand(sa.Bands(a.Lang), sb.Bands(b.Lang))
+		t.Logf("%-26s %-26s sim=%.2f band=%v same=%v want=%v (%s)", p.A, p.B, sim, bandHit, got, p.Same, p.Why)
+		switch {
+		case got && p.Same:
+			tp++
+		case got && !p.Same:
+			fp++
+			t.Logf("FALSE POSITIVE: %s ~ %s (similarity %.2f; %s)", p.A, p.B, sim, p.Why)
+		case !got && p.Same:
+			fn++
+			t.Logf("FALSE NEGATIVE: %s vs %s (similarity %.2f; %s)", p.A, p.B, sim, p.Why)
+		default:
+			tn++
+		}
+		if got && sim >= Threshold && !bandHit {
+			t.Errorf("%s ~ %s match but share no LSH band: the store would never compare them", p.A, p.B)
+		}
+	}
+	precision := float64(tp) / float64(max(tp+fp, 1))
+	recall := float64(tp) / float64(max(tp+fn, 1))
+	t.Logf("pairs=%d tp=%d fp=%d fn=%d tn=%d precision=%.2f recall=%.2f", len(l.Pairs), tp, fp, fn, tn, precision, recall)
+	if precision < 0.9 || recall < 0.9 {
+		t.Fatalf("precision %.2f recall %.2f, want both >= 0.9", precision, recall)
+	}
+}
+
+func shareBand(a, b []string) bool {
+	for _, k := range a {
+		if slices.Contains(b, k) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestSign(t *testing.T) {
+	text := "International Social Service helps children and families separated by borders."
+	a := Sign("en", "Title", text)
+	if a != Sign("en", "Title", text) {
+		t.Fatal("Sign is not deterministic")
+	}
+	if got := a.Similarity(a); got != 1 {
+		t.Errorf("self similarity %v, want 1", got)
+	}
+	t.Run("case and accents folded", func(t *testing.T) {
+		x := Sign("fr", "Été", "Journée d'étude à Genève sur la protection de l'enfance")
+		y := Sign("fr", "ETE", "journee d'etude a geneve sur la PROTECTION de l'enfance")
+		if x != y {
+			t.Errorf("folded texts sign differently (similarity %.2f)", x.Similarity(y))
+		}
+	})
+	t.Run("language is part of the signature", func(t *testing.T) {
+		if s := Sign("fr", "Title", text).Similarity(a); s > 0.2 {
+			t.Errorf("same text in another language has similarity %.2f", s)
+		}
+		if shareBand(a.Bands("en"), Sign("fr", "Title", text).Bands("fr")) {
+			t.Error("different languages share a band key")
+		}
+	})
+	t.Run("empty resembles nothing", func(t *testing.T) {
+		e := Sign("en", "", "  … ")
+		if e.Similarity(e) != 0 || e.Bands("en") != nil {
+			t.Errorf("empty signature: similarity %v, bands %v", e.Similarity(e), e.Bands("en"))
+		}
+	})
+	t.Run("short text still signs", func(t *testing.T) {
+		s := Sign("en", "Hi", "")
+		if s.Similarity(Sign("en", "hi", "")) != 1 || s.Similarity(Sign("en", "ho", "")) != 0 {
+			t.Error("one-word signatures misbehave")
+		}
+	})
+	t.Run("cjk character shingles", func(t *testing.T) {
+		x := Sign("ja", "", "国際養子縁組に関する新しいガイドラインを公表しました")
+		y := Sign("ja", "", "国際養子縁組に関する新しいガイドラインについて")
+		if s := x.Similarity(y); s < 0.3 || s == 1 {
+			t.Errorf("overlapping Japanese texts have similarity %.2f", s)
+		}
+	})
+	t.Run("bands", func(t *testing.T) {
+		bands := a.Bands("en")
+		if len(bands) != NumBands {
+			t.Fatalf("%d bands, want %d", len(bands), NumBands)
+		}
+		seen := map[string]bool{}
+		for i, k := range bands {
+			parts := strings.Split(k, ":")
+			if len(parts) != 3 || parts[0] != "en" || parts[1] != strconv.Itoa(i) || parts[2] == "" || seen[k] {
+				t.Errorf("band key %q malformed or repeated", k)
+			}
+			seen[k] = true
+		}
+	})
+}
+
+func TestSameStory(t *testing.T) {
+	s := Sign("en", "T", "a b c d e f")
+	o := Sign("en", "X", "completely other words here now")
+	tests := []struct {
+		name   string
+		a, b   news.Item
+		sa, sb Signature
+		want   bool
+	}{
+		{"same canonical field", news.Item{Canonical: "https://x.example/a", Language: "en"}, news.Item{Canonical: "https://x.example/a", Language: "fr"}, s, o, true},
+		{"same link computed", news.Item{Link: "http://www.x.example/a/"}, news.Item{Link: "https://x.example/a?utm_source=x"}, s, o, true},
+		{"similar same language", news.Item{Language: "en"}, news.Item{Language: "EN"}, s, s, true},
+		{"similar other language", news.Item{Language: "en"}, news.Item{Language: "fr"}, s, s, false},
+		{"different", news.Item{Language: "en"}, news.Item{Language: "en"}, s, o, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := SameStory(tt.a, tt.b, tt.sa, tt.sb); got != tt.want {
+				t.Errorf("SameStory = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func BenchmarkSign(b *testing.B) {
+	l := loadLabelled(b)
+	st := l.Stories["webinar-mediation-en"]
+	b.ReportAllocs()
+	for b.Loop() {
+		Sign(st.Lang, st.Title, st.Text)
+	}
+}
