@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/text/runes"
@@ -119,9 +120,10 @@ func (s *Store) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
 	m := newMatcher(q)
 	out := make([]news.Item, 0, limit)
 	ids := make([]string, 0, limit)
-	for len(out) < limit {
+	// Read as many items as are missing, more each time the Go-side conditions reject some.
+	for factor := 1; len(out) < limit; factor = min(2*factor, maxFetch) {
 		ids = ids[:0]
-		want := min(max(2*(limit-len(out)), 16), maxFetch)
+		want := min((limit-len(out))*factor, maxFetch)
 		for len(ids) < want {
 			e, ok, err := src.next(ctx)
 			if err != nil {
@@ -410,6 +412,16 @@ func hasCategory(cats []string, c string) bool {
 
 // fold lower-cases s and strips accents, for Query.Text matching.
 func fold(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToLower(s)
+	}
 	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 	out, _, err := transform.String(t, s)
 	if err != nil {

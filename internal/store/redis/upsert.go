@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -13,33 +12,51 @@ import (
 	"github.com/iss-network/networkfeed/internal/store"
 )
 
-// putScript writes one item if its stored value is still what the caller read (or is
-// still absent) and its ID is not tombstoned, moving its index entries in the same step.
+// putScript writes a batch of items, each only if its stored value is still what the
+// caller read (or is still absent) and its ID is not tombstoned, moving its index
+// entries in the same step. The whole batch runs as one script, so each item's write is
+// atomic (the batch is too, which nothing relies on).
 //
-// KEYS: item, tomb, ver, key-index hash, then nOld sorted sets to leave, then nNew to join.
-// ARGV: id, expected, expect-present ("1"/"0"), new value, score, nOld, nNew, nOldF, nNewF,
-// then nOldF key-index fields to drop, then nNewF fields to set.
-// Returns 1 written, 0 stored value changed meanwhile, 2 tombstoned.
+// KEYS: tomb, ver, key-index hash, then per item: item key, nOld sorted sets to leave,
+// nNew sorted sets to join.
+// ARGV per item: id, expected, expect-present ("1"/"0"), new value, score, nOld, nNew,
+// nOldF, nNewF, then nOldF key-index fields to drop, then nNewF fields to set.
+// Returns one number per item: 1 written, 0 stored value changed meanwhile, 2 tombstoned.
 var putScript = redis.NewScript(`
-if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 2 end
-local cur = redis.call('GET', KEYS[1])
-if ARGV[3] == '1' then
-  if cur ~= ARGV[2] then return 0 end
-elseif cur then
-  return 0
+local out, k, a, written = {}, 4, 1, 0
+while a <= #ARGV do
+  local id, exp, flag, val, sc = ARGV[a], ARGV[a+1], ARGV[a+2], ARGV[a+3], ARGV[a+4]
+  local nOld, nNew = tonumber(ARGV[a+5]), tonumber(ARGV[a+6])
+  local nOF, nNF = tonumber(ARGV[a+7]), tonumber(ARGV[a+8])
+  local key = KEYS[k]
+  local r = 1
+  if redis.call('SISMEMBER', KEYS[1], id) == 1 then
+    r = 2
+  else
+    local cur = redis.call('GET', key)
+    if flag == '1' then
+      if cur ~= exp then r = 0 end
+    elseif cur then
+      r = 0
+    end
+  end
+  if r == 1 then
+    redis.call('SET', key, val)
+    for i = 1, nOld do redis.call('ZREM', KEYS[k + i], id) end
+    for i = 1, nNew do redis.call('ZADD', KEYS[k + nOld + i], sc, id) end
+    for i = 1, nOF do
+      local f = ARGV[a + 8 + i]
+      if redis.call('HGET', KEYS[3], f) == id then redis.call('HDEL', KEYS[3], f) end
+    end
+    for i = 1, nNF do redis.call('HSET', KEYS[3], ARGV[a + 8 + nOF + i], id) end
+    written = written + 1
+  end
+  out[#out + 1] = r
+  k = k + 1 + nOld + nNew
+  a = a + 9 + nOF + nNF
 end
-redis.call('SET', KEYS[1], ARGV[4])
-local nOld, nNew = tonumber(ARGV[6]), tonumber(ARGV[7])
-for i = 1, nOld do redis.call('ZREM', KEYS[4 + i], ARGV[1]) end
-for i = 1, nNew do redis.call('ZADD', KEYS[4 + nOld + i], ARGV[5], ARGV[1]) end
-local nOF, nNF = tonumber(ARGV[8]), tonumber(ARGV[9])
-for i = 1, nOF do
-  local f = ARGV[9 + i]
-  if redis.call('HGET', KEYS[4], f) == ARGV[1] then redis.call('HDEL', KEYS[4], f) end
-end
-for i = 1, nNF do redis.call('HSET', KEYS[4], ARGV[9 + nOF + i], ARGV[1]) end
-redis.call('INCR', KEYS[3])
-return 1
+if written > 0 then redis.call('INCRBY', KEYS[2], written) end
+return out
 `)
 
 // upsertChunk bounds how many items go into one MGET and one pipeline.
@@ -88,13 +105,6 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 	return res, nil
 }
 
-// write is one planned compare-and-set.
-type write struct {
-	i   int // index in the chunk
-	cmd *redis.Cmd
-	res outcome // outcome if the script writes
-}
-
 func (s *Store) upsertChunk(ctx context.Context, items []news.Item, out []outcome, now time.Time) error {
 	todo := make([]int, 0, len(items))
 	for i := range items {
@@ -138,8 +148,12 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 	if err != nil {
 		return nil, s.fail(ctx, "read items", err)
 	}
-	pipe := s.c.Pipeline()
-	var writes []write
+	var (
+		ks      = []string{s.tombKey(), s.verKey(), s.keysKey()}
+		args    []any
+		planned []int     // chunk index of each item in the script
+		results []outcome // its outcome if written
+	)
 	for j, i := range idx {
 		in := items[i]
 		if in.FirstSeen.IsZero() {
@@ -177,11 +191,9 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 			oldZ = minus(s.indexKeys(&oldIt), newZ)
 			oldF = minus(lookupFields(&oldIt), newF)
 		}
-		ks := make([]string, 0, 4+len(oldZ)+len(newZ))
-		ks = append(ks, keys[j], s.tombKey(), s.verKey(), s.keysKey())
+		ks = append(ks, keys[j])
 		ks = append(ks, oldZ...)
 		ks = append(ks, newZ...)
-		args := make([]any, 0, 9+len(oldF)+len(newF))
 		flag := "0"
 		if present {
 			flag = "1"
@@ -194,38 +206,36 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 		for _, f := range newF {
 			args = append(args, f)
 		}
-		writes = append(writes, write{i: i, res: result, cmd: pipe.EvalSha(ctx, putScript.Hash(), ks, args...)})
+		planned = append(planned, i)
+		results = append(results, result)
 	}
-	if len(writes) == 0 {
+	if len(planned) == 0 {
 		return nil, nil
 	}
-	if _, err := pipe.Exec(ctx); err != nil && !isReply(err) {
+	rs, err := putScript.EvalSha(ctx, s.c, ks, args...).Int64Slice()
+	if isNoScript(err) {
+		if err := putScript.Load(ctx, s.c).Err(); err != nil {
+			return nil, s.fail(ctx, "load script", err)
+		}
+		rs, err = putScript.EvalSha(ctx, s.c, ks, args...).Int64Slice()
+	}
+	if err != nil {
 		return nil, s.fail(ctx, "write items", err)
 	}
+	if len(rs) != len(planned) {
+		return nil, fmt.Errorf("write items: script answered %d results for %d items", len(rs), len(planned))
+	}
 	var retry []int
-	loaded := false
-	for _, w := range writes {
-		n, err := w.cmd.Int()
-		switch {
-		case err == nil && n == 1:
-			out[w.i] = w.res
-		case err == nil && n == 2:
-			out[w.i] = isTombstoned
-		case err == nil && n == 0:
-			retry = append(retry, w.i)
-		case isNoScript(err):
-			if !loaded {
-				if err := putScript.Load(ctx, s.c).Err(); err != nil {
-					return nil, s.fail(ctx, "load script", err)
-				}
-				loaded = true
-			}
-			retry = append(retry, w.i)
+	for j, i := range planned {
+		switch rs[j] {
+		case 1:
+			out[i] = results[j]
+		case 2:
+			out[i] = isTombstoned
+		case 0:
+			retry = append(retry, i)
 		default:
-			if err == nil {
-				err = errors.New("unexpected script result " + strconv.Itoa(n))
-			}
-			return nil, s.fail(ctx, "write item "+items[w.i].ID, err)
+			return nil, fmt.Errorf("write item %s: unexpected script result %d", items[i].ID, rs[j])
 		}
 	}
 	return retry, nil
