@@ -1,0 +1,233 @@
+package page
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	dps "github.com/markusmobius/go-dateparser"
+	"github.com/markusmobius/go-dateparser/date"
+
+	"github.com/iss-network/networkfeed/internal/news"
+)
+
+// ParseDate reads a date written on a page: a date element's text ("5 juin 2018", "3. März 2019",
+// "2019年3月5日", "May 2017", "2 days ago", ISO 8601) or running text holding one ("May 2017: ISS launched
+// ..."). A range ("30 November to 1 December 2017") gives its start. Parsing is restricted to o.Languages
+// plus English. Day precision gives midnight in o.Location; month precision the 1st of the month, 00:00 UTC.
+func ParseDate(text string, o Options) (time.Time, news.Precision, bool) {
+	return newDateParser(o).parse(text)
+}
+
+// dateParser holds a go-dateparser configuration built once per Options.
+type dateParser struct {
+	p   *dps.Parser
+	cfg *dps.Configuration
+	loc *time.Location
+}
+
+func newDateParser(o Options) *dateParser {
+	langs := make([]string, 0, len(o.Languages)+1)
+	for _, l := range o.Languages {
+		base := strings.ToLower(l)
+		if i := strings.IndexAny(base, "-_"); i > 0 {
+			base = base[:i]
+		}
+		if base == "" || slices.Contains(langs, base) || !dps.IsKnownLocale(base) {
+			continue
+		}
+		langs = append(langs, base)
+	}
+	if !slices.Contains(langs, "en") {
+		langs = append(langs, "en")
+	}
+	loc := o.location()
+	return &dateParser{
+		p: &dps.Parser{},
+		cfg: &dps.Configuration{
+			Languages:           langs,
+			UseGivenOrder:       true,
+			CurrentTime:         o.now().In(loc),
+			DefaultTimezone:     loc,
+			PreferredDayOfMonth: dps.First,
+			PreferredDateSource: dps.Past,
+			ReturnTimeAsPeriod:  true,
+		},
+		loc: loc,
+	}
+}
+
+var (
+	rxISO      = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$`)
+	rxYear     = regexp.MustCompile(`(^|\D)(1[89]|20)\d\d(\D|$)|\d年`)
+	rxColon    = regexp.MustCompile(`\s*[:：|]\s*`)
+	maxDateLen = 200
+)
+
+// parse reads a whole date string, and failing that searches it for a date-like span.
+func (d *dateParser) parse(text string) (time.Time, news.Precision, bool) {
+	text = strings.Join(strings.Fields(text), " ")
+	if text == "" || !strings.ContainsFunc(text, unicode.IsDigit) {
+		return time.Time{}, news.PrecisionNone, false
+	}
+	if t, p, ok := d.parseISO(text); ok {
+		return t, p, true
+	}
+	if len([]rune(text)) <= 60 {
+		if dt, err := d.p.Parse(d.cfg, text); err == nil {
+			if t, p, ok := d.convert(dt); ok {
+				return t, p, true
+			}
+		}
+	}
+	return d.search(text, len([]rune(text)) <= 40)
+}
+
+// parseISO reads ISO 8601 dates and RFC 3339 timestamps without going through go-dateparser.
+func (d *dateParser) parseISO(s string) (time.Time, news.Precision, bool) {
+	if !rxISO.MatchString(s) {
+		return time.Time{}, news.PrecisionNone, false
+	}
+	s = strings.Replace(s, " ", "T", 1)
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "2006-01-02T15:04Z07:00", "2006-01-02T15:04:05", "2006-01-02T15:04"} {
+		if t, err := time.ParseInLocation(layout, s, d.loc); err == nil {
+			return t, news.PrecisionExact, true
+		}
+	}
+	if t, err := time.ParseInLocation("2006-01-02", s, d.loc); err == nil {
+		return t, news.PrecisionDay, true
+	}
+	return time.Time{}, news.PrecisionNone, false
+}
+
+// search finds the first date-like span in running text. Unless allowYearless is set (short date
+// labels), a span must carry a year, so that "last week" or "the 3rd" in a sentence is no date.
+func (d *dateParser) search(text string, allowYearless bool) (time.Time, news.Precision, bool) {
+	if r := []rune(text); len(r) > maxDateLen {
+		text = string(r[:maxDateLen])
+	}
+	// "May 2017: ISS ..." — a colon glued to the date hides it from the splitter.
+	text = rxColon.ReplaceAllString(text, " : ")
+	// go-dateparser's own language guess picks among the configured languages on thin evidence (French
+	// for an English paragraph); whatlanggo's guess goes first, then the member's languages in order.
+	langs := d.cfg.Languages
+	if l := detectLanguage(text, d.cfg.Languages); l != "" && slices.Contains(langs, l) {
+		langs = append([]string{l}, slices.DeleteFunc(slices.Clone(langs), func(s string) bool { return s == l })...)
+	}
+	for _, lang := range langs {
+		res, err := d.p.SearchWithLanguage(d.cfg, lang, text)
+		if err != nil {
+			continue
+		}
+		if t, p, ok := d.pick(text, res, allowYearless); ok {
+			return t, p, true
+		}
+	}
+	return time.Time{}, news.PrecisionNone, false
+}
+
+// pick chooses the first usable date among search results.
+func (d *dateParser) pick(text string, res []dps.SearchResult, allowYearless bool) (time.Time, news.Precision, bool) {
+	for i, r := range res {
+		t, p, ok := d.convert(r.Date)
+		if !ok {
+			continue
+		}
+		if !strings.ContainsFunc(r.Text, unicode.IsDigit) {
+			continue
+		}
+		if rxYear.MatchString(r.Text) && p == news.PrecisionDay {
+			if start, ok := d.rangeStart(text, r.Text, t); ok {
+				return start, p, true
+			}
+		}
+		if !rxYear.MatchString(r.Text) {
+			// The start of a range borrows the year of its end: "30 November to 1 December 2017".
+			if i+1 < len(res) && rxYear.MatchString(res[i+1].Text) && strings.Contains(text, r.Text) {
+				if next, _, ok := d.convert(res[i+1].Date); ok && p == news.PrecisionDay {
+					y := next.Year()
+					start := time.Date(y, t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
+					if start.After(next) {
+						start = start.AddDate(-1, 0, 0)
+					}
+					return start, p, true
+				}
+			}
+			if !allowYearless {
+				continue
+			}
+		}
+		return t, p, true
+	}
+	return time.Time{}, news.PrecisionNone, false
+}
+
+// rangeConnectors join the two ends of a date range, in the network's languages.
+var rangeConnectors = []string{"-", "–", "—", "to", "au", "bis", "al", "a", "tot", "do", "до", "έως", "עד", "～", "〜", "から", "至"}
+
+// rangeStart looks for the year-less start of a range that ends with the match ("31 Jan to 2 Feb, 2018"),
+// which the search splitter can miss.
+func (d *dateParser) rangeStart(text, match string, end time.Time) (time.Time, bool) {
+	i := strings.Index(text, match)
+	if i <= 0 {
+		return time.Time{}, false
+	}
+	prefix := strings.TrimSpace(text[:i])
+	found := false
+	for _, c := range rangeConnectors {
+		if rest, ok := strings.CutSuffix(prefix, c); ok && (len(rest) == 0 || !unicode.IsLetter(lastRune(rest)) || !unicode.IsLetter([]rune(c)[0])) {
+			prefix, found = strings.TrimSpace(rest), true
+			break
+		}
+	}
+	if !found || prefix == "" {
+		return time.Time{}, false
+	}
+	words := strings.Fields(prefix)
+	var t time.Time
+	ok := false
+	for k := min(3, len(words)); k >= 1 && !ok; k-- {
+		cand := strings.Join(words[len(words)-k:], " ")
+		if rxYear.MatchString(cand) || !strings.ContainsFunc(cand, unicode.IsDigit) {
+			continue
+		}
+		if dt, err := d.p.Parse(d.cfg, cand); err == nil {
+			var p news.Precision
+			t, p, ok = d.convert(dt)
+			ok = ok && p == news.PrecisionDay
+		}
+	}
+	if !ok {
+		return time.Time{}, false
+	}
+	start := time.Date(end.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
+	if start.After(end) {
+		start = start.AddDate(-1, 0, 0)
+	}
+	return start, true
+}
+
+func lastRune(s string) rune {
+	r := []rune(s)
+	return r[len(r)-1]
+}
+
+// convert maps go-dateparser's period onto a news precision; a bare year is not a date.
+func (d *dateParser) convert(dt date.Date) (time.Time, news.Precision, bool) {
+	if dt.IsZero() {
+		return time.Time{}, news.PrecisionNone, false
+	}
+	t := dt.Time
+	switch {
+	case dt.Period.IsTime():
+		return t, news.PrecisionExact, true
+	case dt.Period == date.Day:
+		t = t.In(d.loc)
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, d.loc), news.PrecisionDay, true
+	case dt.Period == date.Month:
+		return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC), news.PrecisionMonth, true
+	}
+	return time.Time{}, news.PrecisionNone, false
+}

@@ -1,0 +1,78 @@
+package page
+
+import (
+	"testing"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/news"
+)
+
+func TestParseDate(t *testing.T) {
+	now := time.Date(2024, 3, 10, 12, 0, 0, 0, time.UTC)
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+	cases := []struct {
+		name   string
+		langs  []string
+		loc    *time.Location
+		in     string
+		want   time.Time
+		prec   news.Precision
+		nodate bool
+	}{
+		{name: "fr day", langs: []string{"fr"}, in: "5 juin 2018", want: day(2018, 6, 5), prec: news.PrecisionDay},
+		{name: "fr with label", langs: []string{"fr", "en"}, in: "Publié le 5 juin 2018", want: day(2018, 6, 5), prec: news.PrecisionDay},
+		{name: "en range start", langs: []string{"en"}, in: "30 November to 1 December 2017", want: day(2017, 11, 30), prec: news.PrecisionDay},
+		{name: "en range in text", langs: []string{"en"}, in: "The group met in Zurich from 31 Jan to 2 Feb, 2018. Work continues.", want: day(2018, 1, 31), prec: news.PrecisionDay},
+		{name: "en month", langs: []string{"en"}, in: "May 2017", want: day(2017, 5, 1), prec: news.PrecisionMonth},
+		{name: "en month in text", langs: []string{"en"}, in: "May 2017: ISS launched an evaluation mission in Morocco last week", want: day(2017, 5, 1), prec: news.PrecisionMonth},
+		{name: "en month colon no space", langs: []string{"en"}, in: "April 2017:ISS network submits its first activity report", want: day(2017, 4, 1), prec: news.PrecisionMonth},
+		{name: "en long", langs: []string{"en"}, in: "Posted on March 3, 2021 by admin", want: day(2021, 3, 3), prec: news.PrecisionDay},
+		{name: "de day", langs: []string{"de"}, in: "3. März 2019", want: day(2019, 3, 3), prec: news.PrecisionDay},
+		{name: "de label", langs: []string{"de"}, in: "Veröffentlicht am 3. März 2019", want: day(2019, 3, 3), prec: news.PrecisionDay},
+		{name: "zh", langs: []string{"zh"}, in: "2019年3月5日", want: day(2019, 3, 5), prec: news.PrecisionDay},
+		{name: "ja", langs: []string{"ja"}, in: "2019年3月5日 更新", want: day(2019, 3, 5), prec: news.PrecisionDay},
+		{name: "zh label iso", langs: []string{"zh"}, in: "发布时间：2019-03-05", want: day(2019, 3, 5), prec: news.PrecisionDay},
+		{name: "es", langs: []string{"es"}, in: "12 de marzo de 2021", want: day(2021, 3, 12), prec: news.PrecisionDay},
+		{name: "nl", langs: []string{"nl"}, in: "Gepubliceerd op 12 maart 2021", want: day(2021, 3, 12), prec: news.PrecisionDay},
+		{name: "pl", langs: []string{"pl"}, in: "12 marca 2021 r.", want: day(2021, 3, 12), prec: news.PrecisionDay},
+		{name: "bg", langs: []string{"bg"}, in: "12 март 2021 г.", want: day(2021, 3, 12), prec: news.PrecisionDay},
+		{name: "el", langs: []string{"el"}, in: "12 Μαρτίου 2021", want: day(2021, 3, 12), prec: news.PrecisionDay},
+		{name: "he", langs: []string{"he"}, in: "12 במרץ 2021", want: day(2021, 3, 12), prec: news.PrecisionDay},
+		{name: "pt", langs: []string{"pt"}, in: "12 de março de 2021", want: day(2021, 3, 12), prec: news.PrecisionDay},
+		{name: "ro", langs: []string{"ro"}, in: "12 martie 2021", want: day(2021, 3, 12), prec: news.PrecisionDay},
+		{name: "iso date", langs: []string{"en"}, in: "2019-03-05", want: day(2019, 3, 5), prec: news.PrecisionDay},
+		{name: "iso timestamp", langs: []string{"en"}, in: "2019-03-05T10:00:00+02:00", want: time.Date(2019, 3, 5, 8, 0, 0, 0, time.UTC), prec: news.PrecisionExact},
+		{name: "iso local in location", langs: []string{"fr"}, loc: paris, in: "2019-03-05T10:00:00", want: time.Date(2019, 3, 5, 9, 0, 0, 0, time.UTC), prec: news.PrecisionExact},
+		{name: "en relative", langs: []string{"en"}, in: "2 days ago", want: day(2024, 3, 8), prec: news.PrecisionDay},
+		{name: "en relative hours", langs: []string{"en"}, in: "2 hours ago", want: time.Date(2024, 3, 10, 10, 0, 0, 0, time.UTC), prec: news.PrecisionExact},
+		{name: "fr relative", langs: []string{"fr"}, in: "il y a 3 jours", want: day(2024, 3, 7), prec: news.PrecisionDay},
+		{name: "de relative", langs: []string{"de"}, in: "vor 3 Tagen", want: day(2024, 3, 7), prec: news.PrecisionDay},
+		{name: "es relative", langs: []string{"es"}, in: "hace 3 días", want: day(2024, 3, 7), prec: news.PrecisionDay},
+		{name: "title is no date", langs: []string{"en"}, in: "ISS PAC meets in Athens", nodate: true},
+		{name: "bare year is no date", langs: []string{"en"}, in: "ISS Global Report 2016", nodate: true},
+		{name: "image caption", langs: []string{"en"}, in: "Capture1", nodate: true},
+		{name: "empty", langs: []string{"en"}, in: "  ", nodate: true},
+		{name: "text without year", langs: []string{"en"}, in: "The experts met last week in the 3rd room of the Palais des Nations to discuss", nodate: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, prec, ok := ParseDate(c.in, Options{Languages: c.langs, Now: now, Location: c.loc})
+			if c.nodate {
+				if ok {
+					t.Fatalf("ParseDate(%q) = %v %q, want no date", c.in, got, prec)
+				}
+				return
+			}
+			if !ok {
+				t.Fatalf("ParseDate(%q): no date, want %v", c.in, c.want)
+			}
+			if !got.Equal(c.want) || prec != c.prec {
+				t.Errorf("ParseDate(%q) = %v %q, want %v %q", c.in, got, prec, c.want, c.prec)
+			}
+		})
+	}
+}

@@ -1,0 +1,543 @@
+package page
+
+import (
+	"bytes"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/andybalholm/cascadia"
+	"golang.org/x/net/html"
+
+	"github.com/iss-network/networkfeed/internal/news"
+)
+
+// Extract reads the news items of a page with explicit selectors, in page order. Titles and summaries
+// are plain text; links and images are absolute (resolved against <base href>, then pageURL). The date
+// comes from the date element (its datetime or content attribute first), or, when sel.Date is empty,
+// from a <time> element or date-like text in the item; undated items get news.PrecisionNone.
+// It returns ErrNoMatch when the item selector matches nothing.
+func Extract(doc []byte, pageURL string, sel Selectors, o Options) ([]news.Item, error) {
+	if err := sel.Validate(); err != nil {
+		return nil, fmt.Errorf("extract %s: %w", pageURL, err)
+	}
+	p, err := parsePage(doc, pageURL, o)
+	if err != nil {
+		return nil, fmt.Errorf("extract %s: %w", pageURL, err)
+	}
+	items := p.extract(sel)
+	if len(items) == 0 {
+		return nil, fmt.Errorf("extract %s: item %q: %w", pageURL, sel.Item, ErrNoMatch)
+	}
+	return items, nil
+}
+
+// pageDoc is one parsed page and what every item read from it shares.
+type pageDoc struct {
+	root    *html.Node
+	base    *url.URL
+	pageURL string
+	lang    string // <html lang>
+	o       Options
+	dates   *dateParser
+}
+
+func parsePage(doc []byte, pageURL string, o Options) (*pageDoc, error) {
+	root, err := html.Parse(bytes.NewReader(doc))
+	if err != nil {
+		return nil, fmt.Errorf("parse html: %w", err)
+	}
+	base, err := url.Parse(strings.TrimSpace(pageURL))
+	if err != nil {
+		return nil, fmt.Errorf("parse page url: %w", err)
+	}
+	if b := cascadia.Query(root, mBase); b != nil {
+		if u, err := base.Parse(strings.TrimSpace(attr(b, "href"))); err == nil && attr(b, "href") != "" {
+			base = u
+		}
+	}
+	p := &pageDoc{root: root, base: base, pageURL: pageURL, o: o}
+	if h := cascadia.Query(root, mHTML); h != nil {
+		p.lang = normLang(attr(h, "lang"))
+		if p.lang == "" {
+			p.lang = normLang(attr(h, "xml:lang"))
+		}
+	}
+	return p, nil
+}
+
+var (
+	mBase     = cascadia.MustCompile("base[href]")
+	mHTML     = cascadia.MustCompile("html")
+	mHeading  = cascadia.MustCompile("h1, h2, h3, h4, h5, h6")
+	mTitleish = cascadia.MustCompile(`[itemprop=headline], [itemprop=name], .p-name, .entry-title, .post-title, .title, .news-title, .card-title, .article-title`)
+	mAnchor   = cascadia.MustCompile("a[href]")
+	mImg      = cascadia.MustCompile("img")
+	mTimeAttr = cascadia.MustCompile("time[datetime], [itemprop=datePublished], [itemprop=dateCreated], .dt-published")
+	mDateish  = cascadia.MustCompile(`time, [class*=date], [class*=Date], [class*=time], [class*=published], [class*=posted], [class*=meta], [class*=byline]`)
+	mSummary  = cascadia.MustCompile(`[itemprop=description], .p-summary, [class*=summary], [class*=excerpt], [class*=teaser], [class*=intro], [class*=description], [class*=desc]`)
+	mPara     = cascadia.MustCompile("p")
+)
+
+// parts are the elements of one item; nil ones are looked for with the defaults.
+type parts struct {
+	block, title, link, date, summary, image *html.Node
+	// dateSet: a date selector was given, so no fallback search for dates.
+	dateSet, summarySet, imageSet bool
+}
+
+func (p *pageDoc) extract(sel Selectors) []news.Item {
+	return p.extractWhere(sel, nil)
+}
+
+// extractWhere reads the items whose blocks pass keep (all when keep is nil).
+func (p *pageDoc) extractWhere(sel Selectors, keep func(*html.Node) bool) []news.Item {
+	mItem := cascadia.MustCompile(sel.Item)
+	compile := func(s string) cascadia.Matcher {
+		if s == "" {
+			return nil
+		}
+		return cascadia.MustCompile(s)
+	}
+	mT, mL, mD, mS, mI := compile(sel.Title), compile(sel.Link), compile(sel.Date), compile(sel.Summary), compile(sel.Image)
+	blocks := outermost(cascadia.QueryAll(p.root, mItem))
+	var items []news.Item
+	for _, b := range blocks {
+		if keep != nil && !keep(b) {
+			continue
+		}
+		pt := parts{block: b, dateSet: mD != nil, summarySet: mS != nil, imageSet: mI != nil}
+		if mT != nil {
+			pt.title = cascadia.Query(b, mT)
+		}
+		if mL != nil {
+			pt.link = cascadia.Query(b, mL)
+		}
+		if mD != nil {
+			pt.date = cascadia.Query(b, mD)
+		}
+		if mS != nil {
+			pt.summary = cascadia.Query(b, mS)
+		}
+		if mI != nil {
+			pt.image = cascadia.Query(b, mI)
+		}
+		if it, ok := p.item(pt); ok {
+			items = append(items, it)
+		}
+	}
+	return items
+}
+
+// outermost drops the nodes nested inside another node of the list, keeping document order.
+func outermost(nodes []*html.Node) []*html.Node {
+	in := make(map[*html.Node]bool, len(nodes))
+	for _, n := range nodes {
+		in[n] = true
+	}
+	out := nodes[:0:0]
+	for _, n := range nodes {
+		nested := false
+		for a := n.Parent; a != nil; a = a.Parent {
+			if in[a] {
+				nested = true
+				break
+			}
+		}
+		if !nested {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// item builds a news item from its parts; ok is false when it has neither title nor link.
+func (p *pageDoc) item(pt parts) (news.Item, bool) {
+	b := pt.block
+	if pt.title == nil {
+		pt.title = defaultTitle(b)
+	}
+	var it news.Item
+	if pt.title != nil {
+		it.Title = CleanText(text(pt.title, nil))
+	}
+	if pt.link == nil {
+		pt.link = defaultLink(b, pt.title)
+	}
+	if pt.link != nil {
+		it.Link = p.linkOf(pt.link)
+	}
+	if it.Title == "" && pt.link != nil {
+		it.Title = CleanText(text(pt.link, nil))
+	}
+	if it.Title == "" && it.Link == "" {
+		return it, false
+	}
+	it.Title = truncate(it.Title, summaryLen)
+
+	it.Published, it.Precision = p.dateOf(pt)
+	if it.Precision == news.PrecisionNone {
+		it.Published = time.Time{}
+	}
+	it.Summary = p.summaryOf(pt)
+	if pt.image == nil && !pt.imageSet {
+		pt.image = cascadia.Query(b, mImg)
+	}
+	if pt.image != nil {
+		it.Image = p.imageOf(pt.image)
+	}
+	it.Language = p.languageOf(b, it.Title+". "+it.Summary)
+	return it, true
+}
+
+func defaultTitle(b *html.Node) *html.Node {
+	if h := cascadia.Query(b, mHeading); h != nil && collapse(text(h, nil)) != "" {
+		return h
+	}
+	if t := cascadia.Query(b, mTitleish); t != nil && collapse(text(t, nil)) != "" {
+		return t
+	}
+	for _, a := range cascadia.QueryAll(b, mAnchor) {
+		if t := collapse(text(a, nil)); t != "" && !isReadMore(t) {
+			return a
+		}
+	}
+	return nil
+}
+
+// defaultLink is the anchor of the title (itself, around it, or inside it), else the item's first link.
+func defaultLink(b, title *html.Node) *html.Node {
+	if title != nil {
+		for a := title; a != nil && a != b.Parent; a = a.Parent {
+			if a.Type == html.ElementNode && a.Data == "a" && usableHref(attr(a, "href")) {
+				return a
+			}
+		}
+		for _, a := range cascadia.QueryAll(title, mAnchor) {
+			if usableHref(attr(a, "href")) {
+				return a
+			}
+		}
+	}
+	for _, a := range cascadia.QueryAll(b, mAnchor) {
+		if usableHref(attr(a, "href")) {
+			return a
+		}
+	}
+	return nil
+}
+
+func usableHref(h string) bool {
+	h = strings.TrimSpace(h)
+	if h == "" || strings.HasPrefix(h, "#") {
+		return false
+	}
+	l := strings.ToLower(h)
+	return !strings.HasPrefix(l, "javascript:") && !strings.HasPrefix(l, "mailto:") && !strings.HasPrefix(l, "tel:")
+}
+
+// linkOf is the absolute URL of a link element: its href (or content, for microdata <meta>), or the
+// href of the first link inside it.
+func (p *pageDoc) linkOf(n *html.Node) string {
+	for _, k := range []string{"href", "content", "data-href"} {
+		if v := attr(n, k); usableHref(v) {
+			return p.resolve(v)
+		}
+	}
+	for _, a := range cascadia.QueryAll(n, mAnchor) {
+		if usableHref(attr(a, "href")) {
+			return p.resolve(attr(a, "href"))
+		}
+	}
+	return ""
+}
+
+func (p *pageDoc) resolve(ref string) string {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return ""
+	}
+	u, err := p.base.Parse(ref)
+	if err != nil {
+		return ""
+	}
+	return u.String()
+}
+
+// dateOf reads the item's date: the date element's datetime/content attribute or text; without a date
+// selector, a <time> or microdata date, then date-like labels, then date-like text in the item.
+func (p *pageDoc) dateOf(pt parts) (time.Time, news.Precision) {
+	if p.dates == nil {
+		p.dates = newDateParser(p.o)
+	}
+	try := func(n *html.Node) (time.Time, news.Precision, bool) {
+		for _, k := range []string{"datetime", "content", "data-date", "title"} {
+			if v := attr(n, k); v != "" {
+				if t, pr, ok := p.dates.parse(v); ok {
+					return t, pr, true
+				}
+			}
+		}
+		return p.dates.parse(text(n, nil))
+	}
+	if pt.dateSet {
+		if pt.date != nil {
+			if t, pr, ok := try(pt.date); ok {
+				return t, pr
+			}
+		}
+		return time.Time{}, news.PrecisionNone
+	}
+	if n := cascadia.Query(pt.block, mTimeAttr); n != nil {
+		if t, pr, ok := try(n); ok {
+			return t, pr
+		}
+	}
+	for i, n := range cascadia.QueryAll(pt.block, mDateish) {
+		if i >= 4 {
+			break
+		}
+		if isInside(n, pt.title) || len(text(n, nil)) > 120 {
+			continue
+		}
+		if t, pr, ok := try(n); ok {
+			return t, pr
+		}
+	}
+	// A <dd> item's date is in the <dt> before it.
+	if b := pt.block; b.Data == "dd" {
+		for s := b.PrevSibling; s != nil; s = s.PrevSibling {
+			if s.Type == html.ElementNode {
+				if s.Data == "dt" {
+					if t, pr, ok := try(s); ok {
+						return t, pr
+					}
+				}
+				break
+			}
+		}
+	}
+	// Date-like text at the start of the item's paragraphs ("May 2017: ISS ...", "Posted on ...").
+	for i, s := range leadTexts(pt.block, pt.title, 4) {
+		if i >= 4 {
+			break
+		}
+		if t, pr, ok := p.dates.parse(s); ok {
+			return t, pr
+		}
+	}
+	return time.Time{}, news.PrecisionNone
+}
+
+// leadRunes is how far into a paragraph a date is looked for: dates further in are about something else.
+const leadRunes = 200
+
+// leadTexts returns the opening words (up to leadRunes) of the item's text blocks that hold digits,
+// title excluded.
+func leadTexts(b, title *html.Node, max int) []string {
+	var out []string
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if len(out) >= max || n == title || n.Type == html.ElementNode && skipText[n.Data] {
+			return
+		}
+		if n.Type == html.ElementNode && (blockElems[n.Data] || n.Data == "span" || n.Data == "strong" || n.Data == "em") && !hasBlockChild(n) {
+			s := CleanText(text(n, nil))
+			if strings.ContainsAny(s, "0123456789") {
+				r := []rune(s)
+				if len(r) > leadRunes {
+					r = r[:leadRunes]
+				}
+				out = append(out, string(r))
+			}
+			return
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(b)
+	return out
+}
+
+func hasBlockChild(n *html.Node) bool {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && blockElems[c.Data] && c.Data != "br" {
+			return true
+		}
+	}
+	return false
+}
+
+// summaryOf is the summary element's text, or else the item's teaser, first real paragraph, or text
+// without its title; cleaned and cut at a word boundary.
+func (p *pageDoc) summaryOf(pt parts) string {
+	skip := map[*html.Node]bool{}
+	if pt.title != nil {
+		skip[pt.title] = true
+	}
+	if pt.date != nil {
+		skip[pt.date] = true
+	}
+	var s string
+	switch {
+	case pt.summary != nil:
+		s = CleanText(text(pt.summary, skip))
+	case pt.summarySet:
+		return ""
+	default:
+		if n := cascadia.Query(pt.block, mSummary); n != nil && !isInside(pt.title, n) {
+			s = CleanText(text(n, skip))
+		}
+		if len(s) < 20 {
+			for _, para := range cascadia.QueryAll(pt.block, mPara) {
+				if isInside(para, pt.title) || isInside(pt.title, para) {
+					continue
+				}
+				if t := CleanText(text(para, skip)); len([]rune(t)) >= 40 || (len([]rune(t)) >= 12 && hasCJK(t)) {
+					s = t
+					break
+				}
+			}
+		}
+		if s == "" {
+			for _, n := range cascadia.QueryAll(pt.block, mTimeAttr) {
+				skip[n] = true
+			}
+			s = CleanText(text(pt.block, skip))
+		}
+	}
+	return truncate(s, summaryLen)
+}
+
+func hasCJK(s string) bool {
+	for _, r := range s {
+		if r >= 0x3040 && r <= 0x9fff {
+			return true
+		}
+	}
+	return false
+}
+
+// imageOf is the absolute image URL: src (unless a data: placeholder), else the first srcset URL, else data-src.
+func (p *pageDoc) imageOf(n *html.Node) string {
+	if n.Data != "img" {
+		if img := cascadia.Query(n, mImg); img != nil {
+			n = img
+		} else if v := attr(n, "content"); v != "" { // microdata <meta itemprop=image content=...>
+			return p.resolve(v)
+		}
+	}
+	if v := strings.TrimSpace(attr(n, "src")); v != "" && !strings.HasPrefix(v, "data:") {
+		return p.resolve(v)
+	}
+	for _, k := range []string{"srcset", "data-srcset"} {
+		if v := strings.TrimSpace(attr(n, k)); v != "" {
+			first, _, _ := strings.Cut(v, ",")
+			if f := strings.Fields(first); len(f) > 0 {
+				return p.resolve(f[0])
+			}
+		}
+	}
+	for _, k := range []string{"data-src", "data-lazy-src", "data-original"} {
+		if v := strings.TrimSpace(attr(n, k)); v != "" {
+			return p.resolve(v)
+		}
+	}
+	return ""
+}
+
+// languageOf is the nearest lang attribute, else <html lang>, else the language detected from the
+// item's text, else the member's first language.
+func (p *pageDoc) languageOf(b *html.Node, sample string) string {
+	for n := b; n != nil; n = n.Parent {
+		if n.Type == html.ElementNode && n.Data != "html" {
+			if l := normLang(attr(n, "lang")); l != "" {
+				return l
+			}
+		}
+	}
+	if p.lang != "" {
+		return p.lang
+	}
+	if l := detectLanguage(sample, p.o.Languages); l != "" {
+		return l
+	}
+	if len(p.o.Languages) > 0 {
+		return normLang(p.o.Languages[0])
+	}
+	return ""
+}
+
+// text is the text content of n without scripts, styles, the skipped nodes, and read-more links.
+func text(n *html.Node, skip map[*html.Node]bool) string {
+	if n == nil {
+		return ""
+	}
+	var b strings.Builder
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		switch n.Type {
+		case html.TextNode:
+			b.WriteString(n.Data)
+			return
+		case html.CommentNode:
+			return
+		case html.ElementNode:
+			if skipText[n.Data] || skip[n] {
+				return
+			}
+			if n.Data == "a" && isReadMore(plainText(n)) {
+				return
+			}
+			if n.Data == "img" {
+				return
+			}
+		}
+		block := n.Type == html.ElementNode && blockElems[n.Data]
+		if block {
+			b.WriteByte(' ')
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+		if block {
+			b.WriteByte(' ')
+		}
+	}
+	walk(n)
+	return b.String()
+}
+
+// plainText is all text under n, nothing skipped.
+func plainText(n *html.Node) string {
+	var b strings.Builder
+	nodeText(&b, n)
+	return b.String()
+}
+
+func attr(n *html.Node, key string) string {
+	if n == nil {
+		return ""
+	}
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+// isInside reports whether n is inside (or is) anc.
+func isInside(n, anc *html.Node) bool {
+	if n == nil || anc == nil {
+		return false
+	}
+	for ; n != nil; n = n.Parent {
+		if n == anc {
+			return true
+		}
+	}
+	return false
+}
