@@ -54,7 +54,8 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, format, member str
 	} else {
 		q.Clustered = true
 	}
-	key := fmt.Sprintf("%p %s?%s", cfg, r.URL.Path, canonicalQuery(r.URL.Query()))
+	// The config pointer changes on reload; Since is in the key because "since=7d" moves.
+	key := fmt.Sprintf("%p %s?%s %d", cfg, r.URL.Path, canonicalQuery(r.URL.Query()), q.Since.Unix())
 	version, ok := s.version(r.Context())
 	err = s.cache.serve(w, r, key, version, ok, func() ([]byte, string, time.Time, error) {
 		f, err := s.buildFeed(r, cfg, q, format, member)

@@ -16,6 +16,7 @@ import (
 const (
 	DefaultLimit = 50
 	MaxLimit     = 500
+	maxText      = 200 // longest q= or category= in bytes
 )
 
 // filterKeys are the query parameters every feed and page accepts, in canonical order.
@@ -70,9 +71,12 @@ func parseQuery(v url.Values, cfg *config.Config, defLimit int) (news.Query, err
 		q.Language = l
 	}
 	q.Category = strings.TrimSpace(v.Get("category"))
+	if len(q.Category) > maxText {
+		return q, bad("category is longer than %d characters", maxText)
+	}
 	q.Text = strings.TrimSpace(v.Get("q"))
-	if len(q.Text) > 200 {
-		return q, bad("q is longer than 200 characters")
+	if len(q.Text) > maxText {
+		return q, bad("q is longer than %d characters", maxText)
 	}
 	if s := strings.TrimSpace(v.Get("since")); s != "" {
 		t, err := parseSince(s)
@@ -105,7 +109,8 @@ func parseSince(s string) (time.Time, error) {
 		}
 	}
 	if d, err := config.ParseDuration(s); err == nil {
-		return time.Now().Add(-d).UTC(), nil
+		// Truncated to the minute: the render cache keys relative ages by minute.
+		return time.Now().Add(-d).UTC().Truncate(time.Minute), nil
 	}
 	return time.Time{}, bad("since must be a date (2026-03-01), a time (RFC 3339) or an age (7d)")
 }
