@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // cloakTexts are the sentences Joomla's e-mail cloaking leaves in a page's text, in the network's languages.
@@ -78,7 +79,7 @@ func CleanText(s string) string {
 
 // htmlText returns the text of an HTML fragment without scripts, styles and other non-text elements.
 func htmlText(s string) string {
-	nodes, err := html.ParseFragment(strings.NewReader(s), &html.Node{Type: html.ElementNode, Data: "div", DataAtom: 0})
+	nodes, err := html.ParseFragment(strings.NewReader(s), &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div})
 	if err != nil {
 		return s
 	}

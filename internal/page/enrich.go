@@ -65,7 +65,7 @@ func Enrich(doc []byte, pageURL string, o Options) Enrichment {
 	if e.Precision == news.PrecisionNone {
 		for _, s := range cascadia.QueryAll(p.root, mJSONLD) {
 			var v any
-			if json.Unmarshal([]byte(plainText(s)), &v) == nil && setDate(ldDate(v, 0)) {
+			if json.Unmarshal([]byte(rawText(s)), &v) == nil && setDate(ldDate(v, 0)) {
 				break
 			}
 		}

@@ -20,7 +20,7 @@ func (p *pageDoc) inferSelectors(g *group) Selectors {
 	for i, c := range g.cands {
 		titles[i], links[i] = c.title, c.link
 	}
-	s.Title = relativeSelector(g.blocks, titles, func(b *html.Node) *html.Node { return defaultTitle(b) })
+	s.Title = relativeSelector(g.blocks, titles, nil)
 	s.Link = linkSelector(g.blocks, titles, links, s.Title)
 	if times := firstIn(g.blocks, mTimeAttr); allFound(times) {
 		s.Date = relativeSelector(g.blocks, times, nil)
@@ -29,35 +29,54 @@ func (p *pageDoc) inferSelectors(g *group) Selectors {
 }
 
 // itemSelector builds "tag.class" selectors for the blocks (one per kind of block, joined by commas),
-// qualified by their parent when that is needed to match the blocks and little else.
+// alone or scoped by the blocks' parent or nearest named ancestor, and keeps the one that matches the
+// blocks and the fewest other elements.
 func (p *pageDoc) itemSelector(blocks []*html.Node) string {
 	want := map[*html.Node]bool{}
 	for _, b := range blocks {
 		want[b] = true
 	}
 	type kind struct {
+		key     string
 		tag     string
 		classes []string
 		parents map[*html.Node]bool
 	}
+	keyOf := func(b *html.Node) string { return b.Data + "." + strings.Join(stableClasses(b), ".") }
+	distinct := map[string]bool{}
+	for _, b := range blocks {
+		distinct[keyOf(b)] = true
+	}
+	if len(distinct) > 3 {
+		keyOf = func(b *html.Node) string { return b.Data }
+	}
 	var kinds []*kind
 	for _, b := range blocks {
-		cl := stableClasses(b)
+		key := keyOf(b)
 		var k *kind
 		for _, e := range kinds {
-			if e.tag == b.Data {
+			if e.key == key {
 				k = e
 			}
 		}
 		if k == nil {
-			k = &kind{tag: b.Data, classes: cl, parents: map[*html.Node]bool{}}
+			k = &kind{key: key, tag: b.Data, classes: selectorClasses(b), parents: map[*html.Node]bool{}}
 			kinds = append(kinds, k)
 		} else {
-			k.classes = intersect(k.classes, cl)
+			k.classes = intersect(k.classes, selectorClasses(b))
 		}
 		k.parents[b.Parent] = true
 	}
-	var plain, qualified []string
+	anc := ""
+	if lca := commonAncestor(blocks); lca != nil {
+		for a, i := lca, 0; a != nil && a.Type == html.ElementNode && i < 5; a, i = a.Parent, i+1 {
+			if a.Data != "body" && a.Data != "html" && (attr(a, "id") != "" || len(stableClasses(a)) > 0) {
+				anc = nodeSelector(a)
+				break
+			}
+		}
+	}
+	var plain, byParent, byAncestor []string
 	for _, k := range kinds {
 		simple := k.tag
 		for i, c := range k.classes {
@@ -75,30 +94,83 @@ func (p *pageDoc) itemSelector(blocks []*html.Node) string {
 				}
 			}
 		}
-		qualified = append(qualified, q)
+		byParent = append(byParent, q)
+		if anc != "" {
+			byAncestor = append(byAncestor, anc+" "+simple)
+		}
 	}
-	bestSel, bestScore := "", -1.0
-	for _, cand := range []string{strings.Join(plain, ", "), strings.Join(qualified, ", ")} {
+	type scored struct {
+		sel               string
+		recall, precision float64
+	}
+	var best *scored
+	for _, list := range [][]string{plain, byParent, byAncestor} {
+		if len(list) == 0 {
+			continue
+		}
+		cand := strings.Join(list, ", ")
 		m, err := cascadia.Compile(cand)
 		if err != nil {
 			continue
 		}
 		got := outermost(cascadia.QueryAll(p.root, m))
+		if len(got) == 0 {
+			continue
+		}
 		hit := 0
 		for _, n := range got {
 			if want[n] {
 				hit++
 			}
 		}
-		if len(got) == 0 {
-			continue
-		}
-		score := float64(hit)/float64(len(blocks)) + float64(hit)/float64(len(got))
-		if score > bestScore+1e-9 {
-			bestSel, bestScore = cand, score
+		sc := &scored{cand, float64(hit) / float64(len(blocks)), float64(hit) / float64(len(got))}
+		if best == nil || sc.recall >= 0.9 && best.recall < 0.9 ||
+			(sc.recall >= 0.9) == (best.recall >= 0.9) && sc.precision > best.precision+1e-9 {
+			best = sc
 		}
 	}
-	return bestSel
+	if best == nil {
+		return ""
+	}
+	return best.sel
+}
+
+// selectorClasses are the class names usable in a selector: per-item ones drop out when the classes of
+// all blocks are intersected, so only state classes are left out here.
+func selectorClasses(n *html.Node) []string {
+	var out []string
+	for _, cl := range strings.Fields(attr(n, "class")) {
+		if !unstableTokens[strings.ToLower(cl)] && !strings.ContainsAny(cl, ":/[]()@!%") {
+			out = append(out, cl)
+		}
+	}
+	return out
+}
+
+// commonAncestor is the deepest element holding all nodes.
+func commonAncestor(nodes []*html.Node) *html.Node {
+	if len(nodes) == 0 {
+		return nil
+	}
+	anc := map[*html.Node]bool{}
+	for a := nodes[0].Parent; a != nil; a = a.Parent {
+		anc[a] = true
+	}
+	lca := nodes[0].Parent
+	for _, n := range nodes[1:] {
+		a := n.Parent
+		for a != nil && !anc[a] {
+			a = a.Parent
+		}
+		if a == nil {
+			return nil
+		}
+		// keep the highest of the meeting points
+		if isInside(lca, a) {
+			lca = a
+		}
+	}
+	return lca
 }
 
 // nodeSelector names one element: tag#id, else tag.class.class.
@@ -151,9 +223,6 @@ func relativeSelector(blocks, targets []*html.Node, fallback func(*html.Node) *h
 
 // linkSelector picks the title's link: inside the title, the title itself, or an <a> around it.
 func linkSelector(blocks, titles, links []*html.Node, titleSel string) string {
-	if matchesAll(blocks, links, func(b *html.Node) *html.Node { return defaultLink(b, defaultTitleBy(b, titleSel)) }) {
-		return ""
-	}
 	if titleSel != "" {
 		for _, c := range []string{titleSel + " a", titleSel} {
 			if m, err := cascadia.Compile(c); err == nil && matchesAll(blocks, links, func(b *html.Node) *html.Node { return firstMatch(b, m) }) {
@@ -161,7 +230,13 @@ func linkSelector(blocks, titles, links []*html.Node, titleSel string) string {
 			}
 		}
 	}
-	return relativeSelector(blocks, links, nil)
+	if s := relativeSelector(blocks, links, nil); s != "" {
+		return s
+	}
+	if matchesAll(blocks, links, func(b *html.Node) *html.Node { return defaultLink(b, defaultTitleBy(b, titleSel)) }) {
+		return ""
+	}
+	return ""
 }
 
 func defaultTitleBy(b *html.Node, sel string) *html.Node {

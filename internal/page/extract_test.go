@@ -1,0 +1,206 @@
+package page
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/news"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of TestExtractGolden")
+
+// TestExtractGolden reads corpus pages with explicit selectors, as feeds.yaml would give them, and compares
+// every field of the items with testdata/extract/NAME.golden.json (go test -run ExtractGolden -update).
+func TestExtractGolden(t *testing.T) {
+	cases := []struct {
+		page string
+		sel  Selectors
+	}{
+		{"joomla3-iss-gs-2019", Selectors{Item: "div.blog div.leading-0, div.blog div.item-inner", Title: "h2", Link: "h2 a"}},
+		{"joomla3-iss-gs-2018", Selectors{Item: `[itemprop=blogPost]`, Title: `[itemprop=name]`, Link: `[itemprop=url]`}},
+		{"joomla4-cassiopeia-fr", Selectors{Item: "div.blog-item", Title: ".page-header h2", Link: ".page-header a", Date: "dd.published time", Summary: "p:not(.readmore)"}},
+		{"joomla3-category-list-es", Selectors{Item: "table.category tbody tr", Title: "td.list-title", Link: "td.list-title a", Date: "td.list-date"}},
+		{"wp-astra-fr", Selectors{Item: "article.ast-article-post", Title: "h2.entry-title", Link: "h2.entry-title a", Date: ".posted-on .published", Summary: ".ast-excerpt-container", Image: ".post-thumb img"}},
+		{"drupal8-views-en", Selectors{Item: ".view-news .views-row", Title: ".views-field-title", Link: ".views-field-title a", Date: ".views-field-created", Summary: ".views-field-body"}},
+		{"custom-he-rtl", Selectors{Item: "ul.news-list > li", Title: "h3", Date: "span.date"}},
+		{"custom-teaser-cards-de", Selectors{Item: "a.teaser", Title: ".teaser__title", Link: "", Date: ".teaser__date", Image: "img"}},
+		{"ghost-casper-en", Selectors{Item: "article.post-card", Title: ".post-card-title", Link: "a.post-card-content-link", Date: "time", Image: "img"}},
+		{"custom-bilingual-fr-en", Selectors{Item: "li.nouvelle", Title: "h4", Date: "em"}},
+	}
+	pages := map[string]corpusPage{}
+	for _, p := range loadCorpus(t) {
+		pages[p.name] = p
+	}
+	for _, c := range cases {
+		t.Run(c.page, func(t *testing.T) {
+			p, ok := pages[c.page]
+			if !ok {
+				t.Fatalf("no corpus page %s", c.page)
+			}
+			items, err := Extract(p.html, p.golden.URL, c.sel, p.options())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := json.MarshalIndent(items, "", " ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", "extract", c.page+".golden.json")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if !bytes.Equal(bytes.TrimSpace(got), bytes.TrimSpace(want)) {
+				t.Errorf("items differ from %s:\n%s", path, got)
+			}
+			// The golden items of the corpus must all be there, with their dates.
+			byLink := map[string]news.Item{}
+			for _, it := range items {
+				byLink[it.Link] = it
+			}
+			for _, g := range p.golden.Items {
+				it, ok := byLink[g.Link]
+				if !ok {
+					t.Errorf("missing %s", g.Link)
+					continue
+				}
+				if it.Title != g.Title || !dateMatches(it, g) {
+					t.Errorf("%s: got %q %v %q, want %q %s %q", g.Link, it.Title, it.Published, it.Precision, g.Title, g.Published, g.Precision)
+				}
+			}
+		})
+	}
+}
+
+func TestExtractFields(t *testing.T) {
+	doc := []byte(`<html lang="fr"><head><base href="https://example.org/fr/"></head><body>
+<div class="news"><div class="it" lang="en"><h2><a href="a/one">One <b>bold</b> title</a></h2>
+<img src="data:image/gif;base64,R0lGOD" data-src="/img/1.jpg"><p>` + strings.Repeat("word ", 100) + `</p><a href="a/one">Read more</a></div>
+<div class="it"><h2>No link here</h2><img srcset="img/2-small.jpg 480w, img/2.jpg 960w"><p>Contact <span id="cloak1">Cette adresse e-mail est protégée contre les robots spammeurs. Vous devez activer le JavaScript pour la visualiser.</span><script>document.write('x')</script> pour en savoir plus sur ce projet.</p><a href="https://other.example/x">Lire la suite</a></div>
+<div class="it"><h2><a href="#top">Top</a></h2></div></div></body></html>`)
+	items, err := Extract(doc, "https://example.org/fr/actualites", Selectors{Item: "div.it"}, Options{Languages: []string{"fr"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 3 {
+		t.Fatalf("got %d items, want 3", len(items))
+	}
+	one := items[0]
+	if one.Title != "One bold title" || one.Link != "https://example.org/fr/a/one" || one.Image != "https://example.org/img/1.jpg" || one.Language != "en" {
+		t.Errorf("item 1 = %+v", one)
+	}
+	if !strings.HasSuffix(one.Summary, "…") || len([]rune(one.Summary)) > summaryLen+1 || strings.Contains(one.Summary, "Read more") {
+		t.Errorf("summary not cut at a word boundary: %q", one.Summary)
+	}
+	if one.Precision != news.PrecisionNone || !one.Published.IsZero() || one.GUID != "" {
+		t.Errorf("undated item: %v %q guid %q", one.Published, one.Precision, one.GUID)
+	}
+	two := items[1]
+	if two.Link != "https://other.example/x" || two.Image != "https://example.org/fr/img/2-small.jpg" || two.Language != "fr" {
+		t.Errorf("item 2 = %+v", two)
+	}
+	if two.Summary != "Contact pour en savoir plus sur ce projet." {
+		t.Errorf("item 2 summary %q", two.Summary)
+	}
+	if items[2].Link != "" || items[2].Title != "Top" {
+		t.Errorf("item 3 = %+v", items[2])
+	}
+}
+
+func TestExtractErrors(t *testing.T) {
+	doc := []byte(`<html><body><div class="x"><h2><a href="/a">A</a></h2></div></body></html>`)
+	if _, err := Extract(doc, "https://example.org/", Selectors{Item: "div.gone"}, Options{}); !errors.Is(err, ErrNoMatch) {
+		t.Errorf("unmatched item selector: err = %v, want ErrNoMatch", err)
+	}
+	_, err := Extract(doc, "https://example.org/", Selectors{Item: "div.x", Date: "time[["}, Options{})
+	if err == nil || !strings.Contains(err.Error(), "date") {
+		t.Errorf("bad date selector: err = %v, want an error naming the date field", err)
+	}
+}
+
+func TestSelectorsValidate(t *testing.T) {
+	cases := []struct {
+		name  string
+		sel   Selectors
+		field string // "" when valid
+	}{
+		{"valid", Selectors{Item: "div.item", Title: "h2", Link: "h2 a", Date: "time", Summary: "p:not(.meta)", Image: "img"}, ""},
+		{"item only", Selectors{Item: "article"}, ""},
+		{"empty item", Selectors{Title: "h2"}, "item"},
+		{"bad item", Selectors{Item: "div..x"}, "item"},
+		{"bad title", Selectors{Item: "div", Title: "h2["}, "title"},
+		{"bad link", Selectors{Item: "div", Link: "a:unknown-pseudo"}, "link"},
+		{"bad summary", Selectors{Item: "div", Summary: ">>"}, "summary"},
+		{"bad image", Selectors{Item: "div", Image: "img)"}, "image"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.sel.Validate()
+			if c.field == "" {
+				if err != nil {
+					t.Fatalf("Validate() = %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), c.field+":") {
+				t.Fatalf("Validate() = %v, want an error naming %s", err, c.field)
+			}
+		})
+	}
+}
+
+func TestSelectorsYAML(t *testing.T) {
+	s := Selectors{Item: "div.item", Title: "h2", Link: "h2 a", Date: "time", Summary: "p"}
+	want := `select: {item: "div.item", title: "h2", link: "h2 a", date: "time", summary: "p"}`
+	if got := s.YAML(); got != want {
+		t.Errorf("YAML() = %s, want %s", got, want)
+	}
+	if got := (Selectors{Item: `[itemtype$="/BlogPosting"]`}).YAML(); got != `select: {item: "[itemtype$=\"/BlogPosting\"]"}` {
+		t.Errorf("YAML() with quotes = %s", got)
+	}
+}
+
+// TestInferredSelectors checks that the selectors Detect infers for the heuristic tier give back the
+// same items when pasted into Extract.
+func TestInferredSelectors(t *testing.T) {
+	for _, p := range loadCorpus(t) {
+		d, err := Detect(p.html, p.golden.URL, p.options())
+		if err != nil || d.Tier == TierJSONLD {
+			continue
+		}
+		t.Run(p.name, func(t *testing.T) {
+			if err := d.Selectors.Validate(); err != nil {
+				t.Fatalf("inferred %s: %v", d.Selectors.YAML(), err)
+			}
+			items, err := Extract(p.html, p.golden.URL, d.Selectors, p.options())
+			if err != nil {
+				t.Fatalf("extract with %s: %v", d.Selectors.YAML(), err)
+			}
+			var got, want []string
+			for _, it := range items {
+				got = append(got, it.Title+" "+it.Link+" "+it.Published.Format(time.RFC3339))
+			}
+			for _, it := range d.Items {
+				want = append(want, it.Title+" "+it.Link+" "+it.Published.Format(time.RFC3339))
+			}
+			if strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("%s gives\n%s\nwant\n%s", d.Selectors.YAML(), strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		})
+	}
+}

@@ -1,0 +1,91 @@
+package page
+
+import (
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"unicode/utf8"
+)
+
+// fuzzSeeds adds the small pages of testdata/fuzz to the seed corpus.
+func fuzzSeeds(f *testing.F) {
+	files, err := filepath.Glob("testdata/fuzz/*.html")
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no fuzz seeds: %v", err)
+	}
+	for _, file := range files {
+		doc, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(doc)
+	}
+}
+
+func FuzzExtract(f *testing.F) {
+	fuzzSeeds(f)
+	sel := Selectors{Item: "article, .item, li", Title: "h2, h3", Date: "time, .date"}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		items, err := Extract(doc, "https://example.org/news/", sel, Options{Languages: []string{"fr", "en"}, Now: corpusNow})
+		if err != nil {
+			return
+		}
+		for _, it := range items {
+			if !utf8.ValidString(it.Title) && utf8.ValidString(string(doc)) {
+				t.Errorf("invalid UTF-8 title %q", it.Title)
+			}
+			if it.Link != "" {
+				if u, err := url.Parse(it.Link); err != nil || !u.IsAbs() {
+					t.Errorf("link %q is not absolute", it.Link)
+				}
+			}
+			if utf8.RuneCountInString(it.Summary) > summaryLen+1 {
+				t.Errorf("summary of %d runes", utf8.RuneCountInString(it.Summary))
+			}
+		}
+	})
+}
+
+func FuzzDetect(f *testing.F) {
+	fuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		d, err := Detect(doc, "https://example.org/news/", Options{Languages: []string{"en"}, Now: corpusNow})
+		if err != nil {
+			return
+		}
+		if len(d.Items) < 2 {
+			t.Errorf("detection with %d items", len(d.Items))
+		}
+		if d.Tier != TierJSONLD {
+			if err := d.Selectors.Validate(); err != nil {
+				t.Errorf("tier %s gave invalid selectors: %v", d.Tier, err)
+			}
+		}
+	})
+}
+
+// BenchmarkDetect runs automatic detection over the whole corpus.
+func BenchmarkDetect(b *testing.B) {
+	pages := loadCorpus(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		for _, p := range pages {
+			if _, err := Detect(p.html, p.golden.URL, p.options()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/float64(len(pages)), "ms/page")
+}
+
+// BenchmarkParseDate measures one date parse with a parser built once per Options.
+func BenchmarkParseDate(b *testing.B) {
+	d := newDateParser(Options{Languages: []string{"fr", "en"}, Now: corpusNow})
+	for b.Loop() {
+		if _, _, ok := d.parse("May 2017: An ISS expert group headed to the Kingdom of Morocco"); !ok {
+			b.Fatal("no date")
+		}
+	}
+}
