@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -300,3 +301,63 @@ func TestFeedFilters(t *testing.T) {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// pagingItems are n items of two members; items come in pairs sharing a time, so that
+// page boundaries fall between items of equal time (ties go by ID).
+func pagingItems(n, offset int) []news.Item {
+	out := make([]news.Item, 0, n)
+	for i := range n {
+		m := []string{"au", "us"}[i%2]
+		out = append(out, mk(fmt.Sprintf("p%04d", offset+i), m, "en", (offset+i)/2, fmt.Sprintf("Item %d", offset+i)))
+	}
+	return out
+}
+
+func TestFeedPagingStableUnderInserts(t *testing.T) {
+	const n, limit = 37, 5
+	for _, format := range []string{"rss", "atom", "json"} {
+		for _, query := range []string{"", "&member=us", "&lang=en"} {
+			t.Run(format+query, func(t *testing.T) {
+				f := newFixture(t, pagingItems(n, 0))
+				want, _ := f.store.Items(context.Background(), news.Query{Limit: n})
+				if query == "&member=us" {
+					want = slices.DeleteFunc(want, func(it news.Item) bool { return it.Member != "us" })
+				}
+				next := "/feed." + format + "?limit=" + itoa(limit) + query
+				var got []string
+				inserted := n
+				for pages := 0; next != ""; pages++ {
+					if pages > n {
+						t.Fatalf("more than %d pages: next links loop", n)
+					}
+					res, body := f.get(t, next)
+					if res.StatusCode != http.StatusOK {
+						t.Fatalf("GET %s: %d %s", next, res.StatusCode, body)
+					}
+					p := parseFeed(t, format, body)
+					if len(p.IDs) > limit {
+						t.Fatalf("page %d has %d items, limit %d", pages, len(p.IDs), limit)
+					}
+					if p.Next != "" && !strings.HasPrefix(p.Next, testBase+"feed."+format+"?") {
+						t.Fatalf("next link %q is not this feed in this format", p.Next)
+					}
+					got = append(got, p.IDs...)
+					next = p.Next
+					// Newer items arrive between pages (new time, new ID): they must not
+					// shift what the following pages hold.
+					if _, err := f.store.Upsert(context.Background(), pagingItems(3, 1000+inserted)); err != nil {
+						t.Fatal(err)
+					}
+					inserted += 3
+				}
+				var wantIDs []string
+				for _, it := range want {
+					wantIDs = append(wantIDs, it.ID)
+				}
+				if !slices.Equal(got, wantIDs) {
+					t.Errorf("pages hold\n%v\nwant\n%v", got, wantIDs)
+				}
+			})
+		}
+	}
+}
