@@ -1,0 +1,132 @@
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/iss-network/networkfeed/internal/news"
+)
+
+func gunzip(t *testing.T, b []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestRenderCache checks, step by step on one server, which requests reach the store:
+// only the first request for a (filter, format, store version) renders.
+func TestRenderCache(t *testing.T) {
+	f := newFixture(t, filterItems())
+	res, first := f.get(t, "/feed.atom?member=fr")
+	etag, lastMod := res.Header.Get("ETag"), res.Header.Get("Last-Modified")
+	if res.StatusCode != 200 || etag == "" || lastMod == "" {
+		t.Fatalf("first GET: %d, ETag %q, Last-Modified %q", res.StatusCode, etag, lastMod)
+	}
+	steps := []struct {
+		name      string
+		path      string
+		hdr       []string
+		status    int
+		wantReads int64
+		check     func(t *testing.T, res *http.Response, body []byte)
+	}{
+		{name: "same request from the cache", path: "/feed.atom?member=fr", status: 200, wantReads: 1, check: func(t *testing.T, res *http.Response, body []byte) {
+			if !bytes.Equal(body, first) || res.Header.Get("ETag") != etag {
+				t.Error("a cached response differs from the first")
+			}
+		}},
+		{name: "equal filter in another order", path: "/feed.atom?lang=&member=fr", status: 200, wantReads: 1},
+		{name: "If-None-Match answers 304 without rendering", path: "/feed.atom?member=fr", hdr: []string{"If-None-Match", etag}, status: 304, wantReads: 1, check: func(t *testing.T, res *http.Response, body []byte) {
+			if len(body) != 0 || res.Header.Get("ETag") != etag {
+				t.Errorf("304 with body %q, ETag %q", body, res.Header.Get("ETag"))
+			}
+		}},
+		{name: "weak and listed ETags match", path: "/feed.atom?member=fr", hdr: []string{"If-None-Match", `"x", W/` + etag}, status: 304, wantReads: 1},
+		{name: "If-Modified-Since answers 304", path: "/feed.atom?member=fr", hdr: []string{"If-Modified-Since", lastMod}, status: 304, wantReads: 1},
+		{name: "a stale ETag gets the body", path: "/feed.atom?member=fr", hdr: []string{"If-None-Match", `"other"`}, status: 200, wantReads: 1},
+		{name: "gzip is served from the cache", path: "/feed.atom?member=fr", hdr: []string{"Accept-Encoding", "gzip"}, status: 200, wantReads: 1, check: func(t *testing.T, res *http.Response, body []byte) {
+			if res.Header.Get("Content-Encoding") != "gzip" || !bytes.Equal(gunzip(t, body), first) {
+				t.Error("gzip response is not the first body compressed")
+			}
+			if res.Header.Get("ETag") == etag || res.Header.Get("Vary") != "Accept-Encoding" {
+				t.Errorf("gzip ETag %q (plain %q), Vary %q", res.Header.Get("ETag"), etag, res.Header.Get("Vary"))
+			}
+		}},
+		{name: "gzip ETag answers 304", path: "/feed.atom?member=fr", hdr: []string{"Accept-Encoding", "gzip", "If-None-Match", etag[:len(etag)-1] + `-gz"`}, status: 304, wantReads: 1},
+		{name: "another format renders", path: "/feed.rss?member=fr", status: 200, wantReads: 2},
+		{name: "another filter renders", path: "/feed.atom?member=au", status: 200, wantReads: 3},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			res, body := f.get(t, s.path, s.hdr...)
+			if res.StatusCode != s.status {
+				t.Fatalf("status %d, want %d", res.StatusCode, s.status)
+			}
+			if n := f.reads.items.Load(); n != s.wantReads {
+				t.Errorf("store read %d times, want %d", n, s.wantReads)
+			}
+			if s.check != nil {
+				s.check(t, res, body)
+			}
+		})
+	}
+	t.Run("a store change renders again", func(t *testing.T) {
+		if _, err := f.store.Upsert(context.Background(), []news.Item{mk("i13", "fr", "fr", 13, "Nouvelle publication")}); err != nil {
+			t.Fatal(err)
+		}
+		before := f.reads.items.Load()
+		res, body := f.get(t, "/feed.atom?member=fr", "If-None-Match", etag)
+		if res.StatusCode != 200 || res.Header.Get("ETag") == etag || !bytes.Contains(body, []byte("urn:networkfeed:i13")) {
+			t.Errorf("after a change: %d, ETag %q (was %q)", res.StatusCode, res.Header.Get("ETag"), etag)
+		}
+		if f.reads.items.Load() != before+1 {
+			t.Errorf("store read %d times, want 1", f.reads.items.Load()-before)
+		}
+	})
+}
+
+// downReader is a store that cannot be reached.
+type downReader struct{ Reader }
+
+var errDown = errors.New("connection refused")
+
+func (d downReader) Version(context.Context) (uint64, error) { return 0, errDown }
+func (d downReader) Items(context.Context, news.Query) ([]news.Item, error) {
+	return nil, errDown
+}
+
+func TestRenderCacheServesStaleWhenStoreIsDown(t *testing.T) {
+	f := newFixture(t, filterItems())
+	_, want := f.get(t, "/feed.json")
+	f.web.store = downReader{f.web.store}
+	tests := []struct {
+		path   string
+		status int
+	}{
+		{"/feed.json", 200},
+		{"/feed.json?member=au", 503},
+	}
+	for _, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			res, body := f.get(t, tc.path)
+			if res.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %s", res.StatusCode, tc.status, body)
+			}
+			if tc.status == 200 && !bytes.Equal(body, want) {
+				t.Error("stale response differs from the cached one")
+			}
+		})
+	}
+}
