@@ -33,9 +33,13 @@ members:
   - {id: us, name: ISS USA, country: US, region: Americas, languages: [en, es], homepage: "https://us.example.org/", sources: [{feed: "https://us.example.org/atom.xml"}]}
 `
 
-func testCfg(t testing.TB) *config.Config {
+func testCfg(t testing.TB, edits ...string) *config.Config {
 	t.Helper()
-	cfg, err := config.Parse("test feeds.yaml", []byte(testConfig))
+	yml := testConfig
+	for i := 0; i+1 < len(edits); i += 2 {
+		yml = strings.Replace(yml, edits[i], edits[i+1], 1)
+	}
+	cfg, err := config.Parse("test feeds.yaml", []byte(yml))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +99,9 @@ type fixture struct {
 	cfg   *config.Config
 }
 
-func newFixture(t testing.TB, items []news.Item) *fixture {
+// newFixture serves items from a bolt store; edits are pairs of (old, new) strings
+// applied to testConfig.
+func newFixture(t testing.TB, items []news.Item, edits ...string) *fixture {
 	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "test.db"))
 	if err != nil {
@@ -107,7 +113,7 @@ func newFixture(t testing.TB, items []news.Item) *fixture {
 			t.Fatal(err)
 		}
 	}
-	cfg := testCfg(t)
+	cfg := testCfg(t, edits...)
 	cr := &countingReader{Reader: st}
 	ws, err := New(Options{Store: cr, Config: func() *config.Config { return cfg }, Log: discardLog()})
 	if err != nil {
