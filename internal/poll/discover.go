@@ -1,0 +1,93 @@
+package poll
+
+import (
+	"context"
+
+	"github.com/iss-network/networkfeed/internal/clean"
+	"github.com/iss-network/networkfeed/internal/feed"
+	"github.com/iss-network/networkfeed/internal/fetch"
+	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/page"
+)
+
+// MaxEnrich is how many article pages one refresh may fetch to complete new items.
+const MaxEnrich = 10
+
+// maxFeedProbes bounds the candidate feed URLs one discovery tries.
+const maxFeedProbes = 6
+
+// findFeed looks for a real feed behind a page: the feeds it advertises with
+// <link rel="alternate"> first, then (when probeCMS) the usual CMS feed locations
+// (WordPress /feed/, Joomla ?format=feed&type=rss, Drupal /rss.xml). It returns the first
+// candidate that answers with a parseable feed.
+func (r *Refresher) findFeed(ctx context.Context, body []byte, pageURL string, probeCMS bool) (*feed.Feed, *fetch.Response, bool) {
+	var candidates []string
+	seen := map[string]bool{pageURL: true}
+	for _, fl := range page.DiscoverFeeds(body, pageURL) {
+		if !seen[fl.URL] {
+			seen[fl.URL] = true
+			candidates = append(candidates, fl.URL)
+		}
+	}
+	if probeCMS {
+		for _, u := range page.CMSFeedCandidates(pageURL) {
+			if !seen[u] {
+				seen[u] = true
+				candidates = append(candidates, u)
+			}
+		}
+	}
+	for i, u := range candidates {
+		if i >= maxFeedProbes || ctx.Err() != nil {
+			break
+		}
+		resp, err := r.Fetch.Get(ctx, fetch.Request{URL: u, Accept: fetch.AcceptFeeds})
+		if err != nil || !feed.IsFeed(resp.Body) {
+			continue
+		}
+		f, err := feed.Parse(resp.Body)
+		if err != nil || len(f.Items) == 0 {
+			continue
+		}
+		return f, resp, true
+	}
+	return nil, nil, false
+}
+
+// enrich completes new items that came from a page without a date, summary or image by
+// fetching each one's article page once (at most MaxEnrich per refresh, through the same
+// polite client) and taking article:published_time / JSON-LD datePublished,
+// og:description and og:image. known holds the IDs already stored: those are not fetched.
+func (r *Refresher) enrich(ctx context.Context, j Job, items []news.Item, known map[string]bool) {
+	fetched := 0
+	opts := r.pageOptions(j)
+	for i := range items {
+		it := &items[i]
+		if known[it.ID] || it.Link == "" || fetched >= MaxEnrich || ctx.Err() != nil {
+			continue
+		}
+		if it.Precision != news.PrecisionNone && it.Summary != "" && it.Image != "" {
+			continue
+		}
+		fetched++
+		resp, err := r.Fetch.Get(ctx, fetch.Request{URL: it.Link})
+		if err != nil {
+			r.Log.Debug("enrich: article page", "member", j.Member.ID, "link", it.Link, "err", err)
+			continue
+		}
+		e := page.Enrich(resp.Body, resp.URL, opts)
+		if it.Precision == news.PrecisionNone && e.Precision != news.PrecisionNone && !e.Published.IsZero() {
+			it.Published, it.Precision = e.Published.UTC(), e.Precision
+			if it.Published.After(it.FirstSeen) {
+				it.Published = it.FirstSeen
+			}
+			it.Updated = it.Published
+		}
+		if it.Summary == "" && e.Summary != "" {
+			it.Summary = clean.Summary(e.Summary, clean.SummaryLength)
+		}
+		if it.Image == "" && e.Image != "" {
+			it.Image = e.Image
+		}
+	}
+}
