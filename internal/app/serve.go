@@ -33,6 +33,7 @@ func runServe(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 	webOn := fs.Bool("web", true, "serve HTTP (false: a pure polling worker)")
 	pollOn := fs.Bool("poll", true, "poll sources on schedule (false: a pure web front)")
 	workers := fs.Int("workers", 16, "concurrent refreshes")
+	leaseTTL := fs.Duration("lease-ttl", 2*time.Minute, "how long a source's poll lease lives without renewal (a killed process's sources are taken over after it)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -50,7 +51,7 @@ func runServe(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 	current.Store(cfg)
 	return serve(ctx, serveOptions{
 		log: log, store: st, config: &current, configPath: c.config, addr: c.addr,
-		web: *webOn, poll: *pollOn, workers: *workers, stdout: stdout,
+		web: *webOn, poll: *pollOn, workers: *workers, leaseTTL: *leaseTTL, stdout: stdout,
 	})
 }
 
@@ -62,6 +63,7 @@ type serveOptions struct {
 	addr       string
 	web, poll  bool
 	workers    int
+	leaseTTL   time.Duration
 	stdout     io.Writer
 	// listening, when set, is told the address the server listens on.
 	listening func(addr string)
@@ -76,7 +78,8 @@ func serve(ctx context.Context, o serveOptions) error {
 	ref := newRefresher(cfgFn, fetcher, o.store, o.log)
 	m := metrics.New(o.store)
 	ref.Observe = m.Observe
-	sched := &poll.Scheduler{Refresher: ref, Store: o.store, Log: o.log, Owner: ownerID(), Workers: o.workers}
+	sched := &poll.Scheduler{Refresher: ref, Store: o.store, Log: o.log, Owner: ownerID(), Workers: o.workers, LeaseTTL: o.leaseTTL,
+		Spread: min(30*time.Second, cfgFn().Fetch.Interval.D()/2)}
 	sched.SetJobs(poll.Jobs(cfgFn()))
 
 	// SIGHUP: reload the config; an invalid one is logged and the old one kept.

@@ -381,8 +381,8 @@ func (c *Config) validate(root *yaml.Node) error {
 	v.url(c.Network.URL, "network", "url")
 	v.url(c.Network.WebSubHub, "network", "websub_hub")
 	v.url(c.Alerts.WebhookURL, "alerts", "webhook_url")
-	if c.Fetch.Interval < Duration(time.Minute) {
-		v.fail("must be at least 1m", "fetch", "interval")
+	if c.Fetch.Interval < Duration(time.Second) {
+		v.fail("must be at least 1s", "fetch", "interval")
 	}
 	if c.Fetch.MinInterval > c.Fetch.MaxInterval {
 		v.fail("is larger than max_interval", "fetch", "min_interval")
@@ -450,8 +450,8 @@ func (c *Config) validate(root *yaml.Node) error {
 					v.fail(fmt.Sprintf("unknown time zone %q", s.Timezone), "members", i, "sources", j, "timezone")
 				}
 			}
-			if s.Interval != 0 && s.Interval < Duration(time.Minute) {
-				v.fail("must be at least 1m", "members", i, "sources", j, "interval")
+			if s.Interval != 0 && s.Interval < Duration(time.Second) {
+				v.fail("must be at least 1s", "members", i, "sources", j, "interval")
 			}
 		}
 	}
