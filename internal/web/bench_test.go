@@ -15,7 +15,7 @@ import (
 // 1,000,000-item wrk run of scripts/bench-serve.sh but small enough for go test.
 func benchFixture(b *testing.B, n int) http.Handler {
 	b.Helper()
-	f := newFixture(b, nil)
+	f := newFeedFixture(b, nil)
 	members := []string{"au", "fr", "ch", "jp", "us"}
 	langs := map[string][]string{"au": {"en"}, "fr": {"fr", "en"}, "ch": {"fr", "de", "en"}, "jp": {"ja"}, "us": {"en", "es"}}
 	batch := make([]news.Item, 0, 1000)

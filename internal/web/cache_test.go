@@ -28,7 +28,7 @@ func gunzip(t *testing.T, b []byte) []byte {
 // TestRenderCache checks, step by step on one server, which requests reach the store:
 // only the first request for a (filter, format, store version) renders.
 func TestRenderCache(t *testing.T) {
-	f := newFixture(t, filterItems())
+	f := newFeedFixture(t, filterItems())
 	res, first := f.get(t, "/feed.atom?member=fr")
 	etag, lastMod := res.Header.Get("ETag"), res.Header.Get("Last-Modified")
 	if res.StatusCode != 200 || etag == "" || lastMod == "" {
@@ -108,7 +108,7 @@ func (d downReader) Items(context.Context, news.Query) ([]news.Item, error) {
 }
 
 func TestRenderCacheServesStaleWhenStoreIsDown(t *testing.T) {
-	f := newFixture(t, filterItems())
+	f := newFeedFixture(t, filterItems())
 	_, want := f.get(t, "/feed.json")
 	f.web.store = downReader{f.web.store}
 	tests := []struct {

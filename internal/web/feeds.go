@@ -25,6 +25,10 @@ func (s *Server) feedRoutes(mux *http.ServeMux) {
 		mux.HandleFunc("GET /feed."+f, func(w http.ResponseWriter, r *http.Request) { s.feed(w, r, f, "") })
 		mux.HandleFunc("GET /members/{id}/feed."+f, func(w http.ResponseWriter, r *http.Request) { s.memberFeed(w, r, f) })
 	}
+	mux.HandleFunc("GET /opml", s.opml)   // opml.go: the network's sources by region
+	mux.HandleFunc("GET /embed", s.embed) // embed.go: a self-contained list for iframes
+	mux.HandleFunc("GET /embed.js", s.embedScript)
+	mux.HandleFunc("GET /share", s.share) // share.go: feed addresses and embedding snippets
 }
 
 func (s *Server) memberFeed(w http.ResponseWriter, r *http.Request, format string) {

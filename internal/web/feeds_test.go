@@ -24,7 +24,7 @@ import (
 
 const testBase = "https://news.example.org/"
 
-const testConfig = `network: {title: Test Network, url: "https://news.example.org/", language: en}
+const feedConfig = `network: {title: Test Network, url: "https://news.example.org/", language: en}
 members:
   - {id: au, name: ISS Australia, country: AU, region: Asia-Pacific, languages: [en], homepage: "https://au.example.org/", sources: [{feed: "https://au.example.org/feed/"}]}
   - {id: fr, name: ISS France, country: FR, region: Europe, languages: [fr, en], homepage: "https://fr.example.org/", sources: [{page: "https://fr.example.org/actualites/"}]}
@@ -33,9 +33,9 @@ members:
   - {id: us, name: ISS USA, country: US, region: Americas, languages: [en, es], homepage: "https://us.example.org/", sources: [{feed: "https://us.example.org/atom.xml"}]}
 `
 
-func testCfg(t testing.TB, edits ...string) *config.Config {
+func feedCfg(t testing.TB, edits ...string) *config.Config {
 	t.Helper()
-	yml := testConfig
+	yml := feedConfig
 	for i := 0; i+1 < len(edits); i += 2 {
 		yml = strings.Replace(yml, edits[i], edits[i+1], 1)
 	}
@@ -91,7 +91,7 @@ func (c *countingReader) Items(ctx context.Context, q news.Query) ([]news.Item, 
 	return c.Reader.Items(ctx, q)
 }
 
-type fixture struct {
+type feedFixture struct {
 	srv   *httptest.Server
 	store *boltstore.Store
 	reads *countingReader
@@ -99,9 +99,9 @@ type fixture struct {
 	cfg   *config.Config
 }
 
-// newFixture serves items from a bolt store; edits are pairs of (old, new) strings
-// applied to testConfig.
-func newFixture(t testing.TB, items []news.Item, edits ...string) *fixture {
+// newFeedFixture serves items from a bolt store; edits are pairs of (old, new) strings
+// applied to feedConfig.
+func newFeedFixture(t testing.TB, items []news.Item, edits ...string) *feedFixture {
 	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "test.db"))
 	if err != nil {
@@ -113,7 +113,7 @@ func newFixture(t testing.TB, items []news.Item, edits ...string) *fixture {
 			t.Fatal(err)
 		}
 	}
-	cfg := testCfg(t, edits...)
+	cfg := feedCfg(t, edits...)
 	cr := &countingReader{Reader: st}
 	ws, err := New(Options{Store: cr, Config: func() *config.Config { return cfg }, Log: discardLog()})
 	if err != nil {
@@ -121,11 +121,11 @@ func newFixture(t testing.TB, items []news.Item, edits ...string) *fixture {
 	}
 	srv := httptest.NewServer(ws.Handler())
 	t.Cleanup(srv.Close)
-	return &fixture{srv: srv, store: st, reads: cr, web: ws, cfg: cfg}
+	return &feedFixture{srv: srv, store: st, reads: cr, web: ws, cfg: cfg}
 }
 
 // get fetches path (absolute URLs under testBase are mapped to the test server).
-func (f *fixture) get(t testing.TB, path string, hdr ...string) (*http.Response, []byte) {
+func (f *feedFixture) get(t testing.TB, path string, hdr ...string) (*http.Response, []byte) {
 	t.Helper()
 	path = strings.TrimPrefix(path, strings.TrimSuffix(testBase, "/"))
 	req, err := http.NewRequest(http.MethodGet, f.srv.URL+path, nil)
@@ -236,7 +236,7 @@ func parseFeed(t testing.TB, format string, b []byte) parsedFeed {
 }
 
 func TestFeedFilters(t *testing.T) {
-	f := newFixture(t, filterItems())
+	f := newFeedFixture(t, filterItems())
 	all := []string{"i12", "i11", "i10", "i09", "i08", "i07", "i06", "i05", "i04", "i03", "i02", "i01"}
 	tests := []struct {
 		name    string
@@ -326,7 +326,7 @@ func TestFeedPagingStableUnderInserts(t *testing.T) {
 	for _, format := range []string{"rss", "atom", "json"} {
 		for _, query := range []string{"", "&member=us", "&lang=en"} {
 			t.Run(format+query, func(t *testing.T) {
-				f := newFixture(t, pagingItems(n, 0))
+				f := newFeedFixture(t, pagingItems(n, 0))
 				want, _ := f.store.Items(context.Background(), news.Query{Limit: n})
 				if query == "&member=us" {
 					want = slices.DeleteFunc(want, func(it news.Item) bool { return it.Member != "us" })

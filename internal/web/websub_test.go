@@ -20,7 +20,7 @@ func TestWebSub(t *testing.T) {
 	var (
 		mu      sync.Mutex
 		fetched []string
-		f       *fixture
+		f       *feedFixture
 	)
 	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		topic := r.FormValue("hub.url")
@@ -47,7 +47,7 @@ func TestWebSub(t *testing.T) {
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	defer hub.Close()
-	f = newFixture(t, filterItems(), "language: en}", "language: en, websub_hub: \""+hub.URL+"\"}")
+	f = newFeedFixture(t, filterItems(), "language: en}", "language: en, websub_hub: \""+hub.URL+"\"}")
 
 	// What the poller does after a refresh that stored new items of member "us".
 	if _, err := f.store.Upsert(context.Background(), []news.Item{mk("new1", "us", "en", 20, "Breaking news")}); err != nil {
@@ -67,7 +67,7 @@ func TestWebSub(t *testing.T) {
 
 // TestFeedsWithoutHub: no websub_hub, no hub links.
 func TestFeedsWithoutHub(t *testing.T) {
-	f := newFixture(t, filterItems())
+	f := newFeedFixture(t, filterItems())
 	for _, format := range []string{"rss", "atom", "json"} {
 		_, body := f.get(t, "/feed."+format)
 		if p := parseFeed(t, format, body); p.Hub != "" {

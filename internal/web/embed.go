@@ -1,0 +1,174 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/config"
+	"github.com/iss-network/networkfeed/internal/news"
+)
+
+// Limits on the embedded list's ?limit=.
+const (
+	EmbedDefaultLimit = 10
+	EmbedMaxLimit     = 50
+)
+
+// embedCSS is the embedded list's only style: inline, allowed by its hash in the CSP.
+const embedCSS = `:root{color-scheme:light dark}body{margin:0;font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;background:transparent}` +
+	`ul{list-style:none;margin:0;padding:0}li{padding:.45em .2em;border-bottom:1px solid rgba(128,128,128,.35);overflow-wrap:anywhere}` +
+	`a{color:#0b57a4}small{display:block;color:#555}.more{margin:.5em .2em;font-size:.9em}` +
+	`@media (prefers-color-scheme:dark){a{color:#8cc4ff}small{color:#b0b4ba}}`
+
+// embedCSP lets the list do nothing but show itself: no script, no subresource, no form;
+// links open in a new browsing context. It may be framed anywhere.
+var embedCSP = func() string {
+	sum := sha256.Sum256([]byte(embedCSS))
+	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; " +
+		"base-uri 'none'; form-action 'none'; frame-ancestors *; sandbox allow-popups allow-popups-to-escape-sandbox"
+}()
+
+// embedView is what embed.html shows.
+type embedView struct {
+	Lang, Title, Network, MoreURL string
+	CSS                           template.CSS
+	Items                         []itemView
+}
+
+// embed serves a small self-contained HTML list of the newest items for an iframe.
+func (s *Server) embed(w http.ResponseWriter, r *http.Request) {
+	cfg := s.config()
+	q, err := parseQuery(r.URL.Query(), cfg, EmbedDefaultLimit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if q.Limit > EmbedMaxLimit {
+		s.fail(w, r, bad("limit must be a whole number from 1 to %d", EmbedMaxLimit))
+		return
+	}
+	if !q.Before.IsZero() {
+		s.fail(w, r, bad("the embedded list has no pages: before is not allowed"))
+		return
+	}
+	if len(q.Members) != 1 {
+		q.Clustered = true
+	}
+	w.Header().Set("Content-Security-Policy", embedCSP)
+	key := fmt.Sprintf("%p embed?%s %d", cfg, canonicalQuery(r.URL.Query()), q.Since.Unix())
+	version, ok := s.version(r.Context())
+	err = s.cache.serve(w, r, key, version, ok, func() ([]byte, string, time.Time, error) {
+		items, err := s.store.Items(r.Context(), q)
+		if err != nil {
+			return nil, "", time.Time{}, fmt.Errorf("read items: %w", err)
+		}
+		v := embedView{Lang: cfg.Network.Language, Network: cfg.Network.Title, CSS: template.CSS(embedCSS), Items: s.itemViews(cfg, items)}
+		if q.Language != "" {
+			v.Lang = q.Language
+		}
+		v.Title, v.MoreURL = cfg.Network.Title, withQuery(cfg.Network.URL, feedQuery(r.URL.Query()))
+		if len(q.Members) == 1 {
+			m, _ := cfg.Member(q.Members[0])
+			v.Title = m.Name + " – " + cfg.Network.Title
+			v.MoreURL = withQuery(cfg.Network.URL+"members/"+url.PathEscape(m.ID), "")
+		}
+		for i := range v.Items {
+			if v.Items[i].Link == "" {
+				v.Items[i].Link = cfg.Network.URL + "members/" + url.PathEscape(v.Items[i].Member)
+			}
+		}
+		var buf bytes.Buffer
+		if err := s.tmpl.ExecuteTemplate(&buf, "embed.html", v); err != nil {
+			return nil, "", time.Time{}, fmt.Errorf("render embed.html: %w", err)
+		}
+		return buf.Bytes(), "text/html; charset=utf-8", newest(items), nil
+	})
+	if err != nil {
+		s.fail(w, r, err)
+	}
+}
+
+// newest is the latest Updated time of items.
+func newest(items []news.Item) time.Time {
+	var t time.Time
+	for _, it := range items {
+		if it.Updated.After(t) {
+			t = it.Updated
+		}
+	}
+	return t
+}
+
+// embedJS finds its own <script> element and puts a sandboxed iframe of /embed after it,
+// passing on its data-member, data-lang, data-limit (and other filter) attributes. The
+// list's address is resolved against the script's own, so it works under any sub-path.
+const embedJS = `(function () {
+  "use strict";
+  var s = document.currentScript;
+  if (!s || !s.parentNode) { return; }
+  var src = new URL("embed", s.src);
+  ["member", "country", "region", "lang", "category", "q", "limit"].forEach(function (k) {
+    var v = s.getAttribute("data-" + k);
+    if (v) { src.searchParams.set(k, v); }
+  });
+  var f = document.createElement("iframe");
+  f.src = src.href;
+  f.title = s.getAttribute("data-title") || "News";
+  f.setAttribute("sandbox", "allow-popups allow-popups-to-escape-sandbox");
+  f.setAttribute("loading", "lazy");
+  f.setAttribute("referrerpolicy", "no-referrer");
+  f.style.width = "100%";
+  f.style.border = "0";
+  f.style.height = (parseInt(s.getAttribute("data-height"), 10) || 400) + "px";
+  s.parentNode.insertBefore(f, s.nextSibling);
+})();
+`
+
+var embedJSETag = func() string {
+	sum := sha256.Sum256([]byte(embedJS))
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
+}()
+
+func (s *Server) embedScript(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Header().Set("ETag", embedJSETag)
+	w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
+	http.ServeContent(w, r, "embed.js", time.Time{}, strings.NewReader(embedJS))
+}
+
+// embedSnippets are the copy-paste snippets for one selection.
+type embedSnippets struct {
+	EmbedURL, IFrame, Script string
+}
+
+// snippets builds the iframe and script snippets for the filters in v under cfg's URL.
+func snippets(cfg *config.Config, v url.Values, title string) embedSnippets {
+	q := url.Values{}
+	for _, k := range []string{"member", "country", "region", "lang", "category", "q", "limit"} {
+		if s := v.Get(k); s != "" {
+			q.Set(k, s)
+		}
+	}
+	src := withQuery(cfg.Network.URL+"embed", q.Encode())
+	esc := template.HTMLEscapeString
+	var attrs strings.Builder
+	for _, k := range []string{"member", "country", "region", "lang", "category", "q", "limit"} {
+		if s := q.Get(k); s != "" {
+			fmt.Fprintf(&attrs, ` data-%s="%s"`, k, esc(s))
+		}
+	}
+	return embedSnippets{
+		EmbedURL: src,
+		IFrame: fmt.Sprintf(`<iframe src="%s" title="%s" sandbox="allow-popups allow-popups-to-escape-sandbox" loading="lazy" referrerpolicy="no-referrer" style="width:100%%;height:400px;border:0"></iframe>`,
+			esc(src), esc(title)),
+		Script: fmt.Sprintf(`<script src="%s" data-title="%s"%s async></script>`, esc(cfg.Network.URL+"embed.js"), esc(title), attrs.String()),
+	}
+}

@@ -1,0 +1,77 @@
+package web
+
+import (
+	"cmp"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+)
+
+// shareView is the /share page: feed addresses and embedding snippets for a selection.
+type shareView struct {
+	Page
+	Members   []memberView
+	Languages []string
+	Lang      string
+	Limit     int
+	Feeds     []feedLink
+	OPMLURL   string
+	Snippets  embedSnippets
+}
+
+// share shows copy-paste snippets for the feeds, the iframe and the script tag.
+func (s *Server) share(w http.ResponseWriter, r *http.Request) {
+	cfg := s.config()
+	v := r.URL.Query()
+	q, err := parseQuery(v, cfg, EmbedDefaultLimit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if q.Limit > EmbedMaxLimit {
+		s.fail(w, r, bad("limit must be a whole number from 1 to %d", EmbedMaxLimit))
+		return
+	}
+	title := cfg.Network.Title
+	if len(q.Members) == 1 {
+		m, _ := cfg.Member(q.Members[0])
+		title = m.Name + " – " + cfg.Network.Title
+	}
+	view := shareView{
+		Page:     s.page(r, "Share and embed – "+cfg.Network.Title),
+		Lang:     q.Language,
+		Limit:    q.Limit,
+		OPMLURL:  cfg.Network.URL + "opml",
+		Snippets: snippets(cfg, shareEmbedQuery(v, q.Limit), title),
+	}
+	langs := map[string]bool{}
+	for _, m := range cfg.Members {
+		view.Members = append(view.Members, memberView{ID: m.ID, Name: m.Name, Country: m.Country, Region: m.Region, Selected: slices.Contains(q.Members, m.ID)})
+		for _, l := range m.Languages {
+			langs[l] = true
+		}
+	}
+	slices.SortFunc(view.Members, func(a, b memberView) int { return cmp.Compare(a.Name, b.Name) })
+	view.Languages = sortedKeys(langs)
+	fq := feedQuery(v)
+	for _, f := range []struct{ label, ext string }{{"Atom", "atom"}, {"RSS", "rss"}, {"JSON Feed", "json"}} {
+		view.Feeds = append(view.Feeds, feedLink{f.label, withQuery(cfg.Network.URL+"feed."+f.ext, fq)})
+	}
+	s.render(w, r, "share.html", http.StatusOK, view)
+}
+
+// shareEmbedQuery is the selection for the embed snippets: the filters, and the limit
+// when it is not the default.
+func shareEmbedQuery(v url.Values, limit int) url.Values {
+	out := url.Values{}
+	for _, k := range []string{"member", "country", "region", "lang", "category", "q"} {
+		if s := v.Get(k); s != "" {
+			out.Set(k, s)
+		}
+	}
+	if limit != EmbedDefaultLimit {
+		out.Set("limit", strconv.Itoa(limit))
+	}
+	return out
+}
