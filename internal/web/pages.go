@@ -2,16 +2,15 @@ package web
 
 import (
 	"cmp"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/text/language"
 
 	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/news"
@@ -24,36 +23,84 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /sources", s.sources)
 	mux.HandleFunc("GET /sources.json", s.sourcesJSON)
 	mux.HandleFunc("GET /sources.csv", s.sourcesCSV)
+	mux.HandleFunc("GET /sources/alerts.atom", s.alertsFeed)
 }
 
 // Typed views: templates never see maps of anything.
 
+// Page holds what every page's layout needs.
+type Page struct {
+	Title      string
+	Network    string
+	Lang       string // the interface language, for <html lang>
+	StyleURL   string
+	Path       string
+	NetworkURL string
+	// L translates and formats for the reader's interface language.
+	L *locale
+	// Languages links this page in each interface language.
+	Languages []langLink
+	HomeURL   string
+	SourceURL string
+}
+
+// page is the layout data of a page in the reader's language (see chooseLocale).
+func (s *Server) page(r *http.Request, title string) Page { return s.pageIn(r, chooseLocale(r), title) }
+
+func (s *Server) pageIn(r *http.Request, l *locale, title string) Page {
+	cfg := s.config()
+	return Page{Title: title, Network: cfg.Network.Title, Lang: l.Code, StyleURL: s.static.URL("style.css"), Path: r.URL.Path,
+		NetworkURL: cfg.Network.URL, L: l, Languages: l.switcher(r), HomeURL: l.URL("/"), SourceURL: l.URL("/sources")}
+}
+
+// funcs are the template functions; everything language-dependent goes through Page.L.
+func (s *Server) funcs() template.FuncMap {
+	return template.FuncMap{"join": strings.Join}
+}
+
 type memberView struct {
-	ID, Name, Country, Region, Homepage string
-	Selected                            bool
+	ID, Name, Country, CountryName, Region, Homepage, URL string
+	Languages                                             []string
+	Selected                                              bool
+}
+
+type optionView struct {
+	Value, Label string
+	Selected     bool
 }
 
 type itemView struct {
 	news.Item
-	MemberName string
-	Date       string // as shown: "5 March 2026", "May 2017", "first seen 3 March 2026"
-	DateISO    string
-	AlsoNames  []string
+	MemberName   string
+	MemberURL    string
+	CountryName  string
+	CountryURL   string
+	LanguageName string
+	LanguageURL  string
+	Date         string // as shown: "5 March 2026", "May 2017", "first seen 3 March 2026"
+	DateISO      string
+	Also         string // "Also published by ISS Japan, ISS USA", or ""
+}
+
+// itemsView is what the "items" template needs.
+type itemsView struct {
+	L     *locale
+	Items []itemView
 }
 
 type riverView struct {
 	Page
-	Items      []itemView
-	Members    []memberView
-	Countries  []string
-	Regions    []string
-	Languages  []string
-	Filter     filterView
-	NextURL    string
-	FeedURLs   []feedLink
-	Total      int
-	MemberInfo *memberView
-	Sources    []sourceView
+	List      itemsView
+	Members   []optionView
+	Countries []optionView
+	Regions   []optionView
+	Languages []optionView
+	Filter    filterView
+	Filtered  bool
+	ClearURL  string
+	NextURL   string
+	FirstURL  string
+	FeedURLs  []feedLink
 }
 
 type filterView struct {
@@ -62,111 +109,65 @@ type filterView struct {
 
 type feedLink struct{ Label, URL string }
 
-// Page holds what every page's layout needs.
-type Page struct {
-	Title      string
-	Network    string
-	Lang       string
-	StyleURL   string
-	Path       string
-	Canonical  string
-	NetworkURL string
-}
-
-func (s *Server) page(r *http.Request, title string) Page {
-	cfg := s.config()
-	return Page{Title: title, Network: cfg.Network.Title, Lang: "en", StyleURL: s.static.URL("style.css"), Path: r.URL.Path, NetworkURL: cfg.Network.URL}
-}
-
-func (s *Server) funcs() template.FuncMap {
-	return template.FuncMap{
-		"ago": func(t time.Time) string { return ago(s.now(), t) },
-		"when": func(t time.Time) string {
-			if t.IsZero() {
-				return "—"
-			}
-			return t.UTC().Format("2006-01-02 15:04 UTC")
-		},
-		"iso": func(t time.Time) string {
-			if t.IsZero() {
-				return ""
-			}
-			return t.UTC().Format(time.RFC3339)
-		},
-		"join": strings.Join,
-	}
-}
-
-func ago(now, t time.Time) string {
-	if t.IsZero() {
-		return "never"
-	}
-	d := now.Sub(t)
-	future := d < 0
-	if future {
-		d = -d
-	}
-	var s string
-	switch {
-	case d < time.Minute:
-		s = "less than a minute"
-	case d < time.Hour:
-		s = plural(int(d/time.Minute), "minute")
-	case d < 48*time.Hour:
-		s = plural(int(d/time.Hour), "hour")
-	default:
-		s = plural(int(d/(24*time.Hour)), "day")
-	}
-	if future {
-		return "in " + s
-	}
-	return s + " ago"
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return strconv.Itoa(n) + " " + unit + "s"
-}
-
 // dateText shows an item's date as precisely as the source gave it.
-func dateText(it *news.Item) string {
-	t := it.Published.UTC()
+func dateText(l *locale, it *news.Item) string {
 	switch it.Precision {
 	case news.PrecisionMonth:
-		return t.Format("January 2006")
+		return l.Month(it.Published)
 	case news.PrecisionNone:
-		return "first seen " + it.FirstSeen.UTC().Format("2 January 2006")
-	case news.PrecisionDay:
-		return t.Format("2 January 2006")
+		return l.T("first seen %s", l.Date(it.FirstSeen))
 	}
-	return t.Format("2 January 2006")
+	return l.Date(it.Published)
 }
 
+// itemViews shows items in English (for pages outside the interface languages, e.g. embeds).
 func (s *Server) itemViews(cfg *config.Config, items []news.Item) []itemView {
+	return s.localItemViews(cfg, newLocale(language.English, false), items)
+}
+
+// localItemViews shows items with dates, names and links in the reader's language.
+func (s *Server) localItemViews(cfg *config.Config, l *locale, items []news.Item) []itemView {
 	out := make([]itemView, len(items))
 	for i, it := range items {
-		v := itemView{Item: it, Date: dateText(&it), DateISO: it.Published.UTC().Format(time.RFC3339)}
+		v := itemView{Item: it, Date: dateText(l, &it), DateISO: rfc(it.SortTime()), MemberName: it.Member,
+			MemberURL: l.URL("/members/" + url.PathEscape(it.Member))}
 		if m, ok := cfg.Member(it.Member); ok {
 			v.MemberName = m.Name
-		} else {
-			v.MemberName = it.Member
 		}
+		if it.Country != "" {
+			v.CountryName = l.Country(it.Country)
+			v.CountryURL = l.URL("/?country=" + url.QueryEscape(it.Country))
+		}
+		if it.Language != "" {
+			v.LanguageName = l.Language(it.Language)
+			v.LanguageURL = l.URL("/?lang=" + url.QueryEscape(it.Language))
+		}
+		var also []string
 		for _, id := range it.AlsoBy {
 			if m, ok := cfg.Member(id); ok {
-				v.AlsoNames = append(v.AlsoNames, m.Name)
+				also = append(also, m.Name)
 			} else {
-				v.AlsoNames = append(v.AlsoNames, id)
+				also = append(also, id)
 			}
+		}
+		if len(also) > 0 {
+			v.Also = l.T("Also published by %s", strings.Join(also, ", "))
 		}
 		out[i] = v
 	}
 	return out
 }
 
+// htmlHeaders marks a page as varying with the reader's language.
+func htmlHeaders(w http.ResponseWriter, l *locale) {
+	w.Header().Set("Vary", "Accept-Language")
+	w.Header().Set("Content-Language", l.Code)
+	w.Header().Set("Cache-Control", "no-cache")
+}
+
 func (s *Server) river(w http.ResponseWriter, r *http.Request) {
 	cfg := s.config()
+	l := chooseLocale(r)
 	q, err := parseQuery(r.URL.Query(), cfg, 30)
 	if err != nil {
 		s.fail(w, r, err)
@@ -178,20 +179,39 @@ func (s *Server) river(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := riverView{Page: s.page(r, cfg.Network.Title), Items: s.itemViews(cfg, items)}
-	v.Filter = filterView{Member: r.URL.Query().Get("member"), Country: q.Country, Region: q.Region, Lang: q.Language, Q: q.Text}
-	s.fillFilters(cfg, &v)
+	v := riverView{Page: s.pageIn(r, l, cfg.Network.Title), List: itemsView{L: l, Items: s.localItemViews(cfg, l, items)}}
+	v.Filter = filterView{Member: strings.Join(q.Members, ","), Country: q.Country, Region: q.Region, Lang: q.Language, Q: q.Text}
+	v.Filtered = v.Filter != filterView{}
+	v.ClearURL = l.URL("/")
+	s.fillFilters(cfg, l, &v)
 	if len(items) == q.Limit {
 		last := items[len(items)-1]
 		nv := r.URL.Query()
 		nv.Set("before", formatCursor(news.Cursor{Time: last.SortTime(), ID: last.ID}))
-		v.NextURL = "/?" + canonicalQuery(nv)
+		v.NextURL = "/?" + l.keep(pageQuery(nv)).Encode()
+	}
+	if r.URL.Query().Get("before") != "" {
+		nv := r.URL.Query()
+		nv.Del("before")
+		v.FirstURL = withQuery("/", l.keep(pageQuery(nv)).Encode())
 	}
 	fq := feedQuery(r.URL.Query())
 	for _, f := range []struct{ label, ext string }{{"RSS", "rss"}, {"Atom", "atom"}, {"JSON Feed", "json"}} {
 		v.FeedURLs = append(v.FeedURLs, feedLink{f.label, withQuery(cfg.Network.URL+"feed."+f.ext, fq)})
 	}
+	htmlHeaders(w, l)
 	s.render(w, r, "river.html", http.StatusOK, v)
+}
+
+// pageQuery keeps a river page's filters and paging in canonical order.
+func pageQuery(v url.Values) url.Values {
+	out := url.Values{}
+	for _, k := range filterKeys {
+		if s := v.Get(k); s != "" {
+			out.Set(k, s)
+		}
+	}
+	return out
 }
 
 // feedQuery keeps the filters of a page for its feed links (not its paging).
@@ -205,23 +225,34 @@ func feedQuery(v url.Values) string {
 	return c.Encode()
 }
 
-func (s *Server) fillFilters(cfg *config.Config, v *riverView) {
+func (s *Server) fillFilters(cfg *config.Config, l *locale, v *riverView) {
 	selected := strings.Split(v.Filter.Member, ",")
 	countries, regions, langs := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, m := range cfg.Members {
-		v.Members = append(v.Members, memberView{ID: m.ID, Name: m.Name, Country: m.Country, Region: m.Region, Homepage: m.Homepage, Selected: slices.Contains(selected, m.ID)})
+		v.Members = append(v.Members, optionView{Value: m.ID, Label: m.Name, Selected: slices.Contains(selected, m.ID)})
 		if m.Country != "" {
 			countries[m.Country] = true
 		}
 		if m.Region != "" {
 			regions[m.Region] = true
 		}
-		for _, l := range m.Languages {
-			langs[l] = true
+		for _, lg := range m.Languages {
+			langs[lg] = true
 		}
 	}
-	slices.SortFunc(v.Members, func(a, b memberView) int { return cmp.Compare(a.Name, b.Name) })
-	v.Countries, v.Regions, v.Languages = sortedKeys(countries), sortedKeys(regions), sortedKeys(langs)
+	byLabel := func(a, b optionView) int { return cmp.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)) }
+	slices.SortFunc(v.Members, byLabel)
+	for _, c := range sortedKeys(countries) {
+		v.Countries = append(v.Countries, optionView{Value: c, Label: l.Country(c), Selected: c == v.Filter.Country})
+	}
+	slices.SortFunc(v.Countries, byLabel)
+	for _, rg := range sortedKeys(regions) {
+		v.Regions = append(v.Regions, optionView{Value: rg, Label: rg, Selected: rg == v.Filter.Region})
+	}
+	for _, lg := range sortedKeys(langs) {
+		v.Languages = append(v.Languages, optionView{Value: lg, Label: l.Language(lg), Selected: lg == v.Filter.Lang})
+	}
+	slices.SortFunc(v.Languages, byLabel)
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -233,137 +264,43 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
+type memberPageView struct {
+	Page
+	Member   memberView
+	List     itemsView
+	FeedURLs []feedLink
+	Sources  []sourceView
+	Polls    int // news.MaxHistory
+}
+
 func (s *Server) memberPage(w http.ResponseWriter, r *http.Request) {
 	cfg := s.config()
+	l := chooseLocale(r)
 	id := r.PathValue("id")
 	m, ok := cfg.Member(id)
 	if !ok {
 		s.fail(w, r, fmt.Errorf("member %q: %w", id, errNotFound))
 		return
 	}
-	items, err := s.store.Items(r.Context(), news.Query{Members: []string{id}, Limit: 20})
+	rows, byMember, err := s.sourceViews(r, cfg, l, []string{id})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := riverView{Page: s.page(r, m.Name+" – "+cfg.Network.Title), Items: s.itemViews(cfg, items)}
-	v.MemberInfo = &memberView{ID: m.ID, Name: m.Name, Country: m.Country, Region: m.Region, Homepage: m.Homepage}
+	items := byMember[id]
+	if len(items) > 20 {
+		items = items[:20]
+	}
+	v := memberPageView{Page: s.pageIn(r, l, m.Name+" – "+cfg.Network.Title), List: itemsView{L: l, Items: s.localItemViews(cfg, l, items)}, Sources: rows, Polls: news.MaxHistory}
+	v.Member = memberView{ID: m.ID, Name: m.Name, Country: m.Country, Region: m.Region, Homepage: m.Homepage, Languages: m.Languages}
+	if m.Country != "" {
+		v.Member.CountryName = l.Country(m.Country)
+	}
 	for _, f := range []struct{ label, ext string }{{"RSS", "rss"}, {"Atom", "atom"}, {"JSON Feed", "json"}} {
-		v.FeedURLs = append(v.FeedURLs, feedLink{f.label, cfg.Network.URL + "members/" + id + "/feed." + f.ext})
+		v.FeedURLs = append(v.FeedURLs, feedLink{f.label, cfg.Network.URL + "members/" + url.PathEscape(id) + "/feed." + f.ext})
 	}
-	all, err := s.sourceViews(r, cfg)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	for _, sv := range all {
-		if sv.MemberID == id {
-			v.Sources = append(v.Sources, sv)
-		}
-	}
+	htmlHeaders(w, l)
 	s.render(w, r, "member.html", http.StatusOK, v)
-}
-
-// sourceView is one row of the dashboard.
-type sourceView struct {
-	MemberID    string            `json:"member"`
-	MemberName  string            `json:"member_name"`
-	URL         string            `json:"url"`
-	Kind        string            `json:"kind"`
-	Health      news.Health       `json:"health"`
-	LastPoll    time.Time         `json:"last_poll"`
-	LastSuccess time.Time         `json:"last_success"`
-	LastNewItem time.Time         `json:"last_new_item"`
-	NextPoll    time.Time         `json:"next_poll"`
-	HTTPCode    int               `json:"http_code"`
-	Error       string            `json:"error"`
-	ErrorKind   string            `json:"error_kind"`
-	Items       int               `json:"items"`
-	FeedURL     string            `json:"feed_url,omitempty"`
-	Redirect    string            `json:"redirect,omitempty"`
-	History     []news.PollRecord `json:"history,omitempty"`
-}
-
-// sourceViews joins the configured sources with their stored state, in config order.
-func (s *Server) sourceViews(r *http.Request, cfg *config.Config) ([]sourceView, error) {
-	states, err := s.store.Sources(r.Context())
-	if err != nil {
-		return nil, fmt.Errorf("read sources: %w", err)
-	}
-	byURL := make(map[string]news.SourceState, len(states))
-	for _, st := range states {
-		byURL[st.URL] = st
-	}
-	var out []sourceView
-	for _, m := range cfg.Members {
-		for _, src := range m.AllSources() {
-			st, ok := byURL[src.URL()]
-			v := sourceView{MemberID: m.ID, MemberName: m.Name, URL: src.URL(), Kind: src.Kind(), Health: news.HealthUnknown}
-			if ok {
-				v.Health, v.LastPoll, v.LastSuccess, v.LastNewItem, v.NextPoll = st.Health, st.LastPoll, st.LastSuccess, st.LastNewItem, st.NextPoll
-				v.HTTPCode, v.Error, v.ErrorKind, v.Items, v.FeedURL, v.Redirect, v.History = st.HTTPCode, st.Error, st.ErrorKind, st.Items, st.FeedURL, st.Redirect, st.History
-			}
-			if m.Disabled || src.Disabled {
-				v.Health = news.HealthDisabled
-			}
-			out = append(out, v)
-		}
-	}
-	return out, nil
-}
-
-type sourcesView struct {
-	Page
-	Sources []sourceView
-	Counts  map[news.Health]int
-}
-
-func (s *Server) sources(w http.ResponseWriter, r *http.Request) {
-	cfg := s.config()
-	rows, err := s.sourceViews(r, cfg)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	v := sourcesView{Page: s.page(r, "Sources – "+cfg.Network.Title), Counts: map[news.Health]int{}}
-	for _, row := range rows {
-		v.Counts[row.Health]++
-	}
-	if r.URL.Query().Get("problems") != "" {
-		rows = slices.DeleteFunc(rows, func(sv sourceView) bool { return sv.Health == news.HealthOK })
-	}
-	v.Sources = rows
-	s.render(w, r, "sources.html", http.StatusOK, v)
-}
-
-func (s *Server) sourcesJSON(w http.ResponseWriter, r *http.Request) {
-	rows, err := s.sourceViews(r, s.config())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(struct {
-		Sources []sourceView `json:"sources"`
-	}{rows})
-}
-
-func (s *Server) sourcesCSV(w http.ResponseWriter, r *http.Request) {
-	rows, err := s.sourceViews(r, s.config())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="sources.csv"`)
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"member", "url", "kind", "health", "last_poll", "last_success", "last_new_item", "http_code", "items", "error"})
-	for _, v := range rows {
-		cw.Write([]string{v.MemberID, v.URL, v.Kind, string(v.Health), rfc(v.LastPoll), rfc(v.LastSuccess), rfc(v.LastNewItem), strconv.Itoa(v.HTTPCode), strconv.Itoa(v.Items), v.Error})
-	}
-	cw.Flush()
 }
 
 func rfc(t time.Time) string {

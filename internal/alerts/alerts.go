@@ -1,0 +1,401 @@
+// Package alerts notices when a source's health changes (it starts failing, goes stale,
+// recovers, its selectors stop matching, it is disabled), keeps a bounded record of
+// those changes for the alerts feed, and posts each one to a webhook.
+//
+// Changes are observed where a refresh finishes: Observer.Observe has the signature of
+// poll.Refresher.Observe. Each process keeps the newest changes in memory and also
+// writes the newest MaxStored of them into the store, under the reserved source URL
+// StoreKey, so that a web front in another process (and the next start) sees them; Load
+// reads them back. The store has no alert records of its own: each alert is one
+// news.PollRecord of that pseudo-source, its Error field holding the alert as JSON.
+package alerts
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/config"
+	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/poll"
+	"github.com/iss-network/networkfeed/internal/store"
+)
+
+// StoreKey is the reserved source URL under which alerts are persisted. It is not a URL
+// any member source can have, and no configured source is ever joined with it.
+const StoreKey = "alerts:"
+
+// MaxStored is how many alerts are persisted (the store's history bound).
+const MaxStored = news.MaxHistory
+
+// Kinds of change.
+const (
+	KindFailing   = "failing"
+	KindSelectors = "selectors"
+	KindStale     = "stale"
+	KindRecovered = "recovered"
+	KindDisabled  = "disabled"
+)
+
+// Alert is one health change of one source.
+type Alert struct {
+	ID        string      `json:"id"`
+	At        time.Time   `json:"at"`
+	Kind      string      `json:"kind"`
+	Member    string      `json:"member"`
+	Source    string      `json:"source"`
+	From      news.Health `json:"from"`
+	To        news.Health `json:"to"`
+	HTTPCode  int         `json:"http_code,omitempty"`
+	ErrorKind string      `json:"error_kind,omitempty"`
+	Error     string      `json:"error,omitempty"`
+}
+
+// Text is the alert in one English sentence (webhook "text", feed entry title).
+func (a Alert) Text() string {
+	var s string
+	switch a.Kind {
+	case KindFailing:
+		s = "is failing"
+	case KindSelectors:
+		s = "no longer matches its selectors"
+	case KindStale:
+		s = "has gone stale (no new item for longer than usual)"
+	case KindRecovered:
+		s = "has recovered"
+	case KindDisabled:
+		s = "is disabled"
+	default:
+		s = "changed from " + string(a.From) + " to " + string(a.To)
+	}
+	out := a.Member + ": " + a.Source + " " + s
+	if a.Error != "" && (a.Kind == KindFailing || a.Kind == KindSelectors) {
+		out += ": " + a.Error
+	}
+	return out
+}
+
+// Store is what the Observer needs: a source's state (to persist alerts under StoreKey)
+// and a member's items (to tell whether a source is stale).
+type Store interface {
+	Items(ctx context.Context, q news.Query) ([]news.Item, error)
+	Source(ctx context.Context, url string) (news.SourceState, error)
+	PutSource(ctx context.Context, st news.SourceState) error
+}
+
+// Options configure an Observer.
+type Options struct {
+	Store Store
+	// Config gives alerts.webhook_url; it is read on every alert, so reloads apply.
+	Config func() *config.Config
+	// Client posts to the webhook (default: a client with a 10 s timeout).
+	Client *http.Client
+	Log    *slog.Logger
+	Now    func() time.Time
+	// Attempts is how many times a webhook POST is tried (default 5).
+	Attempts int
+	// Backoff is the wait before retry n (1, 2, ...); default 2s doubled per retry.
+	Backoff func(n int) time.Duration
+	// Keep is the size of the in-memory ring (default 200).
+	Keep int
+}
+
+// Observer detects health changes and records and sends them.
+type Observer struct {
+	o      Options
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu     sync.Mutex
+	ring   []Alert           // newest first, at most o.Keep
+	health map[string]string // source URL -> last known state key
+	loaded bool              // the stored record has been merged into ring
+}
+
+// New returns an Observer; call Close when done to let webhook deliveries finish.
+func New(o Options) *Observer {
+	if o.Client == nil {
+		o.Client = &http.Client{Timeout: 10 * time.Second}
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Attempts <= 0 {
+		o.Attempts = 5
+	}
+	if o.Backoff == nil {
+		o.Backoff = func(n int) time.Duration { return 2 * time.Second << (n - 1) }
+	}
+	if o.Keep <= 0 {
+		o.Keep = 200
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Observer{o: o, ctx: ctx, cancel: cancel, health: map[string]string{}}
+}
+
+// stateKey is the health as alerts distinguish it: failing because the selectors no
+// longer match is its own state.
+func stateKey(h news.Health, errKind string) string {
+	if h == news.HealthFailing && errKind == "selectors" {
+		return "failing/selectors"
+	}
+	return string(h)
+}
+
+// Observe is called after every refresh (poll.Refresher.Observe). It assesses the
+// source's health after the refresh, compares it with the last known one, and on a
+// change records an alert and posts it to the webhook in the background.
+func (ob *Observer) Observe(before, after news.SourceState, r poll.Result) {
+	ctx, cancel := context.WithTimeout(ob.ctx, 10*time.Second)
+	defer cancel()
+	now := ob.o.Now()
+	cur := after.Health
+	if cur == news.HealthOK {
+		items, err := ob.o.Store.Items(ctx, ItemsQuery(after.Member, now))
+		if err != nil {
+			ob.o.Log.Warn("alerts: read items to assess staleness", "source", after.URL, "err", err)
+		} else {
+			cur = Assess(after, DatesOf(items, after.URL), now).Health
+		}
+	}
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	ob.loadLocked(ctx)
+	prev, known := ob.health[after.URL]
+	if !known {
+		prev = stateKey(before.Health, before.ErrorKind)
+		if i := slices.IndexFunc(ob.ring, func(a Alert) bool { return a.Source == after.URL }); i >= 0 {
+			prev = stateKey(ob.ring[i].To, ob.ring[i].ErrorKind)
+		}
+	}
+	next := stateKey(cur, after.ErrorKind)
+	ob.health[after.URL] = next
+	kind := changeKind(prev, next)
+	if kind == "" {
+		return
+	}
+	from, _, _ := strings.Cut(prev, "/")
+	a := Alert{At: now.UTC(), Kind: kind, Member: after.Member, Source: after.URL, From: news.Health(from), To: cur,
+		HTTPCode: after.HTTPCode, ErrorKind: after.ErrorKind, Error: after.Error}
+	sum := sha256.Sum256([]byte(a.Source + "\x00" + a.At.Format(time.RFC3339Nano) + "\x00" + a.Kind))
+	a.ID = "alert-" + hex.EncodeToString(sum[:10])
+	ob.ring = append([]Alert{a}, ob.ring...)
+	if len(ob.ring) > ob.o.Keep {
+		ob.ring = ob.ring[:ob.o.Keep]
+	}
+	ob.o.Log.Info("source health changed", "member", a.Member, "source", a.Source, "from", a.From, "to", a.To, "kind", a.Kind)
+	if err := ob.persistLocked(ctx, a); err != nil {
+		ob.o.Log.Error("alerts: persist", "err", err)
+	}
+	if cfg := ob.o.Config; cfg != nil {
+		if c := cfg(); c != nil && c.Alerts.WebhookURL != "" {
+			hook := c.Alerts.WebhookURL
+			ob.wg.Go(func() {
+				if err := ob.post(ob.ctx, hook, a); err != nil {
+					ob.o.Log.Error("alerts: webhook", "url", hook, "alert", a.ID, "err", err)
+				}
+			})
+		}
+	}
+}
+
+// changeKind names the change from state key prev to next, or "" when it is not worth
+// an alert (no change, or a first poll that went well).
+func changeKind(prev, next string) string {
+	if prev == next {
+		return ""
+	}
+	switch next {
+	case "failing/selectors":
+		return KindSelectors
+	case string(news.HealthFailing):
+		if prev == "failing/selectors" {
+			return "" // still failing, for another reason: the dashboard shows it
+		}
+		return KindFailing
+	case string(news.HealthStale):
+		return KindStale
+	case string(news.HealthDisabled):
+		return KindDisabled
+	case string(news.HealthOK):
+		if prev == string(news.HealthUnknown) || prev == "" {
+			return ""
+		}
+		return KindRecovered
+	}
+	return ""
+}
+
+// Recent returns the alerts this process knows, newest first (including those stored
+// by other processes when it started).
+func (ob *Observer) Recent(ctx context.Context) []Alert {
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	ob.loadLocked(ctx)
+	return slices.Clone(ob.ring)
+}
+
+// loadLocked merges the stored alerts into the ring once.
+func (ob *Observer) loadLocked(ctx context.Context) {
+	if ob.loaded {
+		return
+	}
+	stored, err := Load(ctx, ob.o.Store)
+	if err != nil {
+		ob.o.Log.Warn("alerts: read stored alerts", "err", err)
+		return
+	}
+	ob.loaded = true
+	ob.ring = merge(ob.ring, stored, ob.o.Keep)
+}
+
+// persistLocked adds a to the stored record (read, merge, write: a concurrent writer in
+// another process can lose one alert from the stored record, never from its own ring).
+func (ob *Observer) persistLocked(ctx context.Context, a Alert) error {
+	stored, err := Load(ctx, ob.o.Store)
+	if err != nil {
+		return err
+	}
+	all := merge([]Alert{a}, stored, MaxStored)
+	st := news.SourceState{URL: StoreKey, Kind: "alerts", Health: news.HealthUnknown, LastPoll: a.At, Polls: len(all)}
+	for _, x := range all {
+		b, err := json.Marshal(x)
+		if err != nil {
+			return fmt.Errorf("encode alert: %w", err)
+		}
+		st.History = append(st.History, news.PollRecord{At: x.At, HTTPCode: x.HTTPCode, Error: string(b)})
+	}
+	if err := ob.o.Store.PutSource(ctx, st); err != nil {
+		return fmt.Errorf("store alerts: %w", err)
+	}
+	return nil
+}
+
+// merge joins two newest-first lists without duplicates, newest first, at most n.
+func merge(a, b []Alert, n int) []Alert {
+	seen := map[string]bool{}
+	var out []Alert
+	for _, x := range slices.Concat(a, b) {
+		if !seen[x.ID] {
+			seen[x.ID] = true
+			out = append(out, x)
+		}
+	}
+	slices.SortStableFunc(out, func(x, y Alert) int { return y.At.Compare(x.At) })
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
+// SourceReader reads one source state.
+type SourceReader interface {
+	Source(ctx context.Context, url string) (news.SourceState, error)
+}
+
+// Load reads the persisted alerts, newest first; none stored is not an error.
+func Load(ctx context.Context, s SourceReader) ([]Alert, error) {
+	st, err := s.Source(ctx, StoreKey)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("read stored alerts: %w", err)
+	}
+	return Decode(st), nil
+}
+
+// Decode reads the alerts out of the pseudo-source state stored under StoreKey.
+func Decode(st news.SourceState) []Alert {
+	out := make([]Alert, 0, len(st.History))
+	for _, rec := range st.History {
+		var a Alert
+		if json.Unmarshal([]byte(rec.Error), &a) == nil && a.ID != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// post sends one alert to the webhook as JSON, retrying network errors, 429 and 5xx
+// with backoff until Attempts are used up or ctx ends.
+func (ob *Observer) post(ctx context.Context, hook string, a Alert) error {
+	body, err := json.Marshal(struct {
+		Text string `json:"text"`
+		Alert
+	}{a.Text(), a})
+	if err != nil {
+		return fmt.Errorf("encode alert: %w", err)
+	}
+	var last error
+	for n := 1; n <= ob.o.Attempts; n++ {
+		if n > 1 {
+			t := time.NewTimer(ob.o.Backoff(n - 1))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return fmt.Errorf("post alert: %w (last: %w)", ctx.Err(), last)
+			case <-t.C:
+			}
+		}
+		retry, err := ob.postOnce(ctx, hook, body)
+		if err == nil {
+			return nil
+		}
+		last = err
+		if !retry {
+			break
+		}
+	}
+	return fmt.Errorf("post alert after %d attempts: %w", ob.o.Attempts, last)
+}
+
+func (ob *Observer) postOnce(ctx context.Context, hook string, body []byte) (retry bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, hook, bytes.NewReader(body))
+	if err != nil {
+		return false, fmt.Errorf("build webhook request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "networkfeed-alerts/1.0")
+	resp, err := ob.o.Client.Do(req)
+	if err != nil {
+		return true, fmt.Errorf("post webhook: %w", err)
+	}
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		return false, nil
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		return true, fmt.Errorf("post webhook: HTTP %d", resp.StatusCode)
+	}
+	return false, fmt.Errorf("post webhook: HTTP %d (not retried)", resp.StatusCode)
+}
+
+// Close waits for webhook deliveries in flight until ctx ends, then abandons them.
+func (ob *Observer) Close(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { ob.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		ob.cancel()
+		return nil
+	case <-ctx.Done():
+		ob.cancel()
+		<-done
+		return fmt.Errorf("close alerts: %w", ctx.Err())
+	}
+}

@@ -1,0 +1,266 @@
+package alerts
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/config"
+	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/poll"
+	"github.com/iss-network/networkfeed/internal/store"
+)
+
+var now = time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+
+func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
+
+// weekly returns n dates a week apart, the newest `ago` before now.
+func weekly(n int, ago time.Duration) []time.Time {
+	var out []time.Time
+	for i := range n {
+		out = append(out, now.Add(-ago-time.Duration(i)*days(7)))
+	}
+	return out
+}
+
+func TestAssess(t *testing.T) {
+	tests := []struct {
+		name      string
+		health    news.Health
+		dates     []time.Time
+		want      news.Health
+		wantGap   time.Duration
+		wantWeeks int // items counted in the 26 weeks
+	}{
+		{"weekly and recent", news.HealthOK, weekly(10, days(3)), news.HealthOK, days(7), 10},
+		{"weekly, quiet for 22 days", news.HealthOK, weekly(10, days(22)), news.HealthStale, days(7), 10},
+		{"weekly, quiet for 20 days", news.HealthOK, weekly(10, days(20)), news.HealthOK, days(7), 10},
+		{"daily, quiet for 8 days: a week at least", news.HealthOK, []time.Time{now.Add(-days(8)), now.Add(-days(9)), now.Add(-days(10)), now.Add(-days(11))}, news.HealthStale, days(1), 4},
+		{"daily, quiet for 6 days", news.HealthOK, []time.Time{now.Add(-days(6)), now.Add(-days(7)), now.Add(-days(8)), now.Add(-days(9))}, news.HealthOK, days(1), 4},
+		{"too few items: 90 days allowed", news.HealthOK, []time.Time{now.Add(-days(80)), now.Add(-days(300))}, news.HealthOK, 0, 1},
+		{"too few items, older than 90 days", news.HealthOK, []time.Time{now.Add(-days(100))}, news.HealthStale, 0, 1},
+		{"failing stays failing", news.HealthFailing, weekly(10, days(100)), news.HealthFailing, days(7), 10},
+		{"disabled stays disabled", news.HealthDisabled, nil, news.HealthDisabled, 0, 0},
+		{"no items, never stale", news.HealthOK, nil, news.HealthOK, 0, 0},
+		{"empty health is unknown", "", nil, news.HealthUnknown, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := Assess(news.SourceState{Health: tc.health}, tc.dates, now)
+			if a.Health != tc.want || a.TypicalGap != tc.wantGap {
+				t.Errorf("got %s gap %v, want %s gap %v", a.Health, a.TypicalGap, tc.want, tc.wantGap)
+			}
+			n := 0
+			for _, c := range a.Weekly {
+				n += c
+			}
+			if n != tc.wantWeeks {
+				t.Errorf("weekly total %d, want %d (%v)", n, tc.wantWeeks, a.Weekly)
+			}
+		})
+	}
+	t.Run("this week is the last bar", func(t *testing.T) {
+		a := Assess(news.SourceState{Health: news.HealthOK}, []time.Time{now.Add(-time.Hour), now.Add(-days(8))}, now)
+		if a.Weekly[Weeks-1] != 1 || a.Weekly[Weeks-2] != 1 {
+			t.Errorf("weekly %v", a.Weekly)
+		}
+	})
+}
+
+// memStore is an in-memory Store.
+type memStore struct {
+	mu      sync.Mutex
+	items   []news.Item
+	sources map[string]news.SourceState
+}
+
+func (m *memStore) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []news.Item
+	for _, it := range m.items {
+		if len(q.Members) == 0 || it.Member == q.Members[0] {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) Source(ctx context.Context, url string) (news.SourceState, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st, ok := m.sources[url]
+	if !ok {
+		return st, fmt.Errorf("source %s: %w", url, store.ErrNotFound)
+	}
+	return st, nil
+}
+
+func (m *memStore) PutSource(ctx context.Context, st news.SourceState) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sources == nil {
+		m.sources = map[string]news.SourceState{}
+	}
+	m.sources[st.URL] = st
+	return nil
+}
+
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+const src = "https://be.example/feed"
+
+func state(h news.Health, kind string) news.SourceState {
+	st := news.SourceState{URL: src, Member: "iss-be", Health: h, ErrorKind: kind}
+	if h == news.HealthFailing {
+		st.Error, st.HTTPCode = "the server had an internal error (HTTP 500)", 500
+	}
+	return st
+}
+
+func TestObserverDetectsChanges(t *testing.T) {
+	ms := &memStore{}
+	clock := now
+	ob := New(Options{Store: ms, Log: quiet(), Now: func() time.Time { return clock }})
+	// Weekly items, the newest 2 days old: ok, not stale.
+	for i, d := range weekly(8, days(2)) {
+		ms.items = append(ms.items, news.Item{ID: fmt.Sprint(i), Member: "iss-be", Source: src, Published: d})
+	}
+	steps := []struct {
+		name          string
+		before, after news.SourceState
+		advance       time.Duration
+		want          string // kind, or "" for no alert
+	}{
+		{"first poll ok", state(news.HealthUnknown, ""), state(news.HealthOK, ""), 0, ""},
+		{"starts failing", state(news.HealthOK, ""), state(news.HealthFailing, "http_5xx"), time.Hour, KindFailing},
+		{"still failing", state(news.HealthFailing, "http_5xx"), state(news.HealthFailing, "http_5xx"), time.Hour, ""},
+		{"recovers", state(news.HealthFailing, "http_5xx"), state(news.HealthOK, ""), time.Hour, KindRecovered},
+		{"selectors stop matching", state(news.HealthOK, ""), state(news.HealthFailing, "selectors"), time.Hour, KindSelectors},
+		{"failing for another reason", state(news.HealthFailing, "selectors"), state(news.HealthFailing, "timeout"), time.Hour, ""},
+		{"recovers again", state(news.HealthFailing, "timeout"), state(news.HealthOK, ""), time.Hour, KindRecovered},
+		{"goes stale three weeks later", state(news.HealthOK, ""), state(news.HealthOK, ""), days(21), KindStale},
+		{"is disabled", state(news.HealthOK, ""), state(news.HealthDisabled, ""), time.Hour, KindDisabled},
+	}
+	var want []string
+	for _, s := range steps {
+		clock = clock.Add(s.advance)
+		ob.Observe(s.before, s.after, poll.Result{URL: src})
+		if s.want != "" {
+			want = append([]string{s.want}, want...)
+		}
+		got := ob.Recent(t.Context())
+		if len(got) != len(want) {
+			t.Fatalf("after %q: %d alerts, want %d (%v)", s.name, len(got), len(want), got)
+		}
+		for i := range want {
+			if got[i].Kind != want[i] {
+				t.Fatalf("after %q: alert %d is %s, want %s", s.name, i, got[i].Kind, want[i])
+			}
+		}
+	}
+	// Persisted for another process: Load reads them back in the same order.
+	stored, err := Load(t.Context(), ms)
+	if err != nil || len(stored) != len(want) {
+		t.Fatalf("stored %d alerts, %v", len(stored), err)
+	}
+	if stored[len(stored)-1].Kind != KindFailing || stored[0].Kind != KindDisabled || stored[len(stored)-1].HTTPCode != 500 {
+		t.Errorf("stored: %+v", stored)
+	}
+	// A new process starts from the stored alerts: the source's last state is "disabled",
+	// so seeing it disabled again is no change.
+	ob2 := New(Options{Store: ms, Log: quiet(), Now: func() time.Time { return clock }})
+	ob2.Observe(state(news.HealthOK, ""), state(news.HealthDisabled, ""), poll.Result{})
+	if got := ob2.Recent(t.Context()); len(got) != len(want) {
+		t.Errorf("a restart repeated an alert: %d", len(got))
+	}
+}
+
+func TestRingIsBounded(t *testing.T) {
+	ms := &memStore{}
+	clock := now
+	ob := New(Options{Store: ms, Log: quiet(), Keep: 5, Now: func() time.Time { return clock }})
+	for i := range 80 {
+		clock = clock.Add(time.Minute)
+		h := news.HealthFailing
+		if i%2 == 1 {
+			h = news.HealthOK
+		}
+		ob.Observe(state(news.HealthOK, ""), state(h, ""), poll.Result{})
+	}
+	if got := len(ob.Recent(t.Context())); got != 5 {
+		t.Errorf("ring holds %d, want 5", got)
+	}
+	stored, _ := Load(t.Context(), ms)
+	if len(stored) != MaxStored {
+		t.Errorf("stored %d, want %d", len(stored), MaxStored)
+	}
+}
+
+func TestWebhookRetries(t *testing.T) {
+	tests := []struct {
+		name      string
+		failures  int
+		code      int
+		wantCalls int32
+	}{
+		{"fails twice, then delivered", 2, http.StatusInternalServerError, 3},
+		{"429 is retried", 1, http.StatusTooManyRequests, 2},
+		{"400 is not retried", 99, http.StatusBadRequest, 1},
+		{"gives up after the attempts", 99, http.StatusBadGateway, 4},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var calls atomic.Int32
+			var got Alert
+			var text string
+			hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n := calls.Add(1)
+				if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
+					t.Errorf("%s with %q", r.Method, r.Header.Get("Content-Type"))
+				}
+				if int(n) <= tc.failures {
+					w.WriteHeader(tc.code)
+					return
+				}
+				b, _ := io.ReadAll(r.Body)
+				var body struct {
+					Text string `json:"text"`
+					Alert
+				}
+				if err := json.Unmarshal(b, &body); err != nil {
+					t.Error(err)
+				}
+				got, text = body.Alert, body.Text
+			}))
+			defer hook.Close()
+			cfg := &config.Config{Alerts: config.Alerts{WebhookURL: hook.URL + "/hook"}}
+			ob := New(Options{Store: &memStore{}, Log: quiet(), Now: func() time.Time { return now }, Config: func() *config.Config { return cfg },
+				Attempts: 4, Backoff: func(int) time.Duration { return time.Millisecond }})
+			ob.Observe(state(news.HealthOK, ""), state(news.HealthFailing, "http_5xx"), poll.Result{})
+			if err := ob.Close(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if n := calls.Load(); n != tc.wantCalls {
+				t.Errorf("%d calls, want %d", n, tc.wantCalls)
+			}
+			if int(tc.wantCalls) > tc.failures {
+				if got.Kind != KindFailing || got.Source != src || got.HTTPCode != 500 || got.ID == "" {
+					t.Errorf("delivered %+v", got)
+				}
+				if text != "iss-be: "+src+" is failing: the server had an internal error (HTTP 500)" {
+					t.Errorf("text %q", text)
+				}
+			}
+		})
+	}
+}

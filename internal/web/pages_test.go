@@ -1,0 +1,545 @@
+package web
+
+import (
+	"bytes"
+	"encoding/xml"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"github.com/iss-network/networkfeed/internal/alerts"
+	"github.com/iss-network/networkfeed/internal/config"
+	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/poll"
+	boltstore "github.com/iss-network/networkfeed/internal/store/bolt"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata")
+
+// pageNow is the fixed clock of the page tests.
+var pageNow = time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+
+const pageConfig = `network: {title: ISS Network News, url: "https://news.example.org/", language: en}
+members:
+  - {id: iss-gs, name: ISS General Secretariat, country: CH, region: Europe, languages: [en, fr], sources: [{page: "https://gs.example/news", select: {item: div.item}}]}
+  - {id: iss-israel, name: ISS Israel, country: IL, region: Middle East, languages: [he], sources: [{feed: "https://il.example/feed"}]}
+  - {id: iss-japan, name: ISS Japan, country: JP, region: Asia-Pacific, languages: [ja], sources: [{feed: "https://jp.example/feed"}]}
+  - {id: iss-spain, name: SSI España, country: ES, region: Europe, languages: [es], sources: [{feed: "https://es.example/feed"}, {feed: "https://es.example/old", disabled: true}]}
+  - {id: iss-quiet, name: ISS Quiet, country: IT, region: Europe, languages: [it], sources: [{feed: "https://q.example/feed"}]}
+  - {id: iss-broken, name: ISS Broken, country: BE, region: Europe, languages: [fr], sources: [{feed: "https://be.example/feed"}]}
+`
+
+// fixture is a bolt store with items and source states, and a server over it.
+type pageFixture struct {
+	srv   *Server
+	h     http.Handler
+	store *boltstore.Store
+	cfg   *config.Config
+}
+
+func newPageFixture(t *testing.T, extra ...news.Item) *pageFixture {
+	t.Helper()
+	cfg, err := config.Parse("feeds.yaml", []byte(pageConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "nf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ctx := t.Context()
+	items := []news.Item{
+		{Member: "iss-israel", Country: "IL", Source: "https://il.example/feed", Title: "שירות סוציאלי בינלאומי: יום עיון", Summary: "סיכום בעברית של הכנס השנתי.", Language: "he", Link: "https://il.example/1", Published: pageNow.Add(-2 * time.Hour)},
+		{Member: "iss-japan", Country: "JP", Source: "https://jp.example/feed", Title: "国際養子縁組に関するオンライン相談会を開催します国際養子縁組に関するオンライン相談会を開催します", Summary: "11月29日（土）、海外との養子縁組を検討されている方を対象に、オンライン相談会を開催します。", Language: "ja", Link: "https://jp.example/1", Published: pageNow.Add(-26 * time.Hour), AlsoBy: []string{"iss-gs"}},
+		{Member: "iss-gs", Country: "CH", Source: "https://gs.example/news", Title: "Rapport annuel 2016", Language: "fr", Link: "https://gs.example/2017", Published: time.Date(2017, 5, 1, 0, 0, 0, 0, time.UTC), Precision: news.PrecisionMonth, Image: "https://gs.example/a.jpg"},
+		{Member: "iss-gs", Country: "CH", Source: "https://gs.example/news", Title: "Undated note", Language: "en", Link: "https://gs.example/undated", Published: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), Precision: news.PrecisionNone, FirstSeen: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)},
+	}
+	// A regular Spanish publisher: one item a week for 20 weeks, the last 3 weeks ago (not stale).
+	for i := range 20 {
+		items = append(items, news.Item{Member: "iss-spain", Country: "ES", Source: "https://es.example/feed", Title: fmt.Sprintf("Noticia %d", i), Language: "es",
+			Link: fmt.Sprintf("https://es.example/%d", i), Published: pageNow.Add(-time.Duration(3+i) * 7 * 24 * time.Hour)})
+	}
+	// A weekly publisher that went quiet two months ago: stale.
+	for i := range 6 {
+		items = append(items, news.Item{Member: "iss-quiet", Country: "IT", Source: "https://q.example/feed", Title: fmt.Sprintf("Notizia %d", i), Language: "it",
+			Link: fmt.Sprintf("https://q.example/%d", i), Published: pageNow.Add(-time.Duration(60+7*i) * 24 * time.Hour)})
+	}
+	items = append(items, extra...)
+	for i := range items {
+		items[i].ID = fmt.Sprintf("item-%03d", i)
+		items[i].Key = items[i].ID
+		if items[i].FirstSeen.IsZero() {
+			items[i].FirstSeen = pageNow.Add(-time.Hour)
+		}
+		items[i].Updated = items[i].Published
+	}
+	if _, err := st.Upsert(ctx, items); err != nil {
+		t.Fatal(err)
+	}
+	states := []news.SourceState{
+		{URL: "https://gs.example/news", Member: "iss-gs", Kind: "page", Health: news.HealthOK, LastPoll: pageNow.Add(-10 * time.Minute), LastSuccess: pageNow.Add(-10 * time.Minute), NextPoll: pageNow.Add(20 * time.Minute), HTTPCode: 200, Items: 2,
+			History: []news.PollRecord{{At: pageNow.Add(-10 * time.Minute), Duration: 120 * time.Millisecond, HTTPCode: 200, New: 2}}},
+		{URL: "https://il.example/feed", Member: "iss-israel", Kind: "feed", Health: news.HealthOK, LastPoll: pageNow.Add(-5 * time.Minute), LastSuccess: pageNow.Add(-5 * time.Minute), LastNewItem: pageNow.Add(-2 * time.Hour), HTTPCode: 200, Items: 1},
+		{URL: "https://es.example/feed", Member: "iss-spain", Kind: "feed", Health: news.HealthOK, LastPoll: pageNow.Add(-5 * time.Minute), LastSuccess: pageNow.Add(-5 * time.Minute), HTTPCode: 304, Items: 20},
+		{URL: "https://q.example/feed", Member: "iss-quiet", Kind: "feed", Health: news.HealthOK, LastPoll: pageNow.Add(-5 * time.Minute), LastSuccess: pageNow.Add(-5 * time.Minute), HTTPCode: 200, Items: 6},
+		{URL: "https://be.example/feed", Member: "iss-broken", Kind: "feed", Health: news.HealthFailing, LastPoll: pageNow.Add(-5 * time.Minute), LastSuccess: pageNow.Add(-72 * time.Hour), HTTPCode: 500, ErrorKind: "http_5xx", Error: "the server had an internal error (HTTP 500)", Failures: 4, NextPoll: pageNow.Add(4 * time.Hour),
+			History: []news.PollRecord{{At: pageNow.Add(-5 * time.Minute), Duration: 30 * time.Millisecond, HTTPCode: 500, Error: "the server had an internal error (HTTP 500)"}}},
+	}
+	for _, s := range states {
+		if err := st.PutSource(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv, err := New(Options{Store: st, Config: func() *config.Config { return cfg }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.now = func() time.Time { return pageNow }
+	return &pageFixture{srv: srv, h: srv.Handler(), store: st, cfg: cfg}
+}
+
+func (f *pageFixture) get(t *testing.T, path, acceptLang string) (*http.Response, string) {
+	t.Helper()
+	req := httptest.NewRequest("GET", path, nil)
+	if acceptLang != "" {
+		req.Header.Set("Accept-Language", acceptLang)
+	}
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, req)
+	b, _ := io.ReadAll(rec.Result().Body)
+	return rec.Result(), string(b)
+}
+
+// pages lists every HTML page with a few of its variants.
+var pages = []string{"/", "/?hl=fr", "/?hl=es", "/?lang=he", "/?country=JP&hl=fr", "/?q=noticia&limit=5", "/?region=Europe&limit=3", "/members/iss-gs", "/members/iss-spain?hl=es",
+	"/members/iss-broken", "/sources", "/sources?hl=fr", "/sources?problems=1", "/sources?sort=-items&hl=es", "/sources?health=failing"}
+
+func TestPagesValidHTML(t *testing.T) {
+	f := newPageFixture(t)
+	for _, p := range pages {
+		t.Run(p, func(t *testing.T) {
+			resp, body := f.get(t, p, "")
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %d: %s", resp.StatusCode, body)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+				t.Errorf("content type %q", ct)
+			}
+			if err := checkHTML(body); err != nil {
+				t.Error(err)
+			}
+			if len(body) > 100<<10 {
+				t.Errorf("page weighs %d bytes, budget 100 KB", len(body))
+			}
+		})
+	}
+}
+
+// voidElements have no end tag.
+var voidElements = map[string]bool{"area": true, "base": true, "br": true, "col": true, "embed": true, "hr": true, "img": true, "input": true, "link": true, "meta": true, "source": true, "track": true, "wbr": true}
+
+// svgElements are the foreign elements the pages may use (self-closing allowed).
+var svgElements = map[string]bool{"svg": true, "rect": true, "path": true, "title": true}
+
+// checkHTML checks what the HTML parser forgives: every element known, every non-void
+// element explicitly closed in order, ids unique, <html lang> set, no inline script or
+// style, one h1 and one main.
+func checkHTML(doc string) error {
+	z := html.NewTokenizer(strings.NewReader(doc))
+	var stack []string
+	ids := map[string]bool{}
+	counts := map[string]int{}
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			if z.Err() != io.EOF {
+				return z.Err()
+			}
+			if len(stack) > 0 {
+				return fmt.Errorf("unclosed elements at end: %v", stack)
+			}
+			if counts["h1"] != 1 || counts["main"] != 1 || counts["html"] != 1 {
+				return fmt.Errorf("want one html, main and h1; got %d, %d, %d", counts["html"], counts["main"], counts["h1"])
+			}
+			return nil
+		case html.StartTagToken, html.SelfClosingTagToken:
+			tok := z.Token()
+			name := tok.Data
+			inSVG := slices.Contains(stack, "svg")
+			if atom.Lookup([]byte(name)) == 0 && !svgElements[name] {
+				return fmt.Errorf("unknown element <%s>", name)
+			}
+			if tt == html.SelfClosingTagToken && !inSVG {
+				return fmt.Errorf("self-closing <%s/> outside SVG", name)
+			}
+			if name == "script" || name == "style" || name == "iframe" {
+				return fmt.Errorf("<%s> in a page", name)
+			}
+			counts[name]++
+			for _, a := range tok.Attr {
+				if a.Key == "id" {
+					if ids[a.Val] {
+						return fmt.Errorf("duplicate id %q", a.Val)
+					}
+					ids[a.Val] = true
+				}
+				if strings.HasPrefix(a.Key, "on") || a.Key == "style" {
+					return fmt.Errorf("inline %s attribute on <%s>", a.Key, name)
+				}
+				if a.Key == "lang" && a.Val == "" && name == "html" {
+					return fmt.Errorf("<html> without lang")
+				}
+			}
+			if name == "html" && !slices.ContainsFunc(tok.Attr, func(a html.Attribute) bool { return a.Key == "lang" && a.Val != "" }) {
+				return fmt.Errorf("<html> without lang")
+			}
+			if name == "img" && !slices.ContainsFunc(tok.Attr, func(a html.Attribute) bool { return a.Key == "alt" }) {
+				return fmt.Errorf("<img> without alt")
+			}
+			if tt == html.StartTagToken && !voidElements[name] {
+				stack = append(stack, name)
+			}
+		case html.EndTagToken:
+			name := z.Token().Data
+			if len(stack) == 0 || stack[len(stack)-1] != name {
+				return fmt.Errorf("</%s> closes nothing open (open: %v)", name, stack)
+			}
+			stack = stack[:len(stack)-1]
+		}
+	}
+}
+
+func TestLanguageChoice(t *testing.T) {
+	f := newPageFixture(t)
+	tests := []struct {
+		name, path, accept string
+		wantLang           string
+		want               []string
+	}{
+		{"default English", "/", "", "en", []string{"Skip to content", "All members", "May 2017", "first seen 1 March 2026", "Also published by ISS General Secretariat", "20 March 2026"}},
+		{"Accept-Language French", "/", "fr-CH, fr;q=0.9, en;q=0.8", "fr", []string{"Aller au contenu", "Tous les membres", "mai 2017", "vu pour la première fois le 1er mars 2026", "Également publié par", "Japon"}},
+		{"Accept-Language Spanish region", "/", "es-419", "es", []string{"Todos los miembros", "mayo de 2017", "visto por primera vez el 1 de marzo de 2026", "Japón"}},
+		{"hl beats Accept-Language", "/?hl=es", "fr", "es", []string{"Noticias", `<input type="hidden" name="hl" value="es">`, `href="/members/iss-japan?hl=es"`}},
+		{"unknown language falls back", "/", "de-DE", "en", []string{"All members"}},
+		{"dashboard French plurals", "/sources?hl=fr", "", "fr", []string{"Santé des sources", "7 sources", "en échec : 1", "il y a 5 minutes", "dans 4 heures"}},
+		{"dashboard Spanish", "/sources", "es", "es", []string{"Estado de las fuentes", "con fallos: 1", "hace 5 minutos", "Error del servidor (HTTP 5xx)"}},
+		{"member page French", "/members/iss-broken?hl=fr", "", "fr", []string{"Collectes récentes (les 50 dernières)", "20 mars 2026 11:55 UTC"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := f.get(t, tc.path, tc.accept)
+			if got := resp.Header.Get("Content-Language"); got != tc.wantLang {
+				t.Errorf("Content-Language %q, want %q", got, tc.wantLang)
+			}
+			if !strings.Contains(body, `<html lang="`+tc.wantLang+`"`) {
+				t.Errorf("no <html lang=%q>", tc.wantLang)
+			}
+			if !strings.Contains(resp.Header.Get("Vary"), "Accept-Language") {
+				t.Error("no Vary: Accept-Language")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(html.UnescapeString(body), w) {
+					t.Errorf("missing %q", w)
+				}
+			}
+		})
+	}
+}
+
+func TestLocaleFormats(t *testing.T) {
+	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		lang string
+		got  func(l *locale) string
+		want string
+	}{
+		{"en", func(l *locale) string { return l.Month(time.Date(2017, 5, 1, 0, 0, 0, 0, time.UTC)) }, "May 2017"},
+		{"fr", func(l *locale) string { return l.Month(time.Date(2017, 5, 1, 0, 0, 0, 0, time.UTC)) }, "mai 2017"},
+		{"es", func(l *locale) string { return l.Month(time.Date(2017, 5, 1, 0, 0, 0, 0, time.UTC)) }, "mayo de 2017"},
+		{"fr", func(l *locale) string { return l.Date(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)) }, "1er mars 2026"},
+		{"fr", func(l *locale) string { return l.Date(time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)) }, "2 mars 2026"},
+		{"es", func(l *locale) string { return l.Date(time.Date(2026, 12, 25, 0, 0, 0, 0, time.UTC)) }, "25 de diciembre de 2026"},
+		{"en", func(l *locale) string { return l.Ago(now, now.Add(-time.Hour)) }, "1 hour ago"},
+		{"en", func(l *locale) string { return l.Ago(now, now.Add(-3*time.Hour)) }, "3 hours ago"},
+		{"fr", func(l *locale) string { return l.Ago(now, now.Add(-72*time.Hour)) }, "il y a 3 jours"},
+		{"fr", func(l *locale) string { return l.Ago(now, now.Add(-time.Minute)) }, "il y a 1 minute"},
+		{"es", func(l *locale) string { return l.Ago(now, now.Add(time.Minute)) }, "en 1 minuto"},
+		{"es", func(l *locale) string { return l.Ago(now, time.Time{}) }, "nunca"},
+		{"fr", func(l *locale) string { return l.T("%d sources", 0) }, "0 source"}, // French: 0 is singular
+		{"en", func(l *locale) string { return l.T("%d sources", 0) }, "0 sources"},
+		{"fr", func(l *locale) string { return l.Num(12345) }, "12 345"},
+		{"fr", func(l *locale) string { return l.Language("he") }, "hébreu"},
+		{"es", func(l *locale) string { return l.Country("CH") }, "Suiza"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.lang+" "+tc.want, func(t *testing.T) {
+			req := httptest.NewRequest("GET", "/?hl="+tc.lang, nil)
+			if got := strings.ReplaceAll(tc.got(chooseLocale(req)), "\u00a0", " "); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCatalogComplete checks that every message has all three languages and that no
+// template text is left untranslated in French.
+func TestCatalogComplete(t *testing.T) {
+	for _, m := range messages {
+		if m.fr == nil || m.es == nil {
+			t.Errorf("message %q lacks a translation (fr %v, es %v)", m.key, m.fr != nil, m.es != nil)
+		}
+	}
+}
+
+func TestRiver(t *testing.T) {
+	f := newPageFixture(t)
+	t.Run("items carry lang and dir", func(t *testing.T) {
+		_, body := f.get(t, "/?lang=he", "")
+		if !strings.Contains(body, `<article lang="he" dir="auto">`) {
+			t.Errorf("Hebrew item without lang/dir:\n%s", body)
+		}
+		if strings.Contains(body, "Noticia") {
+			t.Error("language filter let a Spanish item through")
+		}
+	})
+	t.Run("newest first", func(t *testing.T) {
+		_, body := f.get(t, "/", "")
+		he, ja := strings.Index(body, "שירות"), strings.Index(body, "国際")
+		if he < 0 || ja < 0 || he > ja {
+			t.Errorf("order: Hebrew at %d, Japanese at %d", he, ja)
+		}
+	})
+	t.Run("paging keeps filters and language", func(t *testing.T) {
+		_, body := f.get(t, "/?country=ES&limit=5&hl=fr", "")
+		doc := htmlParse(t, body)
+		next := htmlAttrOf(htmlFind(doc, func(n *html.Node) bool { return n.Data == "a" && htmlAttr(n, "rel") == "next" }), "href")
+		if !strings.Contains(next, "country=ES") || !strings.Contains(next, "hl=fr") || !strings.Contains(next, "before=") || !strings.Contains(next, "limit=5") {
+			t.Fatalf("next link %q", next)
+		}
+		_, body2 := f.get(t, next, "")
+		if strings.Count(body2, `class="item"`) != 5 || !strings.Contains(body2, "Actualités les plus récentes") {
+			t.Errorf("second page: %d items", strings.Count(body2, `class="item"`))
+		}
+		if strings.Contains(body2, "Noticia 0<") || !strings.Contains(body2, "Noticia 5<") {
+			t.Error("second page does not continue where the first stopped")
+		}
+	})
+	t.Run("feed links match the filters", func(t *testing.T) {
+		_, body := f.get(t, "/?member=iss-japan&q=%E9%A4%8A%E5%AD%90", "")
+		want := "https://news.example.org/feed.atom?member=iss-japan&amp;q=%E9%A4%8A%E5%AD%90"
+		if !strings.Contains(body, want) {
+			t.Errorf("no feed link %s", want)
+		}
+		if !strings.Contains(body, `<option value="iss-japan" selected>`) {
+			t.Error("member filter not selected in the form")
+		}
+	})
+	t.Run("bad filter is a 400", func(t *testing.T) {
+		resp, _ := f.get(t, "/?member=nobody", "")
+		if resp.StatusCode != 400 {
+			t.Errorf("status %d", resp.StatusCode)
+		}
+	})
+}
+
+func TestDashboard(t *testing.T) {
+	f := newPageFixture(t)
+	t.Run("health and counts", func(t *testing.T) {
+		_, body := f.get(t, "/sources", "")
+		body = html.UnescapeString(body)
+		for _, w := range []string{"7 sources", "failing: 1", "stale: 1", "disabled: 1", "ok: 3", "Server error (HTTP 5xx)", "the server had an internal error (HTTP 500)", "usually a new item every 7 days", "20 items in the last 26 weeks"} {
+			if !strings.Contains(body, w) {
+				t.Errorf("missing %q", w)
+			}
+		}
+	})
+	t.Run("problems only", func(t *testing.T) {
+		_, body := f.get(t, "/sources?problems=1", "")
+		if strings.Contains(body, `href="https://es.example/feed"`) || !strings.Contains(body, "https://be.example/feed") || !strings.Contains(body, "https://q.example/feed") || !strings.Contains(body, "https://jp.example/feed") {
+			t.Errorf("problems view rows wrong")
+		}
+	})
+	t.Run("sorting", func(t *testing.T) {
+		order := func(path string) []string {
+			_, body := f.get(t, path, "")
+			var out []string
+			doc := htmlParse(t, body)
+			for _, n := range htmlFindAll(doc, func(n *html.Node) bool { return n.Data == "td" && htmlAttr(n, "class") == "url" }) {
+				out = append(out, htmlAttrOf(htmlFind(n, func(n *html.Node) bool { return n.Data == "a" }), "href"))
+			}
+			return out
+		}
+		def := order("/sources")
+		if len(def) != 7 || def[0] != "https://be.example/feed" || def[1] != "https://q.example/feed" {
+			t.Errorf("default order (problems first): %v", def)
+		}
+		items := order("/sources?sort=-items")
+		if items[0] != "https://es.example/feed" {
+			t.Errorf("by items descending: %v", items)
+		}
+		src := order("/sources?sort=source")
+		if !slices.IsSorted(src) {
+			t.Errorf("by source: %v", src)
+		}
+		_, body := f.get(t, "/sources?sort=items", "")
+		if !strings.Contains(body, `aria-sort="ascending"><a href="/sources?sort=-items">`) {
+			t.Error("sorted column does not offer the reverse order")
+		}
+	})
+	t.Run("json keeps its fields", func(t *testing.T) {
+		_, body := f.get(t, "/sources.json", "")
+		for _, k := range []string{`"member"`, `"member_name"`, `"url"`, `"kind"`, `"health": "stale"`, `"last_poll"`, `"last_success"`, `"last_new_item"`, `"next_poll"`, `"http_code"`, `"error"`, `"error_kind"`, `"items"`, `"items_per_week"`, `"typical_gap_seconds": 604800`} {
+			if !strings.Contains(body, k) {
+				t.Errorf("sources.json lacks %s", k)
+			}
+		}
+	})
+	t.Run("csv", func(t *testing.T) {
+		_, body := f.get(t, "/sources.csv", "")
+		lines := strings.Split(strings.TrimSpace(body), "\n")
+		if len(lines) != 8 || !strings.HasPrefix(lines[0], "member,url,kind,health,last_poll,last_success,last_new_item,http_code,items,error") {
+			t.Errorf("csv:\n%s", body)
+		}
+	})
+}
+
+func TestSparkline(t *testing.T) {
+	got := string(sparkline([]int{0, 2, 4, 0}, `3 <items>`))
+	golden := filepath.Join("testdata", "sparkline.golden")
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		os.WriteFile(golden, []byte(got), 0o644)
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("sparkline:\n got %s\nwant %s", got, want)
+	}
+	if err := checkHTML("<html lang=en><main><h1>x</h1>" + got + "</main></html>"); err != nil {
+		t.Error(err)
+	}
+}
+
+// parse and find are small helpers over golang.org/x/net/html.
+func htmlParse(t *testing.T, s string) *html.Node {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+func htmlFindAll(n *html.Node, match func(*html.Node) bool) []*html.Node {
+	var out []*html.Node
+	for d := range n.Descendants() {
+		if d.Type == html.ElementNode && match(d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func htmlFind(n *html.Node, match func(*html.Node) bool) *html.Node {
+	if all := htmlFindAll(n, match); len(all) > 0 {
+		return all[0]
+	}
+	return nil
+}
+
+func htmlAttr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func htmlAttrOf(n *html.Node, key string) string {
+	if n == nil {
+		return ""
+	}
+	return htmlAttr(n, key)
+}
+
+func TestPageWeightManyItems(t *testing.T) {
+	var extra []news.Item
+	long := strings.Repeat("A long summary sentence about cross-border child protection. ", 8)
+	for i := range 120 {
+		extra = append(extra, news.Item{Member: "iss-spain", Country: "ES", Source: "https://es.example/feed", Title: fmt.Sprintf("Una noticia bastante larga número %d sobre protección infantil", i),
+			Summary: long, Language: "es", Link: fmt.Sprintf("https://es.example/long/%d", i), Image: fmt.Sprintf("https://es.example/img/%d.jpg", i),
+			Published: pageNow.Add(-time.Duration(i) * time.Hour), AlsoBy: []string{"iss-gs", "iss-japan"}})
+	}
+	f := newPageFixture(t, extra...)
+	for _, p := range []string{"/", "/?hl=fr", "/members/iss-spain", "/sources"} {
+		_, body := f.get(t, p, "")
+		if n := len(body); n > 100<<10 {
+			t.Errorf("%s weighs %d bytes, budget 100 KB", p, n)
+		} else {
+			t.Logf("%s: %d bytes", p, n)
+		}
+	}
+	var css bytes.Buffer
+	css.Write(f.srv.static.files["style.css"])
+	if css.Len() > 20<<10 {
+		t.Errorf("style.css weighs %d bytes", css.Len())
+	}
+}
+
+func TestAlertsFeed(t *testing.T) {
+	f := newPageFixture(t)
+	clock := pageNow
+	ob := alerts.New(alerts.Options{Store: f.store, Log: discardLog(), Now: func() time.Time { return clock }})
+	be := news.SourceState{URL: "https://be.example/feed", Member: "iss-broken", Health: news.HealthOK}
+	failing := be
+	failing.Health, failing.ErrorKind, failing.Error, failing.HTTPCode = news.HealthFailing, "http_5xx", "the server had an internal error (HTTP 500)", 500
+	ob.Observe(be, failing, poll.Result{})
+	clock = clock.Add(time.Hour)
+	ob.Observe(failing, be, poll.Result{})
+
+	resp, body := f.get(t, "/sources/alerts.atom", "")
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/atom+xml") {
+		t.Errorf("content type %q", ct)
+	}
+	var feed struct {
+		Entries []struct {
+			ID      string `xml:"id"`
+			Title   string `xml:"title"`
+			Updated string `xml:"updated"`
+			Summary string `xml:"summary"`
+		} `xml:"entry"`
+	}
+	if err := xml.Unmarshal([]byte(body), &feed); err != nil {
+		t.Fatalf("alerts feed: %v\n%s", err, body)
+	}
+	if len(feed.Entries) != 2 {
+		t.Fatalf("%d entries:\n%s", len(feed.Entries), body)
+	}
+	if !strings.Contains(feed.Entries[0].Title, "has recovered") || !strings.Contains(feed.Entries[1].Title, "is failing") || !strings.Contains(feed.Entries[1].Summary, "HTTP 500") {
+		t.Errorf("entries: %+v", feed.Entries)
+	}
+	if feed.Entries[0].ID == feed.Entries[1].ID || feed.Entries[0].Updated != "2026-03-20T13:00:00Z" {
+		t.Errorf("ids/times: %+v", feed.Entries)
+	}
+	// The pseudo-source holding the alerts never shows on the dashboard.
+	_, dash := f.get(t, "/sources.json", "")
+	if strings.Contains(dash, alerts.StoreKey) {
+		t.Error("alerts record shown as a source")
+	}
+}
