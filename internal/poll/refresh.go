@@ -10,6 +10,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/iss-network/networkfeed/internal/clean"
@@ -47,7 +48,8 @@ type Job struct {
 // URL of the job's source (its identity in the store).
 func (j Job) URL() string { return j.Source.URL() }
 
-// Jobs lists every enabled source of cfg.
+// Jobs lists every enabled source of cfg (a member or source marked disabled in the
+// config is not polled; the dashboard still lists it).
 func Jobs(cfg *config.Config) []Job {
 	var out []Job
 	for _, m := range cfg.Members {
@@ -55,6 +57,9 @@ func Jobs(cfg *config.Config) []Job {
 			continue
 		}
 		for _, s := range m.AllSources() {
+			if s.Disabled {
+				continue
+			}
 			out = append(out, Job{Member: m, Source: s})
 		}
 	}
@@ -69,6 +74,7 @@ type Result struct {
 	Updated   int
 	Unchanged int
 	Found     int // items the source yielded
+	Duplicate int // items dropped as repeats of another item of the same poll
 	NotMod    bool
 	Err       error
 	Duration  time.Duration
@@ -77,6 +83,10 @@ type Result struct {
 	// or "detected (<tier>)"; Inferred holds the selectors automatic detection used.
 	Via      string
 	Inferred page.Selectors
+	// Health, NextPoll and RetryAfter are what the refresh recorded for the source.
+	Health     news.Health
+	NextPoll   time.Time
+	RetryAfter time.Time
 }
 
 // Refresher does one refresh of one source.
@@ -120,9 +130,15 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 	if errors.Is(err, fetch.ErrNotModified) {
 		err, code, res.NotMod = nil, 304, true
 	}
+	var published []time.Time
 	if err == nil && len(items) > 0 {
 		res.Found = len(items)
 		items = r.prepare(j, items, start, firstPoll)
+		res.Duplicate = res.Found - len(items)
+		if cfg := r.Config(); cfg != nil {
+			items = capItems(items, cfg.Retention.MaxItemsPerSource)
+		}
+		published = datesOf(items)
 		if err = r.recognise(ctx, j.Member.ID, items); err == nil {
 			var ur news.UpsertResult
 			ur, err = r.Store.Upsert(ctx, items)
@@ -132,7 +148,9 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 			}
 		}
 	}
-	if err == nil {
+	// Retention runs when items were added, and every 16th poll for age alone: a 304
+	// round then costs one write per source instead of two.
+	if err == nil && (res.New > 0 || st.Polls%16 == 0) {
 		if cfg := r.Config(); cfg != nil && (cfg.Retention.MaxItemsPerSource > 0 || cfg.Retention.MaxAge > 0) {
 			if _, terr := r.Store.Trim(ctx, j.URL(), cfg.Retention.MaxItemsPerSource, cfg.Retention.MaxAge.D(), start); terr != nil {
 				log.Warn("retention trim failed", "err", terr)
@@ -144,14 +162,54 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 	if errors.Is(err, context.Canceled) {
 		return res // shutting down: record nothing half-done
 	}
-	r.record(j, &st, res, code, start)
+	r.record(j, &st, res, code, start, published)
+	res.Health, res.NextPoll, res.RetryAfter = st.Health, st.NextPoll, st.RetryAfter
 	if perr := r.Store.PutSource(context.WithoutCancel(ctx), st); perr != nil {
 		log.Error("record source state", "err", perr)
 	}
+	logChange(log, before, st, res)
 	if r.Observe != nil {
 		r.Observe(before, st, res)
 	}
 	return res
+}
+
+// logChange logs a source's health changes (a failure, a disable, a recovery) and
+// keeps every routine poll at debug level, so logs stay quiet when all is well.
+func logChange(log *slog.Logger, before, after news.SourceState, res Result) {
+	switch {
+	case after.Health == news.HealthDisabled && before.Health != news.HealthDisabled:
+		log.Warn("source disabled", "kind", after.ErrorKind, "reason", after.Error, "err", res.Err)
+	case after.Health == news.HealthFailing && before.Health != news.HealthFailing:
+		log.Warn("source failing", "kind", after.ErrorKind, "reason", after.Error, "next_poll", after.NextPoll, "err", res.Err)
+	case after.Health == news.HealthOK && (before.Health == news.HealthFailing || before.Health == news.HealthDisabled):
+		log.Info("source recovered", "failures", before.Failures, "new", res.New)
+	default:
+		log.Debug("polled", "new", res.New, "updated", res.Updated, "not_modified", res.NotMod,
+			"duration", res.Duration, "next_poll", after.NextPoll, "err", res.Err)
+	}
+}
+
+// capItems keeps the newest n items of one poll (0: no cap): retention would trim
+// the rest at once, so a feed of 100,000 items costs no more to store than its newest.
+func capItems(items []news.Item, n int) []news.Item {
+	if n <= 0 || len(items) <= n {
+		return items
+	}
+	slices.SortStableFunc(items, func(a, b news.Item) int { return b.Published.Compare(a.Published) })
+	clear(items[n:])
+	return items[:n]
+}
+
+// datesOf returns the publication times the source itself gave its items.
+func datesOf(items []news.Item) []time.Time {
+	var out []time.Time
+	for _, it := range items {
+		if it.Precision != news.PrecisionNone && !it.Published.IsZero() {
+			out = append(out, it.Published)
+		}
+	}
+	return out
 }
 
 // collect fetches the source and turns it into raw items.
@@ -375,9 +433,22 @@ func (r *Refresher) recognise(ctx context.Context, member string, items []news.I
 	return nil
 }
 
-// record updates the source's state after a refresh.
-func (r *Refresher) record(j Job, st *news.SourceState, res Result, code int, start time.Time) {
+// Scheduling constants.
+const (
+	// GoneAfter404s is how many 404 answers in a row disable a source (a 410 disables at once).
+	GoneAfter404s = 3
+	// DisabledRecheck is how often a source disabled by 410 or repeated 404 is checked
+	// again; one success re-enables it.
+	DisabledRecheck = 24 * time.Hour
+	// maxBackoff bounds the wait after failures.
+	maxBackoff = 24 * time.Hour
+)
+
+// record updates the source's state after a refresh. published holds the dates of
+// the items this poll saw (empty on a 304), from which the interval is learned.
+func (r *Refresher) record(j Job, st *news.SourceState, res Result, code int, start time.Time, published []time.Time) {
 	cfg := r.Config()
+	prev := *st
 	st.LastPoll = start
 	st.Polls++
 	st.HTTPCode = code
@@ -400,6 +471,9 @@ func (r *Refresher) record(j Job, st *news.SourceState, res Result, code int, st
 		if res.NotMod {
 			rec.HTTPCode = 304
 		}
+		if j.Source.Interval <= 0 {
+			interval = Adapt(j.URL(), prev, published, start, cfg.Fetch.Interval.D(), cfg.Fetch.MinInterval.D(), cfg.Fetch.MaxInterval.D())
+		}
 		st.NextPoll = start.Add(jitter(j.URL(), interval))
 	default:
 		st.Failures++
@@ -408,10 +482,18 @@ func (r *Refresher) record(j Job, st *news.SourceState, res Result, code int, st
 		rec.Error = st.Error
 		st.NextPoll = start.Add(Backoff(interval, st.Failures))
 		var he *fetch.HTTPStatusError
-		if errors.As(res.Err, &he) && he.RetryAfter > 0 {
-			st.RetryAfter = start.Add(he.RetryAfter)
-			if st.RetryAfter.After(st.NextPoll) {
-				st.NextPoll = st.RetryAfter
+		if errors.As(res.Err, &he) {
+			if he.RetryAfter > 0 {
+				st.RetryAfter = start.Add(he.RetryAfter)
+				if st.RetryAfter.After(st.NextPoll) {
+					st.NextPoll = st.RetryAfter
+				}
+			}
+			if reason := goneReason(he.Code, prev.History); reason != "" {
+				st.Health = news.HealthDisabled
+				st.Error += "; " + reason
+				rec.Error = st.Error
+				st.NextPoll = start.Add(max(DisabledRecheck, st.NextPoll.Sub(start)))
 			}
 		}
 	}
@@ -424,22 +506,95 @@ func (r *Refresher) record(j Job, st *news.SourceState, res Result, code int, st
 	}
 }
 
+// goneReason says why a source answering code is disabled, or "" when it is not:
+// 410 Gone at once, 404 when the previous GoneAfter404s-1 polls got 404 too.
+func goneReason(code int, history []news.PollRecord) string {
+	const fix = "polling stopped: correct or remove this source in feeds.yaml (it is checked again daily; " +
+		"one good answer, or a successful `networkfeed poll`, re-enables it)"
+	switch code {
+	case 410:
+		return "the site says the feed is gone for good; " + fix
+	case 404:
+		n := 1
+		for _, h := range history {
+			if h.HTTPCode != 404 {
+				break
+			}
+			n++
+		}
+		if n >= GoneAfter404s {
+			return fmt.Sprintf("not found %d times in a row; %s", n, fix)
+		}
+	}
+	return ""
+}
+
 // Backoff is the wait after the n-th failure in a row: the interval doubled per failure
 // (from the second), at most 24 hours; a failing source is never given up on.
 func Backoff(interval time.Duration, n int) time.Duration {
 	d := interval
-	for i := 1; i < n && d < 24*time.Hour; i++ {
+	for i := 1; i < n && d < maxBackoff; i++ {
 		d *= 2
 	}
-	return min(d, 24*time.Hour)
+	return min(d, maxBackoff)
 }
 
-// jitter spreads polls: the interval plus up to 10% decided by the URL, so sources of
-// the same interval do not all fall due in the same second.
-func jitter(u string, interval time.Duration) time.Duration {
+// Adapt learns a source's polling interval from how often it really publishes: half
+// the median gap between the dates of the items just seen (or the time since the
+// newest one, when that is longer: a quiet source is polled less), clamped to
+// [minI, maxI]. With fewer than three dated items (a 304, an undated page) it keeps
+// the interval the previous successful poll chose, stretched to half the time since
+// new items were last seen; def on a first poll or after failures.
+func Adapt(u string, prev news.SourceState, published []time.Time, now time.Time, def, minI, maxI time.Duration) time.Duration {
+	clamp := func(d time.Duration) time.Duration {
+		if minI > 0 {
+			d = max(d, minI)
+		}
+		if maxI > 0 {
+			d = min(d, maxI)
+		}
+		return d
+	}
+	if len(published) >= 3 {
+		ts := slices.Clone(published)
+		slices.SortFunc(ts, func(a, b time.Time) int { return b.Compare(a) })
+		gaps := make([]time.Duration, 0, len(ts)-1)
+		for i := 1; i < len(ts); i++ {
+			gaps = append(gaps, ts[i-1].Sub(ts[i]))
+		}
+		slices.Sort(gaps)
+		gap := gaps[len(gaps)/2]
+		if quiet := now.Sub(ts[0]); quiet > gap {
+			gap = quiet
+		}
+		return clamp(gap / 2)
+	}
+	if prev.Polls > 0 && prev.Failures == 0 && prev.RetryAfter.IsZero() && prev.NextPoll.After(prev.LastPoll) {
+		d := unjitter(u, prev.NextPoll.Sub(prev.LastPoll))
+		if !prev.LastNewItem.IsZero() {
+			d = max(d, now.Sub(prev.LastNewItem)/2) // quiet since: polled less
+		}
+		return clamp(d)
+	}
+	return clamp(def)
+}
+
+// jitterFraction is the share of its interval a source's polls are delayed by, decided
+// by its URL (0 to 9.99%), so sources of the same interval do not all fall due together.
+func jitterFraction(u string) float64 {
 	h := fnv.New32a()
 	h.Write([]byte(u))
-	return interval + time.Duration(uint64(h.Sum32())%uint64(interval/10+1))
+	return float64(h.Sum32()%1000) / 10000
+}
+
+// jitter is the interval plus the source's share of it.
+func jitter(u string, interval time.Duration) time.Duration {
+	return interval + time.Duration(float64(interval)*jitterFraction(u))
+}
+
+// unjitter recovers the interval jitter was given.
+func unjitter(u string, d time.Duration) time.Duration {
+	return time.Duration(float64(d)/(1+jitterFraction(u)) + 0.5)
 }
 
 // Describe gives an error's kind and plain words for the dashboard.

@@ -5,16 +5,24 @@ import (
 	"errors"
 	"hash/fnv"
 	"log/slog"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/store"
 )
 
 // Scheduler polls every source when it is due. Several processes may share one store:
 // a source is polled by whichever process claims its lease, and a process re-reads the
 // source's state after claiming it, so a source is polled once per interval network-wide.
+//
+// When it starts, it takes each source's next poll time (and Retry-After) from the
+// store, so backoff and rate limits survive a restart; sources due already are spread
+// over Spread. A host is skipped as a whole only while every one of its sources is
+// under a Retry-After: one rate-limited path does not stall the host's other feeds.
 type Scheduler struct {
 	Refresher *Refresher
 	Store     Store
@@ -25,12 +33,24 @@ type Scheduler struct {
 	Tick      time.Duration // how often due sources are looked for (default 1s)
 	// Spread is the window over which first polls after a start are spread (default 30s).
 	Spread time.Duration
+	// Grace is how long in-flight refreshes may go on after Run's context ends before
+	// they are cancelled (abandoned without recording anything). Default 10s; negative: none.
+	Grace time.Duration
+	// Progress, when set, is called after every refresh the scheduler runs.
+	Progress func(Result)
 
 	jobs    atomic.Pointer[[]Job]
 	mu      sync.Mutex
 	next    map[string]time.Time
+	refused map[string]time.Time // source URL -> its Retry-After
 	busy    map[string]bool
 	storeOK atomic.Bool
+}
+
+// SourceLister is implemented by stores that can list every source's state; the
+// scheduler uses it to seed next poll times at start.
+type SourceLister interface {
+	Sources(ctx context.Context) ([]news.SourceState, error)
 }
 
 // SetJobs replaces the set of sources (config reload); in-flight refreshes go on.
@@ -52,23 +72,37 @@ func (s *Scheduler) defaults() {
 	if s.Spread <= 0 {
 		s.Spread = 30 * time.Second
 	}
+	if s.Grace < 0 {
+		s.Grace = 0
+	} else if s.Grace == 0 {
+		s.Grace = 10 * time.Second
+	}
 	if s.Log == nil {
 		s.Log = slog.Default()
 	}
 }
 
-// Run polls due sources until ctx is done, then waits for in-flight refreshes.
+// Run polls due sources until ctx is done, then lets in-flight refreshes finish for up
+// to Grace before cancelling them, and returns when every worker has stopped.
 func (s *Scheduler) Run(ctx context.Context) error {
 	s.defaults()
 	s.storeOK.Store(true)
+	s.mu.Lock()
 	s.next = map[string]time.Time{}
+	s.refused = map[string]time.Time{}
 	s.busy = map[string]bool{}
+	s.mu.Unlock()
+	s.seed(ctx, time.Now())
+
+	// Workers run on a context that outlives ctx by Grace.
+	wctx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
 	work := make(chan Job)
 	var wg sync.WaitGroup
 	for range s.Workers {
 		wg.Go(func() {
 			for j := range work {
-				s.pollOne(ctx, j)
+				s.pollOne(wctx, j)
 			}
 		})
 	}
@@ -81,15 +115,60 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			select {
 			case work <- j:
 			case <-ctx.Done():
+				s.setNext(j.URL(), now) // not started: due again at the next start
 			}
 		}
 		select {
 		case <-ctx.Done():
 			close(work)
-			wg.Wait()
+			drained := make(chan struct{})
+			go func() { wg.Wait(); close(drained) }()
+			grace := time.NewTimer(s.Grace)
+			defer grace.Stop()
+			select {
+			case <-drained:
+			case <-grace.C:
+				s.Log.Warn("abandoning in-flight polls", "grace", s.Grace)
+				cancelWork()
+				<-drained
+			}
 			return nil
 		case <-t.C:
 		}
+	}
+}
+
+// seed takes next poll times from the store: a source whose NextPoll or Retry-After is
+// still ahead waits for it; others are spread over the start window.
+func (s *Scheduler) seed(ctx context.Context, now time.Time) {
+	ls, ok := s.Store.(SourceLister)
+	if !ok {
+		return
+	}
+	states, err := ls.Sources(ctx)
+	if err != nil {
+		s.Log.Warn("read source states at start: first polls spread over the start window", "err", err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range states {
+		s.noteState(st.URL, st.NextPoll, st.RetryAfter, now)
+	}
+}
+
+// noteState records a source's next poll time and Retry-After (mu held).
+func (s *Scheduler) noteState(u string, next, retryAfter, now time.Time) {
+	if retryAfter.After(next) {
+		next = retryAfter
+	}
+	if next.After(now) {
+		s.next[u] = next
+	}
+	if retryAfter.After(now) {
+		s.refused[u] = retryAfter
+	} else {
+		delete(s.refused, u)
 	}
 }
 
@@ -101,6 +180,7 @@ func (s *Scheduler) due(now, start time.Time) []Job {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	blocked := s.blockedHosts(*jobs, now)
 	var out []Job
 	for _, j := range *jobs {
 		u := j.URL()
@@ -113,12 +193,72 @@ func (s *Scheduler) due(now, start time.Time) []Job {
 			n = start.Add(spreadOffset(u, s.Spread))
 			s.next[u] = n
 		}
+		if until, ok := blocked[hostOf(u)]; ok && until.After(n) {
+			n = until
+		}
 		if !now.Before(n) {
 			s.busy[u] = true
 			out = append(out, j)
 		}
 	}
 	return out
+}
+
+// blockedHosts returns, for each host whose every source is under a Retry-After, the
+// time the first of them lifts (mu held).
+func (s *Scheduler) blockedHosts(jobs []Job, now time.Time) map[string]time.Time {
+	if len(s.refused) == 0 {
+		return nil
+	}
+	type hostState struct {
+		until   time.Time
+		allDown bool
+	}
+	hosts := map[string]*hostState{}
+	for _, j := range jobs {
+		u := j.URL()
+		h := hostOf(u)
+		hs := hosts[h]
+		if hs == nil {
+			hs = &hostState{allDown: true}
+			hosts[h] = hs
+		}
+		ra, ok := s.refused[u]
+		if !ok || !ra.After(now) {
+			hs.allDown = false
+			continue
+		}
+		if hs.until.IsZero() || ra.Before(hs.until) {
+			hs.until = ra
+		}
+	}
+	out := map[string]time.Time{}
+	for h, hs := range hosts {
+		if hs.allDown {
+			out[h] = hs.until
+		}
+	}
+	return out
+}
+
+// HostBlocked reports whether every source of host is under a Retry-After, and until when.
+func (s *Scheduler) HostBlocked(host string, now time.Time) (time.Time, bool) {
+	jobs := s.jobs.Load()
+	if jobs == nil {
+		return time.Time{}, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	until, ok := s.blockedHosts(*jobs, now)[strings.ToLower(host)]
+	return until, ok
+}
+
+func hostOf(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(p.Hostname())
 }
 
 func spreadOffset(u string, window time.Duration) time.Duration {
@@ -132,6 +272,15 @@ func (s *Scheduler) setNext(u string, t time.Time) {
 	s.next[u] = t
 	delete(s.busy, u)
 	s.mu.Unlock()
+}
+
+// finished records a refresh's outcome: its next poll time and any Retry-After.
+func (s *Scheduler) finished(u string, st news.SourceState, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.busy, u)
+	s.next[u] = now // overwritten below unless the state has no time ahead
+	s.noteState(u, st.NextPoll, st.RetryAfter, now)
 }
 
 // pollOne claims the source's lease, checks it is still due, refreshes it and releases.
@@ -154,8 +303,8 @@ func (s *Scheduler) pollOne(ctx context.Context, j Job) {
 	defer s.Store.Release(context.WithoutCancel(ctx), lease, s.Owner)
 	st, err := s.Store.Source(ctx, u)
 	switch {
-	case err == nil && st.NextPoll.After(now):
-		s.setNext(u, st.NextPoll) // polled meanwhile by another process
+	case err == nil && (st.NextPoll.After(now) || st.RetryAfter.After(now)):
+		s.finished(u, st, now) // polled meanwhile by another process, or still refused
 		return
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		s.storeDown(err)
@@ -166,16 +315,19 @@ func (s *Scheduler) pollOne(ctx context.Context, j Job) {
 	defer cancel()
 	go s.renew(rctx, lease)
 	res := s.Refresher.Refresh(rctx, j)
-	if errors.Is(res.Err, store.ErrUnavailable) {
+	if s.Progress != nil {
+		s.Progress(res)
+	}
+	switch {
+	case errors.Is(res.Err, store.ErrUnavailable):
 		s.storeDown(res.Err)
 		s.setNext(u, time.Now().Add(5*time.Second))
-		return
+	case errors.Is(res.Err, context.Canceled) || res.NextPoll.IsZero():
+		// Abandoned at shutdown, or nothing recorded: due again next time round.
+		s.setNext(u, time.Now().Add(s.Refresher.Config().Fetch.Interval.D()))
+	default:
+		s.finished(u, news.SourceState{NextPoll: res.NextPoll, RetryAfter: res.RetryAfter}, time.Now())
 	}
-	next := time.Now().Add(s.Refresher.Config().Fetch.Interval.D())
-	if st, err := s.Store.Source(ctx, u); err == nil && !st.NextPoll.IsZero() {
-		next = st.NextPoll
-	}
-	s.setNext(u, next)
 }
 
 func (s *Scheduler) renew(ctx context.Context, lease string) {

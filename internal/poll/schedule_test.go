@@ -1,0 +1,278 @@
+package poll
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/news"
+)
+
+func TestAdapt(t *testing.T) {
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	every := func(gap time.Duration, n int, newest time.Time) []time.Time {
+		var out []time.Time
+		for i := range n {
+			out = append(out, newest.Add(-time.Duration(i)*gap))
+		}
+		return out
+	}
+	const (
+		def  = 30 * time.Minute
+		minI = 10 * time.Minute
+		maxI = 6 * time.Hour
+	)
+	u := "https://m.example.org/feed"
+	okPrev := news.SourceState{Polls: 3, LastPoll: now.Add(-2 * time.Hour), NextPoll: now.Add(-2 * time.Hour).Add(jitter(u, 90*time.Minute))}
+	tests := []struct {
+		name      string
+		prev      news.SourceState
+		published []time.Time
+		want      time.Duration
+	}{
+		{"first poll, no dates", news.SourceState{}, nil, def},
+		{"hourly publisher: half an hour", news.SourceState{}, every(time.Hour, 20, now.Add(-10*time.Minute)), 30 * time.Minute},
+		{"every 4 hours: two hours", news.SourceState{}, every(4*time.Hour, 20, now.Add(-time.Hour)), 2 * time.Hour},
+		{"every minute: clamped to min_interval", news.SourceState{}, every(time.Minute, 20, now), minI},
+		{"weekly: clamped to max_interval", news.SourceState{}, every(7*24*time.Hour, 20, now.Add(-time.Hour)), maxI},
+		{"hourly once, quiet for 4 hours: polled less", news.SourceState{}, every(time.Hour, 20, now.Add(-4*time.Hour)), 2 * time.Hour},
+		{"one outlier gap does not move the median", news.SourceState{}, append(every(time.Hour, 10, now), now.Add(-30*24*time.Hour)), 30 * time.Minute},
+		{"too few dates: previous interval kept", okPrev, every(time.Hour, 2, now), 90 * time.Minute},
+		{"304: previous interval kept", okPrev, nil, 90 * time.Minute},
+		{"304s for 8 hours: stretched", news.SourceState{Polls: 3, LastPoll: okPrev.LastPoll, NextPoll: okPrev.NextPoll, LastNewItem: now.Add(-8 * time.Hour)}, nil, 4 * time.Hour},
+		{"after failures: default", news.SourceState{Polls: 3, Failures: 2, LastPoll: okPrev.LastPoll, NextPoll: okPrev.NextPoll}, nil, def},
+		{"after Retry-After: default", news.SourceState{Polls: 3, RetryAfter: now, LastPoll: okPrev.LastPoll, NextPoll: okPrev.NextPoll}, nil, def},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Adapt(u, tc.prev, tc.published, now, def, minI, maxI)
+			if d := got - tc.want; d < -time.Second || d > time.Second {
+				t.Errorf("Adapt = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestJitterRoundTrip(t *testing.T) {
+	for _, u := range []string{"https://a.example/feed", "https://b.example/rss", "http://c.example/news.html"} {
+		for _, d := range []time.Duration{time.Minute, 30 * time.Minute, 6 * time.Hour} {
+			j := jitter(u, d)
+			if j < d || j > d+d/10 {
+				t.Errorf("jitter(%s, %s) = %s: want within 10%%", u, d, j)
+			}
+			if back := unjitter(u, j); back != d {
+				t.Errorf("unjitter(jitter(%s)) = %s", d, back)
+			}
+		}
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	tests := []struct {
+		n    int
+		want time.Duration
+	}{{1, 30 * time.Minute}, {2, time.Hour}, {3, 2 * time.Hour}, {6, 16 * time.Hour}, {7, 24 * time.Hour}, {1000, 24 * time.Hour}}
+	for _, tc := range tests {
+		if got := Backoff(30*time.Minute, tc.n); got != tc.want {
+			t.Errorf("Backoff(30m, %d) = %s, want %s", tc.n, got, tc.want)
+		}
+	}
+}
+
+// TestSchedulerSeedsFromStore: after a restart, a source under backoff or Retry-After
+// waits for its stored time; a source without stored state is due within the spread.
+func TestSchedulerSeedsFromStore(t *testing.T) {
+	db := openBolt(t)
+	ctx := context.Background()
+	now := time.Now()
+	backoff := feedJob("a", "https://a.example/feed")
+	refused := feedJob("b", "https://b.example/feed")
+	overdue := feedJob("c", "https://c.example/feed")
+	fresh := feedJob("d", "https://d.example/feed")
+	for _, st := range []news.SourceState{
+		{URL: backoff.URL(), NextPoll: now.Add(time.Hour), Failures: 2},
+		{URL: refused.URL(), NextPoll: now.Add(time.Minute), RetryAfter: now.Add(3 * time.Hour)},
+		{URL: overdue.URL(), NextPoll: now.Add(-time.Hour)},
+	} {
+		if err := db.PutSource(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &Scheduler{Store: db, Spread: time.Minute}
+	s.defaults()
+	s.next, s.refused, s.busy = map[string]time.Time{}, map[string]time.Time{}, map[string]bool{}
+	s.seed(ctx, now)
+	s.SetJobs([]Job{backoff, refused, overdue, fresh})
+
+	got := map[string]bool{}
+	for _, j := range s.due(now.Add(2*time.Minute), now) {
+		got[j.Member.ID] = true
+	}
+	if got["a"] || got["b"] || !got["c"] || !got["d"] {
+		t.Errorf("due two minutes after start: %v; want c and d only", got)
+	}
+	if n := s.next[refused.URL()]; !n.Equal(now.Add(3 * time.Hour)) {
+		t.Errorf("refused source next poll %s, want its Retry-After", n)
+	}
+}
+
+// TestHostBlockedOnlyWhenAllRefused: one rate-limited path does not stall its host.
+func TestHostBlockedOnlyWhenAllRefused(t *testing.T) {
+	now := time.Now()
+	s := &Scheduler{}
+	s.defaults()
+	s.next, s.refused, s.busy = map[string]time.Time{}, map[string]time.Time{}, map[string]bool{}
+	a1, a2 := feedJob("a", "https://A.example/one"), feedJob("a", "https://a.example/two")
+	b := feedJob("b", "https://b.example/feed")
+	s.SetJobs([]Job{a1, a2, b})
+	s.noteState(a1.URL(), now.Add(time.Hour), now.Add(time.Hour), now)
+	if _, blocked := s.HostBlocked("a.example", now); blocked {
+		t.Fatal("host blocked with one of its two sources refused")
+	}
+	if due := s.due(now.Add(time.Minute), now.Add(-time.Hour)); len(due) != 2 {
+		t.Errorf("due %d sources, want the two not refused", len(due))
+	}
+	s.busy = map[string]bool{}
+	s.noteState(a2.URL(), now.Add(2*time.Hour), now.Add(2*time.Hour), now)
+	until, blocked := s.HostBlocked("a.example", now)
+	if !blocked || !until.Equal(now.Add(time.Hour)) {
+		t.Errorf("HostBlocked = %s, %v; want blocked until the first Retry-After", until, blocked)
+	}
+	if _, blocked := s.HostBlocked("b.example", now); blocked {
+		t.Error("another host blocked")
+	}
+}
+
+// slowSite holds each request until released.
+type slowSite struct {
+	srv     *httptest.Server
+	started chan struct{}
+	release chan struct{}
+}
+
+func newSlowSite(t *testing.T) *slowSite {
+	s := &slowSite{started: make(chan struct{}, 10), release: make(chan struct{})}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/feed" {
+			http.NotFound(w, r)
+			return
+		}
+		s.started <- struct{}{}
+		select {
+		case <-s.release:
+		case <-r.Context().Done():
+			return
+		}
+		w.Write([]byte(goodFeed("slow")))
+	}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// TestShutdownFinishesInFlight: a poll in flight when Run's context ends finishes
+// within the grace period and records its state and items.
+func TestShutdownFinishesInFlight(t *testing.T) {
+	site := newSlowSite(t)
+	db := openBolt(t)
+	ref := newTestRefresher(t, db, testConfig(t, ""), nil)
+	j := feedJob("m", site.srv.URL+"/feed")
+	s := &Scheduler{Refresher: ref, Store: db, Owner: "test", Workers: 2, Tick: time.Millisecond, Spread: time.Millisecond, Grace: time.Hour}
+	s.SetJobs([]Job{j})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	<-site.started
+	cancel()
+	close(site.release)
+	<-done
+	st, ok := sourceState(t, db, j.URL())
+	if !ok || st.Health != news.HealthOK || len(storedItems(t, db, "m")) != 3 {
+		t.Fatalf("state %+v recorded %v, %d items: want the finished poll stored", st, ok, len(storedItems(t, db, "m")))
+	}
+}
+
+// TestShutdownAbandonsWithoutWriting: a poll still in flight when the grace period
+// ends is cancelled and leaves nothing behind: no items, no state, lease released.
+func TestShutdownAbandonsWithoutWriting(t *testing.T) {
+	site := newSlowSite(t)
+	db := openBolt(t)
+	ref := newTestRefresher(t, db, testConfig(t, ""), nil)
+	j := feedJob("m", site.srv.URL+"/feed")
+	s := &Scheduler{Refresher: ref, Store: db, Owner: "test", Workers: 2, Tick: time.Millisecond, Spread: time.Millisecond, Grace: -1, Log: ref.Log}
+	s.SetJobs([]Job{j})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	<-site.started
+	cancel()
+	<-done
+	if st, ok := sourceState(t, db, j.URL()); ok {
+		t.Errorf("abandoned poll recorded state %+v", st)
+	}
+	if n := len(storedItems(t, db, "m")); n != 0 {
+		t.Errorf("abandoned poll stored %d items", n)
+	}
+	if ok, err := db.Claim(context.Background(), "poll:"+j.URL(), "other", time.Minute); err != nil || !ok {
+		t.Errorf("lease still held after shutdown: %v %v", ok, err)
+	}
+}
+
+// TestSchedulerPollsAndReschedules: the scheduler polls due sources once and takes the
+// next time from what the refresh recorded, reporting each through Progress.
+func TestSchedulerPollsAndReschedules(t *testing.T) {
+	var mu sync.Mutex
+	hits := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path]++
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/ok":
+			w.Write([]byte(goodFeed("ok")))
+		case "/limited":
+			w.Header().Set("Retry-After", "3600")
+			w.WriteHeader(429)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	db := openBolt(t)
+	ref := newTestRefresher(t, db, testConfig(t, ""), nil)
+	jobs := []Job{feedJob("a", srv.URL+"/ok"), feedJob("b", srv.URL+"/limited")}
+	results := make(chan Result, 10)
+	s := &Scheduler{Refresher: ref, Store: db, Owner: "test", Workers: 2, Tick: time.Millisecond, Spread: time.Millisecond,
+		Progress: func(r Result) { results <- r }}
+	s.SetJobs(jobs)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	got := map[string]Result{}
+	for len(got) < 2 {
+		r := <-results
+		got[r.Member] = r
+	}
+	// Let the loop tick many times: nothing is due again for half an hour or more.
+	for range 50 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if hits["/ok"] != 1 || hits["/limited"] != 1 {
+		t.Errorf("requests %v: want one each", hits)
+	}
+	if got["a"].New != 3 || got["b"].RetryAfter.IsZero() || !strings.Contains(got["b"].Err.Error(), "429") {
+		t.Errorf("results %+v", got)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.next[jobs[1].URL()].Equal(got["b"].RetryAfter) {
+		t.Errorf("rate-limited source next %s, want its Retry-After %s", s.next[jobs[1].URL()], got["b"].RetryAfter)
+	}
+}
