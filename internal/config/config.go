@@ -387,8 +387,8 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.Fetch.MinInterval > c.Fetch.MaxInterval {
 		v.fail("is larger than max_interval", "fetch", "min_interval")
 	}
-	if c.Fetch.PerHost < 0 {
-		v.fail("must not be negative", "fetch", "per_host")
+	if c.Fetch.PerHost < -1 {
+		v.fail("must be a number of requests, or -1 for no limit", "fetch", "per_host")
 	}
 	if len(c.Members) == 0 {
 		v.fail("no members: the network needs at least one", "members")
