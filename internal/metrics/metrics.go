@@ -1,5 +1,6 @@
 // Package metrics exposes networkfeed's Prometheus metrics: polls by outcome, poll
-// durations, bytes fetched, items new/updated/unchanged, sources by health and queue lag.
+// durations, bytes fetched, items new/updated/unchanged/duplicate, sources by health and
+// queue lag.
 package metrics
 
 import (
@@ -35,7 +36,7 @@ func New(sources Sources) *Metrics {
 	m.polls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "networkfeed_polls_total", Help: "Source refreshes by outcome (ok, not_modified, or the error kind)."}, []string{"outcome"})
 	m.duration = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "networkfeed_poll_duration_seconds", Help: "Time one source refresh took, end to end.", Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 10)})
 	m.bytes = prometheus.NewCounter(prometheus.CounterOpts{Name: "networkfeed_fetched_bytes_total", Help: "Body bytes fetched from member sites (after decompression)."})
-	m.items = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "networkfeed_items_total", Help: "Items seen by polls, by what the store did with them."}, []string{"result"})
+	m.items = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "networkfeed_items_total", Help: "Items seen by polls: new, updated, unchanged (stored before, same content), or duplicate (a repeat of another item of the same poll, dropped)."}, []string{"result"})
 	m.reg.MustRegister(m.polls, m.duration, m.bytes, m.items, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if sources != nil {
 		m.reg.MustRegister(&healthCollector{sources: sources,
@@ -63,6 +64,7 @@ func (m *Metrics) Observe(before, after news.SourceState, r poll.Result) {
 	m.items.WithLabelValues("new").Add(float64(r.New))
 	m.items.WithLabelValues("updated").Add(float64(r.Updated))
 	m.items.WithLabelValues("unchanged").Add(float64(r.Unchanged))
+	m.items.WithLabelValues("duplicate").Add(float64(r.Duplicate))
 }
 
 // Handler serves the registry in the Prometheus text format.

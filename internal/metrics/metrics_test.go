@@ -1,0 +1,76 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/poll"
+)
+
+type fakeSources []news.SourceState
+
+func (f fakeSources) Sources(context.Context) ([]news.SourceState, error) { return f, nil }
+
+func scrape(t *testing.T, m *Metrics) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 {
+		t.Fatalf("GET /metrics: %d", rec.Code)
+	}
+	b, _ := io.ReadAll(rec.Body)
+	return string(b)
+}
+
+// TestScrape observes a few refreshes and checks every promised series in the text format.
+func TestScrape(t *testing.T) {
+	now := time.Now()
+	m := New(fakeSources{
+		{URL: "a", Health: news.HealthOK, NextPoll: now.Add(time.Hour)},
+		{URL: "b", Health: news.HealthOK, NextPoll: now.Add(-90 * time.Second)},
+		{URL: "c", Health: news.HealthFailing, NextPoll: now.Add(time.Hour)},
+		{URL: "d", Health: news.HealthDisabled},
+	})
+	m.Observe(news.SourceState{}, news.SourceState{Health: news.HealthOK},
+		poll.Result{New: 3, Updated: 1, Unchanged: 5, Duplicate: 2, Bytes: 1000, Duration: 200 * time.Millisecond})
+	m.Observe(news.SourceState{}, news.SourceState{Health: news.HealthOK}, poll.Result{NotMod: true, Duration: 20 * time.Millisecond})
+	m.Observe(news.SourceState{}, news.SourceState{Health: news.HealthFailing, ErrorKind: "http_429"},
+		poll.Result{Err: errors.New("429"), Duration: 5 * time.Millisecond})
+	text := scrape(t, m)
+	for _, want := range []string{
+		`networkfeed_polls_total{outcome="ok"} 1`,
+		`networkfeed_polls_total{outcome="not_modified"} 1`,
+		`networkfeed_polls_total{outcome="http_429"} 1`,
+		`networkfeed_poll_duration_seconds_count 3`,
+		`networkfeed_fetched_bytes_total 1000`,
+		`networkfeed_items_total{result="new"} 3`,
+		`networkfeed_items_total{result="updated"} 1`,
+		`networkfeed_items_total{result="unchanged"} 5`,
+		`networkfeed_items_total{result="duplicate"} 2`,
+		`networkfeed_sources{health="ok"} 2`,
+		`networkfeed_sources{health="failing"} 1`,
+		`networkfeed_sources{health="disabled"} 1`,
+		`networkfeed_sources{health="unknown"} 0`,
+		`process_resident_memory_bytes`,
+		`go_goroutines`,
+	} {
+		if strings.Contains(want, " ") && !strings.Contains("\n"+text, "\n"+want+"\n") || !strings.Contains(text, want) {
+			t.Errorf("scrape lacks the line %s", want)
+		}
+	}
+	lag := ""
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "networkfeed_queue_lag_seconds ") {
+			lag = strings.TrimPrefix(line, "networkfeed_queue_lag_seconds ")
+		}
+	}
+	if !strings.HasPrefix(lag, "90") {
+		t.Errorf("queue lag %q, want about 90 seconds (the most overdue source)", lag)
+	}
+}
