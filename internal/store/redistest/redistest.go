@@ -128,6 +128,7 @@ func (p *Proc) start() error {
 	defer logf.Close() // the child has its own copy
 	cmd := exec.Command(p.bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
 		return err
 	}
