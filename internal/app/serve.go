@@ -67,6 +67,10 @@ type serveOptions struct {
 	stdout     io.Writer
 	// listening, when set, is told the address the server listens on.
 	listening func(addr string)
+	// hup delivers reload requests; nil: SIGHUP.
+	hup <-chan os.Signal
+	// reloaded, when set, is told the outcome of every reload (tests).
+	reloaded func(error)
 }
 
 // serve runs the scheduler and the HTTP server until ctx ends, then shuts down in order:
@@ -78,31 +82,37 @@ func serve(ctx context.Context, o serveOptions) error {
 	ref := newRefresher(cfgFn, fetcher, o.store, o.log)
 	m := metrics.New(o.store)
 	ref.Observe = m.Observe
+	jobs := poll.Jobs(cfgFn())
+	var prog *progress
+	if o.stdout != nil && isTerminal(o.stdout) {
+		prog = newProgress(o.stdout, len(jobs))
+	}
 	sched := &poll.Scheduler{Refresher: ref, Store: o.store, Log: o.log, Owner: ownerID(), Workers: o.workers, LeaseTTL: o.leaseTTL,
 		Spread: min(30*time.Second, cfgFn().Fetch.Interval.D()/2)}
-	sched.SetJobs(poll.Jobs(cfgFn()))
+	if prog != nil {
+		sched.Progress = prog.observe
+	}
+	sched.SetJobs(jobs)
 
-	// SIGHUP: reload the config; an invalid one is logged and the old one kept.
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+	// SIGHUP: reload the config; an invalid one is logged and the old one kept. Polls in
+	// flight go on; the new sources and settings apply from the next due poll.
+	hup := o.hup
+	if hup == nil {
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, syscall.SIGHUP)
+		defer signal.Stop(c)
+		hup = c
+	}
 	go func() {
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-hup:
-				if o.configPath == "" {
-					continue
+				err := reload(o, sched, prog)
+				if o.reloaded != nil {
+					o.reloaded(err)
 				}
-				next, err := config.Load(o.configPath)
-				if err != nil {
-					o.log.Error("config reload rejected; keeping the old config", "err", err)
-					continue
-				}
-				o.config.Store(next)
-				sched.SetJobs(poll.Jobs(next))
-				o.log.Info("config reloaded", "members", len(next.Members))
 			}
 		}
 	}()
@@ -147,6 +157,10 @@ func serve(ctx context.Context, o serveOptions) error {
 	o.log.Info("shutting down")
 	stopPolling()
 	wg.Wait()
+	fetcher.Close()
+	if prog != nil {
+		prog.stop()
+	}
 	if srv != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
@@ -155,4 +169,101 @@ func serve(ctx context.Context, o serveOptions) error {
 		}
 	}
 	return runErr
+}
+
+// reload reads the config file again and swaps it in when valid.
+func reload(o serveOptions, sched *poll.Scheduler, prog *progress) error {
+	if o.configPath == "" {
+		return nil
+	}
+	next, err := config.Load(o.configPath)
+	if err != nil {
+		o.log.Error("config reload rejected; keeping the old config", "err", err)
+		return err
+	}
+	old := o.config.Swap(next)
+	jobs := poll.Jobs(next)
+	sched.SetJobs(jobs)
+	if prog != nil {
+		prog.setTotal(len(jobs))
+	}
+	if old != nil && fetchOptionsChanged(old.Fetch, next.Fetch) {
+		o.log.Warn("config reloaded, but fetch timeout, max_body, per_host, concurrency, user_agent, robots and allow_private_addresses take effect at restart")
+	}
+	o.log.Info("config reloaded", "members", len(next.Members), "sources", len(jobs))
+	return nil
+}
+
+func fetchOptionsChanged(a, b config.Fetch) bool {
+	robots := func(p *bool) bool { return p == nil || *p }
+	return a.Timeout != b.Timeout || a.MaxBody != b.MaxBody || a.PerHost != b.PerHost || a.Concurrency != b.Concurrency ||
+		a.UserAgent != b.UserAgent || a.AllowPrivateAddresses != b.AllowPrivateAddresses || robots(a.Robots) != robots(b.Robots)
+}
+
+// progress keeps one status line on a terminal: sources polled since start out of the
+// configured total, and how many are failing now.
+type progress struct {
+	w       io.Writer
+	mu      sync.Mutex
+	total   int
+	polled  map[string]bool
+	failing map[string]bool
+	dirty   bool
+	done    chan struct{}
+	once    sync.Once
+}
+
+func newProgress(w io.Writer, total int) *progress {
+	p := &progress{w: w, total: total, polled: map[string]bool{}, failing: map[string]bool{}, done: make(chan struct{})}
+	go p.loop()
+	return p
+}
+
+func (p *progress) observe(r poll.Result) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.polled[r.URL] = true
+	if r.Err != nil {
+		p.failing[r.URL] = true
+	} else {
+		delete(p.failing, r.URL)
+	}
+	p.dirty = true
+}
+
+func (p *progress) setTotal(n int) {
+	p.mu.Lock()
+	p.total, p.dirty = n, true
+	p.mu.Unlock()
+}
+
+func (p *progress) line() string {
+	return fmt.Sprintf("polled %d/%d sources since start, %d failing", len(p.polled), p.total, len(p.failing))
+}
+
+func (p *progress) loop() {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.done:
+			return
+		case <-t.C:
+			p.mu.Lock()
+			if p.dirty {
+				fmt.Fprintf(p.w, "\r\033[K%s", p.line())
+				p.dirty = false
+			}
+			p.mu.Unlock()
+		}
+	}
+}
+
+func (p *progress) stop() {
+	p.once.Do(func() {
+		close(p.done)
+		p.mu.Lock()
+		fmt.Fprintf(p.w, "\r\033[K%s\n", p.line())
+		p.mu.Unlock()
+	})
 }

@@ -1,0 +1,170 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/poll"
+	boltstore "github.com/iss-network/networkfeed/internal/store/bolt"
+)
+
+// signalSite serves /a.xml and /b.xml; a request for /slow.xml is held until released.
+type signalSite struct {
+	srv         *httptest.Server
+	mu          sync.Mutex
+	hits        map[string]int
+	slowStarted chan struct{}
+	release     chan struct{}
+}
+
+func newSignalSite(t *testing.T) *signalSite {
+	s := &signalSite{hits: map[string]int{}, slowStarted: make(chan struct{}, 100), release: make(chan struct{})}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.hits[r.URL.Path]++
+		s.mu.Unlock()
+		name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), ".xml")
+		switch name {
+		case "a", "b", "slow":
+		default:
+			http.NotFound(w, r)
+			return
+		}
+		if name == "slow" {
+			s.slowStarted <- struct{}{}
+			<-s.release
+		}
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprintf(w, `<rss version="2.0"><channel><title>%[1]s</title><item><guid>%[1]s-1</guid><title>%[1]s one</title><link>https://m.example.org/%[1]s/1</link></item><item><guid>%[1]s-2</guid><title>%[1]s two</title><link>https://m.example.org/%[1]s/2</link></item></channel></rss>`, name)
+	}))
+	t.Cleanup(func() {
+		select {
+		case <-s.release:
+		default:
+			close(s.release)
+		}
+		s.srv.Close()
+	})
+	return s
+}
+
+func (s *signalSite) hit(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hits[path]
+}
+
+func writeSignalConfig(t *testing.T, path, base string, feeds ...string) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("fetch: {interval: 2s, timeout: 30s, allow_private_addresses: true, robots: false}\nmembers:\n")
+	for _, f := range feeds {
+		fmt.Fprintf(&b, "  - {id: m-%s, name: M %s, sources: [{feed: %q}]}\n", f, f, base+"/"+f+".xml")
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitFor polls cond every 10ms until it holds or a minute has gone (a hang, not a speed check).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// TestServeSignals runs `networkfeed serve` as a real process and sends it real signals:
+// SIGHUP with an invalid config is rejected and logged while polling goes on with the
+// old one; SIGHUP with a valid config adds its new source without dropping the old;
+// SIGTERM during a poll lets that poll finish and record, and the process exits 0.
+func TestServeSignals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a process")
+	}
+	site := newSignalSite(t)
+	dir := t.TempDir()
+	cfgPath, dbPath := filepath.Join(dir, "feeds.yaml"), filepath.Join(dir, "nf.db")
+	writeSignalConfig(t, cfgPath, site.srv.URL, "a")
+	p := startProcess(t, "serve", "-config", cfgPath, "-store", dbPath, "-web=false", "-workers", "4")
+	waitFor(t, "the first poll of a", func() bool { return site.hit("/a.xml") >= 1 })
+
+	// An invalid config: rejected, logged, old config kept.
+	if err := os.WriteFile(cfgPath, []byte("fetch: {interval: 2s}\nmembers: [{id: BAD ID!, name: x}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "the rejection in the log", func() bool { return strings.Contains(p.out.String(), "config reload rejected") })
+
+	// A valid config adding b and slow: both polled; a goes on being polled.
+	writeSignalConfig(t, cfgPath, site.srv.URL, "a", "b", "slow")
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "the reload in the log", func() bool { return strings.Contains(p.out.String(), `"msg":"config reloaded"`) })
+	waitFor(t, "b polled", func() bool { return site.hit("/b.xml") >= 1 })
+	waitFor(t, "a polled again", func() bool { return site.hit("/a.xml") >= 2 })
+	<-site.slowStarted
+
+	// SIGTERM while the slow poll is in flight: it is let finish, then the process exits.
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	waitFor(t, "shutdown to begin", func() bool { return strings.Contains(p.out.String(), "shutting down") })
+	close(site.release)
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve exited with %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("serve did not exit after SIGTERM")
+	}
+
+	st, err := boltstore.Open(dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	for _, name := range []string{"a", "b", "slow"} {
+		u := site.srv.URL + "/" + name + ".xml"
+		s, err := st.Source(ctx, u)
+		if err != nil || s.Health != news.HealthOK {
+			t.Errorf("%s: state %+v, %v: want recorded and ok", name, s.Health, err)
+		}
+		items, err := st.Items(ctx, news.Query{Members: []string{"m-" + name}, Limit: 10})
+		if err != nil || len(items) != 2 {
+			t.Errorf("%s: %d items stored (%v), want 2", name, len(items), err)
+		}
+	}
+}
+
+// TestProgressLine: the terminal status line counts distinct sources polled and those
+// failing now (a recovered source stops counting as failing).
+func TestProgressLine(t *testing.T) {
+	var buf lockedBuffer
+	p := newProgress(&buf, 3)
+	p.observe(poll.Result{URL: "a"})
+	p.observe(poll.Result{URL: "b", Err: errors.New("boom")})
+	p.observe(poll.Result{URL: "a", Err: errors.New("boom")})
+	p.observe(poll.Result{URL: "a"})
+	p.setTotal(4)
+	p.stop()
+	p.stop() // idempotent
+	if got := buf.String(); !strings.HasSuffix(got, "\r\033[Kpolled 2/4 sources since start, 1 failing\n") || strings.Count(got, "\n") != 1 {
+		t.Errorf("progress output %q", got)
+	}
+}
