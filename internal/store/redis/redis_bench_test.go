@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/store/redistest"
 )
@@ -138,13 +140,13 @@ func BenchmarkNewest50(b *testing.B) {
 	}
 }
 
-// BenchmarkMemoryPerItem reports the Redis memory one stored item takes with its index
+// BenchmarkMemoryPerItem stores largeN() items and reports the Redis memory one stored item takes with its index
 // entries: the sum of MEMORY USAGE over the network's keys, and the growth of
 // used_memory, each divided by the number of items.
 func BenchmarkMemoryPerItem(b *testing.B) {
 	s := openT(b, withNetwork(redistest.Server(b)))
 	ctx := context.Background()
-	n := 20_000
+	n := largeN()
 	before := usedMemory(b, s)
 	fill(b, s, n)
 	after := usedMemory(b, s)
@@ -155,12 +157,16 @@ func BenchmarkMemoryPerItem(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, k := range keys {
-			u, err := s.c.MemoryUsage(ctx, k, 0).Result()
-			if err != nil {
-				b.Fatal(err)
-			}
-			total += u
+		pipe := s.c.Pipeline()
+		cmds := make([]*redis.IntCmd, len(keys))
+		for i, k := range keys {
+			cmds[i] = pipe.MemoryUsage(ctx, k, 0)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			b.Fatal(err)
+		}
+		for _, c := range cmds {
+			total += c.Val()
 		}
 		if cursor = next; cursor == 0 {
 			break

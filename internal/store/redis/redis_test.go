@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -192,5 +193,29 @@ func TestRestart(t *testing.T) {
 	}
 	if n, err := s.Trim(ctx, storetest.Item("gs", 2).Source, 0, 1, storetest.Item("gs", 9).Published); err != nil || n != 1 {
 		t.Errorf("trim after restart = %d, %v; want 1", n, err)
+	}
+}
+
+// The same ID several times in one batch is merged in order, like separate upserts.
+func TestUpsertRepeatedIDInBatch(t *testing.T) {
+	s := openT(t, withNetwork(redistest.Server(t)))
+	var batch []news.Item
+	for i := range 80 { // more copies than the contention limit allows rounds
+		it := storetest.Item("gs", 1)
+		if i%2 == 1 {
+			it.Title = fmt.Sprintf("Edit %d", i)
+		}
+		batch = append(batch, it)
+	}
+	r, err := s.Upsert(context.Background(), batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.New != 1 || r.Updated != 79 {
+		t.Errorf("result = %+v, want 1 new and 79 updated", r)
+	}
+	got, err := s.Item(context.Background(), "gs-001")
+	if err != nil || got.Title != "Edit 79" {
+		t.Errorf("stored title %q (%v), want the last copy's", got.Title, err)
 	}
 }

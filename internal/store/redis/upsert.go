@@ -59,8 +59,9 @@ if written > 0 then redis.call('INCRBY', KEYS[2], written) end
 return out
 `)
 
-// upsertChunk bounds how many items go into one MGET and one pipeline.
-const upsertChunk = 500
+// upsertChunk bounds how many items go into one MGET and one script call (a script
+// blocks Redis while it runs: about 30µs an item on a small machine).
+const upsertChunk = 256
 
 // maxRounds bounds the compare-and-set retries of one item under contention.
 const maxRounds = 50
@@ -113,8 +114,8 @@ func (s *Store) upsertChunk(ctx context.Context, items []news.Item, out []outcom
 		}
 		todo = append(todo, i)
 	}
-	for round := 0; len(todo) > 0; round++ {
-		if round == maxRounds {
+	for contended := 0; len(todo) > 0; {
+		if contended == maxRounds {
 			return fmt.Errorf("%d items still contended after %d rounds", len(todo), maxRounds)
 		}
 		// An ID given twice is written in a later round, merged over the first copy.
@@ -131,6 +132,9 @@ func (s *Store) upsertChunk(ctx context.Context, items []news.Item, out []outcom
 		retry, err := s.upsertRound(ctx, items, now1, out, now)
 		if err != nil {
 			return err
+		}
+		if len(retry) > 0 {
+			contended++
 		}
 		todo = append(retry, later...)
 	}
