@@ -36,6 +36,12 @@
 // Items are ordered by SortTime at millisecond precision, then by ID descending, which
 // is the sorted sets' own order (equal scores sort by member bytes). Times finer than a
 // millisecond do not affect order or cursors.
+//
+// Items reads the smallest sorted set the query restricts to (members, country, region
+// or language; several members' sets are merged client-side) in pages, and checks the
+// other conditions in Go; a query with only Text or Category on a large store therefore
+// scans (about 4 s per million items). Upsert runs one compare-and-set Lua script per
+// batch of up to 256 items; it needs Redis 6.2 or later.
 package redisstore
 
 import (
