@@ -5,7 +5,7 @@ BENCHTIME ?= 1x
 FUZZTIME  ?= 30s
 NODE_DEPS := internal/publish/testdata/node_modules
 
-.PHONY: all build run demo test test-short bench fuzz vet node-deps clean
+.PHONY: all build run demo test test-short bench bench-fleet fuzz vet node-deps clean
 
 all: build
 
@@ -38,12 +38,20 @@ test-short:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
 
-# Each fuzz target for FUZZTIME (seed corpora in testdata/fuzz).
+# Each fuzz target for FUZZTIME (seed corpora in each package's testdata/fuzz/<Target>).
+# go test -fuzz takes one target in one package, so targets are listed per package.
 fuzz:
-	@for t in $$($(GO) test -list '^Fuzz' $(PKGS) 2>/dev/null | grep -v '^ok' ); do \
-	  pkg=$$(grep -rl "func $$t(" --include='*_test.go' internal | head -1 | xargs dirname); \
-	  echo "fuzz $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./$$pkg || exit 1; \
+	@set -e; for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' internal | xargs -n1 dirname | sort -u); do \
+	  for t in $$($(GO) test -list '^Fuzz' ./$$pkg | grep '^Fuzz'); do \
+	    echo "fuzz ./$$pkg $$t for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./$$pkg; \
+	  done; \
 	done
+
+# Full poll of N loopback feeds (shared/tools/fleet) on bbolt and Redis: wall, CPU, peak RSS.
+# FLEET_N="1000 10000" by default; see scripts/bench-fleet.sh and BENCHMARKS.md "## Polling".
+bench-fleet:
+	scripts/bench-fleet.sh $(FLEET_N)
 
 clean:
 	rm -rf networkfeed out
