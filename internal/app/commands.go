@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -294,6 +295,12 @@ func runDemo(ctx context.Context, args []string, env Env, stdout, stderr io.Writ
 		return err
 	}
 	log := newLogger(stderr, env)
+	// Fail before polling when the address is taken.
+	if ln, err := net.Listen("tcp", c.addr); err != nil {
+		return fmt.Errorf("listen %s: %w", c.addr, err)
+	} else {
+		ln.Close()
+	}
 	n, err := demo.Start(ctx)
 	if err != nil {
 		return err
