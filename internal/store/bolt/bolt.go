@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -28,7 +29,7 @@ var (
 	bSources = []byte("sources") // url -> state JSON
 	bLeases  = []byte("leases")  // name -> expiry(8) owner
 	bMeta    = []byte("meta")    // "version" -> uint64
-	buckets  = [][]byte{bItems, bIndex, bKeys, bTombs, bSources, bLeases, bMeta}
+	buckets  = [][]byte{bItems, bIndex, bKeys, bTombs, bSources, bLeases, bMeta, bBands, bClusters, bInCluster, bHidden}
 )
 
 // Store is a bbolt-backed store.Store.
@@ -36,6 +37,8 @@ type Store struct {
 	db *bbolt.DB
 	// now is the clock used for leases (tests may replace it).
 	now func() time.Time
+	// lookups counts the index and item reads cluster decisions made (for benchmarks).
+	lookups atomic.Uint64
 }
 
 var _ store.Store = (*Store)(nil)
@@ -206,6 +209,14 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 			if err := putIndexes(tx, &next); err != nil {
 				return err
 			}
+			if old == nil {
+				err = s.joinCluster(tx, &next)
+			} else {
+				err = redateCluster(tx, &next)
+			}
+			if err != nil {
+				return err
+			}
 			changed = true
 		}
 		if changed {
@@ -292,7 +303,7 @@ func (s *Store) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
 	match := store.Matcher(q)
 	var out []news.Item
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		ib := tx.Bucket(bItems)
+		ib, hidden := tx.Bucket(bItems), tx.Bucket(bHidden)
 		its := make([]*timeline, len(sc))
 		for i, scope := range sc {
 			its[i] = newTimeline(tx.Bucket(bIndex).Cursor(), scope, q.Before)
@@ -316,6 +327,9 @@ func (s *Store) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
 			}
 			id := its[best].suffix()[8:]
 			its[best].prev()
+			if q.Clustered && hidden.Get(id) != nil {
+				continue // another member's copy of the story is shown
+			}
 			v := ib.Get(id)
 			if v == nil {
 				continue
@@ -471,6 +485,9 @@ func (s *Store) Trim(ctx context.Context, source string, maxItems int, maxAge ti
 				return err
 			}
 			if err := ib.Delete(id); err != nil {
+				return err
+			}
+			if err := leaveCluster(tx, id); err != nil {
 				return err
 			}
 			var ts [8]byte

@@ -35,10 +35,7 @@ func Item(m string, n int) news.Item {
 
 // Run runs every conformance test against stores made by open.
 func Run(t *testing.T, open Opener) {
-	tests := []struct {
-		name string
-		fn   func(*testing.T, store.Store)
-	}{
+	tests := []namedTest{
 		{"UpsertNewAndUnchanged", testUpsertNewAndUnchanged},
 		{"EditKeepsIDAndPublished", testEditKeepsIDAndPublished},
 		{"NewestFirstAndPaging", testNewestFirstAndPaging},

@@ -1,0 +1,198 @@
+package store
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/identity"
+	"github.com/iss-network/networkfeed/internal/news"
+)
+
+// Clusters across members. Every backend decides, in the same atomic step as it inserts
+// a new item, whether the item tells a story already stored for another member:
+//
+//  1. StoryKeys gives the item's index keys: its canonical link (any language) and its
+//     identity.NumBands MinHash band keys (language included). Each key holds the IDs of
+//     the newest BandDepth items filed under it, so finding candidates costs at most
+//     1+NumBands index reads and BandDepth item reads per key, whatever the store holds.
+//  2. Confirm keeps the candidates of other members, published within ClusterWindow of
+//     the item, that identity.SameStory accepts, best first.
+//  3. The item joins the cluster of the first candidate whose cluster has no item of the
+//     item's member yet. A cluster is named by the ID of its first stored item.
+//
+// Within a cluster, Shown picks the item clustered timelines show (the earliest
+// publisher); it carries ClusterID and AlsoBy (the other members). The others carry
+// ClusterID only and are hidden from news.Query.Clustered reads; members' own timelines
+// still show them. Inserting an earlier copy, changing an item's date or trimming the
+// shown item moves "shown" to whichever item is then earliest.
+
+// ClusterWindow is how far apart two items' SortTimes may be for them to be one story.
+const ClusterWindow = 30 * 24 * time.Hour
+
+// BandDepth is how many item IDs, newest first, one story index key keeps.
+const BandDepth = 16
+
+// Signature is the MinHash signature the store files an item under: its language,
+// title and plain-text summary.
+func Signature(it *news.Item) identity.Signature {
+	return identity.Sign(it.Language, it.Title, it.Summary)
+}
+
+// StoryKeys returns the 8-byte index keys of an item with signature sig: a hash of
+// its canonical link (Link when Canonical is empty) when it has one, then a hash of
+// each of its band keys when it has words.
+func StoryKeys(it *news.Item, sig identity.Signature) [][]byte {
+	var out [][]byte
+	if c := canonicalLink(it); c != "" {
+		out = append(out, storyKey("u\x00"+c))
+	}
+	for _, b := range sig.Bands(it.Language) {
+		out = append(out, storyKey("b\x00"+b))
+	}
+	return out
+}
+
+func storyKey(s string) []byte {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return binary.BigEndian.AppendUint64(nil, h.Sum64())
+}
+
+func canonicalLink(it *news.Item) string {
+	if it.Canonical != "" {
+		return it.Canonical
+	}
+	return identity.Canonical(it.Link)
+}
+
+// Confirm returns the stored items that tell the same story as it (signature sig),
+// best first: items of other members, within ClusterWindow, that identity.SameStory
+// accepts; those with the same canonical link before the others, then by similarity,
+// then the earliest.
+func Confirm(it *news.Item, sig identity.Signature, stored []news.Item) []news.Item {
+	type scored struct {
+		it   news.Item
+		link bool
+		sim  float64
+	}
+	var ok []scored
+	link := canonicalLink(it)
+	for _, s := range stored {
+		if s.Member == it.Member || s.ID == it.ID {
+			continue
+		}
+		d := it.SortTime().Sub(s.SortTime())
+		if d > ClusterWindow || d < -ClusterWindow {
+			continue
+		}
+		ss := Signature(&s)
+		if !identity.SameStory(*it, s, sig, ss) {
+			continue
+		}
+		ok = append(ok, scored{s, link != "" && canonicalLink(&s) == link, sig.Similarity(ss)})
+	}
+	slices.SortStableFunc(ok, func(a, b scored) int {
+		if a.link != b.link {
+			if a.link {
+				return -1
+			}
+			return 1
+		}
+		if c := cmp.Compare(b.sim, a.sim); c != 0 {
+			return c
+		}
+		return Earlier(entryOf(&a.it), entryOf(&b.it))
+	})
+	out := make([]news.Item, len(ok))
+	for i, s := range ok {
+		out[i] = s.it
+	}
+	return out
+}
+
+// ClusterEntry is one item of a cluster as the store records it: what choosing the
+// shown item and AlsoBy needs. Times are Unix milliseconds, the precision every
+// backend orders by.
+type ClusterEntry struct {
+	ID        string `json:"id"`
+	Member    string `json:"m"`
+	Time      int64  `json:"t"` // SortTime
+	FirstSeen int64  `json:"f"`
+}
+
+// EntryOf is it's cluster entry.
+func EntryOf(it *news.Item) ClusterEntry { return entryOf(it) }
+
+func entryOf(it *news.Item) ClusterEntry {
+	return ClusterEntry{ID: it.ID, Member: it.Member, Time: it.SortTime().UnixMilli(), FirstSeen: it.FirstSeen.UnixMilli()}
+}
+
+// Earlier orders entries by publication: earliest SortTime, then earliest FirstSeen,
+// then smallest ID.
+func Earlier(a, b ClusterEntry) int {
+	if c := cmp.Compare(a.Time, b.Time); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.FirstSeen, b.FirstSeen); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+// Shown returns the index of the entry clustered timelines show: the earliest
+// publisher (see Earlier). es must not be empty.
+func Shown(es []ClusterEntry) int {
+	best := 0
+	for i := range es {
+		if Earlier(es[i], es[best]) < 0 {
+			best = i
+		}
+	}
+	return best
+}
+
+// AlsoBy lists the members of the entries other than the one at shown, sorted, without
+// repeats and without the shown entry's member; nil when there are none.
+func AlsoBy(es []ClusterEntry, shown int) []string {
+	var out []string
+	for i, e := range es {
+		if i != shown && e.Member != es[shown].Member && !slices.Contains(out, e.Member) {
+			out = append(out, e.Member)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// HasMember reports whether an entry of es belongs to member.
+func HasMember(es []ClusterEntry, member string) bool {
+	return slices.ContainsFunc(es, func(e ClusterEntry) bool { return e.Member == member })
+}
+
+// PushID returns the packed ID list (IDs joined by "\n", newest first) with id put in
+// front and at most BandDepth IDs kept.
+func PushID(packed []byte, id string) []byte {
+	out := make([]byte, 0, len(id)+1+len(packed))
+	out = append(out, id...)
+	n := 1
+	for rest := packed; len(rest) > 0 && n < BandDepth; n++ {
+		x, tail, _ := bytes.Cut(rest, []byte{'\n'})
+		out = append(out, '\n')
+		out = append(out, x...)
+		rest = tail
+	}
+	return out
+}
+
+// UnpackIDs splits a packed ID list.
+func UnpackIDs(packed []byte) []string {
+	if len(packed) == 0 {
+		return nil
+	}
+	return strings.Split(string(packed), "\n")
+}
