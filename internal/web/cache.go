@@ -13,14 +13,40 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// rendered is one response body kept as bytes, gzipped once, with its validators.
+// rendered is one response body kept as bytes, gzipped once (on the first request that
+// accepts gzip), with its validators.
 type rendered struct {
 	version uint64
 	body    []byte
-	gz      []byte
 	etag    string
 	lastMod time.Time
 	ctype   string
+
+	gzOnce sync.Once
+	gz     []byte // nil when gzip would not make the body smaller
+}
+
+// gzWriters keeps gzip writers for reuse: a new one allocates about 800 KB.
+var gzWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return zw
+}}
+
+// gzipped returns the body gzipped, or nil when that is no smaller.
+func (e *rendered) gzipped() []byte {
+	e.gzOnce.Do(func() {
+		var buf bytes.Buffer
+		buf.Grow(len(e.body) / 3)
+		zw := gzWriters.Get().(*gzip.Writer)
+		zw.Reset(&buf)
+		zw.Write(e.body)
+		zw.Close()
+		gzWriters.Put(zw)
+		if buf.Len() < len(e.body) {
+			e.gz = buf.Bytes()
+		}
+	})
+	return e.gz
 }
 
 // renderCache keeps rendered responses per (path, canonical query, store version); an
@@ -82,13 +108,6 @@ func (c *renderCache) serve(w http.ResponseWriter, r *http.Request, key string, 
 			ne := &rendered{version: version, body: body, ctype: ctype, lastMod: lastMod.UTC().Truncate(time.Second)}
 			sum := sha256.Sum256(body)
 			ne.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
-			var buf bytes.Buffer
-			zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-			zw.Write(body)
-			zw.Close()
-			if buf.Len() < len(body) {
-				ne.gz = buf.Bytes()
-			}
 			c.put(key, ne)
 			return ne, nil
 		})
@@ -103,7 +122,11 @@ func (c *renderCache) serve(w http.ResponseWriter, r *http.Request, key string, 
 
 func writeRendered(w http.ResponseWriter, r *http.Request, e *rendered) {
 	h := w.Header()
-	gz := e.gz != nil && acceptsGzip(r)
+	var gzBody []byte
+	if acceptsGzip(r) {
+		gzBody = e.gzipped()
+	}
+	gz := gzBody != nil
 	etag := e.etag
 	if gz {
 		etag = strings.TrimSuffix(e.etag, `"`) + `-gz"`
@@ -124,7 +147,7 @@ func writeRendered(w http.ResponseWriter, r *http.Request, e *rendered) {
 	body := e.body
 	if gz {
 		h.Set("Content-Encoding", "gzip")
-		body = e.gz
+		body = gzBody
 	}
 	h.Set("Content-Length", itoa(len(body)))
 	if r.Method == http.MethodHead {
