@@ -88,6 +88,8 @@ func Run(args []string, env Env, stdout, stderr io.Writer) int {
 		err = runBuild(ctx, rest, env, stdout, stderr)
 	case "demo":
 		err = runDemo(ctx, rest, env, stdout, stderr)
+	case "import-opml":
+		err = runImportOPML(ctx, rest, env, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,326 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/iss-network/networkfeed/internal/config"
+)
+
+// opmlFeed is one feed outline of an imported OPML file.
+type opmlFeed struct {
+	Title, XMLURL, HTMLURL, Region, Country string
+}
+
+// readOPML returns the feed outlines of an OPML document, depth first. A folder's text
+// is taken as the region of the feeds under it; a category "/Region/CC" (as networkfeed's
+// /opml writes) sets region and country.
+func readOPML(r io.Reader) ([]opmlFeed, error) {
+	type outline struct {
+		Text     string    `xml:"text,attr"`
+		Title    string    `xml:"title,attr"`
+		XMLURL   string    `xml:"xmlUrl,attr"`
+		HTMLURL  string    `xml:"htmlUrl,attr"`
+		Category string    `xml:"category,attr"`
+		Children []outline `xml:"outline"`
+	}
+	var doc struct {
+		XMLName xml.Name  `xml:"opml"`
+		Body    []outline `xml:"body>outline"`
+	}
+	dec := xml.NewDecoder(r)
+	dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
+		if strings.EqualFold(label, "utf-8") || strings.EqualFold(label, "us-ascii") {
+			return in, nil
+		}
+		return nil, fmt.Errorf("unsupported encoding %q (convert the file to UTF-8)", label)
+	}
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("read opml: %w", err)
+	}
+	var out []opmlFeed
+	var walk func(os []outline, region string)
+	walk = func(os []outline, region string) {
+		for _, o := range os {
+			title := strings.TrimSpace(o.Title)
+			if title == "" {
+				title = strings.TrimSpace(o.Text)
+			}
+			if o.XMLURL == "" {
+				walk(o.Children, title)
+				continue
+			}
+			f := opmlFeed{Title: title, XMLURL: strings.TrimSpace(o.XMLURL), HTMLURL: strings.TrimSpace(o.HTMLURL), Region: region}
+			if parts := strings.Split(strings.Trim(o.Category, "/"), "/"); len(parts) >= 1 && strings.HasPrefix(o.Category, "/") {
+				f.Region = parts[0]
+				if len(parts) >= 2 && regexp.MustCompile(`^[A-Z]{2}$`).MatchString(parts[1]) {
+					f.Country = parts[1]
+				}
+			}
+			if f.Title == "" {
+				f.Title = f.XMLURL
+			}
+			out = append(out, f)
+			walk(o.Children, region)
+		}
+	}
+	walk(doc.Body, "")
+	return out, nil
+}
+
+// importResult says what an import did.
+type importResult struct {
+	Added      []string // "member-id: feed URL" for feeds added to existing members
+	NewMembers []string // ids of members created
+	Skipped    []string // feed URLs already in the config
+}
+
+// importOPML adds feeds to a feeds.yaml text: a feed already listed is skipped; a feed
+// whose htmlUrl (or own) host is a member's homepage host joins that member's sources;
+// any other becomes a new member. The edit is planned on the yaml.v3 node tree and
+// applied as insertions of whole lines at the positions the tree gives, so every existing
+// line (comments, alignment, blank lines) stays as it was. The result is validated.
+func importOPML(file string, src []byte, feeds []opmlFeed) ([]byte, importResult, error) {
+	var res importResult
+	cfg, err := config.Parse(file, src)
+	if err != nil {
+		return nil, res, err
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(src, &root); err != nil {
+		return nil, res, fmt.Errorf("parse %s: %w", file, err)
+	}
+	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		return nil, res, fmt.Errorf("%s: the top level is not a mapping", file)
+	}
+	doc := root.Content[0]
+	members := mapValue(doc, "members")
+	if members == nil || members.Kind != yaml.SequenceNode || len(members.Content) == 0 || members.Style&yaml.FlowStyle != 0 {
+		return nil, res, fmt.Errorf("%s: import needs a block list of members: to add to", file)
+	}
+	have := map[string]bool{}
+	ids := map[string]bool{}
+	for _, m := range cfg.Members {
+		ids[m.ID] = true
+		for _, s := range m.Sources {
+			have[s.Feed], have[s.Page] = true, true
+		}
+	}
+	lines := strings.SplitAfter(string(src), "\n")
+	if !strings.HasSuffix(string(src), "\n") {
+		lines[len(lines)-1] += "\n"
+	}
+	inserts := map[int][]string{} // after line n (1-based): lines to insert
+	var newMembers []*yaml.Node
+	for _, f := range feeds {
+		if have[f.XMLURL] {
+			res.Skipped = append(res.Skipped, f.XMLURL)
+			continue
+		}
+		have[f.XMLURL] = true
+		if i := memberByHost(cfg.Members, f); i >= 0 {
+			mn := members.Content[i]
+			if mn.Kind != yaml.MappingNode || mn.Style&yaml.FlowStyle != 0 {
+				return nil, res, fmt.Errorf("%s:%d: member %s is written in flow style; add %s by hand", file, mn.Line, cfg.Members[i].ID, f.XMLURL)
+			}
+			sources := mapValue(mn, "sources")
+			var text string
+			switch {
+			case sources != nil && sources.Kind == yaml.SequenceNode && len(sources.Content) > 0 && sources.Style&yaml.FlowStyle == 0:
+				text = strings.Repeat(" ", sources.Content[0].Column-3) + "- feed: " + yamlScalar(f.XMLURL) + "\n"
+			case sources == nil:
+				text = strings.Repeat(" ", mn.Content[0].Column-1) + "sources:\n" + strings.Repeat(" ", mn.Content[0].Column+1) + "- feed: " + yamlScalar(f.XMLURL) + "\n"
+			default:
+				return nil, res, fmt.Errorf("%s:%d: the sources of %s are not a block list; add %s by hand", file, sources.Line, cfg.Members[i].ID, f.XMLURL)
+			}
+			last := lastLine(mn)
+			inserts[last] = append(inserts[last], text)
+			res.Added = append(res.Added, cfg.Members[i].ID+": "+f.XMLURL)
+			continue
+		}
+		id := uniqueID(slug(f.Title), ids)
+		ids[id] = true
+		m := &yaml.Node{Kind: yaml.MappingNode}
+		add := func(k, v string) {
+			if v != "" {
+				m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, &yaml.Node{Kind: yaml.ScalarNode, Value: v})
+			}
+		}
+		add("id", id)
+		add("name", f.Title)
+		add("country", f.Country)
+		add("region", f.Region)
+		add("homepage", f.HTMLURL)
+		src := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: "feed"}, {Kind: yaml.ScalarNode, Value: f.XMLURL}}}
+		m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "sources"}, &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{src}})
+		m.HeadComment = "imported from OPML"
+		newMembers = append(newMembers, m)
+		res.NewMembers = append(res.NewMembers, id)
+	}
+	if len(newMembers) > 0 {
+		seq := &yaml.Node{Kind: yaml.SequenceNode, Content: newMembers}
+		var buf bytes.Buffer
+		enc := yaml.NewEncoder(&buf)
+		enc.SetIndent(2)
+		if err := enc.Encode(seq); err != nil {
+			return nil, res, fmt.Errorf("encode new members: %w", err)
+		}
+		indent := strings.Repeat(" ", members.Content[0].Column-3)
+		text := "\n"
+		for _, l := range strings.SplitAfter(buf.String(), "\n") {
+			if l != "" {
+				text += indent + l
+			}
+		}
+		last := lastLine(members)
+		inserts[last] = append(inserts[last], text)
+	}
+	var out strings.Builder
+	for i, l := range lines {
+		out.WriteString(l)
+		for _, ins := range inserts[i+1] {
+			out.WriteString(ins)
+		}
+	}
+	b := []byte(out.String())
+	if _, err := config.Parse(file, b); err != nil {
+		return nil, res, fmt.Errorf("the imported config would not be valid (nothing written): %w", err)
+	}
+	return b, res, nil
+}
+
+// mapValue returns the value of key in a mapping node, or nil.
+func mapValue(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// lastLine is the last line a node's content occupies (its trailing comments excluded).
+func lastLine(n *yaml.Node) int {
+	last := n.Line
+	if n.Kind == yaml.ScalarNode && n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		last += strings.Count(strings.TrimRight(n.Value, "\n"), "\n") + 1
+	}
+	for _, c := range n.Content {
+		last = max(last, lastLine(c))
+	}
+	return last
+}
+
+// memberByHost finds the member whose homepage host is the feed's site host.
+func memberByHost(ms []config.Member, f opmlFeed) int {
+	hosts := []string{host(f.HTMLURL), host(f.XMLURL)}
+	for i, m := range ms {
+		if h := host(m.Homepage); h != "" && slices.Contains(hosts, h) {
+			return i
+		}
+	}
+	return -1
+}
+
+func host(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(strings.ToLower(p.Hostname()), "www.")
+}
+
+var nonID = regexp.MustCompile(`[^a-z0-9]+`)
+
+func slug(s string) string {
+	s = strings.Trim(nonID.ReplaceAllString(strings.ToLower(s), "-"), "-")
+	if len(s) > 40 {
+		s = strings.TrimRight(s[:40], "-")
+	}
+	if s == "" {
+		s = "imported"
+	}
+	return s
+}
+
+func uniqueID(id string, taken map[string]bool) string {
+	if !taken[id] {
+		return id
+	}
+	for n := 2; ; n++ {
+		if c := fmt.Sprintf("%s-%d", id, n); !taken[c] {
+			return c
+		}
+	}
+}
+
+// yamlScalar writes s as a plain or quoted YAML scalar, as yaml.v3 would.
+func yamlScalar(s string) string {
+	b, err := yaml.Marshal(s)
+	if err != nil {
+		return fmt.Sprintf("%q", s)
+	}
+	return strings.TrimSuffix(string(b), "\n")
+}
+
+func runImportOPML(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import-opml", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs, env)
+	dry := fs.Bool("dry-run", false, "print the new feeds.yaml instead of writing it")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("import-opml needs one OPML file")
+	}
+	in, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("import opml: %w", err)
+	}
+	defer in.Close()
+	feeds, err := readOPML(in)
+	if err != nil {
+		return err
+	}
+	src, err := os.ReadFile(c.config)
+	if err != nil {
+		return fmt.Errorf("read config: %w", err)
+	}
+	out, res, err := importOPML(c.config, src, feeds)
+	if err != nil {
+		return err
+	}
+	if *dry {
+		_, err := stdout.Write(out)
+		return err
+	}
+	if len(res.Added)+len(res.NewMembers) > 0 {
+		if err := writeFile(filepath.Clean(c.config), out); err != nil {
+			return err
+		}
+	}
+	for _, a := range res.Added {
+		fmt.Fprintf(stdout, "added feed to %s\n", a)
+	}
+	for _, id := range res.NewMembers {
+		fmt.Fprintf(stdout, "new member %s (check its country, region and languages)\n", id)
+	}
+	fmt.Fprintf(stdout, "%s: %d feeds in %s: %d added to members, %d new members, %d already listed\n",
+		c.config, len(feeds), fs.Arg(0), len(res.Added), len(res.NewMembers), len(res.Skipped))
+	return nil
+}
