@@ -19,16 +19,6 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func TestClusters(t *testing.T) {
-	storetest.RunClusters(t, func(t *testing.T) store.Store {
-		s, err := Open(filepath.Join(t.TempDir(), "nf.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	})
-}
-
 func TestReopenKeepsItems(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "nf.db")
 	s, err := Open(path)

@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -25,18 +24,14 @@ const maxFetch = 1000
 
 // Item returns one item by ID, or store.ErrNotFound.
 func (s *Store) Item(ctx context.Context, id string) (news.Item, error) {
-	v, err := s.c.Get(ctx, s.itemKey(id)).Result()
-	if errors.Is(err, redis.Nil) {
-		return news.Item{}, fmt.Errorf("redis item %s: %w", id, store.ErrNotFound)
-	}
-	if err != nil {
-		return news.Item{}, s.fail(ctx, "redis item "+id, err)
-	}
-	it, err := decodeItem(v)
+	items, _, err := s.fetch(ctx, []string{id})
 	if err != nil {
 		return news.Item{}, fmt.Errorf("redis item %s: %w", id, err)
 	}
-	return it, nil
+	if len(items) == 0 {
+		return news.Item{}, fmt.Errorf("redis item %s: %w", id, store.ErrNotFound)
+	}
+	return items[0], nil
 }
 
 // ItemsByKey returns member's items whose Key or canonical link is one of keys.
@@ -60,7 +55,7 @@ func (s *Store) ItemsByKey(ctx context.Context, member string, keys []string) ([
 			ids = append(ids, id)
 		}
 	}
-	items, err := s.fetch(ctx, ids)
+	items, _, err := s.fetch(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("redis items by key: %w", err)
 	}
@@ -73,8 +68,52 @@ func (s *Store) ItemsByKey(ctx context.Context, member string, keys []string) ([
 	return out, nil
 }
 
-// fetch reads the items with ids, in order, leaving out those that no longer exist.
-func (s *Store) fetch(ctx context.Context, ids []string) ([]news.Item, error) {
+// fetch reads the items with ids, in order, leaving out those that no longer exist,
+// with their cluster fields; hidden reports, for each item returned, whether clustered
+// reads skip it.
+func (s *Store) fetch(ctx context.Context, ids []string) (items []news.Item, hidden []bool, err error) {
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = s.itemKey(id)
+	}
+	pipe := s.c.Pipeline()
+	mget := pipe.MGet(ctx, keys...)
+	cas := pipe.HMGet(ctx, s.clusterOfKey(), ids...)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, nil, s.fail(ctx, "read items", err)
+	}
+	vals, cvals := mget.Val(), cas.Val()
+	items = make([]news.Item, 0, len(ids))
+	hidden = make([]bool, 0, len(ids))
+	for i, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			continue // removed between the index read and now
+		}
+		it, err := decodeItem(str)
+		if err != nil {
+			return nil, nil, fmt.Errorf("item %s: %w", ids[i], err)
+		}
+		h := false
+		if cv, ok := cvals[i].(string); ok {
+			st, err := parseClusterState(cv)
+			if err != nil {
+				return nil, nil, fmt.Errorf("item %s: %w", ids[i], err)
+			}
+			st.apply(&it)
+			h = st.hidden
+		}
+		items = append(items, it)
+		hidden = append(hidden, h)
+	}
+	return items, hidden, nil
+}
+
+// fetchRaw reads the items with ids as stored, leaving out those that no longer exist.
+func (s *Store) fetchRaw(ctx context.Context, ids []string) ([]news.Item, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -140,11 +179,14 @@ func (s *Store) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
 		if len(ids) == 0 {
 			break
 		}
-		items, err := s.fetch(ctx, ids)
+		items, hidden, err := s.fetch(ctx, ids)
 		if err != nil {
 			return nil, fmt.Errorf("redis items: %w", err)
 		}
-		for _, it := range items {
+		for i, it := range items {
+			if q.Clustered && hidden[i] {
+				continue // another member's copy of the story is shown
+			}
 			if m.match(&it) {
 				out = append(out, it)
 				if len(out) == limit {
@@ -349,10 +391,9 @@ func (m *merge) next(ctx context.Context) (entry, bool, error) {
 
 // matcher checks every condition of a query on a decoded item.
 type matcher struct {
-	q        news.Query
-	members  map[string]bool
-	words    []string
-	clusters map[string]bool
+	q       news.Query
+	members map[string]bool
+	words   []string
 }
 
 func newMatcher(q news.Query) *matcher {
@@ -364,9 +405,6 @@ func newMatcher(q news.Query) *matcher {
 		}
 	}
 	m.words = strings.Fields(fold(q.Text))
-	if q.Clustered {
-		m.clusters = map[string]bool{}
-	}
 	return m
 }
 
@@ -391,12 +429,6 @@ func (m *matcher) match(it *news.Item) bool {
 				return false
 			}
 		}
-	}
-	if m.clusters != nil && it.ClusterID != "" {
-		if m.clusters[it.ClusterID] {
-			return false
-		}
-		m.clusters[it.ClusterID] = true
 	}
 	return true
 }

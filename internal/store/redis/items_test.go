@@ -131,33 +131,3 @@ func firstDiff(a, b []string) int {
 	}
 	return min(len(a), len(b))
 }
-
-func TestItemsClustered(t *testing.T) {
-	s := openT(t, withNetwork(redistest.Server(t)))
-	ctx := context.Background()
-	a, b, c := storetest.Item("gs", 3), storetest.Item("au", 2), storetest.Item("fr", 1)
-	a.ClusterID, b.ClusterID = "fr-001", "fr-001"
-	c.ClusterID = "fr-001"
-	d := storetest.Item("gs", 1)
-	if _, err := s.Upsert(ctx, []news.Item{a, b, c, d}); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		q    news.Query
-		want string
-	}{
-		{news.Query{Limit: 10}, "[gs-003 au-002 gs-001 fr-001]"},
-		{news.Query{Limit: 10, Clustered: true}, "[gs-003 gs-001]"},
-	}
-	for _, tc := range tests {
-		t.Run(fmt.Sprint(tc.q.Clustered), func(t *testing.T) {
-			got, err := s.Items(ctx, tc.q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if fmt.Sprint(ids(got)) != tc.want {
-				t.Errorf("got %v, want %s", ids(got), tc.want)
-			}
-		})
-	}
-}

@@ -32,6 +32,7 @@
 //	P ver               counter, incremented by every change of an item
 //	P src               hash: source URL -> JSON news.SourceState
 //	P lease:NAME        lease owner, with a TTL
+//	P bd, P cl, P ca    clusters across members: story index, clusters, items' cluster state (cluster.go)
 //
 // Items are ordered by SortTime at millisecond precision, then by ID descending, which
 // is the sorted sets' own order (equal scores sort by member bytes). Times finer than a
@@ -51,6 +52,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -63,6 +65,8 @@ import (
 type Store struct {
 	c redis.UniversalClient
 	p string // key prefix "{network}:"
+	// lookups counts the index fields and items cluster decisions read (for benchmarks).
+	lookups atomic.Uint64
 }
 
 var _ store.Store = (*Store)(nil)

@@ -13,13 +13,24 @@ import (
 // dropScript removes one item if its stored value is still what the caller read, with
 // its index entries, and tombstones its ID.
 //
-// KEYS: item, tomb, ver, key-index hash, then the sorted sets it is in.
+// It takes the item out of its cluster (see cluster.go), so that another copy of the
+// story is shown when it was the shown one.
+//
+// KEYS: item, tomb, ver, key-index hash, clusters, items' cluster state, then the
+// sorted sets it is in.
 // ARGV: id, expected value, then the key-index fields pointing at it.
 // Returns 1 removed, 0 changed or gone meanwhile.
-var dropScript = redis.NewScript(`
+var dropScript = redis.NewScript(luaClusters + `
 if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
-for i = 5, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+for i = 7, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+local cid = clusterOf(KEYS[6], ARGV[1])
+if cid then
+  redis.call('HDEL', KEYS[6], ARGV[1])
+  local es, rest = decodeEntries(redis.call('HGET', KEYS[5], cid)), {}
+  for _, e in ipairs(es) do if e.id ~= ARGV[1] then rest[#rest + 1] = e end end
+  saveCluster(KEYS[5], KEYS[6], cid, rest)
+end
 for i = 3, #ARGV do
   if redis.call('HGET', KEYS[4], ARGV[i]) == ARGV[1] then redis.call('HDEL', KEYS[4], ARGV[i]) end
 end
@@ -156,7 +167,7 @@ func (s *Store) drop(ctx context.Context, ids []string, doomed func(*news.Item) 
 }
 
 func (s *Store) dropCmd(ctx context.Context, pipe redis.Pipeliner, key string, it *news.Item, cur string) *redis.Cmd {
-	ks := append([]string{key, s.tombKey(), s.verKey(), s.keysKey()}, s.indexKeys(it)...)
+	ks := append([]string{key, s.tombKey(), s.verKey(), s.keysKey(), s.clustersKey(), s.clusterOfKey()}, s.indexKeys(it)...)
 	args := []any{it.ID, cur}
 	for _, f := range lookupFields(it) {
 		args = append(args, f)

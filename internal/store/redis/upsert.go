@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -13,21 +14,31 @@ import (
 )
 
 // putScript writes a batch of items, each only if its stored value is still what the
-// caller read (or is still absent) and its ID is not tombstoned, moving its index
-// entries in the same step. The whole batch runs as one script, so each item's write is
-// atomic (the batch is too, which nothing relies on).
+// caller read (or is still absent), its ID is not tombstoned and, for a new item, none
+// of its story keys changed since the caller read them; it moves the item's index
+// entries and decides its cluster (see cluster.go) in the same step. The whole batch
+// runs as one script, so each item's write is atomic (the batch is too, which nothing
+// relies on).
 //
-// KEYS: tomb, ver, key-index hash, then per item: item key, nOld sorted sets to leave,
-// nNew sorted sets to join.
+// KEYS: tomb, ver, key-index hash, story index, clusters, items' cluster state, then
+// per item: item key, nOld sorted sets to leave, nNew sorted sets to join.
 // ARGV per item: id, expected, expect-present ("1"/"0"), new value, score, nOld, nNew,
-// nOldF, nNewF, then nOldF key-index fields to drop, then nNewF fields to set.
-// Returns one number per item: 1 written, 0 stored value changed meanwhile, 2 tombstoned.
-var putScript = redis.NewScript(`
-local out, k, a, written = {}, 4, 1, 0
+// nOldF, nNewF, then nOldF key-index fields to drop, then nNewF fields to set, then
+// member, sort ms, first-seen ms, nKeys, nKeys pairs (story key, expected value),
+// nCands, nCands quadruples (id, member, sort ms, first-seen ms).
+// Returns one number per item: 1 written, 0 stored value or story keys changed
+// meanwhile, 2 tombstoned.
+var putScript = redis.NewScript(luaClusters + `
+local out, k, a, written = {}, 7, 1, 0
+local KBD, KCL, KCA = KEYS[4], KEYS[5], KEYS[6]
 while a <= #ARGV do
   local id, exp, flag, val, sc = ARGV[a], ARGV[a+1], ARGV[a+2], ARGV[a+3], ARGV[a+4]
   local nOld, nNew = tonumber(ARGV[a+5]), tonumber(ARGV[a+6])
   local nOF, nNF = tonumber(ARGV[a+7]), tonumber(ARGV[a+8])
+  local c = a + 9 + nOF + nNF
+  local me = {id = id, m = ARGV[c], t = tonumber(ARGV[c+1]), f = tonumber(ARGV[c+2])}
+  local nK = tonumber(ARGV[c+3])
+  local nC = tonumber(ARGV[c+4+2*nK])
   local key = KEYS[k]
   local r = 1
   if redis.call('SISMEMBER', KEYS[1], id) == 1 then
@@ -41,6 +52,11 @@ while a <= #ARGV do
     end
   end
   if r == 1 then
+    for i = 1, nK do
+      if (redis.call('HGET', KBD, ARGV[c+2+2*i]) or '') ~= ARGV[c+3+2*i] then r = 0; break end
+    end
+  end
+  if r == 1 then
     redis.call('SET', key, val)
     for i = 1, nOld do redis.call('ZREM', KEYS[k + i], id) end
     for i = 1, nNew do redis.call('ZADD', KEYS[k + nOld + i], sc, id) end
@@ -49,15 +65,51 @@ while a <= #ARGV do
       if redis.call('HGET', KEYS[3], f) == id then redis.call('HDEL', KEYS[3], f) end
     end
     for i = 1, nNF do redis.call('HSET', KEYS[3], ARGV[a + 8 + nOF + i], id) end
+    if flag == '1' then
+      -- An update: record the item's new date in its cluster.
+      local cid = clusterOf(KCA, id)
+      if cid then
+        local es = decodeEntries(redis.call('HGET', KCL, cid))
+        for _, e in ipairs(es) do if e.id == id then e.t, e.f = me.t, me.f end end
+        saveCluster(KCL, KCA, cid, es)
+      end
+    else
+      for i = 1, nC do
+        local p = c + 5 + 2*nK + 4*(i-1)
+        local cand = {id = ARGV[p], m = ARGV[p+1], t = tonumber(ARGV[p+2]), f = tonumber(ARGV[p+3])}
+        if redis.call('SISMEMBER', KEYS[1], cand.id) == 0 then
+          local cid = clusterOf(KCA, cand.id) or cand.id
+          local es = decodeEntries(redis.call('HGET', KCL, cid))
+          if #es == 0 then es = {cand} end
+          local dup = false
+          for _, e in ipairs(es) do if e.m == me.m then dup = true end end
+          if not dup then
+            es[#es + 1] = me
+            saveCluster(KCL, KCA, cid, es)
+            break
+          end
+        end
+      end
+      for i = 1, nK do
+        local f = ARGV[c+2+2*i]
+        local ids = split(id .. '\n' .. ARGV[c+3+2*i], '\n')
+        local keep = {}
+        for j = 1, math.min(#ids, ` + bandDepthLua + `) do if ids[j] ~= '' then keep[#keep + 1] = ids[j] end end
+        redis.call('HSET', KBD, f, table.concat(keep, '\n'))
+      end
+    end
     written = written + 1
   end
   out[#out + 1] = r
   k = k + 1 + nOld + nNew
-  a = a + 9 + nOF + nNF
+  a = c + 5 + 2*nK + 4*nC
 end
 if written > 0 then redis.call('INCRBY', KEYS[2], written) end
 return out
 `)
+
+// bandDepthLua is store.BandDepth for the write script.
+var bandDepthLua = strconv.Itoa(store.BandDepth)
 
 // upsertChunk bounds how many items go into one MGET and one script call (a script
 // blocks Redis while it runs: about 30µs an item on a small machine).
@@ -152,8 +204,23 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 	if err != nil {
 		return nil, s.fail(ctx, "read items", err)
 	}
+	// New items: read their story keys and candidates first.
+	var fresh []*news.Item
+	freshAt := map[int]int{}
+	for j, i := range idx {
+		if _, present := vals[j].(string); !present {
+			freshAt[j] = len(fresh)
+			fresh = append(fresh, &items[i])
+		}
+	}
+	var plans []clusterPlan
+	if len(fresh) > 0 {
+		if plans, err = s.planClusters(ctx, fresh); err != nil {
+			return nil, err
+		}
+	}
 	var (
-		ks      = []string{s.tombKey(), s.verKey(), s.keysKey()}
+		ks      = []string{s.tombKey(), s.verKey(), s.keysKey(), s.bandsKey(), s.clustersKey(), s.clusterOfKey()}
 		args    []any
 		planned []int     // chunk index of each item in the script
 		results []outcome // its outcome if written
@@ -210,6 +277,11 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 		for _, f := range newF {
 			args = append(args, f)
 		}
+		var plan clusterPlan
+		if !present {
+			plan = plans[freshAt[j]]
+		}
+		args = clusterArgs(args, &m, plan)
 		planned = append(planned, i)
 		results = append(results, result)
 	}

@@ -49,17 +49,6 @@ func Story(m string, n, s int) news.Item {
 	return it
 }
 
-// RunClusters runs the cluster conformance tests against stores made by open.
-func RunClusters(t *testing.T, open Opener) {
-	for _, tc := range clusterTests() {
-		t.Run(tc.name, func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() { s.Close() })
-			tc.fn(t, s)
-		})
-	}
-}
-
 func clusterTests() []namedTest {
 	return []namedTest{
 		{"ClusterSyndicated", testClusterSyndicated},

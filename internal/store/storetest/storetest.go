@@ -48,6 +48,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentSameItem", testConcurrentSameItem},
 		{"ItemNotFound", testItemNotFound},
 	}
+	tests = append(tests, clusterTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)

@@ -1,0 +1,206 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/store"
+)
+
+// Clusters across members (rules in store/cluster.go) live in three hashes under the
+// network's hash tag, changed only inside the write and trim scripts, so two workers
+// can never split a cluster:
+//
+//	P bd   story key (8 bytes) -> IDs filed under it, newest first, "\n"-separated, at most store.BandDepth
+//	P cl   cluster ID -> its entries, "id\tmember\tsortms\tfirstseenms" lines
+//	P ca   item ID -> "clusterID\n1\nalso,by" for the shown item, "clusterID\n0\n" for a hidden one
+//
+// Go reads an item's story keys and the candidates they name, confirms candidates with
+// identity.SameStory and passes them, best first, to the write script. The script
+// checks that none of the story keys changed since they were read (else the item is
+// read and decided again, like any compare-and-set loser), then joins the first
+// candidate (not trimmed meanwhile) whose cluster has no item of the member yet,
+// recomputes the shown item and AlsoBy, and files the item under its story keys.
+// Items, Item and ItemsByKey take ClusterID and AlsoBy from "P ca" when it has the item;
+// clustered reads skip hidden items.
+
+func (s *Store) bandsKey() string    { return s.p + "bd" }
+func (s *Store) clustersKey() string { return s.p + "cl" }
+func (s *Store) clusterOfKey() string {
+	return s.p + "ca"
+}
+
+// luaClusters is shared by the write and trim scripts: decoding and saving a cluster.
+const luaClusters = `
+local function split(s, sep)
+  local out, i = {}, 1
+  while true do
+    local j = string.find(s, sep, i, true)
+    if not j then out[#out + 1] = string.sub(s, i); return out end
+    out[#out + 1] = string.sub(s, i, j - 1)
+    i = j + #sep
+  end
+end
+local function decodeEntries(v)
+  local es = {}
+  if not v or v == '' then return es end
+  for _, line in ipairs(split(v, '\n')) do
+    local p = split(line, '\t')
+    es[#es + 1] = {id = p[1], m = p[2], t = tonumber(p[3]), f = tonumber(p[4])}
+  end
+  return es
+end
+local function earlier(a, b)
+  if a.t ~= b.t then return a.t < b.t end
+  if a.f ~= b.f then return a.f < b.f end
+  return a.id < b.id
+end
+-- saveCluster stores es as cluster cid and gives each item its shown/hidden state.
+local function saveCluster(kcl, kca, cid, es)
+  if #es == 0 then redis.call('HDEL', kcl, cid); return end
+  local lines = {}
+  for i, e in ipairs(es) do lines[i] = e.id .. '\t' .. e.m .. '\t' .. string.format('%d', e.t) .. '\t' .. string.format('%d', e.f) end
+  redis.call('HSET', kcl, cid, table.concat(lines, '\n'))
+  local shown = 1
+  for i = 2, #es do if earlier(es[i], es[shown]) then shown = i end end
+  local also, seen = {}, {}
+  for i, e in ipairs(es) do
+    if i ~= shown and e.m ~= es[shown].m and not seen[e.m] then seen[e.m] = true; also[#also + 1] = e.m end
+  end
+  table.sort(also)
+  for i, e in ipairs(es) do
+    if i == shown then
+      redis.call('HSET', kca, e.id, cid .. '\n1\n' .. table.concat(also, ','))
+    else
+      redis.call('HSET', kca, e.id, cid .. '\n0\n')
+    end
+  end
+end
+local function clusterOf(kca, id)
+  local v = redis.call('HGET', kca, id)
+  if not v then return nil end
+  return split(v, '\n')[1]
+end
+`
+
+// clusterPlan is what the write script needs to decide one new item's cluster.
+type clusterPlan struct {
+	keys  []string             // story keys
+	exp   []string             // their values when read ("" when absent)
+	cands []store.ClusterEntry // confirmed candidates, best first
+}
+
+// planClusters reads the story keys of the new items and the candidates they name, and
+// confirms the candidates: two round trips for any number of items.
+func (s *Store) planClusters(ctx context.Context, items []*news.Item) ([]clusterPlan, error) {
+	plans := make([]clusterPlan, len(items))
+	var fields []string
+	for i, it := range items {
+		sig := store.Signature(it)
+		for _, k := range store.StoryKeys(it, sig) {
+			plans[i].keys = append(plans[i].keys, string(k))
+		}
+		fields = append(fields, plans[i].keys...)
+	}
+	if len(fields) == 0 {
+		return plans, nil
+	}
+	s.lookups.Add(uint64(len(fields)))
+	vals, err := s.c.HMGet(ctx, s.bandsKey(), fields...).Result()
+	if err != nil {
+		return nil, s.fail(ctx, "read story index", err)
+	}
+	var ids []string
+	seen := map[string]bool{}
+	n := 0
+	for i := range plans {
+		plans[i].exp = make([]string, len(plans[i].keys))
+		for j := range plans[i].keys {
+			v, _ := vals[n].(string)
+			n++
+			plans[i].exp[j] = v
+			for _, id := range store.UnpackIDs([]byte(v)) {
+				if !seen[id] {
+					seen[id] = true
+					ids = append(ids, id)
+				}
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return plans, nil
+	}
+	s.lookups.Add(uint64(len(ids)))
+	cands, err := s.fetchRaw(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]news.Item, len(cands))
+	for _, c := range cands {
+		byID[c.ID] = c
+	}
+	for i, it := range items {
+		var mine []news.Item
+		seen := map[string]bool{}
+		for _, v := range plans[i].exp {
+			for _, id := range store.UnpackIDs([]byte(v)) {
+				if c, ok := byID[id]; ok && !seen[id] {
+					seen[id] = true
+					mine = append(mine, c)
+				}
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		for _, c := range store.Confirm(it, store.Signature(it), mine) {
+			plans[i].cands = append(plans[i].cands, store.EntryOf(&c))
+		}
+	}
+	return plans, nil
+}
+
+// clusterArgs appends an item's cluster arguments for the write script: its entry,
+// then its story keys with their expected values, then its candidates.
+func clusterArgs(args []any, it *news.Item, p clusterPlan) []any {
+	e := store.EntryOf(it)
+	args = append(args, e.Member, strconv.FormatInt(e.Time, 10), strconv.FormatInt(e.FirstSeen, 10), len(p.keys))
+	for j, k := range p.keys {
+		args = append(args, k, p.exp[j])
+	}
+	args = append(args, len(p.cands))
+	for _, c := range p.cands {
+		args = append(args, c.ID, c.Member, strconv.FormatInt(c.Time, 10), strconv.FormatInt(c.FirstSeen, 10))
+	}
+	return args
+}
+
+// clusterState is an item's record in "P ca".
+type clusterState struct {
+	id     string
+	hidden bool
+	also   []string
+}
+
+func parseClusterState(v string) (clusterState, error) {
+	p := strings.SplitN(v, "\n", 3)
+	if len(p) != 3 {
+		return clusterState{}, fmt.Errorf("malformed cluster record %q", v)
+	}
+	st := clusterState{id: p[0], hidden: p[1] != "1"}
+	if p[2] != "" {
+		st.also = strings.Split(p[2], ",")
+	}
+	return st, nil
+}
+
+// apply gives it the cluster fields of st.
+func (st clusterState) apply(it *news.Item) {
+	it.ClusterID, it.AlsoBy = st.id, nil
+	if !st.hidden {
+		it.AlsoBy = st.also
+	}
+}
