@@ -4,12 +4,17 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"html"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"text/tabwriter"
@@ -189,7 +194,7 @@ func runBuild(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	n, err := buildSite(ctx, ws.Handler(), cfg, *out)
+	n, err := buildSite(ctx, ws, cfg, *out)
 	if err != nil {
 		return err
 	}
@@ -197,50 +202,162 @@ func runBuild(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 	return nil
 }
 
-// buildSite renders every public page and feed through the same handlers the server
-// uses and writes them as files.
-func buildSite(ctx context.Context, h http.Handler, cfg *config.Config, out string) (int, error) {
-	paths := map[string]string{
+// buildSite writes the site as static files: the web pages and the data behind them
+// (rendered by the server's own handlers), the network feeds, feeds per member, per
+// country and per language (countries/ch/feed.atom, languages/fr/feed.atom), the OPML
+// list (opml.xml) and the static files the pages use. Links between pages are rewritten
+// to relative ones, so the output works from any directory of any host; feeds keep
+// absolute self links under network.url, as feed readers need.
+func buildSite(ctx context.Context, ws *web.Server, cfg *config.Config, out string) (int, error) {
+	h := ws.Handler()
+	formats := []string{"rss", "atom", "json"}
+	// files maps a served address (path?query) to the file that holds it.
+	files := map[string]string{
 		"/":             "index.html",
 		"/sources":      "sources/index.html",
 		"/sources.json": "sources.json",
 		"/sources.csv":  "sources.csv",
-		"/feed.rss":     "feed.rss",
-		"/feed.atom":    "feed.atom",
-		"/feed.json":    "feed.json",
+		"/opml":         "opml.xml",
 	}
-	for _, m := range cfg.Members {
-		paths["/members/"+m.ID] = "members/" + m.ID + "/index.html"
-		for _, f := range []string{"rss", "atom", "json"} {
-			paths["/members/"+m.ID+"/feed."+f] = "members/" + m.ID + "/feed." + f
+	pages := []string{"/", "/sources"}
+	type feedFile struct {
+		format, dir string
+		filters     url.Values
+	}
+	var feeds []feedFile
+	addFeeds := func(dir, key, value string) {
+		for _, f := range formats {
+			filters := url.Values{}
+			served := "/" + dir + "feed." + f
+			if key != "" {
+				filters.Set(key, value)
+				served = "/feed." + f + "?" + filters.Encode()
+			}
+			feeds = append(feeds, feedFile{f, dir, filters})
+			files[served] = dir + "feed." + f
 		}
 	}
-	// Static files: whatever the pages link to under /static/.
+	addFeeds("", "", "")
+	countries, langs := map[string]bool{}, map[string]bool{cfg.Network.Language: true}
+	for _, m := range cfg.Members {
+		files["/members/"+m.ID] = "members/" + m.ID + "/index.html"
+		pages = append(pages, "/members/"+m.ID)
+		addFeeds("members/"+m.ID+"/", "member", m.ID)
+		for _, f := range formats {
+			files["/members/"+m.ID+"/feed."+f] = "members/" + m.ID + "/feed." + f
+		}
+		if m.Country != "" {
+			countries[m.Country] = true
+		}
+		for _, l := range m.Languages {
+			langs[l] = true
+		}
+	}
+	for _, c := range slices.Sorted(maps.Keys(countries)) {
+		addFeeds("countries/"+strings.ToLower(c)+"/", "country", c)
+	}
+	for _, l := range slices.Sorted(maps.Keys(langs)) {
+		if l != "" {
+			addFeeds("languages/"+l+"/", "lang", l)
+		}
+	}
+
 	n := 0
-	for p, file := range paths {
-		body, err := get(ctx, h, p)
+	write := func(file string, b []byte) error {
+		if err := writeFile(filepath.Join(out, filepath.FromSlash(file)), b); err != nil {
+			return err
+		}
+		n++
+		return nil
+	}
+	for _, f := range feeds {
+		b, err := ws.StaticFeed(ctx, f.format, f.filters, f.dir)
 		if err != nil {
 			return n, err
 		}
-		if err := writeFile(filepath.Join(out, filepath.FromSlash(file)), body); err != nil {
+		if err := write(f.dir+"feed."+f.format, b); err != nil {
 			return n, err
 		}
-		n++
-		for _, ref := range staticRefs(body) {
-			if _, done := paths[ref]; done {
+	}
+	for _, p := range []string{"/sources.json", "/sources.csv", "/opml"} {
+		b, err := get(ctx, h, p)
+		if err != nil {
+			return n, err
+		}
+		if err := write(files[p], b); err != nil {
+			return n, err
+		}
+	}
+	// Static files: whatever the pages link to under /static/.
+	var bodies [][]byte
+	for _, p := range pages {
+		b, err := get(ctx, h, p)
+		if err != nil {
+			return n, err
+		}
+		bodies = append(bodies, b)
+		for _, ref := range staticRefs(b) {
+			ref, _, _ = strings.Cut(ref, "?")
+			if _, done := files[ref]; done {
 				continue
 			}
-			b, err := get(ctx, h, ref)
+			sb, err := get(ctx, h, ref)
 			if err != nil {
 				return n, err
 			}
-			if err := writeFile(filepath.Join(out, filepath.FromSlash(strings.TrimPrefix(ref, "/"))), b); err != nil {
+			files[ref] = strings.TrimPrefix(ref, "/")
+			if err := write(files[ref], sb); err != nil {
 				return n, err
 			}
-			n++
+		}
+	}
+	for i, p := range pages {
+		if err := write(files[p], relativeLinks(bodies[i], files[p], files, cfg.Network.URL)); err != nil {
+			return n, err
 		}
 	}
 	return n, nil
+}
+
+var linkAttr = regexp.MustCompile(`\b(href|src|action)="([^"]*)"`)
+
+// relativeLinks rewrites the links of an HTML page written to file: an address the build
+// wrote (root-relative, or absolute under base) becomes a path relative to file; any
+// other root-relative address (a paged or filtered view) points at base, the live site.
+func relativeLinks(page []byte, file string, files map[string]string, base string) []byte {
+	depth := strings.Count(file, "/")
+	up := strings.Repeat("../", depth)
+	return linkAttr.ReplaceAllFunc(page, func(m []byte) []byte {
+		sub := linkAttr.FindSubmatch(m)
+		attr, v := string(sub[1]), html.UnescapeString(string(sub[2]))
+		if rest, ok := strings.CutPrefix(v, base); ok {
+			v = "/" + rest
+		}
+		if !strings.HasPrefix(v, "/") || strings.HasPrefix(v, "//") {
+			return m
+		}
+		addr, frag, _ := strings.Cut(v, "#")
+		target, ok := files[addr]
+		if !ok {
+			if p, q, hasQ := strings.Cut(addr, "?"); hasQ {
+				// The same filter in another order is the same file.
+				if vals, err := url.ParseQuery(q); err == nil {
+					target, ok = files[p+"?"+vals.Encode()]
+				}
+			}
+		}
+		var out string
+		switch {
+		case ok:
+			out = up + target
+		default:
+			out = strings.TrimSuffix(base, "/") + addr
+		}
+		if frag != "" {
+			out += "#" + frag
+		}
+		return []byte(attr + `="` + html.EscapeString(out) + `"`)
+	})
 }
 
 func staticRefs(body []byte) []string {

@@ -2,7 +2,9 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -62,7 +64,8 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, format, member str
 	key := fmt.Sprintf("%p %s?%s %d", cfg, r.URL.Path, canonicalQuery(r.URL.Query()), q.Since.Unix())
 	version, ok := s.version(r.Context())
 	err = s.cache.serve(w, r, key, version, ok, func() ([]byte, string, time.Time, error) {
-		f, err := s.buildFeed(r, cfg, q, format, member)
+		dir := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), "feed."+format)
+		f, err := s.buildFeed(r.Context(), cfg, q, format, member, dir, canonicalQuery(r.URL.Query()), r.URL.Query())
 		if err != nil {
 			return nil, "", time.Time{}, err
 		}
@@ -77,20 +80,20 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, format, member str
 	}
 }
 
-// buildFeed reads the items and describes the feed around them.
-func (s *Server) buildFeed(r *http.Request, cfg *config.Config, q news.Query, format, member string) (publish.Feed, error) {
-	items, err := s.store.Items(r.Context(), q)
+// buildFeed reads the items and describes the feed around them. dir is the feed's
+// directory under the network URL ("", "members/x/"), query its canonical filter query;
+// paging, when not nil, are the request's parameters, from which the next link is made.
+func (s *Server) buildFeed(ctx context.Context, cfg *config.Config, q news.Query, format, member, dir, query string, paging url.Values) (publish.Feed, error) {
+	items, err := s.store.Items(ctx, q)
 	if err != nil {
 		return publish.Feed{}, fmt.Errorf("read items: %w", err)
 	}
 	base := cfg.Network.URL
-	path := strings.TrimPrefix(r.URL.Path, "/")
-	query := canonicalQuery(r.URL.Query())
 	f := publish.Feed{
 		Title:       cfg.Network.Title,
 		Description: cfg.Network.Description,
 		HTMLURL:     base,
-		SelfURL:     withQuery(base+path, query),
+		SelfURL:     withQuery(base+dir+"feed."+format, query),
 		Language:    cfg.Network.Language,
 		Items:       items,
 		Members:     publishMembers(cfg),
@@ -100,7 +103,6 @@ func (s *Server) buildFeed(r *http.Request, cfg *config.Config, q news.Query, fo
 	if f.Description == "" {
 		f.Description = "News from the members of " + cfg.Network.Title
 	}
-	dir := strings.TrimSuffix(path, "feed."+format)
 	for name := range formats {
 		f.FeedURLs[name] = withQuery(base+dir+"feed."+name, query)
 	}
@@ -123,13 +125,43 @@ func (s *Server) buildFeed(r *http.Request, cfg *config.Config, q news.Query, fo
 	} else {
 		f.Updated = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
-	if len(items) == q.Limit && q.Limit > 0 {
+	if paging != nil && len(items) == q.Limit && q.Limit > 0 {
 		last := items[len(items)-1]
-		v := r.URL.Query()
+		v := maps.Clone(paging)
 		v.Set("before", formatCursor(news.Cursor{Time: last.SortTime(), ID: last.ID}))
-		f.NextURL = withQuery(base+path, canonicalQuery(v))
+		f.NextURL = withQuery(base+dir+"feed."+format, canonicalQuery(v))
 	}
 	return f, nil
+}
+
+// StaticFeed renders a feed for a static build: the items that filters select, with
+// self and alternate links at dir ("countries/ch/") under the network URL, and no
+// paging. A single member filter names the feed after the member.
+func (s *Server) StaticFeed(ctx context.Context, format string, filters url.Values, dir string) ([]byte, error) {
+	write, ok := formats[format]
+	if !ok {
+		return nil, fmt.Errorf("static feed: unknown format %q", format)
+	}
+	cfg := s.config()
+	q, err := parseQuery(filters, cfg, DefaultLimit)
+	if err != nil {
+		return nil, fmt.Errorf("static feed %s: %w", dir, err)
+	}
+	member := ""
+	if len(q.Members) == 1 && len(filters) == 1 {
+		member = q.Members[0]
+	} else if len(q.Members) == 0 {
+		q.Clustered = true
+	}
+	f, err := s.buildFeed(ctx, cfg, q, format, member, dir, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := write(&buf, f); err != nil {
+		return nil, fmt.Errorf("write %s feed: %w", format, err)
+	}
+	return buf.Bytes(), nil
 }
 
 func withQuery(u, q string) string {

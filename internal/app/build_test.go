@@ -1,0 +1,166 @@
+package app
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/config"
+	"github.com/iss-network/networkfeed/internal/news"
+	boltstore "github.com/iss-network/networkfeed/internal/store/bolt"
+	"github.com/iss-network/networkfeed/internal/web"
+)
+
+const buildConfig = `network: {title: Build Network, url: "https://news.example.org/network/", language: en}
+members:
+  - {id: au, name: ISS Australia, country: AU, region: Asia-Pacific, languages: [en], homepage: "https://au.example.org/", sources: [{feed: "https://au.example.org/feed/"}]}
+  - {id: ch, name: SSI Suisse, country: CH, region: Europe, languages: [fr, de], homepage: "https://ch.example.org/"}
+`
+
+func buildItems() []news.Item {
+	var out []news.Item
+	for i, m := range []struct{ member, country, region, lang string }{
+		{"au", "AU", "Asia-Pacific", "en"}, {"ch", "CH", "Europe", "fr"}, {"ch", "CH", "Europe", "de"}, {"au", "AU", "Asia-Pacific", "en"},
+	} {
+		p := time.Date(2026, 3, 1, i, 0, 0, 0, time.UTC)
+		id := fmt.Sprintf("b%d", i)
+		out = append(out, news.Item{ID: id, Key: id, Member: m.member, Country: m.country, Region: m.region, Language: m.lang,
+			Source: "https://" + m.member + ".example.org/feed/", Title: "Item " + id, Link: "https://" + m.member + ".example.org/" + id,
+			Published: p, Updated: p, FirstSeen: p})
+	}
+	return out
+}
+
+var linkRE = regexp.MustCompile(`\b(?:href|src|action)="([^"]*)"`)
+
+func TestBuildSite(t *testing.T) {
+	cfg, err := config.Parse("build feeds.yaml", []byte(buildConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "build.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Upsert(context.Background(), buildItems()); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := web.New(web.Options{Store: st, Config: func() *config.Config { return cfg }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if _, err := buildSite(context.Background(), ws, cfg, out); err != nil {
+		t.Fatal(err)
+	}
+
+	feeds := []struct {
+		file string
+		want []string // item IDs
+	}{
+		{"feed.atom", []string{"b3", "b2", "b1", "b0"}},
+		{"members/ch/feed.atom", []string{"b2", "b1"}},
+		{"countries/au/feed.atom", []string{"b3", "b0"}},
+		{"languages/de/feed.atom", []string{"b2"}},
+		{"languages/en/feed.atom", []string{"b3", "b0"}},
+	}
+	for _, tc := range feeds {
+		t.Run(tc.file, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(out, tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc struct {
+				Links []struct {
+					Rel  string `xml:"rel,attr"`
+					Href string `xml:"href,attr"`
+				} `xml:"link"`
+				Entries []struct {
+					ID string `xml:"id"`
+				} `xml:"entry"`
+			}
+			if err := xml.Unmarshal(b, &doc); err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, e := range doc.Entries {
+				ids = append(ids, strings.TrimPrefix(e.ID, "urn:networkfeed:"))
+			}
+			if !slices.Equal(ids, tc.want) {
+				t.Errorf("items %v, want %v", ids, tc.want)
+			}
+			for _, l := range doc.Links {
+				switch l.Rel {
+				case "self":
+					if l.Href != cfg.Network.URL+tc.file {
+						t.Errorf("self link %q, want %q", l.Href, cfg.Network.URL+tc.file)
+					}
+				case "next":
+					t.Errorf("a static feed has a next link %q", l.Href)
+				case "alternate":
+					if strings.HasPrefix(l.Href, cfg.Network.URL) && !strings.Contains(l.Href, "/members/") {
+						if _, err := os.Stat(filepath.Join(out, strings.TrimPrefix(l.Href, cfg.Network.URL))); err != nil {
+							t.Errorf("alternate %s was not written", l.Href)
+						}
+					}
+				}
+			}
+		})
+	}
+	for _, f := range []string{"feed.rss", "feed.json", "members/au/feed.json", "countries/ch/feed.rss", "languages/fr/feed.json", "opml.xml", "sources.json", "sources.csv", "index.html", "sources/index.html", "members/au/index.html"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("%s was not written", f)
+		}
+	}
+
+	// Every page, served from a sub-path, links only to files that exist there.
+	srv := httptest.NewServer(http.StripPrefix("/some/sub/path", http.FileServer(http.Dir(out))))
+	defer srv.Close()
+	err = filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !strings.HasSuffix(p, ".html") {
+			return err
+		}
+		rel, _ := filepath.Rel(out, p)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		pageURL, _ := url.Parse(srv.URL + "/some/sub/path/" + filepath.ToSlash(rel))
+		for _, m := range linkRE.FindAllSubmatch(b, -1) {
+			link := strings.ReplaceAll(string(m[1]), "&amp;", "&")
+			if strings.HasPrefix(link, "/") && !strings.HasPrefix(link, "//") {
+				t.Errorf("%s: root-relative link %q breaks under a sub-path", rel, link)
+				continue
+			}
+			u, err := pageURL.Parse(link)
+			if err != nil || u.Host != pageURL.Host {
+				continue // elsewhere: member sites, the live network site
+			}
+			u.Fragment = ""
+			res, err := srv.Client().Get(u.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				t.Errorf("%s: link %q -> %s: HTTP %d", rel, link, u.Path, res.StatusCode)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
