@@ -72,13 +72,19 @@ func mix(z uint64) uint64 {
 // character and so character 3-grams. The language is hashed into every shingle, so
 // a translation never resembles its original. An item with no words gets the empty
 // signature, which resembles nothing.
+// MinTokens is the least number of words (CJK: characters) title and text must have
+// together for near-duplicate matching; below it Sign returns the empty signature.
+const MinTokens = 8
+
 func Sign(lang, title, text string) Signature {
 	var sig Signature
 	for i := range sig {
 		sig[i] = math.MaxUint32
 	}
 	toks := tokens(title + "\n" + text)
-	if len(toks) == 0 {
+	if len(toks) < MinTokens {
+		// Too little text to tell a story from its neighbours ("Story of source 12" vs
+		// "… 13" share most shingles): short items cluster only by canonical link.
 		return sig
 	}
 	const k = 3
