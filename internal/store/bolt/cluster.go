@@ -22,12 +22,48 @@ var (
 // joinCluster decides, for the new item it (already put), which cluster it joins, and
 // files it under its story keys. It runs in the transaction that inserts the item.
 func (s *Store) joinCluster(tx *bbolt.Tx, it *news.Item) error {
+	d, err := s.decideCluster(tx, it)
+	if err != nil {
+		return err
+	}
+	if d.cid != "" {
+		for _, id := range []string{d.with, it.ID} {
+			if err := tx.Bucket(bInCluster).Put([]byte(id), []byte(d.cid)); err != nil {
+				return err
+			}
+		}
+		if err := saveCluster(tx, d.cid, d.entries); err != nil {
+			return err
+		}
+	}
+	bands := tx.Bucket(bBands)
+	for _, k := range d.keys {
+		if err := bands.Put(k, store.PushID(bands.Get(k), it.ID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decision is what decideCluster found: the item's story keys and, when it joins a
+// cluster, the cluster, its entries with the item added, and the candidate it matched.
+type decision struct {
+	keys    [][]byte
+	cid     string
+	entries []store.ClusterEntry
+	with    string
+}
+
+// decideCluster reads, without writing, the candidates filed under it's story keys
+// and picks the cluster it joins: at most 1+identity.NumBands index reads and
+// store.BandDepth item reads per key.
+func (s *Store) decideCluster(tx *bbolt.Tx, it *news.Item) (decision, error) {
 	sig := store.Signature(it)
-	keys := store.StoryKeys(it, sig)
+	d := decision{keys: store.StoryKeys(it, sig)}
 	bands, items := tx.Bucket(bBands), tx.Bucket(bItems)
 	seen := map[string]bool{it.ID: true}
 	var cands []news.Item
-	for _, k := range keys {
+	for _, k := range d.keys {
 		s.lookups.Add(1)
 		for _, id := range store.UnpackIDs(bands.Get(k)) {
 			if seen[id] {
@@ -41,7 +77,7 @@ func (s *Store) joinCluster(tx *bbolt.Tx, it *news.Item) error {
 			}
 			var c news.Item
 			if err := json.Unmarshal(v, &c); err != nil {
-				return fmt.Errorf("decode item %s: %w", id, err)
+				return d, fmt.Errorf("decode item %s: %w", id, err)
 			}
 			cands = append(cands, c)
 		}
@@ -53,7 +89,7 @@ func (s *Store) joinCluster(tx *bbolt.Tx, it *news.Item) error {
 		}
 		es, err := loadCluster(tx, cid)
 		if err != nil {
-			return err
+			return d, err
 		}
 		if len(es) == 0 {
 			es = []store.ClusterEntry{store.EntryOf(&c)}
@@ -61,23 +97,10 @@ func (s *Store) joinCluster(tx *bbolt.Tx, it *news.Item) error {
 		if store.HasMember(es, it.Member) {
 			continue // one copy per member: another copy of it.Member is already there
 		}
-		es = append(es, store.EntryOf(it))
-		for _, id := range []string{c.ID, it.ID} {
-			if err := tx.Bucket(bInCluster).Put([]byte(id), []byte(cid)); err != nil {
-				return err
-			}
-		}
-		if err := saveCluster(tx, cid, es); err != nil {
-			return err
-		}
+		d.cid, d.entries, d.with = cid, append(es, store.EntryOf(it)), c.ID
 		break
 	}
-	for _, k := range keys {
-		if err := bands.Put(k, store.PushID(bands.Get(k), it.ID)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return d, nil
 }
 
 // redateCluster records the new sort time of a clustered item after an update.

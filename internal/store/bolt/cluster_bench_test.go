@@ -1,0 +1,119 @@
+package bolt
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/store/storetest"
+)
+
+// benchStored is how many items the cluster benchmarks store first: 20,000, or
+// 1,000,000 with NF_BENCH_LARGE=1.
+func benchStored() int {
+	if os.Getenv("NF_BENCH_LARGE") == "1" {
+		return 1_000_000
+	}
+	return 20_000
+}
+
+var benchT0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// storyItem is item n of a network of 60 members: story n, published n minutes
+// after benchT0 (1,000,000 items span 1.9 years).
+func storyItem(n int) news.Item {
+	m := fmt.Sprintf("m%02d", n%60)
+	t := benchT0.Add(time.Duration(n) * time.Minute)
+	return news.Item{
+		ID: fmt.Sprintf("%s-%08x", m, n), Key: fmt.Sprintf("guid:%d", n), Member: m,
+		Source: "https://" + m + ".example.org/feed", Title: fmt.Sprintf("Story %d announced", n),
+		Link: fmt.Sprintf("https://%s.example.org/news/%d", m, n), Summary: storetest.StoryText(n),
+		Language: "en", Published: t, Updated: t, FirstSeen: t,
+	}
+}
+
+// copyOf is member "x"+i's copy of stored story n, an hour later, with its own link.
+func copyOf(n, i int) news.Item {
+	it := storyItem(n)
+	it.Member = fmt.Sprintf("x%d", i)
+	it.ID = fmt.Sprintf("x%d-%08x", i, n)
+	it.Link = fmt.Sprintf("https://x.example.org/%d/%d", i, n)
+	it.Published = it.Published.Add(time.Hour)
+	return it
+}
+
+func filledStore(b *testing.B) *Store {
+	b.Helper()
+	s, err := Open(filepath.Join(b.TempDir(), "nf.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	n := benchStored()
+	start := time.Now()
+	const batch = 500
+	for i := 0; i < n; i += batch {
+		items := make([]news.Item, 0, batch)
+		for j := i; j < min(i+batch, n); j++ {
+			items = append(items, storyItem(j))
+		}
+		if _, err := s.Upsert(b.Context(), items); err != nil {
+			b.Fatal(err)
+		}
+	}
+	fi, _ := os.Stat(filepath.Join(filepath.Dir(s.db.Path()), "nf.db"))
+	b.Logf("filled %d items in %v, file %d MB", n, time.Since(start).Round(time.Second), fi.Size()>>20)
+	return s
+}
+
+// BenchmarkClusterDecision times deciding the cluster of one new item against a full
+// store (read-only transaction): "join" is another member's copy of a stored story,
+// "alone" a story never seen. lookups/op counts the index and item reads of one
+// decision. BenchmarkClusterUpsert is the whole write of such a copy (fsync included).
+func BenchmarkClusterDecision(b *testing.B) {
+	s := filledStore(b)
+	n := benchStored()
+	for _, tc := range []struct {
+		name string
+		item func(i int) news.Item
+	}{
+		{"join", func(i int) news.Item { return copyOf((i*7919)%n, i) }},
+		{"alone", func(i int) news.Item { it := storyItem(n + i); it.ID += "-new"; return it }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			before := s.lookups.Load()
+			joined, i := 0, 0
+			for b.Loop() {
+				it := tc.item(i)
+				i++
+				err := s.db.View(func(tx *bbolt.Tx) error {
+					d, err := s.decideCluster(tx, &it)
+					if d.cid != "" {
+						joined++
+					}
+					return err
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(s.lookups.Load()-before)/float64(i), "lookups/op")
+			b.ReportMetric(float64(joined)/float64(i), "joined/op")
+		})
+	}
+	b.Run("upsert-join", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			r, err := s.Upsert(b.Context(), []news.Item{copyOf((i*7919)%n, 1_000_000+i)})
+			i++
+			if err != nil || r.New != 1 {
+				b.Fatalf("upsert = %+v, %v", r, err)
+			}
+		}
+	})
+}
