@@ -16,8 +16,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/iss-network/networkfeed/internal/alerts"
 	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/metrics"
+	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/poll"
 	"github.com/iss-network/networkfeed/internal/store"
 	"github.com/iss-network/networkfeed/internal/web"
@@ -81,7 +83,13 @@ func serve(ctx context.Context, o serveOptions) error {
 	fetcher := newFetcher(cfgFn())
 	ref := newRefresher(cfgFn, fetcher, o.store, o.log)
 	m := metrics.New(o.store)
-	ref.Observe = m.Observe
+	al := alerts.New(alerts.Options{Store: o.store, Config: cfgFn, Log: o.log})
+	hub := newHubNotifier(cfgFn, o.log)
+	ref.Observe = func(before, after news.SourceState, r poll.Result) {
+		m.Observe(before, after, r)
+		al.Observe(before, after, r)
+		hub.observe(r)
+	}
 	jobs := poll.Jobs(cfgFn())
 	var prog *progress
 	if o.stdout != nil && isTerminal(o.stdout) {
@@ -158,6 +166,12 @@ func serve(ctx context.Context, o serveOptions) error {
 	stopPolling()
 	wg.Wait()
 	fetcher.Close()
+	actx, acancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer acancel()
+	if err := al.Close(actx); err != nil {
+		o.log.Warn("alerts: webhook deliveries abandoned at shutdown", "err", err)
+	}
+	hub.wait()
 	if prog != nil {
 		prog.stop()
 	}

@@ -1,0 +1,101 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/config"
+	boltstore "github.com/iss-network/networkfeed/internal/store/bolt"
+)
+
+// TestServePingsHubAndPostsAlerts runs serve in process against local member sites: a
+// refresh that brings new items pings the WebSub hub for the network and member feeds,
+// and a source that starts failing is posted to the alerts webhook.
+func TestServePingsHubAndPostsAlerts(t *testing.T) {
+	sites := memberSites(t)
+	var mu sync.Mutex
+	var topics []string
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		if r.Form.Get("hub.mode") == "publish" {
+			mu.Lock()
+			topics = append(topics, r.Form.Get("hub.url"))
+			mu.Unlock()
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hub.Close()
+	var alerts atomic.Int32
+	var alertBody atomic.Value
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		alertBody.Store(string(b))
+		alerts.Add(1)
+	}))
+	defer hook.Close()
+
+	cfgText := fmt.Sprintf(`network: {title: T, url: "https://news.example.org/", websub_hub: %q}
+fetch: {interval: 30m, timeout: 5s, allow_private_addresses: true}
+alerts: {webhook_url: %q}
+members:
+  - {id: iss-usa, name: ISS USA, languages: [en], sources: [{feed: "%s/us/atom.xml"}]}
+  - {id: iss-broken, name: ISS Broken, languages: [en], sources: [{feed: "%s/broken/feed.xml"}]}
+`, hub.URL, hook.URL, sites.URL, sites.URL)
+	cfg, err := config.Parse("feeds.yaml", []byte(cfgText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "nf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var current atomic.Pointer[config.Config]
+	current.Store(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, serveOptions{log: slog.New(slog.NewTextHandler(io.Discard, nil)), store: st, config: &current,
+			addr: "127.0.0.1:0", web: true, poll: true, workers: 2, leaseTTL: time.Minute, stdout: os.Stderr})
+	}()
+	deadline := time.Now().Add(45 * time.Second)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		n := len(topics)
+		mu.Unlock()
+		if n >= 6 && alerts.Load() >= 1 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	got := strings.Join(topics, " ")
+	mu.Unlock()
+	for _, want := range []string{"https://news.example.org/feed.atom", "https://news.example.org/members/iss-usa/feed.rss"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("hub not pinged for %s; pinged: %s", want, got)
+		}
+	}
+	if strings.Contains(got, "iss-broken") {
+		t.Errorf("hub pinged for a member whose feed did not change: %s", got)
+	}
+	body, _ := alertBody.Load().(string)
+	if alerts.Load() < 1 || !strings.Contains(body, "broken") {
+		t.Errorf("alerts webhook got %d posts, last %q; want the failing source", alerts.Load(), body)
+	}
+}
