@@ -78,3 +78,7 @@ row "/feed.atom, 304 (If-None-Match)" "http://$nf/feed.atom" -H "If-None-Match: 
 row "/feed.atom?member=m03&lang=ja, cached" "http://$nf/feed.atom?member=m03&lang=ja"
 NF_PATH="/feed.atom?" row "/feed.atom, uncached (since= varies)" "http://$nf" -s "$tmp/vary.lua"
 NF_PATH="/feed.atom?member=m03&lang=ja&" row "/feed.atom?member=m03&lang=ja, uncached" "http://$nf" -s "$tmp/vary.lua"
+# One connection: the latency of a single uncached render, without queueing behind others.
+conns=1
+NF_PATH="/feed.atom?" row "/feed.atom, uncached, 1 connection" "http://$nf" -s "$tmp/vary.lua"
+NF_PATH="/feed.atom?member=m03&lang=ja&" row "/feed.atom?member=m03&lang=ja, uncached, 1 connection" "http://$nf" -s "$tmp/vary.lua"
