@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -74,6 +76,9 @@ func Run(args []string, env Env, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmd, rest := args[1], args[2:]
+	if stopProfiles := startProfiles(env, stderr); stopProfiles != nil {
+		defer stopProfiles()
+	}
 	var err error
 	switch cmd {
 	case "serve":
@@ -166,4 +171,42 @@ func ownerID() string {
 	var b [4]byte
 	rand.Read(b[:])
 	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// startProfiles writes a CPU profile to $NETWORKFEED_CPUPROFILE and, at exit, a heap
+// profile to $NETWORKFEED_MEMPROFILE (for scripts/bench-fleet.sh; go tool pprof reads them).
+func startProfiles(env Env, stderr io.Writer) (stop func()) {
+	cpuPath, memPath := env("NETWORKFEED_CPUPROFILE"), env("NETWORKFEED_MEMPROFILE")
+	if cpuPath == "" && memPath == "" {
+		return nil
+	}
+	var cpu *os.File
+	if cpuPath != "" {
+		f, err := os.Create(cpuPath)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "networkfeed: cpu profile: %v\n", err)
+		} else {
+			cpu = f
+		}
+	}
+	return func() {
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			cpu.Close()
+		}
+		if memPath != "" {
+			f, err := os.Create(memPath)
+			if err == nil {
+				runtime.GC()
+				err = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "networkfeed: heap profile: %v\n", err)
+			}
+		}
+	}
 }
