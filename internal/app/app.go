@@ -36,6 +36,7 @@ Usage:
   networkfeed preview [flags] URL      show what a feed or page would yield, without storing
   networkfeed build   [flags] -out DIR write the feeds and web view as static files
   networkfeed demo    [flags]          run an offline demo network on loopback and serve it
+  networkfeed import-opml [flags] FILE add an OPML list of feeds to feeds.yaml (comments kept)
 
 Common flags (each also from the environment):
   -config  path to feeds.yaml        (NETWORKFEED_CONFIG, default feeds.yaml)
