@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# bench-fleet.sh: a full poll of N loopback feeds (../shared/tools/fleet: 20 items each,
+# ETag/304, 20% changed per round, 5% broken: half 500, half 3 s slow) with
+# `networkfeed poll`, on the embedded store and on a private Redis, for each N given
+# (default 1000 10000): the first poll (every feed new) and the next round (80% 304).
+# Prints a Markdown table for BENCHMARKS.md: wall time, CPU seconds (networkfeed, and
+# redis-server), peak RSS (VmHWM, a fresh process per run), answers seen by the fleet.
+#
+#   scripts/bench-fleet.sh [N ...]        env: WORKERS (256), FLEET (path to ../shared/tools/fleet),
+#                                              STORES ("bolt redis"), PROFILE (dir: CPU profiles)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("$@")
+[ ${#sizes[@]} -eq 0 ] && sizes=(1000 10000)
+workers=${WORKERS:-256}
+stores=${STORES:-bolt redis}
+fleetdir=${FLEET:-../shared/tools/fleet}
+[ -d "$fleetdir" ] || fleetdir=/work/shared/tools/fleet
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+CGO_ENABLED=0 go build -trimpath -o "$tmp/networkfeed" ./cmd/networkfeed
+(cd "$fleetdir" && go build -o "$tmp/fleet" .)
+
+freeport() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+tck=$(getconf CLK_TCK)
+
+# feeds.yaml from the fleet's OPML: one member per feed, the per-host limit lifted
+# (every fleet feed shares one host), concurrency raised to the worker count.
+write_config() { # opml-url out
+  curl -fsS "$1" | /usr/bin/python3 -c '
+import sys, xml.etree.ElementTree as ET
+urls = [o.get("xmlUrl") for o in ET.parse(sys.stdin).iter("outline") if o.get("xmlUrl")]
+print("network: {title: Fleet, url: \"http://127.0.0.1/\"}")
+print("fetch: {interval: 30m, timeout: 30s, allow_private_addresses: true, per_host: -1, concurrency: %s}" % sys.argv[1])
+print("members:")
+for i, u in enumerate(urls):
+    print("  - {id: f%d, name: Feed %d, sources: [{feed: \"%s\"}]}" % (i, i, u))
+' "$workers" >"$2"
+}
+
+# run_poll label config store -> prints a table row
+run_poll() {
+  local label=$1 cfg=$2 store=$3 fport=$4 rpid=${5:-}
+  curl -fsS "http://127.0.0.1:$fport/_ctl/reset" >/dev/null
+  local r0=0
+  [ -n "$rpid" ] && r0=$(cpu_ticks "$rpid")
+  local prof=()
+  [ -n "${PROFILE:-}" ] && prof=(env NETWORKFEED_CPUPROFILE="$PROFILE/${label//[^A-Za-z0-9=]/_}.cpu" NETWORKFEED_MEMPROFILE="$PROFILE/${label//[^A-Za-z0-9=]/_}.mem")
+  local t0 t1
+  t0=$(date +%s.%N)
+  ${prof[@]+"${prof[@]}"} /usr/bin/time -f '%U %S %M' -o "$tmp/time" "$tmp/networkfeed" poll -config "$cfg" -store "$store" -workers "$workers" >"$tmp/poll.out" 2>"$tmp/poll.err"
+  t1=$(date +%s.%N)
+  local r1=0
+  [ -n "$rpid" ] && r1=$(cpu_ticks "$rpid")
+  read -r ut st rss <"$tmp/time"
+  local stats
+  stats=$(curl -fsS "http://127.0.0.1:$fport/_ctl/stats")
+  local s200 s304 s500
+  s200=$(echo "$stats" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["status_200"])')
+  s304=$(echo "$stats" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["status_304"])')
+  s500=$(echo "$stats" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["status_500"])')
+  local summary
+  summary=$(tail -1 "$tmp/poll.out")
+  printf '| %s | %.1f s | %.1f s | %s | %d MB | %s / %s / %s | %s |\n' "$label" \
+    "$(echo "$t1 - $t0" | bc)" "$(echo "$ut + $st" | bc)" \
+    "$([ -n "$rpid" ] && printf '%.1f s' "$(echo "($r1 - $r0) / $tck" | bc -l)" || echo "–")" \
+    $((rss / 1024)) "$s200" "$s304" "$s500" "$summary"
+}
+
+echo "| run | wall | networkfeed CPU | redis CPU | peak RSS | fleet 200 / 304 / 500 | networkfeed poll says |"
+echo "|---|---|---|---|---|---|---|"
+for n in "${sizes[@]}"; do
+  for kind in $stores; do
+    fport=$(freeport)
+    "$tmp/fleet" -addr "127.0.0.1:$fport" -n "$n" -changed 0.2 -fail 0.05 2>"$tmp/fleet.log" &
+    fpid=$!
+    pids+=("$fpid")
+    for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$fport/_ctl/stats" 2>/dev/null && break; sleep 0.1; done
+    cfg="$tmp/feeds-$n.yaml"
+    write_config "http://127.0.0.1:$fport/opml.xml" "$cfg"
+    rpid=""
+    case $kind in
+      bolt) store="$tmp/bolt-$n.db" ;;
+      redis)
+        rport=$(freeport)
+        redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --daemonize no --dir "$tmp" >"$tmp/redis.log" 2>&1 &
+        rpid=$!
+        pids+=("$rpid")
+        for _ in $(seq 100); do redis-cli -p "$rport" ping >/dev/null 2>&1 && break; sleep 0.1; done
+        store="redis://127.0.0.1:$rport/0"
+        ;;
+    esac
+    run_poll "N=$n $kind, first poll" "$cfg" "$store" "$fport" "$rpid"
+    curl -fsS "http://127.0.0.1:$fport/_ctl/round" >/dev/null
+    run_poll "N=$n $kind, next round" "$cfg" "$store" "$fport" "$rpid"
+    [ -n "$rpid" ] && { kill "$rpid"; wait "$rpid" 2>/dev/null || true; }
+    kill "$fpid"; wait "$fpid" 2>/dev/null || true
+  done
+done
