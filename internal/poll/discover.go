@@ -10,6 +10,12 @@ import (
 	"github.com/iss-network/networkfeed/internal/page"
 )
 
+// How a refresh found its items (Result.Via), for those that come from pages.
+const (
+	viaSelectors = "selectors"
+	viaDetected  = "detected"
+)
+
 // MaxEnrich is how many article pages one refresh may fetch to complete new items.
 const MaxEnrich = 10
 

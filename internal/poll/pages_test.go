@@ -98,3 +98,67 @@ func TestPageSnapshotsHeaderChangeAndEdits(t *testing.T) {
 		t.Errorf("redesign lost items: %d stored", len(got))
 	}
 }
+
+// TestDiscoveryAndEnrichment: a page without selectors and without <link rel="alternate">
+// on a WordPress site is read through its /feed/; a page with no feed at all is detected,
+// and its new undated items are completed from their article pages (date, summary, image),
+// each article fetched once.
+func TestDiscoveryAndEnrichment(t *testing.T) {
+	var articleHits atomic.Int32
+	mux := http.NewServeMux()
+	mux.HandleFunc("/wp/news/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><html lang="en"><body><h1>News</h1><p>No feed link here.</p></body></html>`)
+	})
+	mux.HandleFunc("/feed/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, goodFeed("wp"))
+	})
+	mux.HandleFunc("/list/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, gsPage("Header",
+			[2]string{"Kafalah evaluation mission in Morocco", ""},
+			[2]string{"Training of judges in Cape Verde", ""},
+			[2]string{"Search for origins conference in Biel", ""}))
+	})
+	mux.HandleFunc("/news/", func(w http.ResponseWriter, r *http.Request) {
+		articleHits.Add(1)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html lang="en"><head>
+<meta property="article:published_time" content="2026-03-04T09:00:00Z">
+<meta property="og:description" content="The full story of %s, told by the General Secretariat.">
+<meta property="og:image" content="/img/%s.jpg"></head><body><article><h1>Story</h1></article></body></html>`, r.URL.Path, strings.Trim(r.URL.Path, "/"))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	st := openBolt(t)
+	ref := newTestRefresher(t, st, testConfig(t, ""), nil)
+
+	wp := Job{Member: config.Member{ID: "wp", Name: "WP", Languages: []string{"en"}}, Source: config.Source{Page: srv.URL + "/wp/news/"}}
+	r := ref.Refresh(t.Context(), wp)
+	state, _ := sourceState(t, st, wp.URL())
+	if r.Err != nil || r.New != 3 || !strings.HasSuffix(state.FeedURL, "/feed/") || !strings.HasPrefix(r.Via, "discovered feed") {
+		t.Fatalf("WordPress page: %+v, feed url %q", r, state.FeedURL)
+	}
+
+	list := Job{Member: config.Member{ID: "gs", Name: "GS", Languages: []string{"en"}}, Source: config.Source{Page: srv.URL + "/list/"}}
+	list.Source.Select = gsSelect
+	r = ref.Refresh(t.Context(), list)
+	if r.Err != nil || r.New != 3 {
+		t.Fatalf("list page: %+v", r)
+	}
+	if n := articleHits.Load(); n != 3 {
+		t.Errorf("fetched %d article pages, want 3 (one per new item)", n)
+	}
+	for _, it := range storedItems(t, st, "gs") {
+		if it.Precision == news.PrecisionNone || it.Published.Format("2006-01-02") != "2026-03-04" || !strings.Contains(it.Summary, "full story") || !strings.HasPrefix(it.Image, srv.URL+"/img/") {
+			t.Errorf("item not enriched: %q %v %s %q %q", it.Title, it.Published, it.Precision, it.Summary, it.Image)
+		}
+	}
+	// Seen again: nothing new, no article fetched again.
+	r = ref.Refresh(t.Context(), list)
+	if r.Err != nil || r.New != 0 || articleHits.Load() != 3 {
+		t.Errorf("second poll: %+v, %d article fetches", r, articleHits.Load())
+	}
+}

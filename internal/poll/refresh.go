@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/iss-network/networkfeed/internal/clean"
@@ -139,7 +140,11 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 			items = capItems(items, cfg.Retention.MaxItemsPerSource)
 		}
 		published = datesOf(items)
-		if err = r.recognise(ctx, j.Member.ID, items); err == nil {
+		var known map[string]bool
+		if known, err = r.recognise(ctx, j.Member.ID, items); err == nil {
+			if res.Via == viaSelectors || strings.HasPrefix(res.Via, viaDetected) {
+				r.enrich(ctx, j, items, known)
+			}
 			var ur news.UpsertResult
 			ur, err = r.Store.Upsert(ctx, items)
 			res.New, res.Updated, res.Unchanged = ur.New, ur.Updated, ur.Unchanged
@@ -221,6 +226,9 @@ func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, re
 	}
 	resp, err := r.get(ctx, target, st)
 	if err != nil {
+		if target != j.URL() && (statusOf(err) == 404 || statusOf(err) == 410) {
+			st.FeedURL, st.ETag, st.LastModified = "", "", "" // the discovered feed is gone: discover again next time
+		}
 		return nil, statusOf(err), err
 	}
 	res.Bytes = len(resp.Body)
@@ -242,23 +250,16 @@ func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, re
 		}
 		return withBase(f.Items, resp.URL), resp.StatusCode, nil
 	case j.Source.Select != nil:
-		res.Via = "selectors"
+		res.Via = viaSelectors
 		items, err := page.Extract(resp.Body, resp.URL, selectors(j.Source.Select), opts)
 		return items, resp.StatusCode, err
 	}
-	// A page without selectors, or a homepage: prefer a real feed when the page advertises one.
-	for _, fl := range page.DiscoverFeeds(resp.Body, resp.URL) {
-		fr, err := r.get(ctx, fl.URL, &news.SourceState{})
-		if err != nil || !feed.IsFeed(fr.Body) {
-			continue
-		}
-		f, err := feed.Parse(fr.Body)
-		if err != nil {
-			continue
-		}
-		st.FeedURL = fl.URL
+	// A page without selectors, or a homepage: prefer a real feed when there is one (the
+	// CMS locations are probed on the first poll and then once every 48 polls).
+	if f, fr, ok := r.findFeed(ctx, resp.Body, resp.URL, st.Polls%48 == 0); ok {
+		st.FeedURL = fr.URL
 		st.ETag, st.LastModified = fr.ETag, fr.LastModified
-		res.Via = "discovered feed " + fl.URL
+		res.Via = "discovered feed " + fr.URL
 		return withBase(f.Items, fr.URL), fr.StatusCode, nil
 	}
 	det, err := page.Detect(resp.Body, resp.URL, opts)
@@ -268,7 +269,7 @@ func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, re
 		}
 		return nil, resp.StatusCode, err
 	}
-	res.Via, res.Inferred = "detected ("+det.Tier+")", det.Selectors
+	res.Via, res.Inferred = viaDetected+" ("+det.Tier+")", det.Selectors
 	return det.Items, resp.StatusCode, nil
 }
 
@@ -390,7 +391,7 @@ func (r *Refresher) prepare(j Job, items []news.Item, now time.Time, firstPoll b
 // recognise is the flood guard: an item whose key is new but whose canonical link or key
 // matches an item already stored for the member (a GUID change, http→https, a redesign)
 // takes the stored item's ID and key, so it updates that item instead of adding a copy.
-func (r *Refresher) recognise(ctx context.Context, member string, items []news.Item) error {
+func (r *Refresher) recognise(ctx context.Context, member string, items []news.Item) (map[string]bool, error) {
 	keys := make([]string, 0, 2*len(items))
 	for _, it := range items {
 		keys = append(keys, it.Key)
@@ -400,10 +401,10 @@ func (r *Refresher) recognise(ctx context.Context, member string, items []news.I
 	}
 	stored, err := r.Store.ItemsByKey(ctx, member, keys)
 	if err != nil {
-		return fmt.Errorf("look up stored items: %w", err)
+		return nil, fmt.Errorf("look up stored items: %w", err)
 	}
 	if len(stored) == 0 {
-		return nil
+		return nil, nil
 	}
 	byKey := map[string]news.Item{}
 	byLink := map[string]news.Item{}
@@ -430,7 +431,7 @@ func (r *Refresher) recognise(ctx context.Context, member string, items []news.I
 			used[s.ID] = true
 		}
 	}
-	return nil
+	return used, nil
 }
 
 // Scheduling constants.
