@@ -58,9 +58,7 @@ func (s *Server) embed(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, bad("the embedded list has no pages: before is not allowed"))
 		return
 	}
-	if len(q.Members) != 1 {
-		q.Clustered = true
-	}
+	q.Clustered = clustered(q)
 	w.Header().Set("Content-Security-Policy", embedCSP)
 	key := fmt.Sprintf("%p embed?%s %d", cfg, canonicalQuery(r.URL.Query()), q.Since.Unix())
 	version, ok := s.version(r.Context())

@@ -57,9 +57,8 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, format, member str
 	}
 	if member != "" {
 		q.Members = []string{member}
-	} else {
-		q.Clustered = true
 	}
+	q.Clustered = clustered(q)
 	// The config pointer changes on reload; Since is in the key because "since=7d" moves.
 	key := fmt.Sprintf("%p %s?%s %d", cfg, r.URL.Path, canonicalQuery(r.URL.Query()), q.Since.Unix())
 	version, ok := s.version(r.Context())
@@ -150,9 +149,8 @@ func (s *Server) StaticFeed(ctx context.Context, format string, filters url.Valu
 	member := ""
 	if len(q.Members) == 1 && len(filters) == 1 {
 		member = q.Members[0]
-	} else if len(q.Members) == 0 {
-		q.Clustered = true
 	}
+	q.Clustered = clustered(q)
 	f, err := s.buildFeed(ctx, cfg, q, format, member, dir, "", nil)
 	if err != nil {
 		return nil, err

@@ -173,7 +173,7 @@ func (s *Server) river(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	q.Clustered = true
+	q.Clustered = clustered(q)
 	items, err := s.store.Items(r.Context(), q)
 	if err != nil {
 		s.fail(w, r, err)

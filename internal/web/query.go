@@ -139,3 +139,10 @@ func canonicalQuery(v url.Values) string {
 	}
 	return out.Encode()
 }
+
+// clustered reports whether q shows each story once (from its earliest publisher): only
+// when no filter could exclude that publisher, else a member's own copy would vanish from
+// a selection that does not include the earliest publisher.
+func clustered(q news.Query) bool {
+	return len(q.Members) == 0 && q.Country == "" && q.Region == ""
+}
