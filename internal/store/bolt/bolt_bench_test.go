@@ -4,25 +4,24 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/store/storetest"
 )
 
 var benchLangs = []string{"en", "fr", "es", "de", "ja"}
 
-// benchItem is a realistic item: ~60-character title, ~300-character summary, one of 20
+// benchItem is a realistic item: ~60-character title, a ~40-word summary, one of 20
 // members, its own story (no two bench items are near-duplicates).
 func benchItem(i int) news.Item {
 	m := fmt.Sprintf("member-%02d", i%20)
 	t := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)
-	words := strings.Repeat(fmt.Sprintf("word%d report%d ", i, i*7), 30)
 	return news.Item{
 		ID: fmt.Sprintf("nf-%020d", i), Key: fmt.Sprintf("guid:%d", i), Member: m, Country: "CH", Region: "Europe",
 		Source: "https://" + m + ".example.org/feed", Title: fmt.Sprintf("News item %d from %s about children and families", i, m),
-		Link: fmt.Sprintf("https://%s.example.org/news/%d", m, i), Summary: words[:300], Language: benchLangs[i%len(benchLangs)],
+		Link: fmt.Sprintf("https://%s.example.org/news/%d", m, i), Summary: storetest.StoryText(i), Language: benchLangs[i%len(benchLangs)],
 		Published: t, Updated: t, FirstSeen: t, Categories: []string{"news"},
 	}
 }
