@@ -61,6 +61,28 @@ func (c *common) register(fs *flag.FlagSet, env Env) {
 	c.storeSet = env("NETWORKFEED_STORE") != ""
 }
 
+// newFlags makes a command's flag set with the common flags registered.
+func newFlags(name string, env Env, stderr io.Writer) (*flag.FlagSet, *common) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := &common{}
+	c.register(fs, env)
+	return fs, c
+}
+
+// open loads the config and opens the store the flags name; the caller closes the store.
+func (c *common) open(ctx context.Context) (*config.Config, store.Store, error) {
+	cfg, err := config.Load(c.config)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := openStore(ctx, c.store)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, st, nil
+}
+
 func envOr(env Env, key, def string) string {
 	if v := env(key); v != "" {
 		return v

@@ -30,20 +30,13 @@ import (
 )
 
 func runPoll(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("poll", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c common
-	c.register(fs, env)
+	fs, c := newFlags("poll", env, stderr)
 	workers := fs.Int("workers", 16, "concurrent refreshes")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log := newLogger(stderr, env)
-	cfg, err := config.Load(c.config)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, c.store)
+	cfg, st, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -83,10 +76,7 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 }
 
 func runCheck(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c common
-	c.register(fs, env)
+	fs, c := newFlags("check", env, stderr)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -170,10 +160,7 @@ func cut(s string, n int) string {
 }
 
 func runBuild(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("build", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c common
-	c.register(fs, env)
+	fs, c := newFlags("build", env, stderr)
 	out := fs.String("out", "", "directory to write the static site into")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -181,11 +168,7 @@ func runBuild(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 	if *out == "" {
 		return fmt.Errorf("build needs -out DIR")
 	}
-	cfg, err := config.Load(c.config)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, c.store)
+	cfg, st, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -404,10 +387,7 @@ func writeFile(path string, b []byte) error {
 }
 
 func runDemo(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c common
-	c.register(fs, env)
+	fs, c := newFlags("demo", env, stderr)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

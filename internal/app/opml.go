@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -277,10 +276,7 @@ func yamlScalar(s string) string {
 }
 
 func runImportOPML(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("import-opml", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c common
-	c.register(fs, env)
+	fs, c := newFlags("import-opml", env, stderr)
 	dry := fs.Bool("dry-run", false, "print the new feeds.yaml instead of writing it")
 	if err := fs.Parse(args); err != nil {
 		return err

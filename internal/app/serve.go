@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,10 +27,7 @@ import (
 var nowFunc = time.Now
 
 func runServe(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c common
-	c.register(fs, env)
+	fs, c := newFlags("serve", env, stderr)
 	webOn := fs.Bool("web", true, "serve HTTP (false: a pure polling worker)")
 	pollOn := fs.Bool("poll", true, "poll sources on schedule (false: a pure web front)")
 	workers := fs.Int("workers", 16, "concurrent refreshes")
@@ -40,11 +36,7 @@ func runServe(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 		return err
 	}
 	log := newLogger(stderr, env)
-	cfg, err := config.Load(c.config)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, c.store)
+	cfg, st, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
