@@ -8,10 +8,12 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,7 +31,7 @@ var (
 	bSources = []byte("sources") // url -> state JSON
 	bLeases  = []byte("leases")  // name -> expiry(8) owner
 	bMeta    = []byte("meta")    // "version" -> uint64
-	buckets  = [][]byte{bItems, bIndex, bKeys, bTombs, bSources, bLeases, bMeta, bBands, bClusters, bInCluster, bHidden}
+	buckets  = [][]byte{bItems, bIndex, bKeys, bTombs, bSources, bLeases, bMeta, bBands, bClusters, bInCluster, bHidden, bBandLog}
 )
 
 // Store is a bbolt-backed store.Store.
@@ -39,6 +41,13 @@ type Store struct {
 	now func() time.Time
 	// lookups counts the index and item reads cluster decisions made (for benchmarks).
 	lookups atomic.Uint64
+
+	// wmu serialises Upserts, the only writers of bands.
+	wmu sync.Mutex
+	// bands mirrors the band log (see bands.go); foldAt is how many items it holds
+	// before it is folded into the band index.
+	bands  bandBuffer
+	foldAt int
 }
 
 var _ store.Store = (*Store)(nil)
@@ -50,7 +59,7 @@ func Open(path string) (*Store, error) {
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 5 * time.Second, NoFreelistSync: true})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 5 * time.Second, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -66,7 +75,12 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: create buckets: %w", path, err)
 	}
-	return &Store{db: db, now: time.Now}, nil
+	s := &Store{db: db, now: time.Now, foldAt: defaultFoldAt}
+	if err := s.loadBands(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return s, nil
 }
 
 // Close closes the file.
@@ -165,6 +179,8 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		res = news.UpsertResult{}
 		b, tombs := tx.Bucket(bItems), tx.Bucket(bTombs)
@@ -219,12 +235,21 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 			}
 			changed = true
 		}
-		if changed {
-			return bumpVersion(tx)
+		if !changed {
+			return nil
 		}
-		return nil
+		if s.bands.items >= s.foldAt {
+			if err := s.foldBands(tx); err != nil {
+				return err
+			}
+		}
+		return bumpVersion(tx)
 	})
 	if err != nil {
+		// The band log mirror may hold filings of the rolled-back transaction.
+		if lerr := s.loadBands(); lerr != nil {
+			err = errors.Join(err, lerr)
+		}
 		return news.UpsertResult{}, fmt.Errorf("upsert %d items: %w", len(items), err)
 	}
 	return res, nil

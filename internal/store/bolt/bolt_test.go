@@ -1,8 +1,10 @@
 package bolt
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/store"
@@ -10,13 +12,90 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := Open(filepath.Join(t.TempDir(), "nf.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	})
+	// foldAt 1 and 2 fold the band log into the band index at (nearly) every Upsert,
+	// so clusters are decided from the index, the log, and both.
+	for _, foldAt := range []int{defaultFoldAt, 1, 2} {
+		t.Run(fmt.Sprintf("fold-at-%d", foldAt), func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) store.Store {
+				s, err := Open(filepath.Join(t.TempDir(), "nf.db"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.foldAt = foldAt
+				return s
+			})
+		})
+	}
+}
+
+// TestBandLogSurvivesReopen checks that story keys filed in the band log, not yet
+// folded, still find their items after the file is reopened, and after a fold.
+func TestBandLogSurvivesReopen(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		foldAt int
+	}{
+		{"unfolded", defaultFoldAt},
+		{"folded", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "nf.db")
+			s, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.foldAt = tc.foldAt
+			gs := storetest.Story("gs", 1, 7)
+			if _, err := s.Upsert(t.Context(), []news.Item{gs, storetest.Story("gs", 2, 8)}); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			if s, err = Open(path); err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if got, want := s.bands.items > 0, tc.foldAt > 2; got != want {
+				t.Errorf("band log holds %d items after reopen, want some: %v", s.bands.items, want)
+			}
+			au := storetest.Story("au", 25, 7)
+			au.Published = gs.Published.Add(time.Hour)
+			if _, err := s.Upsert(t.Context(), []news.Item{au}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Item(t.Context(), au.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.ClusterID != gs.ID {
+				t.Errorf("copy's ClusterID = %q, want %q (the stored story)", got.ClusterID, gs.ID)
+			}
+		})
+	}
+}
+
+// TestFailedUpsertForgetsFilings checks that a batch rolled back midway leaves no
+// story keys behind: a later copy of its story must not cluster with it.
+func TestFailedUpsertForgetsFilings(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "nf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	bad := storetest.Story("gs", 2, 8)
+	bad.ID = ""
+	if _, err := s.Upsert(t.Context(), []news.Item{storetest.Story("gs", 1, 7), bad}); err == nil {
+		t.Fatal("upsert of an item without id succeeded")
+	}
+	if s.bands.items != 0 || len(s.bands.ids) != 0 {
+		t.Errorf("band log mirror holds %d items, %d keys after a rollback, want none", s.bands.items, len(s.bands.ids))
+	}
+	au := storetest.Story("au", 25, 7)
+	if _, err := s.Upsert(t.Context(), []news.Item{au}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Item(t.Context(), au.ID); err != nil || got.ClusterID != "" {
+		t.Errorf("copy = %+v, %v; want it unclustered (its story was rolled back)", got.ClusterID, err)
+	}
 }
 
 func TestReopenKeepsItems(t *testing.T) {

@@ -36,13 +36,7 @@ func (s *Store) joinCluster(tx *bbolt.Tx, it *news.Item) error {
 			return err
 		}
 	}
-	bands := tx.Bucket(bBands)
-	for _, k := range d.keys {
-		if err := bands.Put(k, store.PushID(bands.Get(k), it.ID)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.fileBands(tx, it.ID, d.keys)
 }
 
 // decision is what decideCluster found: the item's story keys and, when it joins a
@@ -56,16 +50,16 @@ type decision struct {
 
 // decideCluster reads, without writing, the candidates filed under it's story keys
 // and picks the cluster it joins: at most 1+identity.NumBands index reads and
-// store.BandDepth item reads per key.
+// store.BandDepth item reads per key. The caller holds s.wmu (or no Upsert runs).
 func (s *Store) decideCluster(tx *bbolt.Tx, it *news.Item) (decision, error) {
 	sig := store.Signature(it)
 	d := decision{keys: store.StoryKeys(it, sig)}
-	bands, items := tx.Bucket(bBands), tx.Bucket(bItems)
+	items := tx.Bucket(bItems)
 	seen := map[string]bool{it.ID: true}
 	var cands []news.Item
 	for _, k := range d.keys {
 		s.lookups.Add(1)
-		for _, id := range store.UnpackIDs(bands.Get(k)) {
+		for _, id := range s.bandIDs(tx, k) {
 			if seen[id] {
 				continue
 			}
