@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -30,15 +31,16 @@ type bandBuffer struct {
 func keyOf(k []byte) uint64 { return binary.BigEndian.Uint64(k) }
 
 // bandIDs returns the IDs filed under story key k, newest first, at most
-// store.BandDepth: the buffered ones, then those folded into bBands.
-func (s *Store) bandIDs(tx *bbolt.Tx, k []byte) []string {
+// store.BandDepth: the buffered ones, then those folded into bBands (read with c, a
+// cursor of bBands).
+func (s *Store) bandIDs(c *bbolt.Cursor, k []byte) []string {
 	buf := s.bands.ids[keyOf(k)]
-	out := make([]string, 0, min(len(buf), store.BandDepth))
+	var out []string
 	for i := len(buf) - 1; i >= 0 && len(out) < store.BandDepth; i-- {
 		out = append(out, buf[i])
 	}
 	if len(out) < store.BandDepth {
-		for _, id := range store.UnpackIDs(tx.Bucket(bBands).Get(k)) {
+		for _, id := range store.UnpackIDs(seekExact(c, k)) {
 			if len(out) == store.BandDepth {
 				break
 			}
@@ -46,6 +48,14 @@ func (s *Store) bandIDs(tx *bbolt.Tx, k []byte) []string {
 		}
 	}
 	return out
+}
+
+// seekExact returns the value of key k, or nil: Bucket.Get without a new cursor.
+func seekExact(c *bbolt.Cursor, k []byte) []byte {
+	if fk, v := c.Seek(k); bytes.Equal(fk, k) {
+		return v
+	}
+	return nil
 }
 
 // fileBands files id under keys: an append to the log and to its mirror.
@@ -94,7 +104,7 @@ func (s *Store) foldBands(tx *bbolt.Tx) error {
 	var kb [8]byte
 	for _, k := range keys {
 		binary.BigEndian.PutUint64(kb[:], k)
-		v := bands.Get(kb[:])
+		v := bands.Get(kb[:]) // Put invalidates cursors: a fresh one per key
 		for _, id := range s.bands.ids[k] {
 			v = store.PushID(v, id)
 		}

@@ -54,12 +54,12 @@ type decision struct {
 func (s *Store) decideCluster(tx *bbolt.Tx, it *news.Item) (decision, error) {
 	sig := store.Signature(it)
 	d := decision{keys: store.StoryKeys(it, sig)}
-	items := tx.Bucket(bItems)
+	items, bands := tx.Bucket(bItems), tx.Bucket(bBands).Cursor()
 	seen := map[string]bool{it.ID: true}
 	var cands []news.Item
 	for _, k := range d.keys {
 		s.lookups.Add(1)
-		for _, id := range s.bandIDs(tx, k) {
+		for _, id := range s.bandIDs(bands, k) {
 			if seen[id] {
 				continue
 			}
