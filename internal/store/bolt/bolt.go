@@ -1,6 +1,16 @@
 // Package bolt is the embedded store: one bbolt file, safe across restarts, the default
 // backend. Items are JSON values keyed by ID; timelines are ordered index keys
 // (scope, time, id) so reading the newest N of any filter is a seek and N steps.
+//
+// Cluster story keys (store.StoryKeys, 33 random 8-byte keys per item) are not written
+// to the band index one by one: a new item's keys are appended to the "bandlog" bucket
+// (sequential keys, so a batch dirties a few pages instead of one page per key) and
+// mirrored in memory; once the log holds 4096 items it is folded into the "bands"
+// index in key order and emptied, in the transaction that filled it. Lookups read the
+// mirror, then the index. Open rebuilds the mirror from the log. Files written before
+// the log existed open unchanged (the bucket is created empty); a file written since
+// must not be opened by an older build, which would miss the unfolded filings (no
+// deployed data predates this).
 package bolt
 
 import (
