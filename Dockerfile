@@ -5,7 +5,7 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/networkfeed ./cmd/networkfeed \
+RUN CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags="-s -w" -o /out/networkfeed ./cmd/networkfeed \
  && mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot
