@@ -196,3 +196,59 @@ func UnpackIDs(packed []byte) []string {
 	}
 	return strings.Split(string(packed), "\n")
 }
+
+// MaxCandidates is how many stored items one cluster decision reads and compares at most.
+const MaxCandidates = 8
+
+// RankCandidates orders the IDs found under an item's story keys (perKey[i] holds the IDs
+// under StoryKeys(it, …)[i]) and keeps the MaxCandidates most promising: IDs under the
+// canonical-link key first, then those sharing the most MinHash bands with the item (a
+// copy of the same story shares many bands; texts that merely share vocabulary, one or
+// two), ties in the order found (newest first). This bounds the item reads and
+// comparisons of a decision, however crowded the bands are.
+func RankCandidates(it *news.Item, perKey [][]string) []string {
+	type hit struct {
+		id    string
+		link  bool
+		bands int
+		order int
+	}
+	hasLink := canonicalLink(it) != ""
+	byID := map[string]*hit{}
+	var hits []*hit
+	for k, ids := range perKey {
+		for _, id := range ids {
+			if id == it.ID {
+				continue
+			}
+			h := byID[id]
+			if h == nil {
+				h = &hit{id: id, order: len(hits)}
+				byID[id] = h
+				hits = append(hits, h)
+			}
+			if k == 0 && hasLink {
+				h.link = true
+			} else {
+				h.bands++
+			}
+		}
+	}
+	slices.SortStableFunc(hits, func(a, b *hit) int {
+		if a.link != b.link {
+			if a.link {
+				return -1
+			}
+			return 1
+		}
+		if c := cmp.Compare(b.bands, a.bands); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.order, b.order)
+	})
+	out := make([]string, 0, min(len(hits), MaxCandidates))
+	for _, h := range hits[:min(len(hits), MaxCandidates)] {
+		out = append(out, h.id)
+	}
+	return out
+}

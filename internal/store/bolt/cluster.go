@@ -55,26 +55,23 @@ func (s *Store) decideCluster(tx *bbolt.Tx, it *news.Item) (decision, error) {
 	sig := store.Signature(it)
 	d := decision{keys: store.StoryKeys(it, sig)}
 	items, bands := tx.Bucket(bItems), tx.Bucket(bBands).Cursor()
-	seen := map[string]bool{it.ID: true}
-	var cands []news.Item
-	for _, k := range d.keys {
+	perKey := make([][]string, len(d.keys))
+	for i, k := range d.keys {
 		s.lookups.Add(1)
-		for _, id := range s.bandIDs(bands, k) {
-			if seen[id] {
-				continue
-			}
-			seen[id] = true
-			s.lookups.Add(1)
-			v := items.Get([]byte(id))
-			if v == nil {
-				continue // trimmed since it was filed
-			}
-			var c news.Item
-			if err := json.Unmarshal(v, &c); err != nil {
-				return d, fmt.Errorf("decode item %s: %w", id, err)
-			}
-			cands = append(cands, c)
+		perKey[i] = s.bandIDs(bands, k)
+	}
+	var cands []news.Item
+	for _, id := range store.RankCandidates(it, perKey) {
+		s.lookups.Add(1)
+		v := items.Get([]byte(id))
+		if v == nil {
+			continue // trimmed since it was filed
 		}
+		var c news.Item
+		if err := json.Unmarshal(v, &c); err != nil {
+			return d, fmt.Errorf("decode item %s: %w", id, err)
+		}
+		cands = append(cands, c)
 	}
 	for _, c := range store.Confirm(it, sig, cands) {
 		cid := c.ID

@@ -115,18 +115,22 @@ func (s *Store) planClusters(ctx context.Context, items []*news.Item) ([]cluster
 	}
 	var ids []string
 	seen := map[string]bool{}
+	ranked := make([][]string, len(plans))
 	n := 0
 	for i := range plans {
 		plans[i].exp = make([]string, len(plans[i].keys))
+		perKey := make([][]string, len(plans[i].keys))
 		for j := range plans[i].keys {
 			v, _ := vals[n].(string)
 			n++
 			plans[i].exp[j] = v
-			for _, id := range store.UnpackIDs([]byte(v)) {
-				if !seen[id] {
-					seen[id] = true
-					ids = append(ids, id)
-				}
+			perKey[j] = store.UnpackIDs([]byte(v))
+		}
+		ranked[i] = store.RankCandidates(items[i], perKey)
+		for _, id := range ranked[i] {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
 			}
 		}
 	}
@@ -144,13 +148,9 @@ func (s *Store) planClusters(ctx context.Context, items []*news.Item) ([]cluster
 	}
 	for i, it := range items {
 		var mine []news.Item
-		seen := map[string]bool{}
-		for _, v := range plans[i].exp {
-			for _, id := range store.UnpackIDs([]byte(v)) {
-				if c, ok := byID[id]; ok && !seen[id] {
-					seen[id] = true
-					mine = append(mine, c)
-				}
+		for _, id := range ranked[i] {
+			if c, ok := byID[id]; ok {
+				mine = append(mine, c)
 			}
 		}
 		if len(mine) == 0 {
