@@ -22,7 +22,8 @@ import (
 //
 // KEYS: tomb, ver, key-index hash, story index, clusters, items' cluster state, then
 // per item: item key, nOld sorted sets to leave, nNew sorted sets to join.
-// ARGV per item: id, expected, expect-present ("1"/"0"), new value, score, nOld, nNew,
+// ARGV per item: id, expected, expect-present ("1", "0", or "F": absent, and file it even
+// if its story keys changed), new value, score, nOld, nNew,
 // nOldF, nNewF, then nOldF key-index fields to drop, then nNewF fields to set, then
 // member, sort ms, first-seen ms, nKeys, nKeys pairs (story key, expected value),
 // nCands, nCands quadruples (id, member, sort ms, first-seen ms).
@@ -31,6 +32,7 @@ import (
 var putScript = redis.NewScript(luaClusters + `
 local out, k, a, written = {}, 7, 1, 0
 local KBD, KCL, KCA = KEYS[4], KEYS[5], KEYS[6]
+local filed = {}
 while a <= #ARGV do
   local id, exp, flag, val, sc = ARGV[a], ARGV[a+1], ARGV[a+2], ARGV[a+3], ARGV[a+4]
   local nOld, nNew = tonumber(ARGV[a+5]), tonumber(ARGV[a+6])
@@ -51,9 +53,11 @@ while a <= #ARGV do
       r = 0
     end
   end
-  if r == 1 then
+  if r == 1 and flag ~= 'F' then
     for i = 1, nK do
-      if (redis.call('HGET', KBD, ARGV[c+2+2*i]) or '') ~= ARGV[c+3+2*i] then r = 0; break end
+      -- A key changed only by earlier items of this batch of the same member (whose
+      -- items never cluster together) is no reason to decide again.
+      if filed[ARGV[c+2+2*i]] ~= me.m and (redis.call('HGET', KBD, ARGV[c+2+2*i]) or '') ~= ARGV[c+3+2*i] then r = 0; break end
     end
   end
   if r == 1 then
@@ -92,10 +96,11 @@ while a <= #ARGV do
       end
       for i = 1, nK do
         local f = ARGV[c+2+2*i]
-        local ids = split(id .. '\n' .. ARGV[c+3+2*i], '\n')
+        local ids = split(id .. '\n' .. (redis.call('HGET', KBD, f) or ''), '\n')
         local keep = {}
         for j = 1, math.min(#ids, ` + bandDepthLua + `) do if ids[j] ~= '' then keep[#keep + 1] = ids[j] end end
         redis.call('HSET', KBD, f, table.concat(keep, '\n'))
+        if filed[f] == nil or filed[f] == me.m then filed[f] = me.m else filed[f] = false end
       end
     end
     written = written + 1
@@ -117,6 +122,14 @@ const upsertChunk = 256
 
 // maxRounds bounds the compare-and-set retries of one item under contention.
 const maxRounds = 50
+
+// forceAfter is the round from which a new item whose story keys keep changing under it
+// (crowded bands: many writers filing items that share vocabulary) is filed anyway, its
+// cluster decided from the candidates it read. The price is that a copy of the same story
+// written in that instant by another worker may start a cluster of its own; without it,
+// a busy network could fail whole refreshes on contention that is almost never about
+// the same story.
+const forceAfter = 3
 
 type outcome int
 
@@ -181,7 +194,7 @@ func (s *Store) upsertChunk(ctx context.Context, items []news.Item, out []outcom
 			seen[items[i].ID] = true
 			now1 = append(now1, i)
 		}
-		retry, err := s.upsertRound(ctx, items, now1, out, now)
+		retry, err := s.upsertRound(ctx, items, now1, out, now, contended >= forceAfter)
 		if err != nil {
 			return err
 		}
@@ -195,7 +208,7 @@ func (s *Store) upsertChunk(ctx context.Context, items []news.Item, out []outcom
 
 // upsertRound reads, merges and writes the items at idx (distinct IDs); it returns those
 // that lost a race and must be tried again.
-func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, out []outcome, now time.Time) ([]int, error) {
+func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, out []outcome, now time.Time, force bool) ([]int, error) {
 	keys := make([]string, len(idx))
 	for j, i := range idx {
 		keys[j] = s.itemKey(items[i].ID)
@@ -266,8 +279,11 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 		ks = append(ks, oldZ...)
 		ks = append(ks, newZ...)
 		flag := "0"
-		if present {
+		switch {
+		case present:
 			flag = "1"
+		case force:
+			flag = "F"
 		}
 		args = append(args, m.ID, old, flag, v, scoreArg(score(&m)),
 			len(oldZ), len(newZ), len(oldF), len(newF))
