@@ -197,6 +197,11 @@ func UnpackIDs(packed []byte) []string {
 	return strings.Split(string(packed), "\n")
 }
 
+// MaxClusterSize is how many items (one per member) a cluster holds at most: a new copy
+// of a story already in a full cluster stands alone. It bounds what one cluster decision
+// reads and writes; a network's story is rarely re-posted by more members than this.
+const MaxClusterSize = 32
+
 // MaxCandidates is how many stored items one cluster decision reads and compares at most.
 const MaxCandidates = 8
 

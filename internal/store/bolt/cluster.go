@@ -85,8 +85,8 @@ func (s *Store) decideCluster(tx *bbolt.Tx, it *news.Item) (decision, error) {
 		if len(es) == 0 {
 			es = []store.ClusterEntry{store.EntryOf(&c)}
 		}
-		if store.HasMember(es, it.Member) {
-			continue // one copy per member: another copy of it.Member is already there
+		if store.HasMember(es, it.Member) || len(es) >= store.MaxClusterSize {
+			continue // one copy per member (another copy of it.Member is there), or full
 		}
 		d.cid, d.entries, d.with = cid, append(es, store.EntryOf(it)), c.ID
 		break

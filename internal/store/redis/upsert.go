@@ -87,7 +87,7 @@ while a <= #ARGV do
           if #es == 0 then es = {cand} end
           local dup = false
           for _, e in ipairs(es) do if e.m == me.m then dup = true end end
-          if not dup then
+          if not dup and #es < ` + maxClusterLua + ` then
             es[#es + 1] = me
             saveCluster(KCL, KCA, cid, es)
             break
@@ -112,6 +112,9 @@ end
 if written > 0 then redis.call('INCRBY', KEYS[2], written) end
 return out
 `)
+
+// maxClusterLua is store.MaxClusterSize for the write script.
+var maxClusterLua = strconv.Itoa(store.MaxClusterSize)
 
 // bandDepthLua is store.BandDepth for the write script.
 var bandDepthLua = strconv.Itoa(store.BandDepth)

@@ -53,6 +53,7 @@ func clusterTests() []namedTest {
 	return []namedTest{
 		{"ClusterSyndicated", testClusterSyndicated},
 		{"ClusterByLink", testClusterByLink},
+		{"ClusterFull", testClusterFull},
 		{"ClusterEarlierCopyShown", testClusterEarlierCopyShown},
 		{"ClusterNotAcross", testClusterNotAcross},
 		{"ClusterThreeMembers", testClusterThreeMembers},
@@ -284,5 +285,24 @@ func testClusterConcurrent(t *testing.T, s store.Store) {
 		if it.ClusterID == "" || len(it.AlsoBy) != 1 {
 			t.Errorf("%s: cluster %q also by %v", it.ID, it.ClusterID, it.AlsoBy)
 		}
+	}
+}
+
+// A cluster holds at most store.MaxClusterSize copies: further copies start another, so
+// one decision never reads or writes an unbounded cluster.
+func testClusterFull(t *testing.T, s store.Store) {
+	n := store.MaxClusterSize + 2
+	for i := range n {
+		mustUpsert(t, s, Story(fmt.Sprintf("m%02d", i), i+1, 5))
+	}
+	got := query(t, s, news.Query{Clustered: true, Limit: 100})
+	var sizes []int
+	for _, it := range got {
+		sizes = append(sizes, 1+len(it.AlsoBy))
+	}
+	slices.Sort(sizes)
+	// The first MaxClusterSize copies fill one cluster; the next ones start another.
+	if fmt.Sprint(sizes) != fmt.Sprint([]int{2, store.MaxClusterSize}) {
+		t.Errorf("clustered read of %d copies shows clusters of sizes %v, want [2 %d]", n, sizes, store.MaxClusterSize)
 	}
 }
