@@ -162,3 +162,31 @@ func TestDiscoveryAndEnrichment(t *testing.T) {
 		t.Errorf("second poll: %+v, %d article fetches", r, articleHits.Load())
 	}
 }
+
+// TestWordPressRESTAPI: a WordPress page with no feed but an advertised REST API yields
+// the posts from /wp-json/wp/v2/posts, dated.
+func TestWordPressRESTAPI(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/actualites/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><html lang="fr"><head><link rel="https://api.w.org/" href="/wp-json/"></head><body><h1>Actualités</h1></body></html>`)
+	})
+	mux.HandleFunc("/wp-json/wp/v2/posts", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `[{"id":12,"guid":{"rendered":"https://ssi.example.org/?p=12"},"date_gmt":"2026-06-05T08:00:00","modified_gmt":"2026-06-06T08:00:00","link":"https://ssi.example.org/2026/06/mediation/","title":{"rendered":"M&eacute;diation familiale internationale"},"excerpt":{"rendered":"<p>Une permanence bilingue.</p>"},"content":{"rendered":"<p>Texte <script>alert(1)</script></p>"}},
+{"id":11,"guid":{"rendered":"https://ssi.example.org/?p=11"},"date_gmt":"2026-05-01T08:00:00","modified_gmt":"2026-05-01T08:00:00","link":"https://ssi.example.org/2026/05/kafala/","title":{"rendered":"Kafala : un guide"},"excerpt":{"rendered":"<p>Guide.</p>"},"content":{"rendered":"<p>Guide complet.</p>"}}]`)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	st := openBolt(t)
+	ref := newTestRefresher(t, st, testConfig(t, ""), nil)
+	job := Job{Member: config.Member{ID: "ch", Name: "CH", Languages: []string{"fr"}}, Source: config.Source{Page: srv.URL + "/actualites/"}}
+	r := ref.Refresh(t.Context(), job)
+	if r.Err != nil || r.New != 2 || !strings.HasPrefix(r.Via, "wordpress api") {
+		t.Fatalf("refresh: %+v", r)
+	}
+	items := storedItems(t, st, "ch")
+	if items[0].Title != "Médiation familiale internationale" || items[0].Published.Format("2006-01-02") != "2026-06-05" || strings.Contains(items[0].Content, "script") {
+		t.Errorf("first item = %q %v %q", items[0].Title, items[0].Published, items[0].Content)
+	}
+}

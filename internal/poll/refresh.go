@@ -262,6 +262,13 @@ func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, re
 		res.Via = "discovered feed " + fr.URL
 		return withBase(f.Items, fr.URL), fr.StatusCode, nil
 	}
+	// WordPress advertises its REST API: its posts are the news, with dates.
+	if root := wpAPIRoot(resp.Body, resp.URL); root != "" {
+		if items, u, err := r.wpPosts(ctx, root); err == nil && len(items) > 0 {
+			res.Via = viaWPAPI + " " + u
+			return items, resp.StatusCode, nil
+		}
+	}
 	det, err := page.Detect(resp.Body, resp.URL, opts)
 	if err != nil {
 		if kind == "homepage" && errors.Is(err, page.ErrNoMatch) {
