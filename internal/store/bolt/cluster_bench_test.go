@@ -13,33 +13,9 @@ import (
 	"github.com/iss-network/networkfeed/internal/store/storetest"
 )
 
-// benchStored is how many items the cluster benchmarks store first: 20,000, or
-// 1,000,000 with NF_BENCH_LARGE=1.
-func benchStored() int {
-	if os.Getenv("NF_BENCH_LARGE") == "1" {
-		return 1_000_000
-	}
-	return 20_000
-}
-
-var benchT0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// storyItem is item n of a network of 60 members: story n, published n minutes
-// after benchT0 (1,000,000 items span 1.9 years).
-func storyItem(n int) news.Item {
-	m := fmt.Sprintf("m%02d", n%60)
-	t := benchT0.Add(time.Duration(n) * time.Minute)
-	return news.Item{
-		ID: fmt.Sprintf("%s-%08x", m, n), Key: fmt.Sprintf("guid:%d", n), Member: m,
-		Source: "https://" + m + ".example.org/feed", Title: fmt.Sprintf("Story %d announced", n),
-		Link: fmt.Sprintf("https://%s.example.org/news/%d", m, n), Summary: storetest.StoryText(n),
-		Language: "en", Published: t, Updated: t, FirstSeen: t,
-	}
-}
-
 // copyOf is member "x"+i's copy of stored story n, an hour later, with its own link.
 func copyOf(n, i int) news.Item {
-	it := storyItem(n)
+	it := storetest.StoryItem(n)
 	it.Member = fmt.Sprintf("x%d", i)
 	it.ID = fmt.Sprintf("x%d-%08x", i, n)
 	it.Link = fmt.Sprintf("https://x.example.org/%d/%d", i, n)
@@ -54,13 +30,13 @@ func filledStore(b *testing.B) *Store {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { s.Close() })
-	n := benchStored()
+	n := storetest.BenchStored()
 	start := time.Now()
 	const batch = 500
 	for i := 0; i < n; i += batch {
 		items := make([]news.Item, 0, batch)
 		for j := i; j < min(i+batch, n); j++ {
-			items = append(items, storyItem(j))
+			items = append(items, storetest.StoryItem(j))
 		}
 		if _, err := s.Upsert(b.Context(), items); err != nil {
 			b.Fatal(err)
@@ -77,13 +53,13 @@ func filledStore(b *testing.B) *Store {
 // decision. BenchmarkClusterUpsert is the whole write of such a copy (fsync included).
 func BenchmarkClusterDecision(b *testing.B) {
 	s := filledStore(b)
-	n := benchStored()
+	n := storetest.BenchStored()
 	for _, tc := range []struct {
 		name string
 		item func(i int) news.Item
 	}{
 		{"join", func(i int) news.Item { return copyOf((i*7919)%n, i) }},
-		{"alone", func(i int) news.Item { it := storyItem(n + i); it.ID += "-new"; return it }},
+		{"alone", func(i int) news.Item { it := storetest.StoryItem(n + i); it.ID += "-new"; return it }},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			before := s.lookups.Load()

@@ -3,7 +3,6 @@ package redisstore
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -12,29 +11,6 @@ import (
 	"github.com/iss-network/networkfeed/internal/store/storetest"
 )
 
-// clusterStored is how many items BenchmarkClusterUpsert stores first: 20,000, or
-// 1,000,000 with NF_BENCH_LARGE=1.
-func clusterStored() int {
-	if os.Getenv("NF_BENCH_LARGE") == "1" {
-		return 1_000_000
-	}
-	return 20_000
-}
-
-var storyT0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// storyItem is item n of a network of 60 members: story n, published n minutes after storyT0.
-func storyItem(n int) news.Item {
-	m := fmt.Sprintf("m%02d", n%60)
-	t := storyT0.Add(time.Duration(n) * time.Minute)
-	return news.Item{
-		ID: fmt.Sprintf("%s-%08x", m, n), Key: fmt.Sprintf("guid:%d", n), Member: m,
-		Source: "https://" + m + ".example.org/feed", Title: fmt.Sprintf("Story %d announced", n),
-		Link: fmt.Sprintf("https://%s.example.org/news/%d", m, n), Summary: storetest.StoryText(n),
-		Language: "en", Published: t, Updated: t, FirstSeen: t,
-	}
-}
-
 // BenchmarkClusterUpsert writes one new item into a full store, deciding its cluster:
 // "join" is another member's copy of a stored story, "alone" a story never seen.
 // lookups/op counts the story-index fields and candidate items read per decision
@@ -42,12 +18,12 @@ func storyItem(n int) news.Item {
 func BenchmarkClusterUpsert(b *testing.B) {
 	s := openT(b, withNetwork(redistest.Server(b)))
 	ctx := context.Background()
-	n := clusterStored()
+	n := storetest.BenchStored()
 	start := time.Now()
 	for i := 0; i < n; i += upsertChunk {
 		batch := make([]news.Item, 0, upsertChunk)
 		for j := i; j < min(i+upsertChunk, n); j++ {
-			batch = append(batch, storyItem(j))
+			batch = append(batch, storetest.StoryItem(j))
 		}
 		if _, err := s.Upsert(ctx, batch); err != nil {
 			b.Fatal(err)
@@ -60,13 +36,13 @@ func BenchmarkClusterUpsert(b *testing.B) {
 		item func(i int) news.Item
 	}{
 		{"join", func(i int) news.Item {
-			it := storyItem((i * 7919) % n)
+			it := storetest.StoryItem((i * 7919) % n)
 			it.Member, it.ID = fmt.Sprintf("x%d", i), fmt.Sprintf("x%d-%d", i, i)
 			it.Link = fmt.Sprintf("https://x.example.org/%d", i)
 			it.Published = it.Published.Add(time.Hour)
 			return it
 		}},
-		{"alone", func(i int) news.Item { it := storyItem(n + i); it.ID += "-new"; return it }},
+		{"alone", func(i int) news.Item { it := storetest.StoryItem(n + i); it.ID += "-new"; return it }},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			before := s.lookups.Load()

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -364,5 +365,29 @@ func testItemNotFound(t *testing.T, s store.Store) {
 	}
 	if err := s.Ping(ctx(t)); err != nil {
 		t.Errorf("ping: %v", err)
+	}
+}
+
+// BenchStored is how many items the store benchmarks fill first: 20,000, or 1,000,000
+// with NF_BENCH_LARGE=1.
+func BenchStored() int {
+	if os.Getenv("NF_BENCH_LARGE") == "1" {
+		return 1_000_000
+	}
+	return 20_000
+}
+
+var storyT0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// StoryItem is item n of a network of 60 members telling story n, published n minutes
+// after 2024-01-01 (1,000,000 items span 1.9 years): the benchmarks' realistic item.
+func StoryItem(n int) news.Item {
+	m := fmt.Sprintf("m%02d", n%60)
+	t := storyT0.Add(time.Duration(n) * time.Minute)
+	return news.Item{
+		ID: fmt.Sprintf("%s-%08x", m, n), Key: fmt.Sprintf("guid:%d", n), Member: m,
+		Source: "https://" + m + ".example.org/feed", Title: fmt.Sprintf("Story %d announced", n),
+		Link: fmt.Sprintf("https://%s.example.org/news/%d", m, n), Summary: StoryText(n),
+		Language: "en", Published: t, Updated: t, FirstSeen: t,
 	}
 }
