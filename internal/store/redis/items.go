@@ -3,14 +3,8 @@ package redisstore
 import (
 	"context"
 	"fmt"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/store"
@@ -389,75 +383,20 @@ func (m *merge) next(ctx context.Context) (entry, bool, error) {
 	return e, true, nil
 }
 
-// matcher checks every condition of a query on a decoded item.
+// matcher checks every condition of a query on a decoded item: the filters every
+// backend shares (store.Matcher) and the paging position.
 type matcher struct {
 	q       news.Query
-	members map[string]bool
-	words   []string
+	filters func(*news.Item) bool
 }
 
 func newMatcher(q news.Query) *matcher {
-	m := &matcher{q: q}
-	if len(q.Members) > 0 {
-		m.members = map[string]bool{}
-		for _, x := range q.Members {
-			m.members[x] = true
-		}
-	}
-	m.words = strings.Fields(fold(q.Text))
-	return m
+	return &matcher{q: q, filters: store.Matcher(q)}
 }
 
 func (m *matcher) match(it *news.Item) bool {
-	q := &m.q
-	switch {
-	case m.members != nil && !m.members[it.Member],
-		q.Country != "" && it.Country != q.Country,
-		q.Region != "" && it.Region != q.Region,
-		q.Language != "" && it.Language != q.Language,
-		!q.Since.IsZero() && it.SortTime().Before(q.Since),
-		!q.Before.IsZero() && !before(entry{id: it.ID, score: score(it)}, q.Before):
+	if !m.q.Before.IsZero() && !before(entry{id: it.ID, score: score(it)}, m.q.Before) {
 		return false
 	}
-	if q.Category != "" && !hasCategory(it.Categories, q.Category) {
-		return false
-	}
-	if len(m.words) > 0 {
-		text := fold(it.Title + " " + it.Summary)
-		for _, w := range m.words {
-			if !strings.Contains(text, w) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func hasCategory(cats []string, c string) bool {
-	for _, x := range cats {
-		if strings.EqualFold(x, c) {
-			return true
-		}
-	}
-	return false
-}
-
-// fold lower-cases s and strips accents, for Query.Text matching.
-func fold(s string) string {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return strings.ToLower(s)
-	}
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	out, _, err := transform.String(t, s)
-	if err != nil {
-		out = s
-	}
-	return strings.ToLower(out)
+	return m.filters(it)
 }

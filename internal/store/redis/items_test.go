@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/store"
 	"github.com/iss-network/networkfeed/internal/store/redistest"
 	"github.com/iss-network/networkfeed/internal/store/storetest"
 )
@@ -22,8 +23,8 @@ func TestFold(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
-			if got := fold(tc.in); got != tc.want {
-				t.Errorf("fold(%q) = %q, want %q", tc.in, got, tc.want)
+			if got := store.Fold(tc.in); got != tc.want {
+				t.Errorf("Fold(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
 	}
