@@ -15,15 +15,12 @@ import (
 	"github.com/iss-network/networkfeed/internal/publish"
 )
 
-var formats = map[string]func(w *bytes.Buffer, f publish.Feed) error{
-	"rss":  func(w *bytes.Buffer, f publish.Feed) error { return publish.RSS(w, f) },
-	"atom": func(w *bytes.Buffer, f publish.Feed) error { return publish.Atom(w, f) },
-	"json": func(w *bytes.Buffer, f publish.Feed) error { return publish.JSON(w, f) },
-}
+// feedFormats are the formats every feed is served in (publish.Render writes them).
+var feedFormats = []string{publish.FormatRSS, publish.FormatAtom, publish.FormatJSON}
 
 // feedRoutes registers the syndication endpoints.
 func (s *Server) feedRoutes(mux *http.ServeMux) {
-	for _, f := range []string{"rss", "atom", "json"} {
+	for _, f := range feedFormats {
 		mux.HandleFunc("GET /feed."+f, func(w http.ResponseWriter, r *http.Request) { s.feed(w, r, f, "") })
 		mux.HandleFunc("GET /members/{id}/feed."+f, func(w http.ResponseWriter, r *http.Request) { s.memberFeed(w, r, f) })
 	}
@@ -44,8 +41,7 @@ func (s *Server) memberFeed(w http.ResponseWriter, r *http.Request, format strin
 
 // feed serves one feed in one format, from the render cache when the store has not changed.
 func (s *Server) feed(w http.ResponseWriter, r *http.Request, format, member string) {
-	write, ok := formats[format]
-	if !ok {
+	if publish.ContentType(format) == "" {
 		s.fail(w, r, fmt.Errorf("feed format %q (use rss, atom or json): %w", format, errNotFound))
 		return
 	}
@@ -69,7 +65,7 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, format, member str
 			return nil, "", time.Time{}, err
 		}
 		var buf bytes.Buffer
-		if err := write(&buf, f); err != nil {
+		if err := publish.Render(&buf, format, f); err != nil {
 			return nil, "", time.Time{}, fmt.Errorf("write %s feed: %w", format, err)
 		}
 		return buf.Bytes(), publish.ContentType(format), f.Updated, nil
@@ -102,7 +98,7 @@ func (s *Server) buildFeed(ctx context.Context, cfg *config.Config, q news.Query
 	if f.Description == "" {
 		f.Description = "News from the members of " + cfg.Network.Title
 	}
-	for name := range formats {
+	for _, name := range feedFormats {
 		f.FeedURLs[name] = withQuery(base+dir+"feed."+name, query)
 	}
 	if member != "" {
@@ -137,8 +133,7 @@ func (s *Server) buildFeed(ctx context.Context, cfg *config.Config, q news.Query
 // self and alternate links at dir ("countries/ch/") under the network URL, and no
 // paging. A single member filter names the feed after the member.
 func (s *Server) StaticFeed(ctx context.Context, format string, filters url.Values, dir string) ([]byte, error) {
-	write, ok := formats[format]
-	if !ok {
+	if publish.ContentType(format) == "" {
 		return nil, fmt.Errorf("static feed: unknown format %q", format)
 	}
 	cfg := s.config()
@@ -156,7 +151,7 @@ func (s *Server) StaticFeed(ctx context.Context, format string, filters url.Valu
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := write(&buf, f); err != nil {
+	if err := publish.Render(&buf, format, f); err != nil {
 		return nil, fmt.Errorf("write %s feed: %w", format, err)
 	}
 	return buf.Bytes(), nil
