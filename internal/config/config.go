@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/language"
 	"gopkg.in/yaml.v3"
 )
 
@@ -240,7 +241,10 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Key, e.Msg)
 }
 
-var lineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
+var (
+	lineRE         = regexp.MustCompile(`^line (\d+): (.*)$`)
+	unknownFieldRE = regexp.MustCompile(`field (\S+) not found in type \S+`)
+)
 
 // yamlError turns yaml.v3's messages ("line 5: field foo not found in type config.Member")
 // into Errors naming file, line and key.
@@ -262,7 +266,7 @@ func yamlError(file string, root *yaml.Node, err error) error {
 		if root != nil {
 			e.Key = keyAtLine(root, e.Line)
 		}
-		if f := regexp.MustCompile(`field (\S+) not found in type \S+`).FindStringSubmatch(e.Msg); f != nil {
+		if f := unknownFieldRE.FindStringSubmatch(e.Msg); f != nil {
 			e.Msg = fmt.Sprintf("unknown key %q", f[1])
 		}
 		errs = append(errs, e)
@@ -408,11 +412,11 @@ func (c *Config) validate(root *yaml.Node) error {
 		if m.Name == "" {
 			v.fail("missing name", "members", i)
 		}
-		if m.Country != "" && !regexp.MustCompile(`^[A-Z]{2}$`).MatchString(m.Country) {
+		if m.Country != "" && !isCountry(m.Country) {
 			v.fail(fmt.Sprintf("%q is not an ISO 3166-1 alpha-2 code (two capital letters)", m.Country), "members", i, "country")
 		}
 		for j, l := range m.Languages {
-			if !regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]+)*$`).MatchString(l) {
+			if _, err := language.Parse(l); err != nil {
 				v.fail(fmt.Sprintf("%q is not a language tag like en or pt-BR", l), "members", i, "languages", j)
 			}
 		}
@@ -456,6 +460,12 @@ func (c *Config) validate(root *yaml.Node) error {
 		}
 	}
 	return errors.Join(v.errs...)
+}
+
+// isCountry reports whether c is an ISO 3166-1 alpha-2 country code, in capitals.
+func isCountry(c string) bool {
+	r, err := language.ParseRegion(c)
+	return err == nil && len(c) == 2 && strings.ToUpper(c) == c && r.IsCountry()
 }
 
 type selField struct{ name, val string }

@@ -45,6 +45,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"bad-selector", `invalid-bad-selector.yml:6: members[0].sources[0].select.item: invalid CSS selector "div["`},
 		{"feed-and-page", `invalid-feed-and-page.yml:5: members[0].sources[0]: a source is either feed or page`},
 		{"bad-country", `invalid-bad-country.yml:4: members[0].country: "Australia" is not an ISO 3166-1`},
+		{"bad-language", `invalid-bad-language.yml:4: members[0].languages[1]: "english" is not a language tag`},
 		{"bad-timezone", `invalid-bad-timezone.yml:6: members[0].sources[0].timezone: unknown time zone "Mars/Olympus"`},
 		{"bad-size", `invalid-bad-size.yml:2: fetch.max_body: invalid size "lots"`},
 		{"no-source", `invalid-no-source.yml:2: members[0]: no sources and no homepage`},
