@@ -88,6 +88,8 @@ type Result struct {
 	Health     news.Health
 	NextPoll   time.Time
 	RetryAfter time.Time
+
+	base string // the URL the items' relative links resolve against
 }
 
 // Refresher does one refresh of one source.
@@ -134,7 +136,7 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 	var published []time.Time
 	if err == nil && len(items) > 0 {
 		res.Found = len(items)
-		items = r.prepare(j, items, start, firstPoll)
+		items = r.prepare(j, items, res.base, start, firstPoll)
 		res.Duplicate = res.Found - len(items)
 		if cfg := r.Config(); cfg != nil {
 			items = capItems(items, cfg.Retention.MaxItemsPerSource)
@@ -248,7 +250,8 @@ func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, re
 		if target != j.URL() {
 			res.Via = "discovered feed " + target
 		}
-		return withBase(f.Items, resp.URL), resp.StatusCode, nil
+		res.base = resp.URL
+		return f.Items, resp.StatusCode, nil
 	case j.Source.Select != nil:
 		res.Via = viaSelectors
 		items, err := page.Extract(resp.Body, resp.URL, selectors(j.Source.Select), opts)
@@ -260,12 +263,14 @@ func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, re
 		st.FeedURL = fr.URL
 		st.ETag, st.LastModified = fr.ETag, fr.LastModified
 		res.Via = "discovered feed " + fr.URL
-		return withBase(f.Items, fr.URL), fr.StatusCode, nil
+		res.base = fr.URL
+		return f.Items, fr.StatusCode, nil
 	}
 	// WordPress advertises its REST API: its posts are the news, with dates.
 	if root := wpAPIRoot(resp.Body, resp.URL); root != "" {
 		if items, u, err := r.wpPosts(ctx, root); err == nil && len(items) > 0 {
 			res.Via = viaWPAPI + " " + u
+			res.base = u
 			return items, resp.StatusCode, nil
 		}
 	}
@@ -290,7 +295,7 @@ func (r *Refresher) Preview(ctx context.Context, j Job) (Result, []news.Item) {
 		res.Err = err
 		return res, nil
 	}
-	items = r.prepare(j, items, r.Now(), true)
+	items = r.prepare(j, items, res.base, r.Now(), true)
 	res.Found = len(items)
 	return res, items
 }
@@ -302,13 +307,6 @@ func (r *Refresher) get(ctx context.Context, u string, st *news.SourceState) (*f
 	}
 	st.ETag, st.LastModified = resp.ETag, resp.LastModified
 	return resp, nil
-}
-
-func withBase(items []news.Item, base string) []news.Item {
-	for i := range items {
-		items[i].Source = base
-	}
-	return items
 }
 
 func selectors(s *config.Selectors) page.Selectors {
@@ -337,8 +335,13 @@ const BacklogAge = 7 * 24 * time.Hour
 // backlog: they are ordered just below the source's oldest dated item of that poll, or,
 // when the page has no dates at all, BacklogAge before now; page order is kept (one
 // minute apart), so a new member's archive never pushes the network's real news down.
-func (r *Refresher) prepare(j Job, items []news.Item, now time.Time, firstPoll bool) []news.Item {
-	base, _ := url.Parse(j.URL())
+// Relative links resolve against base (the document the items came from: a feed or a
+// discovered feed), else against the source's URL.
+func (r *Refresher) prepare(j Job, items []news.Item, base string, now time.Time, firstPoll bool) []news.Item {
+	if base == "" {
+		base = j.URL()
+	}
+	b, _ := url.Parse(base)
 	fallback := "en"
 	if len(j.Member.Languages) > 0 {
 		fallback = j.Member.Languages[0]
@@ -347,14 +350,7 @@ func (r *Refresher) prepare(j Job, items []news.Item, now time.Time, firstPoll b
 	for i := range items {
 		it := &items[i]
 		it.Member, it.Country, it.Region = j.Member.ID, j.Member.Country, j.Member.Region
-		src := it.Source
 		it.Source = j.URL()
-		b := base
-		if src != "" {
-			if u, err := url.Parse(src); err == nil {
-				b = u
-			}
-		}
 		r.Clean.Item(it, b, fallback)
 		it.FirstSeen = now
 		if it.Precision == news.PrecisionNone || it.Published.IsZero() {

@@ -68,7 +68,7 @@ func (r *Refresher) wpPosts(ctx context.Context, root string) ([]news.Item, stri
 	}
 	items := make([]news.Item, 0, len(posts))
 	for _, p := range posts {
-		it := news.Item{GUID: p.GUID.Rendered, Title: p.Title.Rendered, Link: p.Link, Summary: p.Excerpt.Rendered, Content: p.Content.Rendered, Source: resp.URL}
+		it := news.Item{GUID: p.GUID.Rendered, Title: p.Title.Rendered, Link: p.Link, Summary: p.Excerpt.Rendered, Content: p.Content.Rendered}
 		if it.GUID == "" {
 			it.GUID = fmt.Sprintf("wp-post-%d", p.ID)
 		}
