@@ -204,13 +204,12 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 				res.Unchanged++
 				continue
 			}
-			var stored news.Item
-			old := b.Get([]byte(in.ID))
+			stored, found, err := getItem(b, []byte(in.ID))
+			if err != nil {
+				return err
+			}
 			next := *in
-			if old != nil {
-				if err := json.Unmarshal(old, &stored); err != nil {
-					return fmt.Errorf("decode item %s: %w", in.ID, err)
-				}
+			if found {
 				merged, diff := store.Merge(stored, *in)
 				if !diff {
 					res.Unchanged++
@@ -235,7 +234,7 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 			if err := putIndexes(tx, &next); err != nil {
 				return err
 			}
-			if old == nil {
+			if !found {
 				err = s.joinCluster(tx, &next)
 			} else {
 				err = redateCluster(tx, &next)
@@ -269,11 +268,12 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 func (s *Store) Item(ctx context.Context, id string) (news.Item, error) {
 	var it news.Item
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bItems).Get([]byte(id))
-		if v == nil {
-			return store.ErrNotFound
+		var found bool
+		var err error
+		if it, found, err = getItem(tx.Bucket(bItems), []byte(id)); err == nil && !found {
+			err = store.ErrNotFound
 		}
-		return json.Unmarshal(v, &it)
+		return err
 	})
 	if err != nil {
 		return news.Item{}, fmt.Errorf("read item %s: %w", id, err)
@@ -294,15 +294,13 @@ func (s *Store) ItemsByKey(ctx context.Context, member string, keys []string) ([
 					continue
 				}
 				seen[string(id)] = true
-				v := ib.Get(id)
-				if v == nil {
-					continue
-				}
-				var it news.Item
-				if err := json.Unmarshal(v, &it); err != nil {
+				it, found, err := getItem(ib, id)
+				if err != nil {
 					return err
 				}
-				out = append(out, it)
+				if found {
+					out = append(out, it)
+				}
 			}
 		}
 		return nil
@@ -365,13 +363,12 @@ func (s *Store) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
 			if q.Clustered && hidden.Get(id) != nil {
 				continue // another member's copy of the story is shown
 			}
-			v := ib.Get(id)
-			if v == nil {
-				continue
+			it, found, err := getItem(ib, id)
+			if err != nil {
+				return err
 			}
-			var it news.Item
-			if err := json.Unmarshal(v, &it); err != nil {
-				return fmt.Errorf("decode item %s: %w", id, err)
+			if !found {
+				continue
 			}
 			if !q.Since.IsZero() && it.SortTime().Before(q.Since) {
 				// Timelines are ordered by time: nothing older can match. With several
@@ -508,13 +505,12 @@ func (s *Store) Trim(ctx context.Context, source string, maxItems int, maxAge ti
 		}
 		ib, tombs := tx.Bucket(bItems), tx.Bucket(bTombs)
 		for _, id := range drop {
-			v := ib.Get(id)
-			if v == nil {
-				continue
+			it, found, err := getItem(ib, id)
+			if err != nil {
+				return err
 			}
-			var it news.Item
-			if err := json.Unmarshal(v, &it); err != nil {
-				return fmt.Errorf("decode item %s: %w", id, err)
+			if !found {
+				continue
 			}
 			if err := deleteIndexes(tx, &it); err != nil {
 				return err
@@ -592,4 +588,16 @@ func (s *Store) Release(ctx context.Context, name, owner string) error {
 		return fmt.Errorf("release lease %s: %w", name, err)
 	}
 	return nil
+}
+
+// getItem reads and decodes the item stored under id; ok is false when there is none.
+func getItem(b *bbolt.Bucket, id []byte) (it news.Item, ok bool, err error) {
+	v := b.Get(id)
+	if v == nil {
+		return it, false, nil
+	}
+	if err := json.Unmarshal(v, &it); err != nil {
+		return it, false, fmt.Errorf("decode item %s: %w", id, err)
+	}
+	return it, true, nil
 }

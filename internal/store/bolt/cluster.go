@@ -63,15 +63,13 @@ func (s *Store) decideCluster(tx *bbolt.Tx, it *news.Item) (decision, error) {
 	var cands []news.Item
 	for _, id := range store.RankCandidates(it, perKey) {
 		s.lookups.Add(1)
-		v := items.Get([]byte(id))
-		if v == nil {
-			continue // trimmed since it was filed
+		c, found, err := getItem(items, []byte(id))
+		if err != nil {
+			return d, err
 		}
-		var c news.Item
-		if err := json.Unmarshal(v, &c); err != nil {
-			return d, fmt.Errorf("decode item %s: %w", id, err)
+		if found { // else trimmed since it was filed
+			cands = append(cands, c)
 		}
-		cands = append(cands, c)
 	}
 	for _, c := range store.Confirm(it, sig, cands) {
 		cid := c.ID
@@ -172,13 +170,12 @@ func saveCluster(tx *bbolt.Tx, cid string, es []store.ClusterEntry) error {
 		if err != nil {
 			return err
 		}
-		raw := items.Get(id)
-		if raw == nil {
-			continue
+		it, found, err := getItem(items, id)
+		if err != nil {
+			return err
 		}
-		var it news.Item
-		if err := json.Unmarshal(raw, &it); err != nil {
-			return fmt.Errorf("decode item %s: %w", e.ID, err)
+		if !found {
+			continue
 		}
 		want := []string(nil)
 		if i == shown {
