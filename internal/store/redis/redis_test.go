@@ -44,6 +44,19 @@ func openT(t testing.TB, dsn string) *Store {
 	return s
 }
 
+// TestConformanceSentinel runs the suite through a Redis Sentinel
+// (redis+sentinel://host:port/master): the form a Sentinel deployment uses.
+func TestConformanceSentinel(t *testing.T) {
+	dsn := redistest.Sentinel(t)
+	// The DSN really goes through the Sentinel: an unknown master name cannot be opened.
+	bad := strings.TrimSuffix(dsn, redistest.SentinelMaster) + "nosuchmaster?max_retries=-1"
+	if s, err := Open(context.Background(), bad); err == nil {
+		s.Close()
+		t.Fatalf("opened %s: the Sentinel was not asked", bad)
+	}
+	storetest.Run(t, func(t *testing.T) store.Store { return openT(t, withNetwork(dsn)) })
+}
+
 func TestConformanceStandalone(t *testing.T) {
 	url := redistest.Server(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
