@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -79,12 +80,15 @@ func BenchmarkUpsertSeen(b *testing.B) {
 }
 
 // BenchmarkNewest50 reads the newest 50 items, all and for one member, from a store of
-// 20,000 items, or 1,000,000 with NF_BENCH_LARGE=1 (kept in $NF_BENCH_DIR when set, so
+// 20,000 items, 1,000,000 with NF_BENCH_LARGE=1, or NF_BENCH_ITEMS (kept in $NF_BENCH_DIR when set, so
 // the fill is paid once): latency should not depend on how many are stored.
 func BenchmarkNewest50(b *testing.B) {
 	total := 20_000
 	if os.Getenv("NF_BENCH_LARGE") == "1" {
 		total = 1_000_000
+	}
+	if n, err := strconv.Atoi(os.Getenv("NF_BENCH_ITEMS")); err == nil && n > 0 {
+		total = n
 	}
 	dir := os.Getenv("NF_BENCH_DIR")
 	if dir == "" {
