@@ -2,8 +2,10 @@ package identity
 
 import (
 	"encoding/binary"
+	"fmt"
 	"hash/fnv"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -142,6 +144,33 @@ func tokens(s string) []string {
 
 func isCJK(r rune) bool {
 	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai)
+}
+
+// SignatureSize is the length of a signature's binary encoding: NumHashes
+// little-endian uint32 values.
+const SignatureSize = 4 * NumHashes
+
+// AppendBinary appends the signature's fixed SignatureSize-byte encoding (each value
+// little-endian, in order) to b and returns the extended slice.
+func (s Signature) AppendBinary(b []byte) []byte {
+	b = slices.Grow(b, SignatureSize)
+	for _, v := range s {
+		b = binary.LittleEndian.AppendUint32(b, v)
+	}
+	return b
+}
+
+// ParseSignature decodes a signature written by AppendBinary; b must be exactly
+// SignatureSize bytes.
+func ParseSignature(b []byte) (Signature, error) {
+	var s Signature
+	if len(b) != SignatureSize {
+		return s, fmt.Errorf("parse signature: %d bytes, want %d", len(b), SignatureSize)
+	}
+	for i := range s {
+		s[i] = binary.LittleEndian.Uint32(b[4*i:])
+	}
+	return s, nil
 }
 
 // empty reports whether s is the signature of no words.

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"slices"
@@ -196,5 +197,32 @@ func TestShortTextsNeverNearDuplicates(t *testing.T) {
 	long := Sign("en", "ISS launches a MOOC on alternative care", "for children in the context of migration")
 	if len(long.Bands("en")) == 0 {
 		t.Errorf("a real headline with text got no bands")
+	}
+}
+
+func TestSignatureBinary(t *testing.T) {
+	l := loadLabelled(t)
+	st := l.Stories["kafala-en"]
+	for _, sig := range []Signature{Sign(st.Lang, st.Title, st.Text), Sign("en", "", "")} {
+		prefix := []byte("k:")
+		b := sig.AppendBinary(prefix)
+		if len(b) != len(prefix)+SignatureSize || string(b[:2]) != "k:" {
+			t.Fatalf("AppendBinary gave %d bytes (prefix %q), want %d after the prefix", len(b), b[:2], SignatureSize)
+		}
+		if got := binary.LittleEndian.Uint32(b[2+4*5:]); got != sig[5] {
+			t.Errorf("value 5 encoded as %#x, want %#x little-endian", got, sig[5])
+		}
+		got, err := ParseSignature(b[2:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != sig {
+			t.Errorf("round trip changed the signature")
+		}
+	}
+	for _, n := range []int{0, SignatureSize - 1, SignatureSize + 1} {
+		if _, err := ParseSignature(make([]byte, n)); err == nil {
+			t.Errorf("ParseSignature accepted %d bytes", n)
+		}
 	}
 }
