@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -42,7 +43,11 @@ func buildItems() []news.Item {
 	return out
 }
 
-var linkRE = regexp.MustCompile(`\b(?:href|src|action)="([^"]*)"`)
+var (
+	linkRE       = regexp.MustCompile(`\b(?:href|src|action)="([^"]*)"`)
+	embedTitleRE = regexp.MustCompile(`<li[^>]*><a href="[^"]*" rel="noopener">([^<]*)</a>`)
+	moreLinkRE   = regexp.MustCompile(`<p class="more"><a href="([^"]*)"`)
+)
 
 func TestBuildSite(t *testing.T) {
 	cfg, err := config.Parse("build feeds.yaml", []byte(buildConfig))
@@ -119,9 +124,43 @@ func TestBuildSite(t *testing.T) {
 			}
 		})
 	}
-	for _, f := range []string{"feed.rss", "feed.json", "members/au/feed.json", "countries/ch/feed.rss", "languages/fr/feed.json", "opml.xml", "sources.json", "sources.csv", "index.html", "sources/index.html", "members/au/index.html"} {
+	for _, f := range []string{"feed.rss", "feed.json", "members/au/feed.json", "countries/ch/feed.rss", "languages/fr/feed.json", "opml.xml", "sources.json", "sources.csv", "index.html", "sources/index.html", "members/au/index.html",
+		"share/index.html", "embed.html", "members/au/embed.html", "members/ch/embed.html"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("%s was not written", f)
+		}
+	}
+	// The embedded lists hold their selection's items, and link back to the static pages.
+	for _, tc := range []struct {
+		file, more string
+		want       []string // item titles
+	}{
+		{"embed.html", "index.html", []string{"Item b3", "Item b2", "Item b1", "Item b0"}},
+		{"members/ch/embed.html", "index.html", []string{"Item b2", "Item b1"}},
+	} {
+		b, err := os.ReadFile(filepath.Join(out, tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var titles []string
+		for _, m := range embedTitleRE.FindAllSubmatch(b, -1) {
+			titles = append(titles, string(m[1]))
+		}
+		if !slices.Equal(titles, tc.want) {
+			t.Errorf("%s: items %v, want %v", tc.file, titles, tc.want)
+		}
+		if m := moreLinkRE.FindSubmatch(b); m == nil || path.Base(string(m[1])) != tc.more || strings.Contains(string(m[1]), "://") {
+			t.Errorf("%s: \"more news\" link %q, want a relative link to %s", tc.file, m, tc.more)
+		}
+	}
+	// The share page previews the static list and its form stays on the static share page.
+	share, err := os.ReadFile(filepath.Join(out, "share/index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`action="../share/index.html"`, `src="../embed.html"`} {
+		if !strings.Contains(string(share), want) {
+			t.Errorf("share/index.html lacks %s", want)
 		}
 	}
 

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -188,7 +189,8 @@ func runBuild(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 // buildSite writes the site as static files: the web pages and the data behind them
 // (rendered by the server's own handlers), the network feeds, feeds per member, per
 // country and per language (countries/ch/feed.atom, languages/fr/feed.atom), the OPML
-// list (opml.xml) and the static files the pages use. Links between pages are rewritten
+// list (opml.xml), the share page (share/index.html), the embeddable lists of the network
+// (embed.html) and of each member (members/au/embed.html), and the static files the pages use. Links between pages are rewritten
 // to relative ones, so the output works from any directory of any host; feeds keep
 // absolute self links under network.url, as feed readers need.
 func buildSite(ctx context.Context, ws *web.Server, cfg *config.Config, out string) (int, error) {
@@ -201,8 +203,10 @@ func buildSite(ctx context.Context, ws *web.Server, cfg *config.Config, out stri
 		"/sources.json": "sources.json",
 		"/sources.csv":  "sources.csv",
 		"/opml":         "opml.xml",
+		"/share":        "share/index.html",
+		"/embed":        "embed.html",
 	}
-	pages := []string{"/", "/sources"}
+	pages := []string{"/", "/sources", "/share", "/embed"}
 	type feedFile struct {
 		format, dir string
 		filters     url.Values
@@ -225,6 +229,9 @@ func buildSite(ctx context.Context, ws *web.Server, cfg *config.Config, out stri
 	for _, m := range cfg.Members {
 		files["/members/"+m.ID] = "members/" + m.ID + "/index.html"
 		pages = append(pages, "/members/"+m.ID)
+		embed := "/embed?" + url.Values{"member": {m.ID}}.Encode()
+		files[embed] = "members/" + m.ID + "/embed.html"
+		pages = append(pages, embed)
 		addFeeds("members/"+m.ID+"/", "member", m.ID)
 		for _, f := range formats {
 			files["/members/"+m.ID+"/feed."+f] = "members/" + m.ID + "/feed." + f
@@ -295,19 +302,24 @@ func buildSite(ctx context.Context, ws *web.Server, cfg *config.Config, out stri
 		}
 	}
 	for i, p := range pages {
-		if err := write(files[p], relativeLinks(bodies[i], files[p], files, cfg.Network.URL)); err != nil {
+		if err := write(files[p], relativeLinks(bodies[i], p, files[p], files, cfg.Network.URL)); err != nil {
 			return n, err
 		}
 	}
 	return n, nil
 }
 
-var linkAttr = regexp.MustCompile(`\b(href|src|action)="([^"]*)"`)
+var (
+	linkAttr = regexp.MustCompile(`\b(href|src|action)="([^"]*)"`)
+	// relativePath matches a relative path: not "#frag", "?query", "//host", "/path" nor "scheme:".
+	relativePath = regexp.MustCompile(`^[^/?#:]+(/|$)`)
+)
 
-// relativeLinks rewrites the links of an HTML page written to file: an address the build
-// wrote (root-relative, or absolute under base) becomes a path relative to file; any
-// other root-relative address (a paged or filtered view) points at base, the live site.
-func relativeLinks(page []byte, file string, files map[string]string, base string) []byte {
+// relativeLinks rewrites the links of an HTML page served at addr and written to file: an
+// address the build wrote (root-relative, absolute under base, or a relative path such as
+// a form's action="share") becomes a path relative to file; any other root-relative
+// address (a paged or filtered view) points at base, the live site.
+func relativeLinks(page []byte, addr, file string, files map[string]string, base string) []byte {
 	depth := strings.Count(file, "/")
 	up := strings.Repeat("../", depth)
 	return linkAttr.ReplaceAllFunc(page, func(m []byte) []byte {
@@ -315,6 +327,11 @@ func relativeLinks(page []byte, file string, files map[string]string, base strin
 		attr, v := string(sub[1]), html.UnescapeString(string(sub[2]))
 		if rest, ok := strings.CutPrefix(v, base); ok {
 			v = "/" + rest
+		}
+		if relativePath.MatchString(v) {
+			// A path relative to the served address ("share" on /share): resolve it
+			// there, so it can be mapped to the file written for it.
+			v = path.Join(path.Dir(strings.SplitN(addr, "?", 2)[0]), v)
 		}
 		if !strings.HasPrefix(v, "/") || strings.HasPrefix(v, "//") {
 			return m
