@@ -16,7 +16,7 @@ import (
 // Clusters across members. Every backend decides, in the same atomic step as it inserts
 // a new item, whether the item tells a story already stored for another member:
 //
-//  1. StoryKeys gives the item's index keys: its canonical link (any language) and its
+//  1. Story.Keys gives the item's index keys: its canonical link (any language) and its
 //     identity.NumBands MinHash band keys (language included). Each key holds the IDs of
 //     the newest BandDepth items filed under it, so finding candidates costs at most
 //     1+NumBands index reads and BandDepth item reads per key, whatever the store holds.
@@ -43,20 +43,6 @@ func Signature(it *news.Item) identity.Signature {
 	return identity.Sign(it.Language, it.Title, it.Summary)
 }
 
-// StoryKeys returns the 8-byte index keys of an item with signature sig: a hash of
-// its canonical link (Link when Canonical is empty) when it has one, then a hash of
-// each of its band keys when it has words.
-func StoryKeys(it *news.Item, sig identity.Signature) [][]byte {
-	var out [][]byte
-	if c := canonicalLink(it); c != "" {
-		out = append(out, storyKey("u\x00"+c))
-	}
-	for _, b := range sig.Bands(it.Language) {
-		out = append(out, storyKey("b\x00"+b))
-	}
-	return out
-}
-
 func storyKey(s string) []byte {
 	h := fnv.New64a()
 	h.Write([]byte(s))
@@ -70,31 +56,30 @@ func canonicalLink(it *news.Item) string {
 	return identity.Canonical(it.Link)
 }
 
-// Confirm returns the stored items that tell the same story as it (signature sig),
-// best first: items of other members, within ClusterWindow, that identity.SameStory
-// accepts; those with the same canonical link before the others, then by similarity,
-// then the earliest.
-func Confirm(it *news.Item, sig identity.Signature, stored []news.Item) []news.Item {
+// Confirm returns the stored stories that tell the same story as it, best first:
+// stories of other members, within ClusterWindow, with the same canonical link or
+// at least identity.Threshold similar in the same language (identity.SameStory);
+// those with the same canonical link before the others, then by similarity, then the
+// earliest.
+func Confirm(it *Story, stored []Story) []Story {
 	type scored struct {
-		it   news.Item
+		st   *Story
 		link bool
 		sim  float64
 	}
 	var ok []scored
-	link := canonicalLink(it)
-	for _, s := range stored {
+	for i := range stored {
+		s := &stored[i]
 		if s.Member == it.Member || s.ID == it.ID {
 			continue
 		}
-		d := it.SortTime().Sub(s.SortTime())
-		if d > ClusterWindow || d < -ClusterWindow {
+		if d := it.Time - s.Time; d > ClusterWindow.Milliseconds() || d < -ClusterWindow.Milliseconds() {
 			continue
 		}
-		ss := Signature(&s)
-		if !identity.SameStory(*it, s, sig, ss) {
+		if !sameStory(it, s) {
 			continue
 		}
-		ok = append(ok, scored{s, link != "" && canonicalLink(&s) == link, sig.Similarity(ss)})
+		ok = append(ok, scored{s, it.Link != "" && s.Link == it.Link, it.Sig.Similarity(s.Sig)})
 	}
 	slices.SortStableFunc(ok, func(a, b scored) int {
 		if a.link != b.link {
@@ -106,11 +91,11 @@ func Confirm(it *news.Item, sig identity.Signature, stored []news.Item) []news.I
 		if c := cmp.Compare(b.sim, a.sim); c != 0 {
 			return c
 		}
-		return Earlier(entryOf(&a.it), entryOf(&b.it))
+		return Earlier(a.st.Entry(), b.st.Entry())
 	})
-	out := make([]news.Item, len(ok))
+	out := make([]Story, len(ok))
 	for i, s := range ok {
-		out[i] = s.it
+		out[i] = *s.st
 	}
 	return out
 }
@@ -205,20 +190,20 @@ const MaxClusterSize = 32
 // MaxCandidates is how many stored items one cluster decision reads and compares at most.
 const MaxCandidates = 8
 
-// RankCandidates orders the IDs found under an item's story keys (perKey[i] holds the IDs
-// under StoryKeys(it, …)[i]) and keeps the MaxCandidates most promising: IDs under the
+// RankCandidates orders the IDs found under a story's keys (perKey[i] holds the IDs
+// under it.Keys()[i]) and keeps the MaxCandidates most promising: IDs under the
 // canonical-link key first, then those sharing the most MinHash bands with the item (a
 // copy of the same story shares many bands; texts that merely share vocabulary, one or
 // two), ties in the order found (newest first). This bounds the item reads and
 // comparisons of a decision, however crowded the bands are.
-func RankCandidates(it *news.Item, perKey [][]string) []string {
+func RankCandidates(it *Story, perKey [][]string) []string {
 	type hit struct {
 		id    string
 		link  bool
 		bands int
 		order int
 	}
-	hasLink := canonicalLink(it) != ""
+	hasLink := it.Link != ""
 	byID := map[string]*hit{}
 	var hits []*hit
 	for k, ids := range perKey {

@@ -22,7 +22,7 @@ var bBandLog = []byte("bandlog")
 const defaultFoldAt = 4096
 
 // bandBuffer is the in-memory mirror of bBandLog: for each story key, the IDs filed
-// under it since the last fold, oldest first. Only Upsert (holding Store.wmu) changes it.
+// under it since the last fold, oldest first. Only writes, run one at a time by the writer goroutine, change it.
 type bandBuffer struct {
 	ids   map[uint64][]string
 	items int // filings (items) in the log

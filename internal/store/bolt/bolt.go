@@ -18,7 +18,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -41,7 +40,8 @@ var (
 	bSources = []byte("sources") // url -> state JSON
 	bLeases  = []byte("leases")  // name -> expiry(8) owner
 	bMeta    = []byte("meta")    // "version" -> uint64
-	buckets  = [][]byte{bItems, bIndex, bKeys, bTombs, bSources, bLeases, bMeta, bBands, bClusters, bInCluster, bHidden, bBandLog}
+	bStories = []byte("stories") // id -> store.Story (binary), for cluster decisions
+	buckets  = [][]byte{bItems, bIndex, bKeys, bTombs, bSources, bLeases, bMeta, bBands, bClusters, bInCluster, bHidden, bBandLog, bStories}
 )
 
 // Store is a bbolt-backed store.Store.
@@ -52,10 +52,16 @@ type Store struct {
 	// lookups counts the index and item reads cluster decisions made (for benchmarks).
 	lookups atomic.Uint64
 
-	// wmu serialises Upserts, the only writers of bands.
-	wmu sync.Mutex
+	// Every write goes through the writer goroutine (writer.go).
+	writes     chan *write
+	closed     chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
+	// largestGroup is the most writes one transaction has taken (for tests).
+	largestGroup atomic.Int64
+
 	// bands mirrors the band log (see bands.go); foldAt is how many items it holds
-	// before it is folded into the band index.
+	// before it is folded into the band index. Only writes (run by the writer) touch it.
 	bands  bandBuffer
 	foldAt int
 }
@@ -85,16 +91,22 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: create buckets: %w", path, err)
 	}
-	s := &Store{db: db, now: time.Now, foldAt: defaultFoldAt}
+	s := &Store{db: db, now: time.Now, foldAt: defaultFoldAt,
+		writes: make(chan *write), closed: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := s.loadBands(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	go s.writer()
 	return s, nil
 }
 
-// Close closes the file.
-func (s *Store) Close() error { return s.db.Close() }
+// Close finishes the writes under way and closes the file.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	<-s.writerDone
+	return s.db.Close()
+}
 
 // Ping always succeeds for an open file.
 func (s *Store) Ping(ctx context.Context) error { return ctx.Err() }
@@ -189,17 +201,21 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	for i := range items {
+		if items[i].ID == "" {
+			return res, fmt.Errorf("upsert %d items: item %q has no id", len(items), items[i].Title)
+		}
+	}
+	stories, err := s.signNew(items)
+	if err != nil {
+		return res, fmt.Errorf("upsert %d items: %w", len(items), err)
+	}
+	err = s.update(ctx, func(tx *bbolt.Tx) error {
 		res = news.UpsertResult{}
 		b, tombs := tx.Bucket(bItems), tx.Bucket(bTombs)
 		changed := false
 		for i := range items {
 			in := &items[i]
-			if in.ID == "" {
-				return fmt.Errorf("item %q has no id", in.Title)
-			}
 			if tombs.Get([]byte(in.ID)) != nil {
 				res.Unchanged++
 				continue
@@ -220,9 +236,21 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 				}
 				next = merged
 				res.Updated++
+				if err := restory(tx, &stored, &next); err != nil {
+					return err
+				}
 			} else {
 				res.New++
 				res.NewIDs = append(res.NewIDs, in.ID)
+				st, ok := stories[in.ID]
+				if !ok {
+					st = store.StoryOf(&next)
+				}
+				st.Redate(&next)
+				// Decided before the item is written, so it is encoded once, with its cluster.
+				if err := s.joinCluster(tx, &next, &st); err != nil {
+					return err
+				}
 			}
 			v, err := json.Marshal(&next)
 			if err != nil {
@@ -234,13 +262,10 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 			if err := putIndexes(tx, &next); err != nil {
 				return err
 			}
-			if !found {
-				err = s.joinCluster(tx, &next)
-			} else {
-				err = redateCluster(tx, &next)
-			}
-			if err != nil {
-				return err
+			if found {
+				if err := redateCluster(tx, &next); err != nil {
+					return err
+				}
 			}
 			changed = true
 		}
@@ -255,13 +280,35 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 		return bumpVersion(tx)
 	})
 	if err != nil {
-		// The band log mirror may hold filings of the rolled-back transaction.
-		if lerr := s.loadBands(); lerr != nil {
-			err = errors.Join(err, lerr)
-		}
 		return news.UpsertResult{}, fmt.Errorf("upsert %d items: %w", len(items), err)
 	}
 	return res, nil
+}
+
+// signNew computes, in the caller's goroutine rather than the single writer, the
+// stories (MinHash signatures) of the items not stored yet: signing is most of a
+// cluster decision's work. An item inserted meanwhile by another write just wastes
+// its signature; one found stored here but trimmed meanwhile is signed in the write.
+func (s *Store) signNew(items []news.Item) (map[string]store.Story, error) {
+	fresh := make([]int, 0, len(items))
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		b, tombs := tx.Bucket(bItems), tx.Bucket(bTombs)
+		for i := range items {
+			id := []byte(items[i].ID)
+			if b.Get(id) == nil && tombs.Get(id) == nil {
+				fresh = append(fresh, i)
+			}
+		}
+		return nil
+	})
+	if err != nil || len(fresh) == 0 {
+		return nil, err
+	}
+	out := make(map[string]store.Story, len(fresh))
+	for _, i := range fresh {
+		out[items[i].ID] = store.StoryOf(&items[i])
+	}
+	return out, nil
 }
 
 // Item implements store.Store.
@@ -456,7 +503,7 @@ func (s *Store) PutSource(ctx context.Context, st news.SourceState) error {
 	if err != nil {
 		return fmt.Errorf("encode source %s: %w", st.URL, err)
 	}
-	if err := s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bSources).Put([]byte(st.URL), v) }); err != nil {
+	if err := s.update(ctx, func(tx *bbolt.Tx) error { return tx.Bucket(bSources).Put([]byte(st.URL), v) }); err != nil {
 		return fmt.Errorf("write source %s: %w", st.URL, err)
 	}
 	return nil
@@ -482,29 +529,22 @@ func (s *Store) Sources(ctx context.Context) ([]news.SourceState, error) {
 }
 
 // Trim implements store.Store using the per-source timeline: no scan of other sources.
+// What to drop is found in a read transaction, so a source with nothing to drop costs
+// no write.
 func (s *Store) Trim(ctx context.Context, source string, maxItems int, maxAge time.Duration, now time.Time) (int, error) {
+	var drop [][]byte
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		drop = trimmable(tx, source, maxItems, maxAge, now)
+		return nil
+	})
+	if err != nil || len(drop) == 0 {
+		return 0, err
+	}
 	removed := 0
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.update(ctx, func(tx *bbolt.Tx) error {
 		removed = 0
-		t := newTimeline(tx.Bucket(bIndex).Cursor(), "s:"+source, news.Cursor{})
-		var drop [][]byte
-		n := 0
-		cutoff := time.Time{}
-		if maxAge > 0 {
-			cutoff = now.Add(-maxAge)
-		}
-		for t.key != nil {
-			n++
-			suf := t.suffix()
-			ts := int64(binary.BigEndian.Uint64(suf[:8]) ^ (1 << 63))
-			old := maxAge > 0 && time.Unix(0, ts).Before(cutoff)
-			if (maxItems > 0 && n > maxItems) || old {
-				drop = append(drop, bytes.Clone(suf[8:]))
-			}
-			t.prev()
-		}
 		ib, tombs := tx.Bucket(bItems), tx.Bucket(bTombs)
-		for _, id := range drop {
+		for _, id := range trimmable(tx, source, maxItems, maxAge, now) {
 			it, found, err := getItem(ib, id)
 			if err != nil {
 				return err
@@ -539,6 +579,29 @@ func (s *Store) Trim(ctx context.Context, source string, maxItems int, maxAge ti
 	return removed, nil
 }
 
+// trimmable lists the IDs of source's items beyond the newest maxItems (0: no cap) or
+// older than maxAge (0: no limit).
+func trimmable(tx *bbolt.Tx, source string, maxItems int, maxAge time.Duration, now time.Time) [][]byte {
+	t := newTimeline(tx.Bucket(bIndex).Cursor(), "s:"+source, news.Cursor{})
+	var drop [][]byte
+	n := 0
+	cutoff := time.Time{}
+	if maxAge > 0 {
+		cutoff = now.Add(-maxAge)
+	}
+	for t.key != nil {
+		n++
+		suf := t.suffix()
+		ts := int64(binary.BigEndian.Uint64(suf[:8]) ^ (1 << 63))
+		old := maxAge > 0 && time.Unix(0, ts).Before(cutoff)
+		if (maxItems > 0 && n > maxItems) || old {
+			drop = append(drop, bytes.Clone(suf[8:]))
+		}
+		t.prev()
+	}
+	return drop
+}
+
 // Version implements store.Store.
 func (s *Store) Version(ctx context.Context) (uint64, error) {
 	var v uint64
@@ -555,7 +618,8 @@ func (s *Store) Version(ctx context.Context) (uint64, error) {
 // process opening the same file, which bbolt already prevents; it is kept for parity.
 func (s *Store) Claim(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
 	ok := false
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		ok = false
 		b := tx.Bucket(bLeases)
 		now := s.now()
 		if v := b.Get([]byte(name)); len(v) >= 8 {
@@ -577,7 +641,7 @@ func (s *Store) Claim(ctx context.Context, name, owner string, ttl time.Duration
 
 // Release implements store.Store.
 func (s *Store) Release(ctx context.Context, name, owner string) error {
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(context.WithoutCancel(ctx), func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bLeases)
 		if v := b.Get([]byte(name)); len(v) >= 8 && string(v[8:]) == owner {
 			return b.Delete([]byte(name))

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	bbolt "go.etcd.io/bbolt"
+
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/store"
 	"github.com/iss-network/networkfeed/internal/store/storetest"
@@ -119,5 +121,46 @@ func TestReopenKeepsItems(t *testing.T) {
 	}
 	if r.New != 1 || r.Unchanged != 2 {
 		t.Errorf("after reopen: %+v, want 1 new 2 unchanged", r)
+	}
+}
+
+// Every stored item has its story recorded (what cluster decisions read instead of the
+// item), and trimming an item removes its story.
+func TestStoriesFollowItems(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "nf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	it := storetest.StoryItem(1)
+	if _, err := s.Upsert(ctx, []news.Item{it}); err != nil {
+		t.Fatal(err)
+	}
+	story := func() (store.Story, bool) {
+		var st store.Story
+		var found bool
+		err := s.db.View(func(tx *bbolt.Tx) error {
+			v := tx.Bucket(bStories).Get([]byte(it.ID))
+			if v == nil {
+				return nil
+			}
+			found = true
+			st, err = store.ParseStory(v)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st, found
+	}
+	if st, ok := story(); !ok || st.ID != it.ID || st.Sig != store.Signature(&it) {
+		t.Fatalf("story = %+v (found %v)", st, ok)
+	}
+	if n, err := s.Trim(ctx, it.Source, 0, time.Nanosecond, it.Published.Add(24*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("trim = %d, %v", n, err)
+	}
+	if _, ok := story(); ok {
+		t.Error("a trimmed item's story is still stored")
 	}
 }

@@ -19,10 +19,11 @@ var (
 	bHidden    = []byte("hidden")    // id of an item clustered timelines skip -> nil
 )
 
-// joinCluster decides, for the new item it (already put), which cluster it joins, and
-// files it under its story keys. It runs in the transaction that inserts the item.
-func (s *Store) joinCluster(tx *bbolt.Tx, it *news.Item) error {
-	d, err := s.decideCluster(tx, it)
+// joinCluster decides, for the new item it (with story st, not written yet), which
+// cluster it joins, giving it its ClusterID and AlsoBy, and files it under its story
+// keys. It runs in the transaction that inserts the item.
+func (s *Store) joinCluster(tx *bbolt.Tx, it *news.Item, st *store.Story) error {
+	d, err := s.decideCluster(tx, st)
 	if err != nil {
 		return err
 	}
@@ -32,38 +33,41 @@ func (s *Store) joinCluster(tx *bbolt.Tx, it *news.Item) error {
 				return err
 			}
 		}
-		if err := saveCluster(tx, d.cid, d.entries); err != nil {
+		if err := saveCluster(tx, d.cid, d.old, d.entries, it); err != nil {
 			return err
 		}
+	}
+	if err := tx.Bucket(bStories).Put([]byte(it.ID), st.AppendBinary(nil)); err != nil {
+		return err
 	}
 	return s.fileBands(tx, it.ID, d.keys)
 }
 
 // decision is what decideCluster found: the item's story keys and, when it joins a
-// cluster, the cluster, its entries with the item added, and the candidate it matched.
+// cluster, the cluster, its entries before and with the item added, and the candidate
+// it matched.
 type decision struct {
-	keys    [][]byte
-	cid     string
-	entries []store.ClusterEntry
-	with    string
+	keys         [][]byte
+	cid          string
+	old, entries []store.ClusterEntry
+	with         string
 }
 
-// decideCluster reads, without writing, the candidates filed under it's story keys
+// decideCluster reads, without writing, the candidates filed under st's story keys
 // and picks the cluster it joins: at most 1+identity.NumBands index reads and
-// store.BandDepth item reads per key. The caller holds s.wmu (or no Upsert runs).
-func (s *Store) decideCluster(tx *bbolt.Tx, it *news.Item) (decision, error) {
-	sig := store.Signature(it)
-	d := decision{keys: store.StoryKeys(it, sig)}
-	items, bands := tx.Bucket(bItems), tx.Bucket(bBands).Cursor()
+// store.MaxCandidates story reads.
+func (s *Store) decideCluster(tx *bbolt.Tx, st *store.Story) (decision, error) {
+	d := decision{keys: st.Keys()}
+	bands := tx.Bucket(bBands).Cursor()
 	perKey := make([][]string, len(d.keys))
 	for i, k := range d.keys {
 		s.lookups.Add(1)
 		perKey[i] = s.bandIDs(bands, k)
 	}
-	var cands []news.Item
-	for _, id := range store.RankCandidates(it, perKey) {
+	var cands []store.Story
+	for _, id := range store.RankCandidates(st, perKey) {
 		s.lookups.Add(1)
-		c, found, err := getItem(items, []byte(id))
+		c, found, err := getStory(tx, []byte(id))
 		if err != nil {
 			return d, err
 		}
@@ -71,25 +75,58 @@ func (s *Store) decideCluster(tx *bbolt.Tx, it *news.Item) (decision, error) {
 			cands = append(cands, c)
 		}
 	}
-	for _, c := range store.Confirm(it, sig, cands) {
+	for _, c := range store.Confirm(st, cands) {
 		cid := c.ID
 		if v := tx.Bucket(bInCluster).Get([]byte(c.ID)); v != nil {
 			cid = string(v)
 		}
-		es, err := loadCluster(tx, cid)
+		old, err := loadCluster(tx, cid)
 		if err != nil {
 			return d, err
 		}
+		es := old
 		if len(es) == 0 {
-			es = []store.ClusterEntry{store.EntryOf(&c)}
+			es = []store.ClusterEntry{c.Entry()}
 		}
-		if store.HasMember(es, it.Member) || len(es) >= store.MaxClusterSize {
+		if store.HasMember(es, st.Member) || len(es) >= store.MaxClusterSize {
 			continue // one copy per member (another copy of it.Member is there), or full
 		}
-		d.cid, d.entries, d.with = cid, append(es, store.EntryOf(it)), c.ID
+		d.cid, d.old, d.entries, d.with = cid, old, append(slices.Clip(es), st.Entry()), c.ID
 		break
 	}
 	return d, nil
+}
+
+// getStory reads the story recorded for item id; an item stored without one (written
+// before stories were recorded) is read and signed instead.
+func getStory(tx *bbolt.Tx, id []byte) (store.Story, bool, error) {
+	if v := tx.Bucket(bStories).Get(id); v != nil {
+		st, err := store.ParseStory(v)
+		return st, err == nil, err
+	}
+	it, found, err := getItem(tx.Bucket(bItems), id)
+	if err != nil || !found {
+		return store.Story{}, false, err
+	}
+	return store.StoryOf(&it), true, nil
+}
+
+// restory updates the story recorded for an item updated in place from old to next:
+// signed again when its words or language changed, else given its new date and link.
+func restory(tx *bbolt.Tx, old, next *news.Item) error {
+	sb := tx.Bucket(bStories)
+	v := sb.Get([]byte(next.ID))
+	var st store.Story
+	if v != nil && old.Title == next.Title && old.Summary == next.Summary && old.Language == next.Language {
+		var err error
+		if st, err = store.ParseStory(v); err != nil {
+			return err
+		}
+		st.Redate(next)
+	} else {
+		st = store.StoryOf(next)
+	}
+	return sb.Put([]byte(next.ID), st.AppendBinary(nil))
 }
 
 // redateCluster records the new sort time of a clustered item after an update.
@@ -98,21 +135,28 @@ func redateCluster(tx *bbolt.Tx, it *news.Item) error {
 	if cid == nil {
 		return nil
 	}
-	es, err := loadCluster(tx, string(cid))
+	old, err := loadCluster(tx, string(cid))
 	if err != nil {
 		return err
 	}
+	es := slices.Clone(old)
 	for i := range es {
 		if es[i].ID == it.ID {
 			es[i] = store.EntryOf(it)
 		}
 	}
-	return saveCluster(tx, string(cid), es)
+	if slices.Equal(old, es) {
+		return nil
+	}
+	return saveCluster(tx, string(cid), old, es, nil)
 }
 
 // leaveCluster takes a removed item out of its cluster.
 func leaveCluster(tx *bbolt.Tx, id []byte) error {
 	if err := tx.Bucket(bHidden).Delete(id); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bStories).Delete(id); err != nil {
 		return err
 	}
 	cid := tx.Bucket(bInCluster).Get(id)
@@ -123,12 +167,12 @@ func leaveCluster(tx *bbolt.Tx, id []byte) error {
 	if err := tx.Bucket(bInCluster).Delete(id); err != nil {
 		return err
 	}
-	es, err := loadCluster(tx, c)
+	old, err := loadCluster(tx, c)
 	if err != nil {
 		return err
 	}
-	es = slices.DeleteFunc(es, func(e store.ClusterEntry) bool { return e.ID == string(id) })
-	return saveCluster(tx, c, es)
+	es := slices.DeleteFunc(slices.Clone(old), func(e store.ClusterEntry) bool { return e.ID == string(id) })
+	return saveCluster(tx, c, old, es, nil)
 }
 
 func loadCluster(tx *bbolt.Tx, cid string) ([]store.ClusterEntry, error) {
@@ -143,9 +187,12 @@ func loadCluster(tx *bbolt.Tx, cid string) ([]store.ClusterEntry, error) {
 	return es, nil
 }
 
-// saveCluster stores a cluster's entries (deleting it when none are left) and gives its
-// items their ClusterID, AlsoBy and shown or hidden state.
-func saveCluster(tx *bbolt.Tx, cid string, es []store.ClusterEntry) error {
+// saveCluster stores a cluster's entries, es, replacing old (deleting it when none
+// are left), and gives the items whose place in it changed their ClusterID, AlsoBy and
+// shown or hidden state: items not in old, and the shown item before and after when
+// the shown item or AlsoBy changed. fresh, when not nil, is a new item not written
+// yet: it is given its fields in memory.
+func saveCluster(tx *bbolt.Tx, cid string, old, es []store.ClusterEntry, fresh *news.Item) error {
 	cb := tx.Bucket(bClusters)
 	if len(es) == 0 {
 		return cb.Delete([]byte(cid))
@@ -157,12 +204,23 @@ func saveCluster(tx *bbolt.Tx, cid string, es []store.ClusterEntry) error {
 	if err := cb.Put([]byte(cid), v); err != nil {
 		return err
 	}
+	oldShown, oldAlso := "", []string(nil)
+	if len(old) > 0 {
+		i := store.Shown(old)
+		oldShown, oldAlso = old[i].ID, store.AlsoBy(old, i)
+	}
 	shown := store.Shown(es)
 	also := store.AlsoBy(es, shown)
 	items, hidden := tx.Bucket(bItems), tx.Bucket(bHidden)
 	for i, e := range es {
+		isShown := i == shown
+		if slices.ContainsFunc(old, func(o store.ClusterEntry) bool { return o.ID == e.ID }) {
+			if wasShown := e.ID == oldShown; wasShown == isShown && (!isShown || slices.Equal(oldAlso, also)) {
+				continue // its place in the cluster is as it was
+			}
+		}
 		id := []byte(e.ID)
-		if i == shown {
+		if isShown {
 			err = hidden.Delete(id)
 		} else {
 			err = hidden.Put(id, []byte{1})
@@ -170,16 +228,20 @@ func saveCluster(tx *bbolt.Tx, cid string, es []store.ClusterEntry) error {
 		if err != nil {
 			return err
 		}
+		want := []string(nil)
+		if isShown {
+			want = also
+		}
+		if fresh != nil && fresh.ID == e.ID {
+			fresh.ClusterID, fresh.AlsoBy = cid, want
+			continue
+		}
 		it, found, err := getItem(items, id)
 		if err != nil {
 			return err
 		}
 		if !found {
 			continue
-		}
-		want := []string(nil)
-		if i == shown {
-			want = also
 		}
 		if it.ClusterID == cid && slices.Equal(it.AlsoBy, want) {
 			continue

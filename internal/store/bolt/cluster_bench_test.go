@@ -10,6 +10,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/store"
 	"github.com/iss-network/networkfeed/internal/store/storetest"
 )
 
@@ -67,8 +68,9 @@ func BenchmarkClusterDecision(b *testing.B) {
 			for b.Loop() {
 				it := tc.item(i)
 				i++
+				st := store.StoryOf(&it)
 				err := s.db.View(func(tx *bbolt.Tx) error {
-					d, err := s.decideCluster(tx, &it)
+					d, err := s.decideCluster(tx, &st)
 					if d.cid != "" {
 						joined++
 					}

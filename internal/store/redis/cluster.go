@@ -17,6 +17,7 @@ import (
 //	P bd   story key (8 bytes) -> IDs filed under it, newest first, "\n"-separated, at most store.BandDepth
 //	P cl   cluster ID -> its entries, "id\tmember\tsortms\tfirstseenms" lines
 //	P ca   item ID -> "clusterID\n1\nalso,by" for the shown item, "clusterID\n0\n" for a hidden one
+//	P sy   item ID -> its store.Story (binary): what deciding another item's cluster reads of it
 //
 // Go reads an item's story keys and the candidates they name, confirms candidates with
 // identity.SameStory and passes them, best first, to the write script. The script
@@ -32,6 +33,7 @@ func (s *Store) clustersKey() string { return s.p + "cl" }
 func (s *Store) clusterOfKey() string {
 	return s.p + "ca"
 }
+func (s *Store) storiesKey() string { return s.p + "sy" }
 
 // luaClusters is shared by the write and trim scripts: decoding and saving a cluster.
 const luaClusters = `
@@ -88,6 +90,7 @@ end
 
 // clusterPlan is what the write script needs to decide one new item's cluster.
 type clusterPlan struct {
+	story store.Story          // the item's story
 	keys  []string             // story keys
 	exp   []string             // their values when read ("" when absent)
 	cands []store.ClusterEntry // confirmed candidates, best first
@@ -99,8 +102,8 @@ func (s *Store) planClusters(ctx context.Context, items []*news.Item) ([]cluster
 	plans := make([]clusterPlan, len(items))
 	var fields []string
 	for i, it := range items {
-		sig := store.Signature(it)
-		for _, k := range store.StoryKeys(it, sig) {
+		plans[i].story = store.StoryOf(it)
+		for _, k := range plans[i].story.Keys() {
 			plans[i].keys = append(plans[i].keys, string(k))
 		}
 		fields = append(fields, plans[i].keys...)
@@ -126,7 +129,7 @@ func (s *Store) planClusters(ctx context.Context, items []*news.Item) ([]cluster
 			plans[i].exp[j] = v
 			perKey[j] = store.UnpackIDs([]byte(v))
 		}
-		ranked[i] = store.RankCandidates(items[i], perKey)
+		ranked[i] = store.RankCandidates(&plans[i].story, perKey)
 		for _, id := range ranked[i] {
 			if !seen[id] {
 				seen[id] = true
@@ -138,16 +141,12 @@ func (s *Store) planClusters(ctx context.Context, items []*news.Item) ([]cluster
 		return plans, nil
 	}
 	s.lookups.Add(uint64(len(ids)))
-	cands, err := s.fetchRaw(ctx, ids)
+	byID, err := s.fetchStories(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[string]news.Item, len(cands))
-	for _, c := range cands {
-		byID[c.ID] = c
-	}
-	for i, it := range items {
-		var mine []news.Item
+	for i := range items {
+		var mine []store.Story
 		for _, id := range ranked[i] {
 			if c, ok := byID[id]; ok {
 				mine = append(mine, c)
@@ -156,11 +155,45 @@ func (s *Store) planClusters(ctx context.Context, items []*news.Item) ([]cluster
 		if len(mine) == 0 {
 			continue
 		}
-		for _, c := range store.Confirm(it, store.Signature(it), mine) {
-			plans[i].cands = append(plans[i].cands, store.EntryOf(&c))
+		for _, c := range store.Confirm(&plans[i].story, mine) {
+			plans[i].cands = append(plans[i].cands, c.Entry())
 		}
 	}
 	return plans, nil
+}
+
+// fetchStories reads the stories of the items with ids, leaving out those that no
+// longer exist; an item stored without a story (written before stories were kept) is
+// read and signed instead.
+func (s *Store) fetchStories(ctx context.Context, ids []string) (map[string]store.Story, error) {
+	vals, err := s.c.HMGet(ctx, s.storiesKey(), ids...).Result()
+	if err != nil {
+		return nil, s.fail(ctx, "read stories", err)
+	}
+	out := make(map[string]store.Story, len(ids))
+	var missing []string
+	for i, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			missing = append(missing, ids[i])
+			continue
+		}
+		st, err := store.ParseStory([]byte(str))
+		if err != nil {
+			return nil, fmt.Errorf("item %s: %w", ids[i], err)
+		}
+		out[ids[i]] = st
+	}
+	if len(missing) > 0 {
+		raw, err := s.fetchRaw(ctx, missing)
+		if err != nil {
+			return nil, err
+		}
+		for i := range raw {
+			out[raw[i].ID] = store.StoryOf(&raw[i])
+		}
+	}
+	return out, nil
 }
 
 // clusterArgs appends an item's cluster arguments for the write script: its entry,

@@ -232,3 +232,34 @@ func TestUpsertRepeatedIDInBatch(t *testing.T) {
 		t.Errorf("stored title %q (%v), want the last copy's", got.Title, err)
 	}
 }
+
+// Every stored item has its story recorded (what cluster decisions read instead of the
+// item), and trimming an item removes its story.
+func TestStoriesFollowItems(t *testing.T) {
+	s := openT(t, withNetwork(redistest.Server(t)))
+	ctx := context.Background()
+	var batch []news.Item
+	for i := range 5 {
+		batch = append(batch, storetest.StoryItem(i))
+	}
+	if _, err := s.Upsert(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range batch {
+		v, err := s.c.HGet(ctx, s.storiesKey(), it.ID).Result()
+		if err != nil {
+			t.Fatalf("story of %s: %v", it.ID, err)
+		}
+		st, err := store.ParseStory([]byte(v))
+		if err != nil || st.ID != it.ID || st.Sig != store.Signature(&it) {
+			t.Fatalf("story of %s = %+v, %v", it.ID, st, err)
+		}
+	}
+	src := batch[0].Source
+	if _, err := s.Trim(ctx, src, 0, time.Nanosecond, batch[0].Published.Add(time.Hour*24*365)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.c.HExists(ctx, s.storiesKey(), batch[0].ID).Result(); ok {
+		t.Error("a trimmed item's story is still stored")
+	}
+}

@@ -16,14 +16,15 @@ import (
 // It takes the item out of its cluster (see cluster.go), so that another copy of the
 // story is shown when it was the shown one.
 //
-// KEYS: item, tomb, ver, key-index hash, clusters, items' cluster state, then the
-// sorted sets it is in.
+// KEYS: item, tomb, ver, key-index hash, clusters, items' cluster state, stories,
+// then the sorted sets it is in.
 // ARGV: id, expected value, then the key-index fields pointing at it.
 // Returns 1 removed, 0 changed or gone meanwhile.
 var dropScript = redis.NewScript(luaClusters + `
 if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
-for i = 7, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+redis.call('HDEL', KEYS[7], ARGV[1])
+for i = 8, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
 local cid = clusterOf(KEYS[6], ARGV[1])
 if cid then
   redis.call('HDEL', KEYS[6], ARGV[1])
@@ -167,7 +168,7 @@ func (s *Store) drop(ctx context.Context, ids []string, doomed func(*news.Item) 
 }
 
 func (s *Store) dropCmd(ctx context.Context, pipe redis.Pipeliner, key string, it *news.Item, cur string) *redis.Cmd {
-	ks := append([]string{key, s.tombKey(), s.verKey(), s.keysKey(), s.clustersKey(), s.clusterOfKey()}, s.indexKeys(it)...)
+	ks := append([]string{key, s.tombKey(), s.verKey(), s.keysKey(), s.clustersKey(), s.clusterOfKey(), s.storiesKey()}, s.indexKeys(it)...)
 	args := []any{it.ID, cur}
 	for _, f := range lookupFields(it) {
 		args = append(args, f)

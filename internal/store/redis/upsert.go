@@ -20,24 +20,24 @@ import (
 // runs as one script, so each item's write is atomic (the batch is too, which nothing
 // relies on).
 //
-// KEYS: tomb, ver, key-index hash, story index, clusters, items' cluster state, then
-// per item: item key, nOld sorted sets to leave, nNew sorted sets to join.
+// KEYS: tomb, ver, key-index hash, story index, clusters, items' cluster state,
+// stories, then per item: item key, nOld sorted sets to leave, nNew sorted sets to join.
 // ARGV per item: id, expected, expect-present ("1", "0", or "F": absent, and file it even
-// if its story keys changed), new value, score, nOld, nNew,
+// if its story keys changed), new value, story, score, nOld, nNew,
 // nOldF, nNewF, then nOldF key-index fields to drop, then nNewF fields to set, then
 // member, sort ms, first-seen ms, nKeys, nKeys pairs (story key, expected value),
 // nCands, nCands quadruples (id, member, sort ms, first-seen ms).
 // Returns one number per item: 1 written, 0 stored value or story keys changed
 // meanwhile, 2 tombstoned.
 var putScript = redis.NewScript(luaClusters + `
-local out, k, a, written = {}, 7, 1, 0
-local KBD, KCL, KCA = KEYS[4], KEYS[5], KEYS[6]
+local out, k, a, written = {}, 8, 1, 0
+local KBD, KCL, KCA, KSY = KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local filed = {}
 while a <= #ARGV do
-  local id, exp, flag, val, sc = ARGV[a], ARGV[a+1], ARGV[a+2], ARGV[a+3], ARGV[a+4]
-  local nOld, nNew = tonumber(ARGV[a+5]), tonumber(ARGV[a+6])
-  local nOF, nNF = tonumber(ARGV[a+7]), tonumber(ARGV[a+8])
-  local c = a + 9 + nOF + nNF
+  local id, exp, flag, val, story, sc = ARGV[a], ARGV[a+1], ARGV[a+2], ARGV[a+3], ARGV[a+4], ARGV[a+5]
+  local nOld, nNew = tonumber(ARGV[a+6]), tonumber(ARGV[a+7])
+  local nOF, nNF = tonumber(ARGV[a+8]), tonumber(ARGV[a+9])
+  local c = a + 10 + nOF + nNF
   local me = {id = id, m = ARGV[c], t = tonumber(ARGV[c+1]), f = tonumber(ARGV[c+2])}
   local nK = tonumber(ARGV[c+3])
   local nC = tonumber(ARGV[c+4+2*nK])
@@ -62,13 +62,14 @@ while a <= #ARGV do
   end
   if r == 1 then
     redis.call('SET', key, val)
+    redis.call('HSET', KSY, id, story)
     for i = 1, nOld do redis.call('ZREM', KEYS[k + i], id) end
     for i = 1, nNew do redis.call('ZADD', KEYS[k + nOld + i], sc, id) end
     for i = 1, nOF do
-      local f = ARGV[a + 8 + i]
+      local f = ARGV[a + 9 + i]
       if redis.call('HGET', KEYS[3], f) == id then redis.call('HDEL', KEYS[3], f) end
     end
-    for i = 1, nNF do redis.call('HSET', KEYS[3], ARGV[a + 8 + nOF + i], id) end
+    for i = 1, nNF do redis.call('HSET', KEYS[3], ARGV[a + 9 + nOF + i], id) end
     if flag == '1' then
       -- An update: record the item's new date in its cluster.
       local cid = clusterOf(KCA, id)
@@ -236,7 +237,7 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 		}
 	}
 	var (
-		ks      = []string{s.tombKey(), s.verKey(), s.keysKey(), s.bandsKey(), s.clustersKey(), s.clusterOfKey()}
+		ks      = []string{s.tombKey(), s.verKey(), s.keysKey(), s.bandsKey(), s.clustersKey(), s.clusterOfKey(), s.storiesKey()}
 		args    []any
 		planned []int     // chunk index of each item in the script
 		results []outcome // its outcome if written
@@ -288,7 +289,14 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 		case force:
 			flag = "F"
 		}
-		args = append(args, m.ID, old, flag, v, scoreArg(score(&m)),
+		var st store.Story
+		if present {
+			st = store.StoryOf(&m) // an update: signed again (rare; a new item was signed when planned)
+		} else {
+			st = plans[freshAt[j]].story
+			st.Redate(&m)
+		}
+		args = append(args, m.ID, old, flag, v, st.AppendBinary(nil), scoreArg(score(&m)),
 			len(oldZ), len(newZ), len(oldF), len(newF))
 		for _, f := range oldF {
 			args = append(args, f)

@@ -1,0 +1,160 @@
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/store/storetest"
+)
+
+// TestGroupCommitIsolatesAFailedWrite queues writes behind a blocked one so that the
+// writer runs them as one group; one of them fails. The others must land, the failed
+// one must leave nothing behind (not even in the band mirror), and each caller must
+// get its own result.
+func TestGroupCommitIsolatesAFailedWrite(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "nf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+
+	release := make(chan struct{})
+	started := make(chan struct{})
+	blockDone := make(chan error, 1)
+	go func() {
+		blockDone <- s.update(ctx, func(tx *bbolt.Tx) error {
+			close(started)
+			<-release
+			return nil
+		})
+	}()
+	<-started
+
+	boom := errors.New("boom")
+	const n = 6
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if i == 3 {
+				errs[i] = s.update(ctx, func(tx *bbolt.Tx) error {
+					// File a story key and write a source, then fail: both must vanish.
+					if err := s.fileBands(tx, "bad", [][]byte{[]byte("badkey01")}); err != nil {
+						return err
+					}
+					if err := tx.Bucket(bSources).Put([]byte("bad"), []byte("{}")); err != nil {
+						return err
+					}
+					return boom
+				})
+				return
+			}
+			_, errs[i] = s.Upsert(ctx, []news.Item{storetest.StoryItem(i)})
+		})
+	}
+	// Let the writes queue behind the blocked one (the writer takes them all as one
+	// group once it is free), then release it.
+	time.Sleep(200 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	if err := <-blockDone; err != nil {
+		t.Fatalf("blocked write: %v", err)
+	}
+
+	if g := s.largestGroup.Load(); g < 2 {
+		t.Fatalf("the writes never ran as a group (largest group %d): the test proves nothing", g)
+	}
+	for i, err := range errs {
+		switch {
+		case i == 3 && !errors.Is(err, boom):
+			t.Errorf("failing write returned %v, want boom", err)
+		case i != 3 && err != nil:
+			t.Errorf("write %d failed with the failing one: %v", i, err)
+		}
+	}
+	for i := range n {
+		if i == 3 {
+			continue
+		}
+		it := storetest.StoryItem(i)
+		if _, err := s.Item(ctx, it.ID); err != nil {
+			t.Errorf("item of write %d lost: %v", i, err)
+		}
+	}
+	if _, err := s.Source(ctx, "bad"); err == nil {
+		t.Error("the failed write's source was stored")
+	}
+	if ids := s.bands.ids[keyOf([]byte("badkey01"))]; len(ids) != 0 {
+		t.Errorf("band mirror keeps the failed write's filing: %v", ids)
+	}
+}
+
+// TestConcurrentWritesAllLand runs many small writes at once (as pollers do) and checks
+// that every one landed.
+func TestConcurrentWritesAllLand(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "nf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range 64 {
+		wg.Go(func() {
+			st := news.SourceState{URL: fmt.Sprintf("http://example.test/%d", i), Polls: i}
+			if err := s.PutSource(ctx, st); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	got, err := s.Sources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 64 {
+		t.Fatalf("%d sources stored, want 64", len(got))
+	}
+}
+
+// TestCloseFinishesQueuedWrites closes the store while writes are queued: each caller
+// gets an answer (none hangs), and a write reported done is on disk.
+func TestCloseFinishesQueuedWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nf.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	ok := make([]bool, 32)
+	for i := range ok {
+		wg.Go(func() {
+			ok[i] = s.PutSource(ctx, news.SourceState{URL: fmt.Sprint(i)}) == nil
+		})
+	}
+	time.Sleep(time.Millisecond)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i, done := range ok {
+		if _, err := s.Source(ctx, fmt.Sprint(i)); done != (err == nil) {
+			t.Errorf("source %d: write reported %v, stored: %v", i, done, err == nil)
+		}
+	}
+}

@@ -1,0 +1,58 @@
+package store
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/news"
+)
+
+func TestStoryRoundTrip(t *testing.T) {
+	it := news.Item{ID: "id-1", Member: "gs", Language: "fr", Link: "https://example.org/a?utm_source=x",
+		Title:     "Une nouvelle publication sur la protection de l'enfance",
+		Summary:   "Le Secrétariat général publie un guide pratique pour les familles séparées par une frontière.",
+		Published: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), Precision: news.PrecisionDay,
+		FirstSeen: time.Date(2026, 5, 2, 0, 0, 0, 0, time.UTC)}
+	st := StoryOf(&it)
+	if st.Link == "" || strings.Contains(st.Link, "utm_") {
+		t.Fatalf("canonical link %q", st.Link)
+	}
+	got, err := ParseStory(st.AppendBinary([]byte{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != st {
+		t.Fatalf("round trip:\n got %+v\nwant %+v", got, st)
+	}
+	if got.Entry() != EntryOf(&it) {
+		t.Fatalf("entry %+v, want %+v", got.Entry(), EntryOf(&it))
+	}
+	if len(got.Keys()) != 1+32 {
+		t.Fatalf("%d story keys, want the link and 32 bands", len(got.Keys()))
+	}
+	b := st.AppendBinary(nil)
+	for _, bad := range [][]byte{nil, {2}, b[:len(b)-1], append(b, 0), b[:5]} {
+		if _, err := ParseStory(bad); !errors.Is(err, errBadStory) {
+			t.Errorf("ParseStory(%d bytes) = %v, want a malformed-story error", len(bad), err)
+		}
+	}
+}
+
+func TestConfirmOnStories(t *testing.T) {
+	base := news.Item{Language: "en", Title: "ISS launches a new guide for families separated by borders",
+		Summary:   "The General Secretariat has published a practical guide for social workers who help families separated by international borders, with case studies.",
+		Published: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), Precision: news.PrecisionDay}
+	a, b, c, far := base, base, base, base
+	a.ID, a.Member = "a", "gs"
+	b.ID, b.Member = "b", "uk"
+	c.ID, c.Member = "c", "gs" // same member as a: never its cluster mate
+	far.ID, far.Member = "far", "au"
+	far.Published = base.Published.Add(ClusterWindow + time.Hour)
+	sa := StoryOf(&a)
+	got := Confirm(&sa, []Story{StoryOf(&b), StoryOf(&c), StoryOf(&far)})
+	if len(got) != 1 || got[0].ID != "b" {
+		t.Fatalf("Confirm = %+v, want just b", got)
+	}
+}
