@@ -7,8 +7,8 @@ import (
 	"time"
 	"unicode"
 
-	dps "github.com/markusmobius/go-dateparser"
-	"github.com/markusmobius/go-dateparser/date"
+	dps "github.com/iss-network/networkfeed/internal/page/internal/dateparser"
+	"github.com/iss-network/networkfeed/internal/page/internal/dateparser/date"
 
 	"github.com/iss-network/networkfeed/internal/news"
 )
