@@ -10,13 +10,9 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/PuerkitoBio/purell"
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/iss-network/networkfeed/internal/news"
 )
@@ -196,18 +192,6 @@ func dateAtPrecision(it news.Item) string {
 // normTitle lower-cases, folds accents and collapses white space.
 func normTitle(s string) string {
 	return strings.Join(strings.Fields(fold(s)), " ")
-}
-
-// fold lower-cases s and removes combining marks after canonical decomposition
-// ("Été" -> "ete"). It keeps the marks of scripts where they are letters' vowels
-// only as far as Unicode calls them Mn; that is fine for matching.
-func fold(s string) string {
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	out, _, err := transform.String(t, s)
-	if err != nil {
-		out = s
-	}
-	return strings.ToLower(out)
 }
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)

@@ -3,12 +3,12 @@ package identity
 import (
 	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
+	"unicode/utf8"
 
 	"github.com/iss-network/networkfeed/internal/news"
 )
@@ -49,16 +49,20 @@ const Threshold = 0.375
 // Signature is the MinHash of an item's shingles.
 type Signature [NumHashes]uint32
 
-// seeds are NumHashes fixed, well-mixed constants (splitmix64 from 0x5eed): a
-// signature must mean the same in every process and every version that shares a store.
-var seeds = func() [NumHashes]uint64 {
-	var s [NumHashes]uint64
+// perms are the NumHashes hash functions of the MinHash, h_i(x) = the high 32 bits of
+// a_i*x + b_i (mod 2^64) with a_i odd: multiply-shift over a shingle hash x that is
+// already well mixed. The constants come from splitmix64 seeded with 0x5eed: a
+// signature must mean the same in every process and every version that shares a
+// store.
+var perms = func() (p [NumHashes]struct{ a, b uint64 }) {
 	x := uint64(0x5eed)
-	for i := range s {
+	for i := range p {
 		x += 0x9e3779b97f4a7c15
-		s[i] = mix(x)
+		p[i].a = mix(x) | 1
+		x += 0x9e3779b97f4a7c15
+		p[i].b = mix(x)
 	}
-	return s
+	return p
 }()
 
 // mix is the splitmix64 finaliser.
@@ -68,82 +72,205 @@ func mix(z uint64) uint64 {
 	return z ^ (z >> 31)
 }
 
-// Sign computes the signature of an item from its language, title and text (the
-// plain-text summary). Text is lower-cased and accent-folded, split into words, and
-// hashed as word 3-shingles; CJK text, written without spaces, gives one token per
-// character and so character 3-grams. The language is hashed into every shingle, so
-// a translation never resembles its original. An item with no words gets the empty
-// signature, which resembles nothing.
+// FNV-1a, 64 bits, over the runes of a folded token.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
 // MinTokens is the least number of words (CJK: characters) title and text must have
 // together for near-duplicate matching; below it Sign returns the empty signature.
 const MinTokens = 8
 
+// shingleLen is the number of tokens in a shingle.
+const shingleLen = 3
+
+// Sign computes the signature of an item from its language, title and text (the
+// plain-text summary). Text is lower-cased and accent-folded, split into words, and
+// hashed as word 3-shingles; CJK text, written without spaces, gives one token per
+// character and so character 3-grams. The language is hashed into every shingle, so
+// a translation never resembles its original. An item with fewer than MinTokens
+// words gets the empty signature, which resembles nothing.
+//
+// Sign allocates nothing for items of up to 512 tokens whose text is in the fold
+// table (see fold).
 func Sign(lang, title, text string) Signature {
+	var buf [512]uint64
+	toks := tokenHashes(buf[:0], title, text)
+	return signTokens(langHash(lang), toks)
+}
+
+// empty returns the signature of no words.
+func emptySignature() Signature {
 	var sig Signature
 	for i := range sig {
 		sig[i] = math.MaxUint32
 	}
-	toks := tokens(title + "\n" + text)
+	return sig
+}
+
+// langHash hashes the lower-cased language tag.
+func langHash(lang string) uint64 {
+	h := uint64(fnvOffset)
+	for i := 0; i < len(lang); i++ {
+		c := lang[i]
+		if c >= utf8.RuneSelf {
+			return langHashSlow(lang)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	return mix(h)
+}
+
+func langHashSlow(lang string) uint64 {
+	h := uint64(fnvOffset)
+	for _, r := range strings.ToLower(lang) {
+		h = (h ^ uint64(r)) * fnvPrime
+	}
+	return mix(h)
+}
+
+// signTokens computes the MinHash of the shingles of toks, hashes of folded tokens.
+func signTokens(lang uint64, toks []uint64) Signature {
+	sig := emptySignature()
 	if len(toks) < MinTokens {
 		// Too little text to tell a story from its neighbours ("Story of source 12" vs
 		// "… 13" share most shingles): short items cluster only by canonical link.
 		return sig
 	}
-	const k = 3
-	n := len(toks) - k + 1
-	if n < 1 {
-		n = 1
-	}
-	h := fnv.New64a()
-	for i := 0; i < n; i++ {
-		h.Reset()
-		h.Write([]byte(strings.ToLower(lang)))
-		for j := i; j < i+k && j < len(toks); j++ {
-			h.Write([]byte{0})
-			h.Write([]byte(toks[j]))
+	n := len(toks) - shingleLen + 1
+	i := 0
+	// Two shingles per pass over the hash functions: each a_i, b_i and signature
+	// value is loaded once for both.
+	for ; i+1 < n; i += 2 {
+		x := shingleHash(lang, toks[i], toks[i+1], toks[i+2])
+		y := shingleHash(lang, toks[i+1], toks[i+2], toks[i+3])
+		for j := range perms {
+			p := &perms[j]
+			u := uint32((p.a*x + p.b) >> 32)
+			v := uint32((p.a*y + p.b) >> 32)
+			sig[j] = min(sig[j], u, v)
 		}
-		x := h.Sum64()
-		for j, s := range seeds {
-			if v := uint32(mix(x^s) >> 32); v < sig[j] {
-				sig[j] = v
-			}
+	}
+	if i < n {
+		x := shingleHash(lang, toks[i], toks[i+1], toks[i+2])
+		for j := range perms {
+			p := &perms[j]
+			sig[j] = min(sig[j], uint32((p.a*x+p.b)>>32))
 		}
 	}
 	return sig
 }
 
-// tokens splits folded text into words; each CJK character is a word of its own.
-func tokens(s string) []string {
-	s = fold(s)
-	var toks []string
-	start := -1
-	for i, r := range s {
-		switch {
-		case isCJK(r):
-			if start >= 0 {
-				toks = append(toks, s[start:i])
-				start = -1
-			}
-			toks = append(toks, string(r))
-		case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Mc, r):
-			if start < 0 {
-				start = i
-			}
-		default:
-			if start >= 0 {
-				toks = append(toks, s[start:i])
-				start = -1
-			}
-		}
+// shingleHash hashes a shingle of three token hashes in language lang; order matters.
+func shingleHash(lang, t0, t1, t2 uint64) uint64 {
+	return mix(lang ^ t0 ^ bits.RotateLeft64(t1, 21) ^ bits.RotateLeft64(t2, 42))
+}
+
+// tokenHashes appends to toks the hashes of the tokens of title and text, folded
+// (see fold): words, and each CJK character a word of its own. The hash of a token is
+// mix(FNV-1a over its folded runes).
+func tokenHashes(toks []uint64, title, text string) []uint64 {
+	out, ok := tokensFast(toks, title)
+	if ok {
+		out, ok = tokensFast(out, text)
 	}
-	if start >= 0 {
-		toks = append(toks, s[start:])
+	if ok {
+		return out
+	}
+	out = tokensFolded(toks[:0], fold(title))
+	return tokensFolded(out, fold(text))
+}
+
+// word is the FNV-1a hash of the word being read, or 0 between words.
+type word uint64
+
+func (w word) add(r rune) word {
+	h := uint64(w)
+	if h == 0 {
+		h = fnvOffset
+	}
+	return word((h ^ uint64(r)) * fnvPrime)
+}
+
+// end appends the hash of the word being read, if any, to toks.
+func (w word) end(toks []uint64) []uint64 {
+	if w != 0 {
+		toks = append(toks, mix(uint64(w)))
 	}
 	return toks
 }
 
-func isCJK(r rune) bool {
-	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai)
+// cjkToken is the hash of a CJK character, a token of its own.
+func cjkToken(r rune) uint64 { return mix((fnvOffset ^ uint64(r)) * fnvPrime) }
+
+// asciiFold is the folded form of each ASCII byte, or 0 for a separator.
+var asciiFold = func() (f [utf8.RuneSelf]byte) {
+	for c := range f {
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+			f[c] = byte(c)
+		case 'A' <= c && c <= 'Z':
+			f[c] = byte(c + 'a' - 'A')
+		}
+	}
+	return f
+}()
+
+// tokensFast appends the token hashes of s, which is not folded, folding it through
+// the fold table; it reports false when s has a rune outside the table.
+func tokensFast(toks []uint64, s string) ([]uint64, bool) {
+	var w word
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if f := asciiFold[c]; f != 0 {
+				w = w.add(rune(f))
+			} else {
+				toks, w = w.end(toks), 0
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if r == utf8.RuneError && size == 1 {
+			return toks, false
+		}
+		f, cls := foldRune(r)
+		switch cls {
+		case clsFallback:
+			return toks, false
+		case clsWord:
+			w = w.add(f)
+		case clsCJK:
+			toks, w = w.end(toks), 0
+			toks = append(toks, cjkToken(f))
+		case clsSep:
+			toks, w = w.end(toks), 0
+		}
+	}
+	return w.end(toks), true
+}
+
+// tokensFolded appends the token hashes of s, which is already folded.
+func tokensFolded(toks []uint64, s string) []uint64 {
+	var w word
+	for _, r := range s {
+		switch classOf(r) {
+		case clsWord:
+			w = w.add(r)
+		case clsCJK:
+			toks, w = w.end(toks), 0
+			toks = append(toks, cjkToken(r))
+		default:
+			toks, w = w.end(toks), 0
+		}
+	}
+	return w.end(toks)
 }
 
 // SignatureSize is the length of a signature's binary encoding: NumHashes
@@ -201,15 +328,43 @@ func (s Signature) Bands(lang string) []string {
 	if s.empty() {
 		return nil
 	}
-	keys := make([]string, NumBands)
-	var buf [4 * BandRows]byte
+	if !isASCII(lang) {
+		lang = strings.ToLower(lang)
+	}
+	// All keys share one string: "lang:0:hex" at most len(lang)+2+1+16 bytes for
+	// bands 0-9, one more for 10-31.
+	var sb strings.Builder
+	sb.Grow(NumBands * (len(lang) + 2 + 2 + 16))
+	ends := [NumBands]int{}
 	for b := range NumBands {
+		h := uint64(fnvOffset)
 		for r := range BandRows {
-			binary.BigEndian.PutUint32(buf[4*r:], s[b*BandRows+r])
+			v := s[b*BandRows+r]
+			for _, c := range [4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)} {
+				h = (h ^ uint64(c)) * fnvPrime
+			}
 		}
-		h := fnv.New64a()
-		h.Write(buf[:])
-		keys[b] = strings.ToLower(lang) + ":" + strconv.Itoa(b) + ":" + strconv.FormatUint(h.Sum64(), 16)
+		for i := 0; i < len(lang); i++ {
+			c := lang[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			sb.WriteByte(c)
+		}
+		var buf [32]byte
+		k := append(buf[:0], ':')
+		k = strconv.AppendInt(k, int64(b), 10)
+		k = append(k, ':')
+		k = strconv.AppendUint(k, h, 16)
+		sb.Write(k)
+		ends[b] = sb.Len()
+	}
+	all := sb.String()
+	keys := make([]string, NumBands)
+	start := 0
+	for b, end := range ends {
+		keys[b] = all[start:end]
+		start = end
 	}
 	return keys
 }

@@ -2,6 +2,10 @@ package identity
 
 import (
 	"encoding/binary"
+	"hash/fnv"
+	"maps"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -179,12 +183,57 @@ func TestSameStory(t *testing.T) {
 	}
 }
 
-func BenchmarkSign(b *testing.B) {
+// benchStory is a realistic item of about 1 KB in lang: the title of the first
+// labelled story in that language and the texts of its stories (in name order)
+// joined until the summary reaches 1 KB.
+func benchStory(b *testing.B, lang string) (title, text string) {
+	b.Helper()
 	l := loadLabelled(b)
-	st := l.Stories["webinar-mediation-en"]
+	names := slices.Sorted(maps.Keys(l.Stories))
+	var sb strings.Builder
+	for len(text) < 1024 {
+		for _, n := range names {
+			st := l.Stories[n]
+			if st.Lang != lang {
+				continue
+			}
+			if title == "" {
+				title = st.Title
+			}
+			if sb.Len() > 0 {
+				sb.WriteString(" ")
+			}
+			sb.WriteString(st.Text)
+			if sb.Len() >= 1024 {
+				break
+			}
+		}
+		text = sb.String()
+	}
+	return title, text
+}
+
+// BenchmarkSign signs a 1 KB item: English (ASCII), French (accented Latin) and
+// Japanese (CJK, one token per character).
+func BenchmarkSign(b *testing.B) {
+	for _, lang := range []string{"en", "fr", "ja"} {
+		b.Run(lang, func(b *testing.B) {
+			title, text := benchStory(b, lang)
+			b.SetBytes(int64(len(title) + len(text)))
+			b.ReportAllocs()
+			for b.Loop() {
+				Sign(lang, title, text)
+			}
+		})
+	}
+}
+
+func BenchmarkBands(b *testing.B) {
+	title, text := benchStory(b, "en")
+	sig := Sign("en", title, text)
 	b.ReportAllocs()
 	for b.Loop() {
-		Sign(st.Lang, st.Title, st.Text)
+		sig.Bands("en")
 	}
 }
 
@@ -223,6 +272,80 @@ func TestSignatureBinary(t *testing.T) {
 	for _, n := range []int{0, SignatureSize - 1, SignatureSize + 1} {
 		if _, err := ParseSignature(make([]byte, n)); err == nil {
 			t.Errorf("ParseSignature accepted %d bytes", n)
+		}
+	}
+}
+
+// shingleSet is the exact set of shingle hashes Sign takes the MinHash of.
+func shingleSet(lang, title, text string) map[uint64]bool {
+	toks := tokenHashes(nil, title, text)
+	set := map[uint64]bool{}
+	for i := 0; i+shingleLen <= len(toks); i++ {
+		set[shingleHash(langHash(lang), toks[i], toks[i+1], toks[i+2])] = true
+	}
+	return set
+}
+
+func jaccard(a, b map[uint64]bool) float64 {
+	inter := 0
+	for k := range a {
+		if b[k] {
+			inter++
+		}
+	}
+	return float64(inter) / float64(len(a)+len(b)-inter)
+}
+
+// TestSimilarityEstimatesJaccard checks that the hash family behaves like random
+// permutations: over pairs of texts with known overlap, Similarity is unbiased and
+// its error is what 96 independent hashes give (standard error sqrt(J(1-J)/96)).
+func TestSimilarityEstimatesJaccard(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	words := func(n int) []string {
+		w := make([]string, n)
+		for i := range w {
+			w[i] = "w" + strconv.Itoa(rng.IntN(5000))
+		}
+		return w
+	}
+	var bias, sq, want float64
+	const pairs = 400
+	for range pairs {
+		shared := words(20 + rng.IntN(100))
+		a := strings.Join(append(words(rng.IntN(60)), shared...), " ")
+		b := strings.Join(append(shared, words(rng.IntN(60))...), " ")
+		j := jaccard(shingleSet("en", "", a), shingleSet("en", "", b))
+		d := Sign("en", "", a).Similarity(Sign("en", "", b)) - j
+		bias += d
+		sq += d * d
+		want += j * (1 - j) / NumHashes
+	}
+	bias /= pairs
+	rmse, wantRMSE := math.Sqrt(sq/pairs), math.Sqrt(want/pairs)
+	t.Logf("bias %.4f, RMS error %.4f (independent hashes: %.4f)", bias, rmse, wantRMSE)
+	if math.Abs(bias) > 0.01 || rmse > 1.15*wantRMSE {
+		t.Errorf("bias %.4f, RMS error %.4f: want |bias| <= 0.01 and RMS error near %.4f", bias, rmse, wantRMSE)
+	}
+}
+
+// TestBandsMatchReference pins the band keys to their definition: "lang:band:" and
+// the hex FNV-1a 64 of the band's values, big-endian.
+func TestBandsMatchReference(t *testing.T) {
+	l := loadLabelled(t)
+	for name, st := range l.Stories {
+		for _, lang := range []string{st.Lang, strings.ToUpper(st.Lang), "x-Ünï"} {
+			sig := Sign(st.Lang, st.Title, st.Text)
+			var want []string
+			for b := range NumBands {
+				h := fnv.New64a()
+				for r := range BandRows {
+					h.Write(binary.BigEndian.AppendUint32(nil, sig[b*BandRows+r]))
+				}
+				want = append(want, strings.ToLower(lang)+":"+strconv.Itoa(b)+":"+strconv.FormatUint(h.Sum64(), 16))
+			}
+			if got := sig.Bands(lang); !slices.Equal(got, want) {
+				t.Errorf("%s: Bands(%q) = %q, want %q", name, lang, got, want)
+			}
 		}
 	}
 }
