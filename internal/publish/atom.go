@@ -85,8 +85,9 @@ func Atom(w io.Writer, f Feed) error {
 	for _, alt := range f.alternates(FormatAtom) {
 		add("alternate", alt[1], mediaType(alt[0]))
 	}
-	add("next", clean(f.NextURL), mediaType(FormatAtom))
-	add("previous", clean(f.PrevURL), mediaType(FormatAtom))
+	for _, l := range f.pagingLinks() {
+		add(l[0], l[1], mediaType(FormatAtom))
+	}
 	add("hub", clean(f.Hub), "")
 
 	for i := range f.Items {

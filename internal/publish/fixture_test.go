@@ -135,9 +135,11 @@ func fixtureFeed(format string, empty bool) Feed {
 		NextURL: "https://news.iss-network.example.org/feed." + format + "?before=2024-11-01T17%3A00%3A00Z~01HZW9SCRIPT00000000000000",
 		Hub:     "https://hub.iss-network.example.org/",
 	}
+	// The subscription document: its older page is also its previous archive (RFC 5005).
+	f.FirstURL, f.PrevArchiveURL = f.SelfURL, f.NextURL
 	if empty {
 		f.Updated = ts("2024-11-21T00:00:00Z")
-		f.NextURL = ""
+		f.NextURL, f.FirstURL, f.PrevArchiveURL = "", "", ""
 		return f
 	}
 	for _, fi := range fixtureItems() {

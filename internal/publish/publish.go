@@ -78,8 +78,12 @@ type Feed struct {
 	Items []news.Item
 	// Members maps item.Member to the member's name and homepage.
 	Members map[string]Member
-	// NextURL is the page of older items, PrevURL the page of newer ones (RFC 5005 paging).
-	NextURL, PrevURL string
+	// Paging (RFC 5005 section 3): NextURL is the page of older items, PrevURL the page
+	// of newer ones, FirstURL the newest page (the feed without a cursor).
+	NextURL, PrevURL, FirstURL string
+	// Archives (RFC 5005 section 4): PrevArchiveURL is the archive of older items,
+	// NextArchiveURL the archive of newer ones, CurrentURL the subscription document.
+	PrevArchiveURL, NextArchiveURL, CurrentURL string
 	// Hub is the WebSub hub URL, if any.
 	Hub string
 }
@@ -207,6 +211,21 @@ func (f *Feed) member(id string) Member {
 	}
 	m.ID, m.Name, m.Homepage, m.Country = clean(m.ID), clean(m.Name), clean(m.Homepage), clean(m.Country)
 	return m
+}
+
+// pagingLinks lists the RFC 5005 links that are set, as (rel, cleaned href) pairs, in a
+// fixed order.
+func (f *Feed) pagingLinks() [][2]string {
+	var out [][2]string
+	for _, l := range [][2]string{
+		{"first", f.FirstURL}, {"next", f.NextURL}, {"previous", f.PrevURL},
+		{"current", f.CurrentURL}, {"prev-archive", f.PrevArchiveURL}, {"next-archive", f.NextArchiveURL},
+	} {
+		if href := clean(l[1]); href != "" {
+			out = append(out, [2]string{l[0], href})
+		}
+	}
+	return out
 }
 
 // alternates lists FeedURLs other than the one for format, in a fixed order

@@ -220,9 +220,18 @@ type xmlAtom struct {
 	} `xml:"entry"`
 }
 
+// withArchiveLinks makes f a page in the middle of the archives, with every RFC 5005 link set.
+func withArchiveLinks(f Feed) Feed {
+	f.CurrentURL = f.SelfURL
+	f.SelfURL += "?before=2024-11-10T00%3A00%3A00Z~01HZW9NEWER000000000000000"
+	f.PrevURL = f.CurrentURL + "?after=2024-11-10T00%3A00%3A00Z~01HZW9NEWER000000000000000"
+	f.NextArchiveURL = f.PrevURL
+	return f
+}
+
 // TestRSSReadBack parses the RSS output with encoding/xml and checks what must survive.
 func TestRSSReadBack(t *testing.T) {
-	f := fixtureFeed(FormatRSS, false)
+	f := withArchiveLinks(fixtureFeed(FormatRSS, false))
 	var doc xmlRSS
 	if err := xml.Unmarshal(render(t, FormatRSS, f), &doc); err != nil {
 		t.Fatal(err)
@@ -235,7 +244,9 @@ func TestRSSReadBack(t *testing.T) {
 	for _, l := range ch.AtomLinks {
 		rels[l.Rel] = l.Href
 	}
-	if rels["self"] != f.SelfURL || rels["next"] != f.NextURL || rels["hub"] != f.Hub {
+	if rels["self"] != f.SelfURL || rels["next"] != f.NextURL || rels["hub"] != f.Hub ||
+		rels["first"] != f.FirstURL || rels["previous"] != f.PrevURL || rels["current"] != f.CurrentURL ||
+		rels["prev-archive"] != f.PrevArchiveURL || rels["next-archive"] != f.NextArchiveURL {
 		t.Errorf("atom:link elements (namespace-resolved) = %v", rels)
 	}
 	fixture := fixtureItems()
@@ -286,7 +297,7 @@ func TestRSSReadBack(t *testing.T) {
 
 // TestAtomReadBack parses the Atom output with encoding/xml and checks what must survive.
 func TestAtomReadBack(t *testing.T) {
-	f := fixtureFeed(FormatAtom, false)
+	f := withArchiveLinks(fixtureFeed(FormatAtom, false))
 	var doc xmlAtom
 	if err := xml.Unmarshal(render(t, FormatAtom, f), &doc); err != nil {
 		t.Fatal(err)
@@ -304,6 +315,11 @@ func TestAtomReadBack(t *testing.T) {
 		"alternate application/rss+xml " + f.FeedURLs[FormatRSS],
 		"alternate application/feed+json " + f.FeedURLs[FormatJSON],
 		"next application/atom+xml " + f.NextURL,
+		"first application/atom+xml " + f.FirstURL,
+		"previous application/atom+xml " + f.PrevURL,
+		"current application/atom+xml " + f.CurrentURL,
+		"prev-archive application/atom+xml " + f.PrevArchiveURL,
+		"next-archive application/atom+xml " + f.NextArchiveURL,
 		"hub  " + f.Hub,
 	} {
 		if !links[want] {

@@ -67,7 +67,7 @@ type rssSource struct {
 // <source url> naming the member, <category> elements (the other members that published
 // the story with domain "also-published-by"), <description> (the summary, HTML-escaped,
 // or else the content) and content:encoded (the content). The channel carries
-// atom:link rel="self" (and "next", "previous", "hub" when set), <language> and
+// atom:link rel="self" (and the paging and archive links and "hub" when set), <language> and
 // <lastBuildDate>.
 func RSS(w io.Writer, f Feed) error {
 	title := clean(f.Title)
@@ -87,12 +87,12 @@ func RSS(w io.Writer, f Feed) error {
 		Items: make([]*rssItem, 0, len(f.Items)),
 	}
 	self := clean(f.SelfURL)
-	for _, l := range []rssAtomLink{
-		{Rel: "self", Href: self, Type: mediaType(FormatRSS)},
-		{Rel: "next", Href: clean(f.NextURL), Type: mediaType(FormatRSS)},
-		{Rel: "previous", Href: clean(f.PrevURL), Type: mediaType(FormatRSS)},
-		{Rel: "hub", Href: clean(f.Hub)},
-	} {
+	links := []rssAtomLink{{Rel: "self", Href: self, Type: mediaType(FormatRSS)}}
+	for _, l := range f.pagingLinks() {
+		links = append(links, rssAtomLink{Rel: l[0], Href: l[1], Type: mediaType(FormatRSS)})
+	}
+	links = append(links, rssAtomLink{Rel: "hub", Href: clean(f.Hub)})
+	for _, l := range links {
 		if l.Href != "" {
 			ch.AtomLinks = append(ch.AtomLinks, l)
 		}

@@ -120,13 +120,38 @@ func (s *Server) buildFeed(ctx context.Context, cfg *config.Config, q news.Query
 	} else {
 		f.Updated = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
-	if paging != nil && len(items) == q.Limit && q.Limit > 0 {
+	if paging != nil {
+		pageLinks(&f, base+dir+"feed."+format, paging, q, items)
+	}
+	return f, nil
+}
+
+// pageLinks sets the RFC 5005 links of a live feed at addr with request parameters
+// paging. Pages are keyset pages: "before" a cursor holds the items older than it, which
+// newer items never shift, so the next page (older items) is also the previous archive
+// (prev-archive). The first page (the feed without a cursor) is the subscription
+// document: "first" on every paged feed, "current" on the pages behind it. A page of
+// newer items (previous, next-archive) would need the store to read forwards from a
+// cursor, so it is not linked.
+func pageLinks(f *publish.Feed, addr string, paging url.Values, q news.Query, items []news.Item) {
+	more := len(items) == q.Limit && q.Limit > 0
+	if !more && q.Before.IsZero() {
+		return // one page holds everything: not paged
+	}
+	first := paging
+	if paging.Has("before") {
+		first = maps.Clone(paging)
+		first.Del("before")
+		f.CurrentURL = withQuery(addr, canonicalQuery(first))
+	}
+	f.FirstURL = withQuery(addr, canonicalQuery(first))
+	if more {
 		last := items[len(items)-1]
 		v := maps.Clone(paging)
 		v.Set("before", formatCursor(news.Cursor{Time: last.SortTime(), ID: last.ID}))
-		f.NextURL = withQuery(base+dir+"feed."+format, canonicalQuery(v))
+		f.NextURL = withQuery(addr, canonicalQuery(v))
+		f.PrevArchiveURL = f.NextURL
 	}
-	return f, nil
 }
 
 // StaticFeed renders a feed for a static build: the items that filters select, with

@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -155,6 +157,8 @@ type parsedFeed struct {
 	Next string
 	Hub  string
 	Self string
+	// Rels maps each feed-level link relation (Atom link, RSS atom:link) to its href.
+	Rels map[string]string
 }
 
 type xmlLink struct {
@@ -164,9 +168,12 @@ type xmlLink struct {
 
 func parseFeed(t testing.TB, format string, b []byte) parsedFeed {
 	t.Helper()
-	var out parsedFeed
+	out := parsedFeed{Rels: map[string]string{}}
 	links := func(ls []xmlLink) {
 		for _, l := range ls {
+			if l.Rel != "alternate" {
+				out.Rels[l.Rel] = l.Href
+			}
 			switch l.Rel {
 			case "next":
 				out.Next = l.Href
@@ -321,51 +328,117 @@ func pagingItems(n, offset int) []news.Item {
 	return out
 }
 
+// TestFeedPagingStableUnderInserts walks every page of a feed, by its next links and
+// (Atom, RSS) by its prev-archive links, while newer items arrive both between pages and
+// concurrently: every item present at the start is seen exactly once, in order.
 func TestFeedPagingStableUnderInserts(t *testing.T) {
 	const n, limit = 37, 5
 	for _, format := range []string{"rss", "atom", "json"} {
 		for _, query := range []string{"", "&member=us", "&lang=en"} {
-			t.Run(format+query, func(t *testing.T) {
-				f := newFeedFixture(t, pagingItems(n, 0))
-				want, _ := f.store.Items(context.Background(), news.Query{Limit: n})
-				if query == "&member=us" {
-					want = slices.DeleteFunc(want, func(it news.Item) bool { return it.Member != "us" })
-				}
-				next := "/feed." + format + "?limit=" + itoa(limit) + query
-				var got []string
-				inserted := n
-				for pages := 0; next != ""; pages++ {
-					if pages > n {
-						t.Fatalf("more than %d pages: next links loop", n)
-					}
-					res, body := f.get(t, next)
-					if res.StatusCode != http.StatusOK {
-						t.Fatalf("GET %s: %d %s", next, res.StatusCode, body)
-					}
-					p := parseFeed(t, format, body)
-					if len(p.IDs) > limit {
-						t.Fatalf("page %d has %d items, limit %d", pages, len(p.IDs), limit)
-					}
-					if p.Next != "" && !strings.HasPrefix(p.Next, testBase+"feed."+format+"?") {
-						t.Fatalf("next link %q is not this feed in this format", p.Next)
-					}
-					got = append(got, p.IDs...)
-					next = p.Next
-					// Newer items arrive between pages (new time, new ID): they must not
-					// shift what the following pages hold.
-					if _, err := f.store.Upsert(context.Background(), pagingItems(3, 1000+inserted)); err != nil {
-						t.Fatal(err)
-					}
-					inserted += 3
-				}
-				var wantIDs []string
-				for _, it := range want {
-					wantIDs = append(wantIDs, it.ID)
-				}
-				if !slices.Equal(got, wantIDs) {
-					t.Errorf("pages hold\n%v\nwant\n%v", got, wantIDs)
-				}
-			})
+			follows := []string{"next", "prev-archive"}
+			if format == "json" {
+				follows = follows[:1] // JSON Feed has next_url only
+			}
+			for _, follow := range follows {
+				t.Run(format+query+"/"+follow, func(t *testing.T) {
+					testPaging(t, format, query, follow, n, limit)
+				})
+			}
 		}
 	}
+}
+
+func testPaging(t *testing.T, format, query, follow string, n, limit int) {
+	f := newFeedFixture(t, pagingItems(n, 0))
+	want, _ := f.store.Items(context.Background(), news.Query{Limit: n})
+	if query == "&member=us" {
+		want = slices.DeleteFunc(want, func(it news.Item) bool { return it.Member != "us" })
+	}
+	start := "/feed." + format + "?limit=" + itoa(limit) + query
+	subscription := testBase + "feed." + format + "?" + canonicalQuery(mustParseQuery(t, start))
+	var got []string
+	inserted := n
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	defer func() { close(stop); wg.Wait() }()
+	next := start
+	for pages := 0; next != ""; pages++ {
+		if pages > n {
+			t.Fatalf("more than %d pages: %s links loop", n, follow)
+		}
+		res, body := f.get(t, next)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", next, res.StatusCode, body)
+		}
+		p := parseFeed(t, format, body)
+		if len(p.IDs) > limit {
+			t.Fatalf("page %d has %d items, limit %d", pages, len(p.IDs), limit)
+		}
+		if p.Next != "" && !strings.HasPrefix(p.Next, testBase+"feed."+format+"?") {
+			t.Fatalf("next link %q is not this feed in this format", p.Next)
+		}
+		if format != "json" {
+			// RFC 5005: the older page is also the previous archive; every page names
+			// the subscription document as first, and the pages behind it as current.
+			if p.Rels["prev-archive"] != p.Next {
+				t.Errorf("page %d: prev-archive %q, next %q: want the same page", pages, p.Rels["prev-archive"], p.Next)
+			}
+			if p.Rels["first"] != subscription {
+				t.Errorf("page %d: first %q, want %q", pages, p.Rels["first"], subscription)
+			}
+			if wantCurrent := map[bool]string{true: "", false: subscription}[pages == 0]; p.Rels["current"] != wantCurrent {
+				t.Errorf("page %d: current %q, want %q", pages, p.Rels["current"], wantCurrent)
+			}
+			for _, rel := range []string{"previous", "next-archive"} {
+				if href, ok := p.Rels[rel]; ok {
+					t.Errorf("page %d: %s link %q, but no page of newer items is served", pages, rel, href)
+				}
+			}
+		}
+		got = append(got, p.IDs...)
+		next = p.Next
+		if follow != "next" {
+			next = p.Rels[follow]
+		}
+		if pages == 0 {
+			// From now on, newer items also arrive while pages are being read.
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for k := 0; ; k++ {
+					select {
+					case <-stop:
+						return
+					case <-time.After(time.Millisecond):
+					}
+					if _, err := f.store.Upsert(context.Background(), pagingItems(1, 3000+k)); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		// Newer items arrive between pages (new time, new ID): they must not shift what
+		// the following pages hold.
+		if _, err := f.store.Upsert(context.Background(), pagingItems(3, 1000+inserted)); err != nil {
+			t.Fatal(err)
+		}
+		inserted += 3
+	}
+	var wantIDs []string
+	for _, it := range want {
+		wantIDs = append(wantIDs, it.ID)
+	}
+	if !slices.Equal(got, wantIDs) {
+		t.Errorf("pages hold\n%v\nwant\n%v", got, wantIDs)
+	}
+}
+
+func mustParseQuery(t *testing.T, addr string) url.Values {
+	t.Helper()
+	u, err := url.Parse(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Query()
 }
