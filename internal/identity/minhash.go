@@ -133,7 +133,8 @@ func langHashSlow(lang string) uint64 {
 	return mix(h)
 }
 
-// signTokens computes the MinHash of the shingles of toks, hashes of folded tokens.
+// signTokens computes the MinHash of the shingles of toks, hashes of folded tokens;
+// it overwrites toks with the shingle hashes.
 func signTokens(lang uint64, toks []uint64) Signature {
 	sig := emptySignature()
 	if len(toks) < MinTokens {
@@ -141,26 +142,27 @@ func signTokens(lang uint64, toks []uint64) Signature {
 		// "… 13" share most shingles): short items cluster only by canonical link.
 		return sig
 	}
-	n := len(toks) - shingleLen + 1
-	i := 0
-	// Two shingles per pass over the hash functions: each a_i, b_i and signature
-	// value is loaded once for both.
-	for ; i+1 < n; i += 2 {
-		x := shingleHash(lang, toks[i], toks[i+1], toks[i+2])
-		y := shingleHash(lang, toks[i+1], toks[i+2], toks[i+3])
-		for j := range perms {
-			p := &perms[j]
-			u := uint32((p.a*x + p.b) >> 32)
-			v := uint32((p.a*y + p.b) >> 32)
-			sig[j] = min(sig[j], u, v)
-		}
+	// Shingle i only reads tokens i to i+2, so its hash can take token i's place.
+	xs := toks[:len(toks)-shingleLen+1]
+	for i := range xs {
+		xs[i] = shingleHash(lang, toks[i], toks[i+1], toks[i+2])
 	}
-	if i < n {
-		x := shingleHash(lang, toks[i], toks[i+1], toks[i+2])
-		for j := range perms {
-			p := &perms[j]
-			sig[j] = min(sig[j], uint32((p.a*x+p.b)>>32))
+	// One hash function at a time over every shingle: a_i, b_i and the minimum stay
+	// in registers, and four independent minima keep the multiplier busy.
+	for j := range perms {
+		a, b := perms[j].a, perms[j].b
+		m0, m1, m2, m3 := uint32(math.MaxUint32), uint32(math.MaxUint32), uint32(math.MaxUint32), uint32(math.MaxUint32)
+		q := xs
+		for ; len(q) >= 4; q = q[4:] {
+			m0 = min(m0, uint32((a*q[0]+b)>>32))
+			m1 = min(m1, uint32((a*q[1]+b)>>32))
+			m2 = min(m2, uint32((a*q[2]+b)>>32))
+			m3 = min(m3, uint32((a*q[3]+b)>>32))
 		}
+		for _, x := range q {
+			m0 = min(m0, uint32((a*x+b)>>32))
+		}
+		sig[j] = min(m0, m1, m2, m3)
 	}
 	return sig
 }
