@@ -5,12 +5,16 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/iss-network/networkfeed/internal/config"
 )
 
 // rendered is one response body kept as bytes, gzipped once (on the first request that
@@ -22,8 +26,34 @@ type rendered struct {
 	lastMod time.Time
 	ctype   string
 
-	gzOnce sync.Once
-	gz     []byte // nil when gzip would not make the body smaller
+	// Header values made once, shared by every response (net/http only reads them): a
+	// cached response then allocates no header strings.
+	ctypeH, etagH, etagGzH, lastModH, lengthH []string
+
+	gzOnce    sync.Once
+	gz        []byte // nil when gzip would not make the body smaller
+	lengthGzH []string
+}
+
+// Header values that are the same for every cached response.
+var (
+	varyH         = []string{"Accept-Encoding"}
+	cacheControlH = []string{"public, max-age=60"}
+	gzipH         = []string{"gzip"}
+)
+
+func newRendered(version uint64, body []byte, ctype string, lastMod time.Time) *rendered {
+	e := &rendered{version: version, body: body, ctype: ctype, lastMod: lastMod.UTC().Truncate(time.Second)}
+	sum := sha256.Sum256(body)
+	e.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
+	e.ctypeH = []string{ctype}
+	e.etagH = []string{e.etag}
+	e.etagGzH = []string{strings.TrimSuffix(e.etag, `"`) + `-gz"`}
+	if !e.lastMod.IsZero() {
+		e.lastModH = []string{e.lastMod.Format(http.TimeFormat)}
+	}
+	e.lengthH = []string{strconv.Itoa(len(body))}
+	return e
 }
 
 // gzWriters keeps gzip writers for reuse: a new one allocates about 800 KB.
@@ -44,6 +74,7 @@ func (e *rendered) gzipped() []byte {
 		gzWriters.Put(zw)
 		if buf.Len() < len(e.body) {
 			e.gz = buf.Bytes()
+			e.lengthGzH = []string{strconv.Itoa(len(e.gz))}
 		}
 	})
 	return e.gz
@@ -54,22 +85,34 @@ func (e *rendered) gzipped() []byte {
 // cannot be reached.
 type renderCache struct {
 	mu    sync.Mutex
-	m     map[string]*rendered
+	m     map[cacheKey]*rendered
 	max   int
 	group singleflight.Group
 }
 
-func newRenderCache(max int) *renderCache {
-	return &renderCache{m: map[string]*rendered{}, max: max}
+// cacheKey names one cached response: the config it was rendered with (a reload makes a
+// new one), the address with its canonical query, and the since time it selected
+// ("since=7d" moves).
+type cacheKey struct {
+	cfg   *config.Config
+	addr  string
+	since int64
 }
 
-func (c *renderCache) get(key string) *rendered {
+// String is the key for singleflight, made only when rendering.
+func (k cacheKey) String() string { return fmt.Sprintf("%p %s %d", k.cfg, k.addr, k.since) }
+
+func newRenderCache(max int) *renderCache {
+	return &renderCache{m: map[cacheKey]*rendered{}, max: max}
+}
+
+func (c *renderCache) get(key cacheKey) *rendered {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.m[key]
 }
 
-func (c *renderCache) put(key string, r *rendered) {
+func (c *renderCache) put(key cacheKey, r *rendered) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= c.max {
@@ -91,13 +134,13 @@ type renderFunc func() (body []byte, ctype string, lastMod time.Time, err error)
 
 // serve answers from the cache when the entry matches version (or when version is
 // unknown because the store is down), else renders once for all concurrent callers.
-func (c *renderCache) serve(w http.ResponseWriter, r *http.Request, key string, version uint64, storeOK bool, render renderFunc) error {
+func (c *renderCache) serve(w http.ResponseWriter, r *http.Request, key cacheKey, version uint64, storeOK bool, render renderFunc) error {
 	e := c.get(key)
 	if e == nil || (storeOK && e.version != version) {
 		if !storeOK && e == nil {
 			return errUnavailable
 		}
-		v, err, _ := c.group.Do(key, func() (any, error) {
+		v, err, _ := c.group.Do(key.String(), func() (any, error) {
 			if e := c.get(key); e != nil && e.version == version {
 				return e, nil
 			}
@@ -105,9 +148,7 @@ func (c *renderCache) serve(w http.ResponseWriter, r *http.Request, key string, 
 			if err != nil {
 				return nil, err
 			}
-			ne := &rendered{version: version, body: body, ctype: ctype, lastMod: lastMod.UTC().Truncate(time.Second)}
-			sum := sha256.Sum256(body)
-			ne.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
+			ne := newRendered(version, body, ctype, lastMod)
 			c.put(key, ne)
 			return ne, nil
 		})
@@ -120,6 +161,9 @@ func (c *renderCache) serve(w http.ResponseWriter, r *http.Request, key string, 
 	return nil
 }
 
+// writeRendered writes a cached response. Header values are the entry's own slices,
+// set straight into the map under canonical names: nothing is formatted or allocated
+// per request.
 func writeRendered(w http.ResponseWriter, r *http.Request, e *rendered) {
 	h := w.Header()
 	var gzBody []byte
@@ -127,29 +171,30 @@ func writeRendered(w http.ResponseWriter, r *http.Request, e *rendered) {
 		gzBody = e.gzipped()
 	}
 	gz := gzBody != nil
-	etag := e.etag
+	h["Content-Type"] = e.ctypeH
 	if gz {
-		etag = strings.TrimSuffix(e.etag, `"`) + `-gz"`
+		h["Etag"] = e.etagGzH
+	} else {
+		h["Etag"] = e.etagH
 	}
-	h.Set("Content-Type", e.ctype)
-	h.Set("ETag", etag)
-	h.Set("Vary", "Accept-Encoding")
-	if !e.lastMod.IsZero() {
-		h.Set("Last-Modified", e.lastMod.Format(http.TimeFormat))
+	h["Vary"] = varyH
+	if e.lastModH != nil {
+		h["Last-Modified"] = e.lastModH
 	}
-	if h.Get("Cache-Control") == "" {
-		h.Set("Cache-Control", "public, max-age=60")
+	if _, set := h["Cache-Control"]; !set {
+		h["Cache-Control"] = cacheControlH
 	}
 	if notModified(r, e) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	body := e.body
+	h["Content-Length"] = e.lengthH
 	if gz {
-		h.Set("Content-Encoding", "gzip")
+		h["Content-Encoding"] = gzipH
+		h["Content-Length"] = e.lengthGzH
 		body = gzBody
 	}
-	h.Set("Content-Length", itoa(len(body)))
 	if r.Method == http.MethodHead {
 		w.WriteHeader(http.StatusOK)
 		return

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/iss-network/networkfeed/internal/news"
 )
@@ -29,6 +31,7 @@ func gunzip(t *testing.T, b []byte) []byte {
 // only the first request for a (filter, format, store version) renders.
 func TestRenderCache(t *testing.T) {
 	f := newFeedFixture(t, filterItems())
+	clock := fakeClock(f.web)
 	res, first := f.get(t, "/feed.atom?member=fr")
 	etag, lastMod := res.Header.Get("ETag"), res.Header.Get("Last-Modified")
 	if res.StatusCode != 200 || etag == "" || lastMod == "" {
@@ -82,11 +85,18 @@ func TestRenderCache(t *testing.T) {
 			}
 		})
 	}
-	t.Run("a store change renders again", func(t *testing.T) {
+	t.Run("a store change is seen after the version TTL", func(t *testing.T) {
 		if _, err := f.store.Upsert(context.Background(), []news.Item{mk("i13", "fr", "fr", 13, "Nouvelle publication")}); err != nil {
 			t.Fatal(err)
 		}
 		before := f.reads.items.Load()
+		// Within the TTL the last reading of the version stands: still 304, no render.
+		clock.Add(int64(DefaultVersionTTL - time.Millisecond))
+		if res, _ := f.get(t, "/feed.atom?member=fr", "If-None-Match", etag); res.StatusCode != http.StatusNotModified {
+			t.Errorf("within the version TTL: %d, want the cached 304", res.StatusCode)
+		}
+		// Once the TTL has passed, the change is served.
+		clock.Add(int64(2 * time.Millisecond))
 		res, body := f.get(t, "/feed.atom?member=fr", "If-None-Match", etag)
 		if res.StatusCode != 200 || res.Header.Get("ETag") == etag || !bytes.Contains(body, []byte("urn:networkfeed:i13")) {
 			t.Errorf("after a change: %d, ETag %q (was %q)", res.StatusCode, res.Header.Get("ETag"), etag)
@@ -94,7 +104,53 @@ func TestRenderCache(t *testing.T) {
 		if f.reads.items.Load() != before+1 {
 			t.Errorf("store read %d times, want 1", f.reads.items.Load()-before)
 		}
+		etag = res.Header.Get("ETag")
 	})
+	t.Run("StoreChanged makes a change seen at once", func(t *testing.T) {
+		if _, err := f.store.Upsert(context.Background(), []news.Item{mk("i14", "fr", "fr", 14, "Encore une publication")}); err != nil {
+			t.Fatal(err)
+		}
+		f.web.StoreChanged()
+		res, body := f.get(t, "/feed.atom?member=fr", "If-None-Match", etag)
+		if res.StatusCode != 200 || !bytes.Contains(body, []byte("urn:networkfeed:i14")) {
+			t.Errorf("after StoreChanged: %d, want the new item", res.StatusCode)
+		}
+	})
+}
+
+// fakeClock makes s read the store version by a clock the test moves (in nanoseconds).
+func fakeClock(s *Server) *atomic.Int64 {
+	var ns atomic.Int64
+	start := time.Now()
+	s.clock = func() time.Time { return start.Add(time.Duration(ns.Load())) }
+	return &ns
+}
+
+// TestVersionReadOncePerTTL: cached responses read the store version at most once per
+// TTL, however many requests arrive, and a negative TTL reads it on every request.
+func TestVersionReadOncePerTTL(t *testing.T) {
+	f := newFeedFixture(t, filterItems())
+	clock := fakeClock(f.web)
+	f.get(t, "/feed.json")
+	base := f.reads.versions.Load()
+	for range 20 {
+		f.get(t, "/feed.json")
+	}
+	if n := f.reads.versions.Load() - base; n != 0 {
+		t.Errorf("20 requests within the TTL read the version %d times, want 0", n)
+	}
+	clock.Add(int64(DefaultVersionTTL))
+	f.get(t, "/feed.json")
+	f.get(t, "/feed.json")
+	if n := f.reads.versions.Load() - base; n != 1 {
+		t.Errorf("after the TTL: %d version reads, want 1", n)
+	}
+	f.web.versionTTL = -1
+	f.get(t, "/feed.json")
+	f.get(t, "/feed.json")
+	if n := f.reads.versions.Load() - base; n != 3 {
+		t.Errorf("with a negative TTL: %d version reads, want 3", n)
+	}
 }
 
 // downReader is a store that cannot be reached.
@@ -111,6 +167,7 @@ func TestRenderCacheServesStaleWhenStoreIsDown(t *testing.T) {
 	f := newFeedFixture(t, filterItems())
 	_, want := f.get(t, "/feed.json")
 	f.web.store = downReader{f.web.store}
+	f.web.StoreChanged() // read the (now failing) version at once
 	tests := []struct {
 		path   string
 		status int

@@ -60,7 +60,7 @@ func (s *Server) embed(w http.ResponseWriter, r *http.Request) {
 	}
 	q.Clustered = clustered(q)
 	w.Header().Set("Content-Security-Policy", embedCSP)
-	key := fmt.Sprintf("%p embed?%s %d", cfg, canonicalQuery(r.URL.Query()), q.Since.Unix())
+	key := cacheKey{cfg: cfg, addr: "/embed?" + canonicalQuery(r.URL.Query()), since: q.Since.Unix()}
 	version, ok := s.version(r.Context())
 	err = s.cache.serve(w, r, key, version, ok, func() ([]byte, string, time.Time, error) {
 		items, err := s.store.Items(r.Context(), q)

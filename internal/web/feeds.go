@@ -46,7 +46,8 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, format, member str
 		return
 	}
 	cfg := s.config()
-	q, err := parseQuery(r.URL.Query(), cfg, DefaultLimit)
+	vals := r.URL.Query()
+	q, err := parseQuery(vals, cfg, DefaultLimit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -55,12 +56,12 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, format, member str
 		q.Members = []string{member}
 	}
 	q.Clustered = clustered(q)
-	// The config pointer changes on reload; Since is in the key because "since=7d" moves.
-	key := fmt.Sprintf("%p %s?%s %d", cfg, r.URL.Path, canonicalQuery(r.URL.Query()), q.Since.Unix())
+	canon := canonicalQuery(vals)
+	key := cacheKey{cfg: cfg, addr: withQuery(r.URL.Path, canon), since: q.Since.Unix()}
 	version, ok := s.version(r.Context())
 	err = s.cache.serve(w, r, key, version, ok, func() ([]byte, string, time.Time, error) {
 		dir := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), "feed."+format)
-		f, err := s.buildFeed(r.Context(), cfg, q, format, member, dir, canonicalQuery(r.URL.Query()), r.URL.Query())
+		f, err := s.buildFeed(r.Context(), cfg, q, format, member, dir, canon, vals)
 		if err != nil {
 			return nil, "", time.Time{}, err
 		}

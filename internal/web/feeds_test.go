@@ -85,7 +85,12 @@ func filterItems() []news.Item {
 // countingReader counts the item reads that reach the store.
 type countingReader struct {
 	Reader
-	items atomic.Int64
+	items, versions atomic.Int64
+}
+
+func (c *countingReader) Version(ctx context.Context) (uint64, error) {
+	c.versions.Add(1)
+	return c.Reader.Version(ctx)
 }
 
 func (c *countingReader) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
