@@ -146,6 +146,7 @@ func TestVersionReadOncePerTTL(t *testing.T) {
 		t.Errorf("after the TTL: %d version reads, want 1", n)
 	}
 	f.web.versionTTL = -1
+	f.web.StoreChanged() // drop the reading made under the old TTL
 	f.get(t, "/feed.json")
 	f.get(t, "/feed.json")
 	if n := f.reads.versions.Load() - base; n != 3 {
