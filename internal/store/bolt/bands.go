@@ -31,23 +31,26 @@ type bandBuffer struct {
 func keyOf(k []byte) uint64 { return binary.BigEndian.Uint64(k) }
 
 // bandIDs returns the IDs filed under story key k, newest first, at most
-// store.BandDepth: the buffered ones, then those folded into bBands (read with c, a
-// cursor of bBands).
-func (s *Store) bandIDs(c *bbolt.Cursor, k []byte) []string {
+// store.BandDepth: the buffered ones, then those folded into bBands (disk, as read
+// from the index).
+func (s *Store) bandIDs(k []byte, disk []string) []string {
 	buf := s.bands.ids[keyOf(k)]
 	var out []string
 	for i := len(buf) - 1; i >= 0 && len(out) < store.BandDepth; i-- {
 		out = append(out, buf[i])
 	}
-	if len(out) < store.BandDepth {
-		for _, id := range store.UnpackIDs(seekExact(c, k)) {
-			if len(out) == store.BandDepth {
-				break
-			}
-			out = append(out, id)
+	for _, id := range disk {
+		if len(out) == store.BandDepth {
+			break
 		}
+		out = append(out, id)
 	}
 	return out
+}
+
+// foldedIDs reads the IDs folded into bBands under k (c is a cursor of bBands).
+func foldedIDs(c *bbolt.Cursor, k []byte) []string {
+	return store.UnpackIDs(seekExact(c, k))
 }
 
 // seekExact returns the value of key k, or nil: Bucket.Get without a new cursor.
@@ -119,6 +122,7 @@ func (s *Store) foldBands(tx *bbolt.Tx) error {
 		return fmt.Errorf("empty band log: %w", err)
 	}
 	s.bands = bandBuffer{}
+	s.foldTx.Store(uint64(tx.ID()))
 	return nil
 }
 

@@ -64,6 +64,9 @@ type Store struct {
 	// before it is folded into the band index. Only writes (run by the writer) touch it.
 	bands  bandBuffer
 	foldAt int
+	// foldTx is the ID of the transaction that last folded the band log: what a read
+	// transaction with an older ID read of bBands is out of date.
+	foldTx atomic.Uint64
 }
 
 var _ store.Store = (*Store)(nil)
@@ -206,7 +209,7 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 			return res, fmt.Errorf("upsert %d items: item %q has no id", len(items), items[i].Title)
 		}
 	}
-	stories, err := s.signNew(items)
+	fresh, err := s.prepareNew(items)
 	if err != nil {
 		return res, fmt.Errorf("upsert %d items: %w", len(items), err)
 	}
@@ -242,13 +245,13 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 			} else {
 				res.New++
 				res.NewIDs = append(res.NewIDs, in.ID)
-				st, ok := stories[in.ID]
-				if !ok {
-					st = store.StoryOf(&next)
+				p := fresh[in.ID]
+				if p == nil {
+					p = &newItem{story: store.StoryOf(&next)}
 				}
-				st.Redate(&next)
+				p.story.Redate(&next)
 				// Decided before the item is written, so it is encoded once, with its cluster.
-				if err := s.joinCluster(tx, &next, &st); err != nil {
+				if err := s.joinCluster(tx, &next, p); err != nil {
 					return err
 				}
 			}
@@ -285,30 +288,41 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 	return res, nil
 }
 
-// signNew computes, in the caller's goroutine rather than the single writer, the
-// stories (MinHash signatures) of the items not stored yet: signing is most of a
-// cluster decision's work. An item inserted meanwhile by another write just wastes
-// its signature; one found stored here but trimmed meanwhile is signed in the write.
-func (s *Store) signNew(items []news.Item) (map[string]store.Story, error) {
-	fresh := make([]int, 0, len(items))
+// newItem is what prepareNew works out for an item not stored yet, outside the
+// single writer: its story (signing is most of a cluster decision's work), its story
+// keys, and what the band index held under each key when read (in read transaction
+// snap), which stays true until the band log is next folded.
+type newItem struct {
+	story  store.Story
+	keys   [][]byte
+	folded [][]string
+	snap   uint64
+}
+
+// prepareNew works out, in the caller's goroutine rather than the single writer, what
+// deciding the clusters of the items not stored yet needs from the file as it is now.
+// An item inserted meanwhile by another write just wastes the work; one found stored
+// here but trimmed meanwhile is prepared in the write.
+func (s *Store) prepareNew(items []news.Item) (map[string]*newItem, error) {
+	out := map[string]*newItem{}
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		b, tombs := tx.Bucket(bItems), tx.Bucket(bTombs)
+		b, tombs, bands := tx.Bucket(bItems), tx.Bucket(bTombs), tx.Bucket(bBands).Cursor()
 		for i := range items {
 			id := []byte(items[i].ID)
-			if b.Get(id) == nil && tombs.Get(id) == nil {
-				fresh = append(fresh, i)
+			if b.Get(id) != nil || tombs.Get(id) != nil {
+				continue
 			}
+			p := &newItem{story: store.StoryOf(&items[i]), snap: uint64(tx.ID())}
+			p.keys = p.story.Keys()
+			p.folded = make([][]string, len(p.keys))
+			for k, key := range p.keys {
+				p.folded[k] = foldedIDs(bands, key)
+			}
+			out[items[i].ID] = p
 		}
 		return nil
 	})
-	if err != nil || len(fresh) == 0 {
-		return nil, err
-	}
-	out := make(map[string]store.Story, len(fresh))
-	for _, i := range fresh {
-		out[items[i].ID] = store.StoryOf(&items[i])
-	}
-	return out, nil
+	return out, err
 }
 
 // Item implements store.Store.

@@ -164,3 +164,37 @@ func TestStoriesFollowItems(t *testing.T) {
 		t.Error("a trimmed item's story is still stored")
 	}
 }
+
+// An item prepared (its band index read) before the band log is folded must not trust
+// that reading afterwards: the copy filed and folded meanwhile is only on disk.
+func TestPreparedBeforeFoldReadsTheIndexAgain(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "nf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.foldAt = 1
+	a := storetest.StoryItem(7)
+	b := copyOf(7, 1) // the same story by another member
+	p, err := s.prepareNew([]news.Item{b})
+	if err != nil || p[b.ID] == nil {
+		t.Fatalf("prepare: %v, %v", p, err)
+	}
+	if _, err := s.Upsert(t.Context(), []news.Item{a}); err != nil { // filed, then folded
+		t.Fatal(err)
+	}
+	if len(s.bands.ids) != 0 {
+		t.Fatal("the band log was not folded: the test proves nothing")
+	}
+	var d decision
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		d, err = s.decideCluster(tx, p[b.ID])
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.with != a.ID {
+		t.Fatalf("decided %+v: the copy did not find %s", d, a.ID)
+	}
+}

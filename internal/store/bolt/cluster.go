@@ -14,7 +14,7 @@ import (
 // Cluster buckets (see store/cluster.go for the rules).
 var (
 	bBands     = []byte("bands")     // story key (8 bytes) -> packed IDs, newest first, at most store.BandDepth
-	bClusters  = []byte("clusters")  // cluster id -> JSON []store.ClusterEntry
+	bClusters  = []byte("clusters")  // cluster id -> store.AppendEntries (JSON in files written before)
 	bInCluster = []byte("incluster") // item id -> cluster id
 	bHidden    = []byte("hidden")    // id of an item clustered timelines skip -> nil
 )
@@ -22,8 +22,9 @@ var (
 // joinCluster decides, for the new item it (with story st, not written yet), which
 // cluster it joins, giving it its ClusterID and AlsoBy, and files it under its story
 // keys. It runs in the transaction that inserts the item.
-func (s *Store) joinCluster(tx *bbolt.Tx, it *news.Item, st *store.Story) error {
-	d, err := s.decideCluster(tx, st)
+func (s *Store) joinCluster(tx *bbolt.Tx, it *news.Item, p *newItem) error {
+	st := &p.story
+	d, err := s.decideCluster(tx, p)
 	if err != nil {
 		return err
 	}
@@ -53,16 +54,28 @@ type decision struct {
 	with         string
 }
 
-// decideCluster reads, without writing, the candidates filed under st's story keys
-// and picks the cluster it joins: at most 1+identity.NumBands index reads and
+// decideCluster reads, without writing, the candidates filed under the new item's
+// story keys and picks the cluster it joins: at most 1+identity.NumBands index reads
+// (none when p's reading of the index is still current: no fold since) and
 // store.MaxCandidates story reads.
-func (s *Store) decideCluster(tx *bbolt.Tx, st *store.Story) (decision, error) {
-	d := decision{keys: st.Keys()}
+func (s *Store) decideCluster(tx *bbolt.Tx, p *newItem) (decision, error) {
+	st := &p.story
+	if p.keys == nil {
+		p.keys = st.Keys()
+	}
+	d := decision{keys: p.keys}
+	current := p.folded != nil && s.foldTx.Load() <= p.snap
 	bands := tx.Bucket(bBands).Cursor()
 	perKey := make([][]string, len(d.keys))
 	for i, k := range d.keys {
-		s.lookups.Add(1)
-		perKey[i] = s.bandIDs(bands, k)
+		var folded []string
+		if current {
+			folded = p.folded[i]
+		} else {
+			s.lookups.Add(1)
+			folded = foldedIDs(bands, k)
+		}
+		perKey[i] = s.bandIDs(k, folded)
 	}
 	var cands []store.Story
 	for _, id := range store.RankCandidates(st, perKey) {
@@ -180,6 +193,13 @@ func loadCluster(tx *bbolt.Tx, cid string) ([]store.ClusterEntry, error) {
 	if v == nil {
 		return nil, nil
 	}
+	if store.IsEntries(v) {
+		es, err := store.ParseEntries(v)
+		if err != nil {
+			return nil, fmt.Errorf("cluster %s: %w", cid, err)
+		}
+		return es, nil
+	}
 	var es []store.ClusterEntry
 	if err := json.Unmarshal(v, &es); err != nil {
 		return nil, fmt.Errorf("decode cluster %s: %w", cid, err)
@@ -197,11 +217,7 @@ func saveCluster(tx *bbolt.Tx, cid string, old, es []store.ClusterEntry, fresh *
 	if len(es) == 0 {
 		return cb.Delete([]byte(cid))
 	}
-	v, err := json.Marshal(es)
-	if err != nil {
-		return fmt.Errorf("encode cluster %s: %w", cid, err)
-	}
-	if err := cb.Put([]byte(cid), v); err != nil {
+	if err := cb.Put([]byte(cid), store.AppendEntries(nil, es)); err != nil {
 		return err
 	}
 	oldShown, oldAlso := "", []string(nil)
@@ -220,6 +236,7 @@ func saveCluster(tx *bbolt.Tx, cid string, old, es []store.ClusterEntry, fresh *
 			}
 		}
 		id := []byte(e.ID)
+		var err error
 		if isShown {
 			err = hidden.Delete(id)
 		} else {

@@ -68,9 +68,9 @@ func BenchmarkClusterDecision(b *testing.B) {
 			for b.Loop() {
 				it := tc.item(i)
 				i++
-				st := store.StoryOf(&it)
+				p := &newItem{story: store.StoryOf(&it)}
 				err := s.db.View(func(tx *bbolt.Tx) error {
-					d, err := s.decideCluster(tx, &st)
+					d, err := s.decideCluster(tx, p)
 					if d.cid != "" {
 						joined++
 					}
