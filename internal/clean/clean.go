@@ -88,17 +88,29 @@ func (c *Cleaner) Item(it *news.Item, base *url.URL, fallbackLang string) {
 	it.Image = AbsURL(contentBase, it.Image)
 	it.Content = c.HTML(it.Content, contentBase)
 
-	src := it.Summary
-	if strings.TrimSpace(Text(src)) == "" {
-		src = it.Content
+	// Each HTML-to-text conversion is done once: the summary's source and the body the language
+	// is detected from share them, and the body is only made when the item has no language tag.
+	text := Text(it.Summary)
+	var contentText string
+	contentDone := false
+	if text == "" {
+		contentText, contentDone = Text(it.Content), true
+		text = contentText
 	}
-	it.Summary = Summary(src, SummaryLength)
+	it.Summary = summarise(text, SummaryLength)
 
-	body := Text(it.Content)
-	if body == "" {
-		body = it.Summary
+	if l := normaliseTag(it.Language); l != "" {
+		it.Language = l
+	} else {
+		if !contentDone {
+			contentText = Text(it.Content)
+		}
+		body := contentText
+		if body == "" {
+			body = it.Summary
+		}
+		it.Language = Language("", it.Title+"\n"+body, fallbackLang)
 	}
-	it.Language = Language(it.Language, it.Title+"\n"+body, fallbackLang)
 	it.Categories = categories(it.Categories)
 }
 

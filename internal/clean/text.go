@@ -150,11 +150,14 @@ func Title(s string) string {
 	if s == "" {
 		return ""
 	}
-	t := plain(s, false)
-	if strings.Contains(t, "&") {
-		t = html.UnescapeString(t)
+	t := s
+	if strings.ContainsAny(s, "<&") { // else the tokenizer would give s back (line breaks aside)
+		t = plain(s, false)
+		if strings.Contains(t, "&") {
+			t = html.UnescapeString(t)
+		}
 	}
-	return truncate(strings.Join(strings.Fields(t), " "), MaxTitle)
+	return truncate(collapse(t, ' '), MaxTitle)
 }
 
 // Text returns the plain text of an HTML fragment: block elements end lines, table
@@ -164,21 +167,87 @@ func Text(s string) string {
 	if s == "" {
 		return ""
 	}
-	lines := strings.Split(plain(s, true), "\n")
-	out := lines[:0]
-	for _, l := range lines {
-		if l = strings.Join(strings.Fields(l), " "); l != "" {
-			out = append(out, l)
-		}
+	if !strings.ContainsAny(s, "<&") {
+		return collapse(s, ' ') // no markup: the tokenizer would give s back, one line
 	}
-	return strings.Join(out, "\n")
+	return collapse(plain(s, true), '\n')
 }
 
 // Summary returns the plain text of s (HTML) on one line, cut to at most max runes at
 // a word boundary (at a rune boundary in CJK text) with "…" appended when cut.
 func Summary(s string, max int) string {
-	return truncate(strings.Join(strings.Fields(Text(s)), " "), max)
+	return summarise(Text(s), max)
 }
+
+// summarise is Summary of text Text already returned.
+func summarise(text string, max int) string {
+	return truncate(strings.ReplaceAll(text, "\n", " "), max)
+}
+
+// collapse returns s with each line's runs of white space (unicode.IsSpace, as strings.Fields)
+// turned into one space, lines trimmed and empty lines dropped, the lines left joined by nl. With
+// nl ' ' every line break is white space: collapse(s, ' ') is strings.Join(strings.Fields(s), " ").
+// It is one pass, and returns s itself when s is already collapsed.
+func collapse(s string, nl byte) string {
+	if collapsed(s, nl) {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	line, space, newline := false, false, false // content on this line; white space, line break pending
+	for i := 0; i < len(s); {
+		c, w, isSpace := s[i], 1, false
+		if c < utf8.RuneSelf {
+			isSpace = asciiSpace[c]
+		} else {
+			var r rune
+			r, w = utf8.DecodeRuneInString(s[i:])
+			isSpace = unicode.IsSpace(r)
+		}
+		switch {
+		case c == '\n' && nl == '\n':
+			newline = newline || line
+			line, space = false, false
+		case isSpace:
+			space = space || line
+		default:
+			if newline && !line {
+				b = append(b, '\n')
+			} else if space {
+				b = append(b, ' ')
+			}
+			b = append(b, s[i:i+w]...)
+			line, space, newline = true, false, false
+		}
+		i += w
+	}
+	return string(b)
+}
+
+// collapsed reports whether collapse(s, nl) is s: white space is only single spaces (or single
+// line breaks when nl is '\n') between other characters.
+func collapsed(s string, nl byte) bool {
+	prevSpace := true // no leading white space
+	for i := 0; i < len(s); {
+		c, w, isSpace := s[i], 1, false
+		if c < utf8.RuneSelf {
+			isSpace = asciiSpace[c]
+		} else {
+			var r rune
+			r, w = utf8.DecodeRuneInString(s[i:])
+			isSpace = unicode.IsSpace(r)
+		}
+		if isSpace {
+			if prevSpace || (c != ' ' && (c != '\n' || nl != '\n')) {
+				return false
+			}
+		}
+		prevSpace = isSpace
+		i += w
+	}
+	return !prevSpace || s == ""
+}
+
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 // plain extracts text from HTML. With blocks, block-level elements become newlines;
 // without, every tag boundary of a line break becomes a space.

@@ -107,3 +107,29 @@ func BenchmarkParseRSS(b *testing.B) {
 		}
 	}
 }
+
+// TestItemImageFromHTML pins the image an RSS item gets when only its HTML shows one: the first
+// img with a src, in content:encoded before the description, as gofeed's own scan found it.
+func TestItemImageFromHTML(t *testing.T) {
+	doc := `<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>T</title>
+<item><title>upper case</title><description>&lt;p&gt;x &lt;IMG SRC="https://e.org/a.png"&gt;&lt;/p&gt;</description></item>
+<item><title>image tag</title><description>&lt;image src="https://e.org/b.png"&gt;</description></item>
+<item><title>content first</title><description>&lt;img src="https://e.org/d.png"&gt;</description><content:encoded>&lt;img alt=x&gt;&lt;img src="https://e.org/c.png"&gt;</content:encoded></item>
+<item><title>enclosure wins</title><enclosure url="https://e.org/e.jpg" type="image/jpeg" length="1"/><description>&lt;img src="https://e.org/f.png"&gt;</description></item>
+<item><title>no image</title><description>&lt;p&gt;a &amp;lt; b, immense&lt;/p&gt; &lt;i&gt;m&lt;/i&gt;</description></item>
+<item><title>escaped text only</title><description>&amp;lt;img src="https://e.org/g.png"&amp;gt;</description></item>
+</channel></rss>`
+	f, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"https://e.org/a.png", "https://e.org/b.png", "https://e.org/c.png", "https://e.org/e.jpg", "", ""}
+	if len(f.Items) != len(want) {
+		t.Fatalf("%d items, want %d", len(f.Items), len(want))
+	}
+	for i, it := range f.Items {
+		if it.Image != want[i] {
+			t.Errorf("%s: image %q, want %q", it.Title, it.Image, want[i])
+		}
+	}
+}
