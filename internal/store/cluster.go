@@ -200,31 +200,35 @@ func RankCandidates(it *Story, perKey [][]string) []string {
 	type hit struct {
 		id    string
 		link  bool
-		bands int
-		order int
+		bands int32
+		order int32
 	}
 	hasLink := it.Link != ""
-	byID := map[string]*hit{}
-	var hits []*hit
+	n := 0
+	for _, ids := range perKey {
+		n += len(ids)
+	}
+	at := make(map[string]int32, n)
+	hits := make([]hit, 0, n)
 	for k, ids := range perKey {
 		for _, id := range ids {
 			if id == it.ID {
 				continue
 			}
-			h := byID[id]
-			if h == nil {
-				h = &hit{id: id, order: len(hits)}
-				byID[id] = h
-				hits = append(hits, h)
+			i, ok := at[id]
+			if !ok {
+				i = int32(len(hits))
+				at[id] = i
+				hits = append(hits, hit{id: id, order: i})
 			}
 			if k == 0 && hasLink {
-				h.link = true
+				hits[i].link = true
 			} else {
-				h.bands++
+				hits[i].bands++
 			}
 		}
 	}
-	slices.SortStableFunc(hits, func(a, b *hit) int {
+	slices.SortFunc(hits, func(a, b hit) int {
 		if a.link != b.link {
 			if a.link {
 				return -1

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -54,5 +55,26 @@ func TestConfirmOnStories(t *testing.T) {
 	got := Confirm(&sa, []Story{StoryOf(&b), StoryOf(&c), StoryOf(&far)})
 	if len(got) != 1 || got[0].ID != "b" {
 		t.Fatalf("Confirm = %+v, want just b", got)
+	}
+}
+
+func TestRankCandidates(t *testing.T) {
+	it := &Story{ID: "me", Link: "https://example.org/x"}
+	perKey := [][]string{
+		{"linked"},               // the canonical-link key
+		{"b2", "me", "b1", "b3"}, // band keys
+		{"b1", "b3"},
+		{"b3"},
+		{"c1", "c2", "c3", "c4", "c5", "c6", "c7"},
+	}
+	got := RankCandidates(it, perKey)
+	want := []string{"linked", "b3", "b1", "b2", "c1", "c2", "c3", "c4"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("RankCandidates = %v, want %v", got, want)
+	}
+	// Without a link, key 0 is a band key like the others.
+	it.Link = ""
+	if got := RankCandidates(it, perKey[:2]); !slices.Equal(got, []string{"linked", "b2", "b1", "b3"}) {
+		t.Fatalf("without a link: %v", got)
 	}
 }

@@ -31,13 +31,19 @@ type bandBuffer struct {
 func keyOf(k []byte) uint64 { return binary.BigEndian.Uint64(k) }
 
 // bandIDs returns the IDs filed under story key k, newest first, at most
-// store.BandDepth: the buffered ones, then those folded into bBands (disk, as read
-// from the index).
-func (s *Store) bandIDs(k []byte, disk []string) []string {
-	buf := s.bands.ids[keyOf(k)]
+// store.BandDepth: the buffered ones, then (withPrev) those of the buffer folded last,
+// then those folded into bBands (disk, as read from the index: before the last fold
+// when withPrev).
+func (s *Store) bandIDs(k []byte, disk []string, withPrev bool) []string {
 	var out []string
-	for i := len(buf) - 1; i >= 0 && len(out) < store.BandDepth; i-- {
-		out = append(out, buf[i])
+	for _, b := range []*bandBuffer{&s.bands, &s.prevBands} {
+		if b == &s.prevBands && !withPrev {
+			break
+		}
+		buf := b.ids[keyOf(k)]
+		for i := len(buf) - 1; i >= 0 && len(out) < store.BandDepth; i-- {
+			out = append(out, buf[i])
+		}
 	}
 	for _, id := range disk {
 		if len(out) == store.BandDepth {
@@ -121,7 +127,10 @@ func (s *Store) foldBands(tx *bbolt.Tx) error {
 	if _, err := tx.CreateBucket(bBandLog); err != nil {
 		return fmt.Errorf("empty band log: %w", err)
 	}
-	s.bands = bandBuffer{}
+	// A reading of bBands taken before this fold, with the buffer just folded, is still
+	// as good as a reading after it.
+	s.prevBands, s.bands = s.bands, bandBuffer{}
+	s.prevFoldTx.Store(s.foldTx.Load())
 	s.foldTx.Store(uint64(tx.ID()))
 	return nil
 }
@@ -148,5 +157,9 @@ func (s *Store) loadBands() error {
 		return fmt.Errorf("load band log: %w", err)
 	}
 	s.bands = b
+	// The buffer folded last may have been rolled back with the fold: readings taken
+	// before the last fold are read again.
+	s.prevBands = bandBuffer{}
+	s.prevFoldTx.Store(s.foldTx.Load())
 	return nil
 }

@@ -65,8 +65,11 @@ type Store struct {
 	bands  bandBuffer
 	foldAt int
 	// foldTx is the ID of the transaction that last folded the band log: what a read
-	// transaction with an older ID read of bBands is out of date.
-	foldTx atomic.Uint64
+	// transaction with an older ID read of bBands is out of date, unless it is no older
+	// than prevFoldTx, the fold before: then prevBands, the buffer folded last, holds
+	// what it missed.
+	foldTx, prevFoldTx atomic.Uint64
+	prevBands          bandBuffer
 }
 
 var _ store.Store = (*Store)(nil)

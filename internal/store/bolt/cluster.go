@@ -65,17 +65,18 @@ func (s *Store) decideCluster(tx *bbolt.Tx, p *newItem) (decision, error) {
 	}
 	d := decision{keys: p.keys}
 	current := p.folded != nil && s.foldTx.Load() <= p.snap
+	lastButOne := !current && p.folded != nil && s.prevFoldTx.Load() <= p.snap
 	bands := tx.Bucket(bBands).Cursor()
 	perKey := make([][]string, len(d.keys))
 	for i, k := range d.keys {
 		var folded []string
-		if current {
+		if current || lastButOne {
 			folded = p.folded[i]
 		} else {
 			s.lookups.Add(1)
 			folded = foldedIDs(bands, k)
 		}
-		perKey[i] = s.bandIDs(k, folded)
+		perKey[i] = s.bandIDs(k, folded, lastButOne)
 	}
 	var cands []store.Story
 	for _, id := range store.RankCandidates(st, perKey) {
