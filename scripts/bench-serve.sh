@@ -3,15 +3,17 @@
 # 1,000,000 items, side by side with a minimal net/http server that serves the same
 # /feed.atom bytes from memory. Prints a Markdown table for BENCHMARKS.md.
 #
-#   scripts/bench-serve.sh [-d 10s] [-c 32] [-t 1] [-db /tmp/nf-bench-1m.db] [-n 1000000] [-profile DIR]
+#   scripts/bench-serve.sh [-d 10s] [-c 32] [-t 1] [-db /tmp/nf-bench-1m.db] [-n 1000000] [-profile DIR] [-bin FILE]
 #
+# -bin runs a benchserve binary built before (go build -tags benchserve ./internal/web/benchserve),
+# e.g. one of an older commit, to compare two versions on the same store.
 # The store file is filled on first use (about a minute) and reused afterwards.
 set -euo pipefail
-dur=10s conns=32 threads=1 db=/tmp/nf-bench-1m.db n=1000000 profile=""
+dur=10s conns=32 threads=1 db=/tmp/nf-bench-1m.db n=1000000 profile="" bin=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -d) dur=$2; shift 2 ;; -c) conns=$2; shift 2 ;; -t) threads=$2; shift 2 ;;
-    -db) db=$2; shift 2 ;; -n) n=$2; shift 2 ;; -profile) profile=$2; shift 2 ;;
+    -db) db=$2; shift 2 ;; -n) n=$2; shift 2 ;; -profile) profile=$2; shift 2 ;; -bin) bin=$2; shift 2 ;;
     *) echo "unknown flag $1" >&2; exit 2 ;;
   esac
 done
@@ -19,7 +21,11 @@ command -v wrk >/dev/null || { echo "wrk is not installed" >&2; exit 1; }
 cd "$(dirname "$0")/.."
 nf=127.0.0.1:18081 base=127.0.0.1:18082 pp=127.0.0.1:18083
 tmp=$(mktemp -d)
-go build -tags benchserve -o "$tmp/benchserve" ./internal/web/benchserve
+if [ -n "$bin" ]; then
+  cp "$bin" "$tmp/benchserve"
+else
+  go build -tags benchserve -o "$tmp/benchserve" ./internal/web/benchserve
+fi
 "$tmp/benchserve" -db "$db" -n "$n" -addr $nf -base-addr $base -pprof $pp 2>"$tmp/server.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$tmp"' EXIT

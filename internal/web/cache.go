@@ -225,7 +225,10 @@ func notModified(r *http.Request, e *rendered) bool {
 }
 
 func acceptsGzip(r *http.Request) bool {
-	for _, p := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+	ae := r.Header.Get("Accept-Encoding")
+	for ae != "" {
+		var p string
+		p, ae, _ = strings.Cut(ae, ",") // no slice per request, unlike strings.Split
 		name, q, _ := strings.Cut(strings.TrimSpace(p), ";")
 		if strings.EqualFold(strings.TrimSpace(name), "gzip") {
 			switch strings.ReplaceAll(q, " ", "") {

@@ -188,3 +188,24 @@ func TestRenderCacheServesStaleWhenStoreIsDown(t *testing.T) {
 		})
 	}
 }
+
+func TestAcceptsGzip(t *testing.T) {
+	for _, tc := range []struct {
+		header string
+		want   bool
+	}{
+		{"", false},
+		{"gzip", true},
+		{"br, GZIP;q=0.5", true},
+		{"deflate,, gzip ; q=1", true},
+		{"gzip;q=0", false},
+		{"br, gzip; q=0.000", false},
+		{"identity", false},
+	} {
+		r, _ := http.NewRequest(http.MethodGet, "/", nil)
+		r.Header.Set("Accept-Encoding", tc.header)
+		if got := acceptsGzip(r); got != tc.want {
+			t.Errorf("Accept-Encoding %q: gzip %v, want %v", tc.header, got, tc.want)
+		}
+	}
+}
