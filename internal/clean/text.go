@@ -170,7 +170,7 @@ func Text(s string) string {
 	if !strings.ContainsAny(s, "<&") {
 		return collapse(s, ' ') // no markup: the tokenizer would give s back, one line
 	}
-	return collapse(plain(s, true), '\n')
+	return plain(s, true)
 }
 
 // Summary returns the plain text of s (HTML) on one line, cut to at most max runes at
@@ -179,9 +179,10 @@ func Summary(s string, max int) string {
 	return summarise(Text(s), max)
 }
 
-// summarise is Summary of text Text already returned.
+// summarise is Summary of text Text already returned (cut first: truncate sees a line break as
+// the space it becomes).
 func summarise(text string, max int) string {
-	return truncate(strings.ReplaceAll(text, "\n", " "), max)
+	return strings.ReplaceAll(truncate(text, max), "\n", " ")
 }
 
 // collapse returns s with each line's runs of white space (unicode.IsSpace, as strings.Fields)
@@ -192,35 +193,61 @@ func collapse(s string, nl byte) string {
 	if collapsed(s, nl) {
 		return s
 	}
-	b := make([]byte, 0, len(s))
-	line, space, newline := false, false, false // content on this line; white space, line break pending
-	for i := 0; i < len(s); {
-		c, w, isSpace := s[i], 1, false
+	l := lines{b: make([]byte, 0, len(s))}
+	for nl == '\n' {
+		i := strings.IndexByte(s, '\n')
+		if i < 0 {
+			break
+		}
+		l.text([]byte(s[:i]))
+		l.lineBreak()
+		s = s[i+1:]
+	}
+	l.text([]byte(s))
+	return string(l.b)
+}
+
+// lines accumulates collapsed text: text appends, its runs of white space (line breaks included)
+// becoming one space between words; lineBreak ends the line. Empty lines are never written.
+type lines struct {
+	b                   []byte
+	line, space, broken bool // content on this line; a space, a line break pending
+}
+
+func (l *lines) text(t []byte) {
+	for i := 0; i < len(t); {
+		c, w, isSpace := t[i], 1, false
 		if c < utf8.RuneSelf {
 			isSpace = asciiSpace[c]
 		} else {
 			var r rune
-			r, w = utf8.DecodeRuneInString(s[i:])
+			r, w = utf8.DecodeRune(t[i:])
 			isSpace = unicode.IsSpace(r)
 		}
-		switch {
-		case c == '\n' && nl == '\n':
-			newline = newline || line
-			line, space = false, false
-		case isSpace:
-			space = space || line
-		default:
-			if newline && !line {
-				b = append(b, '\n')
-			} else if space {
-				b = append(b, ' ')
-			}
-			b = append(b, s[i:i+w]...)
-			line, space, newline = true, false, false
+		if isSpace {
+			l.space = l.space || l.line
+			i += w
+			continue
 		}
-		i += w
+		if l.broken && !l.line {
+			l.b = append(l.b, '\n')
+		} else if l.space {
+			l.b = append(l.b, ' ')
+		}
+		// Copy the run of ASCII non-space bytes (and this rune) at once.
+		j := i + w
+		for j < len(t) && t[j] < utf8.RuneSelf && !asciiSpace[t[j]] {
+			j++
+		}
+		l.b = append(l.b, t[i:j]...)
+		l.line, l.space, l.broken = true, false, false
+		i = j
 	}
-	return string(b)
+}
+
+func (l *lines) lineBreak() {
+	l.broken = l.broken || l.line
+	l.line, l.space = false, false
 }
 
 // collapsed reports whether collapse(s, nl) is s: white space is only single spaces (or single
@@ -249,29 +276,21 @@ func collapsed(s string, nl byte) bool {
 
 var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
-// plain extracts text from HTML. With blocks, block-level elements become newlines;
-// without, every tag boundary of a line break becomes a space.
+// plain extracts text from HTML, collapsed as collapse does. With blocks, block-level elements
+// end lines; without, every tag boundary of a line break is a space and the result is one line.
 func plain(s string, blocks bool) string {
-	var b strings.Builder
+	var l lines
+	l.b = make([]byte, 0, len(s)/2)
 	z := html.NewTokenizer(strings.NewReader(s))
 	skip := 0 // depth inside elements whose content is never text
 	for {
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:
-			return b.String()
+			return string(l.b)
 		case html.TextToken:
 			if skip == 0 {
-				t := z.Text()
-				if blocks {
-					// Line breaks in the source are white space; only elements end lines.
-					for i, c := range t {
-						if c == '\n' || c == '\r' {
-							t[i] = ' '
-						}
-					}
-				}
-				b.Write(t)
+				l.text(z.Text()) // line breaks in the source are white space; only elements end lines
 			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, _ := z.TagName()
@@ -285,22 +304,13 @@ func plain(s string, blocks bool) string {
 				continue
 			}
 			switch {
-			case a == atom.Br || a == atom.Hr:
-				b.WriteByte(sep(blocks))
-			case block[a]:
-				b.WriteByte(sep(blocks))
-			case a == atom.Td || a == atom.Th || a == atom.Img:
-				b.WriteByte(' ')
+			case (a == atom.Br || a == atom.Hr || block[a]) && blocks:
+				l.lineBreak()
+			case a == atom.Br || a == atom.Hr || block[a] || a == atom.Td || a == atom.Th || a == atom.Img:
+				l.space = l.space || l.line
 			}
 		}
 	}
-}
-
-func sep(blocks bool) byte {
-	if blocks {
-		return '\n'
-	}
-	return ' '
 }
 
 var skipped = map[atom.Atom]bool{
@@ -326,10 +336,18 @@ func truncate(s string, max int) string {
 	if max <= 0 {
 		return ""
 	}
-	if utf8.RuneCountInString(s) <= max {
+	end, n := len(s), 0 // end: the byte offset after max runes
+	for i := range s {
+		if n == max {
+			end = i
+			break
+		}
+		n++
+	}
+	if end == len(s) {
 		return s
 	}
-	r := []rune(s)
+	r := []rune(s[:end]) // the first max runes: all the cut looks at
 	if max == 1 {
 		return "…"
 	}

@@ -12,14 +12,17 @@ import (
 	"time"
 
 	"github.com/iss-network/networkfeed/internal/config"
+	"github.com/iss-network/networkfeed/internal/fetch"
 	"github.com/iss-network/networkfeed/internal/news"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata")
 
-// BenchmarkCollectPrepare is the per-source CPU of a refresh outside the store: fetch over
-// loopback (charset handling included), feed.Parse, clean and key the items of one fleet feed
-// (testdata/fleet-feed.xml: ../shared/tools/fleet's /f/1.xml, 20 items of ~1 KB HTML).
+// BenchmarkCollectPrepare is the per-source CPU of a refresh outside the store: collect and
+// prepare the items of one fleet feed (testdata/fleet-feed.xml: ../shared/tools/fleet's /f/1.xml,
+// 20 items of ~1 KB HTML). "http" fetches it over loopback with the real client (charset handling
+// included); "parse" hands collect the fetched response, for the CPU of parsing, cleaning and
+// keying alone.
 func BenchmarkCollectPrepare(b *testing.B) {
 	body, err := os.ReadFile("testdata/fleet-feed.xml")
 	if err != nil {
@@ -31,24 +34,47 @@ func BenchmarkCollectPrepare(b *testing.B) {
 	}))
 	defer srv.Close()
 	cfg := testConfig(b, "")
-	r := newTestRefresher(b, nil, cfg, nil)
 	j := feedJob("m", srv.URL+"/f/1.xml")
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	ctx := context.Background()
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		st := news.SourceState{URL: j.URL()}
-		var res Result
-		items, _, err := r.collect(ctx, j, &st, &res)
-		if err != nil {
-			b.Fatal(err)
-		}
-		items = r.prepare(j, items, res.base, now, true)
-		if len(items) != 20 || items[0].Key == "" || items[0].Summary == "" {
-			b.Fatalf("got %d items, first %+v", len(items), items[0])
-		}
+	live := newTestRefresher(b, nil, cfg, nil)
+	resp, err := live.Fetch.Get(ctx, fetch.Request{URL: j.URL()})
+	if err != nil {
+		b.Fatal(err)
 	}
+	for _, bc := range []struct {
+		name string
+		r    *Refresher
+	}{
+		{"http", live},
+		{"parse", newTestRefresher(b, nil, cfg, fetcherFunc(func(context.Context, fetch.Request) (*fetch.Response, error) {
+			r := *resp
+			return &r, nil
+		}))},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				st := news.SourceState{URL: j.URL()}
+				var res Result
+				items, _, err := bc.r.collect(ctx, j, &st, &res)
+				if err != nil {
+					b.Fatal(err)
+				}
+				items = bc.r.prepare(j, items, res.base, now, true)
+				if len(items) != 20 || items[0].Key == "" || items[0].Summary == "" {
+					b.Fatalf("got %d items, first %+v", len(items), items[0])
+				}
+			}
+		})
+	}
+}
+
+type fetcherFunc func(context.Context, fetch.Request) (*fetch.Response, error)
+
+func (f fetcherFunc) Get(ctx context.Context, r fetch.Request) (*fetch.Response, error) {
+	return f(ctx, r)
 }
 
 // TestFleetFeedPrepared pins what collect and prepare make of the fleet feed the benchmark uses,
