@@ -336,22 +336,48 @@ func truncate(s string, max int) string {
 	if max <= 0 {
 		return ""
 	}
-	end, n := len(s), 0 // end: the byte offset after max runes
-	for i := range s {
-		if n == max {
+	// One forward pass over the first max runes notes what the cut needs, by byte offset.
+	cut := max - 1 // room for the ellipsis
+	n, end := 0, len(s)
+	cutOff, sp, spOff := 0, -1, 0
+	var before, at rune // the runes before and at the cut
+	for i, c := range s {
+		switch {
+		case n == max:
 			end = i
+		case n == cut:
+			at, cutOff = c, i
+		case n == cut-1:
+			before = c
+		}
+		if n == max {
 			break
+		}
+		if n > 0 && n < cut && unicode.IsSpace(c) {
+			sp, spOff = n, i
 		}
 		n++
 	}
 	if end == len(s) {
-		return s
+		return s // at most max runes
 	}
-	r := []rune(s[:end]) // the first max runes: all the cut looks at
 	if max == 1 {
 		return "…"
 	}
-	cut := max - 1 // room for the ellipsis
+	if !utf8.ValidString(s[:end]) {
+		return truncateRunes(s, max) // invalid bytes become U+FFFD, as converting to runes makes them
+	}
+	if !(isCJK(at) || isCJK(before)) && !unicode.IsSpace(at) && sp > cut/2 {
+		cutOff = spOff // the last word boundary, unless a single word fills most of the room
+	}
+	out := strings.TrimRightFunc(s[:cutOff], trimmedAtCut)
+	return out + "…"
+}
+
+// truncateRunes is truncate for s holding invalid UTF-8 before the cut.
+func truncateRunes(s string, max int) string {
+	r := []rune(s)[:max]
+	cut := max - 1
 	if !(isCJK(r[cut]) || isCJK(r[cut-1])) && !unicode.IsSpace(r[cut]) {
 		sp := -1
 		for i := cut - 1; i > 0; i-- {
@@ -364,10 +390,12 @@ func truncate(s string, max int) string {
 			cut = sp
 		}
 	}
-	out := strings.TrimRightFunc(string(r[:cut]), func(c rune) bool {
-		return unicode.IsSpace(c) || strings.ContainsRune(",;:.-–—(、。", c)
-	})
-	return out + "…"
+	return strings.TrimRightFunc(string(r[:cut]), trimmedAtCut) + "…"
+}
+
+// trimmedAtCut says which runes a cut text may not end with before its "…".
+func trimmedAtCut(c rune) bool {
+	return unicode.IsSpace(c) || strings.ContainsRune(",;:.-–—(、。", c)
 }
 
 // isCJK reports whether r belongs to a script written without spaces between words.
