@@ -33,14 +33,17 @@ import (
 
 // Members is the benchmark network: 20 members in four regions and six languages.
 var regions = []string{"Europe", "Americas", "Asia-Pacific", "Africa"}
+
+// countries are real ISO 3166-1 codes (the config validates them), one per member.
+var countries = []string{"AU", "BE", "CA", "CH", "DE", "ES", "FR", "GB", "IT", "JP", "KE", "MX", "NL", "NZ", "PT", "SE", "SG", "US", "ZA", "BR"}
 var langs = []string{"en", "fr", "es", "de", "ja", "ar"}
 
 func configYAML() string {
 	var b strings.Builder
 	b.WriteString("network: {title: Bench Network, url: \"http://127.0.0.1:18081/\", language: en}\nmembers:\n")
 	for i := range 20 {
-		fmt.Fprintf(&b, "  - {id: m%02d, name: Member %02d, country: C%c, region: %s, languages: [%s, %s], homepage: \"https://m%02d.example.org/\"}\n",
-			i, i, 'A'+i, regions[i%4], langs[i%6], langs[(i+1)%6], i)
+		fmt.Fprintf(&b, "  - {id: m%02d, name: Member %02d, country: %s, region: %s, languages: [%s, %s], homepage: \"https://m%02d.example.org/\"}\n",
+			i, i, countries[i], regions[i%4], langs[i%6], langs[(i+1)%6], i)
 	}
 	return b.String()
 }
@@ -56,7 +59,7 @@ func item(i int, start time.Time) news.Item {
 	t := start.Add(time.Duration(i) * 10 * time.Minute)
 	id := fmt.Sprintf("it%08d", i)
 	return news.Item{
-		ID: id, Key: id, Member: fmt.Sprintf("m%02d", m), Country: fmt.Sprintf("C%c", 'A'+m), Region: regions[m%4],
+		ID: id, Key: id, Member: fmt.Sprintf("m%02d", m), Country: countries[m], Region: regions[m%4],
 		Source:     fmt.Sprintf("https://m%02d.example.org/feed", m),
 		GUID:       fmt.Sprintf("https://m%02d.example.org/news/%d", m, i),
 		Title:      fmt.Sprintf("News item %d from member %02d about children and families", i, m),
