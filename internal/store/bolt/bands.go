@@ -1,165 +1,168 @@
 package bolt
 
 import (
-	"bytes"
+	"container/heap"
 	"encoding/binary"
 	"fmt"
-	"slices"
 
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/iss-network/networkfeed/internal/store"
 )
 
-// bBandLog is the append-only log of story-key filings not yet folded into bBands:
-// sequence(8) -> uvarint(len id) id key(8)... Appending touches the file's last pages
-// only, where filing 33 random keys per item in bBands would dirty (and rewrite at
-// every commit) a page per key. The log is mirrored in memory (bandBuffer) and folded
-// into bBands, in key order, once it holds foldAt items.
-var bBandLog = []byte("bandlog")
+// The story-key index (store/cluster.go: which items are filed under each of a new
+// item's 33 story keys) lives in memory, over the newest RecentStories items filed,
+// and is rebuilt from the stories bucket when the file is opened (and after a write
+// fails, since the rolled-back filings must go). On disk it would be a B+tree of
+// millions of random 8-byte keys where each new item dirties a page per key: every
+// commit would rewrite most of the tree, and polling cost would grow with the square
+// of the items stored.
+//
+// The window bounds what a cluster decision can find to the newest RecentStories
+// items, as store.BandDepth already bounds each key to its newest 16: a network posts
+// far fewer items than that within store.ClusterWindow.
 
-// defaultFoldAt is how many items the band log holds before it is folded into bBands.
-const defaultFoldAt = 4096
+// RecentStories is how many of the newest items the story-key index holds.
+const RecentStories = 1 << 14
 
-// bandBuffer is the in-memory mirror of bBandLog: for each story key, the IDs filed
-// under it since the last fold, oldest first. Only writes, run one at a time by the writer goroutine, change it.
-type bandBuffer struct {
-	ids   map[uint64][]string
-	items int // filings (items) in the log
+// bandIndex is a ring of the newest filings (an item ID and its story keys) with, for
+// each story key, the sequence number of its newest filing, and for each filing and
+// key the next older filing under that key: a chain that lookups walk newest first.
+// About 400 bytes per filing. Only writes (run one at a time by the writer goroutine)
+// touch it.
+type bandIndex struct {
+	window uint32
+	seq    uint32 // sequence number of the last filing (0: none); the first is 1
+	heads  map[uint64]uint32
+	ring   []filing
+}
+
+type filing struct {
+	id    string
+	keys  []uint64
+	older []uint32 // older[j]: the previous filing under keys[j]
+}
+
+func newBandIndex(window int) *bandIndex {
+	return &bandIndex{window: uint32(window), heads: map[uint64]uint32{}, ring: make([]filing, window)}
 }
 
 func keyOf(k []byte) uint64 { return binary.BigEndian.Uint64(k) }
 
-// bandIDs returns the IDs filed under story key k, newest first, at most
-// store.BandDepth: the buffered ones, then (withPrev) those of the buffer folded last,
-// then those folded into bBands (disk, as read from the index: before the last fold
-// when withPrev).
-func (s *Store) bandIDs(k []byte, disk []string, withPrev bool) []string {
-	var out []string
-	for _, b := range []*bandBuffer{&s.bands, &s.prevBands} {
-		if b == &s.prevBands && !withPrev {
-			break
-		}
-		buf := b.ids[keyOf(k)]
-		for i := len(buf) - 1; i >= 0 && len(out) < store.BandDepth; i-- {
-			out = append(out, buf[i])
+// live reports whether filing seq is still in the window.
+func (b *bandIndex) live(seq uint32) bool {
+	return seq != 0 && seq <= b.seq && b.seq-seq < b.window
+}
+
+// file files id under keys, evicting the oldest filing when the window is full.
+func (b *bandIndex) file(id string, keys [][]byte) {
+	if len(keys) == 0 {
+		return
+	}
+	b.seq++
+	f := &b.ring[b.seq%b.window]
+	if b.seq > b.window { // the slot holds filing seq-window: evict it
+		old := b.seq - b.window
+		for _, k := range f.keys {
+			if b.heads[k] == old {
+				delete(b.heads, k)
+			}
 		}
 	}
-	for _, id := range disk {
-		if len(out) == store.BandDepth {
-			break
+	f.id = id
+	f.keys = f.keys[:0]
+	f.older = f.older[:0]
+	for _, k := range keys {
+		kk := keyOf(k)
+		f.keys = append(f.keys, kk)
+		f.older = append(f.older, b.heads[kk])
+		b.heads[kk] = b.seq
+	}
+}
+
+// ids returns the IDs filed under story key k, newest first, at most store.BandDepth.
+func (b *bandIndex) ids(k []byte) []string {
+	kk := keyOf(k)
+	var out []string
+	for s := b.heads[kk]; b.live(s) && len(out) < store.BandDepth; {
+		f := &b.ring[s%b.window]
+		out = append(out, f.id)
+		next := uint32(0)
+		for j, fk := range f.keys {
+			if fk == kk {
+				next = f.older[j]
+				break
+			}
 		}
-		out = append(out, id)
+		s = next
 	}
 	return out
 }
 
-// foldedIDs reads the IDs folded into bBands under k (c is a cursor of bBands).
-func foldedIDs(c *bbolt.Cursor, k []byte) []string {
-	return store.UnpackIDs(seekExact(c, k))
-}
+// fileBands files id under its story keys.
+func (s *Store) fileBands(id string, keys [][]byte) { s.bands.file(id, keys) }
 
-// seekExact returns the value of key k, or nil: Bucket.Get without a new cursor.
-func seekExact(c *bbolt.Cursor, k []byte) []byte {
-	if fk, v := c.Seek(k); bytes.Equal(fk, k) {
-		return v
-	}
-	return nil
-}
-
-// fileBands files id under keys: an append to the log and to its mirror.
-func (s *Store) fileBands(tx *bbolt.Tx, id string, keys [][]byte) error {
-	if len(keys) == 0 {
-		return nil
-	}
-	lb := tx.Bucket(bBandLog)
-	seq, err := lb.NextSequence()
-	if err != nil {
-		return err
-	}
-	v := make([]byte, 0, binary.MaxVarintLen64+len(id)+8*len(keys))
-	v = binary.AppendUvarint(v, uint64(len(id)))
-	v = append(v, id...)
-	for _, k := range keys {
-		v = append(v, k...)
-	}
-	if err := lb.Put(binary.BigEndian.AppendUint64(nil, seq), v); err != nil {
-		return err
-	}
-	s.bands.add(id, keys)
-	return nil
-}
-
-func (b *bandBuffer) add(id string, keys [][]byte) {
-	if b.ids == nil {
-		b.ids = map[uint64][]string{}
-	}
-	for _, k := range keys {
-		b.ids[keyOf(k)] = append(b.ids[keyOf(k)], id)
-	}
-	b.items++
-}
-
-// foldBands moves the buffered filings into bBands, key by key in key order (each
-// key's packed list gets the buffered IDs pushed oldest first, so it ends as if they
-// had been filed one by one), and empties the log.
-func (s *Store) foldBands(tx *bbolt.Tx) error {
-	keys := make([]uint64, 0, len(s.bands.ids))
-	for k := range s.bands.ids {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	bands := tx.Bucket(bBands)
-	var kb [8]byte
-	for _, k := range keys {
-		binary.BigEndian.PutUint64(kb[:], k)
-		v := bands.Get(kb[:]) // Put invalidates cursors: a fresh one per key
-		for _, id := range s.bands.ids[k] {
-			v = store.PushID(v, id)
-		}
-		if err := bands.Put(kb[:], v); err != nil {
-			return err
-		}
-	}
-	if err := tx.DeleteBucket(bBandLog); err != nil {
-		return fmt.Errorf("empty band log: %w", err)
-	}
-	if _, err := tx.CreateBucket(bBandLog); err != nil {
-		return fmt.Errorf("empty band log: %w", err)
-	}
-	// A reading of bBands taken before this fold, with the buffer just folded, is still
-	// as good as a reading after it.
-	s.prevBands, s.bands = s.bands, bandBuffer{}
-	s.prevFoldTx.Store(s.foldTx.Load())
-	s.foldTx.Store(uint64(tx.ID()))
-	return nil
-}
-
-// loadBands rebuilds the in-memory mirror from the committed log.
+// loadBands rebuilds the story-key index from the stories of the newest RecentStories
+// items (by first-seen time), filed oldest first.
 func (s *Store) loadBands() error {
-	var b bandBuffer
+	idx := newBandIndex(s.window)
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bBandLog).ForEach(func(seq, v []byte) error {
-			n, w := binary.Uvarint(v)
-			if w <= 0 || uint64(len(v)-w) < n || (uint64(len(v)-w)-n)%8 != 0 {
-				return fmt.Errorf("decode band log entry %x: bad length", seq)
+		sb := tx.Bucket(bStories)
+		newest := &byFirstSeen{}
+		err := sb.ForEach(func(id, v []byte) error {
+			st, err := store.ParseStory(v)
+			if err != nil {
+				return fmt.Errorf("item %s: %w", id, err)
 			}
-			id := string(v[w : w+int(n)])
-			var keys [][]byte
-			for rest := v[w+int(n):]; len(rest) > 0; rest = rest[8:] {
-				keys = append(keys, rest[:8])
+			heap.Push(newest, recent{st.FirstSeen, st.ID})
+			if newest.Len() > s.window {
+				heap.Pop(newest) // the oldest
 			}
-			b.add(id, keys)
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		order := make([]recent, newest.Len())
+		for i := len(order) - 1; i >= 0; i-- {
+			order[len(order)-1-i] = heap.Pop(newest).(recent)
+		}
+		for _, r := range order { // oldest first
+			st, err := store.ParseStory(sb.Get([]byte(r.id)))
+			if err != nil {
+				return fmt.Errorf("item %s: %w", r.id, err)
+			}
+			idx.file(st.ID, st.Keys())
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("load band log: %w", err)
+		return fmt.Errorf("load story index: %w", err)
 	}
-	s.bands = b
-	// The buffer folded last may have been rolled back with the fold: readings taken
-	// before the last fold are read again.
-	s.prevBands = bandBuffer{}
-	s.prevFoldTx.Store(s.foldTx.Load())
+	s.bands = idx
 	return nil
+}
+
+type recent struct {
+	firstSeen int64
+	id        string
+}
+
+// byFirstSeen is a min-heap of recent items: the oldest on top.
+type byFirstSeen []recent
+
+func (h byFirstSeen) Len() int { return len(h) }
+func (h byFirstSeen) Less(i, j int) bool {
+	if h[i].firstSeen != h[j].firstSeen {
+		return h[i].firstSeen < h[j].firstSeen
+	}
+	return h[i].id < h[j].id
+}
+func (h byFirstSeen) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *byFirstSeen) Push(x any)   { *h = append(*h, x.(recent)) }
+func (h *byFirstSeen) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }

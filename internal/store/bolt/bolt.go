@@ -2,15 +2,10 @@
 // backend. Items are JSON values keyed by ID; timelines are ordered index keys
 // (scope, time, id) so reading the newest N of any filter is a seek and N steps.
 //
-// Cluster story keys (store.StoryKeys, 33 random 8-byte keys per item) are not written
-// to the band index one by one: a new item's keys are appended to the "bandlog" bucket
-// (sequential keys, so a batch dirties a few pages instead of one page per key) and
-// mirrored in memory; once the log holds 4096 items it is folded into the "bands"
-// index in key order and emptied, in the transaction that filled it. Lookups read the
-// mirror, then the index. Open rebuilds the mirror from the log. Files written before
-// the log existed open unchanged (the bucket is created empty); a file written since
-// must not be opened by an older build, which would miss the unfolded filings (no
-// deployed data predates this).
+// Cluster decisions read each item's story (store.Story) from the "stories" bucket
+// and find candidates through an in-memory index of the newest items' story keys,
+// rebuilt from that bucket when the file is opened (see bands.go). Files written
+// with the older on-disk band index open unchanged; its buckets are dropped.
 package bolt
 
 import (
@@ -18,6 +13,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -41,7 +37,9 @@ var (
 	bLeases  = []byte("leases")  // name -> expiry(8) owner
 	bMeta    = []byte("meta")    // "version" -> uint64
 	bStories = []byte("stories") // id -> store.Story (binary), for cluster decisions
-	buckets  = [][]byte{bItems, bIndex, bKeys, bTombs, bSources, bLeases, bMeta, bBands, bClusters, bInCluster, bHidden, bBandLog, bStories}
+	buckets  = [][]byte{bItems, bIndex, bKeys, bTombs, bSources, bLeases, bMeta, bClusters, bInCluster, bHidden, bStories}
+	// dropped holds buckets of earlier versions, deleted when a file is opened.
+	dropped = [][]byte{[]byte("bands"), []byte("bandlog")}
 )
 
 // Store is a bbolt-backed store.Store.
@@ -60,16 +58,10 @@ type Store struct {
 	// largestGroup is the most writes one transaction has taken (for tests).
 	largestGroup atomic.Int64
 
-	// bands mirrors the band log (see bands.go); foldAt is how many items it holds
-	// before it is folded into the band index. Only writes (run by the writer) touch it.
-	bands  bandBuffer
-	foldAt int
-	// foldTx is the ID of the transaction that last folded the band log: what a read
-	// transaction with an older ID read of bBands is out of date, unless it is no older
-	// than prevFoldTx, the fold before: then prevBands, the buffer folded last, holds
-	// what it missed.
-	foldTx, prevFoldTx atomic.Uint64
-	prevBands          bandBuffer
+	// bands is the story-key index of the newest window items (see bands.go). Only
+	// writes, run one at a time by the writer goroutine, touch it.
+	bands  *bandIndex
+	window int
 }
 
 var _ store.Store = (*Store)(nil)
@@ -91,13 +83,18 @@ func Open(path string) (*Store, error) {
 				return err
 			}
 		}
+		for _, b := range dropped {
+			if err := tx.DeleteBucket(b); err != nil && !errors.Is(err, bbolt.ErrBucketNotFound) {
+				return err
+			}
+		}
 		return nil
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: create buckets: %w", path, err)
 	}
-	s := &Store{db: db, now: time.Now, foldAt: defaultFoldAt,
+	s := &Store{db: db, now: time.Now, window: RecentStories,
 		writes: make(chan *write), closed: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := s.loadBands(); err != nil {
 		db.Close()
@@ -278,11 +275,6 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 		if !changed {
 			return nil
 		}
-		if s.bands.items >= s.foldAt {
-			if err := s.foldBands(tx); err != nil {
-				return err
-			}
-		}
 		return bumpVersion(tx)
 	})
 	if err != nil {
@@ -292,35 +284,28 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 }
 
 // newItem is what prepareNew works out for an item not stored yet, outside the
-// single writer: its story (signing is most of a cluster decision's work), its story
-// keys, and what the band index held under each key when read (in read transaction
-// snap), which stays true until the band log is next folded.
+// single writer: its story (signing is most of a cluster decision's work) and its
+// story keys.
 type newItem struct {
-	story  store.Story
-	keys   [][]byte
-	folded [][]string
-	snap   uint64
+	story store.Story
+	keys  [][]byte
 }
 
-// prepareNew works out, in the caller's goroutine rather than the single writer, what
-// deciding the clusters of the items not stored yet needs from the file as it is now.
-// An item inserted meanwhile by another write just wastes the work; one found stored
-// here but trimmed meanwhile is prepared in the write.
+// prepareNew works out, in the caller's goroutine rather than the single writer, the
+// stories of the items not stored yet. An item inserted meanwhile by another write
+// just wastes the work; one found stored here but trimmed meanwhile is prepared in
+// the write.
 func (s *Store) prepareNew(items []news.Item) (map[string]*newItem, error) {
 	out := map[string]*newItem{}
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		b, tombs, bands := tx.Bucket(bItems), tx.Bucket(bTombs), tx.Bucket(bBands).Cursor()
+		b, tombs := tx.Bucket(bItems), tx.Bucket(bTombs)
 		for i := range items {
 			id := []byte(items[i].ID)
 			if b.Get(id) != nil || tombs.Get(id) != nil {
 				continue
 			}
-			p := &newItem{story: store.StoryOf(&items[i]), snap: uint64(tx.ID())}
+			p := &newItem{story: store.StoryOf(&items[i])}
 			p.keys = p.story.Keys()
-			p.folded = make([][]string, len(p.keys))
-			for k, key := range p.keys {
-				p.folded[k] = foldedIDs(bands, key)
-			}
 			out[items[i].ID] = p
 		}
 		return nil

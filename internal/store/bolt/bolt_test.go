@@ -1,8 +1,10 @@
 package bolt
 
 import (
+	"encoding/binary"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,64 +16,127 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	// foldAt 1 and 2 fold the band log into the band index at (nearly) every Upsert,
-	// so clusters are decided from the index, the log, and both.
-	for _, foldAt := range []int{defaultFoldAt, 1, 2} {
-		t.Run(fmt.Sprintf("fold-at-%d", foldAt), func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) store.Store {
-				s, err := Open(filepath.Join(t.TempDir(), "nf.db"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				s.foldAt = foldAt
-				return s
-			})
-		})
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s, err := Open(filepath.Join(t.TempDir(), "nf.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+// TestStoryIndexSurvivesReopen checks that the in-memory story-key index is rebuilt
+// when the file is reopened: a copy posted afterwards still finds the stored story.
+func TestStoryIndexSurvivesReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nf.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := storetest.Story("gs", 1, 7)
+	if _, err := s.Upsert(t.Context(), []news.Item{gs, storetest.Story("gs", 2, 8)}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.bands.seq != 2 {
+		t.Errorf("index holds %d filings after reopen, want 2", s.bands.seq)
+	}
+	au := storetest.Story("au", 25, 7)
+	au.Published = gs.Published.Add(time.Hour)
+	if _, err := s.Upsert(t.Context(), []news.Item{au}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Item(t.Context(), au.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ClusterID != gs.ID {
+		t.Errorf("copy's ClusterID = %q, want %q (the stored story)", got.ClusterID, gs.ID)
 	}
 }
 
-// TestBandLogSurvivesReopen checks that story keys filed in the band log, not yet
-// folded, still find their items after the file is reopened, and after a fold.
-func TestBandLogSurvivesReopen(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		foldAt int
-	}{
-		{"unfolded", defaultFoldAt},
-		{"folded", 1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "nf.db")
-			s, err := Open(path)
-			if err != nil {
-				t.Fatal(err)
+// TestReopenKeepsNewestInWindow reopens a file holding more stories than the index
+// window: the newest are indexed, the oldest are not.
+func TestReopenKeepsNewestInWindow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nf.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []news.Item
+	for i := range 6 {
+		it := storetest.StoryItem(i)
+		it.FirstSeen = time.Date(2026, 1, 1+i, 0, 0, 0, 0, time.UTC)
+		items = append(items, it)
+	}
+	if _, err := s.Upsert(t.Context(), items); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.window = 3
+	if err := s.loadBands(); err != nil {
+		t.Fatal(err)
+	}
+	indexed := map[string]bool{}
+	for _, it := range items {
+		st := store.StoryOf(&it)
+		for _, k := range st.Keys() {
+			for _, id := range s.bands.ids(k) {
+				indexed[id] = true
 			}
-			s.foldAt = tc.foldAt
-			gs := storetest.Story("gs", 1, 7)
-			if _, err := s.Upsert(t.Context(), []news.Item{gs, storetest.Story("gs", 2, 8)}); err != nil {
-				t.Fatal(err)
-			}
-			s.Close()
-			if s, err = Open(path); err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			if got, want := s.bands.items > 0, tc.foldAt > 2; got != want {
-				t.Errorf("band log holds %d items after reopen, want some: %v", s.bands.items, want)
-			}
-			au := storetest.Story("au", 25, 7)
-			au.Published = gs.Published.Add(time.Hour)
-			if _, err := s.Upsert(t.Context(), []news.Item{au}); err != nil {
-				t.Fatal(err)
-			}
-			got, err := s.Item(t.Context(), au.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.ClusterID != gs.ID {
-				t.Errorf("copy's ClusterID = %q, want %q (the stored story)", got.ClusterID, gs.ID)
-			}
-		})
+		}
+	}
+	for i, it := range items {
+		if want := i >= 3; indexed[it.ID] != want {
+			t.Errorf("item %d (first seen %s) indexed: %v, want %v", i, it.FirstSeen.Format(time.DateOnly), indexed[it.ID], want)
+		}
+	}
+}
+
+func TestBandIndexWindow(t *testing.T) {
+	b := newBandIndex(4)
+	key := func(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+	for i := range 6 {
+		keys := [][]byte{key(1)}
+		if i%2 == 0 {
+			keys = append(keys, key(2))
+		}
+		b.file(fmt.Sprint("id", i), keys)
+	}
+	// Filings 3-6 (id2..id5) are in the window.
+	if got := b.ids(key(1)); !slices.Equal(got, []string{"id5", "id4", "id3", "id2"}) {
+		t.Errorf("key 1: %v", got)
+	}
+	if got := b.ids(key(2)); !slices.Equal(got, []string{"id4", "id2"}) {
+		t.Errorf("key 2: %v", got)
+	}
+	if got := b.ids(key(9)); got != nil {
+		t.Errorf("unknown key: %v", got)
+	}
+	// Evicting a key's only filing forgets the key.
+	b.file("x", [][]byte{key(3)})
+	for range 4 {
+		b.file("y", [][]byte{key(4)})
+	}
+	if _, ok := b.heads[3]; ok || b.ids(key(3)) != nil {
+		t.Error("an evicted key is still indexed")
+	}
+	// Depth is bounded.
+	d := newBandIndex(64)
+	for i := range 40 {
+		d.file(fmt.Sprint(i), [][]byte{key(1)})
+	}
+	if got := d.ids(key(1)); len(got) != store.BandDepth || got[0] != "39" {
+		t.Errorf("deep key: %d ids, first %q", len(got), got[0])
 	}
 }
 
@@ -88,8 +153,8 @@ func TestFailedUpsertForgetsFilings(t *testing.T) {
 	if _, err := s.Upsert(t.Context(), []news.Item{storetest.Story("gs", 1, 7), bad}); err == nil {
 		t.Fatal("upsert of an item without id succeeded")
 	}
-	if s.bands.items != 0 || len(s.bands.ids) != 0 {
-		t.Errorf("band log mirror holds %d items, %d keys after a rollback, want none", s.bands.items, len(s.bands.ids))
+	if s.bands.seq != 0 || len(s.bands.heads) != 0 {
+		t.Errorf("story-key index holds %d filings, %d keys after a rollback, want none", s.bands.seq, len(s.bands.heads))
 	}
 	au := storetest.Story("au", 25, 7)
 	if _, err := s.Upsert(t.Context(), []news.Item{au}); err != nil {
@@ -162,52 +227,5 @@ func TestStoriesFollowItems(t *testing.T) {
 	}
 	if _, ok := story(); ok {
 		t.Error("a trimmed item's story is still stored")
-	}
-}
-
-// An item prepared (its band index read) before the band log is folded must not trust
-// that reading alone afterwards: the copy filed and folded meanwhile is only on disk
-// (after one fold the buffer folded last makes up for it; after two the index is read
-// again).
-func TestPreparedBeforeFoldReadsTheIndexAgain(t *testing.T) {
-	for _, folds := range []int{1, 2, 3} {
-		t.Run(fmt.Sprintf("folds-%d", folds), func(t *testing.T) {
-			s, err := Open(filepath.Join(t.TempDir(), "nf.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			s.foldAt = 1
-			a := storetest.StoryItem(7)
-			b := copyOf(7, 1) // the same story by another member
-			p, err := s.prepareNew([]news.Item{b})
-			if err != nil || p[b.ID] == nil {
-				t.Fatalf("prepare: %v, %v", p, err)
-			}
-			// a is filed, then folded; later unrelated items fold again.
-			for i := range folds {
-				it := a
-				if i > 0 {
-					it = storetest.StoryItem(100 + i)
-				}
-				if _, err := s.Upsert(t.Context(), []news.Item{it}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if len(s.bands.ids) != 0 {
-				t.Fatal("the band log was not folded: the test proves nothing")
-			}
-			var d decision
-			err = s.db.View(func(tx *bbolt.Tx) error {
-				d, err = s.decideCluster(tx, p[b.ID])
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d.with != a.ID {
-				t.Fatalf("decided %+v: the copy did not find %s", d, a.ID)
-			}
-		})
 	}
 }

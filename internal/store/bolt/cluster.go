@@ -13,7 +13,6 @@ import (
 
 // Cluster buckets (see store/cluster.go for the rules).
 var (
-	bBands     = []byte("bands")     // story key (8 bytes) -> packed IDs, newest first, at most store.BandDepth
 	bClusters  = []byte("clusters")  // cluster id -> store.AppendEntries (JSON in files written before)
 	bInCluster = []byte("incluster") // item id -> cluster id
 	bHidden    = []byte("hidden")    // id of an item clustered timelines skip -> nil
@@ -41,7 +40,8 @@ func (s *Store) joinCluster(tx *bbolt.Tx, it *news.Item, p *newItem) error {
 	if err := tx.Bucket(bStories).Put([]byte(it.ID), st.AppendBinary(nil)); err != nil {
 		return err
 	}
-	return s.fileBands(tx, it.ID, d.keys)
+	s.fileBands(it.ID, d.keys)
+	return nil
 }
 
 // decision is what decideCluster found: the item's story keys and, when it joins a
@@ -55,28 +55,18 @@ type decision struct {
 }
 
 // decideCluster reads, without writing, the candidates filed under the new item's
-// story keys and picks the cluster it joins: at most 1+identity.NumBands index reads
-// (none when p's reading of the index is still current: no fold since) and
-// store.MaxCandidates story reads.
+// story keys and picks the cluster it joins: at most 1+identity.NumBands lookups in
+// the in-memory story-key index and store.MaxCandidates story reads.
 func (s *Store) decideCluster(tx *bbolt.Tx, p *newItem) (decision, error) {
 	st := &p.story
 	if p.keys == nil {
 		p.keys = st.Keys()
 	}
 	d := decision{keys: p.keys}
-	current := p.folded != nil && s.foldTx.Load() <= p.snap
-	lastButOne := !current && p.folded != nil && s.prevFoldTx.Load() <= p.snap
-	bands := tx.Bucket(bBands).Cursor()
 	perKey := make([][]string, len(d.keys))
 	for i, k := range d.keys {
-		var folded []string
-		if current || lastButOne {
-			folded = p.folded[i]
-		} else {
-			s.lookups.Add(1)
-			folded = foldedIDs(bands, k)
-		}
-		perKey[i] = s.bandIDs(k, folded, lastButOne)
+		s.lookups.Add(1)
+		perKey[i] = s.bands.ids(k)
 	}
 	var cands []store.Story
 	for _, id := range store.RankCandidates(st, perKey) {

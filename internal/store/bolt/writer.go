@@ -14,8 +14,8 @@ import (
 // lot, and no added latency when writes arrive one at a time.
 //
 // A write is a function of the transaction that may run more than once: when a
-// transaction with several writes fails, the writer reloads what it mirrors in memory
-// (the band log) and runs each write again alone, so one bad write fails only its own
+// transaction with several writes fails, the writer rebuilds what it keeps in memory
+// (the story-key index) and runs each write again alone, so one bad write fails only its own
 // caller and never takes the others' changes with it.
 
 // maxGroup bounds how many writes one transaction takes.
@@ -102,7 +102,7 @@ func (s *Store) commit(group []*write) {
 		}
 		return
 	}
-	// Rolled back: the band mirror may hold filings of the lost transaction.
+	// Rolled back: the story-key index may hold filings of the lost transaction.
 	if lerr := s.loadBands(); lerr != nil {
 		for _, w := range live {
 			w.done <- errors.Join(err, lerr)
