@@ -30,8 +30,16 @@ type Feed struct {
 
 // IsFeed reports whether body looks like RSS, Atom or JSON Feed.
 func IsFeed(body []byte) bool {
+	// gofeed copies all it is given before looking for the root element. A root found in the
+	// first 4 KiB is the one the whole body has; only when none is found there is the rest read.
+	if len(body) > detectPrefix && gofeed.DetectFeedType(bytes.NewReader(body[:detectPrefix])) != gofeed.FeedTypeUnknown {
+		return true
+	}
 	return gofeed.DetectFeedType(bytes.NewReader(body)) != gofeed.FeedTypeUnknown
 }
+
+// detectPrefix is how much of a body IsFeed looks at first (gofeed's Parse detects on as much).
+const detectPrefix = 4096
 
 // Parse parses a feed document (already UTF-8). Items carry GUID, Title, Link, Summary,
 // Content, Author, Image, Categories, Language and dates as the feed gives them; an item

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,6 +131,24 @@ func TestItemImageFromHTML(t *testing.T) {
 	for i, it := range f.Items {
 		if it.Image != want[i] {
 			t.Errorf("%s: image %q, want %q", it.Title, it.Image, want[i])
+		}
+	}
+}
+
+// TestIsFeedLongPrologue: a root element past the first 4 KiB (a long comment first) is still found.
+func TestIsFeedLongPrologue(t *testing.T) {
+	pad := "<!--" + strings.Repeat("x", 5000) + "-->"
+	for _, c := range []struct {
+		doc  string
+		want bool
+	}{
+		{`<?xml version="1.0"?>` + pad + `<rss version="2.0"><channel><title>T</title></channel></rss>`, true},
+		{`<?xml version="1.0"?>` + pad + `<html><body>no</body></html>`, false},
+		{`<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">` + pad + `</feed>`, true},
+		{`<html><body>` + pad + `</body></html>`, false},
+	} {
+		if got := IsFeed([]byte(c.doc)); got != c.want {
+			t.Errorf("IsFeed(%.60q...) = %v, want %v", c.doc, got, c.want)
 		}
 	}
 }
