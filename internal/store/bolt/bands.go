@@ -33,18 +33,24 @@ const RecentStories = 1 << 14
 type bandIndex struct {
 	window uint32
 	seq    uint32 // sequence number of the last filing (0: none); the first is 1
-	heads  map[uint64]uint32
+	heads  map[uint64]link
 	ring   []filing
 }
 
 type filing struct {
 	id    string
 	keys  []uint64
-	older []uint32 // older[j]: the previous filing under keys[j]
+	older []link // older[j]: the previous filing under keys[j]
+}
+
+// link names a filing and the position of a key among its keys.
+type link struct {
+	seq uint32
+	j   uint32
 }
 
 func newBandIndex(window int) *bandIndex {
-	return &bandIndex{window: uint32(window), heads: map[uint64]uint32{}, ring: make([]filing, window)}
+	return &bandIndex{window: uint32(window), heads: map[uint64]link{}, ring: make([]filing, window)}
 }
 
 func keyOf(k []byte) uint64 { return binary.BigEndian.Uint64(k) }
@@ -64,7 +70,7 @@ func (b *bandIndex) file(id string, keys [][]byte) {
 	if b.seq > b.window { // the slot holds filing seq-window: evict it
 		old := b.seq - b.window
 		for _, k := range f.keys {
-			if b.heads[k] == old {
+			if b.heads[k].seq == old {
 				delete(b.heads, k)
 			}
 		}
@@ -72,11 +78,11 @@ func (b *bandIndex) file(id string, keys [][]byte) {
 	f.id = id
 	f.keys = f.keys[:0]
 	f.older = f.older[:0]
-	for _, k := range keys {
+	for j, k := range keys {
 		kk := keyOf(k)
 		f.keys = append(f.keys, kk)
 		f.older = append(f.older, b.heads[kk])
-		b.heads[kk] = b.seq
+		b.heads[kk] = link{b.seq, uint32(j)}
 	}
 }
 
@@ -84,17 +90,10 @@ func (b *bandIndex) file(id string, keys [][]byte) {
 func (b *bandIndex) ids(k []byte) []string {
 	kk := keyOf(k)
 	var out []string
-	for s := b.heads[kk]; b.live(s) && len(out) < store.BandDepth; {
-		f := &b.ring[s%b.window]
+	for l := b.heads[kk]; b.live(l.seq) && len(out) < store.BandDepth; {
+		f := &b.ring[l.seq%b.window]
 		out = append(out, f.id)
-		next := uint32(0)
-		for j, fk := range f.keys {
-			if fk == kk {
-				next = f.older[j]
-				break
-			}
-		}
-		s = next
+		l = f.older[l.j]
 	}
 	return out
 }
