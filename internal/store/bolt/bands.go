@@ -1,12 +1,15 @@
 package bolt
 
 import (
+	"cmp"
 	"container/heap"
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/iss-network/networkfeed/internal/identity"
 	"github.com/iss-network/networkfeed/internal/store"
 )
 
@@ -26,22 +29,29 @@ import (
 const RecentStories = 1 << 14
 
 // bandIndex is a ring of the newest filings (an item ID and its story keys) with, for
-// each story key, the sequence number of its newest filing, and for each filing and
-// key the next older filing under that key: a chain that lookups walk newest first.
-// About 400 bytes per filing. Only writes (run one at a time by the writer goroutine)
-// touch it.
+// each story key, a link to its newest filing, and for each filing and key a link to
+// the next older filing under that key: a chain that lookups walk newest first. The
+// ring is kept in flat arrays (about 530 bytes per filing), so a walk touches little
+// memory. Only writes (run one at a time by the writer goroutine) touch it.
 type bandIndex struct {
 	window uint32
 	seq    uint32 // sequence number of the last filing (0: none); the first is 1
 	heads  map[uint64]link
-	ring   []filing
+	ids    []string // slot -> item ID
+	nkeys  []uint8  // slot -> how many story keys
+	keys   []uint64 // slot*maxKeys + j -> its j-th story key
+	older  []link   // slot*maxKeys + j -> the previous filing under that key
+
+	// Scratch space of rank, one entry per slot: mark says whether count and linked
+	// belong to the current ranking.
+	mark    []uint32
+	count   []uint16
+	linked  []bool
+	ranking uint32
 }
 
-type filing struct {
-	id    string
-	keys  []uint64
-	older []link // older[j]: the previous filing under keys[j]
-}
+// maxKeys is how many story keys a filing has at most: its link and its bands.
+const maxKeys = 1 + identity.NumBands
 
 // link names a filing and the position of a key among its keys.
 type link struct {
@@ -50,7 +60,10 @@ type link struct {
 }
 
 func newBandIndex(window int) *bandIndex {
-	return &bandIndex{window: uint32(window), heads: map[uint64]link{}, ring: make([]filing, window)}
+	w := uint32(window)
+	return &bandIndex{window: w, heads: map[uint64]link{},
+		ids: make([]string, w), nkeys: make([]uint8, w), keys: make([]uint64, w*maxKeys), older: make([]link, w*maxKeys),
+		mark: make([]uint32, w), count: make([]uint16, w), linked: make([]bool, w)}
 }
 
 func keyOf(k []byte) uint64 { return binary.BigEndian.Uint64(k) }
@@ -60,40 +73,88 @@ func (b *bandIndex) live(seq uint32) bool {
 	return seq != 0 && seq <= b.seq && b.seq-seq < b.window
 }
 
-// file files id under keys, evicting the oldest filing when the window is full.
+// file files id under keys (at most maxKeys), evicting the oldest filing when the
+// window is full.
 func (b *bandIndex) file(id string, keys [][]byte) {
 	if len(keys) == 0 {
 		return
 	}
+	keys = keys[:min(len(keys), maxKeys)]
 	b.seq++
-	f := &b.ring[b.seq%b.window]
+	slot := b.seq % b.window
+	base := slot * maxKeys
 	if b.seq > b.window { // the slot holds filing seq-window: evict it
 		old := b.seq - b.window
-		for _, k := range f.keys {
+		for _, k := range b.keys[base : base+uint32(b.nkeys[slot])] {
 			if b.heads[k].seq == old {
 				delete(b.heads, k)
 			}
 		}
 	}
-	f.id = id
-	f.keys = f.keys[:0]
-	f.older = f.older[:0]
+	b.ids[slot], b.nkeys[slot] = id, uint8(len(keys))
 	for j, k := range keys {
 		kk := keyOf(k)
-		f.keys = append(f.keys, kk)
-		f.older = append(f.older, b.heads[kk])
+		b.keys[base+uint32(j)] = kk
+		b.older[base+uint32(j)] = b.heads[kk]
 		b.heads[kk] = link{b.seq, uint32(j)}
 	}
 }
 
-// ids returns the IDs filed under story key k, newest first, at most store.BandDepth.
-func (b *bandIndex) ids(k []byte) []string {
-	kk := keyOf(k)
+// walk calls fn with the newest filings under story key k, newest first, at most
+// store.BandDepth.
+func (b *bandIndex) walk(k []byte, fn func(seq uint32)) {
+	l := b.heads[keyOf(k)]
+	for n := 0; b.live(l.seq) && n < store.BandDepth; n++ {
+		fn(l.seq)
+		l = b.older[(l.seq%b.window)*maxKeys+l.j]
+	}
+}
+
+// lookup returns the IDs filed under story key k, newest first, at most store.BandDepth.
+func (b *bandIndex) lookup(k []byte) []string {
 	var out []string
-	for l := b.heads[kk]; b.live(l.seq) && len(out) < store.BandDepth; {
-		f := &b.ring[l.seq%b.window]
-		out = append(out, f.id)
-		l = f.older[l.j]
+	b.walk(k, func(seq uint32) { out = append(out, b.ids[seq%b.window]) })
+	return out
+}
+
+// rank is store.RankCandidates over the filings under keys (keys[0] is the
+// canonical-link key when hasLink): it returns the IDs of the store.MaxCandidates
+// most promising, without building a list of IDs per key.
+func (b *bandIndex) rank(keys [][]byte, hasLink bool) []string {
+	b.ranking++
+	if b.ranking == 0 { // wrapped: clear the marks of long ago
+		clear(b.mark)
+		b.ranking = 1
+	}
+	var hits []uint32 // sequence numbers, in the order first found
+	for i, k := range keys {
+		isLink := i == 0 && hasLink
+		b.walk(k, func(seq uint32) {
+			slot := seq % b.window
+			if b.mark[slot] != b.ranking {
+				b.mark[slot], b.count[slot], b.linked[slot] = b.ranking, 0, false
+				hits = append(hits, seq)
+			}
+			if isLink {
+				b.linked[slot] = true
+			} else {
+				b.count[slot]++
+			}
+		})
+	}
+	slices.SortStableFunc(hits, func(x, y uint32) int { // ties stay in the order found
+		sx, sy := x%b.window, y%b.window
+		if b.linked[sx] != b.linked[sy] {
+			if b.linked[sx] {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(b.count[sy], b.count[sx])
+	})
+	out := make([]string, 0, min(len(hits), store.MaxCandidates))
+	for _, h := range hits[:min(len(hits), store.MaxCandidates)] {
+		out = append(out, b.ids[h%b.window])
 	}
 	return out
 }

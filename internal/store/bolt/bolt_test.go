@@ -3,6 +3,7 @@ package bolt
 import (
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -90,7 +91,7 @@ func TestReopenKeepsNewestInWindow(t *testing.T) {
 	for _, it := range items {
 		st := store.StoryOf(&it)
 		for _, k := range st.Keys() {
-			for _, id := range s.bands.ids(k) {
+			for _, id := range s.bands.lookup(k) {
 				indexed[id] = true
 			}
 		}
@@ -113,13 +114,13 @@ func TestBandIndexWindow(t *testing.T) {
 		b.file(fmt.Sprint("id", i), keys)
 	}
 	// Filings 3-6 (id2..id5) are in the window.
-	if got := b.ids(key(1)); !slices.Equal(got, []string{"id5", "id4", "id3", "id2"}) {
+	if got := b.lookup(key(1)); !slices.Equal(got, []string{"id5", "id4", "id3", "id2"}) {
 		t.Errorf("key 1: %v", got)
 	}
-	if got := b.ids(key(2)); !slices.Equal(got, []string{"id4", "id2"}) {
+	if got := b.lookup(key(2)); !slices.Equal(got, []string{"id4", "id2"}) {
 		t.Errorf("key 2: %v", got)
 	}
-	if got := b.ids(key(9)); got != nil {
+	if got := b.lookup(key(9)); got != nil {
 		t.Errorf("unknown key: %v", got)
 	}
 	// Evicting a key's only filing forgets the key.
@@ -127,7 +128,7 @@ func TestBandIndexWindow(t *testing.T) {
 	for range 4 {
 		b.file("y", [][]byte{key(4)})
 	}
-	if _, ok := b.heads[3]; ok || b.ids(key(3)) != nil {
+	if _, ok := b.heads[3]; ok || b.lookup(key(3)) != nil {
 		t.Error("an evicted key is still indexed")
 	}
 	// Depth is bounded.
@@ -135,7 +136,7 @@ func TestBandIndexWindow(t *testing.T) {
 	for i := range 40 {
 		d.file(fmt.Sprint(i), [][]byte{key(1)})
 	}
-	if got := d.ids(key(1)); len(got) != store.BandDepth || got[0] != "39" {
+	if got := d.lookup(key(1)); len(got) != store.BandDepth || got[0] != "39" {
 		t.Errorf("deep key: %d ids, first %q", len(got), got[0])
 	}
 }
@@ -227,5 +228,39 @@ func TestStoriesFollowItems(t *testing.T) {
 	}
 	if _, ok := story(); ok {
 		t.Error("a trimmed item's story is still stored")
+	}
+}
+
+// The index's own ranking must order candidates exactly as store.RankCandidates does
+// on the IDs filed under each key.
+func TestBandIndexRankMatchesRankCandidates(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	key := func(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+	b := newBandIndex(64)
+	for i := range 200 {
+		var keys [][]byte
+		for range 1 + rng.IntN(6) {
+			keys = append(keys, key(uint64(rng.IntN(12))))
+		}
+		b.file(fmt.Sprint("id", i), keys)
+	}
+	for trial := range 300 {
+		var keys [][]byte
+		for range 1 + rng.IntN(8) {
+			keys = append(keys, key(uint64(rng.IntN(14))))
+		}
+		hasLink := trial%3 == 0
+		perKey := make([][]string, len(keys))
+		for i, k := range keys {
+			perKey[i] = b.lookup(k)
+		}
+		st := &store.Story{ID: "new"}
+		if hasLink {
+			st.Link = "https://example.org/x"
+		}
+		want := store.RankCandidates(st, perKey)
+		if got := b.rank(keys, hasLink); !slices.Equal(got, want) {
+			t.Fatalf("trial %d: rank = %v, RankCandidates = %v", trial, got, want)
+		}
 	}
 }

@@ -63,13 +63,9 @@ func (s *Store) decideCluster(tx *bbolt.Tx, p *newItem) (decision, error) {
 		p.keys = st.Keys()
 	}
 	d := decision{keys: p.keys}
-	perKey := make([][]string, len(d.keys))
-	for i, k := range d.keys {
-		s.lookups.Add(1)
-		perKey[i] = s.bands.ids(k)
-	}
+	s.lookups.Add(uint64(len(d.keys)))
 	var cands []store.Story
-	for _, id := range store.RankCandidates(st, perKey) {
+	for _, id := range s.bands.rank(d.keys, st.Link != "") {
 		s.lookups.Add(1)
 		c, found, err := getStory(tx, []byte(id))
 		if err != nil {
