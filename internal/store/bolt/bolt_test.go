@@ -43,8 +43,8 @@ func TestStoryIndexSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if s.bands.seq != 2 {
-		t.Errorf("index holds %d filings after reopen, want 2", s.bands.seq)
+	if s.bands.Load().seq != 2 {
+		t.Errorf("index holds %d filings after reopen, want 2", s.bands.Load().seq)
 	}
 	au := storetest.Story("au", 25, 7)
 	au.Published = gs.Published.Add(time.Hour)
@@ -91,7 +91,7 @@ func TestReopenKeepsNewestInWindow(t *testing.T) {
 	for _, it := range items {
 		st := store.StoryOf(&it)
 		for _, k := range st.Keys() {
-			for _, id := range s.bands.lookup(k) {
+			for _, id := range s.bands.Load().lookup(k) {
 				indexed[id] = true
 			}
 		}
@@ -154,8 +154,8 @@ func TestFailedUpsertForgetsFilings(t *testing.T) {
 	if _, err := s.Upsert(t.Context(), []news.Item{storetest.Story("gs", 1, 7), bad}); err == nil {
 		t.Fatal("upsert of an item without id succeeded")
 	}
-	if s.bands.seq != 0 || len(s.bands.heads) != 0 {
-		t.Errorf("story-key index holds %d filings, %d keys after a rollback, want none", s.bands.seq, len(s.bands.heads))
+	if s.bands.Load().seq != 0 || len(s.bands.Load().heads) != 0 {
+		t.Errorf("story-key index holds %d filings, %d keys after a rollback, want none", s.bands.Load().seq, len(s.bands.Load().heads))
 	}
 	au := storetest.Story("au", 25, 7)
 	if _, err := s.Upsert(t.Context(), []news.Item{au}); err != nil {
@@ -262,5 +262,53 @@ func TestBandIndexRankMatchesRankCandidates(t *testing.T) {
 		if got := b.rank(keys, hasLink); !slices.Equal(got, want) {
 			t.Fatalf("trial %d: rank = %v, RankCandidates = %v", trial, got, want)
 		}
+	}
+}
+
+// An item planned (its candidates read outside the writer) before another member's
+// copy of its story was filed must still find that copy when written; a planned
+// candidate trimmed before the write must not be joined.
+func TestPlannedItemSeesWhatWasFiledSince(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "nf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a := storetest.StoryItem(7)
+	b := copyOf(7, 1) // the same story by another member
+	plan, err := s.prepareNew([]news.Item{b})
+	if err != nil || plan[b.ID] == nil || len(plan[b.ID].cands) != 0 {
+		t.Fatalf("plan before a is stored: %+v, %v", plan[b.ID], err)
+	}
+	if _, err := s.Upsert(t.Context(), []news.Item{a}); err != nil {
+		t.Fatal(err)
+	}
+	decide := func(p *newItem) decision {
+		t.Helper()
+		var d decision
+		err := s.db.View(func(tx *bbolt.Tx) error {
+			d, err = s.decideCluster(tx, p)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if d := decide(plan[b.ID]); d.with != a.ID {
+		t.Fatalf("planned before a was filed: decided %+v, want to join %s", d, a.ID)
+	}
+
+	// Planned now, a is a candidate; then a is trimmed.
+	c := copyOf(7, 2)
+	plan, err = s.prepareNew([]news.Item{c})
+	if err != nil || len(plan[c.ID].cands) != 1 {
+		t.Fatalf("plan after a is stored: %+v, %v", plan[c.ID], err)
+	}
+	if n, err := s.Trim(t.Context(), a.Source, 0, time.Nanosecond, a.Published.Add(24*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("trim = %d, %v", n, err)
+	}
+	if d := decide(plan[c.ID]); d.cid != "" {
+		t.Fatalf("joined %+v through a trimmed candidate", d)
 	}
 }

@@ -55,17 +55,29 @@ type decision struct {
 }
 
 // decideCluster reads, without writing, the candidates filed under the new item's
-// story keys and picks the cluster it joins: at most 1+identity.NumBands lookups in
-// the in-memory story-key index and store.MaxCandidates story reads.
+// story keys and picks the cluster it joins. A planned item brings the candidates
+// the index named when it was prepared: only those filed since are read here. Others
+// are looked up now: at most 1+identity.NumBands lookups in the in-memory story-key
+// index and store.MaxCandidates story reads.
 func (s *Store) decideCluster(tx *bbolt.Tx, p *newItem) (decision, error) {
 	st := &p.story
 	if p.keys == nil {
 		p.keys = st.Keys()
 	}
 	d := decision{keys: p.keys}
-	s.lookups.Add(uint64(len(d.keys)))
-	var cands []store.Story
-	for _, id := range s.bands.rank(d.keys, st.Link != "") {
+	idx := s.bands.Load()
+	var ids []string
+	cands := p.cands
+	if p.planned && p.index == idx {
+		ids = idx.since(d.keys, p.seen)
+	} else {
+		s.lookups.Add(uint64(len(d.keys)))
+		ids, cands = idx.rank(d.keys, st.Link != ""), nil
+	}
+	for _, id := range ids {
+		if slices.ContainsFunc(cands, func(c store.Story) bool { return c.ID == id }) {
+			continue
+		}
 		s.lookups.Add(1)
 		c, found, err := getStory(tx, []byte(id))
 		if err != nil {
@@ -76,6 +88,9 @@ func (s *Store) decideCluster(tx *bbolt.Tx, p *newItem) (decision, error) {
 		}
 	}
 	for _, c := range store.Confirm(st, cands) {
+		if tx.Bucket(bItems).Get([]byte(c.ID)) == nil {
+			continue // a planned candidate trimmed since
+		}
 		cid := c.ID
 		if v := tx.Bucket(bInCluster).Get([]byte(c.ID)); v != nil {
 			cid = string(v)
@@ -86,7 +101,15 @@ func (s *Store) decideCluster(tx *bbolt.Tx, p *newItem) (decision, error) {
 		}
 		es := old
 		if len(es) == 0 {
-			es = []store.ClusterEntry{c.Entry()}
+			// Read again: a planned candidate may have been redated since.
+			cur, found, err := getStory(tx, []byte(c.ID))
+			if err != nil {
+				return d, err
+			}
+			if !found {
+				continue
+			}
+			es = []store.ClusterEntry{cur.Entry()}
 		}
 		if store.HasMember(es, st.Member) || len(es) >= store.MaxClusterSize {
 			continue // one copy per member (another copy of it.Member is there), or full

@@ -91,7 +91,7 @@ func TestGroupCommitIsolatesAFailedWrite(t *testing.T) {
 	if _, err := s.Source(ctx, "bad"); err == nil {
 		t.Error("the failed write's source was stored")
 	}
-	if ids := s.bands.lookup([]byte("badkey01")); len(ids) != 0 {
+	if ids := s.bands.Load().lookup([]byte("badkey01")); len(ids) != 0 {
 		t.Errorf("story-key index keeps the failed write's filing: %v", ids)
 	}
 }
