@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
-	"sync"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -29,29 +28,23 @@ import (
 // RecentStories is how many of the newest items the story-key index holds.
 const RecentStories = 1 << 14
 
-// bandIndex is a ring of the newest filings (an item ID and its story keys) with, for
-// each story key, a link to its newest filing, and for each filing and key a link to
-// the next older filing under that key: a chain that lookups walk newest first. The
-// ring is kept in flat arrays (about 530 bytes per filing), so a walk touches little
-// memory. Only writes (run one at a time by the writer goroutine) file; pollers read
-// it concurrently to plan their items' clusters (mu).
+// bandIndex is a ring of the newest filings (an item's story and its story keys)
+// with, for each story key, a link to its newest filing, and for each filing and key
+// a link to the next older filing under that key: a chain that lookups walk newest
+// first. The ring is kept in flat arrays, and holds the stories themselves (about 1
+// KB per filing in all), so a cluster decision reads no item from the file but the
+// one it joins. Only writes, run one at a time by the writer goroutine, touch it.
 type bandIndex struct {
-	mu        sync.RWMutex
-	window    uint32
-	seq       uint32 // sequence number of the last filing (0: none); the first is 1
-	committed uint32 // the last filing whose transaction committed
-	heads     map[uint64]link
-	ids       []string // slot -> item ID
-	nkeys     []uint8  // slot -> how many story keys
-	keys      []uint64 // slot*maxKeys + j -> its j-th story key
-	older     []link   // slot*maxKeys + j -> the previous filing under that key
+	window  uint32
+	seq     uint32 // sequence number of the last filing (0: none); the first is 1
+	heads   map[uint64]link
+	stories []store.Story // slot -> the filed item's story
+	nkeys   []uint8       // slot -> how many story keys
+	keys    []uint64      // slot*maxKeys + j -> its j-th story key
+	older   []link        // slot*maxKeys + j -> the previous filing under that key
 
-	scratch sync.Pool // of *rankScratch
-}
-
-// rankScratch is rank's working space, one entry per slot: mark says whether count
-// and linked belong to the current ranking.
-type rankScratch struct {
+	// rank's working space, one entry per slot: mark says whether count and linked
+	// belong to the current ranking.
 	mark    []uint32
 	count   []uint16
 	linked  []bool
@@ -69,12 +62,9 @@ type link struct {
 
 func newBandIndex(window int) *bandIndex {
 	w := uint32(window)
-	b := &bandIndex{window: w, heads: map[uint64]link{},
-		ids: make([]string, w), nkeys: make([]uint8, w), keys: make([]uint64, w*maxKeys), older: make([]link, w*maxKeys)}
-	b.scratch.New = func() any {
-		return &rankScratch{mark: make([]uint32, w), count: make([]uint16, w), linked: make([]bool, w)}
-	}
-	return b
+	return &bandIndex{window: w, heads: map[uint64]link{},
+		stories: make([]store.Story, w), nkeys: make([]uint8, w), keys: make([]uint64, w*maxKeys), older: make([]link, w*maxKeys),
+		mark: make([]uint32, w), count: make([]uint16, w), linked: make([]bool, w)}
 }
 
 func keyOf(k []byte) uint64 { return binary.BigEndian.Uint64(k) }
@@ -84,14 +74,12 @@ func (b *bandIndex) live(seq uint32) bool {
 	return seq != 0 && seq <= b.seq && b.seq-seq < b.window
 }
 
-// file files id under keys (at most maxKeys), evicting the oldest filing when the
+// file files st under keys (at most maxKeys), evicting the oldest filing when the
 // window is full.
-func (b *bandIndex) file(id string, keys [][]byte) {
+func (b *bandIndex) file(st *store.Story, keys [][]byte) {
 	if len(keys) == 0 {
 		return
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	keys = keys[:min(len(keys), maxKeys)]
 	b.seq++
 	slot := b.seq % b.window
@@ -104,7 +92,7 @@ func (b *bandIndex) file(id string, keys [][]byte) {
 			}
 		}
 	}
-	b.ids[slot], b.nkeys[slot] = id, uint8(len(keys))
+	b.stories[slot], b.nkeys[slot] = *st, uint8(len(keys))
 	for j, k := range keys {
 		kk := keyOf(k)
 		b.keys[base+uint32(j)] = kk
@@ -113,23 +101,8 @@ func (b *bandIndex) file(id string, keys [][]byte) {
 	}
 }
 
-// commit records that every filing so far is in a committed transaction.
-func (b *bandIndex) commit() {
-	b.mu.Lock()
-	b.committed = b.seq
-	b.mu.Unlock()
-}
-
-// committedSeq returns the last committed filing: every filing up to it is visible to
-// a read transaction begun afterwards.
-func (b *bandIndex) committedSeq() uint32 {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	return b.committed
-}
-
 // walk calls fn with the newest filings under story key k, newest first, at most
-// store.BandDepth. The caller holds mu (either way) or is the writer.
+// store.BandDepth.
 func (b *bandIndex) walk(k []byte, fn func(seq uint32)) {
 	l := b.heads[keyOf(k)]
 	for n := 0; b.live(l.seq) && n < store.BandDepth; n++ {
@@ -140,77 +113,55 @@ func (b *bandIndex) walk(k []byte, fn func(seq uint32)) {
 
 // lookup returns the IDs filed under story key k, newest first, at most store.BandDepth.
 func (b *bandIndex) lookup(k []byte) []string {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
 	var out []string
-	b.walk(k, func(seq uint32) { out = append(out, b.ids[seq%b.window]) })
+	b.walk(k, func(seq uint32) { out = append(out, b.stories[seq%b.window].ID) })
 	return out
 }
 
 // rank is store.RankCandidates over the filings under keys (keys[0] is the
-// canonical-link key when hasLink): it returns the IDs of the store.MaxCandidates
-// most promising, without building a list of IDs per key.
-func (b *bandIndex) rank(keys [][]byte, hasLink bool) []string {
-	sc := b.scratch.Get().(*rankScratch)
-	defer b.scratch.Put(sc)
-	sc.ranking++
-	if sc.ranking == 0 { // wrapped: clear the marks of long ago
-		clear(sc.mark)
-		sc.ranking = 1
+// canonical-link key when hasLink): it returns the stories of the
+// store.MaxCandidates most promising, without building a list of IDs per key.
+func (b *bandIndex) rank(keys [][]byte, hasLink bool) []store.Story {
+	b.ranking++
+	if b.ranking == 0 { // wrapped: clear the marks of long ago
+		clear(b.mark)
+		b.ranking = 1
 	}
-	b.mu.RLock()
-	defer b.mu.RUnlock()
 	var hits []uint32 // sequence numbers, in the order first found
 	for i, k := range keys {
 		isLink := i == 0 && hasLink
 		b.walk(k, func(seq uint32) {
 			slot := seq % b.window
-			if sc.mark[slot] != sc.ranking {
-				sc.mark[slot], sc.count[slot], sc.linked[slot] = sc.ranking, 0, false
+			if b.mark[slot] != b.ranking {
+				b.mark[slot], b.count[slot], b.linked[slot] = b.ranking, 0, false
 				hits = append(hits, seq)
 			}
 			if isLink {
-				sc.linked[slot] = true
+				b.linked[slot] = true
 			} else {
-				sc.count[slot]++
+				b.count[slot]++
 			}
 		})
 	}
 	slices.SortStableFunc(hits, func(x, y uint32) int { // ties stay in the order found
 		sx, sy := x%b.window, y%b.window
-		if sc.linked[sx] != sc.linked[sy] {
-			if sc.linked[sx] {
+		if b.linked[sx] != b.linked[sy] {
+			if b.linked[sx] {
 				return -1
 			}
 			return 1
 		}
-		return cmp.Compare(sc.count[sy], sc.count[sx])
+		return cmp.Compare(b.count[sy], b.count[sx])
 	})
-	out := make([]string, 0, min(len(hits), store.MaxCandidates))
+	out := make([]store.Story, 0, min(len(hits), store.MaxCandidates))
 	for _, h := range hits[:min(len(hits), store.MaxCandidates)] {
-		out = append(out, b.ids[h%b.window])
+		out = append(out, b.stories[h%b.window])
 	}
 	return out
 }
 
-// since returns the IDs filed under keys after filing seen, newest first per key,
-// each once. The writer calls it (no lock: only it files).
-func (b *bandIndex) since(keys [][]byte, seen uint32) []string {
-	var out []string
-	for _, k := range keys {
-		l := b.heads[keyOf(k)]
-		for n := 0; b.live(l.seq) && l.seq > seen && n < store.BandDepth; n++ {
-			if id := b.ids[l.seq%b.window]; !slices.Contains(out, id) {
-				out = append(out, id)
-			}
-			l = b.older[(l.seq%b.window)*maxKeys+l.j]
-		}
-	}
-	return out
-}
-
-// fileBands files id under its story keys.
-func (s *Store) fileBands(id string, keys [][]byte) { s.bands.Load().file(id, keys) }
+// fileBands files st under its story keys.
+func (s *Store) fileBands(st *store.Story, keys [][]byte) { s.bands.Load().file(st, keys) }
 
 // loadBands rebuilds the story-key index from the stories of the newest RecentStories
 // items (by first-seen time), filed oldest first.
@@ -242,14 +193,13 @@ func (s *Store) loadBands() error {
 			if err != nil {
 				return fmt.Errorf("item %s: %w", r.id, err)
 			}
-			idx.file(st.ID, st.Keys())
+			idx.file(&st, st.Keys())
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("load story index: %w", err)
 	}
-	idx.committed = idx.seq
 	s.bands.Store(idx)
 	return nil
 }

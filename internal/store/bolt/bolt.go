@@ -284,27 +284,19 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 }
 
 // newItem is what prepareNew works out for an item not stored yet, outside the
-// single writer: its story (signing is most of a cluster decision's work), its story
-// keys and, when planned, the candidates the story-key index named (ranked, read and
-// confirmed) as of filing seen of index: the writer then only looks at what was
-// filed since.
+// single writer: its story (signing is most of a cluster decision's work) and its
+// story keys.
 type newItem struct {
-	story   store.Story
-	keys    [][]byte
-	planned bool
-	index   *bandIndex
-	seen    uint32
-	cands   []store.Story
+	story store.Story
+	keys  [][]byte
 }
 
-// prepareNew works out, in the caller's goroutine rather than the single writer,
-// what deciding the clusters of the items not stored yet needs. An item inserted
-// meanwhile by another write just wastes the work; one found stored here but trimmed
-// meanwhile is prepared in the write.
+// prepareNew works out, in the caller's goroutine rather than the single writer, the
+// stories of the items not stored yet. An item inserted meanwhile by another write
+// just wastes the work; one found stored here but trimmed meanwhile is prepared in
+// the write.
 func (s *Store) prepareNew(items []news.Item) (map[string]*newItem, error) {
 	out := map[string]*newItem{}
-	idx := s.bands.Load()
-	seen := idx.committedSeq() // before the read transaction: it sees every filing up to seen
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		b, tombs := tx.Bucket(bItems), tx.Bucket(bTombs)
 		for i := range items {
@@ -312,17 +304,8 @@ func (s *Store) prepareNew(items []news.Item) (map[string]*newItem, error) {
 			if b.Get(id) != nil || tombs.Get(id) != nil {
 				continue
 			}
-			p := &newItem{story: store.StoryOf(&items[i]), index: idx, seen: seen, planned: true}
+			p := &newItem{story: store.StoryOf(&items[i])}
 			p.keys = p.story.Keys()
-			for _, cid := range idx.rank(p.keys, p.story.Link != "") {
-				c, found, err := getStory(tx, []byte(cid))
-				if err != nil {
-					return err
-				}
-				if found { // else trimmed, or filed by a write not committed yet (after seen)
-					p.cands = append(p.cands, c)
-				}
-			}
 			out[items[i].ID] = p
 		}
 		return nil

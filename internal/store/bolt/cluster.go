@@ -40,7 +40,7 @@ func (s *Store) joinCluster(tx *bbolt.Tx, it *news.Item, p *newItem) error {
 	if err := tx.Bucket(bStories).Put([]byte(it.ID), st.AppendBinary(nil)); err != nil {
 		return err
 	}
-	s.fileBands(it.ID, d.keys)
+	s.fileBands(st, d.keys)
 	return nil
 }
 
@@ -55,41 +55,20 @@ type decision struct {
 }
 
 // decideCluster reads, without writing, the candidates filed under the new item's
-// story keys and picks the cluster it joins. A planned item brings the candidates
-// the index named when it was prepared: only those filed since are read here. Others
-// are looked up now: at most 1+identity.NumBands lookups in the in-memory story-key
-// index and store.MaxCandidates story reads.
+// story keys and picks the cluster it joins: at most 1+identity.NumBands lookups in
+// the in-memory story-key index, which holds the candidates' stories, and a read of
+// the chosen candidate's cluster.
 func (s *Store) decideCluster(tx *bbolt.Tx, p *newItem) (decision, error) {
 	st := &p.story
 	if p.keys == nil {
 		p.keys = st.Keys()
 	}
 	d := decision{keys: p.keys}
-	idx := s.bands.Load()
-	var ids []string
-	cands := p.cands
-	if p.planned && p.index == idx {
-		ids = idx.since(d.keys, p.seen)
-	} else {
-		s.lookups.Add(uint64(len(d.keys)))
-		ids, cands = idx.rank(d.keys, st.Link != ""), nil
-	}
-	for _, id := range ids {
-		if slices.ContainsFunc(cands, func(c store.Story) bool { return c.ID == id }) {
-			continue
-		}
-		s.lookups.Add(1)
-		c, found, err := getStory(tx, []byte(id))
-		if err != nil {
-			return d, err
-		}
-		if found { // else trimmed since it was filed
-			cands = append(cands, c)
-		}
-	}
+	s.lookups.Add(uint64(len(d.keys)))
+	cands := s.bands.Load().rank(d.keys, st.Link != "")
 	for _, c := range store.Confirm(st, cands) {
 		if tx.Bucket(bItems).Get([]byte(c.ID)) == nil {
-			continue // a planned candidate trimmed since
+			continue // trimmed since it was filed
 		}
 		cid := c.ID
 		if v := tx.Bucket(bInCluster).Get([]byte(c.ID)); v != nil {
@@ -101,7 +80,7 @@ func (s *Store) decideCluster(tx *bbolt.Tx, p *newItem) (decision, error) {
 		}
 		es := old
 		if len(es) == 0 {
-			// Read again: a planned candidate may have been redated since.
+			// Read again: the candidate may have been redated since it was filed.
 			cur, found, err := getStory(tx, []byte(c.ID))
 			if err != nil {
 				return d, err

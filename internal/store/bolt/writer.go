@@ -97,7 +97,6 @@ func (s *Store) commit(group []*write) {
 		return nil
 	})
 	if err == nil {
-		s.bands.Load().commit()
 		for _, w := range live {
 			w.done <- nil
 		}

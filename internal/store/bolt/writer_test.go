@@ -12,6 +12,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/store"
 	"github.com/iss-network/networkfeed/internal/store/storetest"
 )
 
@@ -48,7 +49,7 @@ func TestGroupCommitIsolatesAFailedWrite(t *testing.T) {
 			if i == 3 {
 				errs[i] = s.update(ctx, func(tx *bbolt.Tx) error {
 					// File a story key and write a source, then fail: both must vanish.
-					s.fileBands("bad", [][]byte{[]byte("badkey01")})
+					s.fileBands(&store.Story{ID: "bad"}, [][]byte{[]byte("badkey01")})
 					if err := tx.Bucket(bSources).Put([]byte("bad"), []byte("{}")); err != nil {
 						return err
 					}
