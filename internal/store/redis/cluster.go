@@ -14,7 +14,8 @@ import (
 // network's hash tag, changed only inside the write and trim scripts, so two workers
 // can never split a cluster:
 //
-//	P bd   story key (8 bytes) -> IDs filed under it, newest first, "\n"-separated, at most store.BandDepth
+//	P bd   story key (8 bytes) -> IDs filed under it, newest first, "\n"-separated: at least the newest
+//	       store.BandDepth (readers use those), cut back to them once about twice as long
 //	P cl   cluster ID -> its entries, "id\tmember\tsortms\tfirstseenms" lines
 //	P ca   item ID -> "clusterID\n1\nalso,by" for the shown item, "clusterID\n0\n" for a hidden one
 //	P sy   item ID -> its store.Story (binary): what deciding another item's cluster reads of it
@@ -55,17 +56,20 @@ local function decodeEntries(v)
   end
   return es
 end
+-- hasMember reports whether the encoded entries v have an entry of member m, decoding
+-- them only when m appears between two tabs (where members are written).
+local function hasMember(v, m)
+  if not v or not string.find(v, '\t' .. m .. '\t', 1, true) then return false end
+  for _, e in ipairs(decodeEntries(v)) do if e.m == m then return true end end
+  return false
+end
 local function earlier(a, b)
   if a.t ~= b.t then return a.t < b.t end
   if a.f ~= b.f then return a.f < b.f end
   return a.id < b.id
 end
--- saveCluster stores es as cluster cid and gives each item its shown/hidden state.
-local function saveCluster(kcl, kca, cid, es)
-  if #es == 0 then redis.call('HDEL', kcl, cid); return end
-  local lines = {}
-  for i, e in ipairs(es) do lines[i] = e.id .. '\t' .. e.m .. '\t' .. string.format('%d', e.t) .. '\t' .. string.format('%d', e.f) end
-  redis.call('HSET', kcl, cid, table.concat(lines, '\n'))
+-- shownOf returns the index of the shown entry of es and its AlsoBy, joined by ",".
+local function shownOf(es)
   local shown = 1
   for i = 2, #es do if earlier(es[i], es[shown]) then shown = i end end
   local also, seen = {}, {}
@@ -73,18 +77,41 @@ local function saveCluster(kcl, kca, cid, es)
     if i ~= shown and e.m ~= es[shown].m and not seen[e.m] then seen[e.m] = true; also[#also + 1] = e.m end
   end
   table.sort(also)
+  return shown, table.concat(also, ',')
+end
+-- saveCluster stores es as cluster cid, replacing old (the entries before the change,
+-- {} for a new cluster), and writes the state of the items whose place in it changed:
+-- items not in old, and the shown item before and after when the shown item or AlsoBy
+-- changed (the rule of the bolt backend's saveCluster).
+local function saveCluster(kcl, kca, cid, old, es)
+  if #es == 0 then redis.call('HDEL', kcl, cid); return end
+  local lines = {}
+  for i, e in ipairs(es) do lines[i] = e.id .. '\t' .. e.m .. '\t' .. string.format('%d', e.t) .. '\t' .. string.format('%d', e.f) end
+  redis.call('HSET', kcl, cid, table.concat(lines, '\n'))
+  local wasIn, oldShown, oldAlso = {}, nil, nil
+  if #old > 0 then
+    local i
+    i, oldAlso = shownOf(old)
+    oldShown = old[i].id
+    for _, e in ipairs(old) do wasIn[e.id] = true end
+  end
+  local shown, also = shownOf(es)
+  local sets = {}
   for i, e in ipairs(es) do
-    if i == shown then
-      redis.call('HSET', kca, e.id, cid .. '\n1\n' .. table.concat(also, ','))
-    else
-      redis.call('HSET', kca, e.id, cid .. '\n0\n')
+    local isShown = i == shown
+    if not wasIn[e.id] or (e.id == oldShown) ~= isShown or (isShown and also ~= oldAlso) then
+      sets[#sets + 1] = e.id
+      if isShown then sets[#sets + 1] = cid .. '\n1\n' .. also else sets[#sets + 1] = cid .. '\n0\n' end
     end
   end
+  if #sets > 0 then redis.call('HSET', kca, unpack(sets)) end
 end
 local function clusterOf(kca, id)
   local v = redis.call('HGET', kca, id)
   if not v then return nil end
-  return split(v, '\n')[1]
+  local j = string.find(v, '\n', 1, true)
+  if j then return string.sub(v, 1, j - 1) end
+  return v
 end
 `
 
@@ -92,7 +119,7 @@ end
 type clusterPlan struct {
 	story store.Story          // the item's story
 	keys  []string             // story keys
-	exp   []string             // their values when read ("" when absent)
+	exp   []string             // the first ID of each key's list when read ("" when absent)
 	cands []store.ClusterEntry // confirmed candidates, best first
 }
 
@@ -126,8 +153,11 @@ func (s *Store) planClusters(ctx context.Context, items []*news.Item) ([]cluster
 		for j := range plans[i].keys {
 			v, _ := vals[n].(string)
 			n++
-			plans[i].exp[j] = v
-			perKey[j] = store.UnpackIDs([]byte(v))
+			ids := store.UnpackIDs([]byte(v))
+			if len(ids) > 0 {
+				plans[i].exp[j] = ids[0]
+			}
+			perKey[j] = ids[:min(len(ids), store.BandDepth)]
 		}
 		ranked[i] = store.RankCandidates(&plans[i].story, perKey)
 		for _, id := range ranked[i] {

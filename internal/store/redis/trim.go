@@ -30,7 +30,7 @@ if cid then
   redis.call('HDEL', KEYS[6], ARGV[1])
   local es, rest = decodeEntries(redis.call('HGET', KEYS[5], cid)), {}
   for _, e in ipairs(es) do if e.id ~= ARGV[1] then rest[#rest + 1] = e end end
-  saveCluster(KEYS[5], KEYS[6], cid, rest)
+  saveCluster(KEYS[5], KEYS[6], cid, es, rest)
 end
 for i = 3, #ARGV do
   if redis.call('HGET', KEYS[4], ARGV[i]) == ARGV[1] then redis.call('HDEL', KEYS[4], ARGV[i]) end

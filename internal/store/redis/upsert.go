@@ -25,14 +25,23 @@ import (
 // ARGV per item: id, expected, expect-present ("1", "0", or "F": absent, and file it even
 // if its story keys changed), new value, story, score, nOld, nNew,
 // nOldF, nNewF, then nOldF key-index fields to drop, then nNewF fields to set, then
-// member, sort ms, first-seen ms, nKeys, nKeys pairs (story key, expected value),
+// member, sort ms, first-seen ms, nKeys, nKeys pairs (story key, first ID of its list
+// when read, "" when absent),
 // nCands, nCands quadruples (id, member, sort ms, first-seen ms).
 // Returns one number per item: 1 written, 0 stored value or story keys changed
 // meanwhile, 2 tombstoned.
 var putScript = redis.NewScript(luaClusters + `
 local out, k, a, written = {}, 8, 1, 0
 local KBD, KCL, KCA, KSY = KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local depth = ` + bandDepthLua + `
 local filed = {}
+-- head is the first ID of a packed ID list.
+local function head(v)
+  if not v then return '' end
+  local j = string.find(v, '\n', 1, true)
+  if j then return string.sub(v, 1, j - 1) end
+  return v
+end
 while a <= #ARGV do
   local id, exp, flag, val, story, sc = ARGV[a], ARGV[a+1], ARGV[a+2], ARGV[a+3], ARGV[a+4], ARGV[a+5]
   local nOld, nNew = tonumber(ARGV[a+6]), tonumber(ARGV[a+7])
@@ -53,11 +62,17 @@ while a <= #ARGV do
       r = 0
     end
   end
-  if r == 1 and flag ~= 'F' then
+  local fields, lists = {}, nil
+  if r == 1 and flag ~= '1' and nK > 0 then
+    for i = 1, nK do fields[i] = ARGV[c+2+2*i] end
+    lists = redis.call('HMGET', KBD, unpack(fields))
+  end
+  if r == 1 and flag == '0' then
     for i = 1, nK do
       -- A key changed only by earlier items of this batch of the same member (whose
-      -- items never cluster together) is no reason to decide again.
-      if filed[ARGV[c+2+2*i]] ~= me.m and (redis.call('HGET', KBD, ARGV[c+2+2*i]) or '') ~= ARGV[c+3+2*i] then r = 0; break end
+      -- items never cluster together) is no reason to decide again. Story-key lists
+      -- only ever gain IDs in front, so a list whose first ID is the one read is unchanged.
+      if filed[fields[i]] ~= me.m and head(lists[i]) ~= ARGV[c+3+2*i] then r = 0; break end
     end
   end
   if r == 1 then
@@ -74,9 +89,12 @@ while a <= #ARGV do
       -- An update: record the item's new date in its cluster.
       local cid = clusterOf(KCA, id)
       if cid then
-        local es = decodeEntries(redis.call('HGET', KCL, cid))
-        for _, e in ipairs(es) do if e.id == id then e.t, e.f = me.t, me.f end end
-        saveCluster(KCL, KCA, cid, es)
+        local old = decodeEntries(redis.call('HGET', KCL, cid))
+        local es = {}
+        for i, e in ipairs(old) do
+          if e.id == id then es[i] = {id = e.id, m = e.m, t = me.t, f = me.f} else es[i] = e end
+        end
+        saveCluster(KCL, KCA, cid, old, es)
       end
     else
       for i = 1, nC do
@@ -84,25 +102,43 @@ while a <= #ARGV do
         local cand = {id = ARGV[p], m = ARGV[p+1], t = tonumber(ARGV[p+2]), f = tonumber(ARGV[p+3])}
         if redis.call('SISMEMBER', KEYS[1], cand.id) == 0 then
           local cid = clusterOf(KCA, cand.id) or cand.id
-          local es = decodeEntries(redis.call('HGET', KCL, cid))
-          if #es == 0 then es = {cand} end
-          local dup = false
-          for _, e in ipairs(es) do if e.m == me.m then dup = true end end
-          if not dup and #es < ` + maxClusterLua + ` then
-            es[#es + 1] = me
-            saveCluster(KCL, KCA, cid, es)
-            break
+          local v = redis.call('HGET', KCL, cid)
+          if not hasMember(v, me.m) then
+            local old = decodeEntries(v)
+            local es = {}
+            for j, e in ipairs(old) do es[j] = e end
+            if #es == 0 then es[1] = cand end
+            if #es < ` + maxClusterLua + ` and (#old > 0 or cand.m ~= me.m) then
+              es[#es + 1] = me
+              saveCluster(KCL, KCA, cid, old, es)
+              break
+            end
           end
         end
       end
+      -- File the item in front of each story-key list. A list is cut back to its newest
+      -- depth IDs only once it is about twice that long (readers take the first depth).
+      local sets = {}
       for i = 1, nK do
-        local f = ARGV[c+2+2*i]
-        local ids = split(id .. '\n' .. (redis.call('HGET', KBD, f) or ''), '\n')
-        local keep = {}
-        for j = 1, math.min(#ids, ` + bandDepthLua + `) do if ids[j] ~= '' then keep[#keep + 1] = ids[j] end end
-        redis.call('HSET', KBD, f, table.concat(keep, '\n'))
-        if filed[f] == nil or filed[f] == me.m then filed[f] = me.m else filed[f] = false end
+        local v = lists[i]
+        if v and v ~= '' then
+          v = id .. '\n' .. v
+          if #v > 2 * depth * (#id + 1) then
+            local at = 0
+            for _ = 1, depth do
+              at = string.find(v, '\n', at + 1, true)
+              if not at then break end
+            end
+            if at then v = string.sub(v, 1, at - 1) end
+          end
+        else
+          v = id
+        end
+        sets[#sets + 1] = fields[i]
+        sets[#sets + 1] = v
+        if filed[fields[i]] == nil or filed[fields[i]] == me.m then filed[fields[i]] = me.m else filed[fields[i]] = false end
       end
+      if #sets > 0 then redis.call('HSET', KBD, unpack(sets)) end
     end
     written = written + 1
   end
