@@ -15,7 +15,7 @@ import (
 // can never split a cluster:
 //
 //	P bd   story key (8 bytes) -> IDs filed under it, newest first, "\n"-separated: at least the newest
-//	       store.BandDepth (readers use those), cut back to them once about twice as long
+//	       store.BandDepth (readers use those), cut back to them once about a quarter longer
 //	P cl   cluster ID -> its entries, "id\tmember\tsortms\tfirstseenms" lines
 //	P ca   item ID -> "clusterID\n1\nalso,by" for the shown item, "clusterID\n0\n" for a hidden one
 //	P sy   item ID -> its store.Story (binary): what deciding another item's cluster reads of it
