@@ -64,12 +64,12 @@ func (r *Refresher) findFeed(ctx context.Context, body []byte, pageURL string, p
 // fetching each one's article page once (at most MaxEnrich per refresh, through the same
 // polite client) and taking article:published_time / JSON-LD datePublished,
 // og:description and og:image. known holds the IDs already stored: those are not fetched.
-func (r *Refresher) enrich(ctx context.Context, j Job, items []news.Item, known map[string]bool) {
+func (r *Refresher) enrich(ctx context.Context, j Job, items []news.Item, known map[string]news.Item) {
 	fetched := 0
 	opts := r.pageOptions(j)
 	for i := range items {
 		it := &items[i]
-		if known[it.ID] || it.Link == "" || fetched >= MaxEnrich || ctx.Err() != nil {
+		if _, ok := known[it.ID]; ok || it.Link == "" || fetched >= MaxEnrich || ctx.Err() != nil {
 			continue
 		}
 		if it.Precision != news.PrecisionNone && it.Summary != "" && it.Image != "" {

@@ -142,14 +142,20 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 			items = capItems(items, cfg.Retention.MaxItemsPerSource)
 		}
 		published = datesOf(items)
-		var known map[string]bool
-		if known, err = r.recognise(ctx, j.Member.ID, items); err == nil {
+		var stored map[string]news.Item
+		if stored, err = r.recognise(ctx, j.Member.ID, items); err == nil {
 			if res.Via == viaSelectors || strings.HasPrefix(res.Via, viaDetected) {
-				r.enrich(ctx, j, items, known)
+				r.enrich(ctx, j, items, stored)
 			}
+			// Items the store holds unchanged are not written again: a changed feed
+			// usually brings one new item and the rest as they were.
+			var unchanged int
+			items, unchanged = dropUnchanged(items, stored)
 			var ur news.UpsertResult
-			ur, err = r.Store.Upsert(ctx, items)
-			res.New, res.Updated, res.Unchanged = ur.New, ur.Updated, ur.Unchanged
+			if len(items) > 0 {
+				ur, err = r.Store.Upsert(ctx, items)
+			}
+			res.New, res.Updated, res.Unchanged = ur.New, ur.Updated, ur.Unchanged+unchanged
 			if err != nil {
 				err = fmt.Errorf("store items: %w", err)
 			}
@@ -394,7 +400,8 @@ func (r *Refresher) prepare(j Job, items []news.Item, base string, now time.Time
 // recognise is the flood guard: an item whose key is new but whose canonical link or key
 // matches an item already stored for the member (a GUID change, http→https, a redesign)
 // takes the stored item's ID and key, so it updates that item instead of adding a copy.
-func (r *Refresher) recognise(ctx context.Context, member string, items []news.Item) (map[string]bool, error) {
+// It returns the stored items matched, by ID.
+func (r *Refresher) recognise(ctx context.Context, member string, items []news.Item) (map[string]news.Item, error) {
 	keys := make([]string, 0, 2*len(items))
 	for _, it := range items {
 		keys = append(keys, it.Key)
@@ -421,20 +428,42 @@ func (r *Refresher) recognise(ctx context.Context, member string, items []news.I
 			byLink[link] = s
 		}
 	}
-	used := map[string]bool{}
+	used := map[string]news.Item{}
 	for i := range items {
 		it := &items[i]
 		if s, ok := byKey[it.Key]; ok {
 			it.ID = s.ID
-			used[s.ID] = true
+			used[s.ID] = s
 			continue
 		}
-		if s, ok := byLink[it.Canonical]; ok && it.Canonical != "" && !used[s.ID] {
-			it.ID, it.Key = s.ID, s.Key
-			used[s.ID] = true
+		if s, ok := byLink[it.Canonical]; ok && it.Canonical != "" {
+			if _, taken := used[s.ID]; !taken {
+				it.ID, it.Key = s.ID, s.Key
+				used[s.ID] = s
+			}
 		}
 	}
 	return used, nil
+}
+
+// dropUnchanged leaves out the items whose stored copy (in stored, by ID) store.Merge
+// would leave as it is, and counts them.
+func dropUnchanged(items []news.Item, stored map[string]news.Item) ([]news.Item, int) {
+	if len(stored) == 0 {
+		return items, 0
+	}
+	out := items[:0]
+	n := 0
+	for _, it := range items {
+		if s, ok := stored[it.ID]; ok {
+			if _, changed := store.Merge(s, it); !changed {
+				n++
+				continue
+			}
+		}
+		out = append(out, it)
+	}
+	return out, n
 }
 
 // Scheduling constants.
