@@ -167,3 +167,20 @@ func ParseEntries(b []byte) ([]ClusterEntry, error) {
 	}
 	return es, nil
 }
+
+// StoryFirstSeen reads just the first-seen time of an encoded story (what choosing
+// the newest stories needs), without decoding the rest.
+func StoryFirstSeen(b []byte) (int64, error) {
+	if len(b) == 0 || b[0] != storyVersion {
+		return 0, fmt.Errorf("decode story: %w", errBadStory)
+	}
+	_, n := binary.Varint(b[1:])
+	if n <= 0 {
+		return 0, fmt.Errorf("decode story: %w", errBadStory)
+	}
+	fs, m := binary.Varint(b[1+n:])
+	if m <= 0 {
+		return 0, fmt.Errorf("decode story: %w", errBadStory)
+	}
+	return fs, nil
+}

@@ -27,6 +27,9 @@ func TestStoryRoundTrip(t *testing.T) {
 	if got != st {
 		t.Fatalf("round trip:\n got %+v\nwant %+v", got, st)
 	}
+	if fs, err := StoryFirstSeen(st.AppendBinary(nil)); err != nil || fs != it.FirstSeen.UnixMilli() {
+		t.Fatalf("StoryFirstSeen = %d, %v; want %d", fs, err, it.FirstSeen.UnixMilli())
+	}
 	if got.Entry() != EntryOf(&it) {
 		t.Fatalf("entry %+v, want %+v", got.Entry(), EntryOf(&it))
 	}

@@ -171,11 +171,16 @@ func (s *Store) loadBands() error {
 		sb := tx.Bucket(bStories)
 		newest := &byFirstSeen{}
 		err := sb.ForEach(func(id, v []byte) error {
-			st, err := store.ParseStory(v)
+			fs, err := store.StoryFirstSeen(v)
 			if err != nil {
 				return fmt.Errorf("item %s: %w", id, err)
 			}
-			heap.Push(newest, recent{st.FirstSeen, st.ID})
+			if newest.Len() == s.window {
+				if top := (*newest)[0]; fs < top.firstSeen || (fs == top.firstSeen && string(id) < top.id) {
+					return nil // older than every story kept
+				}
+			}
+			heap.Push(newest, recent{fs, string(id)})
 			if newest.Len() > s.window {
 				heap.Pop(newest) // the oldest
 			}
