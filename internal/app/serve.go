@@ -77,9 +77,15 @@ func serve(ctx context.Context, o serveOptions) error {
 	m := metrics.New(o.store)
 	al := alerts.New(alerts.Options{Store: o.store, Config: cfgFn, Log: o.log})
 	hub := newHubNotifier(cfgFn, o.log)
+	var webServer atomic.Pointer[web.Server]
 	ref.Observe = func(before, after news.SourceState, r poll.Result) {
 		m.Observe(before, after, r)
 		al.Observe(before, after, r)
+		if w := webServer.Load(); w != nil && r.New+r.Updated > 0 {
+			// The web reads the store version at most every VersionTTL: make it read
+			// now, so a hub fetching the feed right after the ping gets the new one.
+			w.StoreChanged()
+		}
 		hub.observe(r)
 	}
 	jobs := poll.Jobs(cfgFn())
@@ -132,6 +138,7 @@ func serve(ctx context.Context, o serveOptions) error {
 			wg.Wait()
 			return err
 		}
+		webServer.Store(ws)
 		ln, err := net.Listen("tcp", o.addr)
 		if err != nil {
 			stopPolling()

@@ -26,12 +26,27 @@ func TestServePingsHubAndPostsAlerts(t *testing.T) {
 	sites := memberSites(t)
 	var mu sync.Mutex
 	var topics []string
+	var addr atomic.Value // of string: where networkfeed serves
+	var staleFetches, fetches atomic.Int32
 	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
 		if r.Form.Get("hub.mode") == "publish" {
+			topic := r.Form.Get("hub.url")
 			mu.Lock()
-			topics = append(topics, r.Form.Get("hub.url"))
+			topics = append(topics, topic)
 			mu.Unlock()
+			// Like a real hub, fetch the topic at once: it must already be the new one.
+			if a, ok := addr.Load().(string); ok && strings.HasSuffix(topic, "/members/iss-usa/feed.atom") {
+				resp, err := http.Get("http://" + a + "/members/iss-usa/feed.atom")
+				if err == nil {
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					fetches.Add(1)
+					if !strings.Contains(string(b), "<entry") {
+						staleFetches.Add(1)
+					}
+				}
+			}
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}))
@@ -67,7 +82,20 @@ members:
 	done := make(chan error, 1)
 	go func() {
 		done <- serve(ctx, serveOptions{log: slog.New(slog.NewTextHandler(io.Discard, nil)), store: st, config: &current,
-			addr: "127.0.0.1:0", web: true, poll: true, workers: 2, leaseTTL: time.Minute, stdout: os.Stderr})
+			addr: "127.0.0.1:0", web: true, poll: true, workers: 2, leaseTTL: time.Minute, stdout: os.Stderr,
+			listening: func(a string) { addr.Store(a) }})
+	}()
+	// Readers keep the web's reading of the store version fresh, as in production.
+	go func() {
+		for ctx.Err() == nil {
+			if a, ok := addr.Load().(string); ok {
+				if resp, err := http.Get("http://" + a + "/members/iss-usa/feed.atom"); err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}()
 	deadline := time.Now().Add(45 * time.Second)
 	for time.Now().Before(deadline) {
@@ -96,5 +124,8 @@ members:
 	}
 	if brokenAlerts.Load() < 1 {
 		t.Errorf("alerts webhook got no post about the failing source")
+	}
+	if fetches.Load() == 0 || staleFetches.Load() > 0 {
+		t.Errorf("the hub fetched the pinged feed %d times, %d of them before it changed", fetches.Load(), staleFetches.Load())
 	}
 }
