@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/store"
 )
@@ -21,11 +23,19 @@ import (
 //	P sy   item ID -> its store.Story (binary): what deciding another item's cluster reads of it
 //
 // Go reads an item's story keys and the candidates they name, confirms candidates with
-// identity.SameStory and passes them, best first, to the write script. The script
-// checks that none of the story keys changed since they were read (else the item is
-// read and decided again, like any compare-and-set loser), then joins the first
-// candidate (not trimmed meanwhile) whose cluster has no item of the member yet,
-// recomputes the shown item and AlsoBy, and files the item under its story keys.
+// identity.SameStory and passes them, best first, to the write script, with the first ID
+// of each key's list as read. The script joins the first candidate (not trimmed
+// meanwhile) whose cluster has no item of the member yet, recomputes the shown item and
+// AlsoBy, and files the item under its story keys, answering with the IDs filed under
+// them since Go read them: items written meanwhile by other workers, which this
+// decision did not see and which did not see this item. Go confirms the most promising
+// of those (store.RankCandidates) and, when one tells the same story, uniteScript puts
+// the two in one cluster: the item joins the copy's cluster when it is in none, else the
+// copy joins the item's when the copy is in none (two clusters already formed stay
+// apart). Of two copies written at the same time, the later script always sees the
+// earlier one, so they end up together without retrying the write. (Before, the write
+// was refused and planned again when any story key had changed; with items that share
+// vocabulary nearly every write was, several times over.)
 // Items, Item and ItemsByKey take ClusterID and AlsoBy from "P ca" when it has the item;
 // clustered reads skip hidden items.
 
@@ -37,7 +47,7 @@ func (s *Store) clusterOfKey() string {
 func (s *Store) storiesKey() string { return s.p + "sy" }
 
 // luaClusters is shared by the write and trim scripts: decoding and saving a cluster.
-const luaClusters = `
+var luaClusters = `
 local function split(s, sep)
   local out, i = {}, 1
   while true do
@@ -105,6 +115,23 @@ local function saveCluster(kcl, kca, cid, old, es)
     end
   end
   if #sets > 0 then redis.call('HSET', kca, unpack(sets)) end
+end
+-- join adds entry me to cluster cid (cand alone when the cluster does not exist yet)
+-- unless the cluster has an item of me's member or is full; it reports whether it did.
+local function join(kcl, kca, cid, cand, me)
+  local v = redis.call('HGET', kcl, cid)
+  if hasMember(v, me.m) then return false end
+  local old = decodeEntries(v)
+  local es = {}
+  for i, e in ipairs(old) do es[i] = e end
+  if #es == 0 then
+    if cand.m == me.m then return false end
+    es[1] = cand
+  end
+  if #es >= ` + maxClusterLua + ` then return false end
+  es[#es + 1] = me
+  saveCluster(kcl, kca, cid, old, es)
+  return true
 end
 local function clusterOf(kca, id)
   local v = redis.call('HGET', kca, id)
@@ -224,6 +251,105 @@ func (s *Store) fetchStories(ctx context.Context, ids []string) (map[string]stor
 		}
 	}
 	return out, nil
+}
+
+// uniteScript puts new items together with copies of their story written while their
+// cluster was being decided (see the comment at the top).
+//
+// KEYS: tomb, clusters, items' cluster state.
+// ARGV per item: its entry (id, member, sort ms, first-seen ms), n, then n entries of
+// the copies, best first. Returns how many items it put in a cluster with a copy.
+var uniteScript = redis.NewScript(luaClusters + `
+local n, a = 0, 1
+while a <= #ARGV do
+  local me = {id = ARGV[a], m = ARGV[a+1], t = tonumber(ARGV[a+2]), f = tonumber(ARGV[a+3])}
+  local nX = tonumber(ARGV[a+4])
+  if redis.call('SISMEMBER', KEYS[1], me.id) == 0 then
+    for i = 1, nX do
+      local p = a + 5 + 4*(i-1)
+      local x = {id = ARGV[p], m = ARGV[p+1], t = tonumber(ARGV[p+2]), f = tonumber(ARGV[p+3])}
+      if redis.call('SISMEMBER', KEYS[1], x.id) == 0 then
+        local cm, cx = clusterOf(KEYS[3], me.id), clusterOf(KEYS[3], x.id)
+        if cm and cm == cx then break end
+        if not cm then
+          if join(KEYS[2], KEYS[3], cx or x.id, x, me) then n = n + 1; break end
+        elseif not cx then
+          if join(KEYS[2], KEYS[3], cm, me, x) then n = n + 1; break end
+        end
+      end
+    end
+  end
+  a = a + 5 + 4*nX
+end
+return n
+`)
+
+// missedCopies is a new item written and the IDs filed under its story keys between
+// planning and writing it (perKey[i] under plan.keys[i]).
+type missedCopies struct {
+	plan   clusterPlan
+	perKey [][]string
+}
+
+// uniteMissed confirms, for each item written, the most promising IDs filed under its
+// story keys while it was being decided, and puts it in one cluster with the best copy
+// of its story among them: two round trips for any number of items, none when nothing
+// was filed meanwhile.
+func (s *Store) uniteMissed(ctx context.Context, missed []missedCopies) error {
+	ranked := make([][]string, len(missed))
+	var ids []string
+	seen := map[string]bool{}
+	for i, m := range missed {
+		ranked[i] = store.RankCandidates(&m.plan.story, m.perKey)
+		for _, id := range ranked[i] {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	s.lookups.Add(uint64(len(ids)))
+	byID, err := s.fetchStories(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var args []any
+	for i, m := range missed {
+		var mine []store.Story
+		for _, id := range ranked[i] {
+			if c, ok := byID[id]; ok {
+				mine = append(mine, c)
+			}
+		}
+		copies := store.Confirm(&m.plan.story, mine)
+		if len(copies) == 0 {
+			continue
+		}
+		e := m.plan.story.Entry()
+		args = append(args, e.ID, e.Member, strconv.FormatInt(e.Time, 10), strconv.FormatInt(e.FirstSeen, 10), len(copies))
+		for _, c := range copies {
+			args = append(args, c.ID, c.Member, strconv.FormatInt(c.Time, 10), strconv.FormatInt(c.FirstSeen, 10))
+		}
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	ks := []string{s.tombKey(), s.clustersKey(), s.clusterOfKey()}
+	n, err := uniteScript.EvalSha(ctx, s.c, ks, args...).Int64()
+	if isNoScript(err) {
+		if err := uniteScript.Load(ctx, s.c).Err(); err != nil {
+			return s.fail(ctx, "load script", err)
+		}
+		n, err = uniteScript.EvalSha(ctx, s.c, ks, args...).Int64()
+	}
+	if err != nil {
+		return s.fail(ctx, "cluster copies written meanwhile", err)
+	}
+	s.united.Add(uint64(n))
+	return nil
 }
 
 // clusterArgs appends an item's cluster arguments for the write script: its entry,

@@ -67,6 +67,11 @@ type Store struct {
 	p string // key prefix "{network}:"
 	// lookups counts the index fields and items cluster decisions read (for benchmarks).
 	lookups atomic.Uint64
+	// united counts new items put in one cluster with a copy of their story written
+	// while their cluster was being decided (see cluster.go).
+	united atomic.Uint64
+	// beforeWrite, when set (tests only), runs between planning a batch and writing it.
+	beforeWrite func()
 }
 
 var _ store.Store = (*Store)(nil)

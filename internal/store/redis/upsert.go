@@ -14,33 +14,42 @@ import (
 )
 
 // putScript writes a batch of items, each only if its stored value is still what the
-// caller read (or is still absent), its ID is not tombstoned and, for a new item, none
-// of its story keys changed since the caller read them; it moves the item's index
-// entries and decides its cluster (see cluster.go) in the same step. The whole batch
-// runs as one script, so each item's write is atomic (the batch is too, which nothing
-// relies on).
+// caller read (or is still absent) and its ID is not tombstoned; it moves the item's
+// index entries and, for a new item, decides its cluster (see cluster.go) and files it
+// under its story keys in the same step. The whole batch runs as one script, so each
+// item's write is atomic (the batch is too, which nothing relies on).
 //
 // KEYS: tomb, ver, key-index hash, story index, clusters, items' cluster state,
 // stories, then per item: item key, nOld sorted sets to leave, nNew sorted sets to join.
-// ARGV per item: id, expected, expect-present ("1", "0", or "F": absent, and file it even
-// if its story keys changed), new value, story, score, nOld, nNew,
-// nOldF, nNewF, then nOldF key-index fields to drop, then nNewF fields to set, then
-// member, sort ms, first-seen ms, nKeys, nKeys pairs (story key, first ID of its list
-// when read, "" when absent),
-// nCands, nCands quadruples (id, member, sort ms, first-seen ms).
-// Returns one number per item: 1 written, 0 stored value or story keys changed
-// meanwhile, 2 tombstoned.
+// ARGV per item: id, expected, expect-present ("1" or "0"), new value, story, score,
+// nOld, nNew, nOldF, nNewF, then nOldF key-index fields to drop, then nNewF fields to
+// set, then member, sort ms, first-seen ms, nKeys, nKeys pairs (story key, first ID of
+// its list when read, "" when absent), nCands, nCands quadruples (id, member, sort ms,
+// first-seen ms).
+// Returns one element per item: 1 written, 0 stored value changed meanwhile, 2
+// tombstoned; for a new item written whose story keys gained IDs since they were read,
+// an array instead: 1, then per story key the IDs it gained, "\n"-separated.
 var putScript = redis.NewScript(luaClusters + `
 local out, k, a, written = {}, 8, 1, 0
 local KBD, KCL, KCA, KSY = KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local depth = ` + bandDepthLua + `
-local filed = {}
--- head is the first ID of a packed ID list.
-local function head(v)
-  if not v then return '' end
-  local j = string.find(v, '\n', 1, true)
-  if j then return string.sub(v, 1, j - 1) end
-  return v
+-- gained returns the IDs in front of ID e in the packed list v (all of v when e is not
+-- in it any more), "" when v starts with e.
+local function gained(v, e)
+  if not v or v == '' then return '' end
+  if e == '' then return v end
+  if string.sub(v, 1, #e) == e then
+    local c = string.sub(v, #e + 1, #e + 1)
+    if c == '' or c == '\n' then return '' end
+  end
+  local at = 1
+  while true do
+    local j = string.find(v, '\n' .. e, at, true)
+    if not j then return v end
+    local c = string.sub(v, j + #e + 1, j + #e + 1)
+    if c == '' or c == '\n' then return string.sub(v, 1, j - 1) end
+    at = j + 1
+  end
 end
 while a <= #ARGV do
   local id, exp, flag, val, story, sc = ARGV[a], ARGV[a+1], ARGV[a+2], ARGV[a+3], ARGV[a+4], ARGV[a+5]
@@ -60,19 +69,6 @@ while a <= #ARGV do
       if cur ~= exp then r = 0 end
     elseif cur then
       r = 0
-    end
-  end
-  local fields, lists = {}, nil
-  if r == 1 and flag ~= '1' and nK > 0 then
-    for i = 1, nK do fields[i] = ARGV[c+2+2*i] end
-    lists = redis.call('HMGET', KBD, unpack(fields))
-  end
-  if r == 1 and flag == '0' then
-    for i = 1, nK do
-      -- A key changed only by earlier items of this batch of the same member (whose
-      -- items never cluster together) is no reason to decide again. Story-key lists
-      -- only ever gain IDs in front, so a list whose first ID is the one read is unchanged.
-      if filed[fields[i]] ~= me.m and head(lists[i]) ~= ARGV[c+3+2*i] then r = 0; break end
     end
   end
   if r == 1 then
@@ -100,27 +96,20 @@ while a <= #ARGV do
       for i = 1, nC do
         local p = c + 5 + 2*nK + 4*(i-1)
         local cand = {id = ARGV[p], m = ARGV[p+1], t = tonumber(ARGV[p+2]), f = tonumber(ARGV[p+3])}
-        if redis.call('SISMEMBER', KEYS[1], cand.id) == 0 then
-          local cid = clusterOf(KCA, cand.id) or cand.id
-          local v = redis.call('HGET', KCL, cid)
-          if not hasMember(v, me.m) then
-            local old = decodeEntries(v)
-            local es = {}
-            for j, e in ipairs(old) do es[j] = e end
-            if #es == 0 then es[1] = cand end
-            if #es < ` + maxClusterLua + ` and (#old > 0 or cand.m ~= me.m) then
-              es[#es + 1] = me
-              saveCluster(KCL, KCA, cid, old, es)
-              break
-            end
-          end
-        end
+        if redis.call('SISMEMBER', KEYS[1], cand.id) == 0 and join(KCL, KCA, clusterOf(KCA, cand.id) or cand.id, cand, me) then break end
       end
-      -- File the item in front of each story-key list. A list is cut back to its newest
-      -- depth IDs only once it is a quarter longer (readers take the first depth).
-      local sets = {}
+      -- File the item in front of each story-key list, noting the IDs filed since the
+      -- caller read it. A list is cut back to its newest depth IDs only once it is a
+      -- quarter longer (readers take the first depth).
+      local fields, sets, news, any = {}, {}, {1}, false
+      for i = 1, nK do fields[i] = ARGV[c+2+2*i] end
+      local lists = {}
+      if nK > 0 then lists = redis.call('HMGET', KBD, unpack(fields)) end
       for i = 1, nK do
         local v = lists[i]
+        local g = gained(v, ARGV[c+3+2*i])
+        news[i + 1] = g
+        if g ~= '' then any = true end
         if v and v ~= '' then
           v = id .. '\n' .. v
           if #v > (depth + depth / 4) * (#id + 1) then
@@ -136,9 +125,9 @@ while a <= #ARGV do
         end
         sets[#sets + 1] = fields[i]
         sets[#sets + 1] = v
-        if filed[fields[i]] == nil or filed[fields[i]] == me.m then filed[fields[i]] = me.m else filed[fields[i]] = false end
       end
       if #sets > 0 then redis.call('HSET', KBD, unpack(sets)) end
+      if any then r = news end
     end
     written = written + 1
   end
@@ -163,17 +152,6 @@ const upsertChunk = 256
 // maxRounds bounds the compare-and-set retries of one item under contention.
 const maxRounds = 50
 
-// forceAfter is the round from which a new item whose story keys keep changing under it
-// (crowded bands: many writers filing items that share vocabulary) is filed anyway, its
-// cluster decided from the candidates it read. The price is that a copy of the same story
-// written in that instant by another worker may start a cluster of its own; without it,
-// a busy network could fail whole refreshes on contention that is almost never about
-// the same story. One second look is enough for copies written at nearly the same time
-// (the first of them has been filed by then); in a network whose items share vocabulary,
-// most new items see some story key change under them (3 of 4 in the loopback fleet),
-// and each further round reads and scripts all of them again.
-const forceAfter = 1
-
 type outcome int
 
 const (
@@ -185,8 +163,8 @@ const (
 )
 
 // Upsert writes items, each atomically: read, store.Merge in Go, then a compare-and-set
-// script that also moves the item's index entries; items whose stored value changed
-// meanwhile are read and merged again. Tombstoned items are skipped and not counted.
+// script that also moves the item's index entries and decides a new item's cluster;
+// items whose stored value changed meanwhile are read and merged again. Tombstoned items are skipped and not counted.
 // An item without FirstSeen gets the current time.
 func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResult, error) {
 	var res news.UpsertResult
@@ -237,7 +215,7 @@ func (s *Store) upsertChunk(ctx context.Context, items []news.Item, out []outcom
 			seen[items[i].ID] = true
 			now1 = append(now1, i)
 		}
-		retry, err := s.upsertRound(ctx, items, now1, out, now, contended >= forceAfter)
+		retry, err := s.upsertRound(ctx, items, now1, out, now)
 		if err != nil {
 			return err
 		}
@@ -251,7 +229,7 @@ func (s *Store) upsertChunk(ctx context.Context, items []news.Item, out []outcom
 
 // upsertRound reads, merges and writes the items at idx (distinct IDs); it returns those
 // that lost a race and must be tried again.
-func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, out []outcome, now time.Time, force bool) ([]int, error) {
+func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, out []outcome, now time.Time) ([]int, error) {
 	keys := make([]string, len(idx))
 	for j, i := range idx {
 		keys[j] = s.itemKey(items[i].ID)
@@ -276,10 +254,11 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 		}
 	}
 	var (
-		ks      = []string{s.tombKey(), s.verKey(), s.keysKey(), s.bandsKey(), s.clustersKey(), s.clusterOfKey(), s.storiesKey()}
-		args    []any
-		planned []int     // chunk index of each item in the script
-		results []outcome // its outcome if written
+		ks           = []string{s.tombKey(), s.verKey(), s.keysKey(), s.bandsKey(), s.clustersKey(), s.clusterOfKey(), s.storiesKey()}
+		args         []any
+		planned      []int         // chunk index of each item in the script
+		results      []outcome     // its outcome if written
+		plannedPlans []clusterPlan // its cluster plan (story only for an update)
 	)
 	for j, i := range idx {
 		in := items[i]
@@ -322,11 +301,8 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 		ks = append(ks, oldZ...)
 		ks = append(ks, newZ...)
 		flag := "0"
-		switch {
-		case present:
+		if present {
 			flag = "1"
-		case force:
-			flag = "F"
 		}
 		var st store.Story
 		if present {
@@ -350,16 +326,21 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 		args = clusterArgs(args, &m, plan)
 		planned = append(planned, i)
 		results = append(results, result)
+		plan.story = st
+		plannedPlans = append(plannedPlans, plan)
 	}
 	if len(planned) == 0 {
 		return nil, nil
 	}
-	rs, err := putScript.EvalSha(ctx, s.c, ks, args...).Int64Slice()
+	if s.beforeWrite != nil {
+		s.beforeWrite()
+	}
+	rs, err := putScript.EvalSha(ctx, s.c, ks, args...).Slice()
 	if isNoScript(err) {
 		if err := putScript.Load(ctx, s.c).Err(); err != nil {
 			return nil, s.fail(ctx, "load script", err)
 		}
-		rs, err = putScript.EvalSha(ctx, s.c, ks, args...).Int64Slice()
+		rs, err = putScript.EvalSha(ctx, s.c, ks, args...).Slice()
 	}
 	if err != nil {
 		return nil, s.fail(ctx, "write items", err)
@@ -367,20 +348,62 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 	if len(rs) != len(planned) {
 		return nil, fmt.Errorf("write items: script answered %d results for %d items", len(rs), len(planned))
 	}
-	var retry []int
+	var (
+		retry  []int
+		missed []missedCopies
+	)
 	for j, i := range planned {
-		switch rs[j] {
+		r, gained, err := putResult(rs[j], len(plannedPlans[j].keys))
+		if err != nil {
+			return nil, fmt.Errorf("write item %s: %w", items[i].ID, err)
+		}
+		switch r {
 		case 1:
 			out[i] = results[j]
+			if gained != nil {
+				missed = append(missed, missedCopies{plan: plannedPlans[j], perKey: gained})
+			}
 		case 2:
 			out[i] = isTombstoned
 		case 0:
 			retry = append(retry, i)
 		default:
-			return nil, fmt.Errorf("write item %s: unexpected script result %d", items[i].ID, rs[j])
+			return nil, fmt.Errorf("write item %s: unexpected script result %d", items[i].ID, r)
+		}
+	}
+	if len(missed) > 0 {
+		if err := s.uniteMissed(ctx, missed); err != nil {
+			return nil, err
 		}
 	}
 	return retry, nil
+}
+
+// putResult decodes one item's answer from putScript: its result and, for a new item
+// whose nKeys story keys gained IDs since they were read, those IDs per key.
+func putResult(v any, nKeys int) (int64, [][]string, error) {
+	switch v := v.(type) {
+	case int64:
+		return v, nil, nil
+	case []any:
+		if len(v) != 1+nKeys {
+			return 0, nil, fmt.Errorf("script answered %d elements for %d story keys", len(v), nKeys)
+		}
+		r, ok := v[0].(int64)
+		if !ok {
+			return 0, nil, fmt.Errorf("unexpected script result %v", v[0])
+		}
+		perKey := make([][]string, nKeys)
+		for i, x := range v[1:] {
+			str, ok := x.(string)
+			if !ok {
+				return 0, nil, fmt.Errorf("unexpected story-key answer %v", x)
+			}
+			perKey[i] = store.UnpackIDs([]byte(str))
+		}
+		return r, perKey, nil
+	}
+	return 0, nil, fmt.Errorf("unexpected script result %v", v)
 }
 
 // isReply reports whether err is a reply from Redis (one command failed) rather than a

@@ -1,0 +1,91 @@
+package redisstore
+
+import (
+	"context"
+	"testing"
+
+	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/store/redistest"
+	"github.com/iss-network/networkfeed/internal/store/storetest"
+)
+
+// A copy of the story written by another worker after an item's candidates were read
+// but before the item was written is found by the write and clustered with the item,
+// whichever of the two is in a cluster already.
+func TestClusterCopyWrittenMeanwhile(t *testing.T) {
+	url := redistest.Server(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name     string
+		meantime []news.Item // written by the other worker during the write, the copy last
+		item     news.Item
+		want     int // items in the story's cluster
+	}{
+		{"both alone", []news.Item{storetest.Story("au", 1, 7)}, storetest.Story("gs", 1, 7), 2},
+		{"copy clustered", []news.Item{storetest.Story("nz", 1, 7), storetest.Story("au", 1, 7)}, storetest.Story("gs", 1, 7), 3},
+		{"same member", []news.Item{storetest.Story("gs", 2, 7)}, storetest.Story("gs", 1, 7), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dsn := withNetwork(url)
+			s, other := openT(t, dsn), openT(t, dsn)
+			s.beforeWrite = func() {
+				s.beforeWrite = nil
+				for _, it := range tc.meantime {
+					if _, err := other.Upsert(ctx, []news.Item{it}); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+			if _, err := s.Upsert(ctx, []news.Item{tc.item}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Item(ctx, tc.item.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cp, err := s.Item(ctx, tc.meantime[len(tc.meantime)-1].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want == 0 {
+				if got.ClusterID != "" || cp.ClusterID != "" {
+					t.Errorf("clusters %q and %q, want none", got.ClusterID, cp.ClusterID)
+				}
+				return
+			}
+			if got.ClusterID == "" || got.ClusterID != cp.ClusterID {
+				t.Fatalf("item in cluster %q, copy written meanwhile in %q", got.ClusterID, cp.ClusterID)
+			}
+			es := decodeForTest(t, s, got.ClusterID)
+			if es != tc.want {
+				t.Errorf("cluster has %d items, want %d", es, tc.want)
+			}
+			if n := s.united.Load(); n != 1 {
+				t.Errorf("united = %d, want 1", n)
+			}
+			shown, err := s.Items(ctx, news.Query{Clustered: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(shown) != 1 || len(shown[0].AlsoBy) != tc.want-1 {
+				t.Errorf("clustered read shows %d items, want 1 also by %d others", len(shown), tc.want-1)
+			}
+		})
+	}
+}
+
+// decodeForTest counts the entries of cluster cid.
+func decodeForTest(t *testing.T, s *Store, cid string) int {
+	t.Helper()
+	v, err := s.c.HGet(context.Background(), s.clustersKey(), cid).Result()
+	if err != nil {
+		t.Fatalf("read cluster %s: %v", cid, err)
+	}
+	n := 1
+	for _, c := range v {
+		if c == '\n' {
+			n++
+		}
+	}
+	return n
+}
