@@ -48,23 +48,16 @@ func (s *Store) storiesKey() string { return s.p + "sy" }
 
 // luaClusters is shared by the write and trim scripts: decoding and saving a cluster.
 var luaClusters = `
-local function split(s, sep)
-  local out, i = {}, 1
-  while true do
-    local j = string.find(s, sep, i, true)
-    if not j then out[#out + 1] = string.sub(s, i); return out end
-    out[#out + 1] = string.sub(s, i, j - 1)
-    i = j + #sep
-  end
-end
 local function decodeEntries(v)
   local es = {}
   if not v or v == '' then return es end
-  for _, line in ipairs(split(v, '\n')) do
-    local p = split(line, '\t')
-    es[#es + 1] = {id = p[1], m = p[2], t = tonumber(p[3]), f = tonumber(p[4])}
+  for id, m, t, f in string.gmatch(v, '([^\t\n]*)\t([^\t\n]*)\t([^\t\n]*)\t([^\t\n]*)') do
+    es[#es + 1] = {id = id, m = m, t = tonumber(t), f = tonumber(f)}
   end
   return es
+end
+local function encodeEntry(e)
+  return e.id .. '\t' .. e.m .. '\t' .. string.format('%d', e.t) .. '\t' .. string.format('%d', e.f)
 end
 -- hasMember reports whether the encoded entries v have an entry of member m, decoding
 -- them only when m appears between two tabs (where members are written).
@@ -89,15 +82,18 @@ local function shownOf(es)
   table.sort(also)
   return shown, table.concat(also, ',')
 end
--- saveCluster stores es as cluster cid, replacing old (the entries before the change,
--- {} for a new cluster), and writes the state of the items whose place in it changed:
+-- saveCluster stores es (encoded: enc, when the caller has it) as cluster cid, replacing
+-- old (the entries before the change, {} for a new cluster), and writes the state of the items whose place in it changed:
 -- items not in old, and the shown item before and after when the shown item or AlsoBy
 -- changed (the rule of the bolt backend's saveCluster).
-local function saveCluster(kcl, kca, cid, old, es)
+local function saveCluster(kcl, kca, cid, old, es, enc)
   if #es == 0 then redis.call('HDEL', kcl, cid); return end
-  local lines = {}
-  for i, e in ipairs(es) do lines[i] = e.id .. '\t' .. e.m .. '\t' .. string.format('%d', e.t) .. '\t' .. string.format('%d', e.f) end
-  redis.call('HSET', kcl, cid, table.concat(lines, '\n'))
+  if not enc then
+    local lines = {}
+    for i, e in ipairs(es) do lines[i] = encodeEntry(e) end
+    enc = table.concat(lines, '\n')
+  end
+  redis.call('HSET', kcl, cid, enc)
   local wasIn, oldShown, oldAlso = {}, nil, nil
   if #old > 0 then
     local i
@@ -121,24 +117,36 @@ end
 local function join(kcl, kca, cid, cand, me)
   local v = redis.call('HGET', kcl, cid)
   if hasMember(v, me.m) then return false end
-  local old = decodeEntries(v)
-  local es = {}
-  for i, e in ipairs(old) do es[i] = e end
-  if #es == 0 then
-    if cand.m == me.m then return false end
-    es[1] = cand
+  -- Count the entries before decoding them: a full cluster is not decoded.
+  local n, at = 0, 0
+  if v and v ~= '' then
+    n = 1
+    while true do
+      at = string.find(v, '\n', at + 1, true)
+      if not at then break end
+      n = n + 1
+    end
   end
-  if #es >= ` + maxClusterLua + ` then return false end
+  if n >= ` + maxClusterLua + ` or (n == 0 and cand.m == me.m) then return false end
+  local old = decodeEntries(v)
+  local es, enc = {}, nil
+  for i, e in ipairs(old) do es[i] = e end
+  if n == 0 then
+    es[1] = cand
+    enc = encodeEntry(cand) .. '\n' .. encodeEntry(me)
+  else
+    enc = v .. '\n' .. encodeEntry(me)
+  end
   es[#es + 1] = me
-  saveCluster(kcl, kca, cid, old, es)
+  saveCluster(kcl, kca, cid, old, es, enc)
   return true
 end
 local function clusterOf(kca, id)
   local v = redis.call('HGET', kca, id)
   if not v then return nil end
   local j = string.find(v, '\n', 1, true)
-  if j then return string.sub(v, 1, j - 1) end
-  return v
+  if not j then return v end
+  return string.sub(v, 1, j - 1)
 end
 `
 

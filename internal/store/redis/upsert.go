@@ -38,16 +38,16 @@ local depth = ` + bandDepthLua + `
 local function gained(v, e)
   if not v or v == '' then return '' end
   if e == '' then return v end
-  if string.sub(v, 1, #e) == e then
-    local c = string.sub(v, #e + 1, #e + 1)
-    if c == '' or c == '\n' then return '' end
+  if string.find(v, e, 1, true) == 1 then
+    local c = string.byte(v, #e + 1)
+    if c == nil or c == 10 then return '' end
   end
-  local at = 1
+  local pat, at = '\n' .. e, 1
   while true do
-    local j = string.find(v, '\n' .. e, at, true)
+    local j = string.find(v, pat, at, true)
     if not j then return v end
-    local c = string.sub(v, j + #e + 1, j + #e + 1)
-    if c == '' or c == '\n' then return string.sub(v, 1, j - 1) end
+    local c = string.byte(v, j + #pat)
+    if c == nil or c == 10 then return string.sub(v, 1, j - 1) end
     at = j + 1
   end
 end
