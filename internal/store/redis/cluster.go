@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -156,6 +157,10 @@ type clusterPlan struct {
 	keys  []string             // story keys
 	exp   []string             // the first ID of each key's list when read ("" when absent)
 	cands []store.ClusterEntry // confirmed candidates, best first
+	// lists and ranked are the IDs read under each key (at most store.BandDepth) and the
+	// candidates ranked among them: what the write's answer is compared with.
+	lists  [][]string
+	ranked []string
 }
 
 // planClusters reads the story keys of the new items and the candidates they name, and
@@ -195,6 +200,7 @@ func (s *Store) planClusters(ctx context.Context, items []*news.Item) ([]cluster
 			perKey[j] = ids[:min(len(ids), store.BandDepth)]
 		}
 		ranked[i] = store.RankCandidates(&plans[i].story, perKey)
+		plans[i].lists, plans[i].ranked = perKey, ranked[i]
 		for _, id := range ranked[i] {
 			if !seen[id] {
 				seen[id] = true
@@ -299,16 +305,34 @@ type missedCopies struct {
 	perKey [][]string
 }
 
-// uniteMissed confirms, for each item written, the most promising IDs filed under its
-// story keys while it was being decided, and puts it in one cluster with the best copy
-// of its story among them: two round trips for any number of items, none when nothing
-// was filed meanwhile.
+// uniteMissed ranks the candidates of each item written again, as if its story keys had
+// been read when it was written, confirms those of them filed meanwhile, and puts the
+// item in one cluster with the best copy of its story among them: two round trips for
+// any number of items, none when no new candidate ranks among the most promising.
 func (s *Store) uniteMissed(ctx context.Context, missed []missedCopies) error {
 	ranked := make([][]string, len(missed))
 	var ids []string
 	seen := map[string]bool{}
 	for i, m := range missed {
-		ranked[i] = store.RankCandidates(&m.plan.story, m.perKey)
+		now := make([][]string, len(m.perKey))
+		for k, gained := range m.perKey {
+			list := slices.Clip(gained)
+			if k < len(m.plan.lists) {
+				for _, id := range m.plan.lists[k] {
+					// When the list was cut past the ID read first, the script answers
+					// with all of it, which may hold IDs read before.
+					if !slices.Contains(gained, id) {
+						list = append(list, id)
+					}
+				}
+			}
+			now[k] = list[:min(len(list), store.BandDepth)]
+		}
+		for _, id := range store.RankCandidates(&m.plan.story, now) {
+			if !slices.Contains(m.plan.ranked, id) {
+				ranked[i] = append(ranked[i], id)
+			}
+		}
 		for _, id := range ranked[i] {
 			if !seen[id] {
 				seen[id] = true
