@@ -3,17 +3,22 @@
 # 1,000,000 items, side by side with a minimal net/http server that serves the same
 # /feed.atom bytes from memory. Prints a Markdown table for BENCHMARKS.md.
 #
-#   scripts/bench-serve.sh [-d 10s] [-c 32] [-t 1] [-db /tmp/nf-bench-1m.db] [-n 1000000] [-profile DIR] [-bin FILE]
+#   scripts/bench-serve.sh [-d 10s] [-c 32] [-t 1] [-db /tmp/nf-bench-1m.db] [-n 1000000] [-profile DIR] [-bin FILE] [-pairs 7]
+#
+# After the table, -pairs K alternates the baseline and the cached /feed.atom K times (5 s
+# each) and prints each pair's ratio and their median: on a shared 2-core machine, runs
+# minutes apart differ more than the two servers do, so the ratio is taken pair by pair.
 #
 # -bin runs a benchserve binary built before (go build -tags benchserve ./internal/web/benchserve),
 # e.g. one of an older commit, to compare two versions on the same store.
 # The store file is filled on first use (about a minute) and reused afterwards.
 set -euo pipefail
-dur=10s conns=32 threads=1 db=/tmp/nf-bench-1m.db n=1000000 profile="" bin=""
+dur=10s conns=32 threads=1 db=/tmp/nf-bench-1m.db n=1000000 profile="" bin="" pairs=7
 while [ $# -gt 0 ]; do
   case "$1" in
     -d) dur=$2; shift 2 ;; -c) conns=$2; shift 2 ;; -t) threads=$2; shift 2 ;;
     -db) db=$2; shift 2 ;; -n) n=$2; shift 2 ;; -profile) profile=$2; shift 2 ;; -bin) bin=$2; shift 2 ;;
+    -pairs) pairs=$2; shift 2 ;;
     *) echo "unknown flag $1" >&2; exit 2 ;;
   esac
 done
@@ -85,6 +90,24 @@ row "/feed.atom?member=m03&lang=ja, cached" "http://$nf/feed.atom?member=m03&lan
 NF_PATH="/feed.atom?" row "/feed.atom, uncached (since= varies)" "http://$nf" -s "$tmp/vary.lua"
 NF_PATH="/feed.atom?member=m03&lang=ja&" row "/feed.atom?member=m03&lang=ja, uncached" "http://$nf" -s "$tmp/vary.lua"
 # One connection: the latency of a single uncached render, without queueing behind others.
+allconns=$conns
 conns=1
 NF_PATH="/feed.atom?" row "/feed.atom, uncached, 1 connection" "http://$nf" -s "$tmp/vary.lua"
 NF_PATH="/feed.atom?member=m03&lang=ja&" row "/feed.atom?member=m03&lang=ja, uncached, 1 connection" "http://$nf" -s "$tmp/vary.lua"
+conns=$allconns
+
+# Pairs: baseline then cached, back to back, K times; the ratio of each pair, then the median.
+if [ "$pairs" -gt 0 ]; then
+  echo
+  echo "| pair | baseline req/s | cached /feed.atom req/s | cached / baseline |"
+  echo "|---|---:|---:|---:|"
+  ratios=()
+  for i in $(seq "$pairs"); do
+    b=$(wrk -t"$threads" -c"$conns" -d5s "http://$base/feed.atom" | awk '/^Requests\/sec/{print $2}')
+    c=$(wrk -t"$threads" -c"$conns" -d5s "http://$nf/feed.atom" | awk '/^Requests\/sec/{print $2}')
+    r=$(echo "scale=3; $c / $b" | bc)
+    ratios+=("$r")
+    printf '| %d | %s | %s | %s |\n' "$i" "$b" "$c" "$r"
+  done
+  printf '| **median** | | | **%s** |\n' "$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
+fi
