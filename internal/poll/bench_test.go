@@ -58,7 +58,7 @@ func BenchmarkCollectPrepare(b *testing.B) {
 			for b.Loop() {
 				st := news.SourceState{URL: j.URL()}
 				var res Result
-				items, _, err := bc.r.collect(ctx, j, &st, &res)
+				items, _, err := bc.r.collect(ctx, j, &st, &res, nil)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -93,7 +93,7 @@ func TestFleetFeedPrepared(t *testing.T) {
 	j := Job{Member: config.Member{ID: "m", Name: "M", Languages: []string{"en"}}, Source: config.Source{Feed: srv.URL + "/f/1.xml"}}
 	st := news.SourceState{URL: j.URL()}
 	var res Result
-	items, _, err := r.collect(context.Background(), j, &st, &res)
+	items, _, err := r.collect(context.Background(), j, &st, &res, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

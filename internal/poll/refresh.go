@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/iss-network/networkfeed/internal/clean"
@@ -102,6 +103,35 @@ type Refresher struct {
 	Config func() *config.Config
 	// Observe, when set, is told about every finished refresh (metrics, alerts).
 	Observe func(before, after news.SourceState, r Result)
+	// Processing bounds how many refreshes parse, clean and store at once, once their
+	// source has answered (0: DefaultProcessing). Fetches wait on the network and take
+	// little memory; what a refresh holds after that (the parsed and cleaned items) is
+	// what many workers waiting on one store would otherwise pile up.
+	Processing int
+
+	busyOnce sync.Once
+	busy     chan struct{}
+}
+
+// DefaultProcessing is Refresher.Processing when it is not set: enough refreshes
+// queued on the store for its writes to be committed in groups.
+const DefaultProcessing = 32
+
+// process waits for a processing slot; release gives it back.
+func (r *Refresher) process(ctx context.Context) (release func(), err error) {
+	r.busyOnce.Do(func() {
+		n := r.Processing
+		if n <= 0 {
+			n = DefaultProcessing
+		}
+		r.busy = make(chan struct{}, n)
+	})
+	select {
+	case r.busy <- struct{}{}:
+		return func() { <-r.busy }, nil
+	case <-ctx.Done():
+		return func() {}, ctx.Err()
+	}
 }
 
 // Errors a refresh can end with, besides fetch errors.
@@ -129,7 +159,9 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 	st.Member, st.Kind = j.Member.ID, j.Source.Kind()
 	firstPoll := st.Polls == 0
 
-	items, code, err := r.collect(ctx, j, &st, &res)
+	release := func() {}
+	defer func() { release() }()
+	items, code, err := r.collect(ctx, j, &st, &res, &release)
 	if errors.Is(err, fetch.ErrNotModified) {
 		err, code, res.NotMod = nil, 304, true
 	}
@@ -170,6 +202,8 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 			}
 		}
 	}
+	release()
+	release = func() {}
 	res.Err = err
 	res.Duration = r.Now().Sub(start)
 	if errors.Is(err, context.Canceled) {
@@ -225,8 +259,10 @@ func datesOf(items []news.Item) []time.Time {
 	return out
 }
 
-// collect fetches the source and turns it into raw items.
-func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, res *Result) ([]news.Item, int, error) {
+// collect fetches the source and turns it into raw items. When release is not nil, a
+// processing slot is taken once the source has answered (and *release set to give it
+// back).
+func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, res *Result, release *func()) ([]news.Item, int, error) {
 	target := j.URL()
 	kind := j.Source.Kind()
 	if kind != "feed" && j.Source.Select == nil && st.FeedURL != "" {
@@ -238,6 +274,13 @@ func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, re
 			st.FeedURL, st.ETag, st.LastModified = "", "", "" // the discovered feed is gone: discover again next time
 		}
 		return nil, statusOf(err), err
+	}
+	if release != nil {
+		rel, err := r.process(ctx)
+		if err != nil {
+			return nil, 0, err
+		}
+		*release = rel
 	}
 	res.Bytes = len(resp.Body)
 	if resp.PermanentRedirect != "" && target == j.URL() {
@@ -296,7 +339,7 @@ func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, re
 func (r *Refresher) Preview(ctx context.Context, j Job) (Result, []news.Item) {
 	res := Result{URL: j.URL(), Member: j.Member.ID}
 	st := news.SourceState{URL: j.URL()}
-	items, _, err := r.collect(ctx, j, &st, &res)
+	items, _, err := r.collect(ctx, j, &st, &res, nil)
 	if err != nil {
 		res.Err = err
 		return res, nil
