@@ -1,0 +1,120 @@
+package poll
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/news"
+)
+
+// upsertCounter counts the items the poller asks the store to write.
+type upsertCounter struct {
+	Store
+	written atomic.Int64
+}
+
+func (u *upsertCounter) Upsert(ctx context.Context, items []news.Item) (news.UpsertResult, error) {
+	u.written.Add(int64(len(items)))
+	return u.Store.Upsert(ctx, items)
+}
+
+// A changed feed that brings one new item and the others as they were costs the
+// store one item's write: the unchanged ones are recognised and counted, not written.
+func TestUnchangedItemsAreNotWrittenAgain(t *testing.T) {
+	body := goodFeed("a")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(body))
+	}))
+	defer srv.Close()
+	db := openBolt(t)
+	st := &upsertCounter{Store: db}
+	r := newTestRefresher(t, st, testConfig(t, ""), nil)
+	j := feedJob("m", srv.URL+"/feed.xml")
+	if res := r.Refresh(context.Background(), j); res.Err != nil || res.New != 3 {
+		t.Fatalf("first poll: %+v", res)
+	}
+	if got := st.written.Load(); got != 3 {
+		t.Fatalf("first poll wrote %d items, want 3", got)
+	}
+
+	body = rss(
+		"a-0|Zeroth a|https://m.example.org/a/0|Tue, 03 Mar 2026 10:00:00 GMT",
+		"a-1|First a|https://m.example.org/a/1|Mon, 02 Mar 2026 10:00:00 GMT",
+		"a-2|Second a, edited|https://m.example.org/a/2|Sun, 01 Mar 2026 10:00:00 GMT",
+		"a-3|Third a|https://m.example.org/a/3|Sat, 28 Feb 2026 10:00:00 GMT",
+	)
+	res := r.Refresh(context.Background(), j)
+	if res.Err != nil || res.New != 1 || res.Updated != 1 || res.Unchanged != 2 {
+		t.Fatalf("second poll: new %d updated %d unchanged %d (%v), want 1, 1, 2", res.New, res.Updated, res.Unchanged, res.Err)
+	}
+	if got := st.written.Load() - 3; got != 2 {
+		t.Errorf("second poll wrote %d items, want 2 (the new and the edited one)", got)
+	}
+	if n := len(storedItems(t, db, "m")); n != 4 {
+		t.Errorf("%d items stored, want 4", n)
+	}
+}
+
+// blockingStore holds every Upsert until released, counting how many wait at once.
+type blockingStore struct {
+	Store
+	in, most atomic.Int32
+	gate     chan struct{}
+}
+
+func (b *blockingStore) Upsert(ctx context.Context, items []news.Item) (news.UpsertResult, error) {
+	n := b.in.Add(1)
+	for {
+		m := b.most.Load()
+		if n <= m || b.most.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	<-b.gate
+	b.in.Add(-1)
+	return b.Store.Upsert(ctx, items)
+}
+
+// Sources keep being fetched while the store is busy, but only Processing refreshes at
+// a time hold parsed items and wait on the store.
+func TestProcessingIsBounded(t *testing.T) {
+	var fetched atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetched.Add(1)
+		w.Write([]byte(goodFeed(r.URL.Path[1:])))
+	}))
+	defer srv.Close()
+	st := &blockingStore{Store: openBolt(t), gate: make(chan struct{})}
+	r := newTestRefresher(t, st, testConfig(t, ""), nil)
+	r.Processing = 2
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() {
+			if res := r.Refresh(context.Background(), feedJob(fmt.Sprint("m", i), fmt.Sprintf("%s/f%d", srv.URL, i))); res.Err != nil || res.New != 3 {
+				t.Errorf("refresh %d: %+v", i, res)
+			}
+		})
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for fetched.Load() < 6 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if fetched.Load() < 6 {
+		t.Fatalf("only %d of 6 sources fetched while the store was busy", fetched.Load())
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := st.in.Load(); n != 2 {
+		t.Errorf("%d refreshes waiting on the store, want 2 (Processing)", n)
+	}
+	close(st.gate)
+	wg.Wait()
+	if m := st.most.Load(); m > 2 {
+		t.Errorf("%d refreshes waited on the store at once, want at most 2", m)
+	}
+}
