@@ -93,10 +93,19 @@ while a <= #ARGV do
         saveCluster(KCL, KCA, cid, old, es)
       end
     else
+      -- Candidates are often in the same cluster: one that could not take the item is
+      -- not read again.
+      local tried = {}
       for i = 1, nC do
         local p = c + 5 + 2*nK + 4*(i-1)
         local cand = {id = ARGV[p], m = ARGV[p+1], t = tonumber(ARGV[p+2]), f = tonumber(ARGV[p+3])}
-        if redis.call('SISMEMBER', KEYS[1], cand.id) == 0 and join(KCL, KCA, clusterOf(KCA, cand.id) or cand.id, cand, me) then break end
+        if redis.call('SISMEMBER', KEYS[1], cand.id) == 0 then
+          local cid = clusterOf(KCA, cand.id) or cand.id
+          if not tried[cid] then
+            if join(KCL, KCA, cid, cand, me) then break end
+            tried[cid] = true
+          end
+        end
       end
       -- File the item in front of each story-key list, noting the IDs filed since the
       -- caller read it. A list is cut back to its newest depth IDs only once it is a
@@ -399,7 +408,7 @@ func putResult(v any, nKeys int) (int64, [][]string, error) {
 			if !ok {
 				return 0, nil, fmt.Errorf("unexpected story-key answer %v", x)
 			}
-			perKey[i] = store.UnpackIDs([]byte(str))
+			perKey[i] = unpackIDs(str)
 		}
 		return r, perKey, nil
 	}
