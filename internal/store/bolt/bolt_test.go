@@ -144,11 +144,7 @@ func TestBandIndexWindow(t *testing.T) {
 // TestFailedUpsertForgetsFilings checks that a batch rolled back midway leaves no
 // story keys behind: a later copy of its story must not cluster with it.
 func TestFailedUpsertForgetsFilings(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "nf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	bad := storetest.Story("gs", 2, 8)
 	bad.ID = ""
 	if _, err := s.Upsert(t.Context(), []news.Item{storetest.Story("gs", 1, 7), bad}); err == nil {
@@ -193,11 +189,7 @@ func TestReopenKeepsItems(t *testing.T) {
 // Every stored item has its story recorded (what cluster decisions read instead of the
 // item), and trimming an item removes its story.
 func TestStoriesFollowItems(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "nf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	ctx := t.Context()
 	it := storetest.StoryItem(1)
 	if _, err := s.Upsert(ctx, []news.Item{it}); err != nil {
@@ -212,6 +204,7 @@ func TestStoriesFollowItems(t *testing.T) {
 				return nil
 			}
 			found = true
+			var err error
 			st, err = store.ParseStory(v)
 			return err
 		})
@@ -272,11 +265,7 @@ func TestBandIndexRankMatchesRankCandidates(t *testing.T) {
 // A candidate filed in the story-key index but trimmed before a copy of its story
 // arrives must not be joined.
 func TestTrimmedCandidateIsNotJoined(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "nf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	a := storetest.StoryItem(7)
 	if _, err := s.Upsert(t.Context(), []news.Item{a}); err != nil {
 		t.Fatal(err)
@@ -285,6 +274,7 @@ func TestTrimmedCandidateIsNotJoined(t *testing.T) {
 		t.Helper()
 		var d decision
 		err := s.db.View(func(tx *bbolt.Tx) error {
+			var err error
 			d, err = s.decideCluster(tx, &newItem{story: store.StoryOf(&it)})
 			return err
 		})
@@ -302,4 +292,15 @@ func TestTrimmedCandidateIsNotJoined(t *testing.T) {
 	if d := decide(copyOf(7, 2)); d.cid != "" {
 		t.Fatalf("joined %+v through a trimmed candidate", d)
 	}
+}
+
+// openTemp opens a store in a temporary directory, closed when the test ends.
+func openTemp(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "nf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

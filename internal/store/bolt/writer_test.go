@@ -21,11 +21,7 @@ import (
 // one must leave nothing behind (not even in the story-key index), and each caller must
 // get its own result.
 func TestGroupCommitIsolatesAFailedWrite(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "nf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	ctx := context.Background()
 
 	release := make(chan struct{})
@@ -100,11 +96,7 @@ func TestGroupCommitIsolatesAFailedWrite(t *testing.T) {
 // TestConcurrentWritesAllLand runs many small writes at once (as pollers do) and checks
 // that every one landed.
 func TestConcurrentWritesAllLand(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "nf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	for i := range 64 {
