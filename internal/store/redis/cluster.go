@@ -14,8 +14,8 @@ import (
 )
 
 // Clusters across members (rules in store/cluster.go) live in three hashes under the
-// network's hash tag, changed only inside the write and trim scripts, so two workers
-// can never split a cluster:
+// network's hash tag, changed only inside the write, unite and trim scripts, so two
+// workers can never split a cluster:
 //
 //	P bd   story key (8 bytes) -> IDs filed under it, newest first, "\n"-separated: at least the newest
 //	       store.BandDepth (readers use those), cut back to them once about a quarter longer
@@ -29,8 +29,9 @@ import (
 // meanwhile) whose cluster has no item of the member yet, recomputes the shown item and
 // AlsoBy, and files the item under its story keys, answering with the IDs filed under
 // them since Go read them: items written meanwhile by other workers, which this
-// decision did not see and which did not see this item. Go confirms the most promising
-// of those (store.RankCandidates) and, when one tells the same story, uniteScript puts
+// decision did not see and which did not see this item. Go ranks the candidates again
+// over the lists as they were at the write and confirms those of the most promising
+// (store.RankCandidates) that are new; when one tells the same story, uniteScript puts
 // the two in one cluster: the item joins the copy's cluster when it is in none, else the
 // copy joins the item's when the copy is in none (two clusters already formed stay
 // apart). Of two copies written at the same time, the later script always sees the

@@ -42,7 +42,8 @@
 // or language; several members' sets are merged client-side) in pages, and checks the
 // other conditions in Go; a query with only Text or Category on a large store therefore
 // scans (about 4 s per million items). Upsert runs one compare-and-set Lua script per
-// batch of up to 256 items (tested against Redis 7.0).
+// batch of up to 256 items, and a second one when new items must be clustered with
+// copies written meanwhile (tested against Redis 7.0).
 package redisstore
 
 import (
