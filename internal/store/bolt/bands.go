@@ -38,10 +38,11 @@ type bandIndex struct {
 	window  uint32
 	seq     uint32 // sequence number of the last filing (0: none); the first is 1
 	heads   map[uint64]link
-	stories []store.Story // slot -> the filed item's story
-	nkeys   []uint8       // slot -> how many story keys
-	keys    []uint64      // slot*maxKeys + j -> its j-th story key
-	older   []link        // slot*maxKeys + j -> the previous filing under that key
+	latest  map[string]uint32 // item ID -> its newest filing
+	stories []store.Story     // slot -> the filed item's story
+	nkeys   []uint8           // slot -> how many story keys
+	keys    []uint64          // slot*maxKeys + j -> its j-th story key
+	older   []link            // slot*maxKeys + j -> the previous filing under that key
 
 	// rank's working space, one entry per slot: mark says whether count and linked
 	// belong to the current ranking.
@@ -62,7 +63,7 @@ type link struct {
 
 func newBandIndex(window int) *bandIndex {
 	w := uint32(window)
-	return &bandIndex{window: w, heads: map[uint64]link{},
+	return &bandIndex{window: w, heads: map[uint64]link{}, latest: map[string]uint32{},
 		stories: make([]store.Story, w), nkeys: make([]uint8, w), keys: make([]uint64, w*maxKeys), older: make([]link, w*maxKeys),
 		mark: make([]uint32, w), count: make([]uint16, w), linked: make([]bool, w)}
 }
@@ -91,14 +92,49 @@ func (b *bandIndex) file(st *store.Story, keys [][]byte) {
 				delete(b.heads, k)
 			}
 		}
+		if id := b.stories[slot].ID; b.latest[id] == old {
+			delete(b.latest, id)
+		}
 	}
 	b.stories[slot], b.nkeys[slot] = *st, uint8(len(keys))
+	b.latest[st.ID] = b.seq
 	for j, k := range keys {
 		kk := keyOf(k)
 		b.keys[base+uint32(j)] = kk
 		b.older[base+uint32(j)] = b.heads[kk]
 		b.heads[kk] = link{b.seq, uint32(j)}
 	}
+}
+
+// restory replaces the story of an item filed in the window by st (its date, link or
+// words changed), and files it again when its story keys changed: a decision then
+// compares against the item as it is (rank reads an item's newest filing), found
+// under its keys as they are.
+func (b *bandIndex) restory(st *store.Story) {
+	seq, ok := b.latest[st.ID]
+	if !ok || !b.live(seq) {
+		return
+	}
+	keys := st.Keys()
+	slot := seq % b.window
+	same := len(keys) == int(b.nkeys[slot])
+	for j := 0; same && j < len(keys); j++ {
+		same = keyOf(keys[j]) == b.keys[slot*maxKeys+uint32(j)]
+	}
+	if same {
+		b.stories[slot] = *st
+		return
+	}
+	b.file(st, keys)
+}
+
+// current returns the story of filing seq as the item is now: that of its newest filing.
+func (b *bandIndex) current(seq uint32) store.Story {
+	st := b.stories[seq%b.window]
+	if l, ok := b.latest[st.ID]; ok && l != seq && b.live(l) {
+		return b.stories[l%b.window]
+	}
+	return st
 }
 
 // walk calls fn with the newest filings under story key k, newest first, at most
@@ -155,7 +191,10 @@ func (b *bandIndex) rank(keys [][]byte, hasLink bool) []store.Story {
 	})
 	out := make([]store.Story, 0, min(len(hits), store.MaxCandidates))
 	for _, h := range hits[:min(len(hits), store.MaxCandidates)] {
-		out = append(out, b.stories[h%b.window])
+		c := b.current(h)
+		if !slices.ContainsFunc(out, func(o store.Story) bool { return o.ID == c.ID }) {
+			out = append(out, c) // an item filed again is one candidate
+		}
 	}
 	return out
 }

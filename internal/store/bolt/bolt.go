@@ -239,7 +239,7 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 				}
 				next = merged
 				res.Updated++
-				if err := restory(tx, &stored, &next); err != nil {
+				if err := s.restory(tx, &stored, &next); err != nil {
 					return err
 				}
 			} else {

@@ -11,6 +11,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/iss-network/networkfeed/internal/identity"
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/store"
 	"github.com/iss-network/networkfeed/internal/store/storetest"
@@ -303,4 +304,36 @@ func openTemp(t *testing.T) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// An item whose story changed is found under its new keys, and under its old ones
+// with its new story.
+func TestBandIndexRestory(t *testing.T) {
+	b := newBandIndex(8)
+	none := identity.Sign("en", "", "") // no words: link keys only
+	old := store.Story{ID: "a", Link: "https://example.org/old", Time: 1, Sig: none}
+	b.file(&old, old.Keys())
+	other := store.Story{ID: "b", Link: "https://example.org/b", Sig: none}
+	b.file(&other, other.Keys())
+	moved := old
+	moved.Link, moved.Time = "https://example.org/new", 2
+	b.restory(&moved)
+	if got := b.lookup(moved.Keys()[0]); !slices.Equal(got, []string{"a"}) {
+		t.Fatalf("under the new link key: %v", got)
+	}
+	got := b.rank(old.Keys(), true)
+	if len(got) != 1 || got[0].Link != moved.Link || got[0].Time != 2 {
+		t.Fatalf("under the old link key: %+v, want the item's new story", got)
+	}
+	// Same keys: the story is replaced in place, nothing is filed again.
+	seq := b.seq
+	redated := moved
+	redated.Time = 3
+	b.restory(&redated)
+	if b.seq != seq {
+		t.Error("a redate with the same keys filed the item again")
+	}
+	if got := b.rank(moved.Keys(), true); len(got) != 1 || got[0].Time != 3 {
+		t.Fatalf("after a redate: %+v", got)
+	}
 }

@@ -113,9 +113,10 @@ func getStory(tx *bbolt.Tx, id []byte) (store.Story, bool, error) {
 	return store.StoryOf(&it), true, nil
 }
 
-// restory updates the story recorded for an item updated in place from old to next:
-// signed again when its words or language changed, else given its new date and link.
-func restory(tx *bbolt.Tx, old, next *news.Item) error {
+// restory updates the story recorded for an item updated in place from old to next
+// (signed again when its words or language changed, else given its new date and link),
+// in the file and in the story-key index.
+func (s *Store) restory(tx *bbolt.Tx, old, next *news.Item) error {
 	sb := tx.Bucket(bStories)
 	v := sb.Get([]byte(next.ID))
 	var st store.Story
@@ -128,7 +129,13 @@ func restory(tx *bbolt.Tx, old, next *news.Item) error {
 	} else {
 		st = store.StoryOf(next)
 	}
-	return sb.Put([]byte(next.ID), st.AppendBinary(nil))
+	if err := sb.Put([]byte(next.ID), st.AppendBinary(nil)); err != nil {
+		return err
+	}
+	// Later decisions compare against the story as it is now, found under its keys as
+	// they are now.
+	s.bands.Load().restory(&st)
+	return nil
 }
 
 // redateCluster records the new sort time of a clustered item after an update.

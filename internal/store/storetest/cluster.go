@@ -59,6 +59,7 @@ func clusterTests() []namedTest {
 		{"ClusterThreeMembers", testClusterThreeMembers},
 		{"ClusterTrimShown", testClusterTrimShown},
 		{"ClusterRedated", testClusterRedated},
+		{"ClusterWindowFollowsRedate", testClusterWindowFollowsRedate},
 		{"ClusterPaging", testClusterPaging},
 		{"ClusterConcurrent", testClusterConcurrent},
 	}
@@ -225,6 +226,29 @@ func testClusterRedated(t *testing.T, s store.Store) {
 	wantCluster(t, s, "au-008", "gs-005", "gs")
 	wantCluster(t, s, "gs-005", "gs-005")
 	wantIDs(t, "after", query(t, s, news.Query{Clustered: true}), "[au-008]")
+}
+
+// A stored item whose date moves is matched by its new date: a copy dated near its old
+// date, now more than ClusterWindow away, stands alone; one near the new date joins it.
+func testClusterWindowFollowsRedate(t *testing.T, s store.Store) {
+	gs := Story("gs", 1, 3)
+	mustUpsert(t, s, gs)
+	moved := Story("gs", 1, 3)
+	moved.Published = gs.Published.Add(-2 * store.ClusterWindow)
+	if r := mustUpsert(t, s, moved); r.Updated != 1 {
+		t.Fatalf("redate: %+v, want 1 updated", r)
+	}
+	old := Story("au", 2, 3)
+	old.Published = gs.Published
+	mustUpsert(t, s, old)
+	if got := get(t, s, "au-002"); got.ClusterID != "" {
+		t.Errorf("a copy dated at the item's old date joined %q: the window must follow the new date", got.ClusterID)
+	}
+	near := Story("uk", 3, 3)
+	near.Published = moved.Published.Add(time.Hour)
+	mustUpsert(t, s, near)
+	wantCluster(t, s, "uk-003", "gs-001")
+	wantCluster(t, s, "gs-001", "gs-001", "uk")
 }
 
 // Clustered pages hold Limit shown items however many hidden copies lie between.
