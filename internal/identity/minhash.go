@@ -382,8 +382,14 @@ func SameStory(a, b news.Item, sa, sb Signature) bool {
 	if cb == "" {
 		cb = Canonical(b.Link)
 	}
-	if ca != "" && ca == cb {
+	return Alike(ca, a.Language, sa, cb, b.Language, sb)
+}
+
+// Alike is SameStory's rule on what a store records of two items: their canonical
+// links ("" for none), languages and signatures.
+func Alike(linkA, langA string, sa Signature, linkB, langB string, sb Signature) bool {
+	if linkA != "" && linkA == linkB {
 		return true
 	}
-	return strings.EqualFold(a.Language, b.Language) && sa.Similarity(sb) >= Threshold
+	return strings.EqualFold(langA, langB) && sa.Similarity(sb) >= Threshold
 }

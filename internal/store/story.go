@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/iss-network/networkfeed/internal/identity"
 	"github.com/iss-network/networkfeed/internal/news"
@@ -59,29 +58,22 @@ func (st *Story) Keys() [][]byte {
 
 // sameStory is identity.SameStory on recorded stories.
 func sameStory(a, b *Story) bool {
-	if a.Link != "" && a.Link == b.Link {
-		return true
-	}
-	return strings.EqualFold(a.Language, b.Language) && a.Sig.Similarity(b.Sig) >= identity.Threshold
+	return identity.Alike(a.Link, a.Language, a.Sig, b.Link, b.Language, b.Sig)
 }
 
 // storyVersion is the first byte of an encoded story.
 const storyVersion = 1
 
-// AppendBinary appends the story's encoding to b: a version byte, the times, the four
-// strings (uvarint length, bytes) and the signature (NumHashes little-endian uint32s).
+// AppendBinary appends the story's encoding to b: a version byte, the times (varints),
+// the four strings (uvarint length, bytes) and the signature (identity's encoding).
 func (st *Story) AppendBinary(b []byte) []byte {
 	b = append(b, storyVersion)
 	b = binary.AppendVarint(b, st.Time)
 	b = binary.AppendVarint(b, st.FirstSeen)
 	for _, s := range []string{st.ID, st.Member, st.Language, st.Link} {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
+		b = appendString(b, s)
 	}
-	for _, v := range st.Sig {
-		b = binary.LittleEndian.AppendUint32(b, v)
-	}
-	return b
+	return st.Sig.AppendBinary(b)
 }
 
 var errBadStory = errors.New("malformed story record")
@@ -89,31 +81,26 @@ var errBadStory = errors.New("malformed story record")
 // ParseStory decodes a story written by AppendBinary.
 func ParseStory(b []byte) (Story, error) {
 	var st Story
-	if len(b) == 0 || b[0] != storyVersion {
-		return st, fmt.Errorf("decode story: %w", errBadStory)
-	}
-	b = b[1:]
-	for _, p := range []*int64{&st.Time, &st.FirstSeen} {
-		v, n := binary.Varint(b)
-		if n <= 0 {
-			return st, fmt.Errorf("decode story: %w", errBadStory)
-		}
-		*p, b = v, b[n:]
-	}
-	for _, p := range []*string{&st.ID, &st.Member, &st.Language, &st.Link} {
-		l, n := binary.Uvarint(b)
-		if n <= 0 || uint64(len(b)-n) < l {
-			return st, fmt.Errorf("decode story: %w", errBadStory)
-		}
-		*p, b = string(b[n:n+int(l)]), b[n+int(l):]
-	}
-	if len(b) != 4*identity.NumHashes {
+	d, ok := newDecoder(b, storyVersion)
+	st.Time, st.FirstSeen = d.varint(), d.varint()
+	st.ID, st.Member, st.Language, st.Link = d.string(), d.string(), d.string(), d.string()
+	if !ok || d.bad || len(d.b) != identity.SignatureSize {
 		return st, fmt.Errorf("decode story %s: %w", st.ID, errBadStory)
 	}
-	for i := range st.Sig {
-		st.Sig[i] = binary.LittleEndian.Uint32(b[4*i:])
-	}
+	st.Sig, _ = identity.ParseSignature(d.b) // of the right size: cannot fail
 	return st, nil
+}
+
+// StoryFirstSeen reads just the first-seen time of an encoded story (what choosing
+// the newest stories needs), without decoding the rest.
+func StoryFirstSeen(b []byte) (int64, error) {
+	d, ok := newDecoder(b, storyVersion)
+	d.varint()
+	fs := d.varint()
+	if !ok || d.bad {
+		return 0, fmt.Errorf("decode story: %w", errBadStory)
+	}
+	return fs, nil
 }
 
 // AppendEntries appends the binary encoding of a cluster's entries to b: a version
@@ -125,10 +112,8 @@ func AppendEntries(b []byte, es []ClusterEntry) []byte {
 	for _, e := range es {
 		b = binary.AppendVarint(b, e.Time)
 		b = binary.AppendVarint(b, e.FirstSeen)
-		b = binary.AppendUvarint(b, uint64(len(e.ID)))
-		b = append(b, e.ID...)
-		b = binary.AppendUvarint(b, uint64(len(e.Member)))
-		b = append(b, e.Member...)
+		b = appendString(b, e.ID)
+		b = appendString(b, e.Member)
 	}
 	return b
 }
@@ -142,45 +127,52 @@ func IsEntries(b []byte) bool { return len(b) > 0 && b[0] == entriesVersion }
 
 // ParseEntries decodes entries written by AppendEntries.
 func ParseEntries(b []byte) ([]ClusterEntry, error) {
-	if !IsEntries(b) {
-		return nil, fmt.Errorf("decode cluster: %w", errBadStory)
-	}
-	b = b[1:]
+	d, ok := newDecoder(b, entriesVersion)
 	var es []ClusterEntry
-	for len(b) > 0 {
-		var e ClusterEntry
-		for _, p := range []*int64{&e.Time, &e.FirstSeen} {
-			v, n := binary.Varint(b)
-			if n <= 0 {
-				return nil, fmt.Errorf("decode cluster: %w", errBadStory)
-			}
-			*p, b = v, b[n:]
-		}
-		for _, p := range []*string{&e.ID, &e.Member} {
-			l, n := binary.Uvarint(b)
-			if n <= 0 || uint64(len(b)-n) < l {
-				return nil, fmt.Errorf("decode cluster: %w", errBadStory)
-			}
-			*p, b = string(b[n:n+int(l)]), b[n+int(l):]
-		}
-		es = append(es, e)
+	for ok && !d.bad && len(d.b) > 0 {
+		es = append(es, ClusterEntry{Time: d.varint(), FirstSeen: d.varint(), ID: d.string(), Member: d.string()})
+	}
+	if !ok || d.bad {
+		return nil, fmt.Errorf("decode cluster: %w", errBadStory)
 	}
 	return es, nil
 }
 
-// StoryFirstSeen reads just the first-seen time of an encoded story (what choosing
-// the newest stories needs), without decoding the rest.
-func StoryFirstSeen(b []byte) (int64, error) {
-	if len(b) == 0 || b[0] != storyVersion {
-		return 0, fmt.Errorf("decode story: %w", errBadStory)
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+// decoder reads the values the encodings above write; bad says one did not fit.
+type decoder struct {
+	b   []byte
+	bad bool
+}
+
+// newDecoder starts decoding b, whose first byte must be version.
+func newDecoder(b []byte, version byte) (*decoder, bool) {
+	if len(b) == 0 || b[0] != version {
+		return &decoder{bad: true}, false
 	}
-	_, n := binary.Varint(b[1:])
+	return &decoder{b: b[1:]}, true
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
 	if n <= 0 {
-		return 0, fmt.Errorf("decode story: %w", errBadStory)
+		d.bad, d.b = true, nil
+		return 0
 	}
-	fs, m := binary.Varint(b[1+n:])
-	if m <= 0 {
-		return 0, fmt.Errorf("decode story: %w", errBadStory)
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) string() string {
+	l, n := binary.Uvarint(d.b)
+	if n <= 0 || uint64(len(d.b)-n) < l {
+		d.bad, d.b = true, nil
+		return ""
 	}
-	return fs, nil
+	s := string(d.b[n : n+int(l)])
+	d.b = d.b[n+int(l):]
+	return s
 }

@@ -147,13 +147,6 @@ func (b *bandIndex) walk(k []byte, fn func(seq uint32)) {
 	}
 }
 
-// lookup returns the IDs filed under story key k, newest first, at most store.BandDepth.
-func (b *bandIndex) lookup(k []byte) []string {
-	var out []string
-	b.walk(k, func(seq uint32) { out = append(out, b.stories[seq%b.window].ID) })
-	return out
-}
-
 // rank is store.RankCandidates over the filings under keys (keys[0] is the
 // canonical-link key when hasLink): it returns the stories of the
 // store.MaxCandidates most promising, without building a list of IDs per key.

@@ -337,3 +337,10 @@ func TestBandIndexRestory(t *testing.T) {
 		t.Fatalf("after a redate: %+v", got)
 	}
 }
+
+// lookup returns the IDs filed under story key k, newest first, at most store.BandDepth.
+func (b *bandIndex) lookup(k []byte) []string {
+	var out []string
+	b.walk(k, func(seq uint32) { out = append(out, b.stories[seq%b.window].ID) })
+	return out
+}
