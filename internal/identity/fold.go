@@ -10,15 +10,16 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// fold lower-cases s and removes combining marks after canonical decomposition
-// ("Été" -> "ete"). It keeps the marks of scripts where they are letters' vowels
-// only as far as Unicode calls them Mn; that is fine for matching.
+// Fold lower-cases s and removes combining marks after canonical decomposition
+// ("Été" -> "ete"), for matching stories and for search in any language. It keeps the
+// marks of scripts where they are letters' vowels only as far as Unicode calls them
+// Mn; that is fine for matching.
 //
 // ASCII text is only lower-cased, and text whose every rune is in the fold table
 // (Latin, Greek, Cyrillic, Hebrew, Thai, punctuation, kana, Han, full-width forms) is
 // folded rune by rune; anything else goes through the x/text transformers. All three
 // give the same result (TestFoldMatchesTransform).
-func fold(s string) string {
+func Fold(s string) string {
 	if isASCII(s) {
 		return strings.ToLower(s)
 	}

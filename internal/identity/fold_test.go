@@ -24,7 +24,7 @@ func TestFoldMatchesTransform(t *testing.T) {
 	}
 	bad := 0
 	for _, r := range runes {
-		if got, want := fold(string(r)), foldSlow(string(r)); got != want && bad < 10 {
+		if got, want := Fold(string(r)), foldSlow(string(r)); got != want && bad < 10 {
 			bad++
 			t.Errorf("fold(%U) = %q, transformers give %q", r, got, want)
 		}
@@ -37,7 +37,7 @@ func TestFoldMatchesTransform(t *testing.T) {
 			b.WriteRune(pool[rng.IntN(len(pool))])
 		}
 		s := b.String()
-		if got, want := fold(s), foldSlow(s); got != want {
+		if got, want := Fold(s), foldSlow(s); got != want {
 			t.Fatalf("fold(%+q) = %+q, transformers give %+q", s, got, want)
 		}
 	}

@@ -191,7 +191,7 @@ func dateAtPrecision(it news.Item) string {
 
 // normTitle lower-cases, folds accents and collapses white space.
 func normTitle(s string) string {
-	return strings.Join(strings.Fields(fold(s)), " ")
+	return strings.Join(strings.Fields(Fold(s)), " ")
 }
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)

@@ -183,8 +183,8 @@ func tokenHashes(toks []uint64, title, text string) []uint64 {
 	if ok {
 		return out
 	}
-	out = tokensFolded(toks[:0], fold(title))
-	return tokensFolded(out, fold(text))
+	out = tokensFolded(toks[:0], Fold(title))
+	return tokensFolded(out, Fold(text))
 }
 
 // word is the FNV-1a hash of the word being read, or 0 between words.

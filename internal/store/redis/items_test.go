@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iss-network/networkfeed/internal/identity"
 	"github.com/iss-network/networkfeed/internal/news"
-	"github.com/iss-network/networkfeed/internal/store"
 	"github.com/iss-network/networkfeed/internal/store/redistest"
 	"github.com/iss-network/networkfeed/internal/store/storetest"
 )
@@ -23,7 +23,7 @@ func TestFold(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
-			if got := store.Fold(tc.in); got != tc.want {
+			if got := identity.Fold(tc.in); got != tc.want {
 				t.Errorf("Fold(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
