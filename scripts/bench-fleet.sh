@@ -7,7 +7,8 @@
 # redis-server), peak RSS (VmHWM, a fresh process per run), answers seen by the fleet.
 #
 #   scripts/bench-fleet.sh [N ...]        env: WORKERS (256), FLEET (path to ../shared/tools/fleet),
-#                                              STORES ("bolt redis"), PROFILE (dir: CPU profiles)
+#                                              STORES ("bolt redis"), PROFILE (dir: CPU profiles),
+#                                              ROUNDS ("first next"; "first" skips the 304 round)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
@@ -47,9 +48,10 @@ for i, u in enumerate(urls):
 
 # run_poll label config store -> prints a table row
 run_poll() {
-  local label=$1 cfg=$2 store=$3 fport=$4 rpid=${5:-}
+  local label=$1 cfg=$2 store=$3 fport=$4 fpid=$5 rpid=${6:-}
   curl -fsS "http://127.0.0.1:$fport/_ctl/reset" >/dev/null
-  local r0=0
+  local r0=0 f0 f1
+  f0=$(cpu_ticks "$fpid")
   [ -n "$rpid" ] && r0=$(cpu_ticks "$rpid")
   local prof=()
   [ -n "${PROFILE:-}" ] && prof=(env NETWORKFEED_CPUPROFILE="$PROFILE/${label//[^A-Za-z0-9=]/_}.cpu" NETWORKFEED_MEMPROFILE="$PROFILE/${label//[^A-Za-z0-9=]/_}.mem")
@@ -59,6 +61,7 @@ run_poll() {
   t1=$(date +%s.%N)
   local r1=0
   [ -n "$rpid" ] && r1=$(cpu_ticks "$rpid")
+  f1=$(cpu_ticks "$fpid")
   read -r ut st rss <"$tmp/time"
   local stats
   stats=$(curl -fsS "http://127.0.0.1:$fport/_ctl/stats")
@@ -68,14 +71,14 @@ run_poll() {
   s500=$(echo "$stats" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["status_500"])')
   local summary
   summary=$(tail -1 "$tmp/poll.out")
-  printf '| %s | %.1f s | %.1f s | %s | %d MB | %s / %s / %s | %s |\n' "$label" \
+  printf '| %s | %.1f s | %.1f s | %s | %d MB | %s / %s / %s | %.1f s | %s |\n' "$label" \
     "$(echo "$t1 - $t0" | bc)" "$(echo "$ut + $st" | bc)" \
     "$([ -n "$rpid" ] && printf '%.1f s' "$(echo "($r1 - $r0) / $tck" | bc -l)" || echo "–")" \
-    $((rss / 1024)) "$s200" "$s304" "$s500" "$summary"
+    $((rss / 1024)) "$s200" "$s304" "$s500" "$(echo "($f1 - $f0) / $tck" | bc -l)" "$summary"
 }
 
-echo "| run | wall | networkfeed CPU | redis CPU | peak RSS | fleet 200 / 304 / 500 | networkfeed poll says |"
-echo "|---|---|---|---|---|---|---|"
+echo "| run | wall | networkfeed CPU | redis CPU | peak RSS | fleet 200 / 304 / 500 | fleet CPU | networkfeed poll says |"
+echo "|---|---|---|---|---|---|---|---|"
 for n in "${sizes[@]}"; do
   for kind in $stores; do
     fport=$(freeport)
@@ -97,9 +100,11 @@ for n in "${sizes[@]}"; do
         store="redis://127.0.0.1:$rport/0"
         ;;
     esac
-    run_poll "N=$n $kind, first poll" "$cfg" "$store" "$fport" "$rpid"
-    curl -fsS "http://127.0.0.1:$fport/_ctl/round" >/dev/null
-    run_poll "N=$n $kind, next round" "$cfg" "$store" "$fport" "$rpid"
+    run_poll "N=$n $kind, first poll" "$cfg" "$store" "$fport" "$fpid" "$rpid"
+    if [[ " ${ROUNDS:-first next} " == *" next "* ]]; then
+      curl -fsS "http://127.0.0.1:$fport/_ctl/round" >/dev/null
+      run_poll "N=$n $kind, next round" "$cfg" "$store" "$fport" "$fpid" "$rpid"
+    fi
     [ -n "$rpid" ] && { kill "$rpid"; wait "$rpid" 2>/dev/null || true; }
     kill "$fpid"; wait "$fpid" 2>/dev/null || true
   done
