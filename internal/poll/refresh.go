@@ -104,7 +104,8 @@ type Refresher struct {
 	// Observe, when set, is told about every finished refresh (metrics, alerts).
 	Observe func(before, after news.SourceState, r Result)
 	// Processing bounds how many refreshes parse, clean and store at once, once their
-	// source has answered (0: DefaultProcessing). Fetches wait on the network and take
+	// source has answered (0: DefaultProcessing, or what the store asks for, see
+	// writeQueue). Fetches wait on the network and take
 	// little memory; what a refresh holds after that (the parsed and cleaned items) is
 	// what many workers waiting on one store would otherwise pile up.
 	Processing int
@@ -113,9 +114,16 @@ type Refresher struct {
 	busy     chan struct{}
 }
 
-// DefaultProcessing is Refresher.Processing when it is not set: enough refreshes
-// queued on the store for its writes to be committed in groups.
+// DefaultProcessing is Refresher.Processing when it is not set and the store does not
+// ask for more (see writeQueue).
 const DefaultProcessing = 32
+
+// writeQueue is implemented by a store that commits the writes waiting at one moment
+// together (the embedded store's group commit): the more refreshes queued on it, the
+// fewer commits, so it says how many are worth queueing.
+type writeQueue interface {
+	WriteQueue() int
+}
 
 // process waits for a processing slot; release gives it back.
 func (r *Refresher) process(ctx context.Context) (release func(), err error) {
@@ -123,6 +131,9 @@ func (r *Refresher) process(ctx context.Context) (release func(), err error) {
 		n := r.Processing
 		if n <= 0 {
 			n = DefaultProcessing
+			if q, ok := r.Store.(writeQueue); ok && q.WriteQueue() > 0 {
+				n = q.WriteQueue()
+			}
 		}
 		r.busy = make(chan struct{}, n)
 	})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/iss-network/networkfeed/internal/news"
+	boltstore "github.com/iss-network/networkfeed/internal/store/bolt"
 )
 
 // upsertCounter counts the items the poller asks the store to write.
@@ -81,40 +82,68 @@ func (b *blockingStore) Upsert(ctx context.Context, items []news.Item) (news.Ups
 	return b.Store.Upsert(ctx, items)
 }
 
+// The embedded store commits in groups and asks for a queue.
+var _ writeQueue = (*boltstore.Store)(nil)
+
+// queueingStore is a blockingStore that asks for a queue of writers (writeQueue).
+type queueingStore struct {
+	*blockingStore
+	queue int
+}
+
+func (q queueingStore) WriteQueue() int { return q.queue }
+
 // Sources keep being fetched while the store is busy, but only Processing refreshes at
-// a time hold parsed items and wait on the store.
+// a time (or, unset, as many as the store asks for) hold parsed items and wait on the
+// store.
 func TestProcessingIsBounded(t *testing.T) {
-	var fetched atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fetched.Add(1)
-		w.Write([]byte(goodFeed(r.URL.Path[1:])))
-	}))
-	defer srv.Close()
-	st := &blockingStore{Store: openBolt(t), gate: make(chan struct{})}
-	r := newTestRefresher(t, st, testConfig(t, ""), nil)
-	r.Processing = 2
-	var wg sync.WaitGroup
-	for i := range 6 {
-		wg.Go(func() {
-			if res := r.Refresh(context.Background(), feedJob(fmt.Sprint("m", i), fmt.Sprintf("%s/f%d", srv.URL, i))); res.Err != nil || res.New != 3 {
-				t.Errorf("refresh %d: %+v", i, res)
+	for _, tc := range []struct {
+		name              string
+		processing, queue int
+		want              int32
+	}{
+		{"Processing", 2, 0, 2},
+		{"the store's queue", 0, 4, 4},
+		{"Processing before the store's queue", 3, 4, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var fetched atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				fetched.Add(1)
+				w.Write([]byte(goodFeed(r.URL.Path[1:])))
+			}))
+			defer srv.Close()
+			bs := &blockingStore{Store: openBolt(t), gate: make(chan struct{})}
+			var st Store = bs
+			if tc.queue > 0 {
+				st = queueingStore{bs, tc.queue}
+			}
+			r := newTestRefresher(t, st, testConfig(t, ""), nil)
+			r.Processing = tc.processing
+			var wg sync.WaitGroup
+			for i := range 6 {
+				wg.Go(func() {
+					if res := r.Refresh(context.Background(), feedJob(fmt.Sprint("m", i), fmt.Sprintf("%s/f%d", srv.URL, i))); res.Err != nil || res.New != 3 {
+						t.Errorf("refresh %d: %+v", i, res)
+					}
+				})
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for fetched.Load() < 6 && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			if fetched.Load() < 6 {
+				t.Fatalf("only %d of 6 sources fetched while the store was busy", fetched.Load())
+			}
+			time.Sleep(50 * time.Millisecond)
+			if n := bs.in.Load(); n != tc.want {
+				t.Errorf("%d refreshes waiting on the store, want %d", n, tc.want)
+			}
+			close(bs.gate)
+			wg.Wait()
+			if m := bs.most.Load(); m > tc.want {
+				t.Errorf("%d refreshes waited on the store at once, want at most %d", m, tc.want)
 			}
 		})
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for fetched.Load() < 6 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if fetched.Load() < 6 {
-		t.Fatalf("only %d of 6 sources fetched while the store was busy", fetched.Load())
-	}
-	time.Sleep(50 * time.Millisecond)
-	if n := st.in.Load(); n != 2 {
-		t.Errorf("%d refreshes waiting on the store, want 2 (Processing)", n)
-	}
-	close(st.gate)
-	wg.Wait()
-	if m := st.most.Load(); m > 2 {
-		t.Errorf("%d refreshes waited on the store at once, want at most 2", m)
 	}
 }
