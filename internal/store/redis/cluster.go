@@ -19,7 +19,8 @@ import (
 //
 //	P bd   story key (8 bytes) -> IDs filed under it, newest first, "\n"-separated: at least the newest
 //	       store.BandDepth (readers use those), cut back to them once about a quarter longer
-//	P cl   cluster ID -> its entries, "id\tmember\tsortms\tfirstseenms" lines
+//	P cl   cluster ID -> its entries, "id\tmember\tsortms\tfirstseenms" lines, the shown
+//	       item's first (in clusters written since that rule: the scripts check it)
 //	P ca   item ID -> "clusterID\n1\nalso,by" for the shown item, "clusterID\n0\n" for a hidden one
 //	P sy   item ID -> its store.Story (binary): what deciding another item's cluster reads of it
 //
@@ -90,9 +91,10 @@ end
 -- changed (the rule of the bolt backend's saveCluster).
 local function saveCluster(kcl, kca, cid, old, es, enc)
   if #es == 0 then redis.call('HDEL', kcl, cid); return end
-  if not enc then
-    local lines = {}
-    for i, e in ipairs(es) do lines[i] = encodeEntry(e) end
+  local shown, also = shownOf(es)
+  if not enc or shown ~= 1 then
+    local lines = {encodeEntry(es[shown])}
+    for i, e in ipairs(es) do if i ~= shown then lines[#lines + 1] = encodeEntry(e) end end
     enc = table.concat(lines, '\n')
   end
   redis.call('HSET', kcl, cid, enc)
@@ -103,7 +105,6 @@ local function saveCluster(kcl, kca, cid, old, es, enc)
     oldShown = old[i].id
     for _, e in ipairs(old) do wasIn[e.id] = true end
   end
-  local shown, also = shownOf(es)
   local sets = {}
   for i, e in ipairs(es) do
     local isShown = i == shown
@@ -114,26 +115,16 @@ local function saveCluster(kcl, kca, cid, old, es, enc)
   end
   if #sets > 0 then redis.call('HSET', kca, unpack(sets)) end
 end
--- join adds entry me to cluster cid (cand alone when the cluster does not exist yet)
--- unless the cluster has an item of me's member or is full; it reports whether it did.
-local function join(kcl, kca, cid, cand, me)
-  local v = redis.call('HGET', kcl, cid)
+-- joinDecoded is join decoding the cluster's entries: the general case, and what join
+-- falls back to when the cluster's record or its shown item's is not in the form
+-- join reads.
+local function joinDecoded(kcl, kca, cid, cand, me, v)
   if hasMember(v, me.m) then return false end
-  -- Count the entries before decoding them: a full cluster is not decoded.
-  local n, at = 0, 0
-  if v and v ~= '' then
-    n = 1
-    while true do
-      at = string.find(v, '\n', at + 1, true)
-      if not at then break end
-      n = n + 1
-    end
-  end
-  if n >= ` + maxClusterLua + ` or (n == 0 and cand.m == me.m) then return false end
   local old = decodeEntries(v)
+  if #old >= ` + maxClusterLua + ` or (#old == 0 and cand.m == me.m) then return false end
   local es, enc = {}, nil
   for i, e in ipairs(old) do es[i] = e end
-  if n == 0 then
+  if #old == 0 then
     es[1] = cand
     enc = encodeEntry(cand) .. '\n' .. encodeEntry(me)
   else
@@ -141,6 +132,104 @@ local function join(kcl, kca, cid, cand, me)
   end
   es[#es + 1] = me
   saveCluster(kcl, kca, cid, old, es, enc)
+  return true
+end
+-- scanEntries walks the encoded entries v without decoding them. It returns their
+-- number, whether one is of member m (m may be nil: not looked for), and the shown
+-- entry's ID, member, sort and first-seen times;
+-- nil when v is not in the form encodeEntry writes.
+local function scanEntries(v, m)
+  local n, at, len, has = 0, 1, #v, false
+  local sa, sp, sq, st, sf
+  while at <= len do
+    local e = string.find(v, '\n', at, true) or (len + 1)
+    local p1 = string.find(v, '\t', at, true)
+    local p2 = p1 and string.find(v, '\t', p1 + 1, true)
+    local p3 = p2 and string.find(v, '\t', p2 + 1, true)
+    if not p3 or p3 >= e then return nil end
+    local p4 = string.find(v, '\t', p3 + 1, true)
+    if p4 and p4 < e then return nil end
+    local t, f = tonumber(string.sub(v, p2 + 1, p3 - 1)), tonumber(string.sub(v, p3 + 1, e - 1))
+    if not t or not f then return nil end
+    if m and p2 - p1 - 1 == #m and string.sub(v, p1 + 1, p2 - 1) == m then has = true end
+    if not sa or t < st or (t == st and (f < sf or (f == sf and string.sub(v, at, p1 - 1) < string.sub(v, sa, sp - 1)))) then
+      sa, sp, sq, st, sf = at, p1, p2, t, f
+    end
+    n = n + 1
+    at = e + 1
+  end
+  if n == 0 then return nil end
+  return n, has, string.sub(v, sa, sp - 1), string.sub(v, sp + 1, sq - 1), st, sf
+end
+-- addMember returns the sorted, comma-separated member list also with m put in its
+-- place (once).
+local function addMember(also, m)
+  if also == '' then return m end
+  local out, at, done = {}, 1, false
+  while true do
+    local j = string.find(also, ',', at, true)
+    local x = string.sub(also, at, (j or 0) - 1)
+    if not done then
+      if x == m then done = true elseif m < x then out[#out + 1] = m; done = true end
+    end
+    out[#out + 1] = x
+    if not j then break end
+    at = j + 1
+  end
+  if not done then out[#out + 1] = m end
+  return table.concat(out, ',')
+end
+-- firstEntry returns the ID, member, sort and first-seen times of the first entry of
+-- the encoded entries v, nil when it is not in the form encodeEntry writes.
+local function firstEntry(v)
+  local e = string.find(v, '\n', 1, true) or (#v + 1)
+  local p1 = string.find(v, '\t', 1, true)
+  local p2 = p1 and string.find(v, '\t', p1 + 1, true)
+  local p3 = p2 and string.find(v, '\t', p2 + 1, true)
+  if not p3 or p3 >= e then return nil end
+  local t, f = tonumber(string.sub(v, p2 + 1, p3 - 1)), tonumber(string.sub(v, p3 + 1, e - 1))
+  if not t or not f then return nil end
+  return string.sub(v, 1, p1 - 1), string.sub(v, p1 + 1, p2 - 1), t, f
+end
+-- join adds entry me to cluster cid (cand alone when the cluster does not exist yet)
+-- unless the cluster has an item of me's member or is full; it reports whether it did.
+-- It writes what saveCluster would without decoding the cluster. The shown item's
+-- record in kca holds the cluster's AlsoBy, and me joining changes only me's record
+-- and the shown item's (or, when me is earlier, makes me the shown item). The shown
+-- entry is written first (join and saveCluster put it there): when the first entry's
+-- record says it is shown, the entries are not even scanned.
+local function join(kcl, kca, cid, cand, me)
+  local v = redis.call('HGET', kcl, cid)
+  if not v or v == '' then return joinDecoded(kcl, kca, cid, cand, me, v) end
+  local n, at = 1, 0
+  while true do
+    at = string.find(v, '\n', at + 1, true)
+    if not at then break end
+    n = n + 1
+  end
+  if n >= ` + maxClusterLua + ` then return false end
+  if string.find(v, '\t' .. me.m .. '\t', 1, true) then
+    local n, has = scanEntries(v, me.m)
+    if not n then return joinDecoded(kcl, kca, cid, cand, me, v) end
+    if has then return false end
+  end
+  local pre = cid .. '\n1\n'
+  local sid, sm, st, sf = firstEntry(v)
+  local rec = sid and redis.call('HGET', kca, sid)
+  if not rec or string.sub(rec, 1, #pre) ~= pre then
+    local _
+    _, _, sid, sm, st, sf = scanEntries(v)
+    rec = sid and redis.call('HGET', kca, sid)
+    if not rec or string.sub(rec, 1, #pre) ~= pre then return joinDecoded(kcl, kca, cid, cand, me, v) end
+  end
+  local also = string.sub(rec, #pre + 1)
+  if earlier(me, {id = sid, t = st, f = sf}) then
+    redis.call('HSET', kcl, cid, encodeEntry(me) .. '\n' .. v)
+    redis.call('HSET', kca, me.id, pre .. addMember(also, sm), sid, cid .. '\n0\n')
+  else
+    redis.call('HSET', kcl, cid, v .. '\n' .. encodeEntry(me))
+    redis.call('HSET', kca, me.id, cid .. '\n0\n', sid, pre .. addMember(also, me.m))
+  end
   return true
 end
 local function clusterOf(kca, id)
