@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"cmp"
-	"container/heap"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -15,8 +14,8 @@ import (
 
 // The story-key index (store/cluster.go: which items are filed under each of a new
 // item's 33 story keys) lives in memory, over the newest RecentStories items filed,
-// and is rebuilt from the stories bucket when the file is opened (and after a write
-// fails, since the rolled-back filings must go). On disk it would be a B+tree of
+// and is rebuilt from the end of the storylog bucket when the file is opened (and
+// after a write fails, since the rolled-back filings must go). On disk it would be a B+tree of
 // millions of random 8-byte keys where each new item dirties a page per key: every
 // commit would rewrite most of the tree, and polling cost would grow with the square
 // of the items stored.
@@ -196,39 +195,19 @@ func (b *bandIndex) rank(keys [][]byte, hasLink bool) []store.Story {
 func (s *Store) fileBands(st *store.Story, keys [][]byte) { s.bands.Load().file(st, keys) }
 
 // loadBands rebuilds the story-key index from the stories of the newest RecentStories
-// items (by first-seen time), filed oldest first.
+// items (by first-seen time): the last of the storylog, filed oldest first.
 func (s *Store) loadBands() error {
 	idx := newBandIndex(s.window)
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		sb := tx.Bucket(bStories)
-		newest := &byFirstSeen{}
-		err := sb.ForEach(func(id, v []byte) error {
-			fs, err := store.StoryFirstSeen(v)
-			if err != nil {
-				return fmt.Errorf("item %s: %w", id, err)
-			}
-			if newest.Len() == s.window {
-				if top := (*newest)[0]; fs < top.firstSeen || (fs == top.firstSeen && string(id) < top.id) {
-					return nil // older than every story kept
-				}
-			}
-			heap.Push(newest, recent{fs, string(id)})
-			if newest.Len() > s.window {
-				heap.Pop(newest) // the oldest
-			}
-			return nil
-		})
-		if err != nil {
-			return err
+		c := tx.Bucket(bStoryLog).Cursor()
+		var newest [][]byte // values, newest first
+		for k, v := c.Last(); k != nil && len(newest) < s.window; k, v = c.Prev() {
+			newest = append(newest, v)
 		}
-		order := make([]recent, newest.Len())
-		for i := len(order) - 1; i >= 0; i-- {
-			order[len(order)-1-i] = heap.Pop(newest).(recent)
-		}
-		for _, r := range order { // oldest first
-			st, err := store.ParseStory(sb.Get([]byte(r.id)))
+		for i := len(newest) - 1; i >= 0; i-- {
+			st, err := store.ParseStory(newest[i])
 			if err != nil {
-				return fmt.Errorf("item %s: %w", r.id, err)
+				return fmt.Errorf("story %d from the newest: %w", i, err)
 			}
 			idx.file(&st, st.Keys())
 		}
@@ -239,28 +218,4 @@ func (s *Store) loadBands() error {
 	}
 	s.bands.Store(idx)
 	return nil
-}
-
-type recent struct {
-	firstSeen int64
-	id        string
-}
-
-// byFirstSeen is a min-heap of recent items: the oldest on top.
-type byFirstSeen []recent
-
-func (h byFirstSeen) Len() int { return len(h) }
-func (h byFirstSeen) Less(i, j int) bool {
-	if h[i].firstSeen != h[j].firstSeen {
-		return h[i].firstSeen < h[j].firstSeen
-	}
-	return h[i].id < h[j].id
-}
-func (h byFirstSeen) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *byFirstSeen) Push(x any)   { *h = append(*h, x.(recent)) }
-func (h *byFirstSeen) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
 }

@@ -2,10 +2,11 @@
 // backend. Items are JSON values keyed by ID; timelines are ordered index keys
 // (scope, time, id) so reading the newest N of any filter is a seek and N steps.
 //
-// Cluster decisions read each item's story (store.Story) from the "stories" bucket
-// and find candidates through an in-memory index of the newest items' story keys,
-// rebuilt from that bucket when the file is opened (see bands.go). Files written
-// with the older on-disk band index open unchanged; its buckets are dropped.
+// Cluster decisions read each item's story (store.Story) from the "storylog" bucket,
+// filed by first-seen time, and find candidates through an in-memory index of the
+// newest items' story keys, rebuilt from the end of that bucket when the file is
+// opened (see bands.go). Files written by earlier versions are brought to this layout
+// when opened (migrate).
 package bolt
 
 import (
@@ -28,19 +29,37 @@ import (
 	"github.com/iss-network/networkfeed/internal/store"
 )
 
+// Buckets. An item's own records sit beside it in the items bucket, under its ID and a
+// suffix (clusterKey, hiddenKey), so that writing an item and its cluster state dirties
+// one page rather than one in each of several trees of random keys; its story, read
+// newest first when the file is opened, is filed by first-seen time (storyKey).
 var (
-	bItems   = []byte("items")   // id -> item JSON
-	bIndex   = []byte("index")   // scope \x00 time(8) id -> nil
-	bKeys    = []byte("keys")    // member \x00 key -> id ; member \x01 canonical -> id
-	bTombs   = []byte("tombs")   // id -> trimmed at (unix seconds)
-	bSources = []byte("sources") // url -> state JSON
-	bLeases  = []byte("leases")  // name -> expiry(8) owner
-	bMeta    = []byte("meta")    // "version" -> uint64
-	bStories = []byte("stories") // id -> store.Story (binary), for cluster decisions
-	buckets  = [][]byte{bItems, bIndex, bKeys, bTombs, bSources, bLeases, bMeta, bClusters, bInCluster, bHidden, bStories}
+	bItems    = []byte("items")    // id -> item JSON; id \x00 'c' -> cluster id; id \x00 'h' -> hidden
+	bIndex    = []byte("index")    // scope \x00 time(8) id -> nil
+	bKeys     = []byte("keys")     // member \x00 key -> id ; member \x01 canonical -> id
+	bTombs    = []byte("tombs")    // id -> trimmed at (unix seconds)
+	bSources  = []byte("sources")  // url -> state JSON
+	bLeases   = []byte("leases")   // name -> expiry(8) owner
+	bMeta     = []byte("meta")     // "version" -> uint64
+	bStoryLog = []byte("storylog") // first seen(8) id -> store.Story (binary), for cluster decisions
+	buckets   = [][]byte{bItems, bIndex, bKeys, bTombs, bSources, bLeases, bMeta, bClusters, bStoryLog}
 	// dropped holds buckets of earlier versions, deleted when a file is opened.
 	dropped = [][]byte{[]byte("bands"), []byte("bandlog")}
 )
+
+// clusterKey is where the items bucket holds the ID of the cluster item id is in.
+func clusterKey(id []byte) []byte { return append(id[:len(id):len(id)], 0, 'c') }
+
+// hiddenKey is where the items bucket marks item id hidden from clustered timelines.
+func hiddenKey(id []byte) []byte { return append(id[:len(id):len(id)], 0, 'h') }
+
+// storyKey is where the storylog bucket holds the story of item id, first seen at
+// firstSeen (Unix milliseconds, as store.Story has it): oldest first.
+func storyKey(firstSeen int64, id string) []byte {
+	k := make([]byte, 8, 8+len(id))
+	binary.BigEndian.PutUint64(k, uint64(firstSeen)^(1<<63))
+	return append(k, id...)
+}
 
 // Store is a bbolt-backed store.Store.
 type Store struct {
@@ -88,7 +107,7 @@ func Open(path string) (*Store, error) {
 				return err
 			}
 		}
-		return nil
+		return migrate(tx)
 	})
 	if err != nil {
 		db.Close()
@@ -182,6 +201,49 @@ func deleteIndexes(tx *bbolt.Tx, it *news.Item) error {
 			if err := keys.Delete(k); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// migrate moves the records of files written before items kept theirs beside them: the
+// stories bucket (by ID) to storylog, the incluster and hidden buckets into items.
+func migrate(tx *bbolt.Tx) error {
+	items, log := tx.Bucket(bItems), tx.Bucket(bStoryLog)
+	moves := []struct {
+		name string
+		put  func(k, v []byte) error
+	}{
+		{"stories", func(k, v []byte) error {
+			fs, err := store.StoryFirstSeen(v)
+			if err != nil {
+				return fmt.Errorf("story of %s: %w", k, err)
+			}
+			return log.Put(storyKey(fs, string(k)), v)
+		}},
+		{"incluster", func(k, v []byte) error { return items.Put(clusterKey(k), v) }},
+		{"hidden", func(k, v []byte) error { return items.Put(hiddenKey(k), []byte{1}) }},
+	}
+	for _, m := range moves {
+		old := tx.Bucket([]byte(m.name))
+		if old == nil {
+			continue
+		}
+		// Copied: the file may be remapped as it grows, and the old values with it.
+		var recs [][2][]byte
+		if err := old.ForEach(func(k, v []byte) error {
+			recs = append(recs, [2][]byte{bytes.Clone(k), bytes.Clone(v)})
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if err := m.put(r[0], r[1]); err != nil {
+				return fmt.Errorf("move %s: %w", m.name, err)
+			}
+		}
+		if err := tx.DeleteBucket([]byte(m.name)); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -385,7 +447,7 @@ func (s *Store) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
 	match := store.Matcher(q)
 	var out []news.Item
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		ib, hidden := tx.Bucket(bItems), tx.Bucket(bHidden)
+		ib := tx.Bucket(bItems)
 		its := make([]*timeline, len(sc))
 		for i, scope := range sc {
 			its[i] = newTimeline(tx.Bucket(bIndex).Cursor(), scope, q.Before)
@@ -409,7 +471,7 @@ func (s *Store) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
 			}
 			id := its[best].suffix()[8:]
 			its[best].prev()
-			if q.Clustered && hidden.Get(id) != nil {
+			if q.Clustered && ib.Get(hiddenKey(id)) != nil {
 				continue // another member's copy of the story is shown
 			}
 			it, found, err := getItem(ib, id)
@@ -560,7 +622,7 @@ func (s *Store) Trim(ctx context.Context, source string, maxItems int, maxAge ti
 			if err := ib.Delete(id); err != nil {
 				return err
 			}
-			if err := leaveCluster(tx, id); err != nil {
+			if err := leaveCluster(tx, &it); err != nil {
 				return err
 			}
 			var ts [8]byte

@@ -200,7 +200,7 @@ func TestStoriesFollowItems(t *testing.T) {
 		var st store.Story
 		var found bool
 		err := s.db.View(func(tx *bbolt.Tx) error {
-			v := tx.Bucket(bStories).Get([]byte(it.ID))
+			v := tx.Bucket(bStoryLog).Get(storyKey(it.FirstSeen.UnixMilli(), it.ID))
 			if v == nil {
 				return nil
 			}

@@ -11,12 +11,10 @@ import (
 	"github.com/iss-network/networkfeed/internal/store"
 )
 
-// Cluster buckets (see store/cluster.go for the rules).
-var (
-	bClusters  = []byte("clusters")  // cluster id -> store.AppendEntries (JSON in files written before)
-	bInCluster = []byte("incluster") // item id -> cluster id
-	bHidden    = []byte("hidden")    // id of an item clustered timelines skip -> nil
-)
+// Clusters (see store/cluster.go for the rules). Each item in a cluster has the
+// cluster's ID under clusterKey, and those clustered timelines skip a mark under
+// hiddenKey, beside the item in the items bucket.
+var bClusters = []byte("clusters") // cluster id -> store.AppendEntries (JSON in files written before)
 
 // joinCluster decides, for the new item it (with story st, not written yet), which
 // cluster it joins, giving it its ClusterID and AlsoBy, and files it under its story
@@ -28,8 +26,9 @@ func (s *Store) joinCluster(tx *bbolt.Tx, it *news.Item, p *newItem) error {
 		return err
 	}
 	if d.cid != "" {
+		items := tx.Bucket(bItems)
 		for _, id := range []string{d.with, it.ID} {
-			if err := tx.Bucket(bInCluster).Put([]byte(id), []byte(d.cid)); err != nil {
+			if err := items.Put(clusterKey([]byte(id)), []byte(d.cid)); err != nil {
 				return err
 			}
 		}
@@ -37,7 +36,7 @@ func (s *Store) joinCluster(tx *bbolt.Tx, it *news.Item, p *newItem) error {
 			return err
 		}
 	}
-	if err := tx.Bucket(bStories).Put([]byte(it.ID), st.AppendBinary(nil)); err != nil {
+	if err := putStory(tx, st); err != nil {
 		return err
 	}
 	s.fileBands(st, d.keys)
@@ -66,12 +65,13 @@ func (s *Store) decideCluster(tx *bbolt.Tx, p *newItem) (decision, error) {
 	d := decision{keys: p.keys}
 	s.lookups.Add(uint64(len(d.keys)))
 	cands := s.bands.Load().rank(d.keys, st.Link != "")
+	items := tx.Bucket(bItems)
 	for _, c := range store.Confirm(st, cands) {
-		if tx.Bucket(bItems).Get([]byte(c.ID)) == nil {
+		if items.Get([]byte(c.ID)) == nil {
 			continue // trimmed since it was filed
 		}
 		cid := c.ID
-		if v := tx.Bucket(bInCluster).Get([]byte(c.ID)); v != nil {
+		if v := items.Get(clusterKey([]byte(c.ID))); v != nil {
 			cid = string(v)
 		}
 		old, err := loadCluster(tx, cid)
@@ -81,7 +81,7 @@ func (s *Store) decideCluster(tx *bbolt.Tx, p *newItem) (decision, error) {
 		es := old
 		if len(es) == 0 {
 			// Read again: the candidate may have been redated since it was filed.
-			cur, found, err := getStory(tx, []byte(c.ID))
+			cur, found, err := getStory(tx, c.FirstSeen, c.ID)
 			if err != nil {
 				return d, err
 			}
@@ -99,26 +99,35 @@ func (s *Store) decideCluster(tx *bbolt.Tx, p *newItem) (decision, error) {
 	return d, nil
 }
 
-// getStory reads the story recorded for item id; an item stored without one (written
-// before stories were recorded) is read and signed instead.
-func getStory(tx *bbolt.Tx, id []byte) (store.Story, bool, error) {
-	if v := tx.Bucket(bStories).Get(id); v != nil {
+// getStory reads the story recorded for item id, first seen at firstSeen (Unix
+// milliseconds); an item stored without one (written before stories were recorded) is
+// read and signed instead.
+func getStory(tx *bbolt.Tx, firstSeen int64, id string) (store.Story, bool, error) {
+	if v := tx.Bucket(bStoryLog).Get(storyKey(firstSeen, id)); v != nil {
 		st, err := store.ParseStory(v)
 		return st, err == nil, err
 	}
-	it, found, err := getItem(tx.Bucket(bItems), id)
+	it, found, err := getItem(tx.Bucket(bItems), []byte(id))
 	if err != nil || !found {
 		return store.Story{}, false, err
 	}
 	return store.StoryOf(&it), true, nil
 }
 
+// putStory records st, filed by first-seen time: new stories land at the end of the
+// storylog tree, on pages already dirty.
+func putStory(tx *bbolt.Tx, st *store.Story) error {
+	b := tx.Bucket(bStoryLog)
+	b.FillPercent = 0.9
+	return b.Put(storyKey(st.FirstSeen, st.ID), st.AppendBinary(nil))
+}
+
 // restory updates the story recorded for an item updated in place from old to next
 // (signed again when its words or language changed, else given its new date and link),
 // in the file and in the story-key index.
 func (s *Store) restory(tx *bbolt.Tx, old, next *news.Item) error {
-	sb := tx.Bucket(bStories)
-	v := sb.Get([]byte(next.ID))
+	// An updated item keeps its first-seen time (store.Merge), so its story's place.
+	v := tx.Bucket(bStoryLog).Get(storyKey(old.FirstSeen.UnixMilli(), old.ID))
 	var st store.Story
 	if v != nil && old.Title == next.Title && old.Summary == next.Summary && old.Language == next.Language {
 		var err error
@@ -129,7 +138,12 @@ func (s *Store) restory(tx *bbolt.Tx, old, next *news.Item) error {
 	} else {
 		st = store.StoryOf(next)
 	}
-	if err := sb.Put([]byte(next.ID), st.AppendBinary(nil)); err != nil {
+	if st.FirstSeen != old.FirstSeen.UnixMilli() { // not kept: move the story to its place
+		if err := tx.Bucket(bStoryLog).Delete(storyKey(old.FirstSeen.UnixMilli(), old.ID)); err != nil {
+			return err
+		}
+	}
+	if err := putStory(tx, &st); err != nil {
 		return err
 	}
 	// Later decisions compare against the story as it is now, found under its keys as
@@ -140,7 +154,7 @@ func (s *Store) restory(tx *bbolt.Tx, old, next *news.Item) error {
 
 // redateCluster records the new sort time of a clustered item after an update.
 func redateCluster(tx *bbolt.Tx, it *news.Item) error {
-	cid := tx.Bucket(bInCluster).Get([]byte(it.ID))
+	cid := tx.Bucket(bItems).Get(clusterKey([]byte(it.ID)))
 	if cid == nil {
 		return nil
 	}
@@ -160,20 +174,21 @@ func redateCluster(tx *bbolt.Tx, it *news.Item) error {
 	return saveCluster(tx, string(cid), old, es, nil)
 }
 
-// leaveCluster takes a removed item out of its cluster.
-func leaveCluster(tx *bbolt.Tx, id []byte) error {
-	if err := tx.Bucket(bHidden).Delete(id); err != nil {
+// leaveCluster takes a removed item, it, out of its cluster and drops its story.
+func leaveCluster(tx *bbolt.Tx, it *news.Item) error {
+	id, items := []byte(it.ID), tx.Bucket(bItems)
+	if err := items.Delete(hiddenKey(id)); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bStories).Delete(id); err != nil {
+	if err := tx.Bucket(bStoryLog).Delete(storyKey(it.FirstSeen.UnixMilli(), it.ID)); err != nil {
 		return err
 	}
-	cid := tx.Bucket(bInCluster).Get(id)
+	cid := items.Get(clusterKey(id))
 	if cid == nil {
 		return nil
 	}
 	c := string(cid)
-	if err := tx.Bucket(bInCluster).Delete(id); err != nil {
+	if err := items.Delete(clusterKey(id)); err != nil {
 		return err
 	}
 	old, err := loadCluster(tx, c)
@@ -223,7 +238,7 @@ func saveCluster(tx *bbolt.Tx, cid string, old, es []store.ClusterEntry, fresh *
 	}
 	shown := store.Shown(es)
 	also := store.AlsoBy(es, shown)
-	items, hidden := tx.Bucket(bItems), tx.Bucket(bHidden)
+	items := tx.Bucket(bItems)
 	for i, e := range es {
 		isShown := i == shown
 		if slices.ContainsFunc(old, func(o store.ClusterEntry) bool { return o.ID == e.ID }) {
@@ -234,9 +249,9 @@ func saveCluster(tx *bbolt.Tx, cid string, old, es []store.ClusterEntry, fresh *
 		id := []byte(e.ID)
 		var err error
 		if isShown {
-			err = hidden.Delete(id)
+			err = items.Delete(hiddenKey(id))
 		} else {
-			err = hidden.Put(id, []byte{1})
+			err = items.Put(hiddenKey(id), []byte{1})
 		}
 		if err != nil {
 			return err

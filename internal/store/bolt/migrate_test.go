@@ -1,0 +1,162 @@
+package bolt
+
+import (
+	"bytes"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/store/storetest"
+)
+
+// toOldLayout rewrites a file into the layout of the previous version: stories by ID in
+// their own bucket, cluster IDs and hidden marks in buckets of their own.
+func toOldLayout(t *testing.T, path string) {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bbolt.Tx) error {
+		stories, _ := tx.CreateBucket([]byte("stories"))
+		incluster, _ := tx.CreateBucket([]byte("incluster"))
+		hidden, _ := tx.CreateBucket([]byte("hidden"))
+		if err := tx.Bucket(bStoryLog).ForEach(func(k, v []byte) error {
+			return stories.Put(bytes.Clone(k[8:]), bytes.Clone(v))
+		}); err != nil {
+			return err
+		}
+		if err := tx.DeleteBucket(bStoryLog); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket(bStoryLog); err != nil {
+			return err
+		}
+		items := tx.Bucket(bItems)
+		var moved [][]byte
+		if err := items.ForEach(func(k, v []byte) error {
+			switch {
+			case bytes.HasSuffix(k, []byte{0, 'c'}):
+				moved = append(moved, bytes.Clone(k))
+				return incluster.Put(bytes.Clone(k[:len(k)-2]), bytes.Clone(v))
+			case bytes.HasSuffix(k, []byte{0, 'h'}):
+				moved = append(moved, bytes.Clone(k))
+				return hidden.Put(bytes.Clone(k[:len(k)-2]), nil)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range moved {
+			if err := items.Delete(k); err != nil {
+				return err
+			}
+		}
+		if len(moved) == 0 {
+			t.Error("no cluster records to move: the test stores no cluster")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A file written before items kept their records beside them opens with its clusters,
+// hidden copies and stories as they were, and new copies still find the stored story.
+func TestOpenMigratesOldLayout(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nf.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	gs, be := storetest.Story("gs", 1, 7), storetest.Story("be", 2, 7)
+	be.Published = gs.Published.Add(time.Hour)
+	other := storetest.Story("gs", 3, 8)
+	if _, err := s.Upsert(ctx, []news.Item{gs, be, other}); err != nil {
+		t.Fatal(err)
+	}
+	clustered := func(s *Store) []string {
+		items, err := s.Items(ctx, news.Query{Clustered: true, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, it := range items {
+			ids = append(ids, it.ID)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	before := clustered(s)
+	if len(before) != 2 {
+		t.Fatalf("clustered timeline holds %v, want 2 items (one copy hidden)", before)
+	}
+	s.Close()
+
+	toOldLayout(t, path)
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := clustered(s); !slices.Equal(got, before) {
+		t.Errorf("after migration the clustered timeline holds %v, want %v", got, before)
+	}
+	if n := s.bands.Load().seq; n != 3 {
+		t.Errorf("story index holds %d filings after migration, want 3", n)
+	}
+	au := storetest.Story("au", 25, 7)
+	au.Published = gs.Published.Add(2 * time.Hour)
+	if _, err := s.Upsert(ctx, []news.Item{au}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Item(ctx, au.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ClusterID != gs.ID {
+		t.Errorf("new copy's ClusterID = %q, want %q", got.ClusterID, gs.ID)
+	}
+	shown, err := s.Item(ctx, gs.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(shown.AlsoBy, []string{"au", "be"}) && !slices.Equal(shown.AlsoBy, []string{"be", "au"}) {
+		t.Errorf("shown item's AlsoBy = %v, want be and au", shown.AlsoBy)
+	}
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		for _, name := range []string{"stories", "incluster", "hidden"} {
+			if tx.Bucket([]byte(name)) != nil {
+				t.Errorf("bucket %s still there after migration", name)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Trimming the shown item moves its cluster's records along: nothing stays behind.
+	if _, err := s.Trim(ctx, gs.Source, 0, time.Nanosecond, gs.Published.Add(time.Hour/2)); err != nil {
+		t.Fatal(err)
+	}
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		for _, k := range [][]byte{clusterKey([]byte(gs.ID)), hiddenKey([]byte(gs.ID))} {
+			if tx.Bucket(bItems).Get(k) != nil {
+				t.Errorf("record %q of a trimmed item is still stored", k)
+			}
+		}
+		if tx.Bucket(bStoryLog).Get(storyKey(gs.FirstSeen.UnixMilli(), gs.ID)) != nil {
+			t.Error("trimmed item's story is still stored")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
