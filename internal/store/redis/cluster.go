@@ -30,9 +30,11 @@ import (
 // meanwhile) whose cluster has no item of the member yet, recomputes the shown item and
 // AlsoBy, and files the item under its story keys, answering with the IDs filed under
 // them since Go read them: items written meanwhile by other workers, which this
-// decision did not see and which did not see this item. Go ranks the candidates again
-// over the lists as they were at the write and confirms those of the most promising
-// (store.RankCandidates) that are new; when one tells the same story, uniteScript puts
+// decision did not see and which did not see this item, and whether it joined a
+// cluster. Go ranks the candidates again over the lists as they were at the write and
+// confirms those of the most promising (store.RankCandidates) that are new (for an item
+// that joined a cluster, only those in none: it reads their cluster records first, and
+// ranks nothing when all are in one); when one tells the same story, uniteScript puts
 // the two in one cluster: the item joins the copy's cluster when it is in none, else the
 // copy joins the item's when the copy is in none (two clusters already formed stay
 // apart). Of two copies written at the same time, the later script always sees the
@@ -389,10 +391,12 @@ return n
 `)
 
 // missedCopies is a new item written and the IDs filed under its story keys between
-// planning and writing it (perKey[i] under plan.keys[i]).
+// planning and writing it (perKey[i] under plan.keys[i]); joined tells whether the
+// write put it in a cluster.
 type missedCopies struct {
 	plan   clusterPlan
 	perKey [][]string
+	joined bool
 }
 
 // uniteMissed ranks the candidates of each item written again, as if its story keys had
@@ -400,10 +404,45 @@ type missedCopies struct {
 // item in one cluster with the best copy of its story among them: two round trips for
 // any number of items, none when no new candidate ranks among the most promising.
 func (s *Store) uniteMissed(ctx context.Context, missed []missedCopies) error {
+	// An item in a cluster is united only with copies in none (two clusters stay
+	// apart, and an item never leaves its cluster): for a clustered item, the IDs filed
+	// meanwhile that are in a cluster already are not ranked nor read, and when all
+	// are, nothing is.
+	var check []string
+	seen := map[string]bool{}
+	for _, m := range missed {
+		if !m.joined {
+			continue
+		}
+		for _, gained := range m.perKey {
+			for _, id := range gained {
+				if !seen[id] && id != m.plan.story.ID {
+					seen[id] = true
+					check = append(check, id)
+				}
+			}
+		}
+	}
+	alone := map[string]bool{}
+	if len(check) > 0 {
+		s.lookups.Add(uint64(len(check)))
+		vals, err := s.c.HMGet(ctx, s.clusterOfKey(), check...).Result()
+		if err != nil {
+			return s.fail(ctx, "read cluster records", err)
+		}
+		for i, v := range vals {
+			if v == nil {
+				alone[check[i]] = true
+			}
+		}
+	}
 	ranked := make([][]string, len(missed))
 	var ids []string
-	seen := map[string]bool{}
+	clear(seen)
 	for i, m := range missed {
+		if m.joined && !slices.ContainsFunc(m.perKey, func(g []string) bool { return slices.ContainsFunc(g, func(id string) bool { return alone[id] }) }) {
+			continue
+		}
 		now := make([][]string, len(m.perKey))
 		for k, gained := range m.perKey {
 			list := slices.Clip(gained)
@@ -419,7 +458,7 @@ func (s *Store) uniteMissed(ctx context.Context, missed []missedCopies) error {
 			now[k] = list[:min(len(list), store.BandDepth)]
 		}
 		for _, id := range store.RankCandidates(&m.plan.story, now) {
-			if !slices.Contains(m.plan.ranked, id) {
+			if !slices.Contains(m.plan.ranked, id) && (!m.joined || alone[id]) {
 				ranked[i] = append(ranked[i], id)
 			}
 		}

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/store/redistest"
@@ -15,19 +16,33 @@ import (
 func TestClusterCopyWrittenMeanwhile(t *testing.T) {
 	url := redistest.Server(t)
 	ctx := context.Background()
+	// dated is story 7 of member m published days after the first.
+	dated := func(m string, days int) news.Item {
+		it := storetest.Story(m, 1, 7)
+		it.Published = it.Published.Add(time.Duration(days) * 24 * time.Hour)
+		it.Updated = it.Published
+		return it
+	}
 	for _, tc := range []struct {
 		name     string
+		before   []news.Item // stored before the write's candidates are read
 		meantime []news.Item // written by the other worker during the write, the copy last
 		item     news.Item
 		want     int // items in the story's cluster
 	}{
-		{"both alone", []news.Item{storetest.Story("au", 1, 7)}, storetest.Story("gs", 1, 7), 2},
-		{"copy clustered", []news.Item{storetest.Story("nz", 1, 7), storetest.Story("au", 1, 7)}, storetest.Story("gs", 1, 7), 3},
-		{"same member", []news.Item{storetest.Story("gs", 2, 7)}, storetest.Story("gs", 1, 7), 0},
+		{"both alone", nil, []news.Item{storetest.Story("au", 1, 7)}, storetest.Story("gs", 1, 7), 2},
+		{"copy clustered", nil, []news.Item{storetest.Story("nz", 1, 7), storetest.Story("au", 1, 7)}, storetest.Story("gs", 1, 7), 3},
+		{"same member", nil, []news.Item{storetest.Story("gs", 2, 7)}, storetest.Story("gs", 1, 7), 0},
+		// The item joins nz's cluster; the copy, too late for nz's, stands alone
+		// until the item's write finds it.
+		{"item clustered", []news.Item{dated("nz", 0)}, []news.Item{dated("au", 40)}, dated("gs", 20), 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dsn := withNetwork(url)
 			s, other := openT(t, dsn), openT(t, dsn)
+			if _, err := s.Upsert(ctx, tc.before); err != nil {
+				t.Fatal(err)
+			}
 			s.beforeWrite = func() {
 				s.beforeWrite = nil
 				for _, it := range tc.meantime {

@@ -28,7 +28,8 @@ import (
 // first-seen ms).
 // Returns one element per item: 1 written, 0 stored value changed meanwhile, 2
 // tombstoned; for a new item written whose story keys gained IDs since they were read,
-// an array instead: 1, then per story key the IDs it gained, "\n"-separated.
+// an array instead: 1, 1 when the item joined a cluster (else 0), then per story key
+// the IDs it gained, "\n"-separated.
 var putScript = redis.NewScript(luaClusters + `
 local out, k, a, written = {}, 8, 1, 0
 local KBD, KCL, KCA, KSY = KEYS[4], KEYS[5], KEYS[6], KEYS[7]
@@ -95,14 +96,14 @@ while a <= #ARGV do
     else
       -- Candidates are often in the same cluster: one that could not take the item is
       -- not read again.
-      local tried = {}
+      local tried, joined = {}, 0
       for i = 1, nC do
         local p = c + 5 + 2*nK + 4*(i-1)
         local cand = {id = ARGV[p], m = ARGV[p+1], t = tonumber(ARGV[p+2]), f = tonumber(ARGV[p+3])}
         if redis.call('SISMEMBER', KEYS[1], cand.id) == 0 then
           local cid = clusterOf(KCA, cand.id) or cand.id
           if not tried[cid] then
-            if join(KCL, KCA, cid, cand, me) then break end
+            if join(KCL, KCA, cid, cand, me) then joined = 1; break end
             tried[cid] = true
           end
         end
@@ -110,14 +111,14 @@ while a <= #ARGV do
       -- File the item in front of each story-key list, noting the IDs filed since the
       -- caller read it. A list is cut back to its newest depth IDs only once it is a
       -- quarter longer (readers take the first depth).
-      local fields, sets, news, any = {}, {}, {1}, false
+      local fields, sets, news, any = {}, {}, {1, joined}, false
       for i = 1, nK do fields[i] = ARGV[c+2+2*i] end
       local lists = {}
       if nK > 0 then lists = redis.call('HMGET', KBD, unpack(fields)) end
       for i = 1, nK do
         local v = lists[i]
         local g = gained(v, ARGV[c+3+2*i])
-        news[i + 1] = g
+        news[i + 2] = g
         if g ~= '' then any = true end
         if v and v ~= '' then
           v = id .. '\n' .. v
@@ -363,7 +364,7 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 		missed []missedCopies
 	)
 	for j, i := range planned {
-		r, gained, err := putResult(rs[j], len(plannedPlans[j].keys))
+		r, gained, joined, err := putResult(rs[j], len(plannedPlans[j].keys))
 		if err != nil {
 			return nil, fmt.Errorf("write item %s: %w", items[i].ID, err)
 		}
@@ -371,7 +372,7 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 		case 1:
 			out[i] = results[j]
 			if gained != nil {
-				missed = append(missed, missedCopies{plan: plannedPlans[j], perKey: gained})
+				missed = append(missed, missedCopies{plan: plannedPlans[j], perKey: gained, joined: joined})
 			}
 		case 2:
 			out[i] = isTombstoned
@@ -390,30 +391,32 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 }
 
 // putResult decodes one item's answer from putScript: its result and, for a new item
-// whose nKeys story keys gained IDs since they were read, those IDs per key.
-func putResult(v any, nKeys int) (int64, [][]string, error) {
+// whose nKeys story keys gained IDs since they were read, those IDs per key and whether
+// the item joined a cluster.
+func putResult(v any, nKeys int) (int64, [][]string, bool, error) {
 	switch v := v.(type) {
 	case int64:
-		return v, nil, nil
+		return v, nil, false, nil
 	case []any:
-		if len(v) != 1+nKeys {
-			return 0, nil, fmt.Errorf("script answered %d elements for %d story keys", len(v), nKeys)
+		if len(v) != 2+nKeys {
+			return 0, nil, false, fmt.Errorf("script answered %d elements for %d story keys", len(v), nKeys)
 		}
 		r, ok := v[0].(int64)
-		if !ok {
-			return 0, nil, fmt.Errorf("unexpected script result %v", v[0])
+		joined, ok2 := v[1].(int64)
+		if !ok || !ok2 {
+			return 0, nil, false, fmt.Errorf("unexpected script result %v", v[:2])
 		}
 		perKey := make([][]string, nKeys)
-		for i, x := range v[1:] {
+		for i, x := range v[2:] {
 			str, ok := x.(string)
 			if !ok {
-				return 0, nil, fmt.Errorf("unexpected story-key answer %v", x)
+				return 0, nil, false, fmt.Errorf("unexpected story-key answer %v", x)
 			}
 			perKey[i] = unpackIDs(str)
 		}
-		return r, perKey, nil
+		return r, perKey, joined == 1, nil
 	}
-	return 0, nil, fmt.Errorf("unexpected script result %v", v)
+	return 0, nil, false, fmt.Errorf("unexpected script result %v", v)
 }
 
 // isReply reports whether err is a reply from Redis (one command failed) rather than a
