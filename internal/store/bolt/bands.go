@@ -1,7 +1,6 @@
 package bolt
 
 import (
-	"cmp"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -42,6 +41,7 @@ type bandIndex struct {
 	nkeys   []uint8           // slot -> how many story keys
 	keys    []uint64          // slot*maxKeys + j -> its j-th story key
 	older   []link            // slot*maxKeys + j -> the previous filing under that key
+	newer   []uint32          // slot -> the item's next filing, when it was filed again (restory)
 
 	// rank's working space, one entry per slot: mark says whether count and linked
 	// belong to the current ranking.
@@ -49,6 +49,7 @@ type bandIndex struct {
 	count   []uint16
 	linked  []bool
 	ranking uint32
+	hits    []uint32
 }
 
 // maxKeys is how many story keys a filing has at most: its link and its bands.
@@ -64,7 +65,7 @@ func newBandIndex(window int) *bandIndex {
 	w := uint32(window)
 	return &bandIndex{window: w, heads: map[uint64]link{}, latest: map[string]uint32{},
 		stories: make([]store.Story, w), nkeys: make([]uint8, w), keys: make([]uint64, w*maxKeys), older: make([]link, w*maxKeys),
-		mark: make([]uint32, w), count: make([]uint16, w), linked: make([]bool, w)}
+		newer: make([]uint32, w), mark: make([]uint32, w), count: make([]uint16, w), linked: make([]bool, w)}
 }
 
 func keyOf(k []byte) uint64 { return binary.BigEndian.Uint64(k) }
@@ -95,7 +96,10 @@ func (b *bandIndex) file(st *store.Story, keys [][]byte) {
 			delete(b.latest, id)
 		}
 	}
-	b.stories[slot], b.nkeys[slot] = *st, uint8(len(keys))
+	if prev, ok := b.latest[st.ID]; ok && b.live(prev) {
+		b.newer[prev%b.window] = b.seq
+	}
+	b.stories[slot], b.nkeys[slot], b.newer[slot] = *st, uint8(len(keys)), 0
 	b.latest[st.ID] = b.seq
 	for j, k := range keys {
 		kk := keyOf(k)
@@ -129,11 +133,10 @@ func (b *bandIndex) restory(st *store.Story) {
 
 // current returns the story of filing seq as the item is now: that of its newest filing.
 func (b *bandIndex) current(seq uint32) store.Story {
-	st := b.stories[seq%b.window]
-	if l, ok := b.latest[st.ID]; ok && l != seq && b.live(l) {
-		return b.stories[l%b.window]
+	for n := b.newer[seq%b.window]; n != 0 && b.live(n); n = b.newer[seq%b.window] {
+		seq = n // filed again since
 	}
-	return st
+	return b.stories[seq%b.window]
 }
 
 // walk calls fn with the newest filings under story key k, newest first, at most
@@ -146,19 +149,50 @@ func (b *bandIndex) walk(k []byte, fn func(seq uint32)) {
 	}
 }
 
+// chains reads the filings under each of keys, newest first, at most store.BandDepth
+// each, into chain[i][:n[i]]. It steps all the keys' chains together, one link each
+// per round: the links of one chain depend on each other, those of different chains
+// do not, so the memory reads of one round overlap instead of waiting in turn.
+func (b *bandIndex) chains(keys [][]byte, chain *[maxKeys][store.BandDepth]uint32, n *[maxKeys]uint8) {
+	var at [maxKeys]link
+	for i, k := range keys {
+		at[i] = b.heads[keyOf(k)]
+	}
+	for depth := range store.BandDepth {
+		more := false
+		for i := range keys {
+			l := at[i]
+			if int(n[i]) != depth || !b.live(l.seq) {
+				continue
+			}
+			chain[i][depth] = l.seq
+			n[i]++
+			at[i] = b.older[(l.seq%b.window)*maxKeys+l.j]
+			more = true
+		}
+		if !more {
+			return
+		}
+	}
+}
+
 // rank is store.RankCandidates over the filings under keys (keys[0] is the
 // canonical-link key when hasLink): it returns the stories of the
 // store.MaxCandidates most promising, without building a list of IDs per key.
 func (b *bandIndex) rank(keys [][]byte, hasLink bool) []store.Story {
+	keys = keys[:min(len(keys), maxKeys)]
 	b.ranking++
 	if b.ranking == 0 { // wrapped: clear the marks of long ago
 		clear(b.mark)
 		b.ranking = 1
 	}
-	var hits []uint32 // sequence numbers, in the order first found
-	for i, k := range keys {
+	var chain [maxKeys][store.BandDepth]uint32
+	var n [maxKeys]uint8
+	b.chains(keys, &chain, &n)
+	hits := b.hits[:0] // sequence numbers, in the order first found
+	for i := range keys {
 		isLink := i == 0 && hasLink
-		b.walk(k, func(seq uint32) {
+		for _, seq := range chain[i][:n[i]] {
 			slot := seq % b.window
 			if b.mark[slot] != b.ranking {
 				b.mark[slot], b.count[slot], b.linked[slot] = b.ranking, 0, false
@@ -169,20 +203,32 @@ func (b *bandIndex) rank(keys [][]byte, hasLink bool) []store.Story {
 			} else {
 				b.count[slot]++
 			}
-		})
+		}
 	}
-	slices.SortStableFunc(hits, func(x, y uint32) int { // ties stay in the order found
+	b.hits = hits
+	// The best store.MaxCandidates, ties in the order found: a selection, not a sort.
+	better := func(x, y uint32) bool {
 		sx, sy := x%b.window, y%b.window
 		if b.linked[sx] != b.linked[sy] {
-			if b.linked[sx] {
-				return -1
-			}
-			return 1
+			return b.linked[sx]
 		}
-		return cmp.Compare(b.count[sy], b.count[sx])
-	})
-	out := make([]store.Story, 0, min(len(hits), store.MaxCandidates))
-	for _, h := range hits[:min(len(hits), store.MaxCandidates)] {
+		return b.count[sx] > b.count[sy]
+	}
+	var top [store.MaxCandidates]uint32
+	nt := 0
+	for _, h := range hits {
+		if nt == len(top) && !better(h, top[nt-1]) {
+			continue
+		}
+		i := min(nt, len(top)-1)
+		for ; i > 0 && better(h, top[i-1]); i-- {
+			top[i] = top[i-1]
+		}
+		top[i] = h
+		nt = min(nt+1, len(top))
+	}
+	out := make([]store.Story, 0, nt)
+	for _, h := range top[:nt] {
 		c := b.current(h)
 		if !slices.ContainsFunc(out, func(o store.Story) bool { return o.ID == c.ID }) {
 			out = append(out, c) // an item filed again is one candidate
