@@ -30,11 +30,13 @@ import (
 )
 
 // Buckets. An item's own records sit beside it in the items bucket, under its ID and a
-// suffix (clusterKey, hiddenKey), so that writing an item and its cluster state dirties
-// one page rather than one in each of several trees of random keys; its story, read
-// newest first when the file is opened, is filed by first-seen time (storyKey).
+// suffix (alsoKey, clusterKey, hiddenKey), so that writing an item and its cluster
+// state dirties one page rather than one in each of several trees of random keys, and
+// a cluster's changes never re-encode an item: its ClusterID and AlsoBy are read from
+// those records (getItem), not from its JSON. Its story, read newest first when the
+// file is opened, is filed by first-seen time (storyKey).
 var (
-	bItems    = []byte("items")    // id -> item JSON; id \x00 'c' -> cluster id; id \x00 'h' -> hidden
+	bItems    = []byte("items")    // id -> item JSON; id \x00 'a' -> also by; id \x00 'c' -> cluster id; id \x00 'h' -> hidden
 	bIndex    = []byte("index")    // scope \x00 time(8) id -> nil
 	bKeys     = []byte("keys")     // member \x00 key -> id ; member \x01 canonical -> id
 	bTombs    = []byte("tombs")    // id -> trimmed at (unix seconds)
@@ -46,6 +48,9 @@ var (
 	// dropped holds buckets of earlier versions, deleted when a file is opened.
 	dropped = [][]byte{[]byte("bands"), []byte("bandlog")}
 )
+
+// alsoKey is where the items bucket holds the AlsoBy of item id, shown for its cluster.
+func alsoKey(id []byte) []byte { return append(id[:len(id):len(id)], 0, 'a') }
 
 // clusterKey is where the items bucket holds the ID of the cluster item id is in.
 func clusterKey(id []byte) []byte { return append(id[:len(id):len(id)], 0, 'c') }
@@ -206,9 +211,59 @@ func deleteIndexes(tx *bbolt.Tx, it *news.Item) error {
 	return nil
 }
 
-// migrate moves the records of files written before items kept theirs beside them: the
-// stories bucket (by ID) to storylog, the incluster and hidden buckets into items.
+// layout is the version of the file's layout this code writes, kept in the meta
+// bucket; files of an earlier one are migrated when opened.
+const layout = 2
+
+// migrate brings a file of an earlier layout to this one: the stories bucket (by ID)
+// moves to storylog, the incluster and hidden buckets into items, and the AlsoBy of
+// clustered items out of their JSON, beside them.
 func migrate(tx *bbolt.Tx) error {
+	meta := tx.Bucket(bMeta)
+	if v := meta.Get([]byte("layout")); len(v) == 8 && binary.BigEndian.Uint64(v) >= layout {
+		return nil
+	}
+	if err := moveRecords(tx); err != nil {
+		return err
+	}
+	if err := moveAlsoBy(tx); err != nil {
+		return err
+	}
+	return meta.Put([]byte("layout"), binary.BigEndian.AppendUint64(nil, layout))
+}
+
+// moveAlsoBy gives every clustered item an alsoKey record from its JSON.
+func moveAlsoBy(tx *bbolt.Tx) error {
+	items := tx.Bucket(bItems)
+	var ids [][]byte
+	if err := items.ForEach(func(k, _ []byte) error {
+		if n := len(k); n > 2 && k[n-2] == 0 && k[n-1] == 'c' {
+			ids = append(ids, bytes.Clone(k[:n-2]))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		v := items.Get(id)
+		if v == nil {
+			continue // trimmed: the cluster keeps its name
+		}
+		var it news.Item
+		if err := json.Unmarshal(v, &it); err != nil {
+			return fmt.Errorf("decode item %s: %w", id, err)
+		}
+		if len(it.AlsoBy) > 0 {
+			if err := items.Put(alsoKey(id), []byte(strings.Join(it.AlsoBy, "\x00"))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// moveRecords moves the records of files written before items kept theirs beside them.
+func moveRecords(tx *bbolt.Tx) error {
 	items, log := tx.Bucket(bItems), tx.Bucket(bStoryLog)
 	moves := []struct {
 		name string
@@ -317,11 +372,7 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 					return err
 				}
 			}
-			v, err := json.Marshal(&next)
-			if err != nil {
-				return fmt.Errorf("encode item %s: %w", in.ID, err)
-			}
-			if err := b.Put([]byte(next.ID), v); err != nil {
+			if err := putItem(b, &next); err != nil {
 				return err
 			}
 			if err := putIndexes(tx, &next); err != nil {
@@ -718,14 +769,37 @@ func (s *Store) Release(ctx context.Context, name, owner string) error {
 	return nil
 }
 
-// getItem reads and decodes the item stored under id; ok is false when there is none.
+// getItem reads and decodes the item stored under id, with its ClusterID and AlsoBy
+// from the records beside it; ok is false when there is none.
 func getItem(b *bbolt.Bucket, id []byte) (it news.Item, ok bool, err error) {
-	v := b.Get(id)
-	if v == nil {
+	c := b.Cursor()
+	k, v := c.Seek(id)
+	if !bytes.Equal(k, id) {
 		return it, false, nil
 	}
 	if err := json.Unmarshal(v, &it); err != nil {
 		return it, false, fmt.Errorf("decode item %s: %w", id, err)
 	}
+	it.ClusterID, it.AlsoBy = "", nil
+	for k, v = c.Next(); len(k) == len(id)+2 && k[len(id)] == 0 && bytes.HasPrefix(k, id); k, v = c.Next() {
+		switch k[len(id)+1] {
+		case 'a':
+			it.AlsoBy = strings.Split(string(v), "\x00")
+		case 'c':
+			it.ClusterID = string(v)
+		}
+	}
 	return it, true, nil
+}
+
+// putItem encodes and stores it. Its ClusterID and AlsoBy are not encoded: they are
+// kept beside it (saveCluster).
+func putItem(b *bbolt.Bucket, it *news.Item) error {
+	enc := *it
+	enc.ClusterID, enc.AlsoBy = "", nil
+	v, err := json.Marshal(&enc)
+	if err != nil {
+		return fmt.Errorf("encode item %s: %w", it.ID, err)
+	}
+	return b.Put([]byte(it.ID), v)
 }

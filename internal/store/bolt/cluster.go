@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -180,6 +181,9 @@ func leaveCluster(tx *bbolt.Tx, it *news.Item) error {
 	if err := items.Delete(hiddenKey(id)); err != nil {
 		return err
 	}
+	if err := items.Delete(alsoKey(id)); err != nil {
+		return err
+	}
 	if err := tx.Bucket(bStoryLog).Delete(storyKey(it.FirstSeen.UnixMilli(), it.ID)); err != nil {
 		return err
 	}
@@ -219,10 +223,11 @@ func loadCluster(tx *bbolt.Tx, cid string) ([]store.ClusterEntry, error) {
 }
 
 // saveCluster stores a cluster's entries, es, replacing old (deleting it when none
-// are left), and gives the items whose place in it changed their ClusterID, AlsoBy and
-// shown or hidden state: items not in old, and the shown item before and after when
-// the shown item or AlsoBy changed. fresh, when not nil, is a new item not written
-// yet: it is given its fields in memory.
+// are left), and gives the items whose place in it changed their cluster records
+// (beside each item: its cluster ID, its AlsoBy when shown, its hidden mark when not):
+// items not in old, and the shown item before and after when the shown item or AlsoBy
+// changed. No item is re-encoded. fresh, when not nil, is a new item not written yet:
+// it is given its ClusterID and AlsoBy in memory too.
 func saveCluster(tx *bbolt.Tx, cid string, old, es []store.ClusterEntry, fresh *news.Item) error {
 	cb := tx.Bucket(bClusters)
 	if len(es) == 0 {
@@ -247,7 +252,18 @@ func saveCluster(tx *bbolt.Tx, cid string, old, es []store.ClusterEntry, fresh *
 			}
 		}
 		id := []byte(e.ID)
+		if err := items.Put(clusterKey(id), []byte(cid)); err != nil {
+			return err
+		}
 		var err error
+		if isShown && len(also) > 0 {
+			err = items.Put(alsoKey(id), []byte(strings.Join(also, "\x00")))
+		} else {
+			err = items.Delete(alsoKey(id))
+		}
+		if err != nil {
+			return err
+		}
 		if isShown {
 			err = items.Delete(hiddenKey(id))
 		} else {
@@ -256,31 +272,11 @@ func saveCluster(tx *bbolt.Tx, cid string, old, es []store.ClusterEntry, fresh *
 		if err != nil {
 			return err
 		}
-		want := []string(nil)
-		if isShown {
-			want = also
-		}
 		if fresh != nil && fresh.ID == e.ID {
-			fresh.ClusterID, fresh.AlsoBy = cid, want
-			continue
-		}
-		it, found, err := getItem(items, id)
-		if err != nil {
-			return err
-		}
-		if !found {
-			continue
-		}
-		if it.ClusterID == cid && slices.Equal(it.AlsoBy, want) {
-			continue
-		}
-		it.ClusterID, it.AlsoBy = cid, want
-		nv, err := json.Marshal(&it)
-		if err != nil {
-			return fmt.Errorf("encode item %s: %w", e.ID, err)
-		}
-		if err := items.Put(id, nv); err != nil {
-			return err
+			fresh.ClusterID, fresh.AlsoBy = cid, nil
+			if isShown {
+				fresh.AlsoBy = also
+			}
 		}
 	}
 	return nil

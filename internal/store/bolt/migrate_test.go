@@ -2,6 +2,8 @@ package bolt
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -14,7 +16,8 @@ import (
 )
 
 // toOldLayout rewrites a file into the layout of the previous version: stories by ID in
-// their own bucket, cluster IDs and hidden marks in buckets of their own.
+// their own bucket, cluster IDs and hidden marks in buckets of their own, ClusterID and
+// AlsoBy in the items' JSON.
 func toOldLayout(t *testing.T, path string) {
 	t.Helper()
 	db, err := bbolt.Open(path, 0o600, nil)
@@ -38,9 +41,37 @@ func toOldLayout(t *testing.T, path string) {
 			return err
 		}
 		items := tx.Bucket(bItems)
+		// Clustered items carried their cluster and AlsoBy in their JSON.
+		var clustered [][]byte
+		if err := items.ForEach(func(k, v []byte) error {
+			if bytes.HasSuffix(k, []byte{0, 'c'}) {
+				clustered = append(clustered, bytes.Clone(k[:len(k)-2]))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, id := range clustered {
+			it, found, err := getItem(items, id)
+			if err != nil || !found {
+				return fmt.Errorf("clustered item %s: found %v, %v", id, found, err)
+			}
+			v, err := json.Marshal(&it)
+			if err != nil {
+				return err
+			}
+			if err := items.Put(id, v); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket(bMeta).Delete([]byte("layout")); err != nil {
+			return err
+		}
 		var moved [][]byte
 		if err := items.ForEach(func(k, v []byte) error {
 			switch {
+			case bytes.HasSuffix(k, []byte{0, 'a'}):
+				moved = append(moved, bytes.Clone(k))
 			case bytes.HasSuffix(k, []byte{0, 'c'}):
 				moved = append(moved, bytes.Clone(k))
 				return incluster.Put(bytes.Clone(k[:len(k)-2]), bytes.Clone(v))
@@ -107,6 +138,12 @@ func TestOpenMigratesOldLayout(t *testing.T) {
 	defer s.Close()
 	if got := clustered(s); !slices.Equal(got, before) {
 		t.Errorf("after migration the clustered timeline holds %v, want %v", got, before)
+	}
+	if shown, err := s.Item(ctx, gs.ID); err != nil || shown.ClusterID != gs.ID || !slices.Equal(shown.AlsoBy, []string{"be"}) {
+		t.Errorf("after migration the shown item has cluster %q, AlsoBy %v (%v), want %q, [be]", shown.ClusterID, shown.AlsoBy, err, gs.ID)
+	}
+	if hidden, err := s.Item(ctx, be.ID); err != nil || hidden.ClusterID != gs.ID || hidden.AlsoBy != nil {
+		t.Errorf("after migration the hidden copy has cluster %q, AlsoBy %v (%v), want %q, none", hidden.ClusterID, hidden.AlsoBy, err, gs.ID)
 	}
 	if n := s.bands.Load().seq; n != 3 {
 		t.Errorf("story index holds %d filings after migration, want 3", n)
