@@ -121,9 +121,10 @@ end
 -- falls back to when the cluster's record or its shown item's is not in the form
 -- join reads.
 local function joinDecoded(kcl, kca, cid, cand, me, v)
-  if hasMember(v, me.m) then return false end
+  if hasMember(v, me.m) then return false, 'member' end
   local old = decodeEntries(v)
-  if #old >= ` + maxClusterLua + ` or (#old == 0 and cand.m == me.m) then return false end
+  if #old >= ` + maxClusterLua + ` then return false, 'full' end
+  if #old == 0 and cand.m == me.m then return false end
   local es, enc = {}, nil
   for i, e in ipairs(old) do es[i] = e end
   if #old == 0 then
@@ -194,7 +195,8 @@ local function firstEntry(v)
   return string.sub(v, 1, p1 - 1), string.sub(v, p1 + 1, p2 - 1), t, f
 end
 -- join adds entry me to cluster cid (cand alone when the cluster does not exist yet)
--- unless the cluster has an item of me's member or is full; it reports whether it did.
+-- unless the cluster has an item of me's member or is full; it reports whether it did
+-- and, when it did not, why ('member', 'full' or nil).
 -- It writes what saveCluster would without decoding the cluster. The shown item's
 -- record in kca holds the cluster's AlsoBy, and me joining changes only me's record
 -- and the shown item's (or, when me is earlier, makes me the shown item). The shown
@@ -209,11 +211,11 @@ local function join(kcl, kca, cid, cand, me)
     if not at then break end
     n = n + 1
   end
-  if n >= ` + maxClusterLua + ` then return false end
+  if n >= ` + maxClusterLua + ` then return false, 'full' end
   if string.find(v, '\t' .. me.m .. '\t', 1, true) then
     local n, has = scanEntries(v, me.m)
     if not n then return joinDecoded(kcl, kca, cid, cand, me, v) end
-    if has then return false end
+    if has then return false, 'member' end
   end
   local pre = cid .. '\n1\n'
   local sid, sm, st, sf = firstEntry(v)

@@ -31,7 +31,7 @@ import (
 // an array instead: 1, 1 when the item joined a cluster (else 0), then per story key
 // the IDs it gained, "\n"-separated.
 var putScript = redis.NewScript(luaClusters + `
-local out, k, a, written = {}, 8, 1, 0
+local out, k, a, written, full, hasM = {}, 8, 1, 0, {}, {}
 local KBD, KCL, KCA, KSY = KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local depth = ` + bandDepthLua + `
 -- gained returns the IDs in front of ID e in the packed list v (all of v when e is not
@@ -95,16 +95,19 @@ while a <= #ARGV do
       end
     else
       -- Candidates are often in the same cluster: one that could not take the item is
-      -- not read again.
+      -- not read again, nor, for the rest of the batch, one that was full or had an
+      -- item of the member (a script only adds entries to clusters).
       local tried, joined = {}, 0
       for i = 1, nC do
         local p = c + 5 + 2*nK + 4*(i-1)
         local cand = {id = ARGV[p], m = ARGV[p+1], t = tonumber(ARGV[p+2]), f = tonumber(ARGV[p+3])}
         if redis.call('SISMEMBER', KEYS[1], cand.id) == 0 then
           local cid = clusterOf(KCA, cand.id) or cand.id
-          if not tried[cid] then
-            if join(KCL, KCA, cid, cand, me) then joined = 1; break end
+          if not tried[cid] and not full[cid] and hasM[cid] ~= me.m then
+            local ok, why = join(KCL, KCA, cid, cand, me)
+            if ok then joined = 1; break end
             tried[cid] = true
+            if why == 'full' then full[cid] = true elseif why == 'member' then hasM[cid] = me.m end
           end
         end
       end
