@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,13 +31,13 @@ import (
 )
 
 // Buckets. An item's own records sit beside it in the items bucket, under its ID and a
-// suffix (alsoKey, clusterKey, hiddenKey), so that writing an item and its cluster
-// state dirties one page rather than one in each of several trees of random keys, and
-// a cluster's changes never re-encode an item: its ClusterID and AlsoBy are read from
-// those records (getItem), not from its JSON. Its story, read newest first when the
-// file is opened, is filed by first-seen time (storyKey).
+// suffix (clusterKey, hiddenKey), so that writing an item and its cluster state dirties
+// one page rather than one in each of several trees of random keys, and a cluster's
+// changes never re-encode an item: its ClusterID is read from those records and its
+// AlsoBy from its cluster's entries (getItem), not from its JSON. Its story, read
+// newest first when the file is opened, is filed by first-seen time (storyKey).
 var (
-	bItems    = []byte("items")    // id -> item JSON; id \x00 'a' -> also by; id \x00 'c' -> cluster id; id \x00 'h' -> hidden
+	bItems    = []byte("items")    // id -> item JSON; id \x00 'c' -> cluster id; id \x00 'h' -> hidden
 	bIndex    = []byte("index")    // scope \x00 time(8) id -> nil
 	bKeys     = []byte("keys")     // member \x00 key -> id ; member \x01 canonical -> id
 	bTombs    = []byte("tombs")    // id -> trimmed at (unix seconds)
@@ -48,9 +49,6 @@ var (
 	// dropped holds buckets of earlier versions, deleted when a file is opened.
 	dropped = [][]byte{[]byte("bands"), []byte("bandlog")}
 )
-
-// alsoKey is where the items bucket holds the AlsoBy of item id, shown for its cluster.
-func alsoKey(id []byte) []byte { return append(id[:len(id):len(id)], 0, 'a') }
 
 // clusterKey is where the items bucket holds the ID of the cluster item id is in.
 func clusterKey(id []byte) []byte { return append(id[:len(id):len(id)], 0, 'c') }
@@ -216,8 +214,8 @@ func deleteIndexes(tx *bbolt.Tx, it *news.Item) error {
 const layout = 2
 
 // migrate brings a file of an earlier layout to this one: the stories bucket (by ID)
-// moves to storylog, the incluster and hidden buckets into items, and the AlsoBy of
-// clustered items out of their JSON, beside them.
+// moves to storylog, the incluster and hidden buckets into items. (AlsoBy, once in the
+// items' JSON, is now worked out from the cluster's entries when read.)
 func migrate(tx *bbolt.Tx) error {
 	meta := tx.Bucket(bMeta)
 	if v := meta.Get([]byte("layout")); len(v) == 8 && binary.BigEndian.Uint64(v) >= layout {
@@ -226,40 +224,7 @@ func migrate(tx *bbolt.Tx) error {
 	if err := moveRecords(tx); err != nil {
 		return err
 	}
-	if err := moveAlsoBy(tx); err != nil {
-		return err
-	}
 	return meta.Put([]byte("layout"), binary.BigEndian.AppendUint64(nil, layout))
-}
-
-// moveAlsoBy gives every clustered item an alsoKey record from its JSON.
-func moveAlsoBy(tx *bbolt.Tx) error {
-	items := tx.Bucket(bItems)
-	var ids [][]byte
-	if err := items.ForEach(func(k, _ []byte) error {
-		if n := len(k); n > 2 && k[n-2] == 0 && k[n-1] == 'c' {
-			ids = append(ids, bytes.Clone(k[:n-2]))
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	for _, id := range ids {
-		v := items.Get(id)
-		if v == nil {
-			continue // trimmed: the cluster keeps its name
-		}
-		var it news.Item
-		if err := json.Unmarshal(v, &it); err != nil {
-			return fmt.Errorf("decode item %s: %w", id, err)
-		}
-		if len(it.AlsoBy) > 0 {
-			if err := items.Put(alsoKey(id), []byte(strings.Join(it.AlsoBy, "\x00"))); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // moveRecords moves the records of files written before items kept theirs beside them.
@@ -340,7 +305,7 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 				res.Unchanged++
 				continue
 			}
-			stored, found, err := getItem(b, []byte(in.ID))
+			stored, found, err := getItem(tx, []byte(in.ID))
 			if err != nil {
 				return err
 			}
@@ -432,7 +397,7 @@ func (s *Store) Item(ctx context.Context, id string) (news.Item, error) {
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		var found bool
 		var err error
-		if it, found, err = getItem(tx.Bucket(bItems), []byte(id)); err == nil && !found {
+		if it, found, err = getItem(tx, []byte(id)); err == nil && !found {
 			err = store.ErrNotFound
 		}
 		return err
@@ -447,7 +412,7 @@ func (s *Store) Item(ctx context.Context, id string) (news.Item, error) {
 func (s *Store) ItemsByKey(ctx context.Context, member string, keys []string) ([]news.Item, error) {
 	var out []news.Item
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		kb, ib := tx.Bucket(bKeys), tx.Bucket(bItems)
+		kb := tx.Bucket(bKeys)
 		seen := map[string]bool{}
 		for _, k := range keys {
 			for _, sep := range []string{"\x00", "\x01"} {
@@ -456,7 +421,7 @@ func (s *Store) ItemsByKey(ctx context.Context, member string, keys []string) ([
 					continue
 				}
 				seen[string(id)] = true
-				it, found, err := getItem(ib, id)
+				it, found, err := getItem(tx, id)
 				if err != nil {
 					return err
 				}
@@ -525,7 +490,7 @@ func (s *Store) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
 			if q.Clustered && ib.Get(hiddenKey(id)) != nil {
 				continue // another member's copy of the story is shown
 			}
-			it, found, err := getItem(ib, id)
+			it, found, err := getItem(tx, id)
 			if err != nil {
 				return err
 			}
@@ -660,7 +625,7 @@ func (s *Store) Trim(ctx context.Context, source string, maxItems int, maxAge ti
 		removed = 0
 		ib, tombs := tx.Bucket(bItems), tx.Bucket(bTombs)
 		for _, id := range trimmable(tx, source, maxItems, maxAge, now) {
-			it, found, err := getItem(ib, id)
+			it, found, err := getItem(tx, id)
 			if err != nil {
 				return err
 			}
@@ -769,10 +734,11 @@ func (s *Store) Release(ctx context.Context, name, owner string) error {
 	return nil
 }
 
-// getItem reads and decodes the item stored under id, with its ClusterID and AlsoBy
-// from the records beside it; ok is false when there is none.
-func getItem(b *bbolt.Bucket, id []byte) (it news.Item, ok bool, err error) {
-	c := b.Cursor()
+// getItem reads and decodes the item stored under id; for an item in a cluster, with
+// its ClusterID from the record beside it and, when it is its cluster's shown item,
+// its AlsoBy from the cluster's entries. ok is false when there is none.
+func getItem(tx *bbolt.Tx, id []byte) (it news.Item, ok bool, err error) {
+	c := tx.Bucket(bItems).Cursor()
 	k, v := c.Seek(id)
 	if !bytes.Equal(k, id) {
 		return it, false, nil
@@ -780,23 +746,35 @@ func getItem(b *bbolt.Bucket, id []byte) (it news.Item, ok bool, err error) {
 	if err := json.Unmarshal(v, &it); err != nil {
 		return it, false, fmt.Errorf("decode item %s: %w", id, err)
 	}
-	it.ClusterID, it.AlsoBy = "", nil
+	clustered, hidden := false, false
 	for k, v = c.Next(); len(k) == len(id)+2 && k[len(id)] == 0 && bytes.HasPrefix(k, id); k, v = c.Next() {
 		switch k[len(id)+1] {
-		case 'a':
-			it.AlsoBy = strings.Split(string(v), "\x00")
 		case 'c':
-			it.ClusterID = string(v)
+			clustered, it.ClusterID, it.AlsoBy = true, string(v), nil
+		case 'h':
+			hidden = true
+		}
+	}
+	if clustered && !hidden {
+		es, err := loadCluster(tx, it.ClusterID)
+		if err != nil {
+			return it, false, fmt.Errorf("read item %s: %w", id, err)
+		}
+		if i := slices.IndexFunc(es, func(e store.ClusterEntry) bool { return e.ID == it.ID }); i >= 0 {
+			it.AlsoBy = store.AlsoBy(es, i)
 		}
 	}
 	return it, true, nil
 }
 
-// putItem encodes and stores it. Its ClusterID and AlsoBy are not encoded: they are
-// kept beside it (saveCluster).
+// putItem encodes and stores it. The ClusterID and AlsoBy of an item in a cluster are
+// not encoded: they are kept beside it and in its cluster (saveCluster). Those of an
+// item in none are kept as given.
 func putItem(b *bbolt.Bucket, it *news.Item) error {
 	enc := *it
-	enc.ClusterID, enc.AlsoBy = "", nil
+	if b.Get(clusterKey([]byte(it.ID))) != nil {
+		enc.ClusterID, enc.AlsoBy = "", nil
+	}
 	v, err := json.Marshal(&enc)
 	if err != nil {
 		return fmt.Errorf("encode item %s: %w", it.ID, err)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -27,12 +26,7 @@ func (s *Store) joinCluster(tx *bbolt.Tx, it *news.Item, p *newItem) error {
 		return err
 	}
 	if d.cid != "" {
-		items := tx.Bucket(bItems)
-		for _, id := range []string{d.with, it.ID} {
-			if err := items.Put(clusterKey([]byte(id)), []byte(d.cid)); err != nil {
-				return err
-			}
-		}
+		// Gives the item and, for a new cluster, the candidate their cluster records.
 		if err := saveCluster(tx, d.cid, d.old, d.entries, it); err != nil {
 			return err
 		}
@@ -108,7 +102,7 @@ func getStory(tx *bbolt.Tx, firstSeen int64, id string) (store.Story, bool, erro
 		st, err := store.ParseStory(v)
 		return st, err == nil, err
 	}
-	it, found, err := getItem(tx.Bucket(bItems), []byte(id))
+	it, found, err := getItem(tx, []byte(id))
 	if err != nil || !found {
 		return store.Story{}, false, err
 	}
@@ -181,9 +175,6 @@ func leaveCluster(tx *bbolt.Tx, it *news.Item) error {
 	if err := items.Delete(hiddenKey(id)); err != nil {
 		return err
 	}
-	if err := items.Delete(alsoKey(id)); err != nil {
-		return err
-	}
 	if err := tx.Bucket(bStoryLog).Delete(storyKey(it.FirstSeen.UnixMilli(), it.ID)); err != nil {
 		return err
 	}
@@ -223,11 +214,12 @@ func loadCluster(tx *bbolt.Tx, cid string) ([]store.ClusterEntry, error) {
 }
 
 // saveCluster stores a cluster's entries, es, replacing old (deleting it when none
-// are left), and gives the items whose place in it changed their cluster records
-// (beside each item: its cluster ID, its AlsoBy when shown, its hidden mark when not):
-// items not in old, and the shown item before and after when the shown item or AlsoBy
-// changed. No item is re-encoded. fresh, when not nil, is a new item not written yet:
-// it is given its ClusterID and AlsoBy in memory too.
+// are left), and gives the items whose place in it changed their records: the cluster
+// ID beside items not in old, and the hidden mark beside every item but the shown one
+// (which moves when an earlier copy arrives or the shown item leaves). No item is
+// re-encoded, and a grown AlsoBy costs no write but the cluster's: the shown item's
+// AlsoBy is read from the entries. fresh, when not nil, is a new item not written
+// yet, with no records; it is given its ClusterID and AlsoBy in memory too.
 func saveCluster(tx *bbolt.Tx, cid string, old, es []store.ClusterEntry, fresh *news.Item) error {
 	cb := tx.Bucket(bClusters)
 	if len(es) == 0 {
@@ -236,47 +228,37 @@ func saveCluster(tx *bbolt.Tx, cid string, old, es []store.ClusterEntry, fresh *
 	if err := cb.Put([]byte(cid), store.AppendEntries(nil, es)); err != nil {
 		return err
 	}
-	oldShown, oldAlso := "", []string(nil)
+	oldShown := ""
 	if len(old) > 0 {
-		i := store.Shown(old)
-		oldShown, oldAlso = old[i].ID, store.AlsoBy(old, i)
+		oldShown = old[store.Shown(old)].ID
 	}
 	shown := store.Shown(es)
-	also := store.AlsoBy(es, shown)
 	items := tx.Bucket(bItems)
 	for i, e := range es {
-		isShown := i == shown
-		if slices.ContainsFunc(old, func(o store.ClusterEntry) bool { return o.ID == e.ID }) {
-			if wasShown := e.ID == oldShown; wasShown == isShown && (!isShown || slices.Equal(oldAlso, also)) {
-				continue // its place in the cluster is as it was
+		isShown, isFresh := i == shown, fresh != nil && fresh.ID == e.ID
+		if isFresh {
+			fresh.ClusterID, fresh.AlsoBy = cid, nil
+			if isShown {
+				fresh.AlsoBy = store.AlsoBy(es, i)
 			}
 		}
 		id := []byte(e.ID)
-		if err := items.Put(clusterKey(id), []byte(cid)); err != nil {
-			return err
+		if !slices.ContainsFunc(old, func(o store.ClusterEntry) bool { return o.ID == e.ID }) {
+			if err := items.Put(clusterKey(id), []byte(cid)); err != nil {
+				return err
+			}
+		} else if wasShown := e.ID == oldShown; wasShown == isShown {
+			continue // its place in the cluster is as it was
 		}
 		var err error
-		if isShown && len(also) > 0 {
-			err = items.Put(alsoKey(id), []byte(strings.Join(also, "\x00")))
-		} else {
-			err = items.Delete(alsoKey(id))
-		}
-		if err != nil {
-			return err
-		}
-		if isShown {
-			err = items.Delete(hiddenKey(id))
-		} else {
+		switch {
+		case !isShown:
 			err = items.Put(hiddenKey(id), []byte{1})
+		case !isFresh:
+			err = items.Delete(hiddenKey(id))
 		}
 		if err != nil {
 			return err
-		}
-		if fresh != nil && fresh.ID == e.ID {
-			fresh.ClusterID, fresh.AlsoBy = cid, nil
-			if isShown {
-				fresh.AlsoBy = also
-			}
 		}
 	}
 	return nil

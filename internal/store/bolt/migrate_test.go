@@ -52,7 +52,7 @@ func toOldLayout(t *testing.T, path string) {
 			return err
 		}
 		for _, id := range clustered {
-			it, found, err := getItem(items, id)
+			it, found, err := getItem(tx, id)
 			if err != nil || !found {
 				return fmt.Errorf("clustered item %s: found %v, %v", id, found, err)
 			}
@@ -70,8 +70,6 @@ func toOldLayout(t *testing.T, path string) {
 		var moved [][]byte
 		if err := items.ForEach(func(k, v []byte) error {
 			switch {
-			case bytes.HasSuffix(k, []byte{0, 'a'}):
-				moved = append(moved, bytes.Clone(k))
 			case bytes.HasSuffix(k, []byte{0, 'c'}):
 				moved = append(moved, bytes.Clone(k))
 				return incluster.Put(bytes.Clone(k[:len(k)-2]), bytes.Clone(v))
