@@ -33,8 +33,9 @@ import (
 // decision did not see and which did not see this item, and whether it joined a
 // cluster. Go ranks the candidates again over the lists as they were at the write and
 // confirms those of the most promising (store.RankCandidates) that are new (for an item
-// that joined a cluster, only those in none: it reads their cluster records first, and
-// ranks nothing when all are in one); when one tells the same story, uniteScript puts
+// that joined a cluster, only the IDs filed meanwhile that are in none: it reads their
+// cluster records first, and ranks them only when there are more than
+// store.MaxCandidates); when one tells the same story, uniteScript puts
 // the two in one cluster: the item joins the copy's cluster when it is in none, else the
 // copy joins the item's when the copy is in none (two clusters already formed stay
 // apart). Of two copies written at the same time, the later script always sees the
@@ -403,8 +404,10 @@ type missedCopies struct {
 
 // uniteMissed ranks the candidates of each item written again, as if its story keys had
 // been read when it was written, confirms those of them filed meanwhile, and puts the
-// item in one cluster with the best copy of its story among them: two round trips for
-// any number of items, none when no new candidate ranks among the most promising.
+// item in one cluster with the best copy of its story among them: up to three round
+// trips for any number of items (cluster records of the IDs filed meanwhile, when an
+// item joined a cluster; stories; the unite script), none of the last two when no new
+// candidate could be united.
 func (s *Store) uniteMissed(ctx context.Context, missed []missedCopies) error {
 	// An item in a cluster is united only with copies in none (two clusters stay
 	// apart, and an item never leaves its cluster): for a clustered item, the IDs filed
@@ -442,8 +445,27 @@ func (s *Store) uniteMissed(ctx context.Context, missed []missedCopies) error {
 	var ids []string
 	clear(seen)
 	for i, m := range missed {
-		if m.joined && !slices.ContainsFunc(m.perKey, func(g []string) bool { return slices.ContainsFunc(g, func(id string) bool { return alone[id] }) }) {
-			continue
+		if m.joined {
+			// Few IDs filed meanwhile are in no cluster: all of them are confirmed
+			// (ranking would only bound their number).
+			var mine []string
+			for _, gained := range m.perKey {
+				for _, id := range gained {
+					if alone[id] && !slices.Contains(mine, id) && !slices.Contains(m.plan.ranked, id) {
+						mine = append(mine, id)
+					}
+				}
+			}
+			if len(mine) <= store.MaxCandidates {
+				ranked[i] = mine
+				for _, id := range mine {
+					if !seen[id] {
+						seen[id] = true
+						ids = append(ids, id)
+					}
+				}
+				continue
+			}
 		}
 		now := make([][]string, len(m.perKey))
 		for k, gained := range m.perKey {
