@@ -84,6 +84,9 @@ type Store struct {
 	// writes, run one at a time by the writer goroutine, touch it.
 	bands  atomic.Pointer[bandIndex]
 	window int
+	// clusters caches, for the writer only, the entries of the clusters its
+	// transactions read or wrote lately; it is dropped when a transaction fails.
+	clusters map[string][]store.ClusterEntry
 }
 
 var _ store.Store = (*Store)(nil)
@@ -344,7 +347,7 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 				return err
 			}
 			if found {
-				if err := redateCluster(tx, &next); err != nil {
+				if err := s.redateCluster(tx, &next); err != nil {
 					return err
 				}
 			}
@@ -638,7 +641,7 @@ func (s *Store) Trim(ctx context.Context, source string, maxItems int, maxAge ti
 			if err := ib.Delete(id); err != nil {
 				return err
 			}
-			if err := leaveCluster(tx, &it); err != nil {
+			if err := s.leaveCluster(tx, &it); err != nil {
 				return err
 			}
 			var ts [8]byte

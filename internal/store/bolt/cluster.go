@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -27,7 +28,7 @@ func (s *Store) joinCluster(tx *bbolt.Tx, it *news.Item, p *newItem) error {
 	}
 	if d.cid != "" {
 		// Gives the item and, for a new cluster, the candidate their cluster records.
-		if err := saveCluster(tx, d.cid, d.old, d.entries, it); err != nil {
+		if err := s.saveCluster(tx, d.cid, d.old, d.entries, it); err != nil {
 			return err
 		}
 	}
@@ -60,16 +61,18 @@ func (s *Store) decideCluster(tx *bbolt.Tx, p *newItem) (decision, error) {
 	d := decision{keys: p.keys}
 	s.lookups.Add(uint64(len(d.keys)))
 	cands := s.bands.Load().rank(d.keys, st.Link != "")
-	items := tx.Bucket(bItems)
+	cur := tx.Bucket(bItems).Cursor()
 	for _, c := range store.Confirm(st, cands) {
-		if items.Get([]byte(c.ID)) == nil {
+		// The candidate, then the records beside it: its cluster's ID.
+		id := []byte(c.ID)
+		if k, _ := cur.Seek(id); !bytes.Equal(k, id) {
 			continue // trimmed since it was filed
 		}
 		cid := c.ID
-		if v := items.Get(clusterKey([]byte(c.ID))); v != nil {
+		if k, v := cur.Next(); k != nil && bytes.Equal(k, clusterKey(id)) {
 			cid = string(v)
 		}
-		old, err := loadCluster(tx, cid)
+		old, err := s.cluster(tx, cid)
 		if err != nil {
 			return d, err
 		}
@@ -148,12 +151,12 @@ func (s *Store) restory(tx *bbolt.Tx, old, next *news.Item) error {
 }
 
 // redateCluster records the new sort time of a clustered item after an update.
-func redateCluster(tx *bbolt.Tx, it *news.Item) error {
+func (s *Store) redateCluster(tx *bbolt.Tx, it *news.Item) error {
 	cid := tx.Bucket(bItems).Get(clusterKey([]byte(it.ID)))
 	if cid == nil {
 		return nil
 	}
-	old, err := loadCluster(tx, string(cid))
+	old, err := s.cluster(tx, string(cid))
 	if err != nil {
 		return err
 	}
@@ -166,11 +169,11 @@ func redateCluster(tx *bbolt.Tx, it *news.Item) error {
 	if slices.Equal(old, es) {
 		return nil
 	}
-	return saveCluster(tx, string(cid), old, es, nil)
+	return s.saveCluster(tx, string(cid), old, es, nil)
 }
 
 // leaveCluster takes a removed item, it, out of its cluster and drops its story.
-func leaveCluster(tx *bbolt.Tx, it *news.Item) error {
+func (s *Store) leaveCluster(tx *bbolt.Tx, it *news.Item) error {
 	id, items := []byte(it.ID), tx.Bucket(bItems)
 	if err := items.Delete(hiddenKey(id)); err != nil {
 		return err
@@ -186,13 +189,41 @@ func leaveCluster(tx *bbolt.Tx, it *news.Item) error {
 	if err := items.Delete(clusterKey(id)); err != nil {
 		return err
 	}
-	old, err := loadCluster(tx, c)
+	old, err := s.cluster(tx, c)
 	if err != nil {
 		return err
 	}
 	es := slices.DeleteFunc(slices.Clone(old), func(e store.ClusterEntry) bool { return e.ID == string(id) })
-	return saveCluster(tx, c, old, es, nil)
+	return s.saveCluster(tx, c, old, es, nil)
 }
+
+// cluster is loadCluster for the writer, through the cache of the clusters it read or
+// wrote lately (Store.clusters). The entries returned must not be changed.
+func (s *Store) cluster(tx *bbolt.Tx, cid string) ([]store.ClusterEntry, error) {
+	if es, ok := s.clusters[cid]; ok {
+		return es, nil
+	}
+	es, err := loadCluster(tx, cid)
+	if err == nil {
+		s.cacheCluster(cid, es)
+	}
+	return es, err
+}
+
+// cacheCluster records cid's entries as the writer's transaction now has them.
+func (s *Store) cacheCluster(cid string, es []store.ClusterEntry) {
+	if len(s.clusters) >= maxCachedClusters {
+		clear(s.clusters)
+	}
+	if s.clusters == nil {
+		s.clusters = map[string][]store.ClusterEntry{}
+	}
+	s.clusters[cid] = slices.Clip(es)
+}
+
+// maxCachedClusters bounds the writer's cluster cache: a copy joins one of the
+// clusters of the last weeks, far fewer than this in a network's news.
+const maxCachedClusters = 1 << 14
 
 func loadCluster(tx *bbolt.Tx, cid string) ([]store.ClusterEntry, error) {
 	v := tx.Bucket(bClusters).Get([]byte(cid))
@@ -220,8 +251,9 @@ func loadCluster(tx *bbolt.Tx, cid string) ([]store.ClusterEntry, error) {
 // re-encoded, and a grown AlsoBy costs no write but the cluster's: the shown item's
 // AlsoBy is read from the entries. fresh, when not nil, is a new item not written
 // yet, with no records; it is given its ClusterID and AlsoBy in memory too.
-func saveCluster(tx *bbolt.Tx, cid string, old, es []store.ClusterEntry, fresh *news.Item) error {
+func (s *Store) saveCluster(tx *bbolt.Tx, cid string, old, es []store.ClusterEntry, fresh *news.Item) error {
 	cb := tx.Bucket(bClusters)
+	s.cacheCluster(cid, es)
 	if len(es) == 0 {
 		return cb.Delete([]byte(cid))
 	}

@@ -108,7 +108,9 @@ func (s *Store) commit(group []*write) {
 		}
 		return
 	}
-	// Rolled back: the story-key index may hold filings of the lost transaction.
+	// Rolled back: the story-key index may hold filings of the lost transaction, the
+	// cluster cache its entries.
+	clear(s.clusters)
 	if lerr := s.loadBands(); lerr != nil {
 		for _, w := range live {
 			w.done <- errors.Join(err, lerr)

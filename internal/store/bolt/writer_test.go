@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -147,5 +148,44 @@ func TestCloseFinishesQueuedWrites(t *testing.T) {
 		if _, err := s.Source(ctx, fmt.Sprint(i)); done != (err == nil) {
 			t.Errorf("source %d: write reported %v, stored: %v", i, done, err == nil)
 		}
+	}
+}
+
+// A failed write's cluster changes must not outlive it in the writer's cluster cache:
+// the next copy joins the cluster as it is in the file.
+func TestFailedWriteForgetsCachedClusters(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	gs, be := storetest.Story("gs", 1, 7), storetest.Story("be", 2, 7)
+	be.Published = gs.Published.Add(time.Hour)
+	if _, err := s.Upsert(ctx, []news.Item{gs, be}); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		old, err := s.cluster(tx, gs.ID)
+		if err != nil || len(old) != 2 {
+			t.Fatalf("cluster of %s: %v, %v", gs.ID, old, err)
+		}
+		ghost := append(slices.Clone(old), store.ClusterEntry{ID: "ghost", Member: "zz", Time: old[0].Time})
+		if err := s.saveCluster(tx, gs.ID, old, ghost, nil); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("failing write returned %v", err)
+	}
+	au := storetest.Story("au", 25, 7)
+	au.Published = gs.Published.Add(2 * time.Hour)
+	if _, err := s.Upsert(ctx, []news.Item{au}); err != nil {
+		t.Fatal(err)
+	}
+	shown, err := s.Item(ctx, gs.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(shown.AlsoBy); got != "[au be]" && got != "[be au]" {
+		t.Errorf("shown item's AlsoBy = %v, want be and au (no ghost of the failed write)", shown.AlsoBy)
 	}
 }
