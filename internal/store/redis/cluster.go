@@ -281,6 +281,14 @@ func (s *Store) planClusters(ctx context.Context, items []*news.Item) ([]cluster
 	var ids []string
 	seen := map[string]bool{}
 	ranked := make([][]string, len(plans))
+	// The lists' first store.BandDepth IDs, all in one array.
+	total := 0
+	for _, v := range vals {
+		if v, _ := v.(string); v != "" {
+			total += min(strings.Count(v, "\n")+1, store.BandDepth)
+		}
+	}
+	all := make([]string, 0, total)
 	n := 0
 	for i := range plans {
 		plans[i].exp = make([]string, len(plans[i].keys))
@@ -288,11 +296,16 @@ func (s *Store) planClusters(ctx context.Context, items []*news.Item) ([]cluster
 		for j := range plans[i].keys {
 			v, _ := vals[n].(string)
 			n++
-			ids := unpackIDs(v)
-			if len(ids) > 0 {
-				plans[i].exp[j] = ids[0]
+			start := len(all)
+			for rest := v; rest != "" && len(all)-start < store.BandDepth; {
+				var id string
+				id, rest, _ = strings.Cut(rest, "\n")
+				all = append(all, id)
 			}
-			perKey[j] = ids[:min(len(ids), store.BandDepth)]
+			perKey[j] = all[start:len(all):len(all)]
+			if len(perKey[j]) > 0 {
+				plans[i].exp[j] = perKey[j][0]
+			}
 		}
 		ranked[i] = store.RankCandidates(&plans[i].story, perKey)
 		plans[i].lists, plans[i].ranked = perKey, ranked[i]
