@@ -139,12 +139,12 @@ local function joinDecoded(kcl, kca, cid, cand, me, v)
   return true
 end
 -- scanEntries walks the encoded entries v without decoding them. It returns their
--- number, whether one is of member m (m may be nil: not looked for), and the shown
--- entry's ID, member, sort and first-seen times;
--- nil when v is not in the form encodeEntry writes.
+-- number, whether one is of member m (m may be nil: not looked for), the shown entry's
+-- ID, member, sort and first-seen times, and where its line starts and ends in v; nil
+-- when v is not in the form encodeEntry writes.
 local function scanEntries(v, m)
   local n, at, len, has = 0, 1, #v, false
-  local sa, sp, sq, st, sf
+  local sa, sp, sq, st, sf, se
   while at <= len do
     local e = string.find(v, '\n', at, true) or (len + 1)
     local p1 = string.find(v, '\t', at, true)
@@ -157,13 +157,13 @@ local function scanEntries(v, m)
     if not t or not f then return nil end
     if m and p2 - p1 - 1 == #m and string.sub(v, p1 + 1, p2 - 1) == m then has = true end
     if not sa or t < st or (t == st and (f < sf or (f == sf and string.sub(v, at, p1 - 1) < string.sub(v, sa, sp - 1)))) then
-      sa, sp, sq, st, sf = at, p1, p2, t, f
+      sa, sp, sq, st, sf, se = at, p1, p2, t, f, e - 1
     end
     n = n + 1
     at = e + 1
   end
   if n == 0 then return nil end
-  return n, has, string.sub(v, sa, sp - 1), string.sub(v, sp + 1, sq - 1), st, sf
+  return n, has, string.sub(v, sa, sp - 1), string.sub(v, sp + 1, sq - 1), st, sf, sa, se
 end
 -- addMember returns the sorted, comma-separated member list also with m put in its
 -- place (once).
@@ -222,10 +222,13 @@ local function join(kcl, kca, cid, cand, me)
   local sid, sm, st, sf = firstEntry(v)
   local rec = sid and redis.call('HGET', kca, sid)
   if not rec or string.sub(rec, 1, #pre) ~= pre then
-    local _
-    _, _, sid, sm, st, sf = scanEntries(v)
+    local _, a, b
+    _, _, sid, sm, st, sf, a, b = scanEntries(v)
     rec = sid and redis.call('HGET', kca, sid)
     if not rec or string.sub(rec, 1, #pre) ~= pre then return joinDecoded(kcl, kca, cid, cand, me, v) end
+    -- Written before the shown entry was kept first: it is moved there.
+    local before, after = a > 1 and string.sub(v, 1, a - 2) or '', string.sub(v, b + 2)
+    v = string.sub(v, a, b) .. (before ~= '' and '\n' .. before or '') .. (after ~= '' and '\n' .. after or '')
   end
   local also = string.sub(rec, #pre + 1)
   if earlier(me, {id = sid, t = st, f = sf}) then
