@@ -4,7 +4,9 @@
 # `networkfeed poll`, on the embedded store and on a private Redis, for each N given
 # (default 1000 10000): the first poll (every feed new) and the next round (80% 304).
 # Prints a Markdown table for BENCHMARKS.md: wall time, CPU seconds (networkfeed, and
-# redis-server), peak RSS (VmHWM, a fresh process per run), answers seen by the fleet.
+# redis-server), peak RSS (VmHWM, a fresh process per run; it counts the pages of the
+# embedded store's file mapped in memory) and peak anonymous RSS (sampled every 0.1 s:
+# heap and stacks, without the file), answers seen by the fleet.
 #
 #   scripts/bench-fleet.sh [N ...]        env: WORKERS (256), FLEET (path to ../shared/tools/fleet),
 #                                              STORES ("bolt redis"), PROFILE (dir: CPU profiles),
@@ -57,7 +59,18 @@ run_poll() {
   [ -n "${PROFILE:-}" ] && prof=(env NETWORKFEED_CPUPROFILE="$PROFILE/${label//[^A-Za-z0-9=]/_}.cpu" NETWORKFEED_MEMPROFILE="$PROFILE/${label//[^A-Za-z0-9=]/_}.mem")
   local t0 t1
   t0=$(date +%s.%N)
-  ${prof[@]+"${prof[@]}"} /usr/bin/time -f '%U %S %M' -o "$tmp/time" "$tmp/networkfeed" poll -config "$cfg" -store "$store" -workers "$workers" >"$tmp/poll.out" 2>"$tmp/poll.err"
+  ${prof[@]+"${prof[@]}"} /usr/bin/time -f '%U %S %M' -o "$tmp/time" "$tmp/networkfeed" poll -config "$cfg" -store "$store" -workers "$workers" >"$tmp/poll.out" 2>"$tmp/poll.err" &
+  local tpid=$! anon=0 pid a
+  # Peak anonymous memory (heap, stacks): RSS less the store file's mapped pages.
+  while kill -0 "$tpid" 2>/dev/null; do
+    pid=$(pgrep -P "$tpid" | head -1 || true)
+    if [ -n "$pid" ]; then
+      a=$(awk '/^RssAnon/{print $2}' "/proc/$pid/status" 2>/dev/null || true)
+      [ -n "$a" ] && [ "$a" -gt "$anon" ] && anon=$a
+    fi
+    sleep 0.1
+  done
+  wait "$tpid"
   t1=$(date +%s.%N)
   local r1=0
   [ -n "$rpid" ] && r1=$(cpu_ticks "$rpid")
@@ -71,14 +84,14 @@ run_poll() {
   s500=$(echo "$stats" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["status_500"])')
   local summary
   summary=$(tail -1 "$tmp/poll.out")
-  printf '| %s | %.1f s | %.1f s | %s | %d MB | %s / %s / %s | %.1f s | %s |\n' "$label" \
+  printf '| %s | %.1f s | %.1f s | %s | %d MB | %d MB | %s / %s / %s | %.1f s | %s |\n' "$label" \
     "$(echo "$t1 - $t0" | bc)" "$(echo "$ut + $st" | bc)" \
     "$([ -n "$rpid" ] && printf '%.1f s' "$(echo "($r1 - $r0) / $tck" | bc -l)" || echo "–")" \
-    $((rss / 1024)) "$s200" "$s304" "$s500" "$(echo "($f1 - $f0) / $tck" | bc -l)" "$summary"
+    $((rss / 1024)) $((anon / 1024)) "$s200" "$s304" "$s500" "$(echo "($f1 - $f0) / $tck" | bc -l)" "$summary"
 }
 
-echo "| run | wall | networkfeed CPU | redis CPU | peak RSS | fleet 200 / 304 / 500 | fleet CPU | networkfeed poll says |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| run | wall | networkfeed CPU | redis CPU | peak RSS | peak anon RSS | fleet 200 / 304 / 500 | fleet CPU | networkfeed poll says |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for n in "${sizes[@]}"; do
   for kind in $stores; do
     fport=$(freeport)

@@ -1,11 +1,13 @@
 package poll
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"hash/fnv"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -352,11 +354,13 @@ func (s *Scheduler) storeDown(err error) {
 }
 
 // PollAll refreshes every job once with n workers (the `poll` command); progress, when
-// set, is called after each refresh with the counts so far.
+// set, is called after each refresh with the counts so far. Results are in the order
+// of jobs; the refreshes start slowest first (slowestFirst).
 func PollAll(ctx context.Context, r *Refresher, jobs []Job, n int, progress func(done, total, failed int, res Result)) []Result {
 	if n <= 0 {
 		n = 8
 	}
+	order := slowestFirst(ctx, r.Store, jobs)
 	results := make([]Result, len(jobs))
 	idx := make(chan int)
 	var mu sync.Mutex
@@ -379,7 +383,7 @@ func PollAll(ctx context.Context, r *Refresher, jobs []Job, n int, progress func
 			}
 		})
 	}
-	for i := range jobs {
+	for _, i := range order {
 		select {
 		case idx <- i:
 		case <-ctx.Done():
@@ -391,4 +395,38 @@ func PollAll(ctx context.Context, r *Refresher, jobs []Job, n int, progress func
 	close(idx)
 	wg.Wait()
 	return results
+}
+
+// sourceLister is a store that reads every source's state at once.
+type sourceLister interface {
+	Sources(ctx context.Context) ([]news.SourceState, error)
+}
+
+// slowestFirst orders the jobs of a poll of every source: those whose last poll took
+// longest first, so that a slow server's wait overlaps the other sources' work instead
+// of ending the poll after it; ties, and sources never polled, keep their order. A store
+// that cannot list its sources, or fails to, leaves the order as it is.
+func slowestFirst(ctx context.Context, st Store, jobs []Job) []int {
+	order := make([]int, len(jobs))
+	for i := range order {
+		order[i] = i
+	}
+	l, ok := st.(sourceLister)
+	if !ok {
+		return order
+	}
+	states, err := l.Sources(ctx)
+	if err != nil {
+		return order
+	}
+	took := make(map[string]time.Duration, len(states))
+	for _, s := range states {
+		if len(s.History) > 0 {
+			took[s.URL] = s.History[0].Duration
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Compare(took[jobs[b].URL()], took[jobs[a].URL()])
+	})
+	return order
 }

@@ -147,3 +147,40 @@ func TestProcessingIsBounded(t *testing.T) {
 		})
 	}
 }
+
+// A poll of every source starts those whose last poll took longest, so their wait
+// overlaps the others' work; results stay in the order of the jobs.
+func TestPollAllStartsSlowestFirst(t *testing.T) {
+	var mu sync.Mutex
+	var asked []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		asked = append(asked, r.URL.Path)
+		mu.Unlock()
+		w.Write([]byte(goodFeed(r.URL.Path[1:])))
+	}))
+	defer srv.Close()
+	st := openBolt(t)
+	took := map[string]time.Duration{"/f1": time.Second, "/f3": 3 * time.Second}
+	var jobs []Job
+	for i := range 4 {
+		u := fmt.Sprintf("%s/f%d", srv.URL, i)
+		jobs = append(jobs, feedJob(fmt.Sprint("m", i), u))
+		if d, ok := took[fmt.Sprintf("/f%d", i)]; ok {
+			err := st.PutSource(context.Background(), news.SourceState{URL: u, History: []news.PollRecord{{Duration: d}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r := newTestRefresher(t, st, testConfig(t, ""), nil)
+	results := PollAll(context.Background(), r, jobs, 1, nil)
+	if got := fmt.Sprint(asked); got != "[/f3 /f1 /f0 /f2]" {
+		t.Errorf("sources asked in the order %s, want [/f3 /f1 /f0 /f2]", got)
+	}
+	for i, res := range results {
+		if res.URL != jobs[i].URL() || res.Err != nil {
+			t.Errorf("result %d is %s (%v), want %s", i, res.URL, res.Err, jobs[i].URL())
+		}
+	}
+}
