@@ -3,8 +3,6 @@ package store
 import (
 	"bytes"
 	"cmp"
-	"encoding/binary"
-	"hash/fnv"
 	"slices"
 	"strings"
 	"time"
@@ -43,12 +41,6 @@ func Signature(it *news.Item) identity.Signature {
 	return identity.Sign(it.Language, it.Title, it.Summary)
 }
 
-func storyKey(s string) []byte {
-	h := fnv.New64a()
-	h.Write([]byte(s))
-	return binary.BigEndian.AppendUint64(nil, h.Sum64())
-}
-
 func canonicalLink(it *news.Item) string {
 	if it.Canonical != "" {
 		return it.Canonical
@@ -67,7 +59,7 @@ func Confirm(it *Story, stored []Story) []Story {
 		link bool
 		sim  float64
 	}
-	var ok []scored
+	ok := make([]scored, 0, len(stored))
 	for i := range stored {
 		s := &stored[i]
 		if s.Member == it.Member || s.ID == it.ID {

@@ -46,14 +46,37 @@ func (st *Story) Entry() ClusterEntry {
 // Keys returns the story's 8-byte index keys: a hash of its canonical link when it
 // has one, then a hash of each of its band keys when it has words.
 func (st *Story) Keys() [][]byte {
-	var out [][]byte
+	bands := st.Sig.Bands(st.Language)
+	n := len(bands)
 	if st.Link != "" {
-		out = append(out, storyKey("u\x00"+st.Link))
+		n++
 	}
-	for _, b := range st.Sig.Bands(st.Language) {
-		out = append(out, storyKey("b\x00"+b))
+	// One backing array for all the keys: a new item's keys are made on every insert.
+	buf := make([]byte, 0, 8*n)
+	out := make([][]byte, 0, n)
+	add := func(kind byte, s string) {
+		buf = binary.BigEndian.AppendUint64(buf, fnv64a(kind, s))
+		out = append(out, buf[len(buf)-8:len(buf):len(buf)])
+	}
+	if st.Link != "" {
+		add('u', st.Link)
+	}
+	for _, b := range bands {
+		add('b', b)
 	}
 	return out
+}
+
+// fnv64a is the FNV-1a hash of kind, a zero byte and s, without allocating: what
+// storyKey(string(kind)+"\x00"+s) holds.
+func fnv64a(kind byte, s string) uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := (uint64(offset) ^ uint64(kind)) * prime
+	h *= prime // ^ 0
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * prime
+	}
+	return h
 }
 
 // sameStory is identity.SameStory on recorded stories.

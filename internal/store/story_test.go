@@ -1,7 +1,10 @@
 package store
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
+	"hash/fnv"
 	"slices"
 	"strings"
 	"testing"
@@ -80,4 +83,31 @@ func TestRankCandidates(t *testing.T) {
 	if got := RankCandidates(it, perKey[:2]); !slices.Equal(got, []string{"linked", "b2", "b1", "b3"}) {
 		t.Fatalf("without a link: %v", got)
 	}
+}
+
+// Keys hashes without allocating per key; the keys must stay those of storyKey (stored
+// files and Redis hold them).
+func TestKeysAreStoryKeys(t *testing.T) {
+	st := StoryOf(&news.Item{ID: "a", Member: "m", Language: "en", Link: "https://example.org/x",
+		Title: "Kinder grenzüberschreitend schützen", Summary: "Eine Fachtagung über den Schutz von Kindern in grenzüberschreitenden Familienkonflikten."})
+	keys := st.Keys()
+	want := [][]byte{storyKey("u\x00" + st.Link)}
+	for _, b := range st.Sig.Bands(st.Language) {
+		want = append(want, storyKey("b\x00"+b))
+	}
+	if len(keys) != len(want) || len(want) < 2 {
+		t.Fatalf("%d keys, want %d (more than 1)", len(keys), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(keys[i], want[i]) {
+			t.Errorf("key %d = %x, want %x", i, keys[i], want[i])
+		}
+	}
+}
+
+// storyKey is how story keys were made before Keys hashed in place: the oracle.
+func storyKey(s string) []byte {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return binary.BigEndian.AppendUint64(nil, h.Sum64())
 }

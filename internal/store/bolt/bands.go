@@ -50,6 +50,7 @@ type bandIndex struct {
 	linked  []bool
 	ranking uint32
 	hits    []uint32
+	out     []store.Story
 }
 
 // maxKeys is how many story keys a filing has at most: its link and its bands.
@@ -178,7 +179,8 @@ func (b *bandIndex) chains(keys [][]byte, chain *[maxKeys][store.BandDepth]uint3
 
 // rank is store.RankCandidates over the filings under keys (keys[0] is the
 // canonical-link key when hasLink): it returns the stories of the
-// store.MaxCandidates most promising, without building a list of IDs per key.
+// store.MaxCandidates most promising, without building a list of IDs per key. The
+// slice returned is the index's own, good until the next rank.
 func (b *bandIndex) rank(keys [][]byte, hasLink bool) []store.Story {
 	keys = keys[:min(len(keys), maxKeys)]
 	b.ranking++
@@ -227,13 +229,14 @@ func (b *bandIndex) rank(keys [][]byte, hasLink bool) []store.Story {
 		top[i] = h
 		nt = min(nt+1, len(top))
 	}
-	out := make([]store.Story, 0, nt)
+	out := b.out[:0]
 	for _, h := range top[:nt] {
 		c := b.current(h)
 		if !slices.ContainsFunc(out, func(o store.Story) bool { return o.ID == c.ID }) {
 			out = append(out, c) // an item filed again is one candidate
 		}
 	}
+	b.out = out
 	return out
 }
 
