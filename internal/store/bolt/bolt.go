@@ -335,12 +335,18 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 					p = &newItem{story: store.StoryOf(&next)}
 				}
 				p.story.Redate(&next)
-				// Decided before the item is written, so it is encoded once, with its cluster.
+				// Its cluster records are written beside it; its encoding (made by
+				// prepareNew, outside the writer) does not depend on them.
 				if err := s.joinCluster(tx, &next, p); err != nil {
 					return err
 				}
 			}
-			if err := putItem(b, &next); err != nil {
+			if p := fresh[in.ID]; !found && p != nil && p.json != nil {
+				err = b.Put([]byte(next.ID), p.json)
+			} else {
+				err = putItem(b, &next)
+			}
+			if err != nil {
 				return err
 			}
 			if err := putIndexes(tx, &next); err != nil {
@@ -365,11 +371,13 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 }
 
 // newItem is what prepareNew works out for an item not stored yet, outside the
-// single writer: its story (signing is most of a cluster decision's work) and its
-// story keys.
+// single writer: its story (signing is most of a cluster decision's work), its story
+// keys and its encoding.
 type newItem struct {
 	story store.Story
 	keys  [][]byte
+	// json is the item's encoding (putItem's) when it came with no cluster fields.
+	json []byte
 }
 
 // prepareNew works out, in the caller's goroutine rather than the single writer, the
@@ -387,6 +395,13 @@ func (s *Store) prepareNew(items []news.Item) (map[string]*newItem, error) {
 			}
 			p := &newItem{story: store.StoryOf(&items[i])}
 			p.keys = p.story.Keys()
+			if items[i].ClusterID == "" && len(items[i].AlsoBy) == 0 {
+				v, err := json.Marshal(&items[i])
+				if err != nil {
+					return fmt.Errorf("encode item %s: %w", id, err)
+				}
+				p.json = v
+			}
 			out[items[i].ID] = p
 		}
 		return nil
