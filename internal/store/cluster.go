@@ -220,18 +220,29 @@ func RankCandidates(it *Story, perKey [][]string) []string {
 			}
 		}
 	}
-	slices.SortFunc(hits, func(a, b hit) int {
+	// The best MaxCandidates, ties in the order found: a selection, not a sort of
+	// every hit (crowded bands give hundreds).
+	better := func(a, b *hit) bool {
 		if a.link != b.link {
-			if a.link {
-				return -1
-			}
-			return 1
+			return a.link
 		}
-		if c := cmp.Compare(b.bands, a.bands); c != 0 {
-			return c
+		return a.bands > b.bands
+	}
+	var top [MaxCandidates]hit
+	nt := 0
+	for i := range hits {
+		h := &hits[i]
+		if nt == len(top) && !better(h, &top[nt-1]) {
+			continue
 		}
-		return cmp.Compare(a.order, b.order)
-	})
+		j := min(nt, len(top)-1)
+		for ; j > 0 && better(h, &top[j-1]); j-- {
+			top[j] = top[j-1]
+		}
+		top[j] = *h
+		nt = min(nt+1, len(top))
+	}
+	hits = top[:nt]
 	out := make([]string, 0, min(len(hits), MaxCandidates))
 	for _, h := range hits[:min(len(hits), MaxCandidates)] {
 		out = append(out, h.id)

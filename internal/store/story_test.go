@@ -2,9 +2,12 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/fnv"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -110,4 +113,60 @@ func storyKey(s string) []byte {
 	h := fnv.New64a()
 	h.Write([]byte(s))
 	return binary.BigEndian.AppendUint64(nil, h.Sum64())
+}
+
+// RankCandidates keeps the best MaxCandidates by selection; it must agree with a full
+// stable sort of every hit (link first, then most bands, ties in the order found).
+func TestRankCandidatesMatchesSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for trial := range 500 {
+		it := &Story{ID: "new"}
+		if trial%3 == 0 {
+			it.Link = "https://example.org/x"
+		}
+		perKey := make([][]string, 1+rng.IntN(12))
+		for k := range perKey {
+			for range rng.IntN(17) {
+				perKey[k] = append(perKey[k], fmt.Sprint("id", rng.IntN(40)))
+			}
+		}
+		type hit struct {
+			id          string
+			link        bool
+			bands, seen int
+		}
+		var hits []*hit
+		at := map[string]*hit{}
+		for k, ids := range perKey {
+			for _, id := range ids {
+				h := at[id]
+				if h == nil {
+					h = &hit{id: id, seen: len(hits)}
+					at[id] = h
+					hits = append(hits, h)
+				}
+				if k == 0 && it.Link != "" {
+					h.link = true
+				} else {
+					h.bands++
+				}
+			}
+		}
+		slices.SortStableFunc(hits, func(a, b *hit) int {
+			if a.link != b.link {
+				if a.link {
+					return -1
+				}
+				return 1
+			}
+			return cmp.Compare(b.bands, a.bands)
+		})
+		var want []string
+		for _, h := range hits[:min(len(hits), MaxCandidates)] {
+			want = append(want, h.id)
+		}
+		if got := RankCandidates(it, perKey); !slices.Equal(got, want) {
+			t.Fatalf("trial %d: RankCandidates = %v, want %v", trial, got, want)
+		}
+	}
 }
