@@ -181,13 +181,28 @@ func keyEntries(it *news.Item) [][]byte {
 }
 
 func putIndexes(tx *bbolt.Tx, it *news.Item) error {
+	return putIndexKeys(tx, it, indexKeys(it), keyEntries(it))
+}
+
+// indexKeys lists the item's timeline index keys.
+func indexKeys(it *news.Item) [][]byte {
+	sc := scopes(it)
+	out := make([][]byte, len(sc))
+	for i, s := range sc {
+		out[i] = indexKey(s, it.SortTime(), it.ID)
+	}
+	return out
+}
+
+// putIndexKeys files it under its timeline index keys and its key entries.
+func putIndexKeys(tx *bbolt.Tx, it *news.Item, index, entries [][]byte) error {
 	idx, keys := tx.Bucket(bIndex), tx.Bucket(bKeys)
-	for _, sc := range scopes(it) {
-		if err := idx.Put(indexKey(sc, it.SortTime(), it.ID), nil); err != nil {
+	for _, k := range index {
+		if err := idx.Put(k, nil); err != nil {
 			return err
 		}
 	}
-	for _, k := range keyEntries(it) {
+	for _, k := range entries {
 		if err := keys.Put(k, []byte(it.ID)); err != nil {
 			return err
 		}
@@ -342,14 +357,15 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 				}
 			}
 			if p := fresh[in.ID]; !found && p != nil && p.json != nil {
-				err = b.Put([]byte(next.ID), p.json)
-			} else {
-				err = putItem(b, &next)
+				// Encoded and keyed by prepareNew: the item is as it was given.
+				if err := b.Put([]byte(next.ID), p.json); err != nil {
+					return err
+				}
+				err = putIndexKeys(tx, &next, p.index, p.entries)
+			} else if err = putItem(b, &next); err == nil {
+				err = putIndexes(tx, &next)
 			}
 			if err != nil {
-				return err
-			}
-			if err := putIndexes(tx, &next); err != nil {
 				return err
 			}
 			if found {
@@ -376,8 +392,12 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 type newItem struct {
 	story store.Story
 	keys  [][]byte
-	// json is the item's encoding (putItem's) when it came with no cluster fields.
-	json []byte
+	// json is the item's encoding (putItem's) when it came with no cluster fields;
+	// then index and entries are its index keys (indexKeys, keyEntries) and encoded its
+	// story's encoding.
+	json           []byte
+	index, entries [][]byte
+	encoded        []byte
 }
 
 // prepareNew works out, in the caller's goroutine rather than the single writer, the
@@ -400,7 +420,8 @@ func (s *Store) prepareNew(items []news.Item) (map[string]*newItem, error) {
 				if err != nil {
 					return fmt.Errorf("encode item %s: %w", id, err)
 				}
-				p.json = v
+				p.json, p.index, p.entries = v, indexKeys(&items[i]), keyEntries(&items[i])
+				p.encoded = p.story.AppendBinary(nil)
 			}
 			out[items[i].ID] = p
 		}

@@ -32,7 +32,7 @@ func (s *Store) joinCluster(tx *bbolt.Tx, it *news.Item, p *newItem) error {
 			return err
 		}
 	}
-	if err := putStory(tx, st); err != nil {
+	if err := putStory(tx, st, p.encoded); err != nil {
 		return err
 	}
 	s.fileBands(st, d.keys)
@@ -113,11 +113,14 @@ func getStory(tx *bbolt.Tx, firstSeen int64, id string) (store.Story, bool, erro
 }
 
 // putStory records st, filed by first-seen time: new stories land at the end of the
-// storylog tree, on pages already dirty.
-func putStory(tx *bbolt.Tx, st *store.Story) error {
+// storylog tree, on pages already dirty. encoded, when not nil, is st's encoding.
+func putStory(tx *bbolt.Tx, st *store.Story, encoded []byte) error {
 	b := tx.Bucket(bStoryLog)
 	b.FillPercent = 0.9
-	return b.Put(storyKey(st.FirstSeen, st.ID), st.AppendBinary(nil))
+	if encoded == nil {
+		encoded = st.AppendBinary(nil)
+	}
+	return b.Put(storyKey(st.FirstSeen, st.ID), encoded)
 }
 
 // restory updates the story recorded for an item updated in place from old to next
@@ -141,7 +144,7 @@ func (s *Store) restory(tx *bbolt.Tx, old, next *news.Item) error {
 			return err
 		}
 	}
-	if err := putStory(tx, &st); err != nil {
+	if err := putStory(tx, &st, nil); err != nil {
 		return err
 	}
 	// Later decisions compare against the story as it is now, found under its keys as
