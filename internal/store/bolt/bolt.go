@@ -410,8 +410,8 @@ func (s *Store) prepareNew(items []news.Item) (map[string]*newItem, error) {
 		b, tombs := tx.Bucket(bItems), tx.Bucket(bTombs)
 		for i := range items {
 			id := []byte(items[i].ID)
-			if b.Get(id) != nil || tombs.Get(id) != nil {
-				continue
+			if _, dup := out[items[i].ID]; dup || b.Get(id) != nil || tombs.Get(id) != nil {
+				continue // a later copy in the batch is an update of the first
 			}
 			p := &newItem{story: store.StoryOf(&items[i])}
 			p.keys = p.story.Keys()
