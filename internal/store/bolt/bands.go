@@ -35,7 +35,7 @@ const RecentStories = 1 << 14
 type bandIndex struct {
 	window  uint32
 	seq     uint32 // sequence number of the last filing (0: none); the first is 1
-	heads   map[uint64]link
+	heads   headTable
 	latest  map[string]uint32 // item ID -> its newest filing
 	stories []store.Story     // slot -> the filed item's story
 	nkeys   []uint8           // slot -> how many story keys
@@ -64,7 +64,7 @@ type link struct {
 
 func newBandIndex(window int) *bandIndex {
 	w := uint32(window)
-	return &bandIndex{window: w, heads: map[uint64]link{}, latest: map[string]uint32{},
+	return &bandIndex{window: w, heads: newHeadTable(window * maxKeys), latest: map[string]uint32{},
 		stories: make([]store.Story, w), nkeys: make([]uint8, w), keys: make([]uint64, w*maxKeys), older: make([]link, w*maxKeys),
 		newer: make([]uint32, w), mark: make([]uint32, w), count: make([]uint16, w), linked: make([]bool, w)}
 }
@@ -89,8 +89,8 @@ func (b *bandIndex) file(st *store.Story, keys [][]byte) {
 	if b.seq > b.window { // the slot holds filing seq-window: evict it
 		old := b.seq - b.window
 		for _, k := range b.keys[base : base+uint32(b.nkeys[slot])] {
-			if b.heads[k].seq == old {
-				delete(b.heads, k)
+			if b.heads.get(k).seq == old {
+				b.heads.del(k)
 			}
 		}
 		if id := b.stories[slot].ID; b.latest[id] == old {
@@ -105,8 +105,8 @@ func (b *bandIndex) file(st *store.Story, keys [][]byte) {
 	for j, k := range keys {
 		kk := keyOf(k)
 		b.keys[base+uint32(j)] = kk
-		b.older[base+uint32(j)] = b.heads[kk]
-		b.heads[kk] = link{b.seq, uint32(j)}
+		b.older[base+uint32(j)] = b.heads.get(kk)
+		b.heads.set(kk, link{b.seq, uint32(j)})
 	}
 }
 
@@ -143,7 +143,7 @@ func (b *bandIndex) current(seq uint32) store.Story {
 // walk calls fn with the newest filings under story key k, newest first, at most
 // store.BandDepth.
 func (b *bandIndex) walk(k []byte, fn func(seq uint32)) {
-	l := b.heads[keyOf(k)]
+	l := b.heads.get(keyOf(k))
 	for n := 0; b.live(l.seq) && n < store.BandDepth; n++ {
 		fn(l.seq)
 		l = b.older[(l.seq%b.window)*maxKeys+l.j]
@@ -157,7 +157,7 @@ func (b *bandIndex) walk(k []byte, fn func(seq uint32)) {
 func (b *bandIndex) chains(keys [][]byte, chain *[maxKeys][store.BandDepth]uint32, n *[maxKeys]uint8) {
 	var at [maxKeys]link
 	for i, k := range keys {
-		at[i] = b.heads[keyOf(k)]
+		at[i] = b.heads.get(keyOf(k))
 	}
 	for depth := range store.BandDepth {
 		more := false

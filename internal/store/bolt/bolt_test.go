@@ -129,7 +129,7 @@ func TestBandIndexWindow(t *testing.T) {
 	for range 4 {
 		b.file(&store.Story{ID: "y"}, [][]byte{key(4)})
 	}
-	if _, ok := b.heads[3]; ok || b.lookup(key(3)) != nil {
+	if b.heads.get(3).seq != 0 || b.lookup(key(3)) != nil {
 		t.Error("an evicted key is still indexed")
 	}
 	// Depth is bounded.
@@ -151,8 +151,8 @@ func TestFailedUpsertForgetsFilings(t *testing.T) {
 	if _, err := s.Upsert(t.Context(), []news.Item{storetest.Story("gs", 1, 7), bad}); err == nil {
 		t.Fatal("upsert of an item without id succeeded")
 	}
-	if s.bands.Load().seq != 0 || len(s.bands.Load().heads) != 0 {
-		t.Errorf("story-key index holds %d filings, %d keys after a rollback, want none", s.bands.Load().seq, len(s.bands.Load().heads))
+	if s.bands.Load().seq != 0 || s.bands.Load().heads.n != 0 {
+		t.Errorf("story-key index holds %d filings, %d keys after a rollback, want none", s.bands.Load().seq, s.bands.Load().heads.n)
 	}
 	au := storetest.Story("au", 25, 7)
 	if _, err := s.Upsert(t.Context(), []news.Item{au}); err != nil {
