@@ -47,18 +47,28 @@ func TestStoryIndexSurvivesReopen(t *testing.T) {
 	if s.bands.Load().seq != 2 {
 		t.Errorf("index holds %d filings after reopen, want 2", s.bands.Load().seq)
 	}
+	if got, _ := storeCopy(t, s, gs, time.Hour); got.ClusterID != gs.ID {
+		t.Errorf("copy's ClusterID = %q, want %q (the stored story)", got.ClusterID, gs.ID)
+	}
+}
+
+// storeCopy stores member au's copy of stored story gs (storetest.Story(…, 7)),
+// published later, and returns the copy and gs as the store then reads them.
+func storeCopy(t *testing.T, s *Store, gs news.Item, later time.Duration) (cp, orig news.Item) {
+	t.Helper()
 	au := storetest.Story("au", 25, 7)
-	au.Published = gs.Published.Add(time.Hour)
+	au.Published = gs.Published.Add(later)
 	if _, err := s.Upsert(t.Context(), []news.Item{au}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Item(t.Context(), au.ID)
-	if err != nil {
+	var err error
+	if cp, err = s.Item(t.Context(), au.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got.ClusterID != gs.ID {
-		t.Errorf("copy's ClusterID = %q, want %q (the stored story)", got.ClusterID, gs.ID)
+	if orig, err = s.Item(t.Context(), gs.ID); err != nil {
+		t.Fatal(err)
 	}
+	return cp, orig
 }
 
 // TestReopenKeepsNewestInWindow reopens a file holding more stories than the index

@@ -146,21 +146,9 @@ func TestOpenMigratesOldLayout(t *testing.T) {
 	if n := s.bands.Load().seq; n != 3 {
 		t.Errorf("story index holds %d filings after migration, want 3", n)
 	}
-	au := storetest.Story("au", 25, 7)
-	au.Published = gs.Published.Add(2 * time.Hour)
-	if _, err := s.Upsert(ctx, []news.Item{au}); err != nil {
-		t.Fatal(err)
-	}
-	got, err := s.Item(ctx, au.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, shown := storeCopy(t, s, gs, 2*time.Hour)
 	if got.ClusterID != gs.ID {
 		t.Errorf("new copy's ClusterID = %q, want %q", got.ClusterID, gs.ID)
-	}
-	shown, err := s.Item(ctx, gs.ID)
-	if err != nil {
-		t.Fatal(err)
 	}
 	if !slices.Equal(shown.AlsoBy, []string{"au", "be"}) && !slices.Equal(shown.AlsoBy, []string{"be", "au"}) {
 		t.Errorf("shown item's AlsoBy = %v, want be and au", shown.AlsoBy)

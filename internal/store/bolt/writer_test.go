@@ -176,15 +176,7 @@ func TestFailedWriteForgetsCachedClusters(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("failing write returned %v", err)
 	}
-	au := storetest.Story("au", 25, 7)
-	au.Published = gs.Published.Add(2 * time.Hour)
-	if _, err := s.Upsert(ctx, []news.Item{au}); err != nil {
-		t.Fatal(err)
-	}
-	shown, err := s.Item(ctx, gs.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, shown := storeCopy(t, s, gs, 2*time.Hour)
 	if got := fmt.Sprint(shown.AlsoBy); got != "[au be]" && got != "[be au]" {
 		t.Errorf("shown item's AlsoBy = %v, want be and au (no ghost of the failed write)", shown.AlsoBy)
 	}
