@@ -113,11 +113,15 @@ func Open(path string) (*Store, error) {
 				return err
 			}
 		}
-		return migrate(tx)
+		return nil
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: create buckets: %w", path, err)
+	}
+	if err := migrate(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: migrate to layout %d: %w", path, layout, err)
 	}
 	s := &Store{db: db, now: time.Now, window: RecentStories,
 		writes: make(chan *write), closed: make(chan struct{}), writerDone: make(chan struct{})}
@@ -233,20 +237,44 @@ const layout = 2
 
 // migrate brings a file of an earlier layout to this one: the stories bucket (by ID)
 // moves to storylog, the incluster and hidden buckets into items. (AlsoBy, once in the
-// items' JSON, is now worked out from the cluster's entries when read.)
-func migrate(tx *bbolt.Tx) error {
-	meta := tx.Bucket(bMeta)
-	if v := meta.Get([]byte("layout")); len(v) == 8 && binary.BigEndian.Uint64(v) >= layout {
+// items' JSON, is now worked out from the cluster's entries when read.) It moves at
+// most migrateChunk records per transaction, so a large file never needs one
+// transaction as large as itself in memory; an interrupted migration resumes at the
+// next open (a record moved is deleted from its old place in the same transaction),
+// and the file's layout is recorded only when every record has moved.
+func migrate(db *bbolt.DB) error {
+	current := false
+	if err := db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bMeta).Get([]byte("layout"))
+		current = len(v) == 8 && binary.BigEndian.Uint64(v) >= layout
 		return nil
-	}
-	if err := moveRecords(tx); err != nil {
+	}); err != nil || current {
 		return err
 	}
-	return meta.Put([]byte("layout"), binary.BigEndian.AppendUint64(nil, layout))
+	for {
+		moved := 0
+		if err := db.Update(func(tx *bbolt.Tx) (err error) {
+			moved, err = moveRecords(tx, migrateChunk)
+			return err
+		}); err != nil {
+			return err
+		}
+		if moved == 0 {
+			break
+		}
+	}
+	return db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bMeta).Put([]byte("layout"), binary.BigEndian.AppendUint64(nil, layout))
+	})
 }
 
-// moveRecords moves the records of files written before items kept theirs beside them.
-func moveRecords(tx *bbolt.Tx) error {
+// migrateChunk is how many records one migration transaction moves at most.
+var migrateChunk = 20000
+
+// moveRecords moves at most n records of files written before items kept theirs
+// beside them, deleting each old bucket once it is empty; it returns how many moved
+// (0: none left).
+func moveRecords(tx *bbolt.Tx, n int) (int, error) {
 	items, log := tx.Bucket(bItems), tx.Bucket(bStoryLog)
 	moves := []struct {
 		name string
@@ -262,6 +290,7 @@ func moveRecords(tx *bbolt.Tx) error {
 		{"incluster", func(k, v []byte) error { return items.Put(clusterKey(k), v) }},
 		{"hidden", func(k, v []byte) error { return items.Put(hiddenKey(k), []byte{1}) }},
 	}
+	moved := 0
 	for _, m := range moves {
 		old := tx.Bucket([]byte(m.name))
 		if old == nil {
@@ -269,22 +298,29 @@ func moveRecords(tx *bbolt.Tx) error {
 		}
 		// Copied: the file may be remapped as it grows, and the old values with it.
 		var recs [][2][]byte
-		if err := old.ForEach(func(k, v []byte) error {
+		c := old.Cursor()
+		for k, v := c.First(); k != nil && moved+len(recs) < n; k, v = c.Next() {
 			recs = append(recs, [2][]byte{bytes.Clone(k), bytes.Clone(v)})
-			return nil
-		}); err != nil {
-			return err
 		}
 		for _, r := range recs {
 			if err := m.put(r[0], r[1]); err != nil {
-				return fmt.Errorf("move %s: %w", m.name, err)
+				return moved, fmt.Errorf("move %s: %w", m.name, err)
+			}
+			if err := old.Delete(r[0]); err != nil {
+				return moved, err
 			}
 		}
-		if err := tx.DeleteBucket([]byte(m.name)); err != nil {
-			return err
+		moved += len(recs)
+		if k, _ := old.Cursor().First(); k == nil { // all moved
+			if err := tx.DeleteBucket([]byte(m.name)); err != nil {
+				return moved, err
+			}
+		}
+		if moved >= n {
+			break
 		}
 	}
-	return nil
+	return moved, nil
 }
 
 func bumpVersion(tx *bbolt.Tx) error {

@@ -130,6 +130,8 @@ func TestOpenMigratesOldLayout(t *testing.T) {
 	s.Close()
 
 	toOldLayout(t, path)
+	defer func(n int) { migrateChunk = n }(migrateChunk)
+	migrateChunk = 2 // several transactions, one ending inside a bucket, one at its end
 	if s, err = Open(path); err != nil {
 		t.Fatal(err)
 	}
@@ -181,5 +183,46 @@ func TestOpenMigratesOldLayout(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A migration cut off after its first transaction resumes when the file is opened
+// again, and ends with the same clusters.
+func TestInterruptedMigrationResumes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nf.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	gs, be := storetest.Story("gs", 1, 7), storetest.Story("be", 2, 7)
+	be.Published = gs.Published.Add(time.Hour)
+	if _, err := s.Upsert(ctx, []news.Item{gs, be, storetest.Story("gs", 3, 8)}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	toOldLayout(t, path)
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bbolt.Tx) error { _, err := moveRecords(tx, 2); return err }); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	shown, err := s.Item(ctx, gs.ID)
+	if err != nil || shown.ClusterID != gs.ID || !slices.Equal(shown.AlsoBy, []string{"be"}) {
+		t.Errorf("shown item after a resumed migration: cluster %q, AlsoBy %v (%v)", shown.ClusterID, shown.AlsoBy, err)
+	}
+	items, err := s.Items(ctx, news.Query{Clustered: true, Limit: 10})
+	if err != nil || len(items) != 2 {
+		t.Errorf("clustered timeline after a resumed migration: %d items (%v), want 2", len(items), err)
+	}
+	if n := s.bands.Load().seq; n != 3 {
+		t.Errorf("story index holds %d filings, want 3", n)
 	}
 }
