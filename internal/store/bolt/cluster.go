@@ -61,15 +61,15 @@ func (s *Store) decideCluster(tx *bbolt.Tx, p *newItem) (decision, error) {
 	d := decision{keys: p.keys}
 	s.lookups.Add(uint64(len(d.keys)))
 	cands := s.bands.Load().rank(d.keys, st.Link != "")
-	cur := tx.Bucket(bItems).Cursor()
+	items := tx.Bucket(bItems).Cursor()
 	for _, c := range store.Confirm(st, cands) {
 		// The candidate, then the records beside it: its cluster's ID.
 		id := []byte(c.ID)
-		if k, _ := cur.Seek(id); !bytes.Equal(k, id) {
+		if k, _ := items.Seek(id); !bytes.Equal(k, id) {
 			continue // trimmed since it was filed
 		}
 		cid := c.ID
-		if k, v := cur.Next(); k != nil && bytes.Equal(k, clusterKey(id)) {
+		if k, v := items.Next(); k != nil && bytes.Equal(k, clusterKey(id)) {
 			cid = string(v)
 		}
 		old, err := s.cluster(tx, cid)
