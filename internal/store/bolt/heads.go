@@ -44,6 +44,9 @@ func (t *headTable) get(key uint64) link {
 }
 
 func (t *headTable) set(key uint64, l link) {
+	if 4*(t.n+1) > 3*len(t.slots) {
+		t.grow() // never at the size bandIndex asks for; a full table would probe forever
+	}
 	mask := len(t.slots) - 1
 	for i := t.home(key); ; i = (i + 1) & mask {
 		s := &t.slots[i]
@@ -80,4 +83,15 @@ func (t *headTable) del(key uint64) {
 		}
 	}
 	t.slots[i] = headSlot{}
+}
+
+// grow doubles the table.
+func (t *headTable) grow() {
+	old := t.slots
+	t.slots, t.shift, t.n = make([]headSlot, 2*len(old)), t.shift-1, 0
+	for _, s := range old {
+		if s.l.seq != 0 {
+			t.set(s.key, s.l)
+		}
+	}
 }

@@ -39,3 +39,19 @@ func TestHeadTableMatchesMap(t *testing.T) {
 		}
 	}
 }
+
+// A table given more keys than it was made for grows instead of filling up.
+func TestHeadTableGrows(t *testing.T) {
+	tab := newHeadTable(4)
+	for k := range uint64(1000) {
+		tab.set(k, link{uint32(k + 1), 0})
+	}
+	if tab.n != 1000 {
+		t.Fatalf("%d keys, want 1000", tab.n)
+	}
+	for k := range uint64(1000) {
+		if got := tab.get(k); got.seq != uint32(k+1) {
+			t.Fatalf("key %d = %v after growing", k, got)
+		}
+	}
+}
