@@ -115,8 +115,9 @@ type Refresher struct {
 }
 
 // DefaultProcessing is Refresher.Processing when it is not set and the store does not
-// ask for more (see writeQueue).
-const DefaultProcessing = 32
+// ask for more (see writeQueue). On Redis, 16 polled 10,000 fleet feeds as fast as 32
+// (50.9 / 55.0 s against 50.6 / 57.5 s) with 5–12 MB less peak RSS.
+const DefaultProcessing = 16
 
 // writeQueue is implemented by a store that commits the writes waiting at one moment
 // together (the embedded store's group commit): the more refreshes queued on it, the
