@@ -138,6 +138,21 @@ local function joinDecoded(kcl, kca, cid, cand, me, v)
   saveCluster(kcl, kca, cid, old, es, enc)
   return true
 end
+-- entryAt reads the entry line of the encoded entries v that starts at at: where the
+-- line ends (the newline or one past v), where its first two tabs are, and its sort
+-- and first-seen times; nil when the line is not in the form encodeEntry writes.
+local function entryAt(v, at)
+  local e = string.find(v, '\n', at, true) or (#v + 1)
+  local p1 = string.find(v, '\t', at, true)
+  local p2 = p1 and string.find(v, '\t', p1 + 1, true)
+  local p3 = p2 and string.find(v, '\t', p2 + 1, true)
+  if not p3 or p3 >= e then return nil end
+  local p4 = string.find(v, '\t', p3 + 1, true)
+  if p4 and p4 < e then return nil end
+  local t, f = tonumber(string.sub(v, p2 + 1, p3 - 1)), tonumber(string.sub(v, p3 + 1, e - 1))
+  if not t or not f then return nil end
+  return e, p1, p2, t, f
+end
 -- scanEntries walks the encoded entries v without decoding them. It returns their
 -- number, whether one is of member m (m may be nil: not looked for), the shown entry's
 -- ID, member, sort and first-seen times, and where its line starts and ends in v; nil
@@ -146,15 +161,8 @@ local function scanEntries(v, m)
   local n, at, len, has = 0, 1, #v, false
   local sa, sp, sq, st, sf, se
   while at <= len do
-    local e = string.find(v, '\n', at, true) or (len + 1)
-    local p1 = string.find(v, '\t', at, true)
-    local p2 = p1 and string.find(v, '\t', p1 + 1, true)
-    local p3 = p2 and string.find(v, '\t', p2 + 1, true)
-    if not p3 or p3 >= e then return nil end
-    local p4 = string.find(v, '\t', p3 + 1, true)
-    if p4 and p4 < e then return nil end
-    local t, f = tonumber(string.sub(v, p2 + 1, p3 - 1)), tonumber(string.sub(v, p3 + 1, e - 1))
-    if not t or not f then return nil end
+    local e, p1, p2, t, f = entryAt(v, at)
+    if not e then return nil end
     if m and p2 - p1 - 1 == #m and string.sub(v, p1 + 1, p2 - 1) == m then has = true end
     if not sa or t < st or (t == st and (f < sf or (f == sf and string.sub(v, at, p1 - 1) < string.sub(v, sa, sp - 1)))) then
       sa, sp, sq, st, sf, se = at, p1, p2, t, f, e - 1
@@ -186,13 +194,8 @@ end
 -- firstEntry returns the ID, member, sort and first-seen times of the first entry of
 -- the encoded entries v, nil when it is not in the form encodeEntry writes.
 local function firstEntry(v)
-  local e = string.find(v, '\n', 1, true) or (#v + 1)
-  local p1 = string.find(v, '\t', 1, true)
-  local p2 = p1 and string.find(v, '\t', p1 + 1, true)
-  local p3 = p2 and string.find(v, '\t', p2 + 1, true)
-  if not p3 or p3 >= e then return nil end
-  local t, f = tonumber(string.sub(v, p2 + 1, p3 - 1)), tonumber(string.sub(v, p3 + 1, e - 1))
-  if not t or not f then return nil end
+  local e, p1, p2, t, f = entryAt(v, 1)
+  if not e then return nil end
   return string.sub(v, 1, p1 - 1), string.sub(v, p1 + 1, p2 - 1), t, f
 end
 -- join adds entry me to cluster cid (cand alone when the cluster does not exist yet)
