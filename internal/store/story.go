@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 
 	"github.com/iss-network/networkfeed/internal/identity"
 	"github.com/iss-network/networkfeed/internal/news"
@@ -55,7 +56,10 @@ func (st *Story) Keys() [][]byte {
 	buf := make([]byte, 0, 8*n)
 	out := make([][]byte, 0, n)
 	add := func(kind byte, s string) {
-		buf = binary.BigEndian.AppendUint64(buf, fnv64a(kind, s))
+		h := fnv.New64a() // stays on the stack: no allocation
+		h.Write([]byte{kind, 0})
+		h.Write([]byte(s))
+		buf = binary.BigEndian.AppendUint64(buf, h.Sum64())
 		out = append(out, buf[len(buf)-8:len(buf):len(buf)])
 	}
 	if st.Link != "" {
@@ -65,18 +69,6 @@ func (st *Story) Keys() [][]byte {
 		add('b', b)
 	}
 	return out
-}
-
-// fnv64a is the FNV-1a hash of kind, a zero byte and s, without allocating: what
-// storyKey(string(kind)+"\x00"+s) holds.
-func fnv64a(kind byte, s string) uint64 {
-	const offset, prime = 14695981039346656037, 1099511628211
-	h := (uint64(offset) ^ uint64(kind)) * prime
-	h *= prime // ^ 0
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint64(s[i])) * prime
-	}
-	return h
 }
 
 // sameStory is identity.SameStory on recorded stories.

@@ -88,7 +88,7 @@ func TestRankCandidates(t *testing.T) {
 	}
 }
 
-// Keys hashes without allocating per key; the keys must stay those of storyKey (stored
+// Keys hashes into one backing array; the keys must stay those of storyKey (stored
 // files and Redis hold them).
 func TestKeysAreStoryKeys(t *testing.T) {
 	st := StoryOf(&news.Item{ID: "a", Member: "m", Language: "en", Link: "https://example.org/x",
