@@ -220,32 +220,39 @@ func RankCandidates(it *Story, perKey [][]string) []string {
 			}
 		}
 	}
-	// The best MaxCandidates, ties in the order found: a selection, not a sort of
-	// every hit (crowded bands give hundreds).
-	better := func(a, b *hit) bool {
+	var top [MaxCandidates]hit
+	hits = Best(top[:0], hits, func(a, b *hit) bool {
 		if a.link != b.link {
 			return a.link
 		}
 		return a.bands > b.bands
-	}
-	var top [MaxCandidates]hit
-	nt := 0
-	for i := range hits {
-		h := &hits[i]
-		if nt == len(top) && !better(h, &top[nt-1]) {
-			continue
-		}
-		j := min(nt, len(top)-1)
-		for ; j > 0 && better(h, &top[j-1]); j-- {
-			top[j] = top[j-1]
-		}
-		top[j] = *h
-		nt = min(nt+1, len(top))
-	}
-	hits = top[:nt]
-	out := make([]string, 0, min(len(hits), MaxCandidates))
-	for _, h := range hits[:min(len(hits), MaxCandidates)] {
+	})
+	out := make([]string, 0, len(hits))
+	for _, h := range hits {
 		out = append(out, h.id)
 	}
 	return out
+}
+
+// Best keeps in top (its length set to 0, its capacity the number kept) the best of
+// xs by better, ties in the order of xs, and returns it: a selection of the few best,
+// where sorting every x would cost more (crowded story keys give hundreds of
+// candidates). Ranking candidates uses it in every backend.
+func Best[T any](top, xs []T, better func(a, b *T) bool) []T {
+	top, n := top[:0], cap(top)
+	for i := range xs {
+		x := &xs[i]
+		if len(top) == n && (n == 0 || !better(x, &top[n-1])) {
+			continue
+		}
+		if len(top) < n {
+			top = append(top, *x)
+		}
+		j := len(top) - 1
+		for ; j > 0 && better(x, &top[j-1]); j-- {
+			top[j] = top[j-1]
+		}
+		top[j] = *x
+	}
+	return top
 }

@@ -208,29 +208,16 @@ func (b *bandIndex) rank(keys [][]byte, hasLink bool) []store.Story {
 		}
 	}
 	b.hits = hits
-	// The best store.MaxCandidates, ties in the order found: a selection, not a sort.
-	better := func(x, y uint32) bool {
-		sx, sy := x%b.window, y%b.window
+	var top [store.MaxCandidates]uint32
+	best := store.Best(top[:0], hits, func(x, y *uint32) bool {
+		sx, sy := *x%b.window, *y%b.window
 		if b.linked[sx] != b.linked[sy] {
 			return b.linked[sx]
 		}
 		return b.count[sx] > b.count[sy]
-	}
-	var top [store.MaxCandidates]uint32
-	nt := 0
-	for _, h := range hits {
-		if nt == len(top) && !better(h, top[nt-1]) {
-			continue
-		}
-		i := min(nt, len(top)-1)
-		for ; i > 0 && better(h, top[i-1]); i-- {
-			top[i] = top[i-1]
-		}
-		top[i] = h
-		nt = min(nt+1, len(top))
-	}
+	})
 	out := b.out[:0]
-	for _, h := range top[:nt] {
+	for _, h := range best {
 		c := b.current(h)
 		if !slices.ContainsFunc(out, func(o store.Story) bool { return o.ID == c.ID }) {
 			out = append(out, c) // an item filed again is one candidate
