@@ -140,16 +140,6 @@ func (b *bandIndex) current(seq uint32) store.Story {
 	return b.stories[seq%b.window]
 }
 
-// walk calls fn with the newest filings under story key k, newest first, at most
-// store.BandDepth.
-func (b *bandIndex) walk(k []byte, fn func(seq uint32)) {
-	l := b.heads.get(keyOf(k))
-	for n := 0; b.live(l.seq) && n < store.BandDepth; n++ {
-		fn(l.seq)
-		l = b.older[(l.seq%b.window)*maxKeys+l.j]
-	}
-}
-
 // chains reads the filings under each of keys, newest first, at most store.BandDepth
 // each, into chain[i][:n[i]]. It steps all the keys' chains together, one link each
 // per round: the links of one chain depend on each other, those of different chains

@@ -350,7 +350,12 @@ func TestBandIndexRestory(t *testing.T) {
 
 // lookup returns the IDs filed under story key k, newest first, at most store.BandDepth.
 func (b *bandIndex) lookup(k []byte) []string {
+	var chain [maxKeys][store.BandDepth]uint32
+	var n [maxKeys]uint8
+	b.chains([][]byte{k}, &chain, &n)
 	var out []string
-	b.walk(k, func(seq uint32) { out = append(out, b.stories[seq%b.window].ID) })
+	for _, seq := range chain[0][:n[0]] {
+		out = append(out, b.stories[seq%b.window].ID)
+	}
 	return out
 }
