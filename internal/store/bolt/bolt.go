@@ -562,15 +562,16 @@ func (s *Store) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
 			}
 			id := its[best].suffix()[8:]
 			its[best].prev()
-			if q.Clustered && ib.Get(hiddenKey(id)) != nil {
-				continue // another member's copy of the story is shown
-			}
-			it, found, err := getItem(tx, id)
-			if err != nil {
-				return err
-			}
+			r, found := readItem(ib, id)
 			if !found {
 				continue
+			}
+			if q.Clustered && r.hidden {
+				continue // another member's copy of the story is shown
+			}
+			it, err := r.decode(tx, id)
+			if err != nil {
+				return err
 			}
 			if !q.Since.IsZero() && it.SortTime().Before(q.Since) {
 				// Timelines are ordered by time: nothing older can match. With several
@@ -809,37 +810,64 @@ func (s *Store) Release(ctx context.Context, name, owner string) error {
 	return nil
 }
 
-// getItem reads and decodes the item stored under id; for an item in a cluster, with
-// its ClusterID from the record beside it and, when it is its cluster's shown item,
-// its AlsoBy from the cluster's entries. ok is false when there is none.
+// getItem reads and decodes the item stored under id (readItem, then decode); ok is
+// false when there is none.
 func getItem(tx *bbolt.Tx, id []byte) (it news.Item, ok bool, err error) {
-	c := tx.Bucket(bItems).Cursor()
-	k, v := c.Seek(id)
-	if !bytes.Equal(k, id) {
+	r, ok := readItem(tx.Bucket(bItems), id)
+	if !ok {
 		return it, false, nil
 	}
-	if err := json.Unmarshal(v, &it); err != nil {
-		return it, false, fmt.Errorf("decode item %s: %w", id, err)
+	it, err = r.decode(tx, id)
+	return it, err == nil, err
+}
+
+// itemRecords is an item as stored, not decoded yet, with the records beside it.
+type itemRecords struct {
+	v       []byte // its JSON
+	cluster []byte // the ID of its cluster; nil: in none
+	hidden  bool   // hidden from clustered timelines
+}
+
+// readItem reads the item stored under id and the records beside it, with one seek.
+func readItem(items *bbolt.Bucket, id []byte) (r itemRecords, ok bool) {
+	c := items.Cursor()
+	k, v := c.Seek(id)
+	if !bytes.Equal(k, id) {
+		return r, false
 	}
-	clustered, hidden := false, false
+	r.v = v
 	for k, v = c.Next(); len(k) == len(id)+2 && k[len(id)] == 0 && bytes.HasPrefix(k, id); k, v = c.Next() {
 		switch k[len(id)+1] {
 		case 'c':
-			clustered, it.ClusterID, it.AlsoBy = true, string(v), nil
+			r.cluster = v
 		case 'h':
-			hidden = true
+			r.hidden = true
 		}
 	}
-	if clustered && !hidden {
+	return r, true
+}
+
+// decode decodes item id; for an item in a cluster, with its ClusterID from the record
+// beside it and, when it is its cluster's shown item, its AlsoBy from the cluster's
+// entries.
+func (r itemRecords) decode(tx *bbolt.Tx, id []byte) (it news.Item, err error) {
+	if err := json.Unmarshal(r.v, &it); err != nil {
+		return it, fmt.Errorf("decode item %s: %w", id, err)
+	}
+	if r.cluster == nil {
+		return it, nil
+	}
+	it.ClusterID, it.AlsoBy = string(r.cluster), nil
+	if !r.hidden {
 		es, err := loadCluster(tx, it.ClusterID)
 		if err != nil {
-			return it, false, fmt.Errorf("read item %s: %w", id, err)
+			return it, fmt.Errorf("read item %s: %w", id, err)
 		}
 		if i := slices.IndexFunc(es, func(e store.ClusterEntry) bool { return e.ID == it.ID }); i >= 0 {
 			it.AlsoBy = store.AlsoBy(es, i)
 		}
 	}
-	return it, true, nil
+	return it, nil
 }
 
 // putItem encodes and stores it. The ClusterID and AlsoBy of an item in a cluster are
