@@ -1,7 +1,6 @@
 package bolt
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -61,16 +60,15 @@ func (s *Store) decideCluster(tx *bbolt.Tx, p *newItem) (decision, error) {
 	d := decision{keys: p.keys}
 	s.lookups.Add(uint64(len(d.keys)))
 	cands := s.bands.Load().rank(d.keys, st.Link != "")
-	items := tx.Bucket(bItems).Cursor()
+	items := tx.Bucket(bItems)
 	for _, c := range store.Confirm(st, cands) {
-		// The candidate, then the records beside it: its cluster's ID.
-		id := []byte(c.ID)
-		if k, _ := items.Seek(id); !bytes.Equal(k, id) {
+		r, found := readItem(items, []byte(c.ID))
+		if !found {
 			continue // trimmed since it was filed
 		}
 		cid := c.ID
-		if k, v := items.Next(); k != nil && bytes.Equal(k, clusterKey(id)) {
-			cid = string(v)
+		if r.cluster != nil {
+			cid = string(r.cluster)
 		}
 		old, err := s.cluster(tx, cid)
 		if err != nil {
