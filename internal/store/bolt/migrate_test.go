@@ -96,21 +96,29 @@ func toOldLayout(t *testing.T, path string) {
 	}
 }
 
-// A file written before items kept their records beside them opens with its clusters,
-// hidden copies and stories as they were, and new copies still find the stored story.
-func TestOpenMigratesOldLayout(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "nf.db")
+// clusterFixture opens a store at path holding gs's story, be's copy of it an hour
+// later (hidden in clustered timelines) and another story of gs.
+func clusterFixture(t *testing.T, path string) (s *Store, gs, be news.Item) {
+	t.Helper()
 	s, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := t.Context()
-	gs, be := storetest.Story("gs", 1, 7), storetest.Story("be", 2, 7)
+	gs, be = storetest.Story("gs", 1, 7), storetest.Story("be", 2, 7)
 	be.Published = gs.Published.Add(time.Hour)
-	other := storetest.Story("gs", 3, 8)
-	if _, err := s.Upsert(ctx, []news.Item{gs, be, other}); err != nil {
+	if _, err := s.Upsert(t.Context(), []news.Item{gs, be, storetest.Story("gs", 3, 8)}); err != nil {
 		t.Fatal(err)
 	}
+	return s, gs, be
+}
+
+// A file written before items kept their records beside them opens with its clusters,
+// hidden copies and stories as they were, and new copies still find the stored story.
+func TestOpenMigratesOldLayout(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nf.db")
+	s, gs, be := clusterFixture(t, path)
+	ctx := t.Context()
+	var err error
 	clustered := func(s *Store) []string {
 		items, err := s.Items(ctx, news.Query{Clustered: true, Limit: 10})
 		if err != nil {
@@ -190,16 +198,8 @@ func TestOpenMigratesOldLayout(t *testing.T) {
 // again, and ends with the same clusters.
 func TestInterruptedMigrationResumes(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "nf.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, gs, _ := clusterFixture(t, path)
 	ctx := t.Context()
-	gs, be := storetest.Story("gs", 1, 7), storetest.Story("be", 2, 7)
-	be.Published = gs.Published.Add(time.Hour)
-	if _, err := s.Upsert(ctx, []news.Item{gs, be, storetest.Story("gs", 3, 8)}); err != nil {
-		t.Fatal(err)
-	}
 	s.Close()
 	toOldLayout(t, path)
 	db, err := bbolt.Open(path, 0o600, nil)
