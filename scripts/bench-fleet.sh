@@ -10,7 +10,10 @@
 #
 #   scripts/bench-fleet.sh [N ...]        env: WORKERS (256), FLEET (path to ../shared/tools/fleet),
 #                                              STORES ("bolt redis"), PROFILE (dir: CPU profiles),
-#                                              ROUNDS ("first next"; "first" skips the 304 round)
+#                                              ROUNDS ("first next"; "first" skips the 304 round),
+#                                              REDISINFO (dir: redis-server's INFO commandstats and
+#                                              used_memory after each run),
+#                                              NFENV (environment for networkfeed, e.g. "GOMEMLIMIT=64MiB")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
@@ -59,7 +62,7 @@ run_poll() {
   [ -n "${PROFILE:-}" ] && prof=(env NETWORKFEED_CPUPROFILE="$PROFILE/${label//[^A-Za-z0-9=]/_}.cpu" NETWORKFEED_MEMPROFILE="$PROFILE/${label//[^A-Za-z0-9=]/_}.mem")
   local t0 t1
   t0=$(date +%s.%N)
-  ${prof[@]+"${prof[@]}"} /usr/bin/time -f '%U %S %M' -o "$tmp/time" "$tmp/networkfeed" poll -config "$cfg" -store "$store" -workers "$workers" >"$tmp/poll.out" 2>"$tmp/poll.err" &
+  ${prof[@]+"${prof[@]}"} ${NFENV:+env $NFENV} /usr/bin/time -f '%U %S %M' -o "$tmp/time" "$tmp/networkfeed" poll -config "$cfg" -store "$store" -workers "$workers" >"$tmp/poll.out" 2>"$tmp/poll.err" &
   local tpid=$! anon=0 pid a
   # Peak anonymous memory (heap, stacks): RSS less the store file's mapped pages.
   while kill -0 "$tpid" 2>/dev/null; do
@@ -74,6 +77,11 @@ run_poll() {
   t1=$(date +%s.%N)
   local r1=0
   [ -n "$rpid" ] && r1=$(cpu_ticks "$rpid")
+  if [ -n "$rpid" ] && [ -n "${REDISINFO:-}" ]; then
+    redis-cli -p "$rport" info commandstats >"$REDISINFO/${label//[^A-Za-z0-9=]/_}.txt"
+    redis-cli -p "$rport" info memory | grep '^used_memory:' >>"$REDISINFO/${label//[^A-Za-z0-9=]/_}.txt"
+    redis-cli -p "$rport" config resetstat >/dev/null
+  fi
   f1=$(cpu_ticks "$fpid")
   read -r ut st rss <"$tmp/time"
   local stats

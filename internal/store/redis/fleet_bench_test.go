@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iss-network/networkfeed/internal/identity"
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/store/redistest"
 )
@@ -61,7 +62,7 @@ func fleetFeed(f int) []news.Item {
 		t := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(-time.Duration(20-n)*3*time.Hour - time.Duration(f%180)*time.Minute)
 		link := fmt.Sprintf("http://127.0.0.1/s/%d/item-%d.html", f, n)
 		out[n] = news.Item{
-			ID: fmt.Sprintf("nf-%s-%02d", m, n), Key: "guid:" + link, Member: m, Source: "http://127.0.0.1/f/" + m,
+			ID: identity.ID(m, "guid:"+link), Key: "guid:" + link, Member: m, Source: "http://127.0.0.1/f/" + m,
 			GUID: link, Title: title, Link: link, Summary: b.String(), Language: "en",
 			Published: t, Updated: t, FirstSeen: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Categories: []string{"Health"},
 		}
