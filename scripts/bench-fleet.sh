@@ -51,9 +51,9 @@ for i, u in enumerate(urls):
 ' "$workers" >"$2"
 }
 
-# run_poll label config store -> prints a table row
+# run_poll label config store fleet-port fleet-pid [redis-pid redis-port] -> prints a table row
 run_poll() {
-  local label=$1 cfg=$2 store=$3 fport=$4 fpid=$5 rpid=${6:-}
+  local label=$1 cfg=$2 store=$3 fport=$4 fpid=$5 rpid=${6:-} rport=${7:-}
   curl -fsS "http://127.0.0.1:$fport/_ctl/reset" >/dev/null
   local r0=0 f0 f1
   f0=$(cpu_ticks "$fpid")
@@ -121,10 +121,10 @@ for n in "${sizes[@]}"; do
         store="redis://127.0.0.1:$rport/0"
         ;;
     esac
-    run_poll "N=$n $kind, first poll" "$cfg" "$store" "$fport" "$fpid" "$rpid"
+    run_poll "N=$n $kind, first poll" "$cfg" "$store" "$fport" "$fpid" "$rpid" "${rport:-}"
     if [[ " ${ROUNDS:-first next} " == *" next "* ]]; then
       curl -fsS "http://127.0.0.1:$fport/_ctl/round" >/dev/null
-      run_poll "N=$n $kind, next round" "$cfg" "$store" "$fport" "$fpid" "$rpid"
+      run_poll "N=$n $kind, next round" "$cfg" "$store" "$fport" "$fpid" "$rpid" "${rport:-}"
     fi
     [ -n "$rpid" ] && { kill "$rpid"; wait "$rpid" 2>/dev/null || true; }
     kill "$fpid"; wait "$fpid" 2>/dev/null || true
