@@ -55,11 +55,11 @@ for i, u in enumerate(urls):
 run_poll() {
   local label=$1 cfg=$2 store=$3 fport=$4 fpid=$5 rpid=${6:-} rport=${7:-}
   curl -fsS "http://127.0.0.1:$fport/_ctl/reset" >/dev/null
-  local r0=0 f0 f1
+  local r0=0 f0 f1 slug=${label//[^A-Za-z0-9=]/_}
   f0=$(cpu_ticks "$fpid")
   [ -n "$rpid" ] && r0=$(cpu_ticks "$rpid")
   local prof=()
-  [ -n "${PROFILE:-}" ] && prof=(env NETWORKFEED_CPUPROFILE="$PROFILE/${label//[^A-Za-z0-9=]/_}.cpu" NETWORKFEED_MEMPROFILE="$PROFILE/${label//[^A-Za-z0-9=]/_}.mem")
+  [ -n "${PROFILE:-}" ] && prof=(env NETWORKFEED_CPUPROFILE="$PROFILE/$slug.cpu" NETWORKFEED_MEMPROFILE="$PROFILE/$slug.mem")
   local t0 t1
   t0=$(date +%s.%N)
   ${prof[@]+"${prof[@]}"} ${NFENV:+env $NFENV} /usr/bin/time -f '%U %S %M' -o "$tmp/time" "$tmp/networkfeed" poll -config "$cfg" -store "$store" -workers "$workers" >"$tmp/poll.out" 2>"$tmp/poll.err" &
@@ -78,8 +78,7 @@ run_poll() {
   local r1=0
   [ -n "$rpid" ] && r1=$(cpu_ticks "$rpid")
   if [ -n "$rpid" ] && [ -n "${REDISINFO:-}" ]; then
-    redis-cli -p "$rport" info commandstats >"$REDISINFO/${label//[^A-Za-z0-9=]/_}.txt"
-    redis-cli -p "$rport" info memory | grep '^used_memory:' >>"$REDISINFO/${label//[^A-Za-z0-9=]/_}.txt"
+    { redis-cli -p "$rport" info commandstats; redis-cli -p "$rport" info memory | grep '^used_memory:'; } >"$REDISINFO/$slug.txt"
     redis-cli -p "$rport" config resetstat >/dev/null
   fi
   f1=$(cpu_ticks "$fpid")
@@ -109,7 +108,7 @@ for n in "${sizes[@]}"; do
     for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$fport/_ctl/stats" 2>/dev/null && break; sleep 0.1; done
     cfg="$tmp/feeds-$n.yaml"
     write_config "http://127.0.0.1:$fport/opml.xml" "$cfg"
-    rpid=""
+    rpid="" rport=""
     case $kind in
       bolt) store="$tmp/bolt-$n.db" ;;
       redis)
@@ -121,10 +120,10 @@ for n in "${sizes[@]}"; do
         store="redis://127.0.0.1:$rport/0"
         ;;
     esac
-    run_poll "N=$n $kind, first poll" "$cfg" "$store" "$fport" "$fpid" "$rpid" "${rport:-}"
+    run_poll "N=$n $kind, first poll" "$cfg" "$store" "$fport" "$fpid" "$rpid" "$rport"
     if [[ " ${ROUNDS:-first next} " == *" next "* ]]; then
       curl -fsS "http://127.0.0.1:$fport/_ctl/round" >/dev/null
-      run_poll "N=$n $kind, next round" "$cfg" "$store" "$fport" "$fpid" "$rpid" "${rport:-}"
+      run_poll "N=$n $kind, next round" "$cfg" "$store" "$fport" "$fpid" "$rpid" "$rport"
     fi
     [ -n "$rpid" ] && { kill "$rpid"; wait "$rpid" 2>/dev/null || true; }
     kill "$fpid"; wait "$fpid" 2>/dev/null || true
