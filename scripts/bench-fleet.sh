@@ -13,7 +13,8 @@
 #                                              ROUNDS ("first next"; "first" skips the 304 round),
 #                                              REDISINFO (dir: redis-server's INFO commandstats and
 #                                              used_memory after each run),
-#                                              NFENV (environment for networkfeed, e.g. "GOMEMLIMIT=64MiB")
+#                                              NFENV (environment for networkfeed, e.g. "GOMEMLIMIT=64MiB"),
+#                                              TRACE (dir: execution traces, for go tool trace)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
@@ -60,6 +61,10 @@ run_poll() {
   [ -n "$rpid" ] && r0=$(cpu_ticks "$rpid")
   local prof=()
   [ -n "${PROFILE:-}" ] && prof=(env NETWORKFEED_CPUPROFILE="$PROFILE/$slug.cpu" NETWORKFEED_MEMPROFILE="$PROFILE/$slug.mem")
+  if [ -n "${TRACE:-}" ]; then
+    [ ${#prof[@]} -eq 0 ] && prof=(env)
+    prof+=(NETWORKFEED_TRACE="$TRACE/$slug.trace")
+  fi
   local t0 t1
   t0=$(date +%s.%N)
   ${prof[@]+"${prof[@]}"} ${NFENV:+env $NFENV} /usr/bin/time -f '%U %S %M' -o "$tmp/time" "$tmp/networkfeed" poll -config "$cfg" -store "$store" -workers "$workers" >"$tmp/poll.out" 2>"$tmp/poll.err" &

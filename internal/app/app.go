@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"syscall"
 
@@ -196,14 +197,26 @@ func ownerID() string {
 	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
-// startProfiles writes a CPU profile to $NETWORKFEED_CPUPROFILE and, at exit, a heap
-// profile to $NETWORKFEED_MEMPROFILE (for scripts/bench-fleet.sh; go tool pprof reads them).
+// startProfiles writes a CPU profile to $NETWORKFEED_CPUPROFILE, an execution trace to
+// $NETWORKFEED_TRACE and, at exit, a heap profile to $NETWORKFEED_MEMPROFILE (for
+// scripts/bench-fleet.sh; go tool pprof and go tool trace read them).
 func startProfiles(env Env, stderr io.Writer) (stop func()) {
-	cpuPath, memPath := env("NETWORKFEED_CPUPROFILE"), env("NETWORKFEED_MEMPROFILE")
-	if cpuPath == "" && memPath == "" {
+	cpuPath, memPath, tracePath := env("NETWORKFEED_CPUPROFILE"), env("NETWORKFEED_MEMPROFILE"), env("NETWORKFEED_TRACE")
+	if cpuPath == "" && memPath == "" && tracePath == "" {
 		return nil
 	}
-	var cpu *os.File
+	var cpu, tr *os.File
+	if tracePath != "" {
+		f, err := os.Create(tracePath)
+		if err == nil {
+			err = trace.Start(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "networkfeed: trace: %v\n", err)
+		} else {
+			tr = f
+		}
+	}
 	if cpuPath != "" {
 		f, err := os.Create(cpuPath)
 		if err == nil {
@@ -219,6 +232,10 @@ func startProfiles(env Env, stderr io.Writer) (stop func()) {
 		if cpu != nil {
 			pprof.StopCPUProfile()
 			cpu.Close()
+		}
+		if tr != nil {
+			trace.Stop()
+			tr.Close()
 		}
 		if memPath != "" {
 			f, err := os.Create(memPath)
