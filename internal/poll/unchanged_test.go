@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -182,5 +183,64 @@ func TestPollAllStartsSlowestFirst(t *testing.T) {
 		if res.URL != jobs[i].URL() || res.Err != nil {
 			t.Errorf("result %d is %s (%v), want %s", i, res.URL, res.Err, jobs[i].URL())
 		}
+	}
+}
+
+// Parsing slots: GOMAXPROCS of them, one fewer when a single writer takes the store's
+// writes (a store asking for a queue), and never none.
+func TestParsingSlots(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
+	forWriter := max(1, procs-1)
+	bs := &blockingStore{Store: openBolt(t), gate: make(chan struct{})}
+	for _, tc := range []struct {
+		name    string
+		st      Store
+		parsing int
+		want    int
+	}{
+		{"no queue", bs, 0, procs},
+		{"a queue", queueingStore{bs, 4}, 0, forWriter},
+		{"set", queueingStore{bs, 4}, 3, 3},
+	} {
+		r := &Refresher{Store: tc.st, Parsing: tc.parsing}
+		r.slots()
+		if got := cap(r.cpu); got != tc.want {
+			t.Errorf("%s: %d parsing slots, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+// A fetched source waits for a parsing slot before it parses, cleans and stores.
+func TestParsingWaitsForASlot(t *testing.T) {
+	var fetched atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetched.Add(1)
+		w.Write([]byte(goodFeed(r.URL.Path[1:])))
+	}))
+	defer srv.Close()
+	bs := &blockingStore{Store: openBolt(t), gate: make(chan struct{})}
+	close(bs.gate)
+	r := newTestRefresher(t, bs, testConfig(t, ""), nil)
+	r.Parsing = 1
+	r.slots()
+	r.cpu <- struct{}{} // the one slot is taken
+	done := make(chan Result, 1)
+	go func() { done <- r.Refresh(context.Background(), feedJob("m0", srv.URL+"/f0")) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for fetched.Load() < 1 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond)
+	select {
+	case res := <-done:
+		t.Fatalf("refresh finished without a parsing slot: %+v", res)
+	default:
+	}
+	if fetched.Load() != 1 || bs.most.Load() != 0 {
+		t.Fatalf("fetched %d, stored %d times; want the fetch done and nothing stored", fetched.Load(), bs.most.Load())
+	}
+	<-r.cpu
+	if res := <-done; res.Err != nil || res.New != 3 {
+		t.Errorf("refresh after the slot was freed: %+v", res)
 	}
 }
