@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"cmp"
+	"hash/maphash"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -193,46 +195,60 @@ func RankCandidates(it *Story, perKey [][]string) []string {
 		id    string
 		link  bool
 		bands int32
-		order int32
 	}
 	hasLink := it.Link != ""
 	n := 0
 	for _, ids := range perKey {
 		n += len(ids)
 	}
-	at := make(map[string]int32, n)
+	// The IDs seen, in an open-addressing table of positions in hits (plus one; 0 is
+	// empty) at most two-thirds full: one hash of each ID and, mostly, one probe, where
+	// a map of strings cost twice as much and allocated its buckets. 33 full keys fit
+	// the table on the stack.
+	var small [1024]int32
+	table := small[:]
+	if n+n/2 > len(table) {
+		table = make([]int32, 1<<bits.Len(uint(n+n/2)))
+	}
+	mask := uint64(len(table) - 1)
 	hits := make([]hit, 0, n)
 	for k, ids := range perKey {
 		for _, id := range ids {
 			if id == it.ID {
 				continue
 			}
-			i, ok := at[id]
-			if !ok {
-				i = int32(len(hits))
-				at[id] = i
-				hits = append(hits, hit{id: id, order: i})
+			i := maphash.String(rankSeed, id) & mask
+			for table[i] != 0 && hits[table[i]-1].id != id {
+				i = (i + 1) & mask
 			}
+			if table[i] == 0 {
+				hits = append(hits, hit{id: id})
+				table[i] = int32(len(hits))
+			}
+			h := &hits[table[i]-1]
 			if k == 0 && hasLink {
-				hits[i].link = true
+				h.link = true
 			} else {
-				hits[i].bands++
+				h.bands++
 			}
 		}
 	}
 	var top [MaxCandidates]hit
-	hits = Best(top[:0], hits, func(a, b *hit) bool {
+	best := Best(top[:0], hits, func(a, b *hit) bool {
 		if a.link != b.link {
 			return a.link
 		}
 		return a.bands > b.bands
 	})
-	out := make([]string, 0, len(hits))
-	for _, h := range hits {
+	out := make([]string, 0, len(best))
+	for _, h := range best {
 		out = append(out, h.id)
 	}
 	return out
 }
+
+// rankSeed seeds RankCandidates' hashes.
+var rankSeed = maphash.MakeSeed()
 
 // Best keeps in top (its length set to 0, its capacity the number kept) the best of
 // xs by better, ties in the order of xs, and returns it: a selection of the few best,

@@ -124,10 +124,16 @@ func TestRankCandidatesMatchesSort(t *testing.T) {
 		if trial%3 == 0 {
 			it.Link = "https://example.org/x"
 		}
-		perKey := make([][]string, 1+rng.IntN(12))
+		// Mostly a few keys over few IDs; every tenth trial more keys and IDs than the
+		// ranking's table on the stack holds.
+		nk, pool := 1+rng.IntN(12), 40
+		if trial%10 == 0 {
+			nk, pool = 40+rng.IntN(30), 1000
+		}
+		perKey := make([][]string, nk)
 		for k := range perKey {
 			for range rng.IntN(17) {
-				perKey[k] = append(perKey[k], fmt.Sprint("id", rng.IntN(40)))
+				perKey[k] = append(perKey[k], fmt.Sprint("id", rng.IntN(pool)))
 			}
 		}
 		type hit struct {
@@ -168,5 +174,27 @@ func TestRankCandidatesMatchesSort(t *testing.T) {
 		if got := RankCandidates(it, perKey); !slices.Equal(got, want) {
 			t.Fatalf("trial %d: RankCandidates = %v, want %v", trial, got, want)
 		}
+	}
+}
+
+// BenchmarkRankCandidates ranks the lists of a crowded item, as fleet feeds make them:
+// 33 story keys, each with BandDepth IDs (identity.ID's 23 characters) drawn from a
+// few hundred items that share vocabulary.
+func BenchmarkRankCandidates(b *testing.B) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	pool := make([]string, 300)
+	for i := range pool {
+		pool[i] = fmt.Sprintf("m%03d-%018x", i%50, rng.Uint64()>>8)
+	}
+	it := &Story{ID: "new", Link: "https://example.org/x"}
+	perKey := make([][]string, 33)
+	for k := range perKey {
+		for range BandDepth {
+			perKey[k] = append(perKey[k], pool[rng.IntN(len(pool))])
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		RankCandidates(it, perKey)
 	}
 }
