@@ -5,7 +5,7 @@ BENCHTIME ?= 1x
 FUZZTIME  ?= 30s
 NODE_DEPS := internal/publish/testdata/node_modules
 
-.PHONY: all build run demo test test-short bench bench-fleet fuzz vet node-deps clean
+.PHONY: all build run demo test test-short bench bench-fleet bench-miniflux fuzz vet node-deps clean
 
 all: build
 
@@ -52,6 +52,11 @@ fuzz:
 # FLEET_N="1000 10000" by default; see scripts/bench-fleet.sh and BENCHMARKS.md "## Polling".
 bench-fleet:
 	scripts/bench-fleet.sh $(FLEET_N)
+
+# The same workload through Miniflux and PostgreSQL (the issue's reference), for a same-day
+# comparison: the machine's speed varies from day to day. Builds Miniflux outside the repo.
+bench-miniflux:
+	scripts/bench-miniflux.sh $(FLEET_N)
 
 clean:
 	rm -rf networkfeed out
