@@ -205,38 +205,11 @@ func startProfiles(env Env, stderr io.Writer) (stop func()) {
 	if cpuPath == "" && memPath == "" && tracePath == "" {
 		return nil
 	}
-	var cpu, tr *os.File
-	if tracePath != "" {
-		f, err := os.Create(tracePath)
-		if err == nil {
-			err = trace.Start(f)
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "networkfeed: trace: %v\n", err)
-		} else {
-			tr = f
-		}
-	}
-	if cpuPath != "" {
-		f, err := os.Create(cpuPath)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "networkfeed: cpu profile: %v\n", err)
-		} else {
-			cpu = f
-		}
-	}
+	stopTrace := record(tracePath, "trace", trace.Start, trace.Stop, stderr)
+	stopCPU := record(cpuPath, "cpu profile", pprof.StartCPUProfile, pprof.StopCPUProfile, stderr)
 	return func() {
-		if cpu != nil {
-			pprof.StopCPUProfile()
-			cpu.Close()
-		}
-		if tr != nil {
-			trace.Stop()
-			tr.Close()
-		}
+		stopCPU()
+		stopTrace()
 		if memPath != "" {
 			f, err := os.Create(memPath)
 			if err == nil {
@@ -248,5 +221,28 @@ func startProfiles(env Env, stderr io.Writer) (stop func()) {
 				fmt.Fprintf(stderr, "networkfeed: heap profile: %v\n", err)
 			}
 		}
+	}
+}
+
+// record starts writing a profile or trace to path with start, reporting a failure to
+// stderr as what; the stop it returns ends it with end and closes the file. Nothing is
+// started when path is empty.
+func record(path, what string, start func(io.Writer) error, end func(), stderr io.Writer) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		if err = start(f); err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "networkfeed: %s: %v\n", what, err)
+		return func() {}
+	}
+	return func() {
+		end()
+		f.Close()
 	}
 }

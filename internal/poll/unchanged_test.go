@@ -94,6 +94,26 @@ type queueingStore struct {
 
 func (q queueingStore) WriteQueue() int { return q.queue }
 
+// countingFeeds serves goodFeed for every path and counts the requests; waitFetched
+// waits (at most 5 s) until n have come.
+func countingFeeds(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var fetched atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetched.Add(1)
+		w.Write([]byte(goodFeed(r.URL.Path[1:])))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &fetched
+}
+
+func waitFetched(fetched *atomic.Int32, n int32) {
+	deadline := time.Now().Add(5 * time.Second)
+	for fetched.Load() < n && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // Sources keep being fetched while the store is busy, but only Processing refreshes at
 // a time (or, unset, as many as the store asks for) hold parsed items and wait on the
 // store.
@@ -108,12 +128,7 @@ func TestProcessingIsBounded(t *testing.T) {
 		{"Processing before the store's queue", 3, 4, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var fetched atomic.Int32
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				fetched.Add(1)
-				w.Write([]byte(goodFeed(r.URL.Path[1:])))
-			}))
-			defer srv.Close()
+			srv, fetched := countingFeeds(t)
 			bs := &blockingStore{Store: openBolt(t), gate: make(chan struct{})}
 			var st Store = bs
 			if tc.queue > 0 {
@@ -129,10 +144,7 @@ func TestProcessingIsBounded(t *testing.T) {
 					}
 				})
 			}
-			deadline := time.Now().Add(5 * time.Second)
-			for fetched.Load() < 6 && time.Now().Before(deadline) {
-				time.Sleep(5 * time.Millisecond)
-			}
+			waitFetched(fetched, 6)
 			if fetched.Load() < 6 {
 				t.Fatalf("only %d of 6 sources fetched while the store was busy", fetched.Load())
 			}
@@ -212,12 +224,7 @@ func TestParsingSlots(t *testing.T) {
 
 // A fetched source waits for a parsing slot before it parses, cleans and stores.
 func TestParsingWaitsForASlot(t *testing.T) {
-	var fetched atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fetched.Add(1)
-		w.Write([]byte(goodFeed(r.URL.Path[1:])))
-	}))
-	defer srv.Close()
+	srv, fetched := countingFeeds(t)
 	bs := &blockingStore{Store: openBolt(t), gate: make(chan struct{})}
 	close(bs.gate)
 	r := newTestRefresher(t, bs, testConfig(t, ""), nil)
@@ -226,10 +233,7 @@ func TestParsingWaitsForASlot(t *testing.T) {
 	r.cpu <- struct{}{} // the one slot is taken
 	done := make(chan Result, 1)
 	go func() { done <- r.Refresh(context.Background(), feedJob("m0", srv.URL+"/f0")) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for fetched.Load() < 1 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFetched(fetched, 1)
 	time.Sleep(50 * time.Millisecond)
 	select {
 	case res := <-done:
