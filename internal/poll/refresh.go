@@ -169,12 +169,17 @@ func (r *Refresher) process(ctx context.Context) (release func(), err error) {
 	}
 }
 
-// parsing runs f in one of the Parsing slots.
-func (r *Refresher) parsing(f func()) {
+// parsing runs f in one of the Parsing slots and returns its error, or ctx's when ctx
+// is done before a slot is free (f is then not run).
+func (r *Refresher) parsing(ctx context.Context, f func() error) error {
 	r.slots()
-	r.cpu <- struct{}{}
+	select {
+	case r.cpu <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	defer func() { <-r.cpu }()
-	f()
+	return f()
 }
 
 // Errors a refresh can end with, besides fetch errors.
@@ -211,7 +216,12 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 	var published []time.Time
 	if err == nil && len(items) > 0 {
 		res.Found = len(items)
-		r.parsing(func() { items = r.prepare(j, items, res.base, start, firstPoll) })
+		err = r.parsing(ctx, func() error {
+			items = r.prepare(j, items, res.base, start, firstPoll)
+			return nil
+		})
+	}
+	if err == nil && res.Found > 0 {
 		res.Duplicate = res.Found - len(items)
 		if cfg := r.Config(); cfg != nil {
 			items = capItems(items, cfg.Retention.MaxItemsPerSource)
@@ -335,7 +345,10 @@ func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, re
 	switch {
 	case kind == "feed" || feed.IsFeed(resp.Body):
 		var f *feed.Feed
-		r.parsing(func() { f, err = feed.Parse(resp.Body) })
+		err = r.parsing(ctx, func() (err error) {
+			f, err = feed.Parse(resp.Body)
+			return err
+		})
 		if err != nil {
 			return nil, resp.StatusCode, err
 		}
@@ -348,7 +361,10 @@ func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, re
 	case j.Source.Select != nil:
 		res.Via = viaSelectors
 		var items []news.Item
-		r.parsing(func() { items, err = page.Extract(resp.Body, resp.URL, selectors(j.Source.Select), opts) })
+		err = r.parsing(ctx, func() (err error) {
+			items, err = page.Extract(resp.Body, resp.URL, selectors(j.Source.Select), opts)
+			return err
+		})
 		return items, resp.StatusCode, err
 	}
 	// A page without selectors, or a homepage: prefer a real feed when there is one (the
@@ -369,7 +385,10 @@ func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, re
 		}
 	}
 	var det page.Detection
-	r.parsing(func() { det, err = page.Detect(resp.Body, resp.URL, opts) })
+	err = r.parsing(ctx, func() (err error) {
+		det, err = page.Detect(resp.Body, resp.URL, opts)
+		return err
+	})
 	if err != nil {
 		if kind == "homepage" && errors.Is(err, page.ErrNoMatch) {
 			return nil, resp.StatusCode, ErrNoFeedFound

@@ -2,6 +2,7 @@ package poll
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/store"
 	boltstore "github.com/iss-network/networkfeed/internal/store/bolt"
 )
 
@@ -246,5 +248,39 @@ func TestParsingWaitsForASlot(t *testing.T) {
 	<-r.cpu
 	if res := <-done; res.Err != nil || res.New != 3 {
 		t.Errorf("refresh after the slot was freed: %+v", res)
+	}
+}
+
+// A refresh waiting for a parsing slot when the poll is cancelled gives up at once,
+// storing nothing and recording nothing.
+func TestParsingSlotWaitEndsWithTheContext(t *testing.T) {
+	srv, fetched := countingFeeds(t)
+	db := openBolt(t)
+	bs := &blockingStore{Store: db, gate: make(chan struct{})}
+	close(bs.gate)
+	r := newTestRefresher(t, bs, testConfig(t, ""), nil)
+	r.Parsing = 1
+	r.slots()
+	r.cpu <- struct{}{} // the one slot is taken, and stays taken
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan Result, 1)
+	u := srv.URL + "/f0"
+	go func() { done <- r.Refresh(ctx, feedJob("m0", u)) }()
+	waitFetched(fetched, 1)
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	select {
+	case res := <-done:
+		if !errors.Is(res.Err, context.Canceled) {
+			t.Errorf("refresh ended with %v, want context.Canceled", res.Err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("refresh still waiting for a parsing slot after the poll was cancelled")
+	}
+	if bs.most.Load() != 0 {
+		t.Error("items stored by a cancelled refresh")
+	}
+	if _, err := db.Source(context.Background(), u); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("source state of a cancelled refresh: %v, want none recorded", err)
 	}
 }
