@@ -21,10 +21,9 @@ sizes=("$@")
 [ ${#sizes[@]} -eq 0 ] && sizes=(1000 10000)
 workers=${WORKERS:-256}
 stores=${STORES:-bolt redis}
-fleetdir=${FLEET:-../shared/tools/fleet}
-[ -d "$fleetdir" ] || fleetdir=/work/shared/tools/fleet
 tmp=$(mktemp -d)
 pids=()
+. scripts/fleet-lib.sh
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   rm -rf "$tmp"
@@ -32,11 +31,7 @@ cleanup() {
 trap cleanup EXIT
 
 CGO_ENABLED=0 go build -trimpath -o "$tmp/networkfeed" ./cmd/networkfeed
-(cd "$fleetdir" && go build -o "$tmp/fleet" .)
-
-freeport() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
-tck=$(getconf CLK_TCK)
+build_fleet
 
 # feeds.yaml from the fleet's OPML: one member per feed, the per-host limit lifted
 # (every fleet feed shares one host), concurrency raised to the worker count.
@@ -59,15 +54,13 @@ run_poll() {
   local r0=0 f0 f1 slug=${label//[^A-Za-z0-9=]/_}
   f0=$(cpu_ticks "$fpid")
   [ -n "$rpid" ] && r0=$(cpu_ticks "$rpid")
-  local prof=()
-  [ -n "${PROFILE:-}" ] && prof=(env NETWORKFEED_CPUPROFILE="$PROFILE/$slug.cpu" NETWORKFEED_MEMPROFILE="$PROFILE/$slug.mem")
-  if [ -n "${TRACE:-}" ]; then
-    [ ${#prof[@]} -eq 0 ] && prof=(env)
-    prof+=(NETWORKFEED_TRACE="$TRACE/$slug.trace")
-  fi
+  local envs=()
+  [ -n "${PROFILE:-}" ] && envs+=(NETWORKFEED_CPUPROFILE="$PROFILE/$slug.cpu" NETWORKFEED_MEMPROFILE="$PROFILE/$slug.mem")
+  [ -n "${TRACE:-}" ] && envs+=(NETWORKFEED_TRACE="$TRACE/$slug.trace")
+  [ -n "${NFENV:-}" ] && read -ra nfenv <<<"$NFENV" && envs+=("${nfenv[@]}")
   local t0 t1
   t0=$(date +%s.%N)
-  ${prof[@]+"${prof[@]}"} ${NFENV:+env $NFENV} /usr/bin/time -f '%U %S %M' -o "$tmp/time" "$tmp/networkfeed" poll -config "$cfg" -store "$store" -workers "$workers" >"$tmp/poll.out" 2>"$tmp/poll.err" &
+  env ${envs[@]+"${envs[@]}"} /usr/bin/time -f '%U %S %M' -o "$tmp/time" "$tmp/networkfeed" poll -config "$cfg" -store "$store" -workers "$workers" >"$tmp/poll.out" 2>"$tmp/poll.err" &
   local tpid=$! anon=0 pid a
   # Peak anonymous memory (heap, stacks): RSS less the store file's mapped pages.
   while kill -0 "$tpid" 2>/dev/null; do
@@ -91,9 +84,9 @@ run_poll() {
   local stats
   stats=$(curl -fsS "http://127.0.0.1:$fport/_ctl/stats")
   local s200 s304 s500
-  s200=$(echo "$stats" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["status_200"])')
-  s304=$(echo "$stats" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["status_304"])')
-  s500=$(echo "$stats" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["status_500"])')
+  s200=$(echo "$stats" | stat_field status_200)
+  s304=$(echo "$stats" | stat_field status_304)
+  s500=$(echo "$stats" | stat_field status_500)
   local summary
   summary=$(tail -1 "$tmp/poll.out")
   printf '| %s | %.1f s | %.1f s | %s | %d MB | %d MB | %s / %s / %s | %.1f s | %s |\n' "$label" \
@@ -106,11 +99,7 @@ echo "| run | wall | networkfeed CPU | redis CPU | peak RSS | peak anon RSS | fl
 echo "|---|---|---|---|---|---|---|---|---|"
 for n in "${sizes[@]}"; do
   for kind in $stores; do
-    fport=$(freeport)
-    "$tmp/fleet" -addr "127.0.0.1:$fport" -n "$n" -changed 0.2 -fail 0.05 2>"$tmp/fleet.log" &
-    fpid=$!
-    pids+=("$fpid")
-    for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$fport/_ctl/stats" 2>/dev/null && break; sleep 0.1; done
+    start_fleet "$n"
     cfg="$tmp/feeds-$n.yaml"
     write_config "http://127.0.0.1:$fport/opml.xml" "$cfg"
     rpid="" rport=""

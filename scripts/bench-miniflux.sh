@@ -48,12 +48,11 @@ cd "$(dirname "$0")/.."
 sizes=("$@")
 [ ${#sizes[@]} -eq 0 ] && sizes=(1000 10000)
 workers=${WORKERS:-16}
-fleetdir=${FLEET:-../shared/tools/fleet}
-[ -d "$fleetdir" ] || fleetdir=/work/shared/tools/fleet
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 tmp=$(mktemp -d)
 pids=()
 dbs=()
+. scripts/fleet-lib.sh
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   for d in "${dbs[@]}"; do dropdb --if-exists "$d" 2>/dev/null || true; done
@@ -71,23 +70,19 @@ if [ -z "$miniflux" ]; then
       -o "$tmp/miniflux" miniflux.app/v2)
   miniflux=$tmp/miniflux
 fi
-(cd "$fleetdir" && go build -o "$tmp/fleet" .)
+build_fleet
 echo "miniflux $("$miniflux" -version), PostgreSQL $(psql -tAc 'SHOW server_version' postgres | cut -d' ' -f1) (autovacuum $(psql -tAc 'SHOW autovacuum' postgres), shared_buffers $(psql -tAc 'SHOW shared_buffers' postgres)), WORKER_POOL_SIZE=$workers, PGVACUUM=${PGVACUUM:-1}" >&2
 
-freeport() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
-tck=$(getconf CLK_TCK)
 pgdata=$(psql -tAc 'SHOW data_directory' postgres)
 pgmaster=$(head -1 "$pgdata/postmaster.pid" 2>/dev/null || pgrep -o -x postgres)
 # The whole cluster: every process under the postmaster, plus the children it has reaped.
 pg_ticks() {
   local t=0 p
   for p in $pgmaster $(pgrep -P "$pgmaster"); do
-    t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    t=$((t + $(cpu_ticks "$p" 2>/dev/null || echo 0)))
   done
   echo $((t + $(awk '{print $16+$17}' "/proc/$pgmaster/stat")))
 }
-stat_field() { /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
 prepare_db() {
   [ "${PGVACUUM:-1}" = 0 ] || psql -qtAc 'VACUUM ANALYZE' "$1"
@@ -124,11 +119,7 @@ run_refresh() {
 echo "| run | wall | fleet done | Miniflux CPU | PostgreSQL CPU | peak RSS | fleet 200 / 304 / 500 | other requests | entries | fleet CPU |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for n in "${sizes[@]}"; do
-  fport=$(freeport)
-  "$tmp/fleet" -addr "127.0.0.1:$fport" -n "$n" -changed 0.2 -fail 0.05 2>"$tmp/fleet.log" &
-  fpid=$!
-  pids+=("$fpid")
-  for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$fport/_ctl/stats" 2>/dev/null && break; sleep 0.1; done
+  start_fleet "$n"
 
   db=miniflux_bench_$$_$n
   dropdb --if-exists "$db" 2>/dev/null
