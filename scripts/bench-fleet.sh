@@ -14,7 +14,9 @@
 #                                              REDISINFO (dir: redis-server's INFO commandstats and
 #                                              used_memory after each run),
 #                                              NFENV (environment for networkfeed, e.g. "GOMEMLIMIT=64MiB"),
-#                                              TRACE (dir: execution traces, for go tool trace)
+#                                              TRACE (dir: execution traces, for go tool trace),
+#                                              KEEP (dir: networkfeed's stderr and a copy of the
+#                                              embedded store's file after each run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
@@ -80,6 +82,10 @@ run_poll() {
     redis-cli -p "$rport" config resetstat >/dev/null
   fi
   f1=$(cpu_ticks "$fpid")
+  if [ -n "${KEEP:-}" ]; then
+    cp "$tmp/poll.err" "$KEEP/$slug.err"
+    [ -f "$store" ] && cp "$store" "$KEEP/$slug.db"
+  fi
   read -r ut st rss <"$tmp/time"
   local stats
   stats=$(curl -fsS "http://127.0.0.1:$fport/_ctl/stats")
