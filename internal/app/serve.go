@@ -17,6 +17,7 @@ import (
 
 	"github.com/iss-network/networkfeed/internal/alerts"
 	"github.com/iss-network/networkfeed/internal/config"
+	"github.com/iss-network/networkfeed/internal/fetch"
 	"github.com/iss-network/networkfeed/internal/metrics"
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/poll"
@@ -72,7 +73,8 @@ type serveOptions struct {
 // caller closes the store.
 func serve(ctx context.Context, o serveOptions) error {
 	cfgFn := o.config.Load
-	fetcher := newFetcher(cfgFn())
+	fetcher := &liveFetcher{}
+	fetcher.swap(newFetcher(cfgFn()))
 	ref := newRefresher(cfgFn, fetcher, o.store, o.log)
 	m := metrics.New(o.store)
 	al := alerts.New(alerts.Options{Store: o.store, Config: cfgFn, Log: o.log})
@@ -115,7 +117,7 @@ func serve(ctx context.Context, o serveOptions) error {
 			case <-ctx.Done():
 				return
 			case <-hup:
-				err := reload(o, sched, prog)
+				err := reload(o, sched, prog, fetcher)
 				if o.reloaded != nil {
 					o.reloaded(err)
 				}
@@ -184,8 +186,9 @@ func serve(ctx context.Context, o serveOptions) error {
 	return runErr
 }
 
-// reload reads the config file again and swaps it in when valid.
-func reload(o serveOptions, sched *poll.Scheduler, prog *progress) error {
+// reload reads the config file again and swaps it in when valid; changed fetch
+// settings take effect through a new HTTP client.
+func reload(o serveOptions, sched *poll.Scheduler, prog *progress, fetcher *liveFetcher) error {
 	if o.configPath == "" {
 		return nil
 	}
@@ -195,17 +198,41 @@ func reload(o serveOptions, sched *poll.Scheduler, prog *progress) error {
 		return err
 	}
 	old := o.config.Swap(next)
+	if old != nil && fetchOptionsChanged(old.Fetch, next.Fetch) {
+		// Before the new jobs, so that a source added by this reload is never fetched
+		// with the old settings.
+		fetcher.swap(newFetcher(next))
+		o.log.Info("fetch settings changed: new requests use them; requests in flight finish with the old ones")
+	}
 	jobs := poll.Jobs(next)
 	sched.SetJobs(jobs)
 	if prog != nil {
 		prog.setTotal(len(jobs))
 	}
-	if old != nil && fetchOptionsChanged(old.Fetch, next.Fetch) {
-		o.log.Warn("config reloaded, but fetch timeout, max_body, per_host, concurrency, user_agent, robots and allow_private_addresses take effect at restart")
-	}
 	o.log.Info("config reloaded", "members", len(next.Members), "sources", len(jobs))
 	return nil
 }
+
+// liveFetcher is serve's HTTP client, replaced when a reload changes the fetch
+// settings. A request in flight finishes on the client it started on; the new client
+// starts with its own concurrency limits and robots.txt cache, so for as long as old
+// requests are in flight a host may see up to twice its per_host limit.
+type liveFetcher struct{ c atomic.Pointer[fetch.Client] }
+
+func (f *liveFetcher) Get(ctx context.Context, r fetch.Request) (*fetch.Response, error) {
+	return f.c.Load().Get(ctx, r)
+}
+
+// swap makes c the client of new requests. The old client's idle connections are
+// closed now; those of its requests in flight close when idle (the transport's idle timeout).
+func (f *liveFetcher) swap(c *fetch.Client) {
+	if old := f.c.Swap(c); old != nil {
+		old.Close()
+	}
+}
+
+// Close closes the current client's idle connections.
+func (f *liveFetcher) Close() { f.c.Load().Close() }
 
 func fetchOptionsChanged(a, b config.Fetch) bool {
 	robots := func(p *bool) bool { return p == nil || *p }

@@ -9,9 +9,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -127,5 +129,95 @@ members:
 	}
 	if fetches.Load() == 0 || staleFetches.Load() > 0 {
 		t.Errorf("the hub fetched the pinged feed %d times, %d of them before it changed", fetches.Load(), staleFetches.Load())
+	}
+}
+
+// TestServeReloadAppliesFetchSettings: a SIGHUP whose config changes a fetch setting
+// (here user_agent) makes new requests use it without a restart, and a source added by
+// the same reload is never fetched with the old settings.
+func TestServeReloadAppliesFetchSettings(t *testing.T) {
+	var mu sync.Mutex
+	agents := map[string][]string{} // path -> User-Agent of each request, in order
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		agents[r.URL.Path] = append(agents[r.URL.Path], r.UserAgent())
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>%[1]s/</link>
+<item><title>News from %[2]s</title><link>%[1]s%[2]s/1</link><guid>%[1]s%[2]s/1</guid><pubDate>Mon, 02 Nov 2026 10:00:00 GMT</pubDate></item>
+</channel></rss>`, "http://"+r.Host, r.URL.Path)
+	}))
+	defer site.Close()
+	seen := func(path, ua string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Contains(agents[path], ua)
+	}
+	feedsYAML := func(ua string, paths ...string) string {
+		var srcs []string
+		for _, p := range paths {
+			srcs = append(srcs, fmt.Sprintf(`{feed: "%s%s"}`, site.URL, p))
+		}
+		return fmt.Sprintf(`network: {title: T, url: "https://news.example.org/"}
+fetch: {interval: 1s, timeout: 5s, allow_private_addresses: true, user_agent: %q}
+members:
+  - {id: iss-usa, name: ISS USA, languages: [en], sources: [%s]}
+`, ua, strings.Join(srcs, ", "))
+	}
+	path := filepath.Join(t.TempDir(), "feeds.yaml")
+	if err := os.WriteFile(path, []byte(feedsYAML("nf-test-one", "/a.xml")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "nf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var current atomic.Pointer[config.Config]
+	current.Store(cfg)
+	hup := make(chan os.Signal, 1)
+	reloaded := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, serveOptions{log: slog.New(slog.NewTextHandler(io.Discard, nil)), store: st, config: &current,
+			configPath: path, poll: true, workers: 2, leaseTTL: time.Minute, hup: hup,
+			reloaded: func(err error) { reloaded <- err }})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	waitUntil := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				mu.Lock()
+				t.Fatalf("timed out waiting for %s; requests: %v", what, agents)
+				mu.Unlock()
+			}
+		}
+	}
+	waitUntil("the first poll", func() bool { return seen("/a.xml", "nf-test-one") })
+
+	if err := os.WriteFile(path, []byte(feedsYAML("nf-test-two", "/a.xml", "/b.xml")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hup <- syscall.SIGHUP
+	if err := <-reloaded; err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	waitUntil("the added source's poll", func() bool { return seen("/b.xml", "nf-test-two") })
+	waitUntil("the kept source polled with the new user agent", func() bool { return seen("/a.xml", "nf-test-two") })
+	mu.Lock()
+	defer mu.Unlock()
+	if slices.Contains(agents["/b.xml"], "nf-test-one") {
+		t.Errorf("the source added by the reload was fetched with the old user agent: %v", agents["/b.xml"])
 	}
 }
