@@ -263,3 +263,72 @@ func TestStoriesFollowItems(t *testing.T) {
 		t.Error("a trimmed item's story is still stored")
 	}
 }
+
+// Trimming an item takes it out of the lists of its story keys and deletes the lists it
+// leaves empty, so the story-key hash does not keep a field for every item ever stored;
+// the items still stored stay filed.
+func TestTrimUnfilesStoryKeys(t *testing.T) {
+	s := openT(t, withNetwork(redistest.Server(t)))
+	ctx := context.Background()
+	var batch []news.Item
+	for i := range 6 {
+		it := storetest.StoryItem(i)
+		it.Source = "https://shared.example.org/feed" // one source, so one trim can take some
+		batch = append(batch, it)
+	}
+	// Two copies of one story under members of their own: they share story keys.
+	twin := storetest.StoryItem(100)
+	twin.ID, twin.Key, twin.Member, twin.Link = "tw-1", "guid:tw-1", "tw", "https://tw.example.org/news/1"
+	twin.Title, twin.Summary = batch[0].Title, batch[0].Summary
+	batch = append(batch, twin)
+	if _, err := s.Upsert(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	filed := func(id string) (under []string) {
+		t.Helper()
+		all, err := s.c.HGetAll(ctx, s.bandsKey()).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range all {
+			for _, x := range unpackIDs(v) {
+				if x == id {
+					under = append(under, k)
+				}
+			}
+		}
+		return under
+	}
+	for _, it := range batch {
+		if len(filed(it.ID)) == 0 {
+			t.Fatalf("%s is filed under no story key", it.ID)
+		}
+	}
+	shared := filed(twin.ID)
+	// Keep the newest three of the shared source: the first three (oldest) go.
+	if n, err := s.Trim(ctx, "https://shared.example.org/feed", 3, 0, time.Now()); err != nil || n != 3 {
+		t.Fatalf("trim: %d, %v; want 3 removed", n, err)
+	}
+	for _, it := range batch[:3] {
+		if under := filed(it.ID); len(under) > 0 {
+			t.Errorf("trimmed %s is still filed under %d story keys", it.ID, len(under))
+		}
+	}
+	for _, it := range batch[3:] {
+		if len(filed(it.ID)) == 0 {
+			t.Errorf("kept %s is filed under no story key any more", it.ID)
+		}
+	}
+	if got := filed(twin.ID); len(got) != len(shared) {
+		t.Errorf("the copy of a trimmed story is filed under %d story keys, want %d as before", len(got), len(shared))
+	}
+	// With everything trimmed, nothing is left in the story-key hash.
+	for _, src := range []string{"https://shared.example.org/feed", twin.Source} {
+		if _, err := s.Trim(ctx, src, 0, time.Nanosecond, time.Now().Add(24*time.Hour*365*10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.c.HLen(ctx, s.bandsKey()).Result(); err != nil || n != 0 {
+		t.Errorf("story-key hash holds %d fields (%v) with every item trimmed, want 0", n, err)
+	}
+}

@@ -8,34 +8,56 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/store"
 )
 
 // dropScript removes one item if its stored value is still what the caller read, with
 // its index entries, and tombstones its ID.
 //
 // It takes the item out of its cluster (see cluster.go), so that another copy of the
-// story is shown when it was the shown one.
+// story is shown when it was the shown one, and out of the lists of its story keys,
+// deleting a list it leaves empty: without that the story-key hash would keep a field
+// for every story key of every item ever stored.
 //
-// KEYS: item, tomb, ver, key-index hash, clusters, items' cluster state, stories,
-// then the sorted sets it is in.
-// ARGV: id, expected value, then the key-index fields pointing at it.
+// KEYS: item, tomb, ver, key-index hash, clusters, items' cluster state, stories, story
+// index, then the sorted sets it is in.
+// ARGV: id, expected value, nF, then nF key-index fields pointing at it, then its story
+// keys.
 // Returns 1 removed, 0 changed or gone meanwhile.
 var dropScript = redis.NewScript(luaClusters + `
+local id = ARGV[1]
 if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
-redis.call('HDEL', KEYS[7], ARGV[1])
-for i = 8, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
-local cid = clusterOf(KEYS[6], ARGV[1])
+redis.call('HDEL', KEYS[7], id)
+for i = 9, #KEYS do redis.call('ZREM', KEYS[i], id) end
+local cid = clusterOf(KEYS[6], id)
 if cid then
-  redis.call('HDEL', KEYS[6], ARGV[1])
+  redis.call('HDEL', KEYS[6], id)
   local es, rest = decodeEntries(redis.call('HGET', KEYS[5], cid)), {}
-  for _, e in ipairs(es) do if e.id ~= ARGV[1] then rest[#rest + 1] = e end end
+  for _, e in ipairs(es) do if e.id ~= id then rest[#rest + 1] = e end end
   saveCluster(KEYS[5], KEYS[6], cid, es, rest)
 end
-for i = 3, #ARGV do
-  if redis.call('HGET', KEYS[4], ARGV[i]) == ARGV[1] then redis.call('HDEL', KEYS[4], ARGV[i]) end
+local nF = tonumber(ARGV[3])
+for i = 4, 3 + nF do
+  if redis.call('HGET', KEYS[4], ARGV[i]) == id then redis.call('HDEL', KEYS[4], ARGV[i]) end
 end
-redis.call('SADD', KEYS[2], ARGV[1])
+for i = 4 + nF, #ARGV do
+  local v = redis.call('HGET', KEYS[8], ARGV[i])
+  if v then
+    local kept, gone = {}, false
+    for x in string.gmatch(v, '[^\n]+') do
+      if x == id then gone = true else kept[#kept + 1] = x end
+    end
+    if gone then
+      if #kept == 0 then
+        redis.call('HDEL', KEYS[8], ARGV[i])
+      else
+        redis.call('HSET', KEYS[8], ARGV[i], table.concat(kept, '\n'))
+      end
+    end
+  end
+end
+redis.call('SADD', KEYS[2], id)
 redis.call('INCR', KEYS[3])
 return 1
 `)
@@ -126,8 +148,12 @@ func (s *Store) drop(ctx context.Context, ids []string, doomed func(*news.Item) 
 	if err != nil {
 		return 0, false, s.fail(ctx, "read items", err)
 	}
-	pipe := s.c.Pipeline()
-	var cmds []*redis.Cmd
+	type victim struct {
+		key, cur string
+		it       news.Item
+	}
+	var doomedItems []victim
+	var doomedIDs []string
 	for i, v := range vals {
 		str, ok := v.(string)
 		if !ok {
@@ -140,10 +166,21 @@ func (s *Store) drop(ctx context.Context, ids []string, doomed func(*news.Item) 
 		if !doomed(&it) {
 			continue
 		}
-		cmds = append(cmds, s.dropCmd(ctx, pipe, keys[i], &it, str))
+		doomedItems = append(doomedItems, victim{keys[i], str, it})
+		doomedIDs = append(doomedIDs, it.ID)
 	}
-	if len(cmds) == 0 {
+	if len(doomedItems) == 0 {
 		return 0, false, nil
+	}
+	storyKeys, err := s.filedUnder(ctx, doomedIDs, func(i int) *news.Item { return &doomedItems[i].it })
+	if err != nil {
+		return 0, false, err
+	}
+	pipe := s.c.Pipeline()
+	cmds := make([]*redis.Cmd, len(doomedItems))
+	for i := range doomedItems {
+		d := &doomedItems[i]
+		cmds[i] = s.dropCmd(ctx, pipe, d.key, &d.it, d.cur, storyKeys[i])
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !isReply(err) {
 		return 0, false, s.fail(ctx, "remove items", err)
@@ -167,11 +204,47 @@ func (s *Store) drop(ctx context.Context, ids []string, doomed func(*news.Item) 
 	return removed, again, nil
 }
 
-func (s *Store) dropCmd(ctx context.Context, pipe redis.Pipeliner, key string, it *news.Item, cur string) *redis.Cmd {
-	ks := append([]string{key, s.tombKey(), s.verKey(), s.keysKey(), s.clustersKey(), s.clusterOfKey(), s.storiesKey()}, s.indexKeys(it)...)
-	args := []any{it.ID, cur}
-	for _, f := range lookupFields(it) {
+func (s *Store) dropCmd(ctx context.Context, pipe redis.Pipeliner, key string, it *news.Item, cur string, storyKeys []string) *redis.Cmd {
+	ks := append([]string{key, s.tombKey(), s.verKey(), s.keysKey(), s.clustersKey(), s.clusterOfKey(), s.storiesKey(), s.bandsKey()}, s.indexKeys(it)...)
+	fields := lookupFields(it)
+	args := []any{it.ID, cur, len(fields)}
+	for _, f := range fields {
 		args = append(args, f)
 	}
+	for _, k := range storyKeys {
+		args = append(args, k)
+	}
 	return pipe.EvalSha(ctx, dropScript.Hash(), ks, args...)
+}
+
+// filedUnder returns, for each of the items with ids (item(i) is the i-th), the story
+// keys it may be filed under: those of its recorded story and of the item as it is now.
+// Both are those it was filed under when it was written, unless an update changed its
+// words or link: an update signs the story again but does not file the item again, so
+// the keys of its first version are then not known, and its ID stays in their lists
+// until newer filings push it out.
+func (s *Store) filedUnder(ctx context.Context, ids []string, item func(i int) *news.Item) ([][]string, error) {
+	vals, err := s.c.HMGet(ctx, s.storiesKey(), ids...).Result()
+	if err != nil {
+		return nil, s.fail(ctx, "read stories", err)
+	}
+	out := make([][]string, len(ids))
+	for i := range ids {
+		seen := map[string]bool{}
+		add := func(st store.Story) {
+			for _, k := range st.Keys() {
+				if !seen[string(k)] {
+					seen[string(k)] = true
+					out[i] = append(out[i], string(k))
+				}
+			}
+		}
+		if v, ok := vals[i].(string); ok {
+			if st, err := store.ParseStory([]byte(v)); err == nil {
+				add(st)
+			}
+		}
+		add(store.StoryOf(item(i)))
+	}
+	return out, nil
 }
