@@ -73,20 +73,8 @@ members:
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "nf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	var current atomic.Pointer[config.Config]
-	current.Store(cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, serveOptions{log: slog.New(slog.NewTextHandler(io.Discard, nil)), store: st, config: &current,
-			addr: "127.0.0.1:0", web: true, poll: true, workers: 2, leaseTTL: time.Minute, stdout: os.Stderr,
-			listening: func(a string) { addr.Store(a) }})
-	}()
+	ctx, stop := startServe(t, cfg, serveOptions{addr: "127.0.0.1:0", web: true, poll: true, workers: 2,
+		leaseTTL: time.Minute, stdout: os.Stderr, listening: func(a string) { addr.Store(a) }})
 	// Readers keep the web's reading of the store version fresh, as in production.
 	go func() {
 		for ctx.Err() == nil {
@@ -109,8 +97,7 @@ members:
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
@@ -172,25 +159,12 @@ members:
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "nf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	var current atomic.Pointer[config.Config]
-	current.Store(cfg)
 	hup := make(chan os.Signal, 1)
 	reloaded := make(chan error, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, serveOptions{log: slog.New(slog.NewTextHandler(io.Discard, nil)), store: st, config: &current,
-			configPath: path, poll: true, workers: 2, leaseTTL: time.Minute, hup: hup,
-			reloaded: func(err error) { reloaded <- err }})
-	}()
+	_, stop := startServe(t, cfg, serveOptions{configPath: path, poll: true, workers: 2, leaseTTL: time.Minute, hup: hup,
+		reloaded: func(err error) { reloaded <- err }})
 	defer func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			t.Error(err)
 		}
 	}()
@@ -220,4 +194,34 @@ members:
 	if slices.Contains(agents["/b.xml"], "nf-test-one") {
 		t.Errorf("the source added by the reload was fetched with the old user agent: %v", agents["/b.xml"])
 	}
+}
+
+// startServe runs serve in process with cfg on a fresh embedded store, with the other
+// options from o (its store, config and log are set here). The context returned ends
+// when stop is called; stop returns serve's error, and runs at cleanup if the test did
+// not call it.
+func startServe(t *testing.T, cfg *config.Config, o serveOptions) (context.Context, func() error) {
+	t.Helper()
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "nf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var current atomic.Pointer[config.Config]
+	current.Store(cfg)
+	o.store, o.config, o.log = st, &current, slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, o) }()
+	var once sync.Once
+	var serveErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			serveErr = <-done
+		})
+		return serveErr
+	}
+	t.Cleanup(func() { stop() }) // before the store closes: cleanups run last first
+	return ctx, stop
 }
