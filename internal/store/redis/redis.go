@@ -73,6 +73,9 @@ type Store struct {
 	united atomic.Uint64
 	// beforeWrite, when set (tests only), runs between planning a batch and writing it.
 	beforeWrite func()
+	// lastUnfile is when this process last swept old items out of the story-key lists
+	// (Unix nanoseconds; see unfile.go).
+	lastUnfile atomic.Int64
 }
 
 var _ store.Store = (*Store)(nil)

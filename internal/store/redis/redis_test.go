@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -234,7 +235,8 @@ func TestUpsertRepeatedIDInBatch(t *testing.T) {
 }
 
 // Every stored item has its story recorded (what cluster decisions read instead of the
-// item), and trimming an item removes its story.
+// item) until it is dated two cluster windows back (see unfile.go), and trimming an item
+// removes its story.
 func TestStoriesFollowItems(t *testing.T) {
 	s := openT(t, withNetwork(redistest.Server(t)))
 	ctx := context.Background()
@@ -284,29 +286,16 @@ func TestTrimUnfilesStoryKeys(t *testing.T) {
 	if _, err := s.Upsert(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
-	filed := func(id string) (under []string) {
-		t.Helper()
-		all, err := s.c.HGetAll(ctx, s.bandsKey()).Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k, v := range all {
-			for _, x := range unpackIDs(v) {
-				if x == id {
-					under = append(under, k)
-				}
-			}
-		}
-		return under
-	}
+	filed := func(id string) []string { return filedUnder(t, s, id) }
 	for _, it := range batch {
 		if len(filed(it.ID)) == 0 {
 			t.Fatalf("%s is filed under no story key", it.ID)
 		}
 	}
 	shared := filed(twin.ID)
-	// Keep the newest three of the shared source: the first three (oldest) go.
-	if n, err := s.Trim(ctx, "https://shared.example.org/feed", 3, 0, time.Now()); err != nil || n != 3 {
+	// Keep the newest three of the shared source: the first three (oldest) go. (At the
+	// items' own time: a later one would also sweep them all out of the lists by age.)
+	if n, err := s.Trim(ctx, "https://shared.example.org/feed", 3, 0, batch[5].Published.Add(time.Hour)); err != nil || n != 3 {
 		t.Fatalf("trim: %d, %v; want 3 removed", n, err)
 	}
 	for _, it := range batch[:3] {
@@ -330,5 +319,74 @@ func TestTrimUnfilesStoryKeys(t *testing.T) {
 	}
 	if n, err := s.c.HLen(ctx, s.bandsKey()).Result(); err != nil || n != 0 {
 		t.Errorf("story-key hash holds %d fields (%v) with every item trimmed, want 0", n, err)
+	}
+}
+
+// filedUnder lists the story keys whose lists in s hold id.
+func filedUnder(t *testing.T, s *Store, id string) (under []string) {
+	t.Helper()
+	all, err := s.c.HGetAll(context.Background(), s.bandsKey()).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range all {
+		for _, x := range unpackIDs(v) {
+			if x == id {
+				under = append(under, k)
+			}
+		}
+	}
+	return under
+}
+
+// Items dated more than two cluster windows ago leave the story-key lists, and their
+// stories go, when retention runs (no new item can take them as candidates), oldest
+// first and once; newer items stay filed. A batch of the sweep that ends inside a run of equal dates
+// takes the whole run.
+func TestOldItemsLeaveStoryKeyLists(t *testing.T) {
+	s := openT(t, withNetwork(redistest.Server(t)))
+	ctx := context.Background()
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	item := func(n int, age time.Duration) news.Item {
+		it := storetest.StoryItem(n)
+		it.Published, it.Updated, it.FirstSeen = now.Add(-age), now.Add(-age), now.Add(-age)
+		return it
+	}
+	var old, recent []news.Item
+	for i := range 5 {
+		old = append(old, item(i, 100*24*time.Hour)) // one date for all five
+	}
+	for i := 5; i < 7; i++ {
+		recent = append(recent, item(i, 24*time.Hour))
+	}
+	if _, err := s.Upsert(ctx, append(slices.Clone(old), recent...)); err != nil {
+		t.Fatal(err)
+	}
+	defer func(b int64) { unfileBatch = b }(unfileBatch)
+	unfileBatch = 2
+	if _, err := s.Trim(ctx, recent[0].Source, 500, 0, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range old {
+		if under := filedUnder(t, s, it.ID); len(under) > 0 {
+			t.Errorf("%s, dated 100 days before, is still filed under %d story keys", it.ID, len(under))
+		}
+		if ok, _ := s.c.HExists(ctx, s.storiesKey(), it.ID).Result(); ok {
+			t.Errorf("%s, dated 100 days before, still has its story recorded", it.ID)
+		}
+		if _, err := s.Item(ctx, it.ID); err != nil {
+			t.Errorf("%s: %v; only its filings and story should go, not the item", it.ID, err)
+		}
+	}
+	for _, it := range recent {
+		if len(filedUnder(t, s, it.ID)) == 0 {
+			t.Errorf("%s, dated the day before, is filed under no story key", it.ID)
+		}
+		if ok, _ := s.c.HExists(ctx, s.storiesKey(), it.ID).Result(); !ok {
+			t.Errorf("%s, dated the day before, lost its story", it.ID)
+		}
+	}
+	if n, err := s.unfileOld(ctx, now.Add(time.Hour)); err != nil || n != 0 {
+		t.Errorf("a second sweep took %d items (%v), want none", n, err)
 	}
 }

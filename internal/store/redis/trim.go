@@ -24,7 +24,7 @@ import (
 // ARGV: id, expected value, nF, then nF key-index fields pointing at it, then its story
 // keys.
 // Returns 1 removed, 0 changed or gone meanwhile.
-var dropScript = redis.NewScript(luaClusters + `
+var dropScript = redis.NewScript(luaClusters + luaUnfile + `
 local id = ARGV[1]
 if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
@@ -41,22 +41,7 @@ local nF = tonumber(ARGV[3])
 for i = 4, 3 + nF do
   if redis.call('HGET', KEYS[4], ARGV[i]) == id then redis.call('HDEL', KEYS[4], ARGV[i]) end
 end
-for i = 4 + nF, #ARGV do
-  local v = redis.call('HGET', KEYS[8], ARGV[i])
-  if v then
-    local kept, gone = {}, false
-    for x in string.gmatch(v, '[^\n]+') do
-      if x == id then gone = true else kept[#kept + 1] = x end
-    end
-    if gone then
-      if #kept == 0 then
-        redis.call('HDEL', KEYS[8], ARGV[i])
-      else
-        redis.call('HSET', KEYS[8], ARGV[i], table.concat(kept, '\n'))
-      end
-    end
-  end
-end
+for i = 4 + nF, #ARGV do unfile(KEYS[8], ARGV[i], id) end
 redis.call('SADD', KEYS[2], id)
 redis.call('INCR', KEYS[3])
 return 1
@@ -64,8 +49,21 @@ return 1
 
 // Trim keeps source's newest maxItems items (0: no cap) and drops those with a SortTime
 // before now-maxAge (0: no limit), tombstoning what it removes. It reads only the
-// source's own sorted set.
+// source's own sorted set; then, at most once a minute per process, it takes the
+// network's items dated more than two cluster windows ago out of the story-key lists
+// (see unfile.go).
 func (s *Store) Trim(ctx context.Context, source string, maxItems int, maxAge time.Duration, now time.Time) (int, error) {
+	removed, err := s.trimSource(ctx, source, maxItems, maxAge, now)
+	if err != nil {
+		return removed, err
+	}
+	if err := s.maybeUnfile(ctx, now); err != nil {
+		return removed, fmt.Errorf("redis trim %s: %w", source, err)
+	}
+	return removed, nil
+}
+
+func (s *Store) trimSource(ctx context.Context, source string, maxItems int, maxAge time.Duration, now time.Time) (int, error) {
 	zkey := s.sourceKey(source)
 	var cutoff time.Time
 	if maxAge > 0 {
