@@ -286,7 +286,7 @@ func TestTrimUnfilesStoryKeys(t *testing.T) {
 	if _, err := s.Upsert(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
-	filed := func(id string) []string { return filedUnder(t, s, id) }
+	filed := func(id string) []string { return listedUnder(t, s, id) }
 	for _, it := range batch {
 		if len(filed(it.ID)) == 0 {
 			t.Fatalf("%s is filed under no story key", it.ID)
@@ -322,8 +322,8 @@ func TestTrimUnfilesStoryKeys(t *testing.T) {
 	}
 }
 
-// filedUnder lists the story keys whose lists in s hold id.
-func filedUnder(t *testing.T, s *Store, id string) (under []string) {
+// listedUnder lists the story keys whose lists in s hold id.
+func listedUnder(t *testing.T, s *Store, id string) (under []string) {
 	t.Helper()
 	all, err := s.c.HGetAll(context.Background(), s.bandsKey()).Result()
 	if err != nil {
@@ -368,7 +368,7 @@ func TestOldItemsLeaveStoryKeyLists(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, it := range old {
-		if under := filedUnder(t, s, it.ID); len(under) > 0 {
+		if under := listedUnder(t, s, it.ID); len(under) > 0 {
 			t.Errorf("%s, dated 100 days before, is still filed under %d story keys", it.ID, len(under))
 		}
 		if ok, _ := s.c.HExists(ctx, s.storiesKey(), it.ID).Result(); ok {
@@ -379,7 +379,7 @@ func TestOldItemsLeaveStoryKeyLists(t *testing.T) {
 		}
 	}
 	for _, it := range recent {
-		if len(filedUnder(t, s, it.ID)) == 0 {
+		if len(listedUnder(t, s, it.ID)) == 0 {
 			t.Errorf("%s, dated the day before, is filed under no story key", it.ID)
 		}
 		if ok, _ := s.c.HExists(ctx, s.storiesKey(), it.ID).Result(); !ok {

@@ -215,12 +215,12 @@ func (s *Store) dropCmd(ctx context.Context, pipe redis.Pipeliner, key string, i
 	return pipe.EvalSha(ctx, dropScript.Hash(), ks, args...)
 }
 
-// filedUnder returns, for each of the items with ids (item(i) is the i-th), the story
-// keys it may be filed under: those of its recorded story and of the item as it is now.
-// Both are those it was filed under when it was written, unless an update changed its
-// words or link: an update signs the story again but does not file the item again, so
-// the keys of its first version are then not known, and its ID stays in their lists
-// until newer filings push it out.
+// filedUnder returns, for each of the items with ids, the story keys it may be filed
+// under: those of its recorded story and, when item is not nil (item(i) is the i-th),
+// of the item as it is now. Both are those it was filed under when it was written,
+// unless an update changed its words or link: an update signs the story again but does
+// not file the item again, so the keys of its first version are then not known, and its
+// ID stays in their lists until newer filings push it out or it ages out (unfile.go).
 func (s *Store) filedUnder(ctx context.Context, ids []string, item func(i int) *news.Item) ([][]string, error) {
 	vals, err := s.c.HMGet(ctx, s.storiesKey(), ids...).Result()
 	if err != nil {
@@ -238,11 +238,15 @@ func (s *Store) filedUnder(ctx context.Context, ids []string, item func(i int) *
 			}
 		}
 		if v, ok := vals[i].(string); ok {
+			// A story that does not decode is passed over rather than allowed to stop
+			// retention: the item still goes, and at worst leaves its ID in a few lists.
 			if st, err := store.ParseStory([]byte(v)); err == nil {
 				add(st)
 			}
 		}
-		add(store.StoryOf(item(i)))
+		if item != nil {
+			add(store.StoryOf(item(i)))
+		}
 	}
 	return out, nil
 }

@@ -118,24 +118,16 @@ func (s *Store) unfileOld(ctx context.Context, now time.Time) (int, error) {
 				ids = append(ids, id)
 			}
 		}
-		vals, err := s.c.HMGet(ctx, s.storiesKey(), ids...).Result()
+		// An item with no story recorded (written before stories were) is left filed.
+		keys, err := s.filedUnder(ctx, ids, nil)
 		if err != nil {
-			return swept, s.fail(ctx, "read stories", err)
+			return swept, err
 		}
 		args := []any{scoreArg(last)}
 		for i, id := range ids {
-			v, ok := vals[i].(string)
-			if !ok {
-				continue // no story recorded (an item written before stories were): not filed
-			}
-			st, err := store.ParseStory([]byte(v))
-			if err != nil {
-				return swept, fmt.Errorf("story of %s: %w", id, err)
-			}
-			keys := st.Keys()
-			args = append(args, id, len(keys))
-			for _, k := range keys {
-				args = append(args, string(k))
+			args = append(args, id, len(keys[i]))
+			for _, k := range keys[i] {
+				args = append(args, k)
 			}
 		}
 		if err := unfileScript.Run(ctx, s.c, []string{s.bandsKey(), s.storiesKey(), s.unfiledKey()}, args...).Err(); err != nil {
