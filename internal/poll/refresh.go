@@ -224,6 +224,9 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 	if err == nil && res.Found > 0 {
 		res.Duplicate = res.Found - len(items)
 		if cfg := r.Config(); cfg != nil {
+			if maxAge := cfg.Retention.MaxAge.D(); maxAge > 0 {
+				items = dropOlder(items, start.Add(-maxAge))
+			}
 			items = capItems(items, cfg.Retention.MaxItemsPerSource)
 		}
 		published = datesOf(items)
@@ -299,6 +302,13 @@ func capItems(items []news.Item, n int) []news.Item {
 	slices.SortStableFunc(items, func(a, b news.Item) int { return b.Published.Compare(a.Published) })
 	clear(items[n:])
 	return items[:n]
+}
+
+// dropOlder leaves out the items dated before cutoff: retention would trim them in the
+// same refresh, so storing them would only cost writes, count them as new and leave a
+// tombstone for each (a page's archive of years is thousands).
+func dropOlder(items []news.Item, cutoff time.Time) []news.Item {
+	return slices.DeleteFunc(items, func(it news.Item) bool { return it.SortTime().Before(cutoff) })
 }
 
 // datesOf returns the publication times the source itself gave its items.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/store"
 	boltstore "github.com/iss-network/networkfeed/internal/store/bolt"
@@ -283,5 +284,35 @@ func TestParsingSlotWaitEndsWithTheContext(t *testing.T) {
 	}
 	if _, err := bs.Source(context.Background(), u); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("source state of a cancelled refresh: %v, want none recorded", err)
+	}
+}
+
+// Items dated before retention's max_age are not stored at all: storing them would only
+// have them trimmed (and tombstoned) in the same refresh.
+func TestItemsOlderThanMaxAgeAreNotStored(t *testing.T) {
+	now := time.Now().UTC()
+	body := rss(
+		"new-1|A recent story|https://m.example.org/new/1|"+now.Add(-48*time.Hour).Format(time.RFC1123Z),
+		"old-1|A story of two years ago|https://m.example.org/old/1|"+now.AddDate(-2, 0, 0).Format(time.RFC1123Z),
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(body)) }))
+	defer srv.Close()
+	cfg, err := config.Parse("test.yml", []byte("retention: {max_age: 365d}\nmembers: [{id: m, name: M, homepage: \"https://m.example.org/\"}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openBolt(t)
+	st := &upsertCounter{Store: db}
+	r := newTestRefresher(t, st, cfg, nil)
+	res := r.Refresh(context.Background(), feedJob("m", srv.URL+"/feed.xml"))
+	if res.Err != nil || res.Found != 2 || res.New != 1 {
+		t.Fatalf("poll: found %d new %d (%v), want 2 found and 1 new", res.Found, res.New, res.Err)
+	}
+	if got := st.written.Load(); got != 1 {
+		t.Errorf("wrote %d items, want only the recent one", got)
+	}
+	got, err := db.Items(context.Background(), news.Query{Limit: 10})
+	if err != nil || len(got) != 1 || got[0].Title != "A recent story" {
+		t.Fatalf("stored %v (%v), want only the recent story", got, err)
 	}
 }
