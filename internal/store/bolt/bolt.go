@@ -40,7 +40,7 @@ var (
 	bItems    = []byte("items")    // id -> item JSON; id \x00 'c' -> cluster id; id \x00 'h' -> hidden
 	bIndex    = []byte("index")    // scope \x00 time(8) id -> nil
 	bKeys     = []byte("keys")     // member \x00 key -> id ; member \x01 canonical -> id
-	bTombs    = []byte("tombs")    // id -> trimmed at (unix seconds)
+	bTombs    = []byte("tombs")    // id -> trimmed at (unix seconds); expired after retention's max_age (Trim)
 	bSources  = []byte("sources")  // url -> state JSON
 	bLeases   = []byte("leases")   // name -> expiry(8) owner
 	bMeta     = []byte("meta")     // "version" -> uint64
@@ -79,6 +79,9 @@ type Store struct {
 	closeOnce  sync.Once
 	// largestGroup is the most writes one transaction has taken (for tests).
 	largestGroup atomic.Int64
+	// lastTombUpkeep is when this process last looked for tombstones to expire (Unix
+	// nanoseconds; see Trim).
+	lastTombUpkeep atomic.Int64
 
 	// bands is the story-key index of the newest window items (see bands.go). Only
 	// writes, run one at a time by the writer goroutine, touch it.
@@ -686,8 +689,63 @@ func (s *Store) Sources(ctx context.Context) ([]news.SourceState, error) {
 
 // Trim implements store.Store using the per-source timeline: no scan of other sources.
 // What to drop is found in a read transaction, so a source with nothing to drop costs
-// no write.
+// no write. Then, at most once a minute per process, it expires the tombstones of items
+// trimmed more than maxAge before now: such an item was dated earlier still, and
+// polling no longer stores items older than max_age, so the tombstone has nothing left
+// to keep out (tombstones then follow what retention keeps, not every item ever trimmed).
 func (s *Store) Trim(ctx context.Context, source string, maxItems int, maxAge time.Duration, now time.Time) (int, error) {
+	removed, err := s.trimSource(ctx, source, maxItems, maxAge, now)
+	if err != nil {
+		return removed, err
+	}
+	if err := s.expireTombs(ctx, maxAge, now); err != nil {
+		return removed, fmt.Errorf("trim %s: %w", source, err)
+	}
+	return removed, nil
+}
+
+// tombUpkeepEvery is how often one process looks for tombstones to expire.
+const tombUpkeepEvery = time.Minute
+
+// expireTombs deletes the tombstones written more than maxAge before now (at most once
+// every tombUpkeepEvery per process).
+func (s *Store) expireTombs(ctx context.Context, maxAge time.Duration, now time.Time) error {
+	last := s.lastTombUpkeep.Load()
+	if maxAge <= 0 || now.UnixNano()-last < int64(tombUpkeepEvery) || !s.lastTombUpkeep.CompareAndSwap(last, now.UnixNano()) {
+		return nil
+	}
+	cutoff := now.Add(-maxAge).Unix()
+	expired := func(v []byte) bool { return len(v) == 8 && int64(binary.BigEndian.Uint64(v)) < cutoff }
+	var old [][]byte
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bTombs).ForEach(func(k, v []byte) error {
+			if expired(v) {
+				old = append(old, bytes.Clone(k))
+			}
+			return nil
+		})
+	})
+	if err != nil || len(old) == 0 {
+		return err
+	}
+	err = s.update(ctx, func(tx *bbolt.Tx) error {
+		tombs := tx.Bucket(bTombs)
+		for _, id := range old {
+			if expired(tombs.Get(id)) {
+				if err := tombs.Delete(id); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("expire tombstones: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) trimSource(ctx context.Context, source string, maxItems int, maxAge time.Duration, now time.Time) (int, error) {
 	var drop [][]byte
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		drop = trimmable(tx, source, maxItems, maxAge, now)

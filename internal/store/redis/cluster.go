@@ -392,11 +392,11 @@ local n, a = 0, 1
 while a <= #ARGV do
   local me = {id = ARGV[a], m = ARGV[a+1], t = tonumber(ARGV[a+2]), f = tonumber(ARGV[a+3])}
   local nX = tonumber(ARGV[a+4])
-  if redis.call('SISMEMBER', KEYS[1], me.id) == 0 then
+  if not redis.call('ZSCORE', KEYS[1], me.id) then
     for i = 1, nX do
       local p = a + 5 + 4*(i-1)
       local x = {id = ARGV[p], m = ARGV[p+1], t = tonumber(ARGV[p+2]), f = tonumber(ARGV[p+3])}
-      if redis.call('SISMEMBER', KEYS[1], x.id) == 0 then
+      if not redis.call('ZSCORE', KEYS[1], x.id) then
         local cm, cx = clusterOf(KEYS[3], me.id), clusterOf(KEYS[3], x.id)
         if cm and cm == cx then break end
         if not cm then

@@ -28,11 +28,14 @@
 //	P k                 hash: "k" member NUL Key -> ID and "c" member NUL canonical link -> ID
 //	P z:all             sorted set of IDs, score = SortTime in unix milliseconds
 //	P z:m:MEMBER, z:c:COUNTRY, z:r:REGION, z:l:LANG, z:s:SOURCE   the same per field
-//	P tomb              set of trimmed IDs (never stored again)
+//	P tz                sorted set of trimmed IDs, score = when trimmed (Unix seconds): not
+//	                    stored again while younger than retention's max_age (tombs.go)
+//	P tomb              set of trimmed IDs written by earlier versions, moved into P tz
 //	P ver               counter, incremented by every change of an item
 //	P src               hash: source URL -> JSON news.SourceState
 //	P lease:NAME        lease owner, with a TTL
 //	P bd, P cl, P ca    clusters across members: story index, clusters, items' cluster state (cluster.go)
+//	P sy, P uf          stories, and how far the sweep of old filings got (unfile.go)
 //
 // Items are ordered by SortTime at millisecond precision, then by ID descending, which
 // is the sorted sets' own order (equal scores sort by member bytes). Times finer than a
@@ -73,9 +76,9 @@ type Store struct {
 	united atomic.Uint64
 	// beforeWrite, when set (tests only), runs between planning a batch and writing it.
 	beforeWrite func()
-	// lastUnfile is when this process last swept old items out of the story-key lists
-	// (Unix nanoseconds; see unfile.go).
-	lastUnfile atomic.Int64
+	// lastUpkeep is when this process last swept old items out of the story-key lists
+	// and expired tombstones (Unix nanoseconds; see unfile.go and tombs.go).
+	lastUpkeep atomic.Int64
 }
 
 var _ store.Store = (*Store)(nil)
@@ -89,6 +92,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	s := &Store{c: redis.NewUniversalClient(&cfg.opts), p: "{" + cfg.network + "}:"}
 	if err := s.Ping(ctx); err != nil {
+		s.c.Close()
+		return nil, fmt.Errorf("open redis: %w", err)
+	}
+	if err := s.moveLegacyTombs(ctx, time.Now()); err != nil {
 		s.c.Close()
 		return nil, fmt.Errorf("open redis: %w", err)
 	}
@@ -122,7 +129,7 @@ func (s *Store) Version(ctx context.Context) (uint64, error) {
 func (s *Store) itemKey(id string) string    { return s.p + "i:" + id }
 func (s *Store) keysKey() string             { return s.p + "k" }
 func (s *Store) allKey() string              { return s.p + "z:all" }
-func (s *Store) tombKey() string             { return s.p + "tomb" }
+func (s *Store) tombKey() string             { return s.p + "tz" }
 func (s *Store) verKey() string              { return s.p + "ver" }
 func (s *Store) srcKey() string              { return s.p + "src" }
 func (s *Store) leaseKey(name string) string { return s.p + "lease:" + name }

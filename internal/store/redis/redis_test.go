@@ -390,3 +390,30 @@ func TestOldItemsLeaveStoryKeyLists(t *testing.T) {
 		t.Errorf("a second sweep took %d items (%v), want none", n, err)
 	}
 }
+
+// Tombstones written by earlier versions (a set without times) are moved into the timed
+// sorted set when a store is opened, and still keep their items out.
+func TestLegacyTombstonesMoved(t *testing.T) {
+	dsn := withNetwork(redistest.Server(t))
+	ctx := context.Background()
+	old := openT(t, dsn)
+	legacy := make([]any, 0, tombMoveBatch+5)
+	for i := range tombMoveBatch + 5 { // more than one move's batch
+		legacy = append(legacy, fmt.Sprintf("gone-%d", i))
+	}
+	legacy = append(legacy, "gs-001")
+	if err := old.c.SAdd(ctx, old.legacyTombKey(), legacy...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	s := openT(t, dsn)
+	if n, err := s.c.Exists(ctx, s.legacyTombKey()).Result(); err != nil || n != 0 {
+		t.Errorf("legacy tombstone set still there after open (%d, %v)", n, err)
+	}
+	if n, err := s.c.ZCard(ctx, s.tombKey()).Result(); err != nil || n != int64(len(legacy)) {
+		t.Errorf("timed tombstones: %d (%v), want %d", n, err, len(legacy))
+	}
+	r, err := s.Upsert(ctx, []news.Item{storetest.Item("gs", 1)})
+	if err != nil || r.New != 0 {
+		t.Errorf("upsert of an item tombstoned by an earlier version = %+v, %v; want it kept out", r, err)
+	}
+}

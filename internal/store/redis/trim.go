@@ -21,8 +21,8 @@ import (
 //
 // KEYS: item, tomb, ver, key-index hash, clusters, items' cluster state, stories, story
 // index, then the sorted sets it is in.
-// ARGV: id, expected value, nF, then nF key-index fields pointing at it, then its story
-// keys.
+// ARGV: id, expected value, the time (Unix seconds) for its tombstone, nF, then nF
+// key-index fields pointing at it, then its story keys.
 // Returns 1 removed, 0 changed or gone meanwhile.
 var dropScript = redis.NewScript(luaClusters + luaUnfile + `
 local id = ARGV[1]
@@ -37,12 +37,12 @@ if cid then
   for _, e in ipairs(es) do if e.id ~= id then rest[#rest + 1] = e end end
   saveCluster(KEYS[5], KEYS[6], cid, es, rest)
 end
-local nF = tonumber(ARGV[3])
-for i = 4, 3 + nF do
+local nF = tonumber(ARGV[4])
+for i = 5, 4 + nF do
   if redis.call('HGET', KEYS[4], ARGV[i]) == id then redis.call('HDEL', KEYS[4], ARGV[i]) end
 end
-for i = 4 + nF, #ARGV do unfile(KEYS[8], ARGV[i], id) end
-redis.call('SADD', KEYS[2], id)
+for i = 5 + nF, #ARGV do unfile(KEYS[8], ARGV[i], id) end
+redis.call('ZADD', KEYS[2], ARGV[3], id)
 redis.call('INCR', KEYS[3])
 return 1
 `)
@@ -51,13 +51,13 @@ return 1
 // before now-maxAge (0: no limit), tombstoning what it removes. It reads only the
 // source's own sorted set; then, at most once a minute per process, it takes the
 // network's items dated more than two cluster windows ago out of the story-key lists
-// (see unfile.go).
+// (see unfile.go) and expires the tombstones older than maxAge (tombs.go).
 func (s *Store) Trim(ctx context.Context, source string, maxItems int, maxAge time.Duration, now time.Time) (int, error) {
 	removed, err := s.trimSource(ctx, source, maxItems, maxAge, now)
 	if err != nil {
 		return removed, err
 	}
-	if err := s.maybeUnfile(ctx, now); err != nil {
+	if err := s.upkeep(ctx, maxAge, now); err != nil {
 		return removed, fmt.Errorf("redis trim %s: %w", source, err)
 	}
 	return removed, nil
@@ -83,7 +83,7 @@ func (s *Store) trimSource(ctx context.Context, source string, maxItems int, max
 		}
 		n, again, err := s.drop(ctx, ids, func(it *news.Item) bool {
 			return byCount[it.ID] || (!cutoff.IsZero() && it.SortTime().Before(cutoff))
-		})
+		}, now)
 		removed += n
 		if err != nil {
 			return removed, fmt.Errorf("redis trim %s: %w", source, err)
@@ -137,7 +137,7 @@ func (s *Store) trimCandidates(ctx context.Context, zkey string, maxItems int, c
 
 // drop removes the items with ids for which doomed holds; again reports that some
 // changed meanwhile and the candidates must be read again.
-func (s *Store) drop(ctx context.Context, ids []string, doomed func(*news.Item) bool) (removed int, again bool, err error) {
+func (s *Store) drop(ctx context.Context, ids []string, doomed func(*news.Item) bool, now time.Time) (removed int, again bool, err error) {
 	keys := make([]string, len(ids))
 	for i, id := range ids {
 		keys[i] = s.itemKey(id)
@@ -178,7 +178,7 @@ func (s *Store) drop(ctx context.Context, ids []string, doomed func(*news.Item) 
 	cmds := make([]*redis.Cmd, len(doomedItems))
 	for i := range doomedItems {
 		d := &doomedItems[i]
-		cmds[i] = s.dropCmd(ctx, pipe, d.key, &d.it, d.cur, storyKeys[i])
+		cmds[i] = s.dropCmd(ctx, pipe, d.key, &d.it, d.cur, storyKeys[i], now)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !isReply(err) {
 		return 0, false, s.fail(ctx, "remove items", err)
@@ -202,10 +202,10 @@ func (s *Store) drop(ctx context.Context, ids []string, doomed func(*news.Item) 
 	return removed, again, nil
 }
 
-func (s *Store) dropCmd(ctx context.Context, pipe redis.Pipeliner, key string, it *news.Item, cur string, storyKeys []string) *redis.Cmd {
+func (s *Store) dropCmd(ctx context.Context, pipe redis.Pipeliner, key string, it *news.Item, cur string, storyKeys []string, now time.Time) *redis.Cmd {
 	ks := append([]string{key, s.tombKey(), s.verKey(), s.keysKey(), s.clustersKey(), s.clusterOfKey(), s.storiesKey(), s.bandsKey()}, s.indexKeys(it)...)
 	fields := lookupFields(it)
-	args := []any{it.ID, cur, len(fields)}
+	args := []any{it.ID, cur, now.Unix(), len(fields)}
 	for _, f := range fields {
 		args = append(args, f)
 	}

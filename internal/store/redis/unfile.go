@@ -3,7 +3,6 @@ package redisstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -22,7 +21,7 @@ import (
 // An item already older than that point when it arrives (a backfilled archive) stays
 // filed until retention trims it.
 
-// unfileEvery is how often one process sweeps the story-key lists.
+// unfileEvery is how often one process sweeps the story-key lists (see upkeep).
 const unfileEvery = time.Minute
 
 // unfileBatch is how many items one sweep step takes (a variable for tests).
@@ -67,18 +66,6 @@ local cur = redis.call('GET', KEYS[3])
 if not cur or tonumber(cur) < tonumber(ARGV[1]) then redis.call('SET', KEYS[3], ARGV[1]) end
 return 0
 `)
-
-// maybeUnfile runs unfileOld when this process has not for unfileEvery.
-func (s *Store) maybeUnfile(ctx context.Context, now time.Time) error {
-	last := s.lastUnfile.Load()
-	if now.UnixNano()-last < int64(unfileEvery) || !s.lastUnfile.CompareAndSwap(last, now.UnixNano()) {
-		return nil
-	}
-	if _, err := s.unfileOld(ctx, now); err != nil {
-		return fmt.Errorf("unfile old stories: %w", err)
-	}
-	return nil
-}
 
 // unfileOld takes the items dated more than two cluster windows before now, and not
 // swept yet, out of their story-key lists; it returns how many it swept.

@@ -62,7 +62,7 @@ while a <= #ARGV do
   local nC = tonumber(ARGV[c+4+2*nK])
   local key = KEYS[k]
   local r = 1
-  if redis.call('SISMEMBER', KEYS[1], id) == 1 then
+  if redis.call('ZSCORE', KEYS[1], id) then
     r = 2
   else
     local cur = redis.call('GET', key)
@@ -101,7 +101,7 @@ while a <= #ARGV do
       for i = 1, nC do
         local p = c + 5 + 2*nK + 4*(i-1)
         local cand = {id = ARGV[p], m = ARGV[p+1], t = tonumber(ARGV[p+2]), f = tonumber(ARGV[p+3])}
-        if redis.call('SISMEMBER', KEYS[1], cand.id) == 0 then
+        if not redis.call('ZSCORE', KEYS[1], cand.id) then
           local cid = clusterOf(KCA, cand.id) or cand.id
           if not tried[cid] and not full[cid] and hasM[cid] ~= me.m then
             local ok, why = join(KCL, KCA, cid, cand, me)

@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		{"ItemsByKey", testItemsByKey},
 		{"Sources", testSources},
 		{"TrimAndTombstones", testTrimAndTombstones},
+		{"TombstonesExpire", testTombstonesExpire},
 		{"Version", testVersion},
 		{"Leases", testLeases},
 		{"ConcurrentSameItem", testConcurrentSameItem},
@@ -282,6 +283,28 @@ func testTrimAndTombstones(t *testing.T, s store.Store) {
 	}
 	if other, _ := s.Items(ctx(t), news.Query{Members: []string{"au"}, Limit: 10}); len(other) != 1 {
 		t.Errorf("trim touched another source: %v", ids(other))
+	}
+}
+
+// A tombstone keeps a trimmed item out until the time it was trimmed is older than
+// max_age (the item, dated earlier still, is then one polling no longer stores); then it
+// expires, and the store takes the item again if given it.
+func testTombstonesExpire(t *testing.T, s store.Store) {
+	mustUpsert(t, s, Item("gs", 1), Item("gs", 2))
+	src, maxAge := Item("gs", 1).Source, 48*time.Hour
+	trimmedAt := base.Add(10 * time.Hour)
+	if n, err := s.Trim(ctx(t), src, 1, maxAge, trimmedAt); err != nil || n != 1 {
+		t.Fatalf("trim by count: %d, %v; want gs-001 removed", n, err)
+	}
+	if r := mustUpsert(t, s, Item("gs", 1)); r.New != 0 {
+		t.Errorf("upsert of a tombstoned item = %+v, want it kept out", r)
+	}
+	// A later trim, max_age after the first and a minute: the tombstone expires.
+	if _, err := s.Trim(ctx(t), src, 1, maxAge, trimmedAt.Add(maxAge+time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if r := mustUpsert(t, s, Item("gs", 1)); r.New != 1 {
+		t.Errorf("upsert after its tombstone expired = %+v, want the item new again", r)
 	}
 }
 

@@ -1,0 +1,74 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Tombstones. A trimmed item's ID goes into "P tz" with the time it was trimmed, and the
+// write script refuses IDs found there, so a source that still lists an item retention
+// removed does not bring it back. The item was dated no later than that time, so once
+// the time is older than retention's max_age the item is too, and polling no longer
+// stores it anyway (poll drops items older than max_age): the tombstone expires then,
+// and tombstones follow what retention keeps instead of every item ever trimmed.
+// Earlier versions kept tombstones in the set "P tomb", without times; Open and the
+// upkeep move them into "P tz", timed as of the move.
+
+func (s *Store) legacyTombKey() string { return s.p + "tomb" }
+
+// tombMoveBatch is how many legacy tombstones one script call moves.
+const tombMoveBatch = 1000
+
+// moveTombsScript moves up to ARGV[2] IDs from the legacy set KEYS[1] into the sorted
+// set KEYS[2] with score ARGV[1] (keeping an earlier score); it returns how many.
+var moveTombsScript = redis.NewScript(`
+local ids = redis.call('SPOP', KEYS[1], ARGV[2])
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[2], 'NX', ARGV[1], id) end
+return #ids
+`)
+
+// moveLegacyTombs moves the tombstones earlier versions wrote into "P tz".
+func (s *Store) moveLegacyTombs(ctx context.Context, now time.Time) error {
+	for {
+		n, err := moveTombsScript.Run(ctx, s.c, []string{s.legacyTombKey(), s.tombKey()}, now.Unix(), tombMoveBatch).Int()
+		if err != nil {
+			return s.fail(ctx, "move tombstones", err)
+		}
+		if n < tombMoveBatch {
+			return nil
+		}
+	}
+}
+
+// expireTombs drops the tombstones of items trimmed more than maxAge before now.
+func (s *Store) expireTombs(ctx context.Context, maxAge time.Duration, now time.Time) error {
+	if maxAge <= 0 {
+		return nil
+	}
+	cutoff := "(" + strconv.FormatInt(now.Add(-maxAge).Unix(), 10)
+	if err := s.c.ZRemRangeByScore(ctx, s.tombKey(), "-inf", cutoff).Err(); err != nil {
+		return s.fail(ctx, "expire tombstones", err)
+	}
+	return nil
+}
+
+// upkeep runs, at most once every unfileEvery per process, the sweeps that keep the
+// store to what retention keeps: old filings out of the story-key lists (unfile.go),
+// tombstones moved from the legacy set and expired.
+func (s *Store) upkeep(ctx context.Context, maxAge time.Duration, now time.Time) error {
+	last := s.lastUpkeep.Load()
+	if now.UnixNano()-last < int64(unfileEvery) || !s.lastUpkeep.CompareAndSwap(last, now.UnixNano()) {
+		return nil
+	}
+	if _, err := s.unfileOld(ctx, now); err != nil {
+		return fmt.Errorf("unfile old stories: %w", err)
+	}
+	if err := s.moveLegacyTombs(ctx, now); err != nil {
+		return err
+	}
+	return s.expireTombs(ctx, maxAge, now)
+}
