@@ -79,9 +79,8 @@ type Store struct {
 	closeOnce  sync.Once
 	// largestGroup is the most writes one transaction has taken (for tests).
 	largestGroup atomic.Int64
-	// lastTombUpkeep is when this process last looked for tombstones to expire (Unix
-	// nanoseconds; see Trim).
-	lastTombUpkeep atomic.Int64
+	// upkeep paces the expiry of tombstones (see Trim).
+	upkeep store.Upkeep
 
 	// bands is the story-key index of the newest window items (see bands.go). Only
 	// writes, run one at a time by the writer goroutine, touch it.
@@ -704,14 +703,10 @@ func (s *Store) Trim(ctx context.Context, source string, maxItems int, maxAge ti
 	return removed, nil
 }
 
-// tombUpkeepEvery is how often one process looks for tombstones to expire.
-const tombUpkeepEvery = time.Minute
-
 // expireTombs deletes the tombstones written more than maxAge before now (at most once
-// every tombUpkeepEvery per process).
+// every store.UpkeepEvery per process).
 func (s *Store) expireTombs(ctx context.Context, maxAge time.Duration, now time.Time) error {
-	last := s.lastTombUpkeep.Load()
-	if maxAge <= 0 || now.UnixNano()-last < int64(tombUpkeepEvery) || !s.lastTombUpkeep.CompareAndSwap(last, now.UnixNano()) {
+	if maxAge <= 0 || !s.upkeep.Due(now) {
 		return nil
 	}
 	cutoff := now.Add(-maxAge).Unix()

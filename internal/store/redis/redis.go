@@ -76,9 +76,8 @@ type Store struct {
 	united atomic.Uint64
 	// beforeWrite, when set (tests only), runs between planning a batch and writing it.
 	beforeWrite func()
-	// lastUpkeep is when this process last swept old items out of the story-key lists
-	// and expired tombstones (Unix nanoseconds; see unfile.go and tombs.go).
-	lastUpkeep atomic.Int64
+	// upkeep paces the sweep of old filings and the expiry of tombstones (tombs.go).
+	upkeep store.Upkeep
 }
 
 var _ store.Store = (*Store)(nil)

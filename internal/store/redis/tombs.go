@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -56,16 +55,15 @@ func (s *Store) expireTombs(ctx context.Context, maxAge time.Duration, now time.
 	return nil
 }
 
-// upkeep runs, at most once every unfileEvery per process, the sweeps that keep the
-// store to what retention keeps: old filings out of the story-key lists (unfile.go),
-// tombstones moved from the legacy set and expired.
-func (s *Store) upkeep(ctx context.Context, maxAge time.Duration, now time.Time) error {
-	last := s.lastUpkeep.Load()
-	if now.UnixNano()-last < int64(unfileEvery) || !s.lastUpkeep.CompareAndSwap(last, now.UnixNano()) {
+// runUpkeep runs, at most once every store.UpkeepEvery per process, the sweeps that
+// keep the store to what retention keeps: old filings out of the story-key lists
+// (unfile.go), tombstones moved from the legacy set and expired.
+func (s *Store) runUpkeep(ctx context.Context, maxAge time.Duration, now time.Time) error {
+	if !s.upkeep.Due(now) {
 		return nil
 	}
 	if _, err := s.unfileOld(ctx, now); err != nil {
-		return fmt.Errorf("unfile old stories: %w", err)
+		return err
 	}
 	if err := s.moveLegacyTombs(ctx, now); err != nil {
 		return err

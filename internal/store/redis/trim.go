@@ -57,7 +57,7 @@ func (s *Store) Trim(ctx context.Context, source string, maxItems int, maxAge ti
 	if err != nil {
 		return removed, err
 	}
-	if err := s.upkeep(ctx, maxAge, now); err != nil {
+	if err := s.runUpkeep(ctx, maxAge, now); err != nil {
 		return removed, fmt.Errorf("redis trim %s: %w", source, err)
 	}
 	return removed, nil

@@ -15,14 +15,11 @@ import (
 // only be the candidate of an item dated more than a window ago: the story-key lists
 // need not hold it, nor the stories hash its story. Trim (which polling runs after new
 // items) therefore also takes such items out of their lists and drops their stories, at
-// most once every unfileEvery per process: oldest first along the network's timeline,
+// most once every store.UpkeepEvery per process: oldest first along the network's timeline,
 // remembering in "P uf" the timeline score it got to. The story-key and story hashes
 // then hold about two windows of items, not all that retention keeps.
 // An item already older than that point when it arrives (a backfilled archive) stays
 // filed until retention trims it.
-
-// unfileEvery is how often one process sweeps the story-key lists (see upkeep).
-const unfileEvery = time.Minute
 
 // unfileBatch is how many items one sweep step takes (a variable for tests).
 var unfileBatch int64 = 512
