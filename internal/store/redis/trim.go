@@ -215,12 +215,13 @@ func (s *Store) dropCmd(ctx context.Context, pipe redis.Pipeliner, key string, i
 	return pipe.EvalSha(ctx, dropScript.Hash(), ks, args...)
 }
 
-// filedUnder returns, for each of the items with ids, the story keys it may be filed
-// under: those of its recorded story and, when item is not nil (item(i) is the i-th),
-// of the item as it is now. Both are those it was filed under when it was written,
-// unless an update changed its words or link: an update signs the story again but does
-// not file the item again, so the keys of its first version are then not known, and its
-// ID stays in their lists until newer filings push it out or it ages out (unfile.go).
+// filedUnder returns, for each of the items with ids, the story keys it is filed under:
+// those of its recorded story, which every insert and update writes, so they are the
+// item's as it is now. An item with none recorded (written before stories were, or
+// already swept, unfile.go) gets the keys of item(i) when item is not nil, and none
+// otherwise. An update that changed an item's words or link signs its story again but
+// does not file the item again, so the keys of its first version are not known: its ID
+// stays in their lists until newer filings push it out.
 func (s *Store) filedUnder(ctx context.Context, ids []string, item func(i int) *news.Item) ([][]string, error) {
 	vals, err := s.c.HMGet(ctx, s.storiesKey(), ids...).Result()
 	if err != nil {
@@ -228,24 +229,22 @@ func (s *Store) filedUnder(ctx context.Context, ids []string, item func(i int) *
 	}
 	out := make([][]string, len(ids))
 	for i := range ids {
-		seen := map[string]bool{}
-		add := func(st store.Story) {
-			for _, k := range st.Keys() {
-				if !seen[string(k)] {
-					seen[string(k)] = true
-					out[i] = append(out[i], string(k))
-				}
-			}
-		}
-		if v, ok := vals[i].(string); ok {
+		var st store.Story
+		v, ok := vals[i].(string)
+		if ok {
 			// A story that does not decode is passed over rather than allowed to stop
 			// retention: the item still goes, and at worst leaves its ID in a few lists.
-			if st, err := store.ParseStory([]byte(v)); err == nil {
-				add(st)
-			}
+			st, err = store.ParseStory([]byte(v))
+			ok = err == nil
 		}
-		if item != nil {
-			add(store.StoryOf(item(i)))
+		if !ok {
+			if item == nil {
+				continue
+			}
+			st = store.StoryOf(item(i))
+		}
+		for _, k := range st.Keys() {
+			out[i] = append(out[i], string(k))
 		}
 	}
 	return out, nil
