@@ -159,19 +159,35 @@ func indexKey(scope string, t time.Time, id string) []byte {
 	return append(k, id...)
 }
 
-// scopes lists every timeline an item belongs to.
+// scopes lists every timeline an item belongs to. Every item is in exactly one
+// language's timeline ("l:" alone for items of no known language), so the network's
+// whole timeline is those merged (languageScopes) and needs no index of its own: an
+// index entry fewer per item, and one tree fewer where new items land at random places
+// (their dates), dirtying a page each.
 func scopes(it *news.Item) []string {
-	s := []string{"all", "m:" + it.Member, "s:" + it.Source}
+	s := []string{"m:" + it.Member, "s:" + it.Source, "l:" + it.Language}
 	if it.Country != "" {
 		s = append(s, "c:"+it.Country)
 	}
 	if it.Region != "" {
 		s = append(s, "r:"+strings.ToLower(it.Region))
 	}
-	if it.Language != "" {
-		s = append(s, "l:"+it.Language)
-	}
 	return s
+}
+
+// languageScopes lists the language timelines in the index: one seek each.
+func languageScopes(c *bbolt.Cursor) []string {
+	var out []string
+	for k, _ := c.Seek([]byte("l:")); k != nil && bytes.HasPrefix(k, []byte("l:")); {
+		end := bytes.IndexByte(k, 0)
+		if end < 0 {
+			break // not an index key
+		}
+		scope := string(k[:end])
+		out = append(out, scope)
+		k, _ = c.Seek(append([]byte(scope), 1))
+	}
+	return out
 }
 
 func keyEntries(it *news.Item) [][]byte {
@@ -234,16 +250,18 @@ func deleteIndexes(tx *bbolt.Tx, it *news.Item) error {
 }
 
 // layout is the version of the file's layout this code writes, kept in the meta
-// bucket; files of an earlier one are migrated when opened.
-const layout = 2
+// bucket; files of an earlier one are migrated when opened. Layout 3 has no "all"
+// timeline (see scopes).
+const layout = 3
 
 // migrate brings a file of an earlier layout to this one: the stories bucket (by ID)
 // moves to storylog, the incluster and hidden buckets into items. (AlsoBy, once in the
-// items' JSON, is now worked out from the cluster's entries when read.) It moves at
-// most migrateChunk records per transaction, so a large file never needs one
-// transaction as large as itself in memory; an interrupted migration resumes at the
-// next open (a record moved is deleted from its old place in the same transaction),
-// and the file's layout is recorded only when every record has moved.
+// items' JSON, is now worked out from the cluster's entries when read.) Then the "all"
+// timeline goes (dropWholeTimeline). Each step moves at most migrateChunk records per
+// transaction, so a large file never needs one transaction as large as itself in
+// memory; an interrupted migration resumes at the next open (a record moved is deleted
+// from its old place in the same transaction), and the file's layout is recorded only
+// when every record has moved.
 func migrate(db *bbolt.DB) error {
 	current := false
 	if err := db.View(func(tx *bbolt.Tx) error {
@@ -253,16 +271,18 @@ func migrate(db *bbolt.DB) error {
 	}); err != nil || current {
 		return err
 	}
-	for {
-		moved := 0
-		if err := db.Update(func(tx *bbolt.Tx) (err error) {
-			moved, err = moveRecords(tx, migrateChunk)
-			return err
-		}); err != nil {
-			return err
-		}
-		if moved == 0 {
-			break
+	for _, move := range []func(tx *bbolt.Tx, n int) (int, error){moveRecords, dropWholeTimeline} {
+		for {
+			moved := 0
+			if err := db.Update(func(tx *bbolt.Tx) (err error) {
+				moved, err = move(tx, migrateChunk)
+				return err
+			}); err != nil {
+				return err
+			}
+			if moved == 0 {
+				break
+			}
 		}
 	}
 	return db.Update(func(tx *bbolt.Tx) error {
@@ -323,6 +343,43 @@ func moveRecords(tx *bbolt.Tx, n int) (int, error) {
 		}
 	}
 	return moved, nil
+}
+
+// dropWholeTimeline deletes at most n entries of the "all" timeline of files written
+// before layout 3, filing each item of no known language under "l:" instead (items of
+// a language are in its timeline already); it returns how many it deleted (0: none
+// left).
+func dropWholeTimeline(tx *bbolt.Tx, n int) (int, error) {
+	idx, items := tx.Bucket(bIndex), tx.Bucket(bItems)
+	prefix := []byte("all\x00")
+	var keys [][]byte
+	c := idx.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(keys) < n; k, _ = c.Next() {
+		keys = append(keys, bytes.Clone(k))
+	}
+	for _, k := range keys {
+		if len(k) < len(prefix)+8 {
+			return 0, fmt.Errorf("timeline entry %q: too short", k)
+		}
+		at := k[len(prefix):]
+		if v := items.Get(at[8:]); v != nil {
+			var lang struct {
+				Language string `json:"lang"`
+			}
+			if err := json.Unmarshal(v, &lang); err != nil {
+				return 0, fmt.Errorf("item %s: %w", at[8:], err)
+			}
+			if lang.Language == "" {
+				if err := idx.Put(append([]byte("l:\x00"), at...), nil); err != nil {
+					return 0, err
+				}
+			}
+		}
+		if err := idx.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
 }
 
 func bumpVersion(tx *bbolt.Tx) error {
@@ -534,13 +591,14 @@ func (s *Store) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
 		sc = []string{"l:" + q.Language}
 	case q.Region != "":
 		sc = []string{"r:" + strings.ToLower(q.Region)}
-	default:
-		sc = []string{"all"}
 	}
 	match := store.Matcher(q)
 	var out []news.Item
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		ib := tx.Bucket(bItems)
+		if sc == nil { // the whole network
+			sc = languageScopes(tx.Bucket(bIndex).Cursor())
+		}
 		its := make([]*timeline, len(sc))
 		for i, scope := range sc {
 			its[i] = newTimeline(tx.Bucket(bIndex).Cursor(), scope, q.Before)

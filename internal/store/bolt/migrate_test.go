@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -65,6 +66,9 @@ func toOldLayout(t *testing.T, path string) {
 			}
 		}
 		if err := tx.Bucket(bMeta).Delete([]byte("layout")); err != nil {
+			return err
+		}
+		if err := addWholeTimeline(tx); err != nil {
 			return err
 		}
 		var moved [][]byte
@@ -224,5 +228,114 @@ func TestInterruptedMigrationResumes(t *testing.T) {
 	}
 	if n := s.bands.Load().seq; n != 3 {
 		t.Errorf("story index holds %d filings, want 3", n)
+	}
+}
+
+// addWholeTimeline gives a file the "all" timeline of layouts before 3, where items of
+// no known language were in no language's timeline.
+func addWholeTimeline(tx *bbolt.Tx) error {
+	items, idx := tx.Bucket(bItems), tx.Bucket(bIndex)
+	var all []news.Item
+	if err := items.ForEach(func(k, v []byte) error {
+		if bytes.IndexByte(k, 0) >= 0 {
+			return nil // an item's record, not an item
+		}
+		it, found, err := getItem(tx, bytes.Clone(k))
+		if err != nil || !found {
+			return fmt.Errorf("item %s: found %v, %v", k, found, err)
+		}
+		all = append(all, it)
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, it := range all {
+		if err := idx.Put(indexKey("all", it.SortTime(), it.ID), nil); err != nil {
+			return err
+		}
+		if it.Language == "" {
+			if err := idx.Delete(indexKey("l:", it.SortTime(), it.ID)); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.Bucket(bMeta).Put([]byte("layout"), binary.BigEndian.AppendUint64(nil, 2))
+}
+
+// A file of layout 2 loses its "all" timeline when opened, and lists the whole network
+// as before, merged from the language timelines: items of no known language too, in
+// order, page after page.
+func TestOpenDropsWholeTimeline(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nf.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	var batch []news.Item
+	for n := range 12 {
+		batch = append(batch, storetest.Item([]string{"gs", "fr", "be"}[n%3], n)) // en, fr, none
+	}
+	if _, err := s.Upsert(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(items []news.Item) (out []string) {
+		for _, it := range items {
+			out = append(out, it.ID)
+		}
+		return out
+	}
+	pages := func(s *Store) (out [][]string) {
+		var before news.Cursor
+		for {
+			items, err := s.Items(ctx, news.Query{Limit: 5, Before: before})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(items) == 0 {
+				return out
+			}
+			out = append(out, ids(items))
+			last := items[len(items)-1]
+			before = news.Cursor{Time: last.SortTime(), ID: last.ID}
+		}
+	}
+	want := pages(s)
+	if len(want) != 3 || want[0][0] != "be-011" || want[2][1] != "gs-000" {
+		t.Fatalf("whole timeline before = %v, want 12 items newest first", want)
+	}
+	s.Close()
+
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(addWholeTimeline); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	defer func(n int) { migrateChunk = n }(migrateChunk)
+	migrateChunk = 5 // several transactions
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := pages(s); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("whole timeline after migration = %v, want %v", got, want)
+	}
+	if got, err := s.Items(ctx, news.Query{Language: "fr", Limit: 10}); err != nil || len(got) != 4 {
+		t.Errorf("French timeline after migration: %v (%v), want 4 items", ids(got), err)
+	}
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		if k, _ := tx.Bucket(bIndex).Cursor().Seek([]byte("all\x00")); bytes.HasPrefix(k, []byte("all\x00")) {
+			t.Errorf("timeline entry %q left after migration", k)
+		}
+		if v := tx.Bucket(bMeta).Get([]byte("layout")); binary.BigEndian.Uint64(v) != layout {
+			t.Errorf("layout after migration = %x, want %d", v, layout)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
