@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,4 +131,49 @@ func BenchmarkNewest50(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkUpsertFleet writes fleet feeds of 20 new items each (storetest.FleetFeed:
+// dates spread over 60 hours, most items joining a cluster), one Upsert per feed, from
+// 128 writers at once as the poll queues them on this store (WriteQueue): an op is one
+// feed. pages/item counts the pages the commits wrote per item, the measure of a
+// layout's cost that the machine's noise does not move; run with a fixed count
+// (-benchtime=2000x) to compare, as the cost of an item grows with what the store holds.
+func BenchmarkUpsertFleet(b *testing.B) {
+	s := openBench(b)
+	feeds := make([][]news.Item, b.N)
+	for f := range feeds {
+		feeds[f] = storetest.FleetFeed(f)
+	}
+	var (
+		mu   sync.Mutex
+		next int
+		wg   sync.WaitGroup
+	)
+	b.ResetTimer()
+	st0, cpu0, start := s.db.Stats().TxStats, storetest.ProcessCPU(), time.Now()
+	for range s.WriteQueue() {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				f := next
+				next++
+				mu.Unlock()
+				if f >= len(feeds) {
+					return
+				}
+				if _, err := s.Upsert(b.Context(), feeds[f]); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	st := s.db.Stats().TxStats
+	items := float64(20 * len(feeds))
+	b.ReportMetric(float64(time.Since(start).Microseconds())/items, "wall-µs/item")
+	b.ReportMetric(float64((storetest.ProcessCPU()-cpu0).Microseconds())/items, "cpu-µs/item")
+	b.ReportMetric(float64(st.GetWrite()-st0.GetWrite())/items, "pages/item")
 }
