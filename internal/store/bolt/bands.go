@@ -8,6 +8,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/iss-network/networkfeed/internal/identity"
+	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/store"
 )
 
@@ -31,7 +32,7 @@ const RecentStories = 1 << 14
 // a link to the next older filing under that key: a chain that lookups walk newest
 // first. The ring is kept in flat arrays, and holds the stories themselves (about 1
 // KB per filing in all), so a cluster decision reads no item from the file but the
-// one it joins. Only writes, run one at a time by the writer goroutine, touch it.
+// one it joins. Only writes touch it, under Store.bandMu: their plans and the writer.
 type bandIndex struct {
 	window  uint32
 	seq     uint32 // sequence number of the last filing (0: none); the first is 1
@@ -218,11 +219,61 @@ func (b *bandIndex) rank(keys [][]byte, hasLink bool) []store.Story {
 }
 
 // fileBands files st under its story keys.
-func (s *Store) fileBands(st *store.Story, keys [][]byte) { s.bands.Load().file(st, keys) }
+func (s *Store) fileBands(st *store.Story, keys [][]byte) {
+	s.bandMu.Lock()
+	defer s.bandMu.Unlock()
+	s.bands.Load().file(st, keys)
+}
+
+// candidates returns the stored stories that tell the same story as st, filed under
+// keys, best first (store.RankCandidates, then store.Confirm): a copy, good after
+// the index changes.
+func (s *Store) candidates(st *store.Story, keys [][]byte) []store.Story {
+	s.bandMu.Lock()
+	defer s.bandMu.Unlock()
+	return store.Confirm(st, s.bands.Load().rank(keys, st.Link != ""))
+}
+
+// plan works out, in the caller's goroutine, the cluster candidates of the items of a
+// write not stored yet (fresh, by prepareNew) and files their stories in the story-key
+// index, so that the writer, while it commits the writes before, is spared the
+// index's work: ranking, confirming and filing are most of a cluster decision. The
+// caller holds planMu until the write is queued, so writes are planned in the order
+// the writer runs them, and an item's plan has seen every item written before it.
+// The writer checks each candidate as it runs the write (decideCluster); a plan made
+// before a failed transaction rebuilt the index is not used (its epoch is past).
+func (s *Store) plan(items []news.Item, fresh map[string]*newItem) {
+	s.bandMu.Lock()
+	defer s.bandMu.Unlock()
+	idx, epoch := s.bands.Load(), s.epoch.Load()
+	for i := range items {
+		p := fresh[items[i].ID]
+		if p == nil || p.planned {
+			continue // stored already, or a later copy in the batch
+		}
+		if p.keys == nil {
+			p.keys = p.story.Keys()
+		}
+		p.cands = store.Confirm(&p.story, idx.rank(p.keys, p.story.Link != ""))
+		idx.file(&p.story, p.keys)
+		p.planned, p.epoch = true, epoch
+	}
+}
+
+// restoryBands is bandIndex.restory under the index's lock.
+func (s *Store) restoryBands(st *store.Story) {
+	s.bandMu.Lock()
+	defer s.bandMu.Unlock()
+	s.bands.Load().restory(st)
+}
 
 // loadBands rebuilds the story-key index from the stories of the newest RecentStories
-// items (by first-seen time): the last of the storylog, filed oldest first.
+// items (by first-seen time): the last of the storylog, filed oldest first. The plans
+// made on the index it replaces are no longer used.
 func (s *Store) loadBands() error {
+	s.bandMu.Lock()
+	defer s.bandMu.Unlock()
+	s.epoch.Add(1)
 	idx := newBandIndex(s.window)
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bStoryLog).Cursor()

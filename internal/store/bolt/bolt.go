@@ -82,10 +82,15 @@ type Store struct {
 	// upkeep paces the expiry of tombstones (see Trim).
 	upkeep store.Upkeep
 
-	// bands is the story-key index of the newest window items (see bands.go). Only
-	// writes, run one at a time by the writer goroutine, touch it.
+	// bands is the story-key index of the newest window items (see bands.go), used
+	// under bandMu by the writes' plans (in their callers' goroutines) and by the
+	// writer. epoch counts its rebuilds: a plan made before one is not used.
 	bands  atomic.Pointer[bandIndex]
+	bandMu sync.Mutex
+	epoch  atomic.Uint64
 	window int
+	// planMu keeps writes planned in the order they are queued (see plan).
+	planMu sync.Mutex
 	// clusters caches, for the writer only, the entries of the clusters its
 	// transactions read or wrote lately; it is dropped when a transaction fails.
 	clusters map[string][]store.ClusterEntry
@@ -126,7 +131,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: migrate to layout %d: %w", path, layout, err)
 	}
 	s := &Store{db: db, now: time.Now, window: RecentStories,
-		writes: make(chan *write), closed: make(chan struct{}), writerDone: make(chan struct{})}
+		writes: make(chan *write, maxGroup), closed: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := s.loadBands(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -408,7 +413,7 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 	if err != nil {
 		return res, fmt.Errorf("upsert %d items: %w", len(items), err)
 	}
-	err = s.update(ctx, func(tx *bbolt.Tx) error {
+	err = s.updatePlanned(ctx, func() { s.plan(items, fresh) }, func(tx *bbolt.Tx) error {
 		res = news.UpsertResult{}
 		b, tombs := tx.Bucket(bItems), tx.Bucket(bTombs)
 		changed := false
@@ -487,6 +492,10 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 type newItem struct {
 	story store.Story
 	keys  [][]byte
+	// planned tells that plan worked out its candidates, cands, at epoch and filed it.
+	planned bool
+	cands   []store.Story
+	epoch   uint64
 	// json is the item's encoding (putItem's) when it came with no cluster fields;
 	// then index and entries are its index keys (indexKeys, keyEntries) and encoded its
 	// story's encoding.

@@ -34,7 +34,9 @@ func (s *Store) joinCluster(tx *bbolt.Tx, it *news.Item, p *newItem) error {
 	if err := putStory(tx, st, p.encoded); err != nil {
 		return err
 	}
-	s.fileBands(st, d.keys)
+	if !d.planned {
+		s.fileBands(st, d.keys)
+	}
 	return nil
 }
 
@@ -46,12 +48,13 @@ type decision struct {
 	cid          string
 	old, entries []store.ClusterEntry
 	with         string
+	planned      bool // the candidates were those of the item's plan, which filed it
 }
 
 // decideCluster reads, without writing, the candidates filed under the new item's
-// story keys and picks the cluster it joins: at most 1+identity.NumBands lookups in
-// the in-memory story-key index, which holds the candidates' stories, and a read of
-// the chosen candidate's cluster.
+// story keys (or takes those of its plan) and picks the cluster it joins: at most
+// 1+identity.NumBands lookups in the in-memory story-key index, which holds the
+// candidates' stories, and a read of the chosen candidate's cluster.
 func (s *Store) decideCluster(tx *bbolt.Tx, p *newItem) (decision, error) {
 	st := &p.story
 	if p.keys == nil {
@@ -59,9 +62,12 @@ func (s *Store) decideCluster(tx *bbolt.Tx, p *newItem) (decision, error) {
 	}
 	d := decision{keys: p.keys}
 	s.lookups.Add(uint64(len(d.keys)))
-	cands := s.bands.Load().rank(d.keys, st.Link != "")
+	cands := p.cands
+	if d.planned = p.planned && p.epoch == s.epoch.Load(); !d.planned {
+		cands = s.candidates(st, d.keys)
+	}
 	items := tx.Bucket(bItems)
-	for _, c := range store.Confirm(st, cands) {
+	for _, c := range cands {
 		r, found := readItem(items, []byte(c.ID))
 		if !found {
 			continue // trimmed since it was filed
@@ -147,7 +153,7 @@ func (s *Store) restory(tx *bbolt.Tx, old, next *news.Item) error {
 	}
 	// Later decisions compare against the story as it is now, found under its keys as
 	// they are now.
-	s.bands.Load().restory(&st)
+	s.restoryBands(&st)
 	return nil
 }
 

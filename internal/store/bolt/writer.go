@@ -13,6 +13,10 @@ import (
 // writes waiting at that moment in one transaction: one commit and one fsync for the
 // lot, and no added latency when writes arrive one at a time.
 //
+// A write that inserts items is planned before it is queued, in its caller's goroutine
+// (Store.plan): the cluster candidates of its new items are worked out and their
+// stories filed there, while the writer commits the writes before it.
+//
 // A write is a function of the transaction that may run more than once: when a
 // transaction with several writes fails, the writer rebuilds what it keeps in memory
 // (the story-key index) and runs each write again alone, so one bad write fails only its own
@@ -37,13 +41,35 @@ type write struct {
 // same time; fn's changes land whole or not at all. A write whose ctx is done before
 // it runs is not run.
 func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	return s.updatePlanned(ctx, nil, fn)
+}
+
+// updatePlanned is update with plan, when not nil, run first in the caller's
+// goroutine, in the order the writes are queued (see Store.plan).
+func (s *Store) updatePlanned(ctx context.Context, plan func(), fn func(tx *bbolt.Tx) error) error {
 	w := &write{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	s.planMu.Lock()
+	if plan != nil {
+		plan()
+	}
 	select {
 	case s.writes <- w:
 	case <-s.closed:
+		s.planMu.Unlock()
 		return bbolt.ErrDatabaseNotOpen
 	}
-	return <-w.done
+	s.planMu.Unlock()
+	select {
+	case err := <-w.done:
+		return err
+	case <-s.writerDone:
+		select {
+		case err := <-w.done: // run as the writer stopped
+			return err
+		default: // queued as Close began, after the writer's last look
+			return bbolt.ErrDatabaseNotOpen
+		}
+	}
 }
 
 // writer runs the writes until Close.

@@ -181,3 +181,118 @@ func TestFailedWriteForgetsCachedClusters(t *testing.T) {
 		t.Errorf("shown item's AlsoBy = %v, want be and au (no ghost of the failed write)", shown.AlsoBy)
 	}
 }
+
+// blockWriter holds the writer in a write until the returned release is called, so
+// that the writes sent meanwhile queue behind it.
+func blockWriter(t *testing.T, s *Store) (release func()) {
+	t.Helper()
+	started, hold, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- s.update(context.Background(), func(*bbolt.Tx) error {
+			close(started)
+			<-hold
+			return nil
+		})
+	}()
+	<-started
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			close(hold)
+			if err := <-done; err != nil {
+				t.Errorf("blocking write: %v", err)
+			}
+		})
+	}
+	t.Cleanup(release) // before the store closes, should the test stop early
+	return release
+}
+
+// filings is how many stories the story-key index has filed.
+func filings(s *Store) uint32 {
+	s.bandMu.Lock()
+	defer s.bandMu.Unlock()
+	return s.bands.Load().seq
+}
+
+// waitFilings waits until the story-key index has filed n stories.
+func waitFilings(t *testing.T, s *Store, n uint32) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); filings(s) < n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("story-key index holds %d filings, want %d: the writes were not planned before they ran", filings(s), n)
+		}
+	}
+}
+
+// New items are planned in their caller's goroutine while the writer is busy: their
+// stories are filed before the writer runs them, a copy planned after its original
+// (not written yet) joins its cluster, and the writer files neither again.
+func TestWritesArePlannedWhileTheWriterIsBusy(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	gs, be := storetest.Story("gs", 1, 7), storetest.Story("be", 2, 7)
+	be.Published = gs.Published.Add(time.Hour)
+	release := blockWriter(t, s)
+	var wg sync.WaitGroup
+	for i, it := range []news.Item{gs, be} {
+		wg.Go(func() {
+			if _, err := s.Upsert(ctx, []news.Item{it}); err != nil {
+				t.Error(err)
+			}
+		})
+		waitFilings(t, s, uint32(i+1)) // planned, in this order, with the writer still held
+	}
+	release()
+	wg.Wait()
+	if got, err := s.Item(ctx, be.ID); err != nil || got.ClusterID != gs.ID {
+		t.Errorf("copy planned behind its original: cluster %q (%v), want %q", got.ClusterID, err, gs.ID)
+	}
+	if n := filings(s); n != 2 {
+		t.Errorf("story-key index holds %d filings, want 2 (one per item)", n)
+	}
+}
+
+// A plan made before a failed transaction rebuilt the story-key index is not used: the
+// item is decided and filed again when its write runs, so later copies still find it.
+func TestPlansBeforeARebuildAreNotUsed(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	gs, be := storetest.Story("gs", 1, 7), storetest.Story("be", 2, 7)
+	be.Published = gs.Published.Add(time.Hour)
+	release := blockWriter(t, s)
+	var wg sync.WaitGroup
+	// Queued first, the failing write is run last when the group is run again write by
+	// write, so the last rebuild of the index is from a file without the item.
+	boom := errors.New("boom")
+	wg.Go(func() {
+		if err := s.update(ctx, func(*bbolt.Tx) error { return boom }); !errors.Is(err, boom) {
+			t.Errorf("failing write returned %v", err)
+		}
+	})
+	for deadline := time.Now().Add(5 * time.Second); len(s.writes) < 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the failing write was never queued")
+		}
+	}
+	wg.Go(func() {
+		if _, err := s.Upsert(ctx, []news.Item{gs}); err != nil {
+			t.Error(err)
+		}
+	})
+	waitFilings(t, s, 1) // planned while the writer is held
+	release()
+	wg.Wait()
+	if g := s.largestGroup.Load(); g < 2 {
+		t.Fatalf("the writes never ran as a group (largest group %d): the test proves nothing", g)
+	}
+	if _, err := s.Item(ctx, gs.ID); err != nil {
+		t.Fatalf("item of the group's other write: %v", err)
+	}
+	if _, err := s.Upsert(ctx, []news.Item{be}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Item(ctx, be.ID); err != nil || got.ClusterID != gs.ID {
+		t.Errorf("copy stored after the rebuild: cluster %q (%v), want %q", got.ClusterID, err, gs.ID)
+	}
+}
