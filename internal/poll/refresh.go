@@ -110,13 +110,14 @@ type Refresher struct {
 	// little memory; what a refresh holds after that (the parsed and cleaned items) is
 	// what many workers waiting on one store would otherwise pile up.
 	Processing int
-	// Parsing bounds how many refreshes parse and clean at once (0: GOMAXPROCS, less
-	// one for a store with a single writer, see writeQueue). Of the refreshes holding
-	// a processing slot, only this many compete for the CPUs; the others wait here
-	// instead of in the scheduler's run queue, where the embedded store's writer (the
-	// one goroutine every write goes through) would wait behind them. At N=10,000
-	// fleet feeds on 2 CPUs the first poll on bolt took a median 40.7 s with one
-	// slot, 49.7 s with two and 52.0 s with no bound (noisy machine; BENCHMARKS.md).
+	// Parsing bounds how many refreshes parse and clean at once (0: GOMAXPROCS). Of
+	// the refreshes holding a processing slot, only this many compete for the CPUs; the
+	// others wait here instead of in the scheduler's run queue, where the embedded
+	// store's writer (the one goroutine every write goes through) would wait behind
+	// them. (While that writer also ranked cluster candidates, one slot fewer than the
+	// CPUs was faster; now that each write's caller does that, it is not: at N=10,000
+	// fleet feeds on 2 CPUs, medians of 32.0 s with two slots and 35.3 s with one,
+	// BENCHMARKS.md.)
 	Parsing int
 
 	busyOnce sync.Once
@@ -150,9 +151,6 @@ func (r *Refresher) slots() {
 		c := r.Parsing
 		if c <= 0 {
 			c = runtime.GOMAXPROCS(0)
-			if q, ok := r.Store.(writeQueue); ok && q.WriteQueue() > 0 && c > 1 {
-				c-- // a CPU for the store's writer
-			}
 		}
 		r.cpu = make(chan struct{}, c)
 	})

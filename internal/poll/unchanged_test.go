@@ -201,11 +201,9 @@ func TestPollAllStartsSlowestFirst(t *testing.T) {
 	}
 }
 
-// Parsing slots: GOMAXPROCS of them, one fewer when a single writer takes the store's
-// writes (a store asking for a queue), and never none.
+// Parsing slots: GOMAXPROCS of them unless set, whatever the store.
 func TestParsingSlots(t *testing.T) {
 	procs := runtime.GOMAXPROCS(0)
-	forWriter := max(1, procs-1)
 	bs := &blockingStore{Store: openBolt(t), gate: make(chan struct{})}
 	for _, tc := range []struct {
 		name    string
@@ -214,7 +212,7 @@ func TestParsingSlots(t *testing.T) {
 		want    int
 	}{
 		{"no queue", bs, 0, procs},
-		{"a queue", queueingStore{bs, 4}, 0, forWriter},
+		{"a queue", queueingStore{bs, 4}, 0, procs},
 		{"set", queueingStore{bs, 4}, 3, 3},
 	} {
 		r := &Refresher{Store: tc.st, Parsing: tc.parsing}
