@@ -137,6 +137,30 @@ type writeQueue interface {
 	WriteQueue() int
 }
 
+// stager is implemented by a store whose Upsert does work of its own in the caller's
+// goroutine before it waits for a single writer (the embedded store: encoding, signing,
+// cluster candidates): Stage does that work and queues the write; wait waits for it.
+type stager interface {
+	Stage(ctx context.Context, items []news.Item) (wait func() (news.UpsertResult, error), err error)
+}
+
+// upsert stores items, staging them in a parsing slot when the store stages: that
+// work then takes turns for the CPUs with the parsers, not with the store's writer.
+func (r *Refresher) upsert(ctx context.Context, items []news.Item) (news.UpsertResult, error) {
+	st, ok := r.Store.(stager)
+	if !ok {
+		return r.Store.Upsert(ctx, items)
+	}
+	var wait func() (news.UpsertResult, error)
+	if err := r.parsing(ctx, func() (err error) {
+		wait, err = st.Stage(ctx, items)
+		return err
+	}); err != nil {
+		return news.UpsertResult{}, err
+	}
+	return wait()
+}
+
 // slots makes the processing and parsing slots on first use.
 func (r *Refresher) slots() {
 	r.busyOnce.Do(func() {
@@ -239,7 +263,7 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 			items, unchanged = dropUnchanged(items, stored)
 			var ur news.UpsertResult
 			if len(items) > 0 {
-				ur, err = r.Store.Upsert(ctx, items)
+				ur, err = r.upsert(ctx, items)
 			}
 			res.New, res.Updated, res.Unchanged = ur.New, ur.Updated, ur.Unchanged+unchanged
 			if err != nil {

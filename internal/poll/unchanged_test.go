@@ -87,7 +87,10 @@ func (b *blockingStore) Upsert(ctx context.Context, items []news.Item) (news.Ups
 }
 
 // The embedded store commits in groups and asks for a queue.
-var _ writeQueue = (*boltstore.Store)(nil)
+var (
+	_ writeQueue = (*boltstore.Store)(nil)
+	_ stager     = (*boltstore.Store)(nil)
+)
 
 // queueingStore is a blockingStore that asks for a queue of writers (writeQueue).
 type queueingStore struct {
@@ -312,5 +315,35 @@ func TestItemsOlderThanMaxAgeAreNotStored(t *testing.T) {
 	got, err := db.Items(context.Background(), news.Query{Limit: 10})
 	if err != nil || len(got) != 1 || got[0].Title != "A recent story" {
 		t.Fatalf("stored %v (%v), want only the recent story", got, err)
+	}
+}
+
+// stagingStore is a bolt store that records, each time it stages a write, whether the
+// refresher r held a parsing slot.
+type stagingStore struct {
+	*boltstore.Store
+	r      *Refresher
+	inSlot []bool
+}
+
+func (s *stagingStore) Stage(ctx context.Context, items []news.Item) (func() (news.UpsertResult, error), error) {
+	s.inSlot = append(s.inSlot, len(s.r.cpu) == cap(s.r.cpu))
+	return s.Store.Stage(ctx, items)
+}
+
+// A store that stages its writes (the embedded store) stages them in a parsing slot,
+// and the refresh counts what the staged write did.
+func TestStagingTakesAParsingSlot(t *testing.T) {
+	srv, _ := countingFeeds(t)
+	ss := &stagingStore{Store: openBolt(t)}
+	r := newTestRefresher(t, ss, testConfig(t, ""), nil)
+	r.Parsing = 1
+	ss.r = r
+	res := r.Refresh(context.Background(), feedJob("m0", srv.URL+"/f0"))
+	if res.Err != nil || res.New != 3 {
+		t.Fatalf("refresh: %+v, want 3 new items", res)
+	}
+	if len(ss.inSlot) != 1 || !ss.inSlot[0] {
+		t.Errorf("staged %d times, in a parsing slot: %v; want once, in a slot", len(ss.inSlot), ss.inSlot)
 	}
 }

@@ -400,20 +400,33 @@ func bumpVersion(tx *bbolt.Tx) error {
 
 // Upsert implements store.Store. The whole batch is one transaction: it lands whole or not at all.
 func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResult, error) {
-	var res news.UpsertResult
+	wait, err := s.Stage(ctx, items)
+	if err != nil {
+		return news.UpsertResult{}, err
+	}
+	return wait()
+}
+
+// Stage is the first half of Upsert: the work done in the caller's goroutine (items
+// not stored yet are encoded and signed, their cluster candidates worked out) and the
+// write queued. wait waits for the write and returns Upsert's answer. The poll stages
+// in one of its parsing slots, so that this work takes turns for the CPUs with the
+// parsers instead of with the writer.
+func (s *Store) Stage(ctx context.Context, items []news.Item) (wait func() (news.UpsertResult, error), err error) {
 	if err := ctx.Err(); err != nil {
-		return res, err
+		return nil, err
 	}
 	for i := range items {
 		if items[i].ID == "" {
-			return res, fmt.Errorf("upsert %d items: item %q has no id", len(items), items[i].Title)
+			return nil, fmt.Errorf("upsert %d items: item %q has no id", len(items), items[i].Title)
 		}
 	}
 	fresh, err := s.prepareNew(items)
 	if err != nil {
-		return res, fmt.Errorf("upsert %d items: %w", len(items), err)
+		return nil, fmt.Errorf("upsert %d items: %w", len(items), err)
 	}
-	err = s.updatePlanned(ctx, func() { s.plan(items, fresh) }, func(tx *bbolt.Tx) error {
+	var res news.UpsertResult
+	w, err := s.queue(ctx, func() { s.plan(items, fresh) }, func(tx *bbolt.Tx) error {
 		res = news.UpsertResult{}
 		b, tombs := tx.Bucket(bItems), tx.Bucket(bTombs)
 		changed := false
@@ -481,9 +494,14 @@ func (s *Store) Upsert(ctx context.Context, items []news.Item) (news.UpsertResul
 		return bumpVersion(tx)
 	})
 	if err != nil {
-		return news.UpsertResult{}, fmt.Errorf("upsert %d items: %w", len(items), err)
+		return nil, fmt.Errorf("upsert %d items: %w", len(items), err)
 	}
-	return res, nil
+	return func() (news.UpsertResult, error) {
+		if err := s.wait(w); err != nil {
+			return news.UpsertResult{}, fmt.Errorf("upsert %d items: %w", len(items), err)
+		}
+		return res, nil
+	}, nil
 }
 
 // newItem is what prepareNew works out for an item not stored yet, outside the

@@ -41,24 +41,32 @@ type write struct {
 // same time; fn's changes land whole or not at all. A write whose ctx is done before
 // it runs is not run.
 func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
-	return s.updatePlanned(ctx, nil, fn)
+	w, err := s.queue(ctx, nil, fn)
+	if err != nil {
+		return err
+	}
+	return s.wait(w)
 }
 
-// updatePlanned is update with plan, when not nil, run first in the caller's
-// goroutine, in the order the writes are queued (see Store.plan).
-func (s *Store) updatePlanned(ctx context.Context, plan func(), fn func(tx *bbolt.Tx) error) error {
+// queue queues fn for the writer (see update), with plan, when not nil, run first in
+// the caller's goroutine, in the order the writes are queued (see Store.plan).
+func (s *Store) queue(ctx context.Context, plan func(), fn func(tx *bbolt.Tx) error) (*write, error) {
 	w := &write{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	s.planMu.Lock()
+	defer s.planMu.Unlock()
 	if plan != nil {
 		plan()
 	}
 	select {
 	case s.writes <- w:
+		return w, nil
 	case <-s.closed:
-		s.planMu.Unlock()
-		return bbolt.ErrDatabaseNotOpen
+		return nil, bbolt.ErrDatabaseNotOpen
 	}
-	s.planMu.Unlock()
+}
+
+// wait waits for a queued write to run and returns its error.
+func (s *Store) wait(w *write) error {
 	select {
 	case err := <-w.done:
 		return err
