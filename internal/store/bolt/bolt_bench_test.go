@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -141,35 +140,10 @@ func BenchmarkNewest50(b *testing.B) {
 // (-benchtime=2000x) to compare, as the cost of an item grows with what the store holds.
 func BenchmarkUpsertFleet(b *testing.B) {
 	s := openBench(b)
-	feeds := make([][]news.Item, b.N)
-	for f := range feeds {
-		feeds[f] = storetest.FleetFeed(f)
-	}
-	var (
-		mu   sync.Mutex
-		next int
-		wg   sync.WaitGroup
-	)
+	feeds := storetest.FleetFeeds(b.N)
 	b.ResetTimer()
 	st0, cpu0, start := s.db.Stats().TxStats, storetest.ProcessCPU(), time.Now()
-	for range s.WriteQueue() {
-		wg.Go(func() {
-			for {
-				mu.Lock()
-				f := next
-				next++
-				mu.Unlock()
-				if f >= len(feeds) {
-					return
-				}
-				if _, err := s.Upsert(b.Context(), feeds[f]); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
+	storetest.UpsertAll(b, feeds, s.WriteQueue(), s.Upsert)
 	b.StopTimer()
 	st := s.db.Stats().TxStats
 	items := float64(20 * len(feeds))

@@ -108,8 +108,7 @@ func clusterFixture(t *testing.T, path string) (s *Store, gs, be news.Item) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gs, be = storetest.Story("gs", 1, 7), storetest.Story("be", 2, 7)
-	be.Published = gs.Published.Add(time.Hour)
+	gs, be = storyAndCopy()
 	if _, err := s.Upsert(t.Context(), []news.Item{gs, be, storetest.Story("gs", 3, 8)}); err != nil {
 		t.Fatal(err)
 	}

@@ -156,8 +156,7 @@ func TestCloseFinishesQueuedWrites(t *testing.T) {
 func TestFailedWriteForgetsCachedClusters(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
-	gs, be := storetest.Story("gs", 1, 7), storetest.Story("be", 2, 7)
-	be.Published = gs.Published.Add(time.Hour)
+	gs, be := storyAndCopy()
 	if _, err := s.Upsert(ctx, []news.Item{gs, be}); err != nil {
 		t.Fatal(err)
 	}
@@ -231,8 +230,7 @@ func waitFilings(t *testing.T, s *Store, n uint32) {
 func TestWritesArePlannedWhileTheWriterIsBusy(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
-	gs, be := storetest.Story("gs", 1, 7), storetest.Story("be", 2, 7)
-	be.Published = gs.Published.Add(time.Hour)
+	gs, be := storyAndCopy()
 	release := blockWriter(t, s)
 	var wg sync.WaitGroup
 	for i, it := range []news.Item{gs, be} {
@@ -258,8 +256,7 @@ func TestWritesArePlannedWhileTheWriterIsBusy(t *testing.T) {
 func TestPlansBeforeARebuildAreNotUsed(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
-	gs, be := storetest.Story("gs", 1, 7), storetest.Story("be", 2, 7)
-	be.Published = gs.Published.Add(time.Hour)
+	gs, be := storyAndCopy()
 	release := blockWriter(t, s)
 	var wg sync.WaitGroup
 	// Queued first, the failing write is run last when the group is run again write by
@@ -295,4 +292,11 @@ func TestPlansBeforeARebuildAreNotUsed(t *testing.T) {
 	if got, err := s.Item(ctx, be.ID); err != nil || got.ClusterID != gs.ID {
 		t.Errorf("copy stored after the rebuild: cluster %q (%v), want %q", got.ClusterID, err, gs.ID)
 	}
+}
+
+// storyAndCopy is a story of gs and be's copy of it, published an hour later.
+func storyAndCopy() (gs, be news.Item) {
+	gs, be = storetest.Story("gs", 1, 7), storetest.Story("be", 2, 7)
+	be.Published = gs.Published.Add(time.Hour)
+	return gs, be
 }

@@ -5,11 +5,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/store/redistest"
 	"github.com/iss-network/networkfeed/internal/store/storetest"
 )
@@ -22,36 +20,11 @@ import (
 func BenchmarkUpsertFleet(b *testing.B) {
 	s := openT(b, withNetwork(redistest.Server(b)))
 	ctx := context.Background()
-	feeds := make([][]news.Item, b.N)
-	for f := range feeds {
-		feeds[f] = storetest.FleetFeed(f)
-	}
-	var (
-		mu   sync.Mutex
-		next int
-		wg   sync.WaitGroup
-	)
+	feeds := storetest.FleetFeeds(b.N)
 	b.ResetTimer()
 	r0, g0 := redisCPU(b, s), storetest.ProcessCPU()
 	start := time.Now()
-	for range 4 {
-		wg.Go(func() {
-			for {
-				mu.Lock()
-				f := next
-				next++
-				mu.Unlock()
-				if f >= len(feeds) {
-					return
-				}
-				if _, err := s.Upsert(ctx, feeds[f]); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
+	storetest.UpsertAll(b, feeds, 4, s.Upsert)
 	b.StopTimer()
 	items := float64(20 * len(feeds))
 	b.ReportMetric(float64(time.Since(start).Microseconds())/items, "wall-µs/item")

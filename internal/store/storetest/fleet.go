@@ -1,11 +1,14 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
+	"testing"
 	"time"
 
 	"github.com/iss-network/networkfeed/internal/identity"
@@ -71,4 +74,41 @@ func ProcessCPU() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// FleetFeeds is fleet feeds 0 to n-1 (FleetFeed).
+func FleetFeeds(n int) [][]news.Item {
+	feeds := make([][]news.Item, n)
+	for f := range feeds {
+		feeds[f] = FleetFeed(f)
+	}
+	return feeds
+}
+
+// UpsertAll writes feeds with upsert, one call per feed, from writers goroutines at once
+// (as polling does), and reports a failed write to tb.
+func UpsertAll(tb testing.TB, feeds [][]news.Item, writers int, upsert func(context.Context, []news.Item) (news.UpsertResult, error)) {
+	var (
+		mu   sync.Mutex
+		next int
+		wg   sync.WaitGroup
+	)
+	for range writers {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				f := next
+				next++
+				mu.Unlock()
+				if f >= len(feeds) {
+					return
+				}
+				if _, err := upsert(context.Background(), feeds[f]); err != nil {
+					tb.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
