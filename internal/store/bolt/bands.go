@@ -225,13 +225,17 @@ func (s *Store) fileBands(st *store.Story, keys [][]byte) {
 	s.bands.Load().file(st, keys)
 }
 
-// candidates returns the stored stories that tell the same story as st, filed under
-// keys, best first (store.RankCandidates, then store.Confirm): a copy, good after
-// the index changes.
+// candidates returns the stories filed under keys that tell the same story as st,
+// best first (rank, then store.Confirm): a copy, good after the index changes.
+func (b *bandIndex) candidates(st *store.Story, keys [][]byte) []store.Story {
+	return store.Confirm(st, b.rank(keys, st.Link != ""))
+}
+
+// candidates is bandIndex.candidates under the index's lock.
 func (s *Store) candidates(st *store.Story, keys [][]byte) []store.Story {
 	s.bandMu.Lock()
 	defer s.bandMu.Unlock()
-	return store.Confirm(st, s.bands.Load().rank(keys, st.Link != ""))
+	return s.bands.Load().candidates(st, keys)
 }
 
 // plan works out, in the caller's goroutine, the cluster candidates of the items of a
@@ -248,15 +252,12 @@ func (s *Store) plan(items []news.Item, fresh map[string]*newItem) {
 	idx, epoch := s.bands.Load(), s.epoch.Load()
 	for i := range items {
 		p := fresh[items[i].ID]
-		if p == nil || p.planned {
+		if p == nil || p.epoch != 0 {
 			continue // stored already, or a later copy in the batch
 		}
-		if p.keys == nil {
-			p.keys = p.story.Keys()
-		}
-		p.cands = store.Confirm(&p.story, idx.rank(p.keys, p.story.Link != ""))
+		p.cands = idx.candidates(&p.story, p.keys)
 		idx.file(&p.story, p.keys)
-		p.planned, p.epoch = true, epoch
+		p.epoch = epoch
 	}
 }
 

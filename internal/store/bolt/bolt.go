@@ -510,10 +510,10 @@ func (s *Store) Stage(ctx context.Context, items []news.Item) (wait func() (news
 type newItem struct {
 	story store.Story
 	keys  [][]byte
-	// planned tells that plan worked out its candidates, cands, at epoch and filed it.
-	planned bool
-	cands   []store.Story
-	epoch   uint64
+	// epoch, when not 0, is that of the index in which plan filed the item, having
+	// worked out its candidates, cands (epochs start at 1).
+	cands []store.Story
+	epoch uint64
 	// json is the item's encoding (putItem's) when it came with no cluster fields;
 	// then index and entries are its index keys (indexKeys, keyEntries) and encoded its
 	// story's encoding.

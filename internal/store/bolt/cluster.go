@@ -63,7 +63,7 @@ func (s *Store) decideCluster(tx *bbolt.Tx, p *newItem) (decision, error) {
 	d := decision{keys: p.keys}
 	s.lookups.Add(uint64(len(d.keys)))
 	cands := p.cands
-	if d.planned = p.planned && p.epoch == s.epoch.Load(); !d.planned {
+	if d.planned = p.epoch == s.epoch.Load(); !d.planned { // 0 (not planned) is no epoch
 		cands = s.candidates(st, d.keys)
 	}
 	items := tx.Bucket(bItems)
