@@ -1,6 +1,7 @@
 // Package bolt is the embedded store: one bbolt file, safe across restarts, the default
-// backend. Items are JSON values keyed by ID; timelines are ordered index keys
-// (scope, time, id) so reading the newest N of any filter is a seek and N steps.
+// backend. Items are JSON values kept in the order they were first stored, found by
+// ID through a small record; timelines are ordered index keys (scope, time, id) so
+// reading the newest N of any filter is a seek and N steps.
 //
 // Cluster decisions read each item's story (store.Story) from the "storylog" bucket,
 // filed by first-seen time, and find candidates through an in-memory index of the
@@ -36,8 +37,17 @@ import (
 // changes never re-encode an item: its ClusterID is read from those records and its
 // AlsoBy from its cluster's entries (getItem), not from its JSON. Its story, read
 // newest first when the file is opened, is filed by first-seen time (storyKey).
+//
+// An item's JSON is in the bodies bucket, under a number given in the order items are
+// first stored, and the items bucket holds that number (8 bytes) under its ID. IDs
+// are hashes, so a new item lands at a random place in the items bucket and dirties a
+// page there: with the JSON beside the ID (about 1.5 KB), two or three items filled
+// that page, and each new item rewrote a page of its own; with only the number, a
+// page holds about a hundred, and the items of one transaction share pages. The
+// bodies themselves are appended, in full pages (putBody).
 var (
-	bItems    = []byte("items")    // id -> item JSON; id \x00 'c' -> cluster id; id \x00 'h' -> hidden
+	bItems    = []byte("items")    // id -> body number(8); id \x00 'c' -> cluster id; id \x00 'h' -> hidden
+	bBodies   = []byte("bodies")   // body number(8) -> item JSON
 	bIndex    = []byte("index")    // scope \x00 time(8) id -> nil
 	bKeys     = []byte("keys")     // member \x00 key -> id ; member \x01 canonical -> id
 	bTombs    = []byte("tombs")    // id -> trimmed at (unix seconds); expired after retention's max_age (Trim)
@@ -45,7 +55,7 @@ var (
 	bLeases   = []byte("leases")   // name -> expiry(8) owner
 	bMeta     = []byte("meta")     // "version" -> uint64
 	bStoryLog = []byte("storylog") // first seen(8) id -> store.Story (binary), for cluster decisions
-	buckets   = [][]byte{bItems, bIndex, bKeys, bTombs, bSources, bLeases, bMeta, bClusters, bStoryLog}
+	buckets   = [][]byte{bItems, bBodies, bIndex, bKeys, bTombs, bSources, bLeases, bMeta, bClusters, bStoryLog}
 	// dropped holds buckets of earlier versions, deleted when a file is opened.
 	dropped = [][]byte{[]byte("bands"), []byte("bandlog")}
 )
@@ -256,13 +266,14 @@ func deleteIndexes(tx *bbolt.Tx, it *news.Item) error {
 
 // layout is the version of the file's layout this code writes, kept in the meta
 // bucket; files of an earlier one are migrated when opened. Layout 3 has no "all"
-// timeline (see scopes).
-const layout = 3
+// timeline (see scopes); layout 4 keeps items' JSON in the bodies bucket.
+const layout = 4
 
 // migrate brings a file of an earlier layout to this one: the stories bucket (by ID)
 // moves to storylog, the incluster and hidden buckets into items. (AlsoBy, once in the
 // items' JSON, is now worked out from the cluster's entries when read.) Then the "all"
-// timeline goes (dropWholeTimeline). Each step moves at most migrateChunk records per
+// timeline goes (dropWholeTimeline), and items' JSON moves to the bodies bucket
+// (moveBodies). Each step moves at most migrateChunk records per
 // transaction, so a large file never needs one transaction as large as itself in
 // memory; an interrupted migration resumes at the next open (a record moved is deleted
 // from its old place in the same transaction), and the file's layout is recorded only
@@ -276,7 +287,7 @@ func migrate(db *bbolt.DB) error {
 	}); err != nil || current {
 		return err
 	}
-	for _, move := range []func(tx *bbolt.Tx, n int) (int, error){moveRecords, dropWholeTimeline} {
+	for _, move := range []func(tx *bbolt.Tx, n int) (int, error){moveRecords, dropWholeTimeline, moveBodies} {
 		for {
 			moved := 0
 			if err := db.Update(func(tx *bbolt.Tx) (err error) {
@@ -367,7 +378,7 @@ func dropWholeTimeline(tx *bbolt.Tx, n int) (int, error) {
 			return 0, fmt.Errorf("timeline entry %q: too short", k)
 		}
 		at := k[len(prefix):]
-		if v := items.Get(at[8:]); v != nil {
+		if v := bodyOf(tx, items.Get(at[8:])); v != nil {
 			var lang struct {
 				Language string `json:"lang"`
 			}
@@ -385,6 +396,74 @@ func dropWholeTimeline(tx *bbolt.Tx, n int) (int, error) {
 		}
 	}
 	return len(keys), nil
+}
+
+// moveBodies moves the JSON of at most n items of files written before layout 4 from
+// the items bucket to the bodies bucket; it returns how many it moved (0: none left).
+func moveBodies(tx *bbolt.Tx, n int) (int, error) {
+	var recs [][2][]byte
+	c := tx.Bucket(bItems).Cursor()
+	for k, v := c.First(); k != nil && len(recs) < n; k, v = c.Next() {
+		if !isRecordKey(k) && len(v) != bodyRefLen {
+			// Copied: the file may be remapped as it grows, and the old values with it.
+			recs = append(recs, [2][]byte{bytes.Clone(k), bytes.Clone(v)})
+		}
+	}
+	for _, r := range recs {
+		if err := putBody(tx, r[0], r[1]); err != nil {
+			return 0, fmt.Errorf("move item %s: %w", r[0], err)
+		}
+	}
+	return len(recs), nil
+}
+
+// bodyRefLen is the length of an item's value in the items bucket: its body's number.
+// (An item's JSON, which files before layout 4 kept there, is always longer.)
+const bodyRefLen = 8
+
+// isRecordKey reports whether k is the key of an item's record (clusterKey,
+// hiddenKey) rather than of an item.
+func isRecordKey(k []byte) bool { return len(k) > 2 && k[len(k)-2] == 0 }
+
+// putBody stores v as the JSON of item id: over its body when it has one, else as a
+// new body, numbered after the others, and the number under id in the items bucket.
+func putBody(tx *bbolt.Tx, id, v []byte) error {
+	items, bodies := tx.Bucket(bItems), tx.Bucket(bBodies)
+	// New bodies are appended: pages are filled before the next begins, instead of
+	// half, as for keys that land anywhere.
+	bodies.FillPercent = 1
+	ref := items.Get(id)
+	if len(ref) != bodyRefLen {
+		n, err := bodies.NextSequence()
+		if err != nil {
+			return err
+		}
+		ref = binary.BigEndian.AppendUint64(nil, n)
+		if err := items.Put(id, ref); err != nil {
+			return err
+		}
+	}
+	return bodies.Put(ref, v)
+}
+
+// bodyOf is the JSON of the item whose value in the items bucket is v (nil: none). It
+// is v itself in files before layout 4, which only a migration reads.
+func bodyOf(tx *bbolt.Tx, v []byte) []byte {
+	if len(v) != bodyRefLen {
+		return v
+	}
+	return tx.Bucket(bBodies).Get(v)
+}
+
+// deleteItem deletes item id and its body (not its records).
+func deleteItem(tx *bbolt.Tx, id []byte) error {
+	items := tx.Bucket(bItems)
+	if ref := items.Get(id); len(ref) == bodyRefLen {
+		if err := tx.Bucket(bBodies).Delete(ref); err != nil {
+			return err
+		}
+	}
+	return items.Delete(id)
 }
 
 func bumpVersion(tx *bbolt.Tx) error {
@@ -428,7 +507,7 @@ func (s *Store) Stage(ctx context.Context, items []news.Item) (wait func() (news
 	var res news.UpsertResult
 	w, err := s.queue(ctx, func() { s.plan(items, fresh) }, func(tx *bbolt.Tx) error {
 		res = news.UpsertResult{}
-		b, tombs := tx.Bucket(bItems), tx.Bucket(bTombs)
+		tombs := tx.Bucket(bTombs)
 		changed := false
 		for i := range items {
 			in := &items[i]
@@ -471,11 +550,11 @@ func (s *Store) Stage(ctx context.Context, items []news.Item) (wait func() (news
 			}
 			if p := fresh[in.ID]; !found && p != nil && p.json != nil {
 				// Encoded and keyed by prepareNew: the item is as it was given.
-				if err := b.Put([]byte(next.ID), p.json); err != nil {
+				if err := putBody(tx, []byte(next.ID), p.json); err != nil {
 					return err
 				}
 				err = putIndexKeys(tx, &next, p.index, p.entries)
-			} else if err = putItem(b, &next); err == nil {
+			} else if err = putItem(tx, &next); err == nil {
 				err = putIndexes(tx, &next)
 			}
 			if err != nil {
@@ -837,7 +916,7 @@ func (s *Store) trimSource(ctx context.Context, source string, maxItems int, max
 	removed := 0
 	err = s.update(ctx, func(tx *bbolt.Tx) error {
 		removed = 0
-		ib, tombs := tx.Bucket(bItems), tx.Bucket(bTombs)
+		tombs := tx.Bucket(bTombs)
 		for _, id := range trimmable(tx, source, maxItems, maxAge, now) {
 			it, found, err := getItem(tx, id)
 			if err != nil {
@@ -849,7 +928,7 @@ func (s *Store) trimSource(ctx context.Context, source string, maxItems int, max
 			if err := deleteIndexes(tx, &it); err != nil {
 				return err
 			}
-			if err := ib.Delete(id); err != nil {
+			if err := deleteItem(tx, id); err != nil {
 				return err
 			}
 			if err := s.leaveCluster(tx, &it); err != nil {
@@ -961,7 +1040,7 @@ func getItem(tx *bbolt.Tx, id []byte) (it news.Item, ok bool, err error) {
 
 // itemRecords is an item as stored, not decoded yet, with the records beside it.
 type itemRecords struct {
-	v       []byte // its JSON
+	ref     []byte // its body's number
 	cluster []byte // the ID of its cluster; nil: in none
 	hidden  bool   // hidden from clustered timelines
 }
@@ -973,7 +1052,7 @@ func readItem(items *bbolt.Bucket, id []byte) (r itemRecords, ok bool) {
 	if !bytes.Equal(k, id) {
 		return r, false
 	}
-	r.v = v
+	r.ref = v
 	for k, v = c.Next(); len(k) == len(id)+2 && k[len(id)] == 0 && bytes.HasPrefix(k, id); k, v = c.Next() {
 		switch k[len(id)+1] {
 		case 'c':
@@ -989,7 +1068,11 @@ func readItem(items *bbolt.Bucket, id []byte) (r itemRecords, ok bool) {
 // beside it and, when it is its cluster's shown item, its AlsoBy from the cluster's
 // entries.
 func (r itemRecords) decode(tx *bbolt.Tx, id []byte) (it news.Item, err error) {
-	if err := json.Unmarshal(r.v, &it); err != nil {
+	v := bodyOf(tx, r.ref)
+	if v == nil {
+		return it, fmt.Errorf("decode item %s: body %x missing", id, r.ref)
+	}
+	if err := json.Unmarshal(v, &it); err != nil {
 		return it, fmt.Errorf("decode item %s: %w", id, err)
 	}
 	if r.cluster == nil {
@@ -1011,14 +1094,14 @@ func (r itemRecords) decode(tx *bbolt.Tx, id []byte) (it news.Item, err error) {
 // putItem encodes and stores it. The ClusterID and AlsoBy of an item in a cluster are
 // not encoded: they are kept beside it and in its cluster (saveCluster). Those of an
 // item in none are kept as given.
-func putItem(b *bbolt.Bucket, it *news.Item) error {
+func putItem(tx *bbolt.Tx, it *news.Item) error {
 	enc := *it
-	if b.Get(clusterKey([]byte(it.ID))) != nil {
+	if tx.Bucket(bItems).Get(clusterKey([]byte(it.ID))) != nil {
 		enc.ClusterID, enc.AlsoBy = "", nil
 	}
 	v, err := json.Marshal(&enc)
 	if err != nil {
 		return fmt.Errorf("encode item %s: %w", it.ID, err)
 	}
-	return b.Put([]byte(it.ID), v)
+	return putBody(tx, []byte(it.ID), v)
 }

@@ -124,6 +124,9 @@ func checkRecords(t *testing.T, s *Store) {
 				t.Errorf("records %v left beside missing item %s", recs[id], id)
 			}
 		}
+		if n := tx.Bucket(bBodies).Stats().KeyN; n != len(items) {
+			t.Errorf("%d bodies for %d items", n, len(items))
+		}
 		stories := map[string]int{}
 		tx.Bucket(bStoryLog).ForEach(func(k, v []byte) error {
 			id := string(k[8:])

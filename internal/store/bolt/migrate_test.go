@@ -68,6 +68,9 @@ func toOldLayout(t *testing.T, path string) {
 		if err := tx.Bucket(bMeta).Delete([]byte("layout")); err != nil {
 			return err
 		}
+		if err := inlineBodies(tx); err != nil {
+			return err
+		}
 		if err := addWholeTimeline(tx); err != nil {
 			return err
 		}
@@ -227,6 +230,110 @@ func TestInterruptedMigrationResumes(t *testing.T) {
 	}
 	if n := s.bands.Load().seq; n != 3 {
 		t.Errorf("story index holds %d filings, want 3", n)
+	}
+}
+
+// inlineBodies puts items' JSON back beside their IDs, as files before layout 4 kept
+// it, and empties the bodies bucket.
+func inlineBodies(tx *bbolt.Tx) error {
+	items := tx.Bucket(bItems)
+	var recs [][2][]byte
+	if err := items.ForEach(func(k, v []byte) error {
+		if !isRecordKey(k) && len(v) == bodyRefLen {
+			recs = append(recs, [2][]byte{bytes.Clone(k), bytes.Clone(bodyOf(tx, v))})
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if err := items.Put(r[0], r[1]); err != nil {
+			return err
+		}
+	}
+	if err := tx.DeleteBucket(bBodies); err != nil {
+		return err
+	}
+	_, err := tx.CreateBucket(bBodies)
+	return err
+}
+
+// A file of layout 3, with items' JSON beside their IDs, opens with every item as it
+// was and its JSON in the bodies bucket; items stored after that are numbered after
+// the moved ones, and trimming deletes their bodies.
+func TestOpenMovesBodies(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nf.db")
+	s, gs, be := clusterFixture(t, path)
+	ctx := t.Context()
+	all := func(s *Store) string {
+		items, err := s.Items(ctx, news.Query{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(items)
+	}
+	before := all(s)
+	s.Close()
+
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bbolt.Tx) error {
+		if err := inlineBodies(tx); err != nil {
+			return err
+		}
+		return tx.Bucket(bMeta).Put([]byte("layout"), binary.BigEndian.AppendUint64(nil, 3))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	defer func(n int) { migrateChunk = n }(migrateChunk)
+	migrateChunk = 2 // several transactions
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := all(s); got != before {
+		t.Errorf("items after migration:\n%s\nwant\n%s", got, before)
+	}
+	if shown, err := s.Item(ctx, gs.ID); err != nil || shown.ClusterID != gs.ID || !slices.Equal(shown.AlsoBy, []string{"be"}) {
+		t.Errorf("after migration the shown item has cluster %q, AlsoBy %v (%v), want %q, [be]", shown.ClusterID, shown.AlsoBy, err, gs.ID)
+	}
+	fresh := storetest.Item("fr", 1)
+	if _, err := s.Upsert(ctx, []news.Item{fresh}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Trim(ctx, be.Source, 0, time.Nanosecond, be.Published.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		if v := tx.Bucket(bMeta).Get([]byte("layout")); binary.BigEndian.Uint64(v) != layout {
+			t.Errorf("layout after migration = %x, want %d", v, layout)
+		}
+		refs := map[string]string{}
+		tx.Bucket(bItems).ForEach(func(k, v []byte) error {
+			if !isRecordKey(k) {
+				refs[string(k)] = fmt.Sprintf("%x", v)
+				if len(v) != bodyRefLen {
+					t.Errorf("item %s still has %d bytes beside its ID", k, len(v))
+				}
+			}
+			return nil
+		})
+		if len(refs) != 3 {
+			t.Errorf("%d items after a new one and a trim, want 3: %v", len(refs), refs)
+		}
+		if want := fmt.Sprintf("%016x", 4); refs[fresh.ID] != want {
+			t.Errorf("item stored after the migration has body %s, want %s (after the 3 moved)", refs[fresh.ID], want)
+		}
+		if n := tx.Bucket(bBodies).Stats().KeyN; n != 3 {
+			t.Errorf("%d bodies for 3 items: the trimmed item's body stayed", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
