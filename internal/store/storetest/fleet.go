@@ -45,10 +45,13 @@ var (
 )
 
 // FleetFeed is the 20 items of fleet feed f, one member per feed, as the fleet's first
-// poll stores them: dates spread over about 60 hours, most items with cluster candidates.
+// poll stores them: dates spread over about 60 hours, most items with cluster candidates,
+// first seen at the time of the feed's refresh (3 ms after feed f-1's).
 func FleetFeed(f int) []news.Item {
 	m := "f" + strconv.Itoa(f)
 	out := make([]news.Item, 20)
+	// The poll gives a feed's items the time of its refresh: later feeds, later times.
+	firstSeen := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(f) * 3 * time.Millisecond)
 	for n := range out {
 		r := rand.New(rand.NewPCG(uint64(f), uint64(n)))
 		title := fmt.Sprintf("%s in %s %s %s %s", fleetSubjects[r.IntN(len(fleetSubjects))], fleetPlaces[r.IntN(len(fleetPlaces))],
@@ -63,7 +66,7 @@ func FleetFeed(f int) []news.Item {
 		out[n] = news.Item{
 			ID: identity.ID(m, "guid:"+link), Key: "guid:" + link, Member: m, Source: "http://127.0.0.1/f/" + m,
 			GUID: link, Title: title, Link: link, Summary: b.String(), Language: "en",
-			Published: t, Updated: t, FirstSeen: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Categories: []string{"Health"},
+			Published: t, Updated: t, FirstSeen: firstSeen, Categories: []string{"Health"},
 		}
 	}
 	return out
