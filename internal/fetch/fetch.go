@@ -102,15 +102,12 @@ func New(o Options) *Client {
 		KeepAlive: 30 * time.Second,
 		Control:   c.guard.control,
 	}
-	idlePerHost := o.PerHost
-	if idlePerHost < 2 {
-		idlePerHost = 2
-	}
+	idlePerHost, idle := idleConns(o)
 	tr := &http.Transport{
 		Proxy:                  nil, // a proxy would make the dial-time guard check the proxy, not the target
 		DialContext:            dialer.DialContext,
 		ForceAttemptHTTP2:      true,
-		MaxIdleConns:           100,
+		MaxIdleConns:           idle,
 		MaxIdleConnsPerHost:    idlePerHost,
 		IdleConnTimeout:        90 * time.Second,
 		TLSHandshakeTimeout:    10 * time.Second,
@@ -121,6 +118,22 @@ func New(o Options) *Client {
 	}
 	c.hc = &http.Client{Transport: tr, CheckRedirect: c.checkRedirect}
 	return c
+}
+
+// idleConns is how many idle connections the client keeps per host and in all: as many
+// per host as requests may run on one at once (at least 2), so that a poll does not
+// close connections it is about to open again. With no per-host limit that is the
+// global one, or, with neither, the total (at least 100).
+func idleConns(o Options) (perHost, total int) {
+	perHost = o.PerHost
+	if perHost < 0 {
+		perHost = o.Global
+	}
+	if perHost <= 0 {
+		perHost = 100
+	}
+	perHost = max(perHost, 2)
+	return perHost, max(100, perHost)
 }
 
 // AcceptFeeds is an Accept header for feed polls: feeds first, HTML (for discovery) last.

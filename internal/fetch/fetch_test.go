@@ -352,6 +352,53 @@ func TestPerHostLimit(t *testing.T) {
 	}
 }
 
+// With no per-host limit, rounds of concurrent requests to one host reuse the
+// connections of the round before instead of opening new ones (a poll of many feeds on
+// one host): the client keeps as many idle per host as may run at once.
+func TestIdleConnectionsFollowTheLimits(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(5 * time.Millisecond) // lets the round's requests overlap
+		fmt.Fprint(w, "ok")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := loopbackClient(Options{PerHost: -1, Global: 8})
+	for range 3 {
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				if _, err := c.Get(context.Background(), Request{URL: srv.URL}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	if n := conns.Load(); n > 8 {
+		t.Errorf("3 rounds of 8 requests opened %d connections, want at most 8", n)
+	}
+	for _, tc := range []struct {
+		o                Options
+		perHost, inTotal int
+	}{
+		{Options{PerHost: 2}, 2, 100},
+		{Options{PerHost: 1}, 2, 100},
+		{Options{PerHost: 300}, 300, 300},
+		{Options{PerHost: -1, Global: 256}, 256, 256},
+		{Options{PerHost: -1}, 100, 100},
+	} {
+		if p, all := idleConns(tc.o); p != tc.perHost || all != tc.inTotal {
+			t.Errorf("idleConns(%+v) = %d, %d; want %d, %d", tc.o, p, all, tc.perHost, tc.inTotal)
+		}
+	}
+}
+
 func TestGlobalLimitAcrossHosts(t *testing.T) {
 	var cur, peak atomic.Int32
 	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
