@@ -89,6 +89,9 @@ type Store struct {
 	closeOnce  sync.Once
 	// largestGroup is the most writes one transaction has taken (for tests).
 	largestGroup atomic.Int64
+	// linger is how long the writer waits for more writes when it finds several
+	// waiting (DefaultLinger; see writer.go).
+	linger time.Duration
 	// upkeep paces the expiry of tombstones (see Trim).
 	upkeep store.Upkeep
 
@@ -140,7 +143,7 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: migrate to layout %d: %w", path, layout, err)
 	}
-	s := &Store{db: db, now: time.Now, window: RecentStories,
+	s := &Store{db: db, now: time.Now, window: RecentStories, linger: DefaultLinger,
 		writes: make(chan *write, maxGroup), closed: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := s.loadBands(); err != nil {
 		db.Close()

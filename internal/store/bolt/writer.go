@@ -3,6 +3,7 @@ package bolt
 import (
 	"context"
 	"errors"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 )
@@ -11,7 +12,9 @@ import (
 // hundreds of pollers writing one small transaction each would queue behind each
 // other's fsyncs. Every write goes instead to one writer goroutine, which runs all the
 // writes waiting at that moment in one transaction: one commit and one fsync for the
-// lot, and no added latency when writes arrive one at a time.
+// lot, and no added latency when writes arrive one at a time. When writes are already
+// waiting behind the first, the store is busy, and the writer waits a little longer for
+// more (Store.linger): each commit rewrites pages that the next would rewrite again.
 //
 // A write that inserts items is planned before it is queued, in its caller's goroutine
 // (Store.plan): the cluster candidates of its new items are worked out and their
@@ -24,6 +27,14 @@ import (
 
 // maxGroup bounds how many writes one transaction takes.
 const maxGroup = 256
+
+// DefaultLinger is how long the writer waits for more writes once it has found several
+// waiting (Store.linger), as long as they keep coming: it stops waiting after a quarter
+// of that without one (the writers may all be waiting for this very commit). In a
+// poll of 10,000 fleet feeds on 2 CPUs, writes arrived about 24 at a time; waiting up to
+// 20 ms made commits three times larger and the pages written 13% fewer (636k, 655k
+// against 562k, 554k).
+const DefaultLinger = 20 * time.Millisecond
 
 // WriteQueue says how many writers are worth queueing on the store at once (see
 // poll.Refresher.Processing): a commit's cost is mostly the pages it rewrites, and
@@ -107,11 +118,37 @@ func (s *Store) writer() {
 				break more
 			}
 		}
+		if len(group) > 1 && s.linger > 0 {
+			group = s.gather(group)
+		}
 		s.commit(group)
 	}
 }
 
 // commit runs a group of writes in one transaction, or each alone when that fails.
+// gather adds to group the writes queued within s.linger, until it holds maxGroup, none
+// came for a quarter of s.linger, or the store closes.
+func (s *Store) gather(group []*write) []*write {
+	end := time.NewTimer(s.linger)
+	defer end.Stop()
+	gap := time.NewTimer(s.linger / 4)
+	defer gap.Stop()
+	for len(group) < maxGroup {
+		select {
+		case w := <-s.writes:
+			group = append(group, w)
+			gap.Reset(s.linger / 4)
+		case <-gap.C:
+			return group
+		case <-end.C:
+			return group
+		case <-s.closed:
+			return group
+		}
+	}
+	return group
+}
+
 func (s *Store) commit(group []*write) {
 	live := group[:0]
 	for _, w := range group {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -178,6 +179,56 @@ func TestFailedWriteForgetsCachedClusters(t *testing.T) {
 	_, shown := storeCopy(t, s, gs, 2*time.Hour)
 	if got := fmt.Sprint(shown.AlsoBy); got != "[au be]" && got != "[be au]" {
 		t.Errorf("shown item's AlsoBy = %v, want be and au (no ghost of the failed write)", shown.AlsoBy)
+	}
+}
+
+// A busy writer (writes waiting behind the one it took) waits for more before it
+// commits, so later writes share the transaction; a lone write is committed at once.
+func TestBusyWriterLingers(t *testing.T) {
+	s := openTemp(t)
+	s.linger = time.Hour // the wait ends when the store closes
+	ctx := t.Context()
+	// A lone write does not wait for others.
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Upsert(ctx, []news.Item{storetest.StoryItem(1)})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a lone write waited for others")
+	}
+
+	txOf := make([]int, 3)
+	queue := func(i int) *write {
+		w, err := s.queue(ctx, nil, func(tx *bbolt.Tx) error {
+			txOf[i] = tx.ID()
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	release := blockWriter(t, s)
+	ws := []*write{queue(0), queue(1)}
+	release()
+	for len(s.writes) > 0 { // the writer takes both, and waits for more
+		runtime.Gosched()
+	}
+	ws = append(ws, queue(2))
+	s.Close()
+	for i, w := range ws {
+		if err := s.wait(w); err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+	}
+	if txOf[2] != txOf[0] || txOf[1] != txOf[0] {
+		t.Errorf("writes ran in transactions %v: the third, queued while the writer waited, was not taken with the others", txOf)
 	}
 }
 
