@@ -90,7 +90,7 @@ type Store struct {
 	// largestGroup is the most writes one transaction has taken (for tests).
 	largestGroup atomic.Int64
 	// linger is how long the writer waits for more writes when it finds several
-	// waiting (DefaultLinger; see writer.go).
+	// waiting (defaultLinger; see writer.go).
 	linger time.Duration
 	// upkeep paces the expiry of tombstones (see Trim).
 	upkeep store.Upkeep
@@ -143,7 +143,7 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: migrate to layout %d: %w", path, layout, err)
 	}
-	s := &Store{db: db, now: time.Now, window: RecentStories, linger: DefaultLinger,
+	s := &Store{db: db, now: time.Now, window: RecentStories, linger: defaultLinger,
 		writes: make(chan *write, maxGroup), closed: make(chan struct{}), writerDone: make(chan struct{})}
 	if err := s.loadBands(); err != nil {
 		db.Close()
@@ -449,8 +449,9 @@ func putBody(tx *bbolt.Tx, id, v []byte) error {
 	return bodies.Put(ref, v)
 }
 
-// bodyOf is the JSON of the item whose value in the items bucket is v (nil: none). It
-// is v itself in files before layout 4, which only a migration reads.
+// bodyOf is the JSON of the item whose value in the items bucket is v (nil: none): the
+// body numbered v, or v itself in a file before layout 4 (which kept the JSON there)
+// that a migration is reading.
 func bodyOf(tx *bbolt.Tx, v []byte) []byte {
 	if len(v) != bodyRefLen {
 		return v

@@ -275,25 +275,12 @@ func TestOpenMovesBodies(t *testing.T) {
 	before := all(s)
 	s.Close()
 
-	db, err := bbolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Update(func(tx *bbolt.Tx) error {
+	s = rewriteAndOpen(t, path, 2, func(tx *bbolt.Tx) error { // several transactions
 		if err := inlineBodies(tx); err != nil {
 			return err
 		}
 		return tx.Bucket(bMeta).Put([]byte("layout"), binary.BigEndian.AppendUint64(nil, 3))
-	}); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	defer func(n int) { migrateChunk = n }(migrateChunk)
-	migrateChunk = 2 // several transactions
-	if s, err = Open(path); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	})
 	if got := all(s); got != before {
 		t.Errorf("items after migration:\n%s\nwant\n%s", got, before)
 	}
@@ -307,7 +294,7 @@ func TestOpenMovesBodies(t *testing.T) {
 	if _, err := s.Trim(ctx, be.Source, 0, time.Nanosecond, be.Published.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	err = s.db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		if v := tx.Bucket(bMeta).Get([]byte("layout")); binary.BigEndian.Uint64(v) != layout {
 			t.Errorf("layout after migration = %x, want %d", v, layout)
 		}
@@ -335,6 +322,30 @@ func TestOpenMovesBodies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// rewriteAndOpen changes the closed file at path with change (into an earlier layout),
+// then opens it, migrating chunk records per transaction; the store is closed when the
+// test ends.
+func rewriteAndOpen(t *testing.T, path string, chunk int, change func(tx *bbolt.Tx) error) *Store {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(change)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(n int) { migrateChunk = n }(migrateChunk)
+	migrateChunk = chunk
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // addWholeTimeline gives a file the "all" timeline of layouts before 3, where items of
@@ -412,20 +423,7 @@ func TestOpenDropsWholeTimeline(t *testing.T) {
 	}
 	s.Close()
 
-	db, err := bbolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Update(addWholeTimeline); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	defer func(n int) { migrateChunk = n }(migrateChunk)
-	migrateChunk = 5 // several transactions
-	if s, err = Open(path); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s = rewriteAndOpen(t, path, 5, addWholeTimeline) // several transactions
 	if got := pages(s); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("whole timeline after migration = %v, want %v", got, want)
 	}

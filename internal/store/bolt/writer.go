@@ -28,13 +28,13 @@ import (
 // maxGroup bounds how many writes one transaction takes.
 const maxGroup = 256
 
-// DefaultLinger is how long the writer waits for more writes once it has found several
+// defaultLinger is how long the writer waits for more writes once it has found several
 // waiting (Store.linger), as long as they keep coming: it stops waiting after a quarter
 // of that without one (the writers may all be waiting for this very commit). In a
 // poll of 10,000 fleet feeds on 2 CPUs, writes arrived about 24 at a time; waiting up to
 // 20 ms made commits three times larger and the pages written 13% fewer (636k, 655k
 // against 562k, 554k).
-const DefaultLinger = 20 * time.Millisecond
+const defaultLinger = 20 * time.Millisecond
 
 // WriteQueue says how many writers are worth queueing on the store at once (see
 // poll.Refresher.Processing): a commit's cost is mostly the pages it rewrites, and
