@@ -29,8 +29,9 @@ import (
 const maxGroup = 256
 
 // defaultLinger is how long the writer waits for more writes once it has found several
-// waiting (Store.linger), as long as they keep coming: it stops waiting after a quarter
-// of that without one (the writers may all be waiting for this very commit). In a
+// waiting, fewer than half a full group (Store.linger), as long as they keep coming: it
+// stops waiting after a quarter of that without one (the writers may all be waiting for
+// this very commit). A group already half full shares its pages well enough. In a
 // poll of 10,000 fleet feeds on 2 CPUs, writes arrived about 24 at a time; waiting up to
 // 20 ms made commits three times larger and the pages written 13% fewer (636k, 655k
 // against 562k, 554k).
@@ -118,7 +119,7 @@ func (s *Store) writer() {
 				break more
 			}
 		}
-		if len(group) > 1 && s.linger > 0 {
+		if len(group) > 1 && len(group) < maxGroup/2 && s.linger > 0 {
 			group = s.gather(group)
 		}
 		s.commit(group)
