@@ -44,7 +44,7 @@ import (
 // page there: with the JSON beside the ID (about 1.5 KB), two or three items filled
 // that page, and each new item rewrote a page of its own; with only the number, a
 // page holds about a hundred, and the items of one transaction share pages. The
-// bodies themselves are appended, in full pages (putBody).
+// bodies themselves are appended, in full pages (appendBody).
 var (
 	bItems    = []byte("items")    // id -> body number(8); id \x00 'c' -> cluster id; id \x00 'h' -> hidden
 	bBodies   = []byte("bodies")   // body number(8) -> item JSON
@@ -413,7 +413,7 @@ func moveBodies(tx *bbolt.Tx, n int) (int, error) {
 		}
 	}
 	for _, r := range recs {
-		if err := putBody(tx, r[0], r[1]); err != nil {
+		if err := appendBody(tx, r[0], r[1]); err != nil {
 			return 0, fmt.Errorf("move item %s: %w", r[0], err)
 		}
 	}
@@ -429,22 +429,28 @@ const bodyRefLen = 8
 func isRecordKey(k []byte) bool { return len(k) > 2 && k[len(k)-2] == 0 }
 
 // putBody stores v as the JSON of item id: over its body when it has one, else as a
-// new body, numbered after the others, and the number under id in the items bucket.
+// new one (appendBody).
 func putBody(tx *bbolt.Tx, id, v []byte) error {
-	items, bodies := tx.Bucket(bItems), tx.Bucket(bBodies)
+	if ref := tx.Bucket(bItems).Get(id); len(ref) == bodyRefLen {
+		return tx.Bucket(bBodies).Put(ref, v)
+	}
+	return appendBody(tx, id, v)
+}
+
+// appendBody stores v as the JSON of item id, which has no body yet: as a new body,
+// numbered after the others, and the number under id in the items bucket.
+func appendBody(tx *bbolt.Tx, id, v []byte) error {
+	bodies := tx.Bucket(bBodies)
 	// New bodies are appended: pages are filled before the next begins, instead of
 	// half, as for keys that land anywhere.
 	bodies.FillPercent = 1
-	ref := items.Get(id)
-	if len(ref) != bodyRefLen {
-		n, err := bodies.NextSequence()
-		if err != nil {
-			return err
-		}
-		ref = binary.BigEndian.AppendUint64(nil, n)
-		if err := items.Put(id, ref); err != nil {
-			return err
-		}
+	n, err := bodies.NextSequence()
+	if err != nil {
+		return err
+	}
+	ref := binary.BigEndian.AppendUint64(nil, n)
+	if err := tx.Bucket(bItems).Put(id, ref); err != nil {
+		return err
 	}
 	return bodies.Put(ref, v)
 }
@@ -554,7 +560,7 @@ func (s *Store) Stage(ctx context.Context, items []news.Item) (wait func() (news
 			}
 			if p := fresh[in.ID]; !found && p != nil && p.json != nil {
 				// Encoded and keyed by prepareNew: the item is as it was given.
-				if err := putBody(tx, []byte(next.ID), p.json); err != nil {
+				if err := appendBody(tx, []byte(next.ID), p.json); err != nil {
 					return err
 				}
 				err = putIndexKeys(tx, &next, p.index, p.entries)
