@@ -126,7 +126,6 @@ func (s *Store) writer() {
 	}
 }
 
-// commit runs a group of writes in one transaction, or each alone when that fails.
 // gather adds to group the writes queued within s.linger, until it holds maxGroup, none
 // came for a quarter of s.linger, or the store closes.
 func (s *Store) gather(group []*write) []*write {
@@ -144,12 +143,23 @@ func (s *Store) gather(group []*write) []*write {
 		case <-end.C:
 			return group
 		case <-s.closed:
+			// Take what is already queued: a write sent before Close began is
+			// ready together with s.closed, and select would pick either.
+			for len(group) < maxGroup {
+				select {
+				case w := <-s.writes:
+					group = append(group, w)
+				default:
+					return group
+				}
+			}
 			return group
 		}
 	}
 	return group
 }
 
+// commit runs a group of writes in one transaction, or each alone when that fails.
 func (s *Store) commit(group []*write) {
 	live := group[:0]
 	for _, w := range group {
