@@ -29,6 +29,7 @@ import (
 
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/store"
+	"github.com/iss-network/networkfeed/internal/store/storyindex"
 )
 
 // Buckets. An item's own records sit beside it in the items bucket, under its ID and a
@@ -98,7 +99,7 @@ type Store struct {
 	// bands is the story-key index of the newest window items (see bands.go), used
 	// under bandMu by the writes' plans (in their callers' goroutines) and by the
 	// writer. epoch counts its rebuilds: a plan made before one is not used.
-	bands  atomic.Pointer[bandIndex]
+	bands  atomic.Pointer[storyindex.Index]
 	bandMu sync.Mutex
 	epoch  atomic.Uint64
 	window int

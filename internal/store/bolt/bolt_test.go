@@ -1,17 +1,12 @@
 package bolt
 
 import (
-	"encoding/binary"
-	"fmt"
-	"math/rand/v2"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
-	"github.com/iss-network/networkfeed/internal/identity"
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/store"
 	"github.com/iss-network/networkfeed/internal/store/storetest"
@@ -44,8 +39,8 @@ func TestStoryIndexSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if s.bands.Load().seq != 2 {
-		t.Errorf("index holds %d filings after reopen, want 2", s.bands.Load().seq)
+	if s.bands.Load().Seq() != 2 {
+		t.Errorf("index holds %d filings after reopen, want 2", s.bands.Load().Seq())
 	}
 	if got, _ := storeCopy(t, s, gs, time.Hour); got.ClusterID != gs.ID {
 		t.Errorf("copy's ClusterID = %q, want %q (the stored story)", got.ClusterID, gs.ID)
@@ -102,7 +97,7 @@ func TestReopenKeepsNewestInWindow(t *testing.T) {
 	for _, it := range items {
 		st := store.StoryOf(&it)
 		for _, k := range st.Keys() {
-			for _, id := range s.bands.Load().lookup(k) {
+			for _, id := range s.bands.Load().Lookup(k) {
 				indexed[id] = true
 			}
 		}
@@ -111,44 +106,6 @@ func TestReopenKeepsNewestInWindow(t *testing.T) {
 		if want := i >= 3; indexed[it.ID] != want {
 			t.Errorf("item %d (first seen %s) indexed: %v, want %v", i, it.FirstSeen.Format(time.DateOnly), indexed[it.ID], want)
 		}
-	}
-}
-
-func TestBandIndexWindow(t *testing.T) {
-	b := newBandIndex(4)
-	key := func(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
-	for i := range 6 {
-		keys := [][]byte{key(1)}
-		if i%2 == 0 {
-			keys = append(keys, key(2))
-		}
-		b.file(&store.Story{ID: fmt.Sprint("id", i)}, keys)
-	}
-	// Filings 3-6 (id2..id5) are in the window.
-	if got := b.lookup(key(1)); !slices.Equal(got, []string{"id5", "id4", "id3", "id2"}) {
-		t.Errorf("key 1: %v", got)
-	}
-	if got := b.lookup(key(2)); !slices.Equal(got, []string{"id4", "id2"}) {
-		t.Errorf("key 2: %v", got)
-	}
-	if got := b.lookup(key(9)); got != nil {
-		t.Errorf("unknown key: %v", got)
-	}
-	// Evicting a key's only filing forgets the key.
-	b.file(&store.Story{ID: "x"}, [][]byte{key(3)})
-	for range 4 {
-		b.file(&store.Story{ID: "y"}, [][]byte{key(4)})
-	}
-	if b.heads.get(3).seq != 0 || b.lookup(key(3)) != nil {
-		t.Error("an evicted key is still indexed")
-	}
-	// Depth is bounded.
-	d := newBandIndex(64)
-	for i := range 40 {
-		d.file(&store.Story{ID: fmt.Sprint(i)}, [][]byte{key(1)})
-	}
-	if got := d.lookup(key(1)); len(got) != store.BandDepth || got[0] != "39" {
-		t.Errorf("deep key: %d ids, first %q", len(got), got[0])
 	}
 }
 
@@ -161,8 +118,8 @@ func TestFailedUpsertForgetsFilings(t *testing.T) {
 	if _, err := s.Upsert(t.Context(), []news.Item{storetest.Story("gs", 1, 7), bad}); err == nil {
 		t.Fatal("upsert of an item without id succeeded")
 	}
-	if s.bands.Load().seq != 0 || s.bands.Load().heads.n != 0 {
-		t.Errorf("story-key index holds %d filings, %d keys after a rollback, want none", s.bands.Load().seq, s.bands.Load().heads.n)
+	if s.bands.Load().Seq() != 0 || s.bands.Load().Keys() != 0 {
+		t.Errorf("story-key index holds %d filings, %d keys after a rollback, want none", s.bands.Load().Seq(), s.bands.Load().Keys())
 	}
 	au := storetest.Story("au", 25, 7)
 	if _, err := s.Upsert(t.Context(), []news.Item{au}); err != nil {
@@ -235,44 +192,6 @@ func TestStoriesFollowItems(t *testing.T) {
 	}
 }
 
-// The index's own ranking must order candidates exactly as store.RankCandidates does
-// on the IDs filed under each key.
-func TestBandIndexRankMatchesRankCandidates(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	key := func(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
-	b := newBandIndex(64)
-	for i := range 200 {
-		var keys [][]byte
-		for range 1 + rng.IntN(6) {
-			keys = append(keys, key(uint64(rng.IntN(12))))
-		}
-		b.file(&store.Story{ID: fmt.Sprint("id", i)}, keys)
-	}
-	for trial := range 300 {
-		var keys [][]byte
-		for range 1 + rng.IntN(8) {
-			keys = append(keys, key(uint64(rng.IntN(14))))
-		}
-		hasLink := trial%3 == 0
-		perKey := make([][]string, len(keys))
-		for i, k := range keys {
-			perKey[i] = b.lookup(k)
-		}
-		st := &store.Story{ID: "new"}
-		if hasLink {
-			st.Link = "https://example.org/x"
-		}
-		want := store.RankCandidates(st, perKey)
-		var got []string
-		for _, c := range b.rank(keys, hasLink) {
-			got = append(got, c.ID)
-		}
-		if !slices.Equal(got, want) {
-			t.Fatalf("trial %d: rank = %v, RankCandidates = %v", trial, got, want)
-		}
-	}
-}
-
 // A candidate filed in the story-key index but trimmed before a copy of its story
 // arrives must not be joined.
 func TestTrimmedCandidateIsNotJoined(t *testing.T) {
@@ -314,48 +233,4 @@ func openTemp(t *testing.T) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// An item whose story changed is found under its new keys, and under its old ones
-// with its new story.
-func TestBandIndexRestory(t *testing.T) {
-	b := newBandIndex(8)
-	none := identity.Sign("en", "", "") // no words: link keys only
-	old := store.Story{ID: "a", Link: "https://example.org/old", Time: 1, Sig: none}
-	b.file(&old, old.Keys())
-	other := store.Story{ID: "b", Link: "https://example.org/b", Sig: none}
-	b.file(&other, other.Keys())
-	moved := old
-	moved.Link, moved.Time = "https://example.org/new", 2
-	b.restory(&moved)
-	if got := b.lookup(moved.Keys()[0]); !slices.Equal(got, []string{"a"}) {
-		t.Fatalf("under the new link key: %v", got)
-	}
-	got := b.rank(old.Keys(), true)
-	if len(got) != 1 || got[0].Link != moved.Link || got[0].Time != 2 {
-		t.Fatalf("under the old link key: %+v, want the item's new story", got)
-	}
-	// Same keys: the story is replaced in place, nothing is filed again.
-	seq := b.seq
-	redated := moved
-	redated.Time = 3
-	b.restory(&redated)
-	if b.seq != seq {
-		t.Error("a redate with the same keys filed the item again")
-	}
-	if got := b.rank(moved.Keys(), true); len(got) != 1 || got[0].Time != 3 {
-		t.Fatalf("after a redate: %+v", got)
-	}
-}
-
-// lookup returns the IDs filed under story key k, newest first, at most store.BandDepth.
-func (b *bandIndex) lookup(k []byte) []string {
-	var chain [maxKeys][store.BandDepth]uint32
-	var n [maxKeys]uint8
-	b.chains([][]byte{k}, &chain, &n)
-	var out []string
-	for _, seq := range chain[0][:n[0]] {
-		out = append(out, b.stories[seq%b.window].ID)
-	}
-	return out
 }

@@ -1,9 +1,7 @@
 package bolt
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -96,32 +94,4 @@ func BenchmarkClusterDecision(b *testing.B) {
 			}
 		}
 	})
-}
-
-// BenchmarkRankCrowded ranks the candidates of a new item in a full story-key index
-// whose every key holds store.BandDepth filings or more (the fleet's shared vocabulary,
-// the worst case): the index walk a cluster decision makes in the writer.
-func BenchmarkRankCrowded(b *testing.B) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	idx := newBandIndex(RecentStories)
-	keysOf := func() [][]byte {
-		keys := make([][]byte, maxKeys)
-		for j := range keys {
-			keys[j] = binary.BigEndian.AppendUint64(nil, uint64(j)<<32|uint64(rng.IntN(200)))
-		}
-		return keys
-	}
-	for i := range 2 * RecentStories {
-		idx.file(&store.Story{ID: fmt.Sprint("id", i)}, keysOf())
-	}
-	probes := make([][][]byte, 1024)
-	for i := range probes {
-		probes[i] = keysOf()
-	}
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		if len(idx.rank(probes[i%len(probes)], true)) == 0 {
-			b.Fatal("no candidates")
-		}
-	}
 }

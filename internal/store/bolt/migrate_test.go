@@ -159,7 +159,7 @@ func TestOpenMigratesOldLayout(t *testing.T) {
 	if hidden, err := s.Item(ctx, be.ID); err != nil || hidden.ClusterID != gs.ID || hidden.AlsoBy != nil {
 		t.Errorf("after migration the hidden copy has cluster %q, AlsoBy %v (%v), want %q, none", hidden.ClusterID, hidden.AlsoBy, err, gs.ID)
 	}
-	if n := s.bands.Load().seq; n != 3 {
+	if n := s.bands.Load().Seq(); n != 3 {
 		t.Errorf("story index holds %d filings after migration, want 3", n)
 	}
 	got, shown := storeCopy(t, s, gs, 2*time.Hour)
@@ -228,7 +228,7 @@ func TestInterruptedMigrationResumes(t *testing.T) {
 	if err != nil || len(items) != 2 {
 		t.Errorf("clustered timeline after a resumed migration: %d items (%v), want 2", len(items), err)
 	}
-	if n := s.bands.Load().seq; n != 3 {
+	if n := s.bands.Load().Seq(); n != 3 {
 		t.Errorf("story index holds %d filings, want 3", n)
 	}
 }

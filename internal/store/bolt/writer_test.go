@@ -90,7 +90,7 @@ func TestGroupCommitIsolatesAFailedWrite(t *testing.T) {
 	if _, err := s.Source(ctx, "bad"); err == nil {
 		t.Error("the failed write's source was stored")
 	}
-	if ids := s.bands.Load().lookup([]byte("badkey01")); len(ids) != 0 {
+	if ids := s.bands.Load().Lookup([]byte("badkey01")); len(ids) != 0 {
 		t.Errorf("story-key index keeps the failed write's filing: %v", ids)
 	}
 }
@@ -262,7 +262,7 @@ func blockWriter(t *testing.T, s *Store) (release func()) {
 func filings(s *Store) uint32 {
 	s.bandMu.Lock()
 	defer s.bandMu.Unlock()
-	return s.bands.Load().seq
+	return s.bands.Load().Seq()
 }
 
 // waitFilings waits until the story-key index has filed n stories.

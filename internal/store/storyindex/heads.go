@@ -1,8 +1,8 @@
-package bolt
+package storyindex
 
 import "math/bits"
 
-// headTable maps a story key to its newest filing (bandIndex.heads). It is an
+// headTable maps a story key to its newest filing (Index.heads). It is an
 // open-addressing table with linear probing over one flat array: a lookup of a key
 // reads one cache line, where a Go map of half a million keys reads two or more, and
 // every new item looks up and replaces 33 of them. Deletions shift the following
@@ -45,7 +45,7 @@ func (t *headTable) get(key uint64) link {
 
 func (t *headTable) set(key uint64, l link) {
 	if 4*(t.n+1) > 3*len(t.slots) {
-		t.grow() // never at the size bandIndex asks for; a full table would probe forever
+		t.grow() // never at the size Index asks for; a full table would probe forever
 	}
 	mask := len(t.slots) - 1
 	for i := t.home(key); ; i = (i + 1) & mask {

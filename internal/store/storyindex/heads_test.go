@@ -1,4 +1,4 @@
-package bolt
+package storyindex
 
 import (
 	"math/rand/v2"

@@ -1,0 +1,266 @@
+// Package storyindex is the in-memory story-key index cluster decisions read (rules in
+// store/cluster.go): which of the newest filings are filed under each of a new item's
+// 33 story keys. Both stores keep one per process: the embedded store fills it from its
+// storylog bucket and its own writes, the Redis store from the network's stream of
+// filings, which every worker's writes append to. An Index is not safe for concurrent
+// use: its owner locks it.
+package storyindex
+
+import (
+	"encoding/binary"
+	"slices"
+
+	"github.com/iss-network/networkfeed/internal/identity"
+	"github.com/iss-network/networkfeed/internal/store"
+)
+
+// Window is how many of the newest filings an Index holds in the stores (RecentStories
+// in the embedded store): a network posts far fewer items than that within
+// store.ClusterWindow.
+const Window = 1 << 14
+
+// Index is a ring of the newest filings (an item's story and its story keys)
+// with, for each story key, a link to its newest filing, and for each filing and key
+// a link to the next older filing under that key: a chain that lookups walk newest
+// first. The ring is kept in flat arrays, and holds the stories themselves (about 1
+// KB per filing in all), so a cluster decision reads no item from the file but the
+// one it joins (the Redis store files stories with their IDs only, and reads the
+// rest from Redis).
+type Index struct {
+	window  uint32
+	seq     uint32 // sequence number of the last filing (0: none); the first is 1
+	heads   headTable
+	latest  map[string]uint32 // item ID -> its newest filing
+	stories []store.Story     // slot -> the filed item's story
+	nkeys   []uint8           // slot -> how many story keys
+	keys    []uint64          // slot*maxKeys + j -> its j-th story key
+	older   []link            // slot*maxKeys + j -> the previous filing under that key
+	newer   []uint32          // slot -> the item's next filing, when it was filed again (Restory)
+
+	// Rank's working space, one entry per slot: mark says whether count and linked
+	// belong to the current ranking.
+	mark    []uint32
+	count   []uint16
+	linked  []bool
+	ranking uint32
+	hits    []uint32
+	out     []store.Story
+}
+
+// maxKeys is how many story keys a filing has at most: its link and its bands.
+const maxKeys = 1 + identity.NumBands
+
+// link names a filing and the position of a key among its keys.
+type link struct {
+	seq uint32
+	j   uint32
+}
+
+// New makes an index of the newest window filings.
+func New(window int) *Index {
+	w := uint32(window)
+	return &Index{window: w, heads: newHeadTable(window * maxKeys), latest: map[string]uint32{},
+		stories: make([]store.Story, w), nkeys: make([]uint8, w), keys: make([]uint64, w*maxKeys), older: make([]link, w*maxKeys),
+		newer: make([]uint32, w), mark: make([]uint32, w), count: make([]uint16, w), linked: make([]bool, w)}
+}
+
+func keyOf(k []byte) uint64 { return binary.BigEndian.Uint64(k) }
+
+// live reports whether filing seq is still in the window.
+func (b *Index) live(seq uint32) bool {
+	return seq != 0 && seq <= b.seq && b.seq-seq < b.window
+}
+
+// File files st under keys (at most maxKeys), evicting the oldest filing when the
+// window is full.
+func (b *Index) File(st *store.Story, keys [][]byte) {
+	if len(keys) == 0 {
+		return
+	}
+	keys = keys[:min(len(keys), maxKeys)]
+	b.seq++
+	slot := b.seq % b.window
+	base := slot * maxKeys
+	if b.seq > b.window { // the slot holds filing seq-window: evict it
+		old := b.seq - b.window
+		for _, k := range b.keys[base : base+uint32(b.nkeys[slot])] {
+			if b.heads.get(k).seq == old {
+				b.heads.del(k)
+			}
+		}
+		if id := b.stories[slot].ID; b.latest[id] == old {
+			delete(b.latest, id)
+		}
+	}
+	if prev, ok := b.latest[st.ID]; ok && b.live(prev) {
+		b.newer[prev%b.window] = b.seq
+	}
+	b.stories[slot], b.nkeys[slot], b.newer[slot] = *st, uint8(len(keys)), 0
+	b.latest[st.ID] = b.seq
+	for j, k := range keys {
+		kk := keyOf(k)
+		b.keys[base+uint32(j)] = kk
+		b.older[base+uint32(j)] = b.heads.get(kk)
+		b.heads.set(kk, link{b.seq, uint32(j)})
+	}
+}
+
+// Restory replaces the story of an item filed in the window by st (its date, link or
+// words changed), and files it again when its story keys changed: a decision then
+// compares against the item as it is (Rank reads an item's newest filing), found
+// under its keys as they are.
+func (b *Index) Restory(st *store.Story) {
+	seq, ok := b.latest[st.ID]
+	if !ok || !b.live(seq) {
+		return
+	}
+	keys := st.Keys()
+	slot := seq % b.window
+	same := len(keys) == int(b.nkeys[slot])
+	for j := 0; same && j < len(keys); j++ {
+		same = keyOf(keys[j]) == b.keys[slot*maxKeys+uint32(j)]
+	}
+	if same {
+		b.stories[slot] = *st
+		return
+	}
+	b.File(st, keys)
+}
+
+// current returns the story of filing seq as the item is now: that of its newest filing.
+func (b *Index) current(seq uint32) store.Story {
+	for n := b.newer[seq%b.window]; n != 0 && b.live(n); n = b.newer[seq%b.window] {
+		seq = n // filed again since
+	}
+	return b.stories[seq%b.window]
+}
+
+// chains reads the filings under each of keys, newest first, at most store.BandDepth
+// each, into chain[i][:n[i]]. It steps all the keys' chains together, one link each
+// per round: the links of one chain depend on each other, those of different chains
+// do not, so the memory reads of one round overlap instead of waiting in turn.
+func (b *Index) chains(keys [][]byte, chain *[maxKeys][store.BandDepth]uint32, n *[maxKeys]uint8) {
+	var at [maxKeys]link
+	for i, k := range keys {
+		at[i] = b.heads.get(keyOf(k))
+	}
+	for depth := range store.BandDepth {
+		more := false
+		for i := range keys {
+			l := at[i]
+			if int(n[i]) != depth || !b.live(l.seq) {
+				continue
+			}
+			chain[i][depth] = l.seq
+			n[i]++
+			at[i] = b.older[(l.seq%b.window)*maxKeys+l.j]
+			more = true
+		}
+		if !more {
+			return
+		}
+	}
+}
+
+// Rank is store.RankCandidates over the filings under keys (keys[0] is the
+// canonical-link key when hasLink): it returns the stories of the
+// store.MaxCandidates most promising, without building a list of IDs per key. The
+// slice returned is the index's own, good until the next rank.
+func (b *Index) Rank(keys [][]byte, hasLink bool) []store.Story {
+	keys = keys[:min(len(keys), maxKeys)]
+	b.ranking++
+	if b.ranking == 0 { // wrapped: clear the marks of long ago
+		clear(b.mark)
+		b.ranking = 1
+	}
+	var chain [maxKeys][store.BandDepth]uint32
+	var n [maxKeys]uint8
+	b.chains(keys, &chain, &n)
+	hits := b.hits[:0] // sequence numbers, in the order first found
+	for i := range keys {
+		isLink := i == 0 && hasLink
+		for _, seq := range chain[i][:n[i]] {
+			slot := seq % b.window
+			if b.mark[slot] != b.ranking {
+				b.mark[slot], b.count[slot], b.linked[slot] = b.ranking, 0, false
+				hits = append(hits, seq)
+			}
+			if isLink {
+				b.linked[slot] = true
+			} else {
+				b.count[slot]++
+			}
+		}
+	}
+	b.hits = hits
+	var top [store.MaxCandidates]uint32
+	best := store.Best(top[:0], hits, func(x, y *uint32) bool {
+		sx, sy := *x%b.window, *y%b.window
+		if b.linked[sx] != b.linked[sy] {
+			return b.linked[sx]
+		}
+		return b.count[sx] > b.count[sy]
+	})
+	out := b.out[:0]
+	for _, h := range best {
+		c := b.current(h)
+		if !slices.ContainsFunc(out, func(o store.Story) bool { return o.ID == c.ID }) {
+			out = append(out, c) // an item filed again is one candidate
+		}
+	}
+	b.out = out
+	return out
+}
+
+// Candidates returns the stories filed under keys that tell the same story as st,
+// best first (Rank, then store.Confirm): a copy, good after the index changes.
+func (b *Index) Candidates(st *store.Story, keys [][]byte) []store.Story {
+	return store.Confirm(st, b.Rank(keys, st.Link != ""))
+}
+
+// Seq is the sequence number of the newest filing (0: none yet); filings are numbered
+// from 1 in the order they were filed.
+func (b *Index) Seq() uint32 { return b.seq }
+
+// Keys is how many story keys have a filing in the window.
+func (b *Index) Keys() int { return b.heads.n }
+
+// Latest returns the sequence number of the newest filing of the item with id, false
+// when it has none in the window.
+func (b *Index) Latest(id string) (uint32, bool) {
+	seq, ok := b.latest[id]
+	return seq, ok && b.live(seq)
+}
+
+// Lookup returns the IDs filed under story key k, newest first, at most
+// store.BandDepth.
+func (b *Index) Lookup(k []byte) []string {
+	var chain [maxKeys][store.BandDepth]uint32
+	var n [maxKeys]uint8
+	b.chains([][]byte{k}, &chain, &n)
+	var out []string
+	for _, seq := range chain[0][:n[0]] {
+		out = append(out, b.stories[seq%b.window].ID)
+	}
+	return out
+}
+
+// Before returns, for each of keys, the IDs filed under it before filing seq (that
+// is, as a lookup would have found them just before seq was filed), newest first, at
+// most store.BandDepth, and how many of each list were filed after filing since: the
+// first gained[i] of lists[i]. Filings that left the window are not found.
+func (b *Index) Before(keys [][]byte, seq, since uint32) (lists [][]string, gained []int) {
+	lists, gained = make([][]string, len(keys)), make([]int, len(keys))
+	for i, k := range keys {
+		for l := b.heads.get(keyOf(k)); b.live(l.seq) && len(lists[i]) < store.BandDepth; l = b.older[(l.seq%b.window)*maxKeys+l.j] {
+			if l.seq >= seq {
+				continue
+			}
+			lists[i] = append(lists[i], b.stories[l.seq%b.window].ID)
+			if l.seq > since {
+				gained[i]++
+			}
+		}
+	}
+	return lists, gained
+}
