@@ -13,39 +13,35 @@ import (
 	"github.com/iss-network/networkfeed/internal/store"
 )
 
-// Clusters across members (rules in store/cluster.go) live in three hashes under the
+// Clusters across members (rules in store/cluster.go) live in two hashes under the
 // network's hash tag, changed only inside the write, unite and trim scripts, so two
 // workers can never split a cluster:
 //
-//	P bd   story key (8 bytes) -> IDs filed under it, newest first, "\n"-separated: at least the newest
-//	       store.BandDepth (readers use those), cut back to them once about a quarter longer
 //	P cl   cluster ID -> its entries, "id\tmember\tsortms\tfirstseenms" lines, the shown
 //	       item's first (in clusters written since that rule: the scripts check it)
 //	P ca   item ID -> "clusterID\n1\nalso,by" for the shown item, "clusterID\n0\n" for a hidden one
 //	P sy   item ID -> its store.Story (binary): what deciding another item's cluster reads of it
 //
-// Go reads an item's story keys and the candidates they name, confirms candidates with
-// identity.SameStory and passes them, best first, to the write script, with the first ID
-// of each key's list as read. The script joins the first candidate (not trimmed
+// Go ranks a new item's candidates in the process's story-key index (filings.go),
+// reads their stories, confirms them with identity.SameStory and passes them, best
+// first, to the write script. The script joins the first candidate (not trimmed
 // meanwhile) whose cluster has no item of the member yet, recomputes the shown item and
-// AlsoBy, and files the item under its story keys, answering with the IDs filed under
-// them since Go read them: items written meanwhile by other workers, which this
-// decision did not see and which did not see this item, and whether it joined a
-// cluster. Go ranks the candidates again over the lists as they were at the write and
-// confirms those of the most promising (store.RankCandidates) that are new (for an item
-// that joined a cluster, only the IDs filed meanwhile that are in none: it reads their
-// cluster records first, and ranks them only when there are more than
-// store.MaxCandidates); when one tells the same story, uniteScript puts
-// the two in one cluster: the item joins the copy's cluster when it is in none, else the
-// copy joins the item's when the copy is in none (two clusters already formed stay
-// apart). Of two copies written at the same time, the later script always sees the
-// earlier one, so they end up together without retrying the write. (Before, the write
-// was refused and planned again when any story key had changed; with items that share
-// vocabulary nearly every write was, several times over.)
+// AlsoBy, and appends the item's filing to the stream. Once the index has caught up
+// past the item, Go finds the IDs filed under its story keys between planning and
+// writing it: items written meanwhile by other workers, which this decision did not
+// see and which did not see this item. It ranks the candidates again over the lists
+// as they were at the write and confirms those of the most promising
+// (store.RankCandidates) that are new (for an item that joined a cluster, only the IDs
+// filed meanwhile that are in none: it reads their cluster records first, and ranks
+// them only when there are more than store.MaxCandidates); when one tells the same
+// story, uniteScript puts the two in one cluster: the item joins the copy's cluster
+// when it is in none, else the copy joins the item's when the copy is in none (two
+// clusters already formed stay apart). Of two copies written at the same time, the
+// later one's filing always comes after the earlier one's, so they end up together
+// without retrying the write.
 // Items, Item and ItemsByKey take ClusterID and AlsoBy from "P ca" when it has the item;
 // clustered reads skip hidden items.
 
-func (s *Store) bandsKey() string    { return s.p + "bd" }
 func (s *Store) clustersKey() string { return s.p + "cl" }
 func (s *Store) clusterOfKey() string {
 	return s.p + "ca"
@@ -255,73 +251,41 @@ end
 // clusterPlan is what the write script needs to decide one new item's cluster.
 type clusterPlan struct {
 	story store.Story          // the item's story
-	keys  []string             // story keys
-	exp   []string             // the first ID of each key's list when read ("" when absent)
+	keys  [][]byte             // its story keys
 	cands []store.ClusterEntry // confirmed candidates, best first
-	// lists and ranked are the IDs read under each key (at most store.BandDepth) and the
-	// candidates ranked among them: what the write's answer is compared with.
-	lists  [][]string
+	// since is the index's newest filing when the candidates were ranked, and ranked
+	// the candidates ranked then: what the filings found at the write are compared with.
+	since  uint32
 	ranked []string
+	joined bool // the write put the item in a cluster
 }
 
-// planClusters reads the story keys of the new items and the candidates they name, and
-// confirms the candidates: two round trips for any number of items.
+// planClusters ranks the candidates of the new items in the story-key index, brought
+// up to date first, reads their stories and confirms them: two round trips for any
+// number of items (one when the index is up to date).
 func (s *Store) planClusters(ctx context.Context, items []*news.Item) ([]clusterPlan, error) {
+	if err := s.catchUp(ctx, streamID{}); err != nil {
+		return nil, err
+	}
 	plans := make([]clusterPlan, len(items))
-	var fields []string
-	for i, it := range items {
-		plans[i].story = store.StoryOf(it)
-		for _, k := range plans[i].story.Keys() {
-			plans[i].keys = append(plans[i].keys, string(k))
-		}
-		fields = append(fields, plans[i].keys...)
-	}
-	if len(fields) == 0 {
-		return plans, nil
-	}
-	s.lookups.Add(uint64(len(fields)))
-	vals, err := s.c.HMGet(ctx, s.bandsKey(), fields...).Result()
-	if err != nil {
-		return nil, s.fail(ctx, "read story index", err)
-	}
 	var ids []string
 	seen := map[string]bool{}
-	ranked := make([][]string, len(plans))
-	// The lists' first store.BandDepth IDs, all in one array.
-	total := 0
-	for _, v := range vals {
-		if v, _ := v.(string); v != "" {
-			total += min(strings.Count(v, "\n")+1, store.BandDepth)
-		}
-	}
-	all := make([]string, 0, total)
-	n := 0
-	for i := range plans {
-		plans[i].exp = make([]string, len(plans[i].keys))
-		perKey := make([][]string, len(plans[i].keys))
-		for j := range plans[i].keys {
-			v, _ := vals[n].(string)
-			n++
-			start := len(all)
-			for rest := v; rest != "" && len(all)-start < store.BandDepth; {
-				var id string
-				id, rest, _ = strings.Cut(rest, "\n")
-				all = append(all, id)
-			}
-			perKey[j] = all[start:len(all):len(all)]
-			if len(perKey[j]) > 0 {
-				plans[i].exp[j] = perKey[j][0]
-			}
-		}
-		ranked[i] = store.RankCandidates(&plans[i].story, perKey)
-		plans[i].lists, plans[i].ranked = perKey, ranked[i]
-		for _, id := range ranked[i] {
-			if !seen[id] {
-				seen[id] = true
-				ids = append(ids, id)
+	s.fl.mu.Lock()
+	for i, it := range items {
+		p := &plans[i]
+		p.story = store.StoryOf(it)
+		p.keys = p.story.Keys()
+		s.lookups.Add(uint64(len(p.keys)))
+		p.since = s.fl.idx.Seq()
+		for _, c := range s.fl.idx.Rank(p.keys, p.story.Link != "") {
+			p.ranked = append(p.ranked, c.ID)
+			if !seen[c.ID] {
+				seen[c.ID] = true
+				ids = append(ids, c.ID)
 			}
 		}
 	}
+	s.fl.mu.Unlock()
 	if len(ids) == 0 {
 		return plans, nil
 	}
@@ -330,9 +294,9 @@ func (s *Store) planClusters(ctx context.Context, items []*news.Item) ([]cluster
 	if err != nil {
 		return nil, err
 	}
-	for i := range items {
+	for i := range plans {
 		var mine []store.Story
-		for _, id := range ranked[i] {
+		for _, id := range plans[i].ranked {
 			if c, ok := byID[id]; ok {
 				mine = append(mine, c)
 			}
@@ -413,11 +377,13 @@ return n
 `)
 
 // missedCopies is a new item written and the IDs filed under its story keys between
-// planning and writing it (perKey[i] under plan.keys[i]); joined tells whether the
-// write put it in a cluster.
+// planning and writing it (perKey[i] under plan.keys[i]), with the lists of its story
+// keys as the write found them (now[i], newest first, the first len(perKey[i]) filed
+// meanwhile); joined tells whether the write put it in a cluster.
 type missedCopies struct {
 	plan   clusterPlan
 	perKey [][]string
+	now    [][]string
 	joined bool
 }
 
@@ -486,21 +452,7 @@ func (s *Store) uniteMissed(ctx context.Context, missed []missedCopies) error {
 				continue
 			}
 		}
-		now := make([][]string, len(m.perKey))
-		for k, gained := range m.perKey {
-			list := slices.Clip(gained)
-			if k < len(m.plan.lists) {
-				for _, id := range m.plan.lists[k] {
-					// When the list was cut past the ID read first, the script answers
-					// with all of it, which may hold IDs read before.
-					if !slices.Contains(gained, id) {
-						list = append(list, id)
-					}
-				}
-			}
-			now[k] = list[:min(len(list), store.BandDepth)]
-		}
-		for _, id := range store.RankCandidates(&m.plan.story, now) {
+		for _, id := range store.RankCandidates(&m.plan.story, m.now) {
 			if !slices.Contains(m.plan.ranked, id) && (!m.joined || alone[id]) {
 				ranked[i] = append(ranked[i], id)
 			}
@@ -556,22 +508,11 @@ func (s *Store) uniteMissed(ctx context.Context, missed []missedCopies) error {
 	return nil
 }
 
-// unpackIDs is store.UnpackIDs on a string, without copying it twice.
-func unpackIDs(v string) []string {
-	if v == "" {
-		return nil
-	}
-	return strings.Split(v, "\n")
-}
-
 // clusterArgs appends an item's cluster arguments for the write script: its entry,
-// then its story keys with their expected values, then its candidates.
+// then its story keys (packKeys), then its candidates.
 func clusterArgs(args []any, it *news.Item, p clusterPlan) []any {
 	e := store.EntryOf(it)
-	args = append(args, e.Member, strconv.FormatInt(e.Time, 10), strconv.FormatInt(e.FirstSeen, 10), len(p.keys))
-	for j, k := range p.keys {
-		args = append(args, k, p.exp[j])
-	}
+	args = append(args, e.Member, strconv.FormatInt(e.Time, 10), strconv.FormatInt(e.FirstSeen, 10), packKeys(p.keys))
 	args = append(args, len(p.cands))
 	for _, c := range p.cands {
 		args = append(args, c.ID, c.Member, strconv.FormatInt(c.Time, 10), strconv.FormatInt(c.FirstSeen, 10))

@@ -34,8 +34,9 @@
 //	P ver               counter, incremented by every change of an item
 //	P src               hash: source URL -> JSON news.SourceState
 //	P lease:NAME        lease owner, with a TTL
-//	P bd, P cl, P ca    clusters across members: story index, clusters, items' cluster state (cluster.go)
-//	P sy, P uf          stories, and how far the sweep of old filings got (unfile.go)
+//	P fl                stream of story filings: each new item's ID and story keys (filings.go)
+//	P cl, P ca          clusters across members: clusters, items' cluster state (cluster.go)
+//	P sy, P uf          stories, and how far the sweep of old stories got (unfile.go)
 //
 // Items are ordered by SortTime at millisecond precision, then by ID descending, which
 // is the sorted sets' own order (equal scores sort by member bytes). Times finer than a
@@ -76,8 +77,12 @@ type Store struct {
 	united atomic.Uint64
 	// beforeWrite, when set (tests only), runs between planning a batch and writing it.
 	beforeWrite func()
-	// upkeep paces the sweep of old filings and the expiry of tombstones (tombs.go).
+	// upkeep paces the sweep of old stories and the expiry of tombstones (tombs.go).
 	upkeep store.Upkeep
+	// fl is this process's story-key index (filings.go), filingsCap the stream's
+	// length cap (a field for tests).
+	fl         filings
+	filingsCap int
 }
 
 var _ store.Store = (*Store)(nil)
@@ -89,12 +94,16 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open redis: parse dsn: %w", err)
 	}
-	s := &Store{c: redis.NewUniversalClient(&cfg.opts), p: "{" + cfg.network + "}:"}
+	s := &Store{c: redis.NewUniversalClient(&cfg.opts), p: "{" + cfg.network + "}:", filingsCap: filingsCap}
 	if err := s.Ping(ctx); err != nil {
 		s.c.Close()
 		return nil, fmt.Errorf("open redis: %w", err)
 	}
 	if err := s.moveLegacyTombs(ctx, time.Now()); err != nil {
+		s.c.Close()
+		return nil, fmt.Errorf("open redis: %w", err)
+	}
+	if err := s.loadFilings(ctx); err != nil {
 		s.c.Close()
 		return nil, fmt.Errorf("open redis: %w", err)
 	}

@@ -266,84 +266,89 @@ func TestStoriesFollowItems(t *testing.T) {
 	}
 }
 
-// Trimming an item takes it out of the lists of its story keys and deletes the lists it
-// leaves empty, so the story-key hash does not keep a field for every item ever stored;
-// the items still stored stay filed.
-func TestTrimUnfilesStoryKeys(t *testing.T) {
+// A trimmed item is no cluster candidate any more, though its filing stays in the
+// stream: its story went with it. A copy of its story stored afterwards stands alone,
+// while a copy of a story still stored joins it.
+func TestTrimmedItemIsNoCandidate(t *testing.T) {
 	s := openT(t, withNetwork(redistest.Server(t)))
 	ctx := context.Background()
-	var batch []news.Item
-	for i := range 6 {
-		it := storetest.StoryItem(i)
-		it.Source = "https://shared.example.org/feed" // one source, so one trim can take some
-		batch = append(batch, it)
+	gone, kept := storetest.Story("gs", 1, 7), storetest.Story("gs", 2, 8)
+	gone.Source = "https://gone.example.org/feed"
+	if _, err := s.Upsert(ctx, []news.Item{gone, kept}); err != nil {
+		t.Fatal(err)
 	}
-	// Two copies of one story under members of their own: they share story keys.
-	twin := storetest.StoryItem(100)
-	twin.ID, twin.Key, twin.Member, twin.Link = "tw-1", "guid:tw-1", "tw", "https://tw.example.org/news/1"
-	twin.Title, twin.Summary = batch[0].Title, batch[0].Summary
-	batch = append(batch, twin)
+	if n, err := s.Trim(ctx, gone.Source, 0, time.Nanosecond, gone.Published.Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("trim: %d, %v; want 1 removed", n, err)
+	}
+	copyGone, copyKept := storetest.Story("au", 1, 7), storetest.Story("au", 2, 8)
+	if _, err := s.Upsert(ctx, []news.Item{copyGone, copyKept}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Item(ctx, copyGone.ID); err != nil || got.ClusterID != "" {
+		t.Errorf("copy of a trimmed story: cluster %q (%v), want none", got.ClusterID, err)
+	}
+	if got, err := s.Item(ctx, copyKept.ID); err != nil || got.ClusterID == "" {
+		t.Errorf("copy of a stored story: cluster %q (%v), want the story's", got.ClusterID, err)
+	}
+}
+
+// The stream of filings stays near its cap however many items are written.
+func TestFilingsStreamIsCapped(t *testing.T) {
+	s := openT(t, withNetwork(redistest.Server(t)))
+	s.filingsCap = 50
+	ctx := context.Background()
+	var batch []news.Item
+	for i := range 400 {
+		batch = append(batch, storetest.StoryItem(i))
+	}
 	if _, err := s.Upsert(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
-	filed := func(id string) []string { return listedUnder(t, s, id) }
-	for _, it := range batch {
-		if len(filed(it.ID)) == 0 {
-			t.Fatalf("%s is filed under no story key", it.ID)
-		}
-	}
-	shared := filed(twin.ID)
-	// Keep the newest three of the shared source: the first three (oldest) go. (At the
-	// items' own time: a later one would also sweep them all out of the lists by age.)
-	if n, err := s.Trim(ctx, "https://shared.example.org/feed", 3, 0, batch[5].Published.Add(time.Hour)); err != nil || n != 3 {
-		t.Fatalf("trim: %d, %v; want 3 removed", n, err)
-	}
-	for _, it := range batch[:3] {
-		if under := filed(it.ID); len(under) > 0 {
-			t.Errorf("trimmed %s is still filed under %d story keys", it.ID, len(under))
-		}
-	}
-	for _, it := range batch[3:] {
-		if len(filed(it.ID)) == 0 {
-			t.Errorf("kept %s is filed under no story key any more", it.ID)
-		}
-	}
-	if got := filed(twin.ID); len(got) != len(shared) {
-		t.Errorf("the copy of a trimmed story is filed under %d story keys, want %d as before", len(got), len(shared))
-	}
-	// With everything trimmed, nothing is left in the story-key hash.
-	for _, src := range []string{"https://shared.example.org/feed", twin.Source} {
-		if _, err := s.Trim(ctx, src, 0, time.Nanosecond, time.Now().Add(24*time.Hour*365*10)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if n, err := s.c.HLen(ctx, s.bandsKey()).Result(); err != nil || n != 0 {
-		t.Errorf("story-key hash holds %d fields (%v) with every item trimmed, want 0", n, err)
+	// Redis trims whole nodes of entries (stream-node-max-entries, 100 by default).
+	if n, err := s.c.XLen(ctx, s.filingsKey()).Result(); err != nil || n < 50 || n > 250 {
+		t.Errorf("stream holds %d filings (%v) after 400 items with a cap of 50", n, err)
 	}
 }
 
-// listedUnder lists the story keys whose lists in s hold id.
-func listedUnder(t *testing.T, s *Store, id string) (under []string) {
-	t.Helper()
-	all, err := s.c.HGetAll(context.Background(), s.bandsKey()).Result()
-	if err != nil {
+// A process that opens the store loads the newest filings into its index, and a
+// copy it writes joins a story another process wrote; the story-key hash of earlier
+// versions is deleted.
+func TestOpenLoadsFilings(t *testing.T) {
+	dsn := withNetwork(redistest.Server(t))
+	ctx := context.Background()
+	first := openT(t, dsn)
+	gs := storetest.Story("gs", 1, 7)
+	if _, err := first.Upsert(ctx, []news.Item{gs, storetest.Story("gs", 2, 8)}); err != nil {
 		t.Fatal(err)
 	}
-	for k, v := range all {
-		for _, x := range unpackIDs(v) {
-			if x == id {
-				under = append(under, k)
-			}
-		}
+	if err := first.c.HSet(ctx, first.legacyBandsKey(), "k", "gs-1").Err(); err != nil {
+		t.Fatal(err)
 	}
-	return under
+	s := openT(t, dsn)
+	if n := s.fl.idx.Seq(); n != 2 {
+		t.Errorf("index holds %d filings after open, want 2", n)
+	}
+	if n, err := s.c.Exists(ctx, s.legacyBandsKey()).Result(); err != nil || n != 0 {
+		t.Errorf("story-key hash of earlier versions still there after open (%d, %v)", n, err)
+	}
+	au := storetest.Story("au", 1, 7)
+	if _, err := s.Upsert(ctx, []news.Item{au}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Item(ctx, au.ID)
+	if err != nil || got.ClusterID != gs.ID {
+		t.Errorf("copy written by the second process: cluster %q (%v), want %s", got.ClusterID, err, gs.ID)
+	}
+	if n := s.united.Load(); n != 0 {
+		t.Errorf("united = %d: the copy was found after its write, want it planned", n)
+	}
 }
 
-// Items dated more than two cluster windows ago leave the story-key lists, and their
-// stories go, when retention runs (no new item can take them as candidates), oldest
-// first and once; newer items stay filed. A batch of the sweep that ends inside a run of equal dates
-// takes the whole run.
-func TestOldItemsLeaveStoryKeyLists(t *testing.T) {
+// Items dated more than two cluster windows ago lose their stories when retention
+// runs (no new item can take them as candidates), oldest first and once; newer items
+// keep theirs. A batch of the sweep that ends inside a run of equal dates takes the
+// whole run.
+func TestOldStoriesAreDropped(t *testing.T) {
 	s := openT(t, withNetwork(redistest.Server(t)))
 	ctx := context.Background()
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -368,20 +373,14 @@ func TestOldItemsLeaveStoryKeyLists(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, it := range old {
-		if under := listedUnder(t, s, it.ID); len(under) > 0 {
-			t.Errorf("%s, dated 100 days before, is still filed under %d story keys", it.ID, len(under))
-		}
 		if ok, _ := s.c.HExists(ctx, s.storiesKey(), it.ID).Result(); ok {
 			t.Errorf("%s, dated 100 days before, still has its story recorded", it.ID)
 		}
 		if _, err := s.Item(ctx, it.ID); err != nil {
-			t.Errorf("%s: %v; only its filings and story should go, not the item", it.ID, err)
+			t.Errorf("%s: %v; only its story should go, not the item", it.ID, err)
 		}
 	}
 	for _, it := range recent {
-		if len(listedUnder(t, s, it.ID)) == 0 {
-			t.Errorf("%s, dated the day before, is filed under no story key", it.ID)
-		}
 		if ok, _ := s.c.HExists(ctx, s.storiesKey(), it.ID).Result(); !ok {
 			t.Errorf("%s, dated the day before, lost its story", it.ID)
 		}

@@ -8,28 +8,27 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/iss-network/networkfeed/internal/news"
-	"github.com/iss-network/networkfeed/internal/store"
 )
 
 // dropScript removes one item if its stored value is still what the caller read, with
-// its index entries, and tombstones its ID.
+// its index entries and its story, and tombstones its ID.
 //
 // It takes the item out of its cluster (see cluster.go), so that another copy of the
-// story is shown when it was the shown one, and out of the lists of its story keys,
-// deleting a list it leaves empty: without that the story-key hash would keep a field
-// for every story key of every item ever stored.
+// story is shown when it was the shown one. Its filing stays in the stream of story
+// filings (filings.go) until newer ones push it out: a cluster decision reads the
+// stories of the candidates it ranks, and an item without one is none.
 //
-// KEYS: item, tomb, ver, key-index hash, clusters, items' cluster state, stories, story
-// index, then the sorted sets it is in.
+// KEYS: item, tomb, ver, key-index hash, clusters, items' cluster state, stories, then
+// the sorted sets it is in.
 // ARGV: id, expected value, the time (Unix seconds) for its tombstone, nF, then nF
-// key-index fields pointing at it, then its story keys.
+// key-index fields pointing at it.
 // Returns 1 removed, 0 changed or gone meanwhile.
-var dropScript = redis.NewScript(luaClusters + luaUnfile + `
+var dropScript = redis.NewScript(luaClusters + `
 local id = ARGV[1]
 if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('HDEL', KEYS[7], id)
-for i = 9, #KEYS do redis.call('ZREM', KEYS[i], id) end
+for i = 8, #KEYS do redis.call('ZREM', KEYS[i], id) end
 local cid = clusterOf(KEYS[6], id)
 if cid then
   redis.call('HDEL', KEYS[6], id)
@@ -41,7 +40,6 @@ local nF = tonumber(ARGV[4])
 for i = 5, 4 + nF do
   if redis.call('HGET', KEYS[4], ARGV[i]) == id then redis.call('HDEL', KEYS[4], ARGV[i]) end
 end
-for i = 5 + nF, #ARGV do unfile(KEYS[8], ARGV[i], id) end
 redis.call('ZADD', KEYS[2], ARGV[3], id)
 redis.call('INCR', KEYS[3])
 return 1
@@ -49,9 +47,9 @@ return 1
 
 // Trim keeps source's newest maxItems items (0: no cap) and drops those with a SortTime
 // before now-maxAge (0: no limit), tombstoning what it removes. It reads only the
-// source's own sorted set; then, at most once a minute per process, it takes the
-// network's items dated more than two cluster windows ago out of the story-key lists
-// (see unfile.go) and expires the tombstones older than maxAge (tombs.go).
+// source's own sorted set; then, at most once a minute per process, it drops the
+// stories of the network's items dated more than two cluster windows ago (see
+// unfile.go) and expires the tombstones older than maxAge (tombs.go).
 func (s *Store) Trim(ctx context.Context, source string, maxItems int, maxAge time.Duration, now time.Time) (int, error) {
 	removed, err := s.trimSource(ctx, source, maxItems, maxAge, now)
 	if err != nil {
@@ -151,7 +149,6 @@ func (s *Store) drop(ctx context.Context, ids []string, doomed func(*news.Item) 
 		it       news.Item
 	}
 	var doomedItems []victim
-	var doomedIDs []string
 	for i, v := range vals {
 		str, ok := v.(string)
 		if !ok {
@@ -165,20 +162,15 @@ func (s *Store) drop(ctx context.Context, ids []string, doomed func(*news.Item) 
 			continue
 		}
 		doomedItems = append(doomedItems, victim{keys[i], str, it})
-		doomedIDs = append(doomedIDs, it.ID)
 	}
 	if len(doomedItems) == 0 {
 		return 0, false, nil
-	}
-	storyKeys, err := s.filedUnder(ctx, doomedIDs, func(i int) *news.Item { return &doomedItems[i].it })
-	if err != nil {
-		return 0, false, err
 	}
 	pipe := s.c.Pipeline()
 	cmds := make([]*redis.Cmd, len(doomedItems))
 	for i := range doomedItems {
 		d := &doomedItems[i]
-		cmds[i] = s.dropCmd(ctx, pipe, d.key, &d.it, d.cur, storyKeys[i], now)
+		cmds[i] = s.dropCmd(ctx, pipe, d.key, &d.it, d.cur, now)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !isReply(err) {
 		return 0, false, s.fail(ctx, "remove items", err)
@@ -202,50 +194,12 @@ func (s *Store) drop(ctx context.Context, ids []string, doomed func(*news.Item) 
 	return removed, again, nil
 }
 
-func (s *Store) dropCmd(ctx context.Context, pipe redis.Pipeliner, key string, it *news.Item, cur string, storyKeys []string, now time.Time) *redis.Cmd {
-	ks := append([]string{key, s.tombKey(), s.verKey(), s.keysKey(), s.clustersKey(), s.clusterOfKey(), s.storiesKey(), s.bandsKey()}, s.indexKeys(it)...)
+func (s *Store) dropCmd(ctx context.Context, pipe redis.Pipeliner, key string, it *news.Item, cur string, now time.Time) *redis.Cmd {
+	ks := append([]string{key, s.tombKey(), s.verKey(), s.keysKey(), s.clustersKey(), s.clusterOfKey(), s.storiesKey()}, s.indexKeys(it)...)
 	fields := lookupFields(it)
 	args := []any{it.ID, cur, now.Unix(), len(fields)}
 	for _, f := range fields {
 		args = append(args, f)
 	}
-	for _, k := range storyKeys {
-		args = append(args, k)
-	}
 	return pipe.EvalSha(ctx, dropScript.Hash(), ks, args...)
-}
-
-// filedUnder returns, for each of the items with ids, the story keys it is filed under:
-// those of its recorded story, which every insert and update writes, so they are the
-// item's as it is now. An item with none recorded (written before stories were, or
-// already swept, unfile.go) gets the keys of item(i) when item is not nil, and none
-// otherwise. An update that changed an item's words or link signs its story again but
-// does not file the item again, so the keys of its first version are not known: its ID
-// stays in their lists until newer filings push it out.
-func (s *Store) filedUnder(ctx context.Context, ids []string, item func(i int) *news.Item) ([][]string, error) {
-	vals, err := s.c.HMGet(ctx, s.storiesKey(), ids...).Result()
-	if err != nil {
-		return nil, s.fail(ctx, "read stories", err)
-	}
-	out := make([][]string, len(ids))
-	for i := range ids {
-		var st store.Story
-		v, ok := vals[i].(string)
-		if ok {
-			// A story that does not decode is passed over rather than allowed to stop
-			// retention: the item still goes, and at worst leaves its ID in a few lists.
-			st, err = store.ParseStory([]byte(v))
-			ok = err == nil
-		}
-		if !ok {
-			if item == nil {
-				continue
-			}
-			st = store.StoryOf(item(i))
-		}
-		for _, k := range st.Keys() {
-			out[i] = append(out[i], string(k))
-		}
-	}
-	return out, nil
 }

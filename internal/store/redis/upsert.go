@@ -15,51 +15,30 @@ import (
 
 // putScript writes a batch of items, each only if its stored value is still what the
 // caller read (or is still absent) and its ID is not tombstoned; it moves the item's
-// index entries and, for a new item, decides its cluster (see cluster.go) and files it
-// under its story keys in the same step. The whole batch runs as one script, so each
-// item's write is atomic (the batch is too, which nothing relies on).
+// index entries and, for a new item, decides its cluster (see cluster.go) and appends
+// its filing to the stream of story filings (filings.go) in the same step. The whole
+// batch runs as one script, so each item's write is atomic (the batch is too, which
+// nothing relies on).
 //
-// KEYS: tomb, ver, key-index hash, story index, clusters, items' cluster state,
+// KEYS: tomb, ver, key-index hash, story filings, clusters, items' cluster state,
 // stories, then per item: item key, nOld sorted sets to leave, nNew sorted sets to join.
-// ARGV per item: id, expected, expect-present ("1" or "0"), new value, story, score,
+// ARGV: the stream's length cap, then per item: id, expected, expect-present ("1" or "0"), new value, story, score,
 // nOld, nNew, nOldF, nNewF, then nOldF key-index fields to drop, then nNewF fields to
-// set, then member, sort ms, first-seen ms, nKeys, nKeys pairs (story key, first ID of
-// its list when read, "" when absent), nCands, nCands quadruples (id, member, sort ms,
-// first-seen ms).
-// Returns one element per item: 1 written, 0 stored value changed meanwhile, 2
-// tombstoned; for a new item written whose story keys gained IDs since they were read,
-// an array instead: 1, 1 when the item joined a cluster (else 0), then per story key
-// the IDs it gained, "\n"-separated.
+// set, then member, sort ms, first-seen ms, story keys (packKeys), nCands, nCands
+// quadruples (id, member, sort ms, first-seen ms).
+// Returns one element per item: 1 written (an update), 0 stored value changed
+// meanwhile, 2 tombstoned; for a new item written, an array instead: 1, 1 when the
+// item joined a cluster (else 0), the ID of its filing in the stream.
 var putScript = redis.NewScript(luaClusters + `
-local out, k, a, written, full, hasM = {}, 8, 1, 0, {}, {}
-local KBD, KCL, KCA, KSY = KEYS[4], KEYS[5], KEYS[6], KEYS[7]
-local depth = ` + bandDepthLua + `
--- gained returns the IDs in front of ID e in the packed list v (all of v when e is not
--- in it any more), "" when v starts with e.
-local function gained(v, e)
-  if not v or v == '' then return '' end
-  if e == '' then return v end
-  if string.find(v, e, 1, true) == 1 then
-    local c = string.byte(v, #e + 1)
-    if c == nil or c == 10 then return '' end
-  end
-  local pat, at = '\n' .. e, 1
-  while true do
-    local j = string.find(v, pat, at, true)
-    if not j then return v end
-    local c = string.byte(v, j + #pat)
-    if c == nil or c == 10 then return string.sub(v, 1, j - 1) end
-    at = j + 1
-  end
-end
+local out, k, a, written, full, hasM = {}, 8, 2, 0, {}, {}
+local KFL, KCL, KCA, KSY = KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 while a <= #ARGV do
   local id, exp, flag, val, story, sc = ARGV[a], ARGV[a+1], ARGV[a+2], ARGV[a+3], ARGV[a+4], ARGV[a+5]
   local nOld, nNew = tonumber(ARGV[a+6]), tonumber(ARGV[a+7])
   local nOF, nNF = tonumber(ARGV[a+8]), tonumber(ARGV[a+9])
   local c = a + 10 + nOF + nNF
   local me = {id = id, m = ARGV[c], t = tonumber(ARGV[c+1]), f = tonumber(ARGV[c+2])}
-  local nK = tonumber(ARGV[c+3])
-  local nC = tonumber(ARGV[c+4+2*nK])
+  local nC = tonumber(ARGV[c+4])
   local key = KEYS[k]
   local r = 1
   if redis.call('ZSCORE', KEYS[1], id) then
@@ -99,7 +78,7 @@ while a <= #ARGV do
       -- item of the member (a script only adds entries to clusters).
       local tried, joined = {}, 0
       for i = 1, nC do
-        local p = c + 5 + 2*nK + 4*(i-1)
+        local p = c + 5 + 4*(i-1)
         local cand = {id = ARGV[p], m = ARGV[p+1], t = tonumber(ARGV[p+2]), f = tonumber(ARGV[p+3])}
         if not redis.call('ZSCORE', KEYS[1], cand.id) then
           local cid = clusterOf(KCA, cand.id) or cand.id
@@ -111,42 +90,13 @@ while a <= #ARGV do
           end
         end
       end
-      -- File the item in front of each story-key list, noting the IDs filed since the
-      -- caller read it. A list is cut back to its newest depth IDs only once it is a
-      -- quarter longer (readers take the first depth).
-      local fields, sets, news, any = {}, {}, {1, joined}, false
-      for i = 1, nK do fields[i] = ARGV[c+2+2*i] end
-      local lists = {}
-      if nK > 0 then lists = redis.call('HMGET', KBD, unpack(fields)) end
-      for i = 1, nK do
-        local v = lists[i]
-        local g = gained(v, ARGV[c+3+2*i])
-        news[i + 2] = g
-        if g ~= '' then any = true end
-        if v and v ~= '' then
-          v = id .. '\n' .. v
-          if #v > (depth + depth / 4) * (#id + 1) then
-            local at = 0
-            for _ = 1, depth do
-              at = string.find(v, '\n', at + 1, true)
-              if not at then break end
-            end
-            if at then v = string.sub(v, 1, at - 1) end
-          end
-        else
-          v = id
-        end
-        sets[#sets + 1] = fields[i]
-        sets[#sets + 1] = v
-      end
-      if #sets > 0 then redis.call('HSET', KBD, unpack(sets)) end
-      if any then r = news end
+      r = {1, joined, redis.call('XADD', KFL, 'MAXLEN', '~', ARGV[1], '*', 'i', id, 'k', ARGV[c+3])}
     end
     written = written + 1
   end
   out[#out + 1] = r
   k = k + 1 + nOld + nNew
-  a = c + 5 + 2*nK + 4*nC
+  a = c + 5 + 4*nC
 end
 if written > 0 then redis.call('INCRBY', KEYS[2], written) end
 return out
@@ -154,9 +104,6 @@ return out
 
 // maxClusterLua is store.MaxClusterSize for the write script.
 var maxClusterLua = strconv.Itoa(store.MaxClusterSize)
-
-// bandDepthLua is store.BandDepth for the write script.
-var bandDepthLua = strconv.Itoa(store.BandDepth)
 
 // upsertChunk bounds how many items go into one MGET and one script call (a script
 // blocks Redis while it runs: about 150µs an item on a small machine when most new
@@ -268,8 +215,8 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 		}
 	}
 	var (
-		ks           = []string{s.tombKey(), s.verKey(), s.keysKey(), s.bandsKey(), s.clustersKey(), s.clusterOfKey(), s.storiesKey()}
-		args         []any
+		ks           = []string{s.tombKey(), s.verKey(), s.keysKey(), s.filingsKey(), s.clustersKey(), s.clusterOfKey(), s.storiesKey()}
+		args         = []any{s.filingsCap}
 		planned      []int         // chunk index of each item in the script
 		results      []outcome     // its outcome if written
 		plannedPlans []clusterPlan // its cluster plan (story only for an update)
@@ -364,18 +311,24 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 	}
 	var (
 		retry  []int
-		missed []missedCopies
+		filed  []int      // positions in planned of the new items written
+		fids   []streamID // their filings
+		newest streamID
 	)
 	for j, i := range planned {
-		r, gained, joined, err := putResult(rs[j], len(plannedPlans[j].keys))
+		r, fid, joined, err := putResult(rs[j])
 		if err != nil {
 			return nil, fmt.Errorf("write item %s: %w", items[i].ID, err)
 		}
 		switch r {
 		case 1:
 			out[i] = results[j]
-			if gained != nil {
-				missed = append(missed, missedCopies{plan: plannedPlans[j], perKey: gained, joined: joined})
+			if fid != (streamID{}) {
+				plannedPlans[j].joined = joined
+				filed, fids = append(filed, j), append(fids, fid)
+				if newest.less(fid) {
+					newest = fid
+				}
 			}
 		case 2:
 			out[i] = isTombstoned
@@ -385,41 +338,71 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 			return nil, fmt.Errorf("write item %s: unexpected script result %d", items[i].ID, r)
 		}
 	}
-	if len(missed) > 0 {
-		if err := s.uniteMissed(ctx, missed); err != nil {
+	if len(filed) > 0 {
+		if err := s.catchUp(ctx, newest); err != nil {
 			return nil, err
+		}
+		if missed := s.missed(plannedPlans, filed); len(missed) > 0 {
+			if err := s.uniteMissed(ctx, missed); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return retry, nil
 }
 
+// missed returns the new items written (plans[j] for j in filed) whose story keys
+// gained filings between planning and writing them: the filings of the stream between
+// the index's newest when the item was planned and the item's own. The index must have
+// caught up past the items' filings; an item whose filing left the window already is
+// passed over.
+func (s *Store) missed(plans []clusterPlan, filed []int) []missedCopies {
+	s.fl.mu.Lock()
+	defer s.fl.mu.Unlock()
+	var out []missedCopies
+	for _, j := range filed {
+		p := &plans[j]
+		seq, ok := s.fl.idx.Latest(p.story.ID)
+		if !ok || seq <= p.since {
+			continue
+		}
+		lists, gained := s.fl.idx.Before(p.keys, seq, p.since)
+		m := missedCopies{plan: *p, now: lists, joined: p.joined, perKey: make([][]string, len(lists))}
+		any := false
+		for k, n := range gained {
+			m.perKey[k] = lists[k][:n:n]
+			any = any || n > 0
+		}
+		if any {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // putResult decodes one item's answer from putScript: its result and, for a new item
-// whose nKeys story keys gained IDs since they were read, those IDs per key and whether
-// the item joined a cluster.
-func putResult(v any, nKeys int) (int64, [][]string, bool, error) {
+// written, its filing's ID and whether it joined a cluster.
+func putResult(v any) (int64, streamID, bool, error) {
 	switch v := v.(type) {
 	case int64:
-		return v, nil, false, nil
+		return v, streamID{}, false, nil
 	case []any:
-		if len(v) != 2+nKeys {
-			return 0, nil, false, fmt.Errorf("script answered %d elements for %d story keys", len(v), nKeys)
+		if len(v) != 3 {
+			return 0, streamID{}, false, fmt.Errorf("script answered %d elements for a new item, want 3", len(v))
 		}
 		r, ok := v[0].(int64)
 		joined, ok2 := v[1].(int64)
-		if !ok || !ok2 {
-			return 0, nil, false, fmt.Errorf("unexpected script result %v", v[:2])
+		fid, ok3 := v[2].(string)
+		if !ok || !ok2 || !ok3 {
+			return 0, streamID{}, false, fmt.Errorf("unexpected script result %v", v)
 		}
-		perKey := make([][]string, nKeys)
-		for i, x := range v[2:] {
-			str, ok := x.(string)
-			if !ok {
-				return 0, nil, false, fmt.Errorf("unexpected story-key answer %v", x)
-			}
-			perKey[i] = unpackIDs(str)
+		id, err := parseStreamID(fid)
+		if err != nil {
+			return 0, streamID{}, false, err
 		}
-		return r, perKey, joined == 1, nil
+		return r, id, joined == 1, nil
 	}
-	return 0, nil, false, fmt.Errorf("unexpected script result %v", v)
+	return 0, streamID{}, false, fmt.Errorf("unexpected script result %v", v)
 }
 
 // isReply reports whether err is a reply from Redis (one command failed) rather than a

@@ -1,0 +1,166 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/iss-network/networkfeed/internal/store"
+	"github.com/iss-network/networkfeed/internal/store/storyindex"
+)
+
+// The story-key index (which of the newest items are filed under each story key,
+// store/cluster.go) lives in every process's memory, as in the embedded store: a
+// storyindex.Index of the newest storyindex.Window filings. The write script appends
+// each new item's filing (its ID and its story keys) to the network's stream "P fl"
+// in the same step as it writes the item, so the stream's order is the order in which
+// items were written, the same for every worker; each process applies the stream's
+// new entries to its index before it plans a batch and after it writes one.
+//
+// A cluster decision ranks candidates in the index as it was when the batch was
+// planned. Items written meanwhile by other workers (or other batches of this
+// process) are the entries between that point and the item's own filing: once the
+// index has caught up past the item, storyindex.Index.Before gives the lists of its
+// story keys as the write found them and which IDs were filed meanwhile, and
+// uniteMissed puts the item with a copy among them (cluster.go).
+//
+// Before, each story key was a field of the hash "P bd" holding the newest IDs filed
+// under it, read and rewritten by the write script for each of a new item's 33 keys:
+// more than half of redis-server's time per new item. The stream costs one XADD. The
+// stream is capped at about twice the window (XADD MAXLEN ~), so a process that falls
+// behind by less than a window misses nothing.
+
+func (s *Store) filingsKey() string { return s.p + "fl" }
+
+// legacyBandsKey is the story-key hash of earlier versions, deleted when a store opens.
+func (s *Store) legacyBandsKey() string { return s.p + "bd" }
+
+// filingsCap is the stream's length cap (approximate: Redis trims whole nodes of
+// entries, so it may hold up to a node more).
+const filingsCap = 2 * storyindex.Window
+
+// filingsPage is how many entries one read of the stream takes.
+const filingsPage = 1024
+
+// filings is a process's story-key index and how far into the stream it has read.
+type filings struct {
+	read sync.Mutex // one reader of the stream at a time
+	mu   sync.Mutex // idx and pos
+	idx  *storyindex.Index
+	pos  streamID // the last entry applied
+}
+
+// streamID is a stream entry's ID, "ms-seq".
+type streamID struct{ ms, seq uint64 }
+
+func parseStreamID(v string) (streamID, error) {
+	a, b, ok := strings.Cut(v, "-")
+	ms, err1 := strconv.ParseUint(a, 10, 64)
+	seq, err2 := strconv.ParseUint(b, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return streamID{}, fmt.Errorf("malformed stream entry ID %q", v)
+	}
+	return streamID{ms, seq}, nil
+}
+
+func (a streamID) String() string {
+	return strconv.FormatUint(a.ms, 10) + "-" + strconv.FormatUint(a.seq, 10)
+}
+
+func (a streamID) less(b streamID) bool { return a.ms < b.ms || (a.ms == b.ms && a.seq < b.seq) }
+
+// packKeys is the stream's form of an item's story keys: the 8-byte keys one after
+// the other.
+func packKeys(keys [][]byte) string {
+	b := make([]byte, 0, 8*len(keys))
+	for _, k := range keys {
+		b = append(b, k...)
+	}
+	return string(b)
+}
+
+// unpackKeys undoes packKeys.
+func unpackKeys(v string) ([][]byte, error) {
+	if len(v)%8 != 0 {
+		return nil, fmt.Errorf("story keys of %d bytes, not a multiple of 8", len(v))
+	}
+	b := []byte(v)
+	keys := make([][]byte, 0, len(b)/8)
+	for i := 0; i < len(b); i += 8 {
+		keys = append(keys, b[i:i+8:i+8])
+	}
+	return keys, nil
+}
+
+// loadFilings fills a new index from the newest storyindex.Window entries of the
+// stream and deletes the story-key hash of earlier versions.
+func (s *Store) loadFilings(ctx context.Context) error {
+	s.fl.idx = storyindex.New(storyindex.Window)
+	msgs, err := s.c.XRevRangeN(ctx, s.filingsKey(), "+", "-", storyindex.Window).Result()
+	if err != nil {
+		return s.fail(ctx, "read story filings", err)
+	}
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if err := s.apply(msgs[i]); err != nil {
+			return err
+		}
+	}
+	if err := s.c.Unlink(ctx, s.legacyBandsKey()).Err(); err != nil {
+		return s.fail(ctx, "delete the story-key hash of earlier versions", err)
+	}
+	return nil
+}
+
+// apply files one stream entry in the index; the caller holds s.fl.mu or owns the
+// index alone.
+func (s *Store) apply(m redis.XMessage) error {
+	id, err := parseStreamID(m.ID)
+	if err != nil {
+		return err
+	}
+	item, _ := m.Values["i"].(string)
+	packed, _ := m.Values["k"].(string)
+	keys, err := unpackKeys(packed)
+	if err != nil || item == "" {
+		return fmt.Errorf("story filing %s: item %q: %v", m.ID, item, err)
+	}
+	s.fl.idx.File(&store.Story{ID: item}, keys)
+	s.fl.pos = id
+	return nil
+}
+
+// catchUp applies the stream's entries after the last one applied: all of them, or,
+// when upTo is not zero, at least those up to upTo (none when the index has them).
+func (s *Store) catchUp(ctx context.Context, upTo streamID) error {
+	s.fl.read.Lock()
+	defer s.fl.read.Unlock()
+	for {
+		s.fl.mu.Lock()
+		pos := s.fl.pos
+		s.fl.mu.Unlock()
+		if upTo != (streamID{}) && !pos.less(upTo) {
+			return nil
+		}
+		msgs, err := s.c.XRangeN(ctx, s.filingsKey(), "("+pos.String(), "+", filingsPage).Result()
+		if err != nil {
+			return s.fail(ctx, "read story filings", err)
+		}
+		s.fl.mu.Lock()
+		for _, m := range msgs {
+			if err = s.apply(m); err != nil {
+				break
+			}
+		}
+		s.fl.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		if len(msgs) < filingsPage {
+			return nil // upTo, when past the end, was trimmed or never filed
+		}
+	}
+}
