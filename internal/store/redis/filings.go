@@ -99,7 +99,7 @@ func unpackKeys(v string) ([][]byte, error) {
 // loadFilings fills a new index from the newest storyindex.Window entries of the
 // stream and deletes the story-key hash of earlier versions.
 func (s *Store) loadFilings(ctx context.Context) error {
-	s.fl.idx = storyindex.New(storyindex.Window)
+	s.fl.idx = storyindex.NewIDs(storyindex.Window)
 	msgs, err := s.c.XRevRangeN(ctx, s.filingsKey(), "+", "-", storyindex.Window).Result()
 	if err != nil {
 		return s.fail(ctx, "read story filings", err)

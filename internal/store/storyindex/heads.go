@@ -19,8 +19,9 @@ type headSlot struct {
 	l   link
 }
 
-// newHeadTable makes a table for at most n keys, at most two-thirds full (16 MB for
-// the 16,384 filings of 33 keys of RecentStories).
+// newHeadTable makes a table with room for n keys at most two-thirds full; set
+// doubles it when it is three-quarters full (16 MB for a full window of distinct keys:
+// 16,384 filings of 33).
 func newHeadTable(n int) headTable {
 	b := max(4, bits.Len(uint(n+n/2)))
 	return headTable{slots: make([]headSlot, 1<<b), shift: uint8(64 - b)}
@@ -45,7 +46,7 @@ func (t *headTable) get(key uint64) link {
 
 func (t *headTable) set(key uint64, l link) {
 	if 4*(t.n+1) > 3*len(t.slots) {
-		t.grow() // never at the size Index asks for; a full table would probe forever
+		t.grow() // before it is full: a full table would probe forever
 	}
 	mask := len(t.slots) - 1
 	for i := t.home(key); ; i = (i + 1) & mask {

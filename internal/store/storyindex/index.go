@@ -22,16 +22,17 @@ const Window = 1 << 14
 // Index is a ring of the newest filings (an item's story and its story keys)
 // with, for each story key, a link to its newest filing, and for each filing and key
 // a link to the next older filing under that key: a chain that lookups walk newest
-// first. The ring is kept in flat arrays, and holds the stories themselves (about 1
-// KB per filing in all), so a cluster decision reads no item from the file but the
-// one it joins (the Redis store files stories with their IDs only, and reads the
-// rest from Redis).
+// first. The ring is kept in flat arrays, and, made with New, holds the stories
+// themselves (about 1 KB per filing in all), so a cluster decision reads no item from
+// the file but the one it joins; made with NewIDs (the Redis store, which reads the
+// stories of the candidates it ranks from Redis), only their IDs.
 type Index struct {
 	window  uint32
 	seq     uint32 // sequence number of the last filing (0: none); the first is 1
 	heads   headTable
 	latest  map[string]uint32 // item ID -> its newest filing
-	stories []store.Story     // slot -> the filed item's story
+	ids     []string          // slot -> the filed item's ID
+	stories []store.Story     // slot -> the filed item's story (nil: IDs only)
 	nkeys   []uint8           // slot -> how many story keys
 	keys    []uint64          // slot*maxKeys + j -> its j-th story key
 	older   []link            // slot*maxKeys + j -> the previous filing under that key
@@ -50,17 +51,29 @@ type Index struct {
 // maxKeys is how many story keys a filing has at most: its link and its bands.
 const maxKeys = 1 + identity.NumBands
 
+// initialKeys is how many story keys a new index has room for; its table of keys
+// doubles as it fills (to 16 MB for the 540,672 distinct keys of a full window).
+const initialKeys = 1 << 12
+
 // link names a filing and the position of a key among its keys.
 type link struct {
 	seq uint32
 	j   uint32
 }
 
-// New makes an index of the newest window filings.
+// New makes an index of the newest window filings and their stories.
 func New(window int) *Index {
+	b := NewIDs(window)
+	b.stories = make([]store.Story, window)
+	return b
+}
+
+// NewIDs makes an index of the newest window filings that keeps only the filed
+// stories' IDs: Rank returns stories with only the ID set.
+func NewIDs(window int) *Index {
 	w := uint32(window)
-	return &Index{window: w, heads: newHeadTable(window * maxKeys), latest: map[string]uint32{},
-		stories: make([]store.Story, w), nkeys: make([]uint8, w), keys: make([]uint64, w*maxKeys), older: make([]link, w*maxKeys),
+	return &Index{window: w, heads: newHeadTable(initialKeys), latest: map[string]uint32{},
+		ids: make([]string, w), nkeys: make([]uint8, w), keys: make([]uint64, w*maxKeys), older: make([]link, w*maxKeys),
 		newer: make([]uint32, w), mark: make([]uint32, w), count: make([]uint16, w), linked: make([]bool, w)}
 }
 
@@ -88,14 +101,17 @@ func (b *Index) File(st *store.Story, keys [][]byte) {
 				b.heads.del(k)
 			}
 		}
-		if id := b.stories[slot].ID; b.latest[id] == old {
+		if id := b.ids[slot]; b.latest[id] == old {
 			delete(b.latest, id)
 		}
 	}
 	if prev, ok := b.latest[st.ID]; ok && b.live(prev) {
 		b.newer[prev%b.window] = b.seq
 	}
-	b.stories[slot], b.nkeys[slot], b.newer[slot] = *st, uint8(len(keys)), 0
+	b.ids[slot], b.nkeys[slot], b.newer[slot] = st.ID, uint8(len(keys)), 0
+	if b.stories != nil {
+		b.stories[slot] = *st
+	}
 	b.latest[st.ID] = b.seq
 	for j, k := range keys {
 		kk := keyOf(k)
@@ -121,7 +137,9 @@ func (b *Index) Restory(st *store.Story) {
 		same = keyOf(keys[j]) == b.keys[slot*maxKeys+uint32(j)]
 	}
 	if same {
-		b.stories[slot] = *st
+		if b.stories != nil {
+			b.stories[slot] = *st
+		}
 		return
 	}
 	b.File(st, keys)
@@ -131,6 +149,9 @@ func (b *Index) Restory(st *store.Story) {
 func (b *Index) current(seq uint32) store.Story {
 	for n := b.newer[seq%b.window]; n != 0 && b.live(n); n = b.newer[seq%b.window] {
 		seq = n // filed again since
+	}
+	if b.stories == nil {
+		return store.Story{ID: b.ids[seq%b.window]}
 	}
 	return b.stories[seq%b.window]
 }
@@ -240,7 +261,7 @@ func (b *Index) Lookup(k []byte) []string {
 	b.chains([][]byte{k}, &chain, &n)
 	var out []string
 	for _, seq := range chain[0][:n[0]] {
-		out = append(out, b.stories[seq%b.window].ID)
+		out = append(out, b.ids[seq%b.window])
 	}
 	return out
 }
@@ -256,7 +277,7 @@ func (b *Index) Before(keys [][]byte, seq, since uint32) (lists [][]string, gain
 			if l.seq >= seq {
 				continue
 			}
-			lists[i] = append(lists[i], b.stories[l.seq%b.window].ID)
+			lists[i] = append(lists[i], b.ids[l.seq%b.window])
 			if l.seq > since {
 				gained[i]++
 			}

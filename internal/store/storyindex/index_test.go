@@ -52,38 +52,45 @@ func TestWindow(t *testing.T) {
 // The index's own ranking must order candidates exactly as store.RankCandidates does
 // on the IDs filed under each key.
 func TestRankMatchesRankCandidates(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	key := func(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
-	b := New(64)
-	for i := range 200 {
-		var keys [][]byte
-		for range 1 + rng.IntN(6) {
-			keys = append(keys, key(uint64(rng.IntN(12))))
-		}
-		b.File(&store.Story{ID: fmt.Sprint("id", i)}, keys)
-	}
-	for trial := range 300 {
-		var keys [][]byte
-		for range 1 + rng.IntN(8) {
-			keys = append(keys, key(uint64(rng.IntN(14))))
-		}
-		hasLink := trial%3 == 0
-		perKey := make([][]string, len(keys))
-		for i, k := range keys {
-			perKey[i] = b.Lookup(k)
-		}
-		st := &store.Story{ID: "new"}
-		if hasLink {
-			st.Link = "https://example.org/x"
-		}
-		want := store.RankCandidates(st, perKey)
-		var got []string
-		for _, c := range b.Rank(keys, hasLink) {
-			got = append(got, c.ID)
-		}
-		if !slices.Equal(got, want) {
-			t.Fatalf("trial %d: rank = %v, RankCandidates = %v", trial, got, want)
-		}
+	for name, mk := range map[string]func(int) *Index{"stories": New, "IDs": NewIDs} {
+		t.Run(name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			key := func(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+			b := mk(64)
+			for i := range 200 {
+				var keys [][]byte
+				for range 1 + rng.IntN(6) {
+					keys = append(keys, key(uint64(rng.IntN(12))))
+				}
+				b.File(&store.Story{ID: fmt.Sprint("id", i), Member: "m"}, keys)
+			}
+			for trial := range 300 {
+				var keys [][]byte
+				for range 1 + rng.IntN(8) {
+					keys = append(keys, key(uint64(rng.IntN(14))))
+				}
+				hasLink := trial%3 == 0
+				perKey := make([][]string, len(keys))
+				for i, k := range keys {
+					perKey[i] = b.Lookup(k)
+				}
+				st := &store.Story{ID: "new"}
+				if hasLink {
+					st.Link = "https://example.org/x"
+				}
+				want := store.RankCandidates(st, perKey)
+				var got []string
+				for _, c := range b.Rank(keys, hasLink) {
+					got = append(got, c.ID)
+					if wantM := map[bool]string{true: "m", false: ""}[name == "stories"]; c.Member != wantM {
+						t.Fatalf("trial %d: candidate %s has member %q, want %q", trial, c.ID, c.Member, wantM)
+					}
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("trial %d: rank = %v, RankCandidates = %v", trial, got, want)
+				}
+			}
+		})
 	}
 }
 
