@@ -11,8 +11,9 @@
 #   scripts/bench-fleet.sh [N ...]        env: WORKERS (256), FLEET (path to ../shared/tools/fleet),
 #                                              STORES ("bolt redis"), PROFILE (dir: CPU profiles),
 #                                              ROUNDS ("first next"; "first" skips the 304 round),
-#                                              REDISINFO (dir: redis-server's INFO commandstats and
-#                                              used_memory after each run),
+#                                              REDISINFO (dir: redis-server's INFO commandstats,
+#                                              used_memory, the memory of the cluster keys and
+#                                              how many items are in a cluster, after each run),
 #                                              NFENV (environment for networkfeed, e.g. "GOMEMLIMIT=64MiB"),
 #                                              TRACE (dir: execution traces, for go tool trace),
 #                                              KEEP (dir: networkfeed's stderr and a copy of the
@@ -78,7 +79,9 @@ run_poll() {
   local r1=0
   [ -n "$rpid" ] && r1=$(cpu_ticks "$rpid")
   if [ -n "$rpid" ] && [ -n "${REDISINFO:-}" ]; then
-    { redis-cli -p "$rport" info commandstats; redis-cli -p "$rport" info memory | grep '^used_memory:'; } >"$REDISINFO/$slug.txt"
+    { redis-cli -p "$rport" info commandstats; redis-cli -p "$rport" info memory | grep '^used_memory:'
+      for k in fl sy cl ca; do echo "memory_usage_$k:$(redis-cli -p "$rport" memory usage "{nf}:$k" samples 0)"; done
+      echo "clustered_items:$(redis-cli -p "$rport" hlen '{nf}:ca')"; } >"$REDISINFO/$slug.txt"
     redis-cli -p "$rport" config resetstat >/dev/null
   fi
   f1=$(cpu_ticks "$fpid")

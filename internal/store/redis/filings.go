@@ -32,7 +32,9 @@ import (
 // under it, read and rewritten by the write script for each of a new item's 33 keys:
 // more than half of redis-server's time per new item. The stream costs one XADD. The
 // stream is capped at about twice the window (XADD MAXLEN ~), so a process that falls
-// behind by less than a window misses nothing.
+// behind by less than a window misses nothing. A store written by an earlier version
+// (the hash "P bd" exists, the stream does not) gets the stories of its newest
+// storyindex.Window items filed in the stream when it is opened.
 
 func (s *Store) filingsKey() string { return s.p + "fl" }
 
@@ -104,6 +106,18 @@ func (s *Store) loadFilings(ctx context.Context) error {
 	if err != nil {
 		return s.fail(ctx, "read story filings", err)
 	}
+	if len(msgs) == 0 {
+		// An upgrade from the story-key hash: the newest items' stories are filed in
+		// the stream, so that copies of stories stored before it are still found.
+		switch seeded, err := s.seedFilings(ctx); {
+		case err != nil:
+			return err
+		case seeded > 0:
+			if msgs, err = s.c.XRevRangeN(ctx, s.filingsKey(), "+", "-", storyindex.Window).Result(); err != nil {
+				return s.fail(ctx, "read story filings", err)
+			}
+		}
+	}
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if err := s.apply(msgs[i]); err != nil {
 			return err
@@ -113,6 +127,49 @@ func (s *Store) loadFilings(ctx context.Context) error {
 		return s.fail(ctx, "delete the story-key hash of earlier versions", err)
 	}
 	return nil
+}
+
+// seedFilings files the recorded stories of the newest storyindex.Window items (by
+// date), oldest first, when the story-key hash of earlier versions exists; it returns
+// how many it filed.
+func (s *Store) seedFilings(ctx context.Context) (int, error) {
+	n, err := s.c.Exists(ctx, s.legacyBandsKey()).Result()
+	if err != nil {
+		return 0, s.fail(ctx, "look for the story-key hash of earlier versions", err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	ids, err := s.c.ZRevRange(ctx, s.allKey(), 0, storyindex.Window-1).Result()
+	if err != nil {
+		return 0, s.fail(ctx, "read the newest items", err)
+	}
+	seeded := 0
+	for end := len(ids); end > 0; end -= filingsPage {
+		chunk := ids[max(0, end-filingsPage):end]
+		vals, err := s.c.HMGet(ctx, s.storiesKey(), chunk...).Result()
+		if err != nil {
+			return seeded, s.fail(ctx, "read stories", err)
+		}
+		pipe := s.c.Pipeline()
+		for i := len(chunk) - 1; i >= 0; i-- { // oldest first
+			v, ok := vals[i].(string)
+			if !ok {
+				continue // no story recorded: no candidate either
+			}
+			st, err := store.ParseStory([]byte(v))
+			if err != nil {
+				continue // as in a cluster decision, which would not read it either
+			}
+			pipe.XAdd(ctx, &redis.XAddArgs{Stream: s.filingsKey(), MaxLen: int64(s.filingsCap), Approx: true,
+				Values: []any{"i", chunk[i], "k", packKeys(st.Keys())}})
+			seeded++
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return seeded, s.fail(ctx, "file the newest stories", err)
+		}
+	}
+	return seeded, nil
 }
 
 // apply files one stream entry in the index; the caller holds s.fl.mu or owns the

@@ -344,6 +344,41 @@ func TestOpenLoadsFilings(t *testing.T) {
 	}
 }
 
+// A store written by an earlier version (the story-key hash, no stream of filings) gets
+// its newest stories filed when it is opened: a copy of one of them joins it.
+func TestOpenFilesStoriesOfEarlierVersions(t *testing.T) {
+	dsn := withNetwork(redistest.Server(t))
+	ctx := context.Background()
+	old := openT(t, dsn)
+	gs := storetest.Story("gs", 1, 7)
+	if _, err := old.Upsert(ctx, []news.Item{gs, storetest.Story("gs", 2, 8), storetest.Story("gs", 3, 9)}); err != nil {
+		t.Fatal(err)
+	}
+	// What an earlier version leaves: the hash, and no stream.
+	if err := old.c.Del(ctx, old.filingsKey()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.c.HSet(ctx, old.legacyBandsKey(), "k", gs.ID).Err(); err != nil {
+		t.Fatal(err)
+	}
+	s := openT(t, dsn)
+	if n := s.fl.idx.Seq(); n != 3 {
+		t.Errorf("index holds %d filings after opening an earlier version's store, want 3", n)
+	}
+	au := storetest.Story("au", 1, 7)
+	if _, err := s.Upsert(ctx, []news.Item{au}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Item(ctx, au.ID); err != nil || got.ClusterID != gs.ID {
+		t.Errorf("copy of a story stored by an earlier version: cluster %q (%v), want %s", got.ClusterID, err, gs.ID)
+	}
+	// Opened again, with the stream there, nothing is filed twice.
+	again := openT(t, dsn)
+	if n := again.fl.idx.Seq(); n != 4 {
+		t.Errorf("index holds %d filings when opened again, want 4", n)
+	}
+}
+
 // Items dated more than two cluster windows ago lose their stories when retention
 // runs (no new item can take them as candidates), oldest first and once; newer items
 // keep theirs. A batch of the sweep that ends inside a run of equal dates takes the
