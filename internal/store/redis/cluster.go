@@ -377,13 +377,15 @@ return n
 `)
 
 // missedCopies is a new item written and the IDs filed under its story keys between
-// planning and writing it (perKey[i] under plan.keys[i]), with the lists of its story
-// keys as the write found them (now[i], newest first, the first len(perKey[i]) filed
-// meanwhile); joined tells whether the write put it in a cluster.
+// planning and writing it (perKey[i] under plan.keys[i]); joined tells whether the
+// write put it in a cluster, seq is its filing in the index, and now, when not nil,
+// holds the lists of its story keys as the write found them (newest first, the first
+// len(perKey[i]) filed meanwhile).
 type missedCopies struct {
 	plan   clusterPlan
 	perKey [][]string
 	now    [][]string
+	seq    uint32
 	joined bool
 }
 
@@ -451,6 +453,11 @@ func (s *Store) uniteMissed(ctx context.Context, missed []missedCopies) error {
 				}
 				continue
 			}
+		}
+		if m.now == nil { // an item in a cluster with many new candidates: rare
+			s.fl.mu.Lock()
+			m.now = s.fl.idx.Before(m.plan.keys, m.seq)
+			s.fl.mu.Unlock()
 		}
 		for _, id := range store.RankCandidates(&m.plan.story, m.now) {
 			if !slices.Contains(m.plan.ranked, id) && (!m.joined || alone[id]) {

@@ -50,10 +50,37 @@ const filingsPage = 1024
 
 // filings is a process's story-key index and how far into the stream it has read.
 type filings struct {
-	read sync.Mutex // one reader of the stream at a time
-	mu   sync.Mutex // idx and pos
-	idx  *storyindex.Index
-	pos  streamID // the last entry applied
+	read  sync.Mutex // one reader of the stream at a time
+	mu    sync.Mutex // idx, pos and watch
+	idx   *storyindex.Index
+	pos   streamID            // the last entry applied
+	watch map[streamID]*watch // entries whose keys' lists are wanted as they are when applied
+}
+
+// watch is what a writer wants to know when its item's filing is applied (seq): the
+// IDs filed under its story keys after filing since and before its own, and, when the
+// write did not put the item in a cluster and some were, the keys' lists before it
+// (storyindex.Index.Between, Before).
+type watch struct {
+	keys   [][]byte
+	since  uint32
+	joined bool
+	done   bool
+	seq    uint32
+	gained [][]string
+	now    [][]string
+}
+
+// look fills in w with the index as it is just after the item's filing, seq.
+func (w *watch) look(idx *storyindex.Index, seq uint32) {
+	w.seq, w.done = seq, true
+	if seq <= w.since+1 {
+		return // nothing filed between
+	}
+	w.gained = idx.Between(w.keys, w.since, seq)
+	if w.gained != nil && !w.joined {
+		w.now = idx.Before(w.keys, seq)
+	}
 }
 
 // streamID is a stream entry's ID, "ms-seq".
@@ -102,6 +129,7 @@ func unpackKeys(v string) ([][]byte, error) {
 // stream and deletes the story-key hash of earlier versions.
 func (s *Store) loadFilings(ctx context.Context) error {
 	s.fl.idx = storyindex.NewIDs(storyindex.Window)
+	s.fl.watch = map[streamID]*watch{}
 	msgs, err := s.c.XRevRangeN(ctx, s.filingsKey(), "+", "-", storyindex.Window).Result()
 	if err != nil {
 		return s.fail(ctx, "read story filings", err)
@@ -187,6 +215,10 @@ func (s *Store) apply(m redis.XMessage) error {
 	}
 	s.fl.idx.File(&store.Story{ID: item}, keys)
 	s.fl.pos = id
+	if w := s.fl.watch[id]; w != nil {
+		w.look(s.fl.idx, s.fl.idx.Seq())
+		delete(s.fl.watch, id)
+	}
 	return nil
 }
 

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -37,55 +38,58 @@ func TestClusterCopyWrittenMeanwhile(t *testing.T) {
 		// until the item's write finds it.
 		{"item clustered", []news.Item{dated("nz", 0)}, []news.Item{dated("au", 40)}, dated("gs", 20), 3},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			dsn := withNetwork(url)
-			s, other := openT(t, dsn), openT(t, dsn)
-			if _, err := s.Upsert(ctx, tc.before); err != nil {
-				t.Fatal(err)
-			}
-			s.beforeWrite = func() {
-				s.beforeWrite = nil
-				for _, it := range tc.meantime {
-					if _, err := other.Upsert(ctx, []news.Item{it}); err != nil {
-						t.Error(err)
+		for _, unwatched := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/unwatched=%v", tc.name, unwatched), func(t *testing.T) {
+				dsn := withNetwork(url)
+				s, other := openT(t, dsn), openT(t, dsn)
+				s.unwatched = unwatched // the write finds its filing applied already
+				if _, err := s.Upsert(ctx, tc.before); err != nil {
+					t.Fatal(err)
+				}
+				s.beforeWrite = func() {
+					s.beforeWrite = nil
+					for _, it := range tc.meantime {
+						if _, err := other.Upsert(ctx, []news.Item{it}); err != nil {
+							t.Error(err)
+						}
 					}
 				}
-			}
-			if _, err := s.Upsert(ctx, []news.Item{tc.item}); err != nil {
-				t.Fatal(err)
-			}
-			got, err := s.Item(ctx, tc.item.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cp, err := s.Item(ctx, tc.meantime[len(tc.meantime)-1].ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tc.want == 0 {
-				if got.ClusterID != "" || cp.ClusterID != "" {
-					t.Errorf("clusters %q and %q, want none", got.ClusterID, cp.ClusterID)
+				if _, err := s.Upsert(ctx, []news.Item{tc.item}); err != nil {
+					t.Fatal(err)
 				}
-				return
-			}
-			if got.ClusterID == "" || got.ClusterID != cp.ClusterID {
-				t.Fatalf("item in cluster %q, copy written meanwhile in %q", got.ClusterID, cp.ClusterID)
-			}
-			es := decodeForTest(t, s, got.ClusterID)
-			if es != tc.want {
-				t.Errorf("cluster has %d items, want %d", es, tc.want)
-			}
-			if n := s.united.Load(); n != 1 {
-				t.Errorf("united = %d, want 1", n)
-			}
-			shown, err := s.Items(ctx, news.Query{Clustered: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(shown) != 1 || len(shown[0].AlsoBy) != tc.want-1 {
-				t.Errorf("clustered read shows %d items, want 1 also by %d others", len(shown), tc.want-1)
-			}
-		})
+				got, err := s.Item(ctx, tc.item.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cp, err := s.Item(ctx, tc.meantime[len(tc.meantime)-1].ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.want == 0 {
+					if got.ClusterID != "" || cp.ClusterID != "" {
+						t.Errorf("clusters %q and %q, want none", got.ClusterID, cp.ClusterID)
+					}
+					return
+				}
+				if got.ClusterID == "" || got.ClusterID != cp.ClusterID {
+					t.Fatalf("item in cluster %q, copy written meanwhile in %q", got.ClusterID, cp.ClusterID)
+				}
+				es := decodeForTest(t, s, got.ClusterID)
+				if es != tc.want {
+					t.Errorf("cluster has %d items, want %d", es, tc.want)
+				}
+				if n := s.united.Load(); n != 1 {
+					t.Errorf("united = %d, want 1", n)
+				}
+				shown, err := s.Items(ctx, news.Query{Clustered: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(shown) != 1 || len(shown[0].AlsoBy) != tc.want-1 {
+					t.Errorf("clustered read shows %d items, want 1 also by %d others", len(shown), tc.want-1)
+				}
+			})
+		}
 	}
 }
 

@@ -77,6 +77,9 @@ type Store struct {
 	united atomic.Uint64
 	// beforeWrite, when set (tests only), runs between planning a batch and writing it.
 	beforeWrite func()
+	// unwatched (tests only) makes every write find its filings' lists as if another
+	// goroutine had applied them first (watchFilings).
+	unwatched bool
 	// upkeep paces the sweep of old stories and the expiry of tombstones (tombs.go).
 	upkeep store.Upkeep
 	// fl is this process's story-key index (filings.go), filingsCap the stream's

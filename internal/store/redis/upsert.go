@@ -339,10 +339,13 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 		}
 	}
 	if len(filed) > 0 {
-		if err := s.catchUp(ctx, newest); err != nil {
+		ws := s.watchFilings(plannedPlans, filed, fids)
+		err := s.catchUp(ctx, newest)
+		missed := s.missed(plannedPlans, filed, fids, ws)
+		if err != nil {
 			return nil, err
 		}
-		if missed := s.missed(plannedPlans, filed); len(missed) > 0 {
+		if len(missed) > 0 {
 			if err := s.uniteMissed(ctx, missed); err != nil {
 				return nil, err
 			}
@@ -351,30 +354,50 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 	return retry, nil
 }
 
-// missed returns the new items written (plans[j] for j in filed) whose story keys
-// gained filings between planning and writing them: the filings of the stream between
-// the index's newest when the item was planned and the item's own. The index must have
-// caught up past the items' filings; an item whose filing left the window already is
-// passed over.
-func (s *Store) missed(plans []clusterPlan, filed []int) []missedCopies {
+// watchFilings asks the index, for each new item written (plans[j] for j in filed,
+// filed as fids[i]), for the IDs filed under its story keys between planning and
+// writing it, found when its filing is applied, unless it was applied already: the
+// walk is shortest then, before later filings under the same keys must be passed over.
+func (s *Store) watchFilings(plans []clusterPlan, filed []int, fids []streamID) []*watch {
+	s.fl.mu.Lock()
+	defer s.fl.mu.Unlock()
+	ws := make([]*watch, len(filed))
+	for i, j := range filed {
+		p := &plans[j]
+		ws[i] = &watch{keys: p.keys, since: p.since, joined: p.joined}
+		if s.fl.pos.less(fids[i]) && !s.unwatched {
+			s.fl.watch[fids[i]] = ws[i]
+		}
+	}
+	return ws
+}
+
+// missed returns the new items written (plans[j] for j in filed, watched as ws[i] by
+// watchFilings) whose story keys gained filings between planning and writing them: the
+// filings of the stream between the index's newest when the item was planned and the
+// item's own. The index must have caught up past the items' filings; an item whose
+// filing is not in the index (it left the window, or the stream was trimmed past it)
+// is passed over.
+func (s *Store) missed(plans []clusterPlan, filed []int, fids []streamID, ws []*watch) []missedCopies {
 	s.fl.mu.Lock()
 	defer s.fl.mu.Unlock()
 	var out []missedCopies
-	for _, j := range filed {
-		p := &plans[j]
-		seq, ok := s.fl.idx.Latest(p.story.ID)
-		if !ok || seq <= p.since {
-			continue
+	for i, j := range filed {
+		w := ws[i]
+		if !w.done {
+			if s.fl.watch[fids[i]] == w {
+				delete(s.fl.watch, fids[i]) // not applied: nothing to compare with
+				continue
+			}
+			// Applied before it could be watched.
+			seq, ok := s.fl.idx.Latest(plans[j].story.ID)
+			if !ok {
+				continue
+			}
+			w.look(s.fl.idx, seq)
 		}
-		lists, gained := s.fl.idx.Before(p.keys, seq, p.since)
-		m := missedCopies{plan: *p, now: lists, joined: p.joined, perKey: make([][]string, len(lists))}
-		any := false
-		for k, n := range gained {
-			m.perKey[k] = lists[k][:n:n]
-			any = any || n > 0
-		}
-		if any {
-			out = append(out, m)
+		if w.gained != nil {
+			out = append(out, missedCopies{plan: plans[j], perKey: w.gained, now: w.now, seq: w.seq, joined: w.joined})
 		}
 	}
 	return out

@@ -268,20 +268,36 @@ func (b *Index) Lookup(k []byte) []string {
 
 // Before returns, for each of keys, the IDs filed under it before filing seq (that
 // is, as a lookup would have found them just before seq was filed), newest first, at
-// most store.BandDepth, and how many of each list were filed after filing since: the
-// first gained[i] of lists[i]. Filings that left the window are not found.
-func (b *Index) Before(keys [][]byte, seq, since uint32) (lists [][]string, gained []int) {
-	lists, gained = make([][]string, len(keys)), make([]int, len(keys))
+// most store.BandDepth. Filings that left the window are not found.
+func (b *Index) Before(keys [][]byte, seq uint32) [][]string {
+	lists := make([][]string, len(keys))
 	for i, k := range keys {
 		for l := b.heads.get(keyOf(k)); b.live(l.seq) && len(lists[i]) < store.BandDepth; l = b.older[(l.seq%b.window)*maxKeys+l.j] {
-			if l.seq >= seq {
-				continue
-			}
-			lists[i] = append(lists[i], b.ids[l.seq%b.window])
-			if l.seq > since {
-				gained[i]++
+			if l.seq < seq {
+				lists[i] = append(lists[i], b.ids[l.seq%b.window])
 			}
 		}
 	}
-	return lists, gained
+	return lists
+}
+
+// Between returns, for each of keys, the IDs filed under it after filing since and
+// before filing seq, newest first, at most store.BandDepth (nil for a key with none):
+// the first of what Before(keys, seq) returns. It walks only those filings (and any
+// after seq), so it is short when few came between.
+func (b *Index) Between(keys [][]byte, since, seq uint32) [][]string {
+	var lists [][]string
+	for i, k := range keys {
+		n := 0
+		for l := b.heads.get(keyOf(k)); b.live(l.seq) && l.seq > since && n < store.BandDepth; l = b.older[(l.seq%b.window)*maxKeys+l.j] {
+			if l.seq < seq {
+				if lists == nil {
+					lists = make([][]string, len(keys))
+				}
+				lists[i] = append(lists[i], b.ids[l.seq%b.window])
+				n++
+			}
+		}
+	}
+	return lists
 }

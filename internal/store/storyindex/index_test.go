@@ -155,7 +155,7 @@ func BenchmarkRankCrowded(b *testing.B) {
 }
 
 // Before finds a key's filings as a lookup made just before a given filing would
-// have, and counts those filed after an earlier one.
+// have, and Between those filed after an earlier one.
 func TestBefore(t *testing.T) {
 	b := New(64)
 	key := func(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
@@ -166,7 +166,8 @@ func TestBefore(t *testing.T) {
 		}
 		b.File(&store.Story{ID: fmt.Sprint("id", i)}, keys) // id i is filing i+1
 	}
-	lists, gained := b.Before([][]byte{key(1), key(2), key(3)}, 8, 4)
+	keys := [][]byte{key(1), key(2), key(3)}
+	lists := b.Before(keys, 8)
 	if want := []string{"id6", "id5", "id4", "id3", "id2", "id1", "id0"}; !slices.Equal(lists[0], want) {
 		t.Errorf("key 1 before filing 8: %v, want %v", lists[0], want)
 	}
@@ -176,8 +177,12 @@ func TestBefore(t *testing.T) {
 	if lists[2] != nil {
 		t.Errorf("unknown key: %v", lists[2])
 	}
-	if want := []int{3, 1, 0}; !slices.Equal(gained, want) { // filings 5, 6, 7: id4, id5, id6
-		t.Errorf("gained since filing 4: %v, want %v", gained, want)
+	between := b.Between(keys, 4, 8) // filings 5, 6, 7: id4, id5, id6
+	if want := [][]string{{"id6", "id5", "id4"}, {"id5"}, nil}; !slices.EqualFunc(between, want, slices.Equal) {
+		t.Errorf("between filings 4 and 8: %v, want %v", between, want)
+	}
+	if got := b.Between(keys, 7, 8); got != nil {
+		t.Errorf("between filings 7 and 8: %v, want none", got)
 	}
 	if seq, ok := b.Latest("id7"); !ok || seq != 8 {
 		t.Errorf("Latest(id7) = %d, %v; want 8", seq, ok)
@@ -186,8 +191,10 @@ func TestBefore(t *testing.T) {
 	for i := range 40 {
 		b.File(&store.Story{ID: fmt.Sprint("x", i)}, [][]byte{key(1)})
 	}
-	lists, _ = b.Before([][]byte{key(1)}, b.Seq()+1, 0)
-	if len(lists[0]) != store.BandDepth || lists[0][0] != "x39" {
+	if lists := b.Before([][]byte{key(1)}, b.Seq()+1); len(lists[0]) != store.BandDepth || lists[0][0] != "x39" {
 		t.Errorf("deep key: %v", lists[0])
+	}
+	if got := b.Between([][]byte{key(1)}, 0, b.Seq()+1); len(got[0]) != store.BandDepth {
+		t.Errorf("deep key between: %v", got[0])
 	}
 }
