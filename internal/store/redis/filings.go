@@ -23,10 +23,10 @@ import (
 //
 // A cluster decision ranks candidates in the index as it was when the batch was
 // planned. Items written meanwhile by other workers (or other batches of this
-// process) are the entries between that point and the item's own filing: once the
-// index has caught up past the item, storyindex.Index.Before gives the lists of its
-// story keys as the write found them and which IDs were filed meanwhile, and
-// uniteMissed puts the item with a copy among them (cluster.go).
+// process) are the entries between that point and the item's own filing: when the
+// index applies the item's filing, storyindex.Index.Between gives the IDs filed
+// meanwhile under its story keys (a watch, see watchFilings), and uniteMissed puts
+// the item with a copy among them (cluster.go).
 //
 // Before, each story key was a field of the hash "P bd" holding the newest IDs filed
 // under it, read and rewritten by the write script for each of a new item's 33 keys:
@@ -201,20 +201,22 @@ func (s *Store) seedFilings(ctx context.Context) (int, error) {
 }
 
 // apply files one stream entry in the index; the caller holds s.fl.mu or owns the
-// index alone.
+// index alone. An entry not in the form the write script writes is passed over (an
+// item then found by no cluster decision), so that it cannot stop every write.
 func (s *Store) apply(m redis.XMessage) error {
 	id, err := parseStreamID(m.ID)
 	if err != nil {
 		return err
 	}
+	s.fl.pos = id
 	item, _ := m.Values["i"].(string)
 	packed, _ := m.Values["k"].(string)
 	keys, err := unpackKeys(packed)
 	if err != nil || item == "" {
-		return fmt.Errorf("story filing %s: item %q: %v", m.ID, item, err)
+		s.badFilings.Add(1)
+		return nil
 	}
 	s.fl.idx.File(&store.Story{ID: item}, keys)
-	s.fl.pos = id
 	if w := s.fl.watch[id]; w != nil {
 		w.look(s.fl.idx, s.fl.idx.Seq())
 		delete(s.fl.watch, id)

@@ -75,6 +75,8 @@ type Store struct {
 	// united counts new items put in one cluster with a copy of their story written
 	// while their cluster was being decided (see cluster.go).
 	united atomic.Uint64
+	// badFilings counts the entries of the stream of filings passed over as malformed.
+	badFilings atomic.Uint64
 	// beforeWrite, when set (tests only), runs between planning a batch and writing it.
 	beforeWrite func()
 	// unwatched (tests only) makes every write find its filings' lists as if another

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/store"
 	"github.com/iss-network/networkfeed/internal/store/redistest"
@@ -449,5 +451,33 @@ func TestLegacyTombstonesMoved(t *testing.T) {
 	r, err := s.Upsert(ctx, []news.Item{storetest.Item("gs", 1)})
 	if err != nil || r.New != 0 {
 		t.Errorf("upsert of an item tombstoned by an earlier version = %+v, %v; want it kept out", r, err)
+	}
+}
+
+// A malformed entry in the stream of filings is passed over: writes go on, and the
+// copies of a story written after it are still clustered.
+func TestMalformedFilingIsPassedOver(t *testing.T) {
+	dsn := withNetwork(redistest.Server(t))
+	s := openT(t, dsn)
+	ctx := context.Background()
+	gs := storetest.Story("gs", 1, 7)
+	if _, err := s.Upsert(ctx, []news.Item{gs}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.c.XAdd(ctx, &redis.XAddArgs{Stream: s.filingsKey(), Values: []any{"i", "x", "k", "short"}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	au := storetest.Story("au", 1, 7)
+	if _, err := s.Upsert(ctx, []news.Item{au}); err != nil {
+		t.Fatalf("write after a malformed filing: %v", err)
+	}
+	if got, err := s.Item(ctx, au.ID); err != nil || got.ClusterID != gs.ID {
+		t.Errorf("copy written after a malformed filing: cluster %q (%v), want %s", got.ClusterID, err, gs.ID)
+	}
+	if n := s.badFilings.Load(); n != 1 {
+		t.Errorf("badFilings = %d, want 1", n)
+	}
+	if reopened := openT(t, dsn); reopened.fl.idx.Seq() != 2 {
+		t.Errorf("reopened index holds %d filings, want 2 (the malformed one passed over)", reopened.fl.idx.Seq())
 	}
 }
