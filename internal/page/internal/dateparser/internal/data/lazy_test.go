@@ -5,7 +5,10 @@ import "testing"
 // TestLocalesLoadLazily checks networkfeed's change to the vendored library: a locale's data is built
 // when GetLocaleData first returns it, and only its own file's locales are built with it.
 func TestLocalesLoadLazily(t *testing.T) {
-	if fr_Locale.Name != "" || fr_CA_Locale.Name != "" {
+	// The first run sees the process as it started; later ones (-count) find fr built by it.
+	first := !lazyTestRan
+	lazyTestRan = true
+	if first && (fr_Locale.Name != "" || fr_CA_Locale.Name != "") {
 		t.Fatalf("fr built before use: %q %q", fr_Locale.Name, fr_CA_Locale.Name)
 	}
 	ld, ok := GetLocaleData("fr-CA")
@@ -22,3 +25,6 @@ func TestLocalesLoadLazily(t *testing.T) {
 		t.Error("unknown locale xx found")
 	}
 }
+
+// lazyTestRan is set by TestLocalesLoadLazily's first run.
+var lazyTestRan bool
