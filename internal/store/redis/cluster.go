@@ -270,11 +270,13 @@ func (s *Store) planClusters(ctx context.Context, items []*news.Item) ([]cluster
 	plans := make([]clusterPlan, len(items))
 	var ids []string
 	seen := map[string]bool{}
-	s.fl.mu.Lock()
 	for i, it := range items {
+		plans[i].story = store.StoryOf(it)
+		plans[i].keys = plans[i].story.Keys()
+	}
+	s.fl.mu.Lock()
+	for i := range plans {
 		p := &plans[i]
-		p.story = store.StoryOf(it)
-		p.keys = p.story.Keys()
 		s.lookups.Add(uint64(len(p.keys)))
 		p.since = s.fl.idx.Seq()
 		for _, c := range s.fl.idx.Rank(p.keys, p.story.Link != "") {

@@ -22,10 +22,10 @@ import (
 //
 // KEYS: tomb, ver, key-index hash, story filings, clusters, items' cluster state,
 // stories, then per item: item key, nOld sorted sets to leave, nNew sorted sets to join.
-// ARGV: the stream's length cap, then per item: id, expected, expect-present ("1" or "0"), new value, story, score,
-// nOld, nNew, nOldF, nNewF, then nOldF key-index fields to drop, then nNewF fields to
-// set, then member, sort ms, first-seen ms, story keys (packKeys), nCands, nCands
-// quadruples (id, member, sort ms, first-seen ms).
+// ARGV: the stream's length cap, then per item: id, expected, expect-present ("1" or
+// "0"), new value, story, score, nOld, nNew, nOldF, nNewF, then nOldF key-index fields
+// to drop, then nNewF fields to set, then member, sort ms, first-seen ms, story keys
+// (packKeys), nCands, nCands quadruples (id, member, sort ms, first-seen ms).
 // Returns one element per item: 1 written (an update), 0 stored value changed
 // meanwhile, 2 tombstoned; for a new item written, an array instead: 1, 1 when the
 // item joined a cluster (else 0), the ID of its filing in the stream.
