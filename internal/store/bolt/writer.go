@@ -110,15 +110,7 @@ func (s *Store) writer() {
 				}
 			}
 		}
-	more:
-		for len(group) < maxGroup {
-			select {
-			case w := <-s.writes:
-				group = append(group, w)
-			default:
-				break more
-			}
-		}
+		group = s.queued(group)
 		if len(group) > 1 && len(group) < maxGroup/2 && s.linger > 0 {
 			group = s.gather(group)
 		}
@@ -145,14 +137,19 @@ func (s *Store) gather(group []*write) []*write {
 		case <-s.closed:
 			// Take what is already queued: a write sent before Close began is
 			// ready together with s.closed, and select would pick either.
-			for len(group) < maxGroup {
-				select {
-				case w := <-s.writes:
-					group = append(group, w)
-				default:
-					return group
-				}
-			}
+			return s.queued(group)
+		}
+	}
+	return group
+}
+
+// queued adds to group the writes queued now, until it holds maxGroup.
+func (s *Store) queued(group []*write) []*write {
+	for len(group) < maxGroup {
+		select {
+		case w := <-s.writes:
+			group = append(group, w)
+		default:
 			return group
 		}
 	}
