@@ -226,8 +226,16 @@ func (s *Store) apply(m redis.XMessage) error {
 
 // catchUp applies the stream's entries after the last one applied: all of them, or,
 // when upTo is not zero, at least those up to upTo (none when the index has them).
+// Asked for all of them while another goroutine reads the stream, it returns at once:
+// a plan made on an index a few entries behind finds them after its write instead.
 func (s *Store) catchUp(ctx context.Context, upTo streamID) error {
-	s.fl.read.Lock()
+	if upTo == (streamID{}) {
+		if !s.fl.read.TryLock() {
+			return nil
+		}
+	} else {
+		s.fl.read.Lock()
+	}
 	defer s.fl.read.Unlock()
 	for {
 		s.fl.mu.Lock()
