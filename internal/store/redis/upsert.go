@@ -16,7 +16,8 @@ import (
 // putScript writes a batch of items, each only if its stored value is still what the
 // caller read (or is still absent) and its ID is not tombstoned; it moves the item's
 // index entries and, for a new item, decides its cluster (see cluster.go) and appends
-// its filing to the stream of story filings (filings.go) in the same step. The whole
+// its filing to the stream of story filings (filings.go) in the same step (for an
+// update whose story keys changed, only the filing). The whole
 // batch runs as one script, so each item's write is atomic (the batch is too, which
 // nothing relies on).
 //
@@ -25,7 +26,8 @@ import (
 // ARGV: the stream's length cap, then per item: id, expected, expect-present ("1" or
 // "0"), new value, story, score, nOld, nNew, nOldF, nNewF, then nOldF key-index fields
 // to drop, then nNewF fields to set, then member, sort ms, first-seen ms, story keys
-// (packKeys), nCands, nCands quadruples (id, member, sort ms, first-seen ms).
+// (packKeys; for an update, "" unless they changed, when it is filed again), nCands,
+// nCands quadruples (id, member, sort ms, first-seen ms).
 // Returns one element per item: 1 written (an update), 0 stored value changed
 // meanwhile, 2 tombstoned; for a new item written, an array instead: 1, 1 when the
 // item joined a cluster (else 0), the ID of its filing in the stream.
@@ -62,7 +64,9 @@ while a <= #ARGV do
     end
     for i = 1, nNF do redis.call('HSET', KEYS[3], ARGV[a + 9 + nOF + i], id) end
     if flag == '1' then
-      -- An update: record the item's new date in its cluster.
+      -- An update: filed again when its story keys changed (given only then), and
+      -- its new date recorded in its cluster.
+      if ARGV[c+3] ~= '' then redis.call('XADD', KFL, 'MAXLEN', '~', ARGV[1], '*', 'i', id, 'k', ARGV[c+3]) end
       local cid = clusterOf(KCA, id)
       if cid then
         local old = decodeEntries(redis.call('HGET', KCL, cid))
@@ -283,6 +287,11 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 		var plan clusterPlan
 		if !present {
 			plan = plans[freshAt[j]]
+		} else if refiled(&oldIt, &m) {
+			// Its words or link changed: filed again under its new story keys, so that
+			// later copies of the story it now tells find it (as they find it under
+			// its old keys, with its new story).
+			plan.keys = st.Keys()
 		}
 		args = clusterArgs(args, &m, plan)
 		planned = append(planned, i)
@@ -401,6 +410,17 @@ func (s *Store) missed(plans []clusterPlan, filed []int, fids []streamID, ws []*
 		}
 	}
 	return out
+}
+
+// refiled reports whether an update from old to next changes the item's story keys:
+// those of its words (title, summary, language) and of its link.
+func refiled(old, next *news.Item) bool {
+	if old.Title == next.Title && old.Summary == next.Summary && old.Language == next.Language &&
+		old.Link == next.Link && old.Canonical == next.Canonical {
+		return false
+	}
+	a, b := store.StoryOf(old), store.StoryOf(next)
+	return packKeys(a.Keys()) != packKeys(b.Keys())
 }
 
 // putResult decodes one item's answer from putScript: its result and, for a new item

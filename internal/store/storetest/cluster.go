@@ -60,6 +60,7 @@ func clusterTests() []namedTest {
 		{"ClusterTrimShown", testClusterTrimShown},
 		{"ClusterRedated", testClusterRedated},
 		{"ClusterWindowFollowsRedate", testClusterWindowFollowsRedate},
+		{"ClusterFollowsRewrite", testClusterFollowsRewrite},
 		{"ClusterPaging", testClusterPaging},
 		{"ClusterConcurrent", testClusterConcurrent},
 	}
@@ -249,6 +250,19 @@ func testClusterWindowFollowsRedate(t *testing.T, s store.Store) {
 	mustUpsert(t, s, near)
 	wantCluster(t, s, "uk-003", "gs-001")
 	wantCluster(t, s, "gs-001", "gs-001", "uk")
+}
+
+// A stored item whose words change (an edited title and text) is found by its new
+// words: a copy of the story it now tells, from another member, joins it.
+func testClusterFollowsRewrite(t *testing.T, s store.Store) {
+	mustUpsert(t, s, Story("gs", 1, 21))
+	rewritten := Story("gs", 1, 22)
+	if r := mustUpsert(t, s, rewritten); r.Updated != 1 {
+		t.Fatalf("rewrite: %+v, want 1 updated", r)
+	}
+	mustUpsert(t, s, Story("au", 2, 22))
+	wantCluster(t, s, "au-002", "gs-001")
+	wantCluster(t, s, "gs-001", "gs-001", "au")
 }
 
 // Clustered pages hold Limit shown items however many hidden copies lie between.
