@@ -11,16 +11,24 @@ import (
 	"github.com/iss-network/networkfeed/internal/store"
 )
 
-func TestWindow(t *testing.T) {
-	b := New(4)
-	key := func(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
-	for i := range 6 {
+// key is story key n.
+func key(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+// fileAlternating files items id0..id<n-1> under key 1, and every other one (those
+// with i%2 == odd) under key 2 too.
+func fileAlternating(b *Index, n, odd int) {
+	for i := range n {
 		keys := [][]byte{key(1)}
-		if i%2 == 0 {
+		if i%2 == odd {
 			keys = append(keys, key(2))
 		}
 		b.File(&store.Story{ID: fmt.Sprint("id", i)}, keys)
 	}
+}
+
+func TestWindow(t *testing.T) {
+	b := New(4)
+	fileAlternating(b, 6, 0)
 	// Filings 3-6 (id2..id5) are in the window.
 	if got := b.Lookup(key(1)); !slices.Equal(got, []string{"id5", "id4", "id3", "id2"}) {
 		t.Errorf("key 1: %v", got)
@@ -55,7 +63,6 @@ func TestRankMatchesRankCandidates(t *testing.T) {
 	for name, mk := range map[string]func(int) *Index{"stories": New, "IDs": NewIDs} {
 		t.Run(name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 2))
-			key := func(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
 			b := mk(64)
 			for i := range 200 {
 				var keys [][]byte
@@ -158,14 +165,7 @@ func BenchmarkRankCrowded(b *testing.B) {
 // have, and Between those filed after an earlier one.
 func TestBefore(t *testing.T) {
 	b := New(64)
-	key := func(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
-	for i := range 10 {
-		keys := [][]byte{key(1)}
-		if i%2 == 1 {
-			keys = append(keys, key(2))
-		}
-		b.File(&store.Story{ID: fmt.Sprint("id", i)}, keys) // id i is filing i+1
-	}
+	fileAlternating(b, 10, 1) // id i is filing i+1
 	keys := [][]byte{key(1), key(2), key(3)}
 	lists := b.Before(keys, 8)
 	if want := []string{"id6", "id5", "id4", "id3", "id2", "id1", "id0"}; !slices.Equal(lists[0], want) {
