@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
 
@@ -50,11 +51,12 @@ const filingsPage = 1024
 
 // filings is a process's story-key index and how far into the stream it has read.
 type filings struct {
-	read  sync.Mutex // one reader of the stream at a time
-	mu    sync.Mutex // idx, pos and watch
-	idx   *storyindex.Index
-	pos   streamID            // the last entry applied
-	watch map[streamID]*watch // entries whose keys' lists are wanted as they are when applied
+	read   sync.Mutex  // one reader of the stream at a time
+	mu     sync.Mutex  // idx, pos and watch
+	loaded atomic.Bool // idx was made (loadFilings)
+	idx    *storyindex.Index
+	pos    streamID            // the last entry applied
+	watch  map[streamID]*watch // entries whose keys' lists are wanted as they are when applied
 }
 
 // watch is what a writer wants to know when its item's filing is applied (seq): the
@@ -125,35 +127,43 @@ func unpackKeys(v string) ([][]byte, error) {
 	return keys, nil
 }
 
-// loadFilings fills a new index from the newest storyindex.Window entries of the
-// stream and deletes the story-key hash of earlier versions.
-func (s *Store) loadFilings(ctx context.Context) error {
-	s.fl.idx = storyindex.NewIDs(storyindex.Window)
-	s.fl.watch = map[streamID]*watch{}
-	msgs, err := s.c.XRevRangeN(ctx, s.filingsKey(), "+", "-", storyindex.Window).Result()
+// upgradeFilings, when a store opens, files the stories of the newest items of a store
+// written by an earlier version (the story-key hash exists, the stream does not) in the
+// stream, so that copies of stories stored before the upgrade are still found, and
+// deletes the hash.
+func (s *Store) upgradeFilings(ctx context.Context) error {
+	n, err := s.c.XLen(ctx, s.filingsKey()).Result()
 	if err != nil {
 		return s.fail(ctx, "read story filings", err)
 	}
-	if len(msgs) == 0 {
-		// An upgrade from the story-key hash: the newest items' stories are filed in
-		// the stream, so that copies of stories stored before it are still found.
-		switch seeded, err := s.seedFilings(ctx); {
-		case err != nil:
-			return err
-		case seeded > 0:
-			if msgs, err = s.c.XRevRangeN(ctx, s.filingsKey(), "+", "-", storyindex.Window).Result(); err != nil {
-				return s.fail(ctx, "read story filings", err)
-			}
-		}
-	}
-	for i := len(msgs) - 1; i >= 0; i-- {
-		if err := s.apply(msgs[i]); err != nil {
+	if n == 0 {
+		if _, err := s.seedFilings(ctx); err != nil {
 			return err
 		}
 	}
 	if err := s.c.Unlink(ctx, s.legacyBandsKey()).Err(); err != nil {
 		return s.fail(ctx, "delete the story-key hash of earlier versions", err)
 	}
+	return nil
+}
+
+// loadFilings makes the index from the newest storyindex.Window entries of the
+// stream. It runs on the first write rather than when the store opens, so that a
+// process that only serves pays nothing for it; the caller holds s.fl.read.
+func (s *Store) loadFilings(ctx context.Context) error {
+	msgs, err := s.c.XRevRangeN(ctx, s.filingsKey(), "+", "-", storyindex.Window).Result()
+	if err != nil {
+		return s.fail(ctx, "read story filings", err)
+	}
+	s.fl.mu.Lock()
+	defer s.fl.mu.Unlock()
+	s.fl.idx, s.fl.pos = storyindex.NewIDs(storyindex.Window), streamID{}
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if err := s.apply(msgs[i]); err != nil {
+			return err
+		}
+	}
+	s.fl.loaded.Store(true)
 	return nil
 }
 
@@ -226,10 +236,11 @@ func (s *Store) apply(m redis.XMessage) error {
 
 // catchUp applies the stream's entries after the last one applied: all of them, or,
 // when upTo is not zero, at least those up to upTo (none when the index has them).
-// Asked for all of them while another goroutine reads the stream, it returns at once:
-// a plan made on an index a few entries behind finds them after its write instead.
+// Asked for all of them while another goroutine reads the stream, it returns at once
+// (once the index is loaded): a plan made on an index a few entries behind finds them
+// after its write instead.
 func (s *Store) catchUp(ctx context.Context, upTo streamID) error {
-	if upTo == (streamID{}) {
+	if upTo == (streamID{}) && s.fl.loaded.Load() {
 		if !s.fl.read.TryLock() {
 			return nil
 		}
@@ -237,6 +248,11 @@ func (s *Store) catchUp(ctx context.Context, upTo streamID) error {
 		s.fl.read.Lock()
 	}
 	defer s.fl.read.Unlock()
+	if !s.fl.loaded.Load() {
+		if err := s.loadFilings(ctx); err != nil {
+			return err
+		}
+	}
 	for {
 		s.fl.mu.Lock()
 		pos := s.fl.pos

@@ -108,7 +108,8 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		s.c.Close()
 		return nil, fmt.Errorf("open redis: %w", err)
 	}
-	if err := s.loadFilings(ctx); err != nil {
+	s.fl.watch = map[streamID]*watch{}
+	if err := s.upgradeFilings(ctx); err != nil {
 		s.c.Close()
 		return nil, fmt.Errorf("open redis: %w", err)
 	}
