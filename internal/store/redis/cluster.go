@@ -379,16 +379,14 @@ return n
 `)
 
 // missedCopies is a new item written and the IDs filed under its story keys between
-// planning and writing it (perKey[i] under plan.keys[i]); joined tells whether the
-// write put it in a cluster, seq is its filing in the index, and now, when not nil,
-// holds the lists of its story keys as the write found them (newest first, the first
-// len(perKey[i]) filed meanwhile).
+// planning and writing it (perKey[i] under plan.keys[i]); seq is its filing in the
+// index, and now, when not nil, holds the lists of its story keys as the write found
+// them (newest first, the first len(perKey[i]) filed meanwhile).
 type missedCopies struct {
 	plan   clusterPlan
 	perKey [][]string
 	now    [][]string
 	seq    uint32
-	joined bool
 }
 
 // uniteMissed ranks the candidates of each item written again, as if its story keys had
@@ -405,7 +403,7 @@ func (s *Store) uniteMissed(ctx context.Context, missed []missedCopies) error {
 	var check []string
 	seen := map[string]bool{}
 	for _, m := range missed {
-		if !m.joined {
+		if !m.plan.joined {
 			continue
 		}
 		for _, gained := range m.perKey {
@@ -434,7 +432,7 @@ func (s *Store) uniteMissed(ctx context.Context, missed []missedCopies) error {
 	var ids []string
 	clear(seen)
 	for i, m := range missed {
-		if m.joined {
+		if m.plan.joined {
 			// Few IDs filed meanwhile are in no cluster: all of them are confirmed
 			// (ranking would only bound their number).
 			var mine []string
@@ -458,11 +456,11 @@ func (s *Store) uniteMissed(ctx context.Context, missed []missedCopies) error {
 		}
 		if m.now == nil { // an item in a cluster with many new candidates: rare
 			s.fl.mu.Lock()
-			m.now = s.fl.idx.Before(m.plan.keys, m.seq)
+			m.now = s.fl.idx.Between(m.plan.keys, 0, m.seq)
 			s.fl.mu.Unlock()
 		}
 		for _, id := range store.RankCandidates(&m.plan.story, m.now) {
-			if !slices.Contains(m.plan.ranked, id) && (!m.joined || alone[id]) {
+			if !slices.Contains(m.plan.ranked, id) && (!m.plan.joined || alone[id]) {
 				ranked[i] = append(ranked[i], id)
 			}
 		}

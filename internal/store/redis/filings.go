@@ -59,14 +59,12 @@ type filings struct {
 	watch  map[streamID]*watch // entries whose keys' lists are wanted as they are when applied
 }
 
-// watch is what a writer wants to know when its item's filing is applied (seq): the
-// IDs filed under its story keys after filing since and before its own, and, when the
-// write did not put the item in a cluster and some were, the keys' lists before it
-// (storyindex.Index.Between, Before).
+// watch is what a writer wants to know of its item (planned as p) when the item's
+// filing, seq, is applied: the IDs filed under its story keys after the planning point
+// (p.since) and before its own, and, when the write did not put the item in a cluster
+// and some were, the keys' lists before it (storyindex.Index.Between).
 type watch struct {
-	keys   [][]byte
-	since  uint32
-	joined bool
+	p      *clusterPlan
 	done   bool
 	seq    uint32
 	gained [][]string
@@ -76,12 +74,12 @@ type watch struct {
 // look fills in w with the index as it is just after the item's filing, seq.
 func (w *watch) look(idx *storyindex.Index, seq uint32) {
 	w.seq, w.done = seq, true
-	if seq <= w.since+1 {
+	if seq <= w.p.since+1 {
 		return // nothing filed between
 	}
-	w.gained = idx.Between(w.keys, w.since, seq)
-	if w.gained != nil && !w.joined {
-		w.now = idx.Before(w.keys, seq)
+	w.gained = idx.Between(w.p.keys, w.p.since, seq)
+	if w.gained != nil && !w.p.joined {
+		w.now = idx.Between(w.p.keys, 0, seq)
 	}
 }
 
@@ -130,14 +128,20 @@ func unpackKeys(v string) ([][]byte, error) {
 // upgradeFilings, when a store opens, files the stories of the newest items of a store
 // written by an earlier version (the story-key hash exists, the stream does not) in the
 // stream, so that copies of stories stored before the upgrade are still found, and
-// deletes the hash.
+// deletes the hash. Without the hash it only looks for it.
 func (s *Store) upgradeFilings(ctx context.Context) error {
+	switch n, err := s.c.Exists(ctx, s.legacyBandsKey()).Result(); {
+	case err != nil:
+		return s.fail(ctx, "look for the story-key hash of earlier versions", err)
+	case n == 0:
+		return nil
+	}
 	n, err := s.c.XLen(ctx, s.filingsKey()).Result()
 	if err != nil {
 		return s.fail(ctx, "read story filings", err)
 	}
 	if n == 0 {
-		if _, err := s.seedFilings(ctx); err != nil {
+		if err := s.seedFilings(ctx); err != nil {
 			return err
 		}
 	}
@@ -168,26 +172,17 @@ func (s *Store) loadFilings(ctx context.Context) error {
 }
 
 // seedFilings files the recorded stories of the newest storyindex.Window items (by
-// date), oldest first, when the story-key hash of earlier versions exists; it returns
-// how many it filed.
-func (s *Store) seedFilings(ctx context.Context) (int, error) {
-	n, err := s.c.Exists(ctx, s.legacyBandsKey()).Result()
-	if err != nil {
-		return 0, s.fail(ctx, "look for the story-key hash of earlier versions", err)
-	}
-	if n == 0 {
-		return 0, nil
-	}
+// date), oldest first.
+func (s *Store) seedFilings(ctx context.Context) error {
 	ids, err := s.c.ZRevRange(ctx, s.allKey(), 0, storyindex.Window-1).Result()
 	if err != nil {
-		return 0, s.fail(ctx, "read the newest items", err)
+		return s.fail(ctx, "read the newest items", err)
 	}
-	seeded := 0
 	for end := len(ids); end > 0; end -= filingsPage {
 		chunk := ids[max(0, end-filingsPage):end]
 		vals, err := s.c.HMGet(ctx, s.storiesKey(), chunk...).Result()
 		if err != nil {
-			return seeded, s.fail(ctx, "read stories", err)
+			return s.fail(ctx, "read stories", err)
 		}
 		pipe := s.c.Pipeline()
 		for i := len(chunk) - 1; i >= 0; i-- { // oldest first
@@ -201,13 +196,12 @@ func (s *Store) seedFilings(ctx context.Context) (int, error) {
 			}
 			pipe.XAdd(ctx, &redis.XAddArgs{Stream: s.filingsKey(), MaxLen: int64(s.filingsCap), Approx: true,
 				Values: []any{"i", chunk[i], "k", packKeys(st.Keys())}})
-			seeded++
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
-			return seeded, s.fail(ctx, "file the newest stories", err)
+			return s.fail(ctx, "file the newest stories", err)
 		}
 	}
-	return seeded, nil
+	return nil
 }
 
 // apply files one stream entry in the index; the caller holds s.fl.mu or owns the

@@ -287,7 +287,7 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 		var plan clusterPlan
 		if !present {
 			plan = plans[freshAt[j]]
-		} else if refiled(&oldIt, &m) {
+		} else if refiled(&oldIt, &m, &st) {
 			// Its words or link changed: filed again under its new story keys, so that
 			// later copies of the story it now tells find it (as they find it under
 			// its old keys, with its new story).
@@ -372,8 +372,7 @@ func (s *Store) watchFilings(plans []clusterPlan, filed []int, fids []streamID) 
 	defer s.fl.mu.Unlock()
 	ws := make([]*watch, len(filed))
 	for i, j := range filed {
-		p := &plans[j]
-		ws[i] = &watch{keys: p.keys, since: p.since, joined: p.joined}
+		ws[i] = &watch{p: &plans[j]}
 		if s.fl.pos.less(fids[i]) && !s.unwatched {
 			s.fl.watch[fids[i]] = ws[i]
 		}
@@ -406,21 +405,21 @@ func (s *Store) missed(plans []clusterPlan, filed []int, fids []streamID, ws []*
 			w.look(s.fl.idx, seq)
 		}
 		if w.gained != nil {
-			out = append(out, missedCopies{plan: plans[j], perKey: w.gained, now: w.now, seq: w.seq, joined: w.joined})
+			out = append(out, missedCopies{plan: plans[j], perKey: w.gained, now: w.now, seq: w.seq})
 		}
 	}
 	return out
 }
 
-// refiled reports whether an update from old to next changes the item's story keys:
-// those of its words (title, summary, language) and of its link.
-func refiled(old, next *news.Item) bool {
+// refiled reports whether an update from old to next, whose story is st, changes the
+// item's story keys: those of its words (title, summary, language) and of its link.
+func refiled(old, next *news.Item, st *store.Story) bool {
 	if old.Title == next.Title && old.Summary == next.Summary && old.Language == next.Language &&
 		old.Link == next.Link && old.Canonical == next.Canonical {
 		return false
 	}
-	a, b := store.StoryOf(old), store.StoryOf(next)
-	return packKeys(a.Keys()) != packKeys(b.Keys())
+	was := store.StoryOf(old)
+	return packKeys(was.Keys()) != packKeys(st.Keys())
 }
 
 // putResult decodes one item's answer from putScript: its result and, for a new item

@@ -254,37 +254,19 @@ func (b *Index) Latest(id string) (uint32, bool) {
 }
 
 // Lookup returns the IDs filed under story key k, newest first, at most
-// store.BandDepth.
+// store.BandDepth (through Between, a walk of its own: Rank's tests compare the two).
 func (b *Index) Lookup(k []byte) []string {
-	var chain [maxKeys][store.BandDepth]uint32
-	var n [maxKeys]uint8
-	b.chains([][]byte{k}, &chain, &n)
-	var out []string
-	for _, seq := range chain[0][:n[0]] {
-		out = append(out, b.ids[seq%b.window])
+	if lists := b.Between([][]byte{k}, 0, b.seq+1); lists != nil {
+		return lists[0]
 	}
-	return out
-}
-
-// Before returns, for each of keys, the IDs filed under it before filing seq (that
-// is, as a lookup would have found them just before seq was filed), newest first, at
-// most store.BandDepth. Filings that left the window are not found.
-func (b *Index) Before(keys [][]byte, seq uint32) [][]string {
-	lists := make([][]string, len(keys))
-	for i, k := range keys {
-		for l := b.heads.get(keyOf(k)); b.live(l.seq) && len(lists[i]) < store.BandDepth; l = b.older[(l.seq%b.window)*maxKeys+l.j] {
-			if l.seq < seq {
-				lists[i] = append(lists[i], b.ids[l.seq%b.window])
-			}
-		}
-	}
-	return lists
+	return nil
 }
 
 // Between returns, for each of keys, the IDs filed under it after filing since and
-// before filing seq, newest first, at most store.BandDepth (nil for a key with none):
-// the first of what Before(keys, seq) returns. It walks only those filings (and any
-// after seq), so it is short when few came between.
+// before filing seq, newest first, at most store.BandDepth (nil for a key with none,
+// and nil when no key has any). With since 0 that is what a lookup would have found
+// just before seq was filed. It walks only those filings (and any after seq), so it is
+// short when few came between. Filings that left the window are not found.
 func (b *Index) Between(keys [][]byte, since, seq uint32) [][]string {
 	var lists [][]string
 	for i, k := range keys {

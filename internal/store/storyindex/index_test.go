@@ -161,13 +161,13 @@ func BenchmarkRankCrowded(b *testing.B) {
 	}
 }
 
-// Before finds a key's filings as a lookup made just before a given filing would
-// have, and Between those filed after an earlier one.
-func TestBefore(t *testing.T) {
+// Between finds a key's filings as a lookup made just before a given filing would
+// have (since 0), and those filed after an earlier one.
+func TestBetween(t *testing.T) {
 	b := New(64)
 	fileAlternating(b, 10, 1) // id i is filing i+1
 	keys := [][]byte{key(1), key(2), key(3)}
-	lists := b.Before(keys, 8)
+	lists := b.Between(keys, 0, 8)
 	if want := []string{"id6", "id5", "id4", "id3", "id2", "id1", "id0"}; !slices.Equal(lists[0], want) {
 		t.Errorf("key 1 before filing 8: %v, want %v", lists[0], want)
 	}
@@ -191,7 +191,7 @@ func TestBefore(t *testing.T) {
 	for i := range 40 {
 		b.File(&store.Story{ID: fmt.Sprint("x", i)}, [][]byte{key(1)})
 	}
-	if lists := b.Before([][]byte{key(1)}, b.Seq()+1); len(lists[0]) != store.BandDepth || lists[0][0] != "x39" {
+	if lists := b.Between([][]byte{key(1)}, 0, b.Seq()+1); len(lists[0]) != store.BandDepth || lists[0][0] != "x39" {
 		t.Errorf("deep key: %v", lists[0])
 	}
 	if got := b.Between([][]byte{key(1)}, 0, b.Seq()+1); len(got[0]) != store.BandDepth {
