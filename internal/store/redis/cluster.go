@@ -296,8 +296,9 @@ func (s *Store) planClusters(ctx context.Context, items []*news.Item) ([]cluster
 	if err != nil {
 		return nil, err
 	}
+	var mine []store.Story // reused: Confirm returns copies
 	for i := range plans {
-		var mine []store.Story
+		mine = mine[:0]
 		for _, id := range plans[i].ranked {
 			if c, ok := byID[id]; ok {
 				mine = append(mine, c)
@@ -480,8 +481,9 @@ func (s *Store) uniteMissed(ctx context.Context, missed []missedCopies) error {
 		return err
 	}
 	var args []any
+	var mine []store.Story // reused: Confirm returns copies
 	for i, m := range missed {
-		var mine []store.Story
+		mine = mine[:0]
 		for _, id := range ranked[i] {
 			if c, ok := byID[id]; ok {
 				mine = append(mine, c)

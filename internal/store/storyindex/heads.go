@@ -9,6 +9,7 @@ import "math/bits"
 // entries back, so no tombstones lengthen the probes. A slot is empty when its seq is 0
 // (no filing has sequence number 0).
 type headTable struct {
+	mem   *arena
 	slots []headSlot
 	shift uint8 // 64 - log2(len(slots))
 	n     int
@@ -22,9 +23,9 @@ type headSlot struct {
 // newHeadTable makes a table with room for n keys at most two-thirds full; set
 // doubles it when it is three-quarters full (16 MB for a full window of distinct keys:
 // 16,384 filings of 33).
-func newHeadTable(n int) headTable {
+func newHeadTable(a *arena, n int) headTable {
 	b := max(4, bits.Len(uint(n+n/2)))
-	return headTable{slots: make([]headSlot, 1<<b), shift: uint8(64 - b)}
+	return headTable{mem: a, slots: array[headSlot](a, 1<<b), shift: uint8(64 - b)}
 }
 
 // home is where key's probe starts (Fibonacci hashing: keys are hashes already, but
@@ -89,10 +90,11 @@ func (t *headTable) del(key uint64) {
 // grow doubles the table.
 func (t *headTable) grow() {
 	old := t.slots
-	t.slots, t.shift, t.n = make([]headSlot, 2*len(old)), t.shift-1, 0
+	t.slots, t.shift, t.n = array[headSlot](t.mem, 2*len(old)), t.shift-1, 0
 	for _, s := range old {
 		if s.l.seq != 0 {
 			t.set(s.key, s.l)
 		}
 	}
+	drop(t.mem, old)
 }

@@ -10,7 +10,7 @@ import (
 func TestHeadTableMatchesMap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, size := range []int{1, 5, 64} {
-		tab, want := newHeadTable(size), map[uint64]link{}
+		tab, want := newHeadTable(newArena(), size), map[uint64]link{}
 		for step := range 20000 {
 			k := uint64(rng.IntN(3 * size))
 			if rng.IntN(4) == 0 {
@@ -42,7 +42,7 @@ func TestHeadTableMatchesMap(t *testing.T) {
 
 // A table given more keys than it was made for grows instead of filling up.
 func TestHeadTableGrows(t *testing.T) {
-	tab := newHeadTable(4)
+	tab := newHeadTable(newArena(), 4)
 	for k := range uint64(1000) {
 		tab.set(k, link{uint32(k + 1), 0})
 	}

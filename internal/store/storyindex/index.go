@@ -8,6 +8,7 @@ package storyindex
 
 import (
 	"encoding/binary"
+	"runtime"
 	"slices"
 
 	"github.com/iss-network/networkfeed/internal/identity"
@@ -25,18 +26,21 @@ const Window = 1 << 14
 // first. The ring is kept in flat arrays, and, made with New, holds the stories
 // themselves (about 1 KB per filing in all), so a cluster decision reads no item from
 // the file but the one it joins; made with NewIDs (the Redis store, which reads the
-// stories of the candidates it ranks from Redis), only their IDs.
+// stories of the candidates it ranks from Redis), only their IDs. The arrays without
+// pointers live outside the Go heap (see arena).
 type Index struct {
 	window  uint32
 	seq     uint32 // sequence number of the last filing (0: none); the first is 1
+	mem     *arena
 	heads   headTable
-	latest  map[string]uint32 // item ID -> its newest filing
-	ids     []string          // slot -> the filed item's ID
-	stories []store.Story     // slot -> the filed item's story (nil: IDs only)
-	nkeys   []uint8           // slot -> how many story keys
-	keys    []uint64          // slot*maxKeys + j -> its j-th story key
-	older   []link            // slot*maxKeys + j -> the previous filing under that key
-	newer   []uint32          // slot -> the item's next filing, when it was filed again (Restory)
+	latest  map[string]uint32    // item ID -> its newest filing
+	ids     []string             // slot -> the filed item's ID
+	stories []filed              // slot -> the filed item's story but its signature (nil: IDs only)
+	sigs    []identity.Signature // slot -> the filed item's signature (nil: IDs only)
+	nkeys   []uint8              // slot -> how many story keys
+	keys    []uint64             // slot*maxKeys + j -> its j-th story key
+	older   []link               // slot*maxKeys + j -> the previous filing under that key
+	newer   []uint32             // slot -> the item's next filing, when it was filed again (Restory)
 
 	// Rank's working space, one entry per slot: mark says whether count and linked
 	// belong to the current ranking.
@@ -46,6 +50,12 @@ type Index struct {
 	ranking uint32
 	hits    []uint32
 	out     []store.Story
+}
+
+// filed is a filed story's fields but its ID (in ids) and signature (in sigs).
+type filed struct {
+	member, language, link string
+	time, firstSeen        int64
 }
 
 // maxKeys is how many story keys a filing has at most: its link and its bands.
@@ -64,17 +74,27 @@ type link struct {
 // New makes an index of the newest window filings and their stories.
 func New(window int) *Index {
 	b := NewIDs(window)
-	b.stories = make([]store.Story, window)
+	b.stories, b.sigs = make([]filed, window), array[identity.Signature](b.mem, window)
 	return b
 }
 
 // NewIDs makes an index of the newest window filings that keeps only the filed
 // stories' IDs: Rank returns stories with only the ID set.
 func NewIDs(window int) *Index {
-	w := uint32(window)
-	return &Index{window: w, heads: newHeadTable(initialKeys), latest: map[string]uint32{},
-		ids: make([]string, w), nkeys: make([]uint8, w), keys: make([]uint64, w*maxKeys), older: make([]link, w*maxKeys),
-		newer: make([]uint32, w), mark: make([]uint32, w), count: make([]uint16, w), linked: make([]bool, w)}
+	a, w := newArena(), window
+	b := &Index{window: uint32(w), mem: a, heads: newHeadTable(a, initialKeys), latest: map[string]uint32{},
+		ids: make([]string, w), nkeys: array[uint8](a, w), keys: array[uint64](a, w*maxKeys), older: array[link](a, w*maxKeys),
+		newer: array[uint32](a, w), mark: array[uint32](a, w), count: array[uint16](a, w), linked: array[bool](a, w)}
+	runtime.AddCleanup(b, (*arena).free, a)
+	return b
+}
+
+// setStory keeps st as the story filed in slot (when the index keeps stories).
+func (b *Index) setStory(slot uint32, st *store.Story) {
+	if b.stories != nil {
+		b.stories[slot] = filed{st.Member, st.Language, st.Link, st.Time, st.FirstSeen}
+		b.sigs[slot] = st.Sig
+	}
 }
 
 func keyOf(k []byte) uint64 { return binary.BigEndian.Uint64(k) }
@@ -87,6 +107,7 @@ func (b *Index) live(seq uint32) bool {
 // File files st under keys (at most maxKeys), evicting the oldest filing when the
 // window is full.
 func (b *Index) File(st *store.Story, keys [][]byte) {
+	defer runtime.KeepAlive(b) // its arrays are freed once it is unreachable
 	if len(keys) == 0 {
 		return
 	}
@@ -109,9 +130,7 @@ func (b *Index) File(st *store.Story, keys [][]byte) {
 		b.newer[prev%b.window] = b.seq
 	}
 	b.ids[slot], b.nkeys[slot], b.newer[slot] = st.ID, uint8(len(keys)), 0
-	if b.stories != nil {
-		b.stories[slot] = *st
-	}
+	b.setStory(slot, st)
 	b.latest[st.ID] = b.seq
 	for j, k := range keys {
 		kk := keyOf(k)
@@ -126,6 +145,7 @@ func (b *Index) File(st *store.Story, keys [][]byte) {
 // compares against the item as it is (Rank reads an item's newest filing), found
 // under its keys as they are.
 func (b *Index) Restory(st *store.Story) {
+	defer runtime.KeepAlive(b)
 	seq, ok := b.latest[st.ID]
 	if !ok || !b.live(seq) {
 		return
@@ -137,9 +157,7 @@ func (b *Index) Restory(st *store.Story) {
 		same = keyOf(keys[j]) == b.keys[slot*maxKeys+uint32(j)]
 	}
 	if same {
-		if b.stories != nil {
-			b.stories[slot] = *st
-		}
+		b.setStory(slot, st)
 		return
 	}
 	b.File(st, keys)
@@ -150,10 +168,13 @@ func (b *Index) current(seq uint32) store.Story {
 	for n := b.newer[seq%b.window]; n != 0 && b.live(n); n = b.newer[seq%b.window] {
 		seq = n // filed again since
 	}
+	slot := seq % b.window
 	if b.stories == nil {
-		return store.Story{ID: b.ids[seq%b.window]}
+		return store.Story{ID: b.ids[slot]}
 	}
-	return b.stories[seq%b.window]
+	f := &b.stories[slot]
+	return store.Story{ID: b.ids[slot], Member: f.member, Language: f.language, Link: f.link,
+		Time: f.time, FirstSeen: f.firstSeen, Sig: b.sigs[slot]}
 }
 
 // chains reads the filings under each of keys, newest first, at most store.BandDepth
@@ -188,6 +209,7 @@ func (b *Index) chains(keys [][]byte, chain *[maxKeys][store.BandDepth]uint32, n
 // store.MaxCandidates most promising, without building a list of IDs per key. The
 // slice returned is the index's own, good until the next rank.
 func (b *Index) Rank(keys [][]byte, hasLink bool) []store.Story {
+	defer runtime.KeepAlive(b)
 	keys = keys[:min(len(keys), maxKeys)]
 	b.ranking++
 	if b.ranking == 0 { // wrapped: clear the marks of long ago
@@ -268,6 +290,7 @@ func (b *Index) Lookup(k []byte) []string {
 // just before seq was filed. It walks only those filings (and any after seq), so it is
 // short when few came between. Filings that left the window are not found.
 func (b *Index) Between(keys [][]byte, since, seq uint32) [][]string {
+	defer runtime.KeepAlive(b)
 	var lists [][]string
 	for i, k := range keys {
 		n := 0
