@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 
@@ -300,8 +301,8 @@ func (s *Store) planClusters(ctx context.Context, items []*news.Item) ([]cluster
 	for i := range plans {
 		mine = mine[:0]
 		for _, id := range plans[i].ranked {
-			if c, ok := byID[id]; ok {
-				mine = append(mine, c)
+			if c, ok := byID.get(id); ok {
+				mine = append(mine, *c)
 			}
 		}
 		if len(mine) == 0 {
@@ -314,15 +315,34 @@ func (s *Store) planClusters(ctx context.Context, items []*news.Item) ([]cluster
 	return plans, nil
 }
 
+// storySet is the stories fetchStories read, by item ID.
+type storySet struct {
+	list []store.Story
+	at   map[string]int32 // ID -> index in list
+}
+
+func (c *storySet) get(id string) (*store.Story, bool) {
+	i, ok := c.at[id]
+	if !ok {
+		return nil, false
+	}
+	return &c.list[i], true
+}
+
+func (c *storySet) add(st store.Story) {
+	c.at[st.ID] = int32(len(c.list))
+	c.list = append(c.list, st)
+}
+
 // fetchStories reads the stories of the items with ids, leaving out those that no
 // longer exist; an item stored without a story (written before stories were kept) is
 // read and signed instead.
-func (s *Store) fetchStories(ctx context.Context, ids []string) (map[string]store.Story, error) {
+func (s *Store) fetchStories(ctx context.Context, ids []string) (*storySet, error) {
 	vals, err := s.c.HMGet(ctx, s.storiesKey(), ids...).Result()
 	if err != nil {
 		return nil, s.fail(ctx, "read stories", err)
 	}
-	out := make(map[string]store.Story, len(ids))
+	out := &storySet{list: make([]store.Story, 0, len(ids)), at: make(map[string]int32, len(ids))}
 	var missing []string
 	for i, v := range vals {
 		str, ok := v.(string)
@@ -330,11 +350,13 @@ func (s *Store) fetchStories(ctx context.Context, ids []string) (map[string]stor
 			missing = append(missing, ids[i])
 			continue
 		}
-		st, err := store.ParseStory([]byte(str))
+		// ParseStory only reads its bytes (it copies the strings it keeps), so the
+		// reply's string is read in place rather than copied.
+		st, err := store.ParseStory(unsafe.Slice(unsafe.StringData(str), len(str)))
 		if err != nil {
 			return nil, fmt.Errorf("item %s: %w", ids[i], err)
 		}
-		out[ids[i]] = st
+		out.add(st)
 	}
 	if len(missing) > 0 {
 		raw, err := s.fetchRaw(ctx, missing)
@@ -342,7 +364,7 @@ func (s *Store) fetchStories(ctx context.Context, ids []string) (map[string]stor
 			return nil, err
 		}
 		for i := range raw {
-			out[raw[i].ID] = store.StoryOf(&raw[i])
+			out.add(store.StoryOf(&raw[i]))
 		}
 	}
 	return out, nil
@@ -485,8 +507,8 @@ func (s *Store) uniteMissed(ctx context.Context, missed []missedCopies) error {
 	for i, m := range missed {
 		mine = mine[:0]
 		for _, id := range ranked[i] {
-			if c, ok := byID[id]; ok {
-				mine = append(mine, c)
+			if c, ok := byID.get(id); ok {
+				mine = append(mine, *c)
 			}
 		}
 		copies := store.Confirm(&m.plan.story, mine)
