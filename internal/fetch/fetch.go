@@ -150,6 +150,11 @@ type Request struct {
 	ETag         string
 	LastModified string
 	Accept       string // default "*/*"; see AcceptFeeds
+	// Ready, when set, is called once a 2xx answer's headers have arrived, before its
+	// body is read: a caller that can only take so many bodies at once waits there (the
+	// server's answer waits in the connection, not in memory). The wait does not count
+	// against Options.Timeout. An error from Ready ends the fetch with it.
+	Ready func(context.Context) error
 }
 
 // Response is a successful (2xx) answer with its body read and converted to UTF-8.
@@ -184,7 +189,7 @@ func (c *Client) Get(ctx context.Context, r Request) (*Response, error) {
 		accept = "*/*"
 	}
 	h.Set("Accept", accept)
-	resp, err := c.fetch(ctx, http.MethodGet, r.URL, h, c.opts.MaxBody, false)
+	resp, err := c.fetch(ctx, http.MethodGet, r.URL, h, c.opts.MaxBody, false, r.Ready)
 	if err != nil {
 		return nil, err
 	}
@@ -202,9 +207,9 @@ func (c *Client) Get(ctx context.Context, r Request) (*Response, error) {
 // ErrTooLarge). Non-2xx answers return *HTTPStatusError.
 func (c *Client) Head(ctx context.Context, url string) (*Response, error) {
 	h := http.Header{"Accept": {"*/*"}}
-	resp, err := c.fetch(ctx, http.MethodHead, url, h, 0, false)
+	resp, err := c.fetch(ctx, http.MethodHead, url, h, 0, false, nil)
 	if err == nil && (resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotImplemented) {
-		resp, err = c.fetch(ctx, http.MethodGet, url, h, headCap, true)
+		resp, err = c.fetch(ctx, http.MethodGet, url, h, headCap, true, nil)
 	}
 	if err != nil {
 		return nil, err
@@ -217,8 +222,9 @@ func (c *Client) Head(ctx context.Context, url string) (*Response, error) {
 
 // fetch runs one request under the concurrency limits, robots rules and the total deadline,
 // reads at most maxBody bytes of the body (after decompression too) and converts it to UTF-8.
-// With truncate set, a longer body is cut instead of failing with ErrTooLarge.
-func (c *Client) fetch(ctx context.Context, method, rawURL string, h http.Header, maxBody int64, truncate bool) (*Response, error) {
+// With truncate set, a longer body is cut instead of failing with ErrTooLarge. ready, when
+// not nil, is Request.Ready.
+func (c *Client) fetch(ctx context.Context, method, rawURL string, h http.Header, maxBody int64, truncate bool, ready func(context.Context) error) (*Response, error) {
 	u, err := parseURL(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
@@ -229,8 +235,8 @@ func (c *Client) fetch(ctx context.Context, method, rawURL string, h http.Header
 	}
 	defer release()
 
-	ctx, cancel := context.WithTimeoutCause(ctx, c.opts.Timeout, errDeadline)
-	defer cancel()
+	ctx, dl := startDeadline(ctx, c.opts.Timeout)
+	defer dl.stop()
 	st := &redirectState{}
 	ctx = context.WithValue(ctx, redirectKey{}, st)
 
@@ -259,6 +265,16 @@ func (c *Client) fetch(ctx context.Context, method, rawURL string, h http.Header
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 		return out, nil
 	}
+	if ready != nil {
+		if !dl.pause() {
+			return nil, c.wrap(ctx, rawURL, errDeadline)
+		}
+		err := ready(ctx)
+		dl.resume()
+		if err != nil {
+			return nil, c.wrap(ctx, rawURL, err)
+		}
+	}
 	body, err := readBody(resp, maxBody, truncate)
 	if err != nil {
 		return nil, c.wrap(ctx, rawURL, err)
@@ -268,6 +284,43 @@ func (c *Client) fetch(ctx context.Context, method, rawURL string, h http.Header
 	}
 	out.Body = body
 	return out, nil
+}
+
+// deadline ends a fetch (its context, with the cause errDeadline) once it has run for its
+// timeout, not counting the time it was paused.
+type deadline struct {
+	cancel context.CancelCauseFunc
+	timer  *time.Timer
+	left   time.Duration // what was left when the timer was last started
+	since  time.Time     // when it was last started
+}
+
+func startDeadline(ctx context.Context, timeout time.Duration) (context.Context, *deadline) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	d := &deadline{cancel: cancel, left: timeout, since: time.Now()}
+	d.timer = time.AfterFunc(timeout, func() { cancel(errDeadline) })
+	return ctx, d
+}
+
+// pause stops the clock; false means the deadline has passed already.
+func (d *deadline) pause() bool {
+	if !d.timer.Stop() {
+		d.cancel(errDeadline) // the timer's own call may not have run yet
+		return false
+	}
+	d.left -= time.Since(d.since)
+	return true
+}
+
+// resume starts the clock again after pause.
+func (d *deadline) resume() {
+	d.since = time.Now()
+	d.timer.Reset(d.left)
+}
+
+func (d *deadline) stop() {
+	d.timer.Stop()
+	d.cancel(nil)
 }
 
 // do sends one request with the client's headers. The caller closes the body.

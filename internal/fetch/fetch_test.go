@@ -575,3 +575,45 @@ func TestBadURL(t *testing.T) {
 		}
 	}
 }
+
+// A caller's wait in Ready, between a 2xx answer's headers and its body, is not the
+// server's time: it does not count against the timeout, which still covers the rest.
+func TestReadyWaitIsNotTimed(t *testing.T) {
+	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/drip":
+			drip(w, r, nil)
+		case "/gone":
+			http.Error(w, "gone", http.StatusGone)
+		default:
+			w.Header().Set("Content-Type", "text/plain")
+			w.Write([]byte("the body"))
+		}
+	}))
+	c := loopbackClient(Options{Timeout: 200 * time.Millisecond})
+	readies := 0
+	ready := func(ctx context.Context) error {
+		readies++
+		select {
+		case <-time.After(400 * time.Millisecond):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	resp, err := c.Get(context.Background(), Request{URL: srv.URL + "/ok", Ready: ready})
+	if err != nil || string(resp.Body) != "the body" || readies != 1 {
+		t.Fatalf("after a 400 ms wait in Ready with a 200 ms timeout: %v, %q, Ready called %d times", err, resp.Body, readies)
+	}
+	var he *HTTPStatusError
+	if _, err := c.Get(context.Background(), Request{URL: srv.URL + "/gone", Ready: ready}); !errors.As(err, &he) || he.Code != http.StatusGone || readies != 1 {
+		t.Fatalf("a 410: %v, Ready called %d times, want only for 2xx answers", err, readies)
+	}
+	if _, err := c.Get(context.Background(), Request{URL: srv.URL + "/drip", Ready: ready}); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("a drip after Ready: %v, want the timeout", err)
+	}
+	refused := errors.New("no room")
+	if _, err := c.Get(context.Background(), Request{URL: srv.URL + "/ok", Ready: func(context.Context) error { return refused }}); !errors.Is(err, refused) {
+		t.Fatalf("Ready failing: %v, want its error", err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/iss-network/networkfeed/internal/config"
+	"github.com/iss-network/networkfeed/internal/fetch"
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/store"
 	boltstore "github.com/iss-network/networkfeed/internal/store/bolt"
@@ -164,6 +165,56 @@ func TestProcessingIsBounded(t *testing.T) {
 				t.Errorf("%d refreshes waited on the store at once, want at most %d", m, tc.want)
 			}
 		})
+	}
+}
+
+// readyCounter is a Fetcher that counts the answers whose body it was let read.
+type readyCounter struct {
+	Fetcher
+	passed atomic.Int32
+}
+
+func (c *readyCounter) Get(ctx context.Context, r fetch.Request) (*fetch.Response, error) {
+	if ready := r.Ready; ready != nil {
+		r.Ready = func(ctx context.Context) error {
+			err := ready(ctx)
+			if err == nil {
+				c.passed.Add(1)
+			}
+			return err
+		}
+	}
+	return c.Fetcher.Get(ctx, r)
+}
+
+// While every processing slot is taken, only ReadAhead more sources have their answer
+// read; the others wait with the answer unread, and all finish once the store frees.
+func TestReadAheadIsBounded(t *testing.T) {
+	srv, fetched := countingFeeds(t)
+	bs := &blockingStore{Store: openBolt(t), gate: make(chan struct{})}
+	rc := &readyCounter{Fetcher: fetch.New(fetch.Options{Timeout: 5 * time.Second, AllowPrivate: true, PerHost: -1})}
+	r := newTestRefresher(t, bs, testConfig(t, ""), rc)
+	r.Processing, r.ReadAhead = 1, 2
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() {
+			if res := r.Refresh(context.Background(), feedJob(fmt.Sprint("m", i), fmt.Sprintf("%s/f%d", srv.URL, i))); res.Err != nil || res.New != 3 {
+				t.Errorf("refresh %d: %+v", i, res)
+			}
+		})
+	}
+	waitFetched(fetched, 6)
+	if fetched.Load() < 6 {
+		t.Fatalf("only %d of 6 sources asked while the store was busy", fetched.Load())
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := rc.passed.Load(); n != 3 {
+		t.Errorf("%d answers read while the store was busy, want 3 (one processing, two read ahead)", n)
+	}
+	close(bs.gate)
+	wg.Wait()
+	if n := rc.passed.Load(); n != 6 {
+		t.Errorf("%d answers read in all, want 6", n)
 	}
 }
 
