@@ -99,7 +99,13 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open redis: parse dsn: %w", err)
 	}
-	s := &Store{c: redis.NewUniversalClient(&cfg.opts), p: "{" + cfg.network + "}:", filingsCap: filingsCap}
+	// go-redis gives each connection 32 KiB buffers each way, and each pipeline
+	// connection 128 KiB: more than any command or reply here needs (a batch of items
+	// is a few tens of KB), paid by every connection of the pools.
+	o := cfg.opts
+	o.ReadBufferSize, o.WriteBufferSize = 16<<10, 16<<10
+	o.PipelineReadBufferSize, o.PipelineWriteBufferSize = 32<<10, 32<<10
+	s := &Store{c: redis.NewUniversalClient(&o), p: "{" + cfg.network + "}:", filingsCap: filingsCap}
 	if err := s.Ping(ctx); err != nil {
 		s.c.Close()
 		return nil, fmt.Errorf("open redis: %w", err)
