@@ -10,7 +10,7 @@ import (
 func TestHeadTableMatchesMap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, size := range []int{1, 5, 64} {
-		tab, want := newHeadTable(newArena(), size), map[uint64]link{}
+		tab, want := newHeadTable(newArena(), size), map[uint64]uint32{}
 		for step := range 20000 {
 			k := uint64(rng.IntN(3 * size))
 			if rng.IntN(4) == 0 {
@@ -21,7 +21,7 @@ func TestHeadTableMatchesMap(t *testing.T) {
 				tab.del(k)
 				delete(want, k)
 			case len(want) < size:
-				l := link{uint32(step + 1), uint32(rng.IntN(33))}
+				l := uint32(step+1)<<6 | uint32(rng.IntN(33))
 				tab.set(k, l)
 				want[k] = l
 			}
@@ -33,7 +33,7 @@ func TestHeadTableMatchesMap(t *testing.T) {
 					t.Fatalf("size %d, step %d: key %d = %v, want %v", size, step, wk, got, wl)
 				}
 			}
-			if _, ok := want[k]; !ok && tab.get(k).seq != 0 {
+			if _, ok := want[k]; !ok && tab.get(k) != 0 {
 				t.Fatalf("size %d, step %d: deleted key %d still found", size, step, k)
 			}
 		}
@@ -44,13 +44,13 @@ func TestHeadTableMatchesMap(t *testing.T) {
 func TestHeadTableGrows(t *testing.T) {
 	tab := newHeadTable(newArena(), 4)
 	for k := range uint64(1000) {
-		tab.set(k, link{uint32(k + 1), 0})
+		tab.set(k, uint32(k+1))
 	}
 	if tab.n != 1000 {
 		t.Fatalf("%d keys, want 1000", tab.n)
 	}
 	for k := range uint64(1000) {
-		if got := tab.get(k); got.seq != uint32(k+1) {
+		if got := tab.get(k); got != uint32(k+1) {
 			t.Fatalf("key %d = %v after growing", k, got)
 		}
 	}

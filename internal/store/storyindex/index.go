@@ -39,7 +39,7 @@ type Index struct {
 	sigs    []identity.Signature // slot -> the filed item's signature (nil: IDs only)
 	nkeys   []uint8              // slot -> how many story keys
 	keys    []uint64             // slot*maxKeys + j -> its j-th story key
-	older   []link               // slot*maxKeys + j -> the previous filing under that key
+	older   []uint32             // slot*maxKeys + j -> the previous filing under that key (olderValue)
 	newer   []uint32             // slot -> the item's next filing, when it was filed again (Restory)
 
 	// Rank's working space, one entry per slot: mark says whether count and linked
@@ -71,6 +71,51 @@ type link struct {
 	j   uint32
 }
 
+// Links are kept in 32 bits. Every link kept points to a filing in the window (a
+// filing's key leaves the head table when the filing leaves the window, and a
+// filing's link to the previous filing under a key is made while that one is the
+// key's head), so a filing can be named by its sequence number modulo 2^seqBits
+// (heads) or by how far back it is (older), with the key's position in the low jBits.
+const (
+	jBits     = 6 // maxKeys <= 1<<jBits
+	seqBits   = 32 - jBits
+	maxWindow = 1 << (seqBits - 1)
+)
+
+const _ = uint(1<<jBits - maxKeys) // a key's position fits in jBits
+
+// headValue is l as the head table keeps it (never 0).
+func headValue(l link) uint32 { return (l.seq%(1<<seqBits))<<jBits | l.j + 1 }
+
+// head is the newest filing under key k (link{} when none).
+func (b *Index) head(k uint64) link {
+	v := b.heads.get(k)
+	if v == 0 {
+		return link{}
+	}
+	v--
+	r := v >> jBits
+	return link{b.seq - (b.seq-r)%(1<<seqBits), v & (1<<jBits - 1)}
+}
+
+// olderValue is the link from filing seq to to as older keeps it (0: none).
+func (b *Index) olderValue(seq uint32, to link) uint32 {
+	if !b.live(to.seq) {
+		return 0
+	}
+	return (seq-to.seq)<<jBits | to.j + 1
+}
+
+// older is the link kept for filing l.seq's key l.j (link{} when none).
+func (b *Index) olderOf(l link) link {
+	v := b.older[(l.seq%b.window)*maxKeys+l.j]
+	if v == 0 {
+		return link{}
+	}
+	v--
+	return link{l.seq - v>>jBits, v & (1<<jBits - 1)}
+}
+
 // New makes an index of the newest window filings and their stories.
 func New(window int) *Index {
 	b := NewIDs(window)
@@ -81,9 +126,12 @@ func New(window int) *Index {
 // NewIDs makes an index of the newest window filings that keeps only the filed
 // stories' IDs: Rank returns stories with only the ID set.
 func NewIDs(window int) *Index {
+	if window <= 0 || window > maxWindow {
+		panic("storyindex: window out of range")
+	}
 	a, w := newArena(), window
 	b := &Index{window: uint32(w), mem: a, heads: newHeadTable(a, initialKeys), latest: map[string]uint32{},
-		ids: make([]string, w), nkeys: array[uint8](a, w), keys: array[uint64](a, w*maxKeys), older: array[link](a, w*maxKeys),
+		ids: make([]string, w), nkeys: array[uint8](a, w), keys: array[uint64](a, w*maxKeys), older: array[uint32](a, w*maxKeys),
 		newer: array[uint32](a, w), mark: array[uint32](a, w), count: array[uint16](a, w), linked: array[bool](a, w)}
 	runtime.AddCleanup(b, (*arena).free, a)
 	return b
@@ -118,7 +166,7 @@ func (b *Index) File(st *store.Story, keys [][]byte) {
 	if b.seq > b.window { // the slot holds filing seq-window: evict it
 		old := b.seq - b.window
 		for _, k := range b.keys[base : base+uint32(b.nkeys[slot])] {
-			if b.heads.get(k).seq == old {
+			if b.head(k).seq == old {
 				b.heads.del(k)
 			}
 		}
@@ -135,8 +183,8 @@ func (b *Index) File(st *store.Story, keys [][]byte) {
 	for j, k := range keys {
 		kk := keyOf(k)
 		b.keys[base+uint32(j)] = kk
-		b.older[base+uint32(j)] = b.heads.get(kk)
-		b.heads.set(kk, link{b.seq, uint32(j)})
+		b.older[base+uint32(j)] = b.olderValue(b.seq, b.head(kk))
+		b.heads.set(kk, headValue(link{b.seq, uint32(j)}))
 	}
 }
 
@@ -184,7 +232,7 @@ func (b *Index) current(seq uint32) store.Story {
 func (b *Index) chains(keys [][]byte, chain *[maxKeys][store.BandDepth]uint32, n *[maxKeys]uint8) {
 	var at [maxKeys]link
 	for i, k := range keys {
-		at[i] = b.heads.get(keyOf(k))
+		at[i] = b.head(keyOf(k))
 	}
 	for depth := range store.BandDepth {
 		more := false
@@ -195,7 +243,7 @@ func (b *Index) chains(keys [][]byte, chain *[maxKeys][store.BandDepth]uint32, n
 			}
 			chain[i][depth] = l.seq
 			n[i]++
-			at[i] = b.older[(l.seq%b.window)*maxKeys+l.j]
+			at[i] = b.olderOf(l)
 			more = true
 		}
 		if !more {
@@ -294,7 +342,7 @@ func (b *Index) Between(keys [][]byte, since, seq uint32) [][]string {
 	var lists [][]string
 	for i, k := range keys {
 		n := 0
-		for l := b.heads.get(keyOf(k)); b.live(l.seq) && l.seq > since && n < store.BandDepth; l = b.older[(l.seq%b.window)*maxKeys+l.j] {
+		for l := b.head(keyOf(k)); b.live(l.seq) && l.seq > since && n < store.BandDepth; l = b.olderOf(l) {
 			if l.seq < seq {
 				if lists == nil {
 					lists = make([][]string, len(keys))

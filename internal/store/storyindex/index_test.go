@@ -44,7 +44,7 @@ func TestWindow(t *testing.T) {
 	for range 4 {
 		b.File(&store.Story{ID: "y"}, [][]byte{key(4)})
 	}
-	if b.heads.get(3).seq != 0 || b.Lookup(key(3)) != nil {
+	if b.heads.get(3) != 0 || b.Lookup(key(3)) != nil {
 		t.Error("an evicted key is still indexed")
 	}
 	// Depth is bounded.
@@ -54,6 +54,25 @@ func TestWindow(t *testing.T) {
 	}
 	if got := d.Lookup(key(1)); len(got) != store.BandDepth || got[0] != "39" {
 		t.Errorf("deep key: %d ids, first %q", len(got), got[0])
+	}
+}
+
+// Links are kept modulo 2^seqBits: lookups are the same on either side of it.
+func TestSequenceNumbersPastTheLinksModulus(t *testing.T) {
+	for _, start := range []uint32{1<<seqBits - 3, 3<<seqBits - 1} {
+		b := New(4)
+		b.seq = start // as if that many filings had come and gone
+		fileAlternating(b, 6, 0)
+		if got := b.Lookup(key(1)); !slices.Equal(got, []string{"id5", "id4", "id3", "id2"}) {
+			t.Errorf("from %d, key 1: %v", start, got)
+		}
+		if got := b.Lookup(key(2)); !slices.Equal(got, []string{"id4", "id2"}) {
+			t.Errorf("from %d, key 2: %v", start, got)
+		}
+		got := b.Rank([][]byte{key(2), key(1)}, false)
+		if len(got) != 4 || got[0].ID != "id4" || got[1].ID != "id2" {
+			t.Errorf("from %d, Rank = %v", start, got)
+		}
 	}
 }
 
