@@ -114,6 +114,7 @@ func New(o Options) *Client {
 		ExpectContinueTimeout:  time.Second,
 		DisableCompression:     true, // gzip is handled here so the decompressed size can be capped
 		MaxResponseHeaderBytes: maxHeaderBytes,
+		WriteBufferSize:        1 << 10, // a request is its headers (4 KiB by default, per connection)
 		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
 	}
 	c.hc = &http.Client{Transport: tr, CheckRedirect: c.checkRedirect}

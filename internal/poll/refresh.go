@@ -54,7 +54,7 @@ func (j Job) URL() string { return j.Source.URL() }
 // Jobs lists every enabled source of cfg (a member or source marked disabled in the
 // config is not polled; the dashboard still lists it).
 func Jobs(cfg *config.Config) []Job {
-	var out []Job
+	out := make([]Job, 0, len(cfg.Members)) // most members have one source
 	for _, m := range cfg.Members {
 		if m.Disabled {
 			continue
