@@ -11,7 +11,6 @@ import "math/bits"
 type headTable struct {
 	mem   *arena
 	slots []headSlot
-	shift uint8 // 64 - log2(len(slots))
 	n     int
 }
 
@@ -24,20 +23,30 @@ type headSlot struct {
 func (s *headSlot) key() uint64 { return uint64(s.hi)<<32 | uint64(s.lo) }
 
 // newHeadTable makes a table with room for n keys at most two-thirds full; set
-// doubles it when it is three-quarters full (12 MB for a full window of distinct keys:
-// 16,384 filings of 33).
+// makes it half as large again when it is three-quarters full, so it is never much
+// larger than it needs (9.6 MB for a full window of distinct keys: 16,384 filings of
+// 33; doubling would make it 12.6 MB).
 func newHeadTable(a *arena, n int) headTable {
-	b := max(4, bits.Len(uint(n+n/2)))
-	return headTable{mem: a, slots: array[headSlot](a, 1<<b), shift: uint8(64 - b)}
+	return headTable{mem: a, slots: array[headSlot](a, max(16, n+n/2))}
 }
 
-// home is where key's probe starts (Fibonacci hashing: keys are hashes already, but
-// tests use small numbers).
-func (t *headTable) home(key uint64) int { return int((key * 0x9E3779B97F4A7C15) >> t.shift) }
+// home is where key's probe starts: Fibonacci hashing (keys are hashes already, but
+// tests use small numbers) mapped onto the table's size by multiplication.
+func (t *headTable) home(key uint64) int {
+	hi, _ := bits.Mul64(key*0x9E3779B97F4A7C15, uint64(len(t.slots)))
+	return int(hi)
+}
+
+// next is the slot after i, wrapping around.
+func (t *headTable) next(i int) int {
+	if i++; i == len(t.slots) {
+		return 0
+	}
+	return i
+}
 
 func (t *headTable) get(key uint64) uint32 {
-	mask := len(t.slots) - 1
-	for i := t.home(key); ; i = (i + 1) & mask {
+	for i := t.home(key); ; i = t.next(i) {
 		s := &t.slots[i]
 		if s.v == 0 {
 			return 0
@@ -53,8 +62,7 @@ func (t *headTable) set(key uint64, v uint32) {
 	if 4*(t.n+1) > 3*len(t.slots) {
 		t.grow() // before it is full: a full table would probe forever
 	}
-	mask := len(t.slots) - 1
-	for i := t.home(key); ; i = (i + 1) & mask {
+	for i := t.home(key); ; i = t.next(i) {
 		s := &t.slots[i]
 		if s.v == 0 {
 			*s = headSlot{uint32(key), uint32(key >> 32), v}
@@ -69,9 +77,8 @@ func (t *headTable) set(key uint64, v uint32) {
 }
 
 func (t *headTable) del(key uint64) {
-	mask := len(t.slots) - 1
 	i := t.home(key)
-	for ; ; i = (i + 1) & mask {
+	for ; ; i = t.next(i) {
 		if t.slots[i].v == 0 {
 			return
 		}
@@ -81,7 +88,7 @@ func (t *headTable) del(key uint64) {
 	}
 	t.n--
 	// Shift back every entry after the hole whose probe started at or before it.
-	for j := (i + 1) & mask; t.slots[j].v != 0; j = (j + 1) & mask {
+	for j := t.next(i); t.slots[j].v != 0; j = t.next(j) {
 		h := t.home(t.slots[j].key())
 		if (j > i && (h <= i || h > j)) || (j < i && h <= i && h > j) {
 			t.slots[i] = t.slots[j]
@@ -91,10 +98,10 @@ func (t *headTable) del(key uint64) {
 	t.slots[i] = headSlot{}
 }
 
-// grow doubles the table.
+// grow makes the table half as large again.
 func (t *headTable) grow() {
 	old := t.slots
-	t.slots, t.shift, t.n = array[headSlot](t.mem, 2*len(old)), t.shift-1, 0
+	t.slots, t.n = array[headSlot](t.mem, len(old)+len(old)/2), 0
 	for _, s := range old {
 		if s.v != 0 {
 			t.set(s.key(), s.v)
