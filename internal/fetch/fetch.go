@@ -153,8 +153,10 @@ type Request struct {
 	Accept       string // default "*/*"; see AcceptFeeds
 	// Ready, when set, is called once a 2xx answer's headers have arrived, before its
 	// body is read: a caller that can only take so many bodies at once waits there (the
-	// server's answer waits in the connection, not in memory). The wait does not count
-	// against Options.Timeout. An error from Ready ends the fetch with it.
+	// server's answer waits in the connection, not in memory). The wait counts neither
+	// against Options.Timeout nor against the concurrency limits (the request gives its
+	// slot back and takes one again to read the body). An error from Ready ends the fetch
+	// with it.
 	Ready func(context.Context) error
 }
 
@@ -230,11 +232,12 @@ func (c *Client) fetch(ctx context.Context, method, rawURL string, h http.Header
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
 	}
-	release, err := c.limits.acquire(ctx, strings.ToLower(u.Hostname()))
+	host := strings.ToLower(u.Hostname())
+	release, err := c.limits.acquire(ctx, host)
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: wait for a slot: %w", rawURL, err)
 	}
-	defer release()
+	defer func() { release() }()
 
 	ctx, dl := startDeadline(ctx, c.opts.Timeout)
 	defer dl.stop()
@@ -267,14 +270,24 @@ func (c *Client) fetch(ctx context.Context, method, rawURL string, h http.Header
 		return out, nil
 	}
 	if ready != nil {
+		// Neither the clock nor the limits count the caller's wait: the limits bound the
+		// requests servers are working on, and a caller that waits here for room may be
+		// waiting on refreshes that need a slot for requests of their own.
 		if !dl.pause() {
 			return nil, c.wrap(ctx, rawURL, errDeadline)
 		}
+		release()
 		err := ready(ctx)
-		dl.resume()
+		if err == nil {
+			if release, err = c.limits.acquire(ctx, host); err != nil {
+				err = fmt.Errorf("wait for a slot: %w", err)
+			}
+		}
 		if err != nil {
+			release = func() {}
 			return nil, c.wrap(ctx, rawURL, err)
 		}
+		dl.resume()
 	}
 	body, err := readBody(resp, maxBody, truncate)
 	if err != nil {

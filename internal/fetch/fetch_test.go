@@ -617,3 +617,36 @@ func TestReadyWaitIsNotTimed(t *testing.T) {
 		t.Fatalf("Ready failing: %v, want its error", err)
 	}
 }
+
+// A request waiting in Ready holds no concurrency slot: others run meanwhile, and it
+// takes one again to read its body.
+func TestReadyWaitHoldsNoSlot(t *testing.T) {
+	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("body of " + r.URL.Path))
+	}))
+	c := loopbackClient(Options{Global: 1, PerHost: 1})
+	waiting, carryOn := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		resp, err := c.Get(context.Background(), Request{URL: srv.URL + "/a", Ready: func(context.Context) error {
+			close(waiting)
+			<-carryOn
+			return nil
+		}})
+		if err == nil && string(resp.Body) != "body of /a" {
+			err = fmt.Errorf("body %q", resp.Body)
+		}
+		done <- err
+	}()
+	<-waiting
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := c.Get(ctx, Request{URL: srv.URL + "/b"})
+	if err != nil || string(resp.Body) != "body of /b" {
+		t.Fatalf("a request while another waits in Ready: %v", err)
+	}
+	close(carryOn)
+	if err := <-done; err != nil {
+		t.Fatalf("the waiting request: %v", err)
+	}
+}

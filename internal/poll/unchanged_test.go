@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -216,6 +217,72 @@ func TestReadAheadIsBounded(t *testing.T) {
 	if n := rc.passed.Load(); n != 6 {
 		t.Errorf("%d answers read in all, want 6", n)
 	}
+}
+
+// gatedFetcher holds the fetch of /feed/ (the discovery of a page source's feed) until
+// open is closed, and counts the requests that reached Ready.
+type gatedFetcher struct {
+	Fetcher
+	discovering, open chan struct{}
+	once              sync.Once
+	inReady           atomic.Int32
+}
+
+func (g *gatedFetcher) Get(ctx context.Context, r fetch.Request) (*fetch.Response, error) {
+	if strings.HasSuffix(r.URL, "/feed/") {
+		g.once.Do(func() { close(g.discovering) })
+		<-g.open
+	}
+	if ready := r.Ready; ready != nil {
+		r.Ready = func(ctx context.Context) error { g.inReady.Add(1); return ready(ctx) }
+	}
+	return g.Fetcher.Get(ctx, r)
+}
+
+// Sources waiting for read-ahead room hold no request slot, so a refresh that holds a
+// processing slot and needs a request of its own (discovering a page's feed) gets one:
+// with the slots held, neither could go on.
+func TestReadAheadWaitLeavesRequestSlots(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/news/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(`<!doctype html><html lang="en"><body><h1>News</h1><p>No feed link here.</p></body></html>`))
+	})
+	mux.HandleFunc("/feed/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Write([]byte(goodFeed("wp")))
+	})
+	mux.HandleFunc("/f/", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(goodFeed(strings.Trim(r.URL.Path, "/"))))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	g := &gatedFetcher{Fetcher: fetch.New(fetch.Options{Timeout: 5 * time.Second, AllowPrivate: true, PerHost: -1, Global: 2}),
+		discovering: make(chan struct{}), open: make(chan struct{})}
+	r := newTestRefresher(t, openBolt(t), testConfig(t, ""), g)
+	r.Processing, r.ReadAhead = 1, 1
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	page := Job{Member: config.Member{ID: "wp", Name: "WP", Languages: []string{"en"}}, Source: config.Source{Page: srv.URL + "/news/"}}
+	wg.Go(func() {
+		if res := r.Refresh(ctx, page); res.Err != nil || res.New != 3 {
+			t.Errorf("page source: %+v", res)
+		}
+	})
+	<-g.discovering // the page source holds the processing slot
+	for i := range 3 {
+		wg.Go(func() {
+			if res := r.Refresh(ctx, feedJob(fmt.Sprint("m", i), fmt.Sprintf("%s/f/%d", srv.URL, i))); res.Err != nil || res.New != 3 {
+				t.Errorf("feed %d: %+v", i, res)
+			}
+		})
+	}
+	for g.inReady.Load() < 3 && ctx.Err() == nil { // one reads ahead, two wait for room
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(g.open)
+	wg.Wait()
 }
 
 // A poll of every source starts those whose last poll took longest, so their wait
