@@ -371,6 +371,9 @@ func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, re
 	if release != nil {
 		r.slots()
 		ready = func(ctx context.Context) error {
+			if reading {
+				return nil // called again (a fetcher that retries): the slot is held
+			}
 			select {
 			case r.ahead <- struct{}{}:
 				reading = true
