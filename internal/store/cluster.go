@@ -56,14 +56,38 @@ func canonicalLink(it *news.Item) string {
 // those with the same canonical link before the others, then by similarity, then the
 // earliest.
 func Confirm(it *Story, stored []Story) []Story {
+	ptrs := make([]*Story, len(stored))
+	for i := range stored {
+		ptrs[i] = &stored[i]
+	}
+	ok := confirm(it, ptrs)
+	out := make([]Story, len(ok))
+	for i, s := range ok {
+		out[i] = *s
+	}
+	return out
+}
+
+// ConfirmEntries is Confirm over pointers to the stored stories, returning their
+// cluster entries: what a store that only records the decision needs, without copying
+// a story.
+func ConfirmEntries(it *Story, stored []*Story) []ClusterEntry {
+	ok := confirm(it, stored)
+	out := make([]ClusterEntry, len(ok))
+	for i, s := range ok {
+		out[i] = s.Entry()
+	}
+	return out
+}
+
+func confirm(it *Story, stored []*Story) []*Story {
 	type scored struct {
 		st   *Story
 		link bool
 		sim  float64
 	}
 	ok := make([]scored, 0, len(stored))
-	for i := range stored {
-		s := &stored[i]
+	for _, s := range stored {
 		if s.Member == it.Member || s.ID == it.ID {
 			continue
 		}
@@ -87,9 +111,9 @@ func Confirm(it *Story, stored []Story) []Story {
 		}
 		return Earlier(a.st.Entry(), b.st.Entry())
 	})
-	out := make([]Story, len(ok))
+	out := make([]*Story, len(ok))
 	for i, s := range ok {
-		out[i] = *s.st
+		out[i] = s.st
 	}
 	return out
 }

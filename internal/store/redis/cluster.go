@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/redis/go-redis/v9"
@@ -297,28 +298,40 @@ func (s *Store) planClusters(ctx context.Context, items []*news.Item) ([]cluster
 	if err != nil {
 		return nil, err
 	}
-	var mine []store.Story // reused: Confirm returns copies
+	defer byID.release()
+	var mine []*store.Story // reused: ConfirmEntries keeps none
 	for i := range plans {
 		mine = mine[:0]
 		for _, id := range plans[i].ranked {
 			if c, ok := byID.get(id); ok {
-				mine = append(mine, *c)
+				mine = append(mine, c)
 			}
 		}
-		if len(mine) == 0 {
-			continue
-		}
-		for _, c := range store.Confirm(&plans[i].story, mine) {
-			plans[i].cands = append(plans[i].cands, c.Entry())
+		if len(mine) > 0 {
+			plans[i].cands = store.ConfirmEntries(&plans[i].story, mine)
 		}
 	}
 	return plans, nil
 }
 
-// storySet is the stories fetchStories read, by item ID.
+// storySet is the stories fetchStories read, by item ID. Sets are reused (a batch's
+// candidates' stories are a few hundred KB, read for every batch): release gives one
+// back once nothing points into it.
 type storySet struct {
 	list []store.Story
 	at   map[string]int32 // ID -> index in list
+}
+
+var storySets = sync.Pool{New: func() any { return &storySet{at: map[string]int32{}} }}
+
+func (c *storySet) release() {
+	if cap(c.list) > 4096 {
+		return // an unusually large batch: not kept
+	}
+	clear(c.list) // drop the strings
+	c.list = c.list[:0]
+	clear(c.at)
+	storySets.Put(c)
 }
 
 func (c *storySet) get(id string) (*store.Story, bool) {
@@ -342,7 +355,7 @@ func (s *Store) fetchStories(ctx context.Context, ids []string) (*storySet, erro
 	if err != nil {
 		return nil, s.fail(ctx, "read stories", err)
 	}
-	out := &storySet{list: make([]store.Story, 0, len(ids)), at: make(map[string]int32, len(ids))}
+	out := storySets.Get().(*storySet)
 	var missing []string
 	for i, v := range vals {
 		str, ok := v.(string)
@@ -502,16 +515,17 @@ func (s *Store) uniteMissed(ctx context.Context, missed []missedCopies) error {
 	if err != nil {
 		return err
 	}
+	defer byID.release()
 	var args []any
-	var mine []store.Story // reused: Confirm returns copies
+	var mine []*store.Story // reused: ConfirmEntries keeps none
 	for i, m := range missed {
 		mine = mine[:0]
 		for _, id := range ranked[i] {
 			if c, ok := byID.get(id); ok {
-				mine = append(mine, *c)
+				mine = append(mine, c)
 			}
 		}
-		copies := store.Confirm(&m.plan.story, mine)
+		copies := store.ConfirmEntries(&m.plan.story, mine)
 		if len(copies) == 0 {
 			continue
 		}
