@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 
@@ -57,6 +58,7 @@ type filings struct {
 	idx    *storyindex.Index
 	pos    streamID            // the last entry applied
 	watch  map[streamID]*watch // entries whose keys' lists are wanted as they are when applied
+	keys   [][]byte            // apply's buffer
 }
 
 // watch is what a writer wants to know of its item (planned as p) when the item's
@@ -112,13 +114,13 @@ func packKeys(keys [][]byte) string {
 	return string(b)
 }
 
-// unpackKeys undoes packKeys.
-func unpackKeys(v string) ([][]byte, error) {
+// unpackKeys undoes packKeys, appending to keys. The keys are read-only views of v
+// (Index.File only reads them), not copies.
+func unpackKeys(keys [][]byte, v string) ([][]byte, error) {
 	if len(v)%8 != 0 {
 		return nil, fmt.Errorf("story keys of %d bytes, not a multiple of 8", len(v))
 	}
-	b := []byte(v)
-	keys := make([][]byte, 0, len(b)/8)
+	b := unsafe.Slice(unsafe.StringData(v), len(v))
 	for i := 0; i < len(b); i += 8 {
 		keys = append(keys, b[i:i+8:i+8])
 	}
@@ -215,7 +217,8 @@ func (s *Store) apply(m redis.XMessage) error {
 	s.fl.pos = id
 	item, _ := m.Values["i"].(string)
 	packed, _ := m.Values["k"].(string)
-	keys, err := unpackKeys(packed)
+	keys, err := unpackKeys(s.fl.keys[:0], packed)
+	s.fl.keys = keys[:0]
 	if err != nil || item == "" {
 		s.badFilings.Add(1)
 		return nil
