@@ -208,7 +208,10 @@ func TestReadAheadIsBounded(t *testing.T) {
 	if fetched.Load() < 6 {
 		t.Fatalf("only %d of 6 sources asked while the store was busy", fetched.Load())
 	}
-	time.Sleep(50 * time.Millisecond)
+	for deadline := time.Now().Add(5 * time.Second); rc.passed.Load() < 3 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // room for a fourth, were it let through
 	if n := rc.passed.Load(); n != 3 {
 		t.Errorf("%d answers read while the store was busy, want 3 (one processing, two read ahead)", n)
 	}
