@@ -119,12 +119,15 @@ type Refresher struct {
 	// fleet feeds on 2 CPUs, medians of 32.0 s with two slots and 35.3 s with one,
 	// BENCHMARKS.md.)
 	Parsing int
-	// ReadAhead bounds how many refreshes read their source's answer while no
-	// processing slot is free (0: as many as there are processing slots). The others
-	// wait once their source has answered, before its body is read (fetch.Request.Ready):
-	// the body waits in the connection, not in memory. Without that bound every worker
-	// of a poll whose sources answer faster than they can be processed held a body: at
-	// N=10,000 loopback feeds with 256 workers, about 9 MB of live heap on Redis.
+	// ReadAhead bounds how many refreshes read their source's answer, or hold it read,
+	// while waiting for a processing slot (0: four times as many as there are
+	// processing slots). The others wait once their source has answered, before its
+	// body is read (fetch.Request.Ready): the body waits in the connection, not in
+	// memory. Without that bound every worker of a poll whose sources answer faster than
+	// they can be processed held a body: at N=10,000 loopback feeds with 256 workers,
+	// about 9 MB of live heap on Redis. The bound is also how many bodies download at
+	// once while processing is busy, so it is not smaller: 64 bodies of 0.1–0.3 s each
+	// (a few round trips over the internet) still come faster than 2 CPUs process them.
 	ReadAhead int
 
 	busyOnce sync.Once
@@ -182,7 +185,7 @@ func (r *Refresher) slots() {
 		r.busy = make(chan struct{}, n)
 		a := r.ReadAhead
 		if a <= 0 {
-			a = n
+			a = 4 * n
 		}
 		r.ahead = make(chan struct{}, a)
 		c := r.Parsing
