@@ -115,6 +115,25 @@ func countingFeeds(t *testing.T) (*httptest.Server, *atomic.Int32) {
 	return srv, &fetched
 }
 
+// refreshSixWhileBusy starts refreshes of six of srv's feeds (each must store 3 new
+// items) and returns once all six have been asked for, while the store is held.
+func refreshSixWhileBusy(t *testing.T, r *Refresher, srv *httptest.Server, fetched *atomic.Int32) *sync.WaitGroup {
+	t.Helper()
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() {
+			if res := r.Refresh(context.Background(), feedJob(fmt.Sprint("m", i), fmt.Sprintf("%s/f%d", srv.URL, i))); res.Err != nil || res.New != 3 {
+				t.Errorf("refresh %d: %+v", i, res)
+			}
+		})
+	}
+	waitFetched(fetched, 6)
+	if fetched.Load() < 6 {
+		t.Fatalf("only %d of 6 sources asked while the store was busy", fetched.Load())
+	}
+	return &wg
+}
+
 func waitFetched(fetched *atomic.Int32, n int32) {
 	deadline := time.Now().Add(5 * time.Second)
 	for fetched.Load() < n && time.Now().Before(deadline) {
@@ -144,18 +163,7 @@ func TestProcessingIsBounded(t *testing.T) {
 			}
 			r := newTestRefresher(t, st, testConfig(t, ""), nil)
 			r.Processing = tc.processing
-			var wg sync.WaitGroup
-			for i := range 6 {
-				wg.Go(func() {
-					if res := r.Refresh(context.Background(), feedJob(fmt.Sprint("m", i), fmt.Sprintf("%s/f%d", srv.URL, i))); res.Err != nil || res.New != 3 {
-						t.Errorf("refresh %d: %+v", i, res)
-					}
-				})
-			}
-			waitFetched(fetched, 6)
-			if fetched.Load() < 6 {
-				t.Fatalf("only %d of 6 sources fetched while the store was busy", fetched.Load())
-			}
+			wg := refreshSixWhileBusy(t, r, srv, fetched)
 			time.Sleep(50 * time.Millisecond)
 			if n := bs.in.Load(); n != tc.want {
 				t.Errorf("%d refreshes waiting on the store, want %d", n, tc.want)
@@ -196,18 +204,7 @@ func TestReadAheadIsBounded(t *testing.T) {
 	rc := &readyCounter{Fetcher: fetch.New(fetch.Options{Timeout: 5 * time.Second, AllowPrivate: true, PerHost: -1})}
 	r := newTestRefresher(t, bs, testConfig(t, ""), rc)
 	r.Processing, r.ReadAhead = 1, 2
-	var wg sync.WaitGroup
-	for i := range 6 {
-		wg.Go(func() {
-			if res := r.Refresh(context.Background(), feedJob(fmt.Sprint("m", i), fmt.Sprintf("%s/f%d", srv.URL, i))); res.Err != nil || res.New != 3 {
-				t.Errorf("refresh %d: %+v", i, res)
-			}
-		})
-	}
-	waitFetched(fetched, 6)
-	if fetched.Load() < 6 {
-		t.Fatalf("only %d of 6 sources asked while the store was busy", fetched.Load())
-	}
+	wg := refreshSixWhileBusy(t, r, srv, fetched)
 	for deadline := time.Now().Add(5 * time.Second); rc.passed.Load() < 3 && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 	}
