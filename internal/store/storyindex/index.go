@@ -62,7 +62,7 @@ type filed struct {
 const maxKeys = 1 + identity.NumBands
 
 // initialKeys is how many story keys a new index has room for; its table of keys
-// doubles as it fills (to 16 MB for the 540,672 distinct keys of a full window).
+// grows by half as it fills (to 9.6 MB for the 540,672 distinct keys of a full window).
 const initialKeys = 1 << 12
 
 // link names a filing and the position of a key among its keys.
@@ -106,7 +106,7 @@ func (b *Index) olderValue(seq uint32, to link) uint32 {
 	return (seq-to.seq)<<jBits | to.j + 1
 }
 
-// older is the link kept for filing l.seq's key l.j (link{} when none).
+// olderOf is the link kept for filing l.seq's key l.j (link{} when none).
 func (b *Index) olderOf(l link) link {
 	v := b.older[(l.seq%b.window)*maxKeys+l.j]
 	if v == 0 {
