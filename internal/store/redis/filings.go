@@ -156,21 +156,44 @@ func (s *Store) upgradeFilings(ctx context.Context) error {
 // loadFilings makes the index from the newest storyindex.Window entries of the
 // stream. It runs on the first write rather than when the store opens, so that a
 // process that only serves pays nothing for it; the caller holds s.fl.read.
+// The stream is read a page at a time, newest first, and only each entry's fields are
+// kept until they are applied, oldest first: go-redis's form of a whole window (a map
+// per entry) made a peak of about 10 MB of garbage when a worker started.
 func (s *Store) loadFilings(ctx context.Context) error {
-	msgs, err := s.c.XRevRangeN(ctx, s.filingsKey(), "+", "-", storyindex.Window).Result()
-	if err != nil {
-		return s.fail(ctx, "read story filings", err)
+	var es []filingEntry // newest first
+	for end := "+"; len(es) < storyindex.Window; {
+		want := min(filingsPage, storyindex.Window-len(es))
+		msgs, err := s.c.XRevRangeN(ctx, s.filingsKey(), end, "-", int64(want)).Result()
+		if err != nil {
+			return s.fail(ctx, "read story filings", err)
+		}
+		for _, m := range msgs {
+			es = append(es, entryOf(m))
+		}
+		if len(msgs) < want {
+			break
+		}
+		end = "(" + msgs[len(msgs)-1].ID
 	}
 	s.fl.mu.Lock()
 	defer s.fl.mu.Unlock()
 	s.fl.idx, s.fl.pos = storyindex.NewIDs(storyindex.Window), streamID{}
-	for i := len(msgs) - 1; i >= 0; i-- {
-		if err := s.apply(msgs[i]); err != nil {
+	for i := len(es) - 1; i >= 0; i-- {
+		if err := s.apply(es[i]); err != nil {
 			return err
 		}
 	}
 	s.fl.loaded.Store(true)
 	return nil
+}
+
+// filingEntry is a stream entry's ID and fields.
+type filingEntry struct{ id, item, keys string }
+
+func entryOf(m redis.XMessage) filingEntry {
+	item, _ := m.Values["i"].(string)
+	keys, _ := m.Values["k"].(string)
+	return filingEntry{m.ID, item, keys}
 }
 
 // seedFilings files the recorded stories of the newest storyindex.Window items (by
@@ -209,15 +232,14 @@ func (s *Store) seedFilings(ctx context.Context) error {
 // apply files one stream entry in the index; the caller holds s.fl.mu or owns the
 // index alone. An entry not in the form the write script writes is passed over (an
 // item then found by no cluster decision), so that it cannot stop every write.
-func (s *Store) apply(m redis.XMessage) error {
-	id, err := parseStreamID(m.ID)
+func (s *Store) apply(e filingEntry) error {
+	id, err := parseStreamID(e.id)
 	if err != nil {
 		return err
 	}
 	s.fl.pos = id
-	item, _ := m.Values["i"].(string)
-	packed, _ := m.Values["k"].(string)
-	keys, err := unpackKeys(s.fl.keys[:0], packed)
+	item := e.item
+	keys, err := unpackKeys(s.fl.keys[:0], e.keys)
 	s.fl.keys = keys[:0]
 	if err != nil || item == "" {
 		s.badFilings.Add(1)
@@ -263,7 +285,7 @@ func (s *Store) catchUp(ctx context.Context, upTo streamID) error {
 		}
 		s.fl.mu.Lock()
 		for _, m := range msgs {
-			if err = s.apply(m); err != nil {
+			if err = s.apply(entryOf(m)); err != nil {
 				break
 			}
 		}

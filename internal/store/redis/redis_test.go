@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -351,6 +352,40 @@ func TestOpenLoadsFilings(t *testing.T) {
 	}
 	if n := s.united.Load(); n != 0 {
 		t.Errorf("united = %d: the copy was found after its write, want it planned", n)
+	}
+}
+
+// A process loads the newest window of filings a page at a time, and applies them
+// oldest first.
+func TestLoadFilingsReadsPages(t *testing.T) {
+	dsn := withNetwork(redistest.Server(t))
+	ctx := context.Background()
+	w := openT(t, dsn)
+	total := storyindex.Window + 1500
+	pipe := w.c.Pipeline()
+	for i := range total {
+		keys := [][]byte{binary.BigEndian.AppendUint64(nil, uint64(i+1)), binary.BigEndian.AppendUint64(nil, 1<<40)}
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: w.filingsKey(), Values: []any{"i", fmt.Sprint("id", i), "k", packKeys(keys)}})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	idx := index(t, openT(t, dsn))
+	if idx.Seq() != storyindex.Window {
+		t.Fatalf("%d filings loaded, want the newest %d", idx.Seq(), storyindex.Window)
+	}
+	oldest := total - storyindex.Window
+	if _, ok := idx.Latest(fmt.Sprint("id", oldest-1)); ok {
+		t.Errorf("id%d, older than the window, was loaded", oldest-1)
+	}
+	for _, i := range []int{oldest, oldest + filingsPage, total - 1} {
+		seq, ok := idx.Latest(fmt.Sprint("id", i))
+		if want := uint32(i - oldest + 1); !ok || seq != want {
+			t.Errorf("id%d filed as %d (%v), want %d: applied oldest first", i, seq, ok, want)
+		}
+	}
+	if got := idx.Lookup(binary.BigEndian.AppendUint64(nil, 1<<40)); len(got) == 0 || got[0] != fmt.Sprint("id", total-1) {
+		t.Errorf("shared key: %v, want id%d first", got, total-1)
 	}
 }
 
