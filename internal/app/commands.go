@@ -127,7 +127,7 @@ func runPreview(ctx context.Context, args []string, env Env, stdout, stderr io.W
 	m.Country = strings.ToUpper(*country)
 	log := newLogger(stderr, env)
 	ref := newRefresher(func() *config.Config { return cfg }, newFetcher(cfg), nil, log)
-	res, items := ref.Preview(ctx, poll.Job{Member: m, Source: src})
+	res, items := ref.Preview(ctx, poll.Job{Member: &m, Source: src})
 	if res.Err != nil {
 		_, words := poll.Describe(res.Err)
 		return fmt.Errorf("%s: %s", u, words)

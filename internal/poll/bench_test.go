@@ -90,7 +90,7 @@ func TestFleetFeedPrepared(t *testing.T) {
 	}))
 	defer srv.Close()
 	r := newTestRefresher(t, nil, testConfig(t, ""), nil)
-	j := Job{Member: config.Member{ID: "m", Name: "M", Languages: []string{"en"}}, Source: config.Source{Feed: srv.URL + "/f/1.xml"}}
+	j := Job{Member: &config.Member{ID: "m", Name: "M", Languages: []string{"en"}}, Source: config.Source{Feed: srv.URL + "/f/1.xml"}}
 	st := news.SourceState{URL: j.URL()}
 	var res Result
 	items, _, err := r.collect(context.Background(), j, &st, &res, nil)

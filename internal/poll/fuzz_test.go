@@ -52,7 +52,7 @@ func FuzzRefresh(f *testing.F) {
 		case 1:
 			j = pageJob(id, u, &config.Selectors{Item: "div.item", Title: "h2", Link: "h2 a", Date: "time", Summary: "p"})
 		default:
-			j = Job{Member: config.Member{ID: id, Name: id, Languages: []string{"en"}}, Source: config.Source{Homepage: u}}
+			j = Job{Member: &config.Member{ID: id, Name: id, Languages: []string{"en"}}, Source: config.Source{Homepage: u}}
 		}
 		res := ref.Refresh(context.Background(), j)
 		st, ok := sourceState(t, db, u)

@@ -55,12 +55,12 @@ func newTestRefresher(t testing.TB, st Store, cfg *config.Config, f Fetcher) *Re
 
 // feedJob is a feed source of member id at u.
 func feedJob(id, u string) Job {
-	return Job{Member: config.Member{ID: id, Name: id, Languages: []string{"en"}}, Source: config.Source{Feed: u}}
+	return Job{Member: &config.Member{ID: id, Name: id, Languages: []string{"en"}}, Source: config.Source{Feed: u}}
 }
 
 // pageJob is a page source with selectors.
 func pageJob(id, u string, sel *config.Selectors) Job {
-	return Job{Member: config.Member{ID: id, Name: id, Languages: []string{"en"}}, Source: config.Source{Page: u, Select: sel}}
+	return Job{Member: &config.Member{ID: id, Name: id, Languages: []string{"en"}}, Source: config.Source{Page: u, Select: sel}}
 }
 
 // rss renders an RSS 2.0 feed; each item is "guid|title|link|pubDate" (empty parts left out).

@@ -135,14 +135,14 @@ func TestDiscoveryAndEnrichment(t *testing.T) {
 	st := openBolt(t)
 	ref := newTestRefresher(t, st, testConfig(t, ""), nil)
 
-	wp := Job{Member: config.Member{ID: "wp", Name: "WP", Languages: []string{"en"}}, Source: config.Source{Page: srv.URL + "/wp/news/"}}
+	wp := Job{Member: &config.Member{ID: "wp", Name: "WP", Languages: []string{"en"}}, Source: config.Source{Page: srv.URL + "/wp/news/"}}
 	r := ref.Refresh(t.Context(), wp)
 	state, _ := sourceState(t, st, wp.URL())
 	if r.Err != nil || r.New != 3 || !strings.HasSuffix(state.FeedURL, "/feed/") || !strings.HasPrefix(r.Via, "discovered feed") {
 		t.Fatalf("WordPress page: %+v, feed url %q", r, state.FeedURL)
 	}
 
-	list := Job{Member: config.Member{ID: "gs", Name: "GS", Languages: []string{"en"}}, Source: config.Source{Page: srv.URL + "/list/"}}
+	list := Job{Member: &config.Member{ID: "gs", Name: "GS", Languages: []string{"en"}}, Source: config.Source{Page: srv.URL + "/list/"}}
 	list.Source.Select = gsSelect
 	r = ref.Refresh(t.Context(), list)
 	if r.Err != nil || r.New != 3 {
@@ -180,7 +180,7 @@ func TestWordPressRESTAPI(t *testing.T) {
 	defer srv.Close()
 	st := openBolt(t)
 	ref := newTestRefresher(t, st, testConfig(t, ""), nil)
-	job := Job{Member: config.Member{ID: "ch", Name: "CH", Languages: []string{"fr"}}, Source: config.Source{Page: srv.URL + "/actualites/"}}
+	job := Job{Member: &config.Member{ID: "ch", Name: "CH", Languages: []string{"fr"}}, Source: config.Source{Page: srv.URL + "/actualites/"}}
 	r := ref.Refresh(t.Context(), job)
 	if r.Err != nil || r.New != 2 || !strings.HasPrefix(r.Via, "wordpress api") {
 		t.Fatalf("refresh: %+v", r)

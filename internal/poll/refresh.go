@@ -44,7 +44,7 @@ type Fetcher interface {
 
 // Job is one source of one member.
 type Job struct {
-	Member config.Member
+	Member *config.Member // the config's own (shared by its sources' jobs; not to be changed)
 	Source config.Source
 }
 
@@ -55,7 +55,8 @@ func (j Job) URL() string { return j.Source.URL() }
 // config is not polled; the dashboard still lists it).
 func Jobs(cfg *config.Config) []Job {
 	out := make([]Job, 0, len(cfg.Members)) // most members have one source
-	for _, m := range cfg.Members {
+	for i := range cfg.Members {
+		m := &cfg.Members[i]
 		if m.Disabled {
 			continue
 		}

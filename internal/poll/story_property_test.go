@@ -205,7 +205,7 @@ func checkStories(t *testing.T, open func(t *rapid.T, dir string) propStore) {
 				ref.Store = st
 			}
 			for _, m := range propMembers {
-				j := Job{Member: config.Member{ID: m, Name: m, Languages: []string{"en"}}, Source: config.Source{Feed: srv.URL + "/" + m}}
+				j := Job{Member: &config.Member{ID: m, Name: m, Languages: []string{"en"}}, Source: config.Source{Feed: srv.URL + "/" + m}}
 				if r := ref.Refresh(context.Background(), j); r.Err != nil && len(ps.feeds[m]) > 0 {
 					rt.Fatalf("refresh %s: %v", m, r.Err)
 				}

@@ -264,7 +264,7 @@ func TestReadAheadWaitLeavesRequestSlots(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
-	page := Job{Member: config.Member{ID: "wp", Name: "WP", Languages: []string{"en"}}, Source: config.Source{Page: srv.URL + "/news/"}}
+	page := Job{Member: &config.Member{ID: "wp", Name: "WP", Languages: []string{"en"}}, Source: config.Source{Page: srv.URL + "/news/"}}
 	wg.Go(func() {
 		if res := r.Refresh(ctx, page); res.Err != nil || res.New != 3 {
 			t.Errorf("page source: %+v", res)
