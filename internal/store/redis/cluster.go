@@ -419,7 +419,7 @@ return n
 // index, and now, when not nil, holds the lists of its story keys as the write found
 // them (newest first, the first len(perKey[i]) filed meanwhile).
 type missedCopies struct {
-	plan   clusterPlan
+	plan   *clusterPlan
 	perKey [][]string
 	now    [][]string
 	seq    uint32
@@ -555,7 +555,7 @@ func (s *Store) uniteMissed(ctx context.Context, missed []missedCopies) error {
 
 // clusterArgs appends an item's cluster arguments for the write script: its entry,
 // then its story keys (packKeys), then its candidates.
-func clusterArgs(args []any, it *news.Item, p clusterPlan) []any {
+func clusterArgs(args []any, it *news.Item, p *clusterPlan) []any {
 	e := store.EntryOf(it)
 	args = append(args, e.Member, strconv.FormatInt(e.Time, 10), strconv.FormatInt(e.FirstSeen, 10), packKeys(p.keys))
 	args = append(args, len(p.cands))

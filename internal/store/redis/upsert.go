@@ -223,7 +223,7 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 		args         = []any{s.filingsCap}
 		planned      []int         // chunk index of each item in the script
 		results      []outcome     // its outcome if written
-		plannedPlans []clusterPlan // its cluster plan (story only for an update)
+		plannedPlans []*clusterPlan // its cluster plan (story only for an update)
 	)
 	for j, i := range idx {
 		in := items[i]
@@ -284,14 +284,17 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 		for _, f := range newF {
 			args = append(args, f)
 		}
-		var plan clusterPlan
+		var plan *clusterPlan
 		if !present {
-			plan = plans[freshAt[j]]
-		} else if refiled(&oldIt, &m, &st) {
-			// Its words or link changed: filed again under its new story keys, so that
-			// later copies of the story it now tells find it (as they find it under
-			// its old keys, with its new story).
-			plan.keys = st.Keys()
+			plan = &plans[freshAt[j]]
+		} else {
+			plan = &clusterPlan{}
+			if refiled(&oldIt, &m, &st) {
+				// Its words or link changed: filed again under its new story keys, so
+				// that later copies of the story it now tells find it (as they find it
+				// under its old keys, with its new story).
+				plan.keys = st.Keys()
+			}
 		}
 		args = clusterArgs(args, &m, plan)
 		planned = append(planned, i)
@@ -367,12 +370,12 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 // filed as fids[i]), for the IDs filed under its story keys between planning and
 // writing it, found when its filing is applied, unless it was applied already: the
 // walk is shortest then, before later filings under the same keys must be passed over.
-func (s *Store) watchFilings(plans []clusterPlan, filed []int, fids []streamID) []*watch {
+func (s *Store) watchFilings(plans []*clusterPlan, filed []int, fids []streamID) []*watch {
 	s.fl.mu.Lock()
 	defer s.fl.mu.Unlock()
 	ws := make([]*watch, len(filed))
 	for i, j := range filed {
-		ws[i] = &watch{p: &plans[j]}
+		ws[i] = &watch{p: plans[j]}
 		if s.fl.pos.less(fids[i]) && !s.unwatched {
 			s.fl.watch[fids[i]] = ws[i]
 		}
@@ -386,7 +389,7 @@ func (s *Store) watchFilings(plans []clusterPlan, filed []int, fids []streamID) 
 // item's own. The index must have caught up past the items' filings; an item whose
 // filing is not in the index (it left the window, or the stream was trimmed past it)
 // is passed over.
-func (s *Store) missed(plans []clusterPlan, filed []int, fids []streamID, ws []*watch) []missedCopies {
+func (s *Store) missed(plans []*clusterPlan, filed []int, fids []streamID, ws []*watch) []missedCopies {
 	s.fl.mu.Lock()
 	defer s.fl.mu.Unlock()
 	var out []missedCopies
