@@ -133,7 +133,7 @@ func runPreview(ctx context.Context, args []string, env Env, stdout, stderr io.W
 		return fmt.Errorf("%s: %s", u, words)
 	}
 	fmt.Fprintf(stdout, "%s: %d items, found by %s\n", u, len(items), res.Via)
-	if res.Inferred.Item != "" {
+	if res.Inferred != nil && res.Inferred.Item != "" {
 		fmt.Fprintf(stdout, "\nInferred selectors, to paste under this source in feeds.yaml:\n  - page: %s\n    %s\n", u, res.Inferred.YAML())
 	}
 	fmt.Fprintln(stdout)

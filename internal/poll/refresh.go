@@ -84,9 +84,10 @@ type Result struct {
 	Duration  time.Duration
 	Bytes     int
 	// Via says how items were found: "feed", "discovered feed <url>", "selectors",
-	// or "detected (<tier>)"; Inferred holds the selectors automatic detection used.
+	// or "detected (<tier>)"; Inferred holds the selectors automatic detection used
+	// (nil otherwise: a poll keeps every source's result).
 	Via      string
-	Inferred page.Selectors
+	Inferred *page.Selectors
 	// Health, NextPoll and RetryAfter are what the refresh recorded for the source.
 	Health     news.Health
 	NextPoll   time.Time
@@ -470,7 +471,7 @@ func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, re
 		}
 		return nil, resp.StatusCode, err
 	}
-	res.Via, res.Inferred = viaDetected+" ("+det.Tier+")", det.Selectors
+	res.Via, res.Inferred = viaDetected+" ("+det.Tier+")", &det.Selectors
 	return det.Items, resp.StatusCode, nil
 }
 

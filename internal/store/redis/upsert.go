@@ -221,8 +221,8 @@ func (s *Store) upsertRound(ctx context.Context, items []news.Item, idx []int, o
 	var (
 		ks           = []string{s.tombKey(), s.verKey(), s.keysKey(), s.filingsKey(), s.clustersKey(), s.clusterOfKey(), s.storiesKey()}
 		args         = []any{s.filingsCap}
-		planned      []int         // chunk index of each item in the script
-		results      []outcome     // its outcome if written
+		planned      []int          // chunk index of each item in the script
+		results      []outcome      // its outcome if written
 		plannedPlans []*clusterPlan // its cluster plan (story only for an update)
 	)
 	for j, i := range idx {
