@@ -177,23 +177,32 @@ func TestProcessingIsBounded(t *testing.T) {
 	}
 }
 
-// readyCounter is a Fetcher that counts the answers whose body it was let read.
-type readyCounter struct {
+// readyWatcher is a Fetcher that counts the answers that reached Ready and those whose
+// body it let be read; with open set, it holds the fetch of /feed/ (the discovery of a
+// page source's feed) until open is closed, closing discovering when it starts to.
+type readyWatcher struct {
 	Fetcher
-	passed atomic.Int32
+	reached, passed   atomic.Int32
+	discovering, open chan struct{}
+	once              sync.Once
 }
 
-func (c *readyCounter) Get(ctx context.Context, r fetch.Request) (*fetch.Response, error) {
+func (w *readyWatcher) Get(ctx context.Context, r fetch.Request) (*fetch.Response, error) {
+	if w.open != nil && strings.HasSuffix(r.URL, "/feed/") {
+		w.once.Do(func() { close(w.discovering) })
+		<-w.open
+	}
 	if ready := r.Ready; ready != nil {
 		r.Ready = func(ctx context.Context) error {
+			w.reached.Add(1)
 			err := ready(ctx)
 			if err == nil {
-				c.passed.Add(1)
+				w.passed.Add(1)
 			}
 			return err
 		}
 	}
-	return c.Fetcher.Get(ctx, r)
+	return w.Fetcher.Get(ctx, r)
 }
 
 // While every processing slot is taken, only ReadAhead more sources have their answer
@@ -201,7 +210,7 @@ func (c *readyCounter) Get(ctx context.Context, r fetch.Request) (*fetch.Respons
 func TestReadAheadIsBounded(t *testing.T) {
 	srv, fetched := countingFeeds(t)
 	bs := &blockingStore{Store: openBolt(t), gate: make(chan struct{})}
-	rc := &readyCounter{Fetcher: fetch.New(fetch.Options{Timeout: 5 * time.Second, AllowPrivate: true, PerHost: -1})}
+	rc := &readyWatcher{Fetcher: fetch.New(fetch.Options{Timeout: 5 * time.Second, AllowPrivate: true, PerHost: -1})}
 	r := newTestRefresher(t, bs, testConfig(t, ""), rc)
 	r.Processing, r.ReadAhead = 1, 2
 	wg := refreshSixWhileBusy(t, r, srv, fetched)
@@ -217,26 +226,6 @@ func TestReadAheadIsBounded(t *testing.T) {
 	if n := rc.passed.Load(); n != 6 {
 		t.Errorf("%d answers read in all, want 6", n)
 	}
-}
-
-// gatedFetcher holds the fetch of /feed/ (the discovery of a page source's feed) until
-// open is closed, and counts the requests that reached Ready.
-type gatedFetcher struct {
-	Fetcher
-	discovering, open chan struct{}
-	once              sync.Once
-	inReady           atomic.Int32
-}
-
-func (g *gatedFetcher) Get(ctx context.Context, r fetch.Request) (*fetch.Response, error) {
-	if strings.HasSuffix(r.URL, "/feed/") {
-		g.once.Do(func() { close(g.discovering) })
-		<-g.open
-	}
-	if ready := r.Ready; ready != nil {
-		r.Ready = func(ctx context.Context) error { g.inReady.Add(1); return ready(ctx) }
-	}
-	return g.Fetcher.Get(ctx, r)
 }
 
 // Sources waiting for read-ahead room hold no request slot, so a refresh that holds a
@@ -257,7 +246,7 @@ func TestReadAheadWaitLeavesRequestSlots(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	g := &gatedFetcher{Fetcher: fetch.New(fetch.Options{Timeout: 5 * time.Second, AllowPrivate: true, PerHost: -1, Global: 2}),
+	g := &readyWatcher{Fetcher: fetch.New(fetch.Options{Timeout: 5 * time.Second, AllowPrivate: true, PerHost: -1, Global: 2}),
 		discovering: make(chan struct{}), open: make(chan struct{})}
 	r := newTestRefresher(t, openBolt(t), testConfig(t, ""), g)
 	r.Processing, r.ReadAhead = 1, 1
@@ -278,7 +267,7 @@ func TestReadAheadWaitLeavesRequestSlots(t *testing.T) {
 			}
 		})
 	}
-	for g.inReady.Load() < 3 && ctx.Err() == nil { // one reads ahead, two wait for room
+	for g.reached.Load() < 3 && ctx.Err() == nil { // one reads ahead, two wait for room
 		time.Sleep(5 * time.Millisecond)
 	}
 	close(g.open)

@@ -50,28 +50,12 @@ func canonicalLink(it *news.Item) string {
 	return identity.Canonical(it.Link)
 }
 
-// Confirm returns the stored stories that tell the same story as it, best first:
-// stories of other members, within ClusterWindow, with the same canonical link or
-// at least identity.Threshold similar in the same language (identity.SameStory);
-// those with the same canonical link before the others, then by similarity, then the
-// earliest.
-func Confirm(it *Story, stored []Story) []Story {
-	ptrs := make([]*Story, len(stored))
-	for i := range stored {
-		ptrs[i] = &stored[i]
-	}
-	ok := confirm(it, ptrs)
-	out := make([]Story, len(ok))
-	for i, s := range ok {
-		out[i] = *s
-	}
-	return out
-}
-
-// ConfirmEntries is Confirm over pointers to the stored stories, returning their
-// cluster entries: what a store that only records the decision needs, without copying
-// a story.
-func ConfirmEntries(it *Story, stored []*Story) []ClusterEntry {
+// Confirm returns the cluster entries of the stored stories that tell the same story
+// as it, best first: stories of other members, within ClusterWindow, with the same
+// canonical link or at least identity.Threshold similar in the same language
+// (identity.SameStory); those with the same canonical link before the others, then by
+// similarity, then the earliest. It keeps no pointer to stored.
+func Confirm(it *Story, stored []*Story) []ClusterEntry {
 	ok := confirm(it, stored)
 	out := make([]ClusterEntry, len(ok))
 	for i, s := range ok {

@@ -60,8 +60,8 @@ func TestConfirmOnStories(t *testing.T) {
 	c.ID, c.Member = "c", "gs" // same member as a: never its cluster mate
 	far.ID, far.Member = "far", "au"
 	far.Published = base.Published.Add(ClusterWindow + time.Hour)
-	sa := StoryOf(&a)
-	got := Confirm(&sa, []Story{StoryOf(&b), StoryOf(&c), StoryOf(&far)})
+	sa, sb, sc, sfar := StoryOf(&a), StoryOf(&b), StoryOf(&c), StoryOf(&far)
+	got := Confirm(&sa, []*Story{&sb, &sc, &sfar})
 	if len(got) != 1 || got[0].ID != "b" {
 		t.Fatalf("Confirm = %+v, want just b", got)
 	}

@@ -33,7 +33,7 @@ func (s *Store) fileBands(st *store.Story, keys [][]byte) {
 }
 
 // candidates is storyindex.Index.Candidates under the index's lock.
-func (s *Store) candidates(st *store.Story, keys [][]byte) []store.Story {
+func (s *Store) candidates(st *store.Story, keys [][]byte) []store.ClusterEntry {
 	s.bandMu.Lock()
 	defer s.bandMu.Unlock()
 	return s.bands.Load().Candidates(st, keys)

@@ -602,7 +602,7 @@ type newItem struct {
 	keys  [][]byte
 	// epoch, when not 0, is that of the index in which plan filed the item, having
 	// worked out its candidates, cands (epochs start at 1).
-	cands []store.Story
+	cands []store.ClusterEntry
 	epoch uint64
 	// json is the item's encoding (putItem's) when it came with no cluster fields;
 	// then index and entries are its index keys (indexKeys, keyEntries) and encoded its

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 
@@ -299,7 +298,7 @@ func (s *Store) planClusters(ctx context.Context, items []*news.Item) ([]cluster
 		return nil, err
 	}
 	defer byID.release()
-	var mine []*store.Story // reused: ConfirmEntries keeps none
+	var mine []*store.Story // reused: Confirm keeps none
 	for i := range plans {
 		mine = mine[:0]
 		for _, id := range plans[i].ranked {
@@ -308,7 +307,7 @@ func (s *Store) planClusters(ctx context.Context, items []*news.Item) ([]cluster
 			}
 		}
 		if len(mine) > 0 {
-			plans[i].cands = store.ConfirmEntries(&plans[i].story, mine)
+			plans[i].cands = store.Confirm(&plans[i].story, mine)
 		}
 	}
 	return plans, nil
@@ -363,9 +362,7 @@ func (s *Store) fetchStories(ctx context.Context, ids []string) (*storySet, erro
 			missing = append(missing, ids[i])
 			continue
 		}
-		// ParseStory only reads its bytes (it copies the strings it keeps), so the
-		// reply's string is read in place rather than copied.
-		st, err := store.ParseStory(unsafe.Slice(unsafe.StringData(str), len(str)))
+		st, err := store.ParseStory(readOnly(str)) // it copies the strings it keeps
 		if err != nil {
 			return nil, fmt.Errorf("item %s: %w", ids[i], err)
 		}
@@ -517,7 +514,7 @@ func (s *Store) uniteMissed(ctx context.Context, missed []missedCopies) error {
 	}
 	defer byID.release()
 	var args []any
-	var mine []*store.Story // reused: ConfirmEntries keeps none
+	var mine []*store.Story // reused: Confirm keeps none
 	for i, m := range missed {
 		mine = mine[:0]
 		for _, id := range ranked[i] {
@@ -525,7 +522,7 @@ func (s *Store) uniteMissed(ctx context.Context, missed []missedCopies) error {
 				mine = append(mine, c)
 			}
 		}
-		copies := store.ConfirmEntries(&m.plan.story, mine)
+		copies := store.Confirm(&m.plan.story, mine)
 		if len(copies) == 0 {
 			continue
 		}

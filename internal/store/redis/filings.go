@@ -114,13 +114,17 @@ func packKeys(keys [][]byte) string {
 	return string(b)
 }
 
+// readOnly is s's bytes without a copy, for readers that neither change nor keep
+// them: a reply from Redis is read in place rather than copied once more.
+func readOnly(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
 // unpackKeys undoes packKeys, appending to keys. The keys are read-only views of v
 // (Index.File only reads them), not copies.
 func unpackKeys(keys [][]byte, v string) ([][]byte, error) {
 	if len(v)%8 != 0 {
 		return nil, fmt.Errorf("story keys of %d bytes, not a multiple of 8", len(v))
 	}
-	b := unsafe.Slice(unsafe.StringData(v), len(v))
+	b := readOnly(v)
 	for i := 0; i < len(b); i += 8 {
 		keys = append(keys, b[i:i+8:i+8])
 	}
@@ -238,14 +242,13 @@ func (s *Store) apply(e filingEntry) error {
 		return err
 	}
 	s.fl.pos = id
-	item := e.item
 	keys, err := unpackKeys(s.fl.keys[:0], e.keys)
 	s.fl.keys = keys[:0]
-	if err != nil || item == "" {
+	if err != nil || e.item == "" {
 		s.badFilings.Add(1)
 		return nil
 	}
-	s.fl.idx.File(&store.Story{ID: item}, keys)
+	s.fl.idx.File(&store.Story{ID: e.item}, keys)
 	if w := s.fl.watch[id]; w != nil {
 		w.look(s.fl.idx, s.fl.idx.Seq())
 		delete(s.fl.watch, id)

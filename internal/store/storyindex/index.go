@@ -50,6 +50,7 @@ type Index struct {
 	ranking uint32
 	hits    []uint32
 	out     []store.Story
+	ptrs    []*store.Story // Candidates' pointers into out
 }
 
 // filed is a filed story's fields but its ID (in ids) and signature (in sigs).
@@ -303,10 +304,16 @@ func (b *Index) Rank(keys [][]byte, hasLink bool) []store.Story {
 	return out
 }
 
-// Candidates returns the stories filed under keys that tell the same story as st,
-// best first (Rank, then store.Confirm): a copy, good after the index changes.
-func (b *Index) Candidates(st *store.Story, keys [][]byte) []store.Story {
-	return store.Confirm(st, b.Rank(keys, st.Link != ""))
+// Candidates returns the cluster entries of the stories filed under keys that tell the
+// same story as st, best first (Rank, then store.Confirm): good after the index changes.
+func (b *Index) Candidates(st *store.Story, keys [][]byte) []store.ClusterEntry {
+	ranked := b.Rank(keys, st.Link != "")
+	ptrs := b.ptrs[:0]
+	for i := range ranked {
+		ptrs = append(ptrs, &ranked[i])
+	}
+	b.ptrs = ptrs
+	return store.Confirm(st, ptrs)
 }
 
 // Seq is the sequence number of the newest filing (0: none yet); filings are numbered

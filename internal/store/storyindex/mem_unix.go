@@ -2,10 +2,10 @@
 
 package storyindex
 
-import "syscall"
+import "golang.org/x/sys/unix"
 
 func mapMemory(size int) ([]byte, error) {
-	return syscall.Mmap(-1, 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	return unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_ANON|unix.MAP_PRIVATE)
 }
 
-func unmapMemory(mem []byte) { syscall.Munmap(mem) }
+func unmapMemory(mem []byte) { unix.Munmap(mem) }
