@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/store/redistest"
 	"github.com/iss-network/networkfeed/internal/store/storetest"
@@ -107,4 +109,38 @@ func decodeForTest(t *testing.T, s *Store, cid string) int {
 		}
 	}
 	return n
+}
+
+// A candidate trimmed (tombstoned) after the new item's plan was made is not joined
+// by the write: the script checks its candidates against the tombstones too.
+func TestTombstonedCandidateNotJoined(t *testing.T) {
+	url := redistest.Server(t)
+	ctx := context.Background()
+	for _, trimmed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("trimmed=%v", trimmed), func(t *testing.T) {
+			s := openT(t, withNetwork(url))
+			cand, item := storetest.Story("au", 1, 7), storetest.Story("gs", 1, 7)
+			if _, err := s.Upsert(ctx, []news.Item{cand}); err != nil {
+				t.Fatal(err)
+			}
+			s.beforeWrite = func() {
+				s.beforeWrite = nil
+				if trimmed {
+					if err := s.c.ZAdd(ctx, s.tombKey(), redis.Z{Score: 1, Member: cand.ID}).Err(); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+			if _, err := s.Upsert(ctx, []news.Item{item}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Item(ctx, item.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if joined := got.ClusterID != ""; joined == trimmed {
+				t.Errorf("item in cluster %q; candidate trimmed: %v", got.ClusterID, trimmed)
+			}
+		})
+	}
 }

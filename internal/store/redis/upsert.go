@@ -45,16 +45,12 @@ while a <= #ARGV do
   local r = 1
   if redis.call('ZSCORE', KEYS[1], id) then
     r = 2
-  else
-    local cur = redis.call('GET', key)
-    if flag == '1' then
-      if cur ~= exp then r = 0 end
-    elseif cur then
-      r = 0
-    end
+  elseif flag == '1' then
+    if redis.call('GET', key) ~= exp then r = 0 else redis.call('SET', key, val) end
+  elseif not redis.call('SET', key, val, 'NX') then
+    r = 0
   end
   if r == 1 then
-    redis.call('SET', key, val)
     redis.call('HSET', KSY, id, story)
     for i = 1, nOld do redis.call('ZREM', KEYS[k + i], id) end
     for i = 1, nNew do redis.call('ZADD', KEYS[k + nOld + i], sc, id) end
@@ -62,7 +58,11 @@ while a <= #ARGV do
       local f = ARGV[a + 9 + i]
       if redis.call('HGET', KEYS[3], f) == id then redis.call('HDEL', KEYS[3], f) end
     end
-    for i = 1, nNF do redis.call('HSET', KEYS[3], ARGV[a + 9 + nOF + i], id) end
+    if nNF > 0 then
+      local fv = {}
+      for i = 1, nNF do fv[2*i - 1] = ARGV[a + 9 + nOF + i]; fv[2*i] = id end
+      redis.call('HSET', KEYS[3], unpack(fv))
+    end
     if flag == '1' then
       -- An update: filed again when its story keys changed (given only then), and
       -- its new date recorded in its cluster.
