@@ -70,6 +70,9 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 			_, words := poll.Describe(r.Err)
 			fmt.Fprintf(tw, "FAIL\t%s\t%s\t%s\n", r.Member, r.URL, words)
 		}
+		if r.Redirect != "" {
+			fmt.Fprintf(tw, "MOVED\t%s\t%s\tmoved permanently to %s: update feeds.yaml\n", r.Member, r.URL, r.Redirect)
+		}
 	}
 	tw.Flush()
 	fmt.Fprintf(out, "polled %d sources in %s: %d new items, %d failing\n", len(results), time.Since(start).Round(time.Millisecond), newItems, failed)

@@ -168,3 +168,24 @@ func TestProgressLine(t *testing.T) {
 		t.Errorf("progress output %q", got)
 	}
 }
+
+// TestPollShowsMovedSources: `networkfeed poll` names a source that moved permanently
+// (301) and where to, as "update feeds.yaml"; one moved only for now (302) is not named.
+func TestPollShowsMovedSources(t *testing.T) {
+	site := newSignalSite(t)
+	mux := http.NewServeMux()
+	mux.Handle("/old.xml", http.RedirectHandler(site.srv.URL+"/a.xml", http.StatusMovedPermanently))
+	mux.Handle("/away.xml", http.RedirectHandler(site.srv.URL+"/b.xml", http.StatusFound))
+	redir := httptest.NewServer(mux)
+	t.Cleanup(redir.Close)
+	cfg := filepath.Join(t.TempDir(), "feeds.yaml")
+	writeSignalConfig(t, cfg, redir.URL, "old", "away")
+	out, code := runCmd(t, "poll", "-config", cfg, "-store", filepath.Join(t.TempDir(), "nf.db"))
+	if code != 0 || !strings.Contains(out, "4 new items, 0 failing") {
+		t.Fatalf("poll: %d\n%s", code, out)
+	}
+	want := fmt.Sprintf("MOVED  m-old  %s/old.xml  moved permanently to %s/a.xml: update feeds.yaml", redir.URL, site.srv.URL)
+	if !strings.Contains(out, want) || strings.Contains(out, "away.xml  moved") {
+		t.Errorf("poll output:\n%s\nwant the line %q and none for the 302", out, want)
+	}
+}

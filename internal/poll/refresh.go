@@ -88,10 +88,12 @@ type Result struct {
 	// (nil otherwise: a poll keeps every source's result).
 	Via      string
 	Inferred *page.Selectors
-	// Health, NextPoll and RetryAfter are what the refresh recorded for the source.
+	// Health, NextPoll, RetryAfter and Redirect (where the source moved permanently: its
+	// URL in feeds.yaml is to be updated) are what the refresh recorded for the source.
 	Health     news.Health
 	NextPoll   time.Time
 	RetryAfter time.Time
+	Redirect   string
 
 	base string // the URL the items' relative links resolve against
 }
@@ -226,6 +228,9 @@ func (r *Refresher) parsing(ctx context.Context, f func() error) error {
 var (
 	ErrNoItems     = errors.New("no items found on the page")
 	ErrNoFeedFound = errors.New("no feed and no news list found on the homepage")
+	// ErrRetryAfter: the source was not fetched, its server having asked (Retry-After on
+	// a 429 or 503) not to be polled again yet.
+	ErrRetryAfter = errors.New("not polled: the site asked to be polled again later (Retry-After)")
 )
 
 // Refresh fetches, parses, cleans, keys and stores one source, then records its state.
@@ -306,7 +311,7 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 		return res // shutting down: record nothing half-done
 	}
 	r.record(j, &st, res, code, start, published)
-	res.Health, res.NextPoll, res.RetryAfter = st.Health, st.NextPoll, st.RetryAfter
+	res.Health, res.NextPoll, res.RetryAfter, res.Redirect = st.Health, st.NextPoll, st.RetryAfter, st.Redirect
 	if perr := r.Store.PutSource(context.WithoutCancel(ctx), st); perr != nil {
 		log.Error("record source state", "err", perr)
 	}
@@ -825,6 +830,8 @@ func Describe(err error) (kind, words string) {
 		return "not_feed", ErrNoFeedFound.Error()
 	case errors.Is(err, ErrNoItems):
 		return "no_items", ErrNoItems.Error()
+	case errors.Is(err, ErrRetryAfter):
+		return "retry_after", err.Error()
 	}
 	kind, words = fetch.Describe(err)
 	if kind == "other" {

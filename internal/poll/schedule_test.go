@@ -2,6 +2,7 @@ package poll
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -274,5 +275,69 @@ func TestSchedulerPollsAndReschedules(t *testing.T) {
 	defer s.mu.Unlock()
 	if !s.next[jobs[1].URL()].Equal(got["b"].RetryAfter) {
 		t.Errorf("rate-limited source next %s, want its Retry-After %s", s.next[jobs[1].URL()], got["b"].RetryAfter)
+	}
+}
+
+// TestPollAllHonoursRetryAfter: a poll of every source (the `poll` command) does not
+// fetch a source whose server asked, with Retry-After, not to be polled yet; it says so
+// in the source's result and leaves its recorded state as it was.
+func TestPollAllHonoursRetryAfter(t *testing.T) {
+	var mu sync.Mutex
+	hits := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits[r.URL.Path]++
+		mu.Unlock()
+		w.Write([]byte(goodFeed(r.URL.Path[1:])))
+	}))
+	defer srv.Close()
+	db := openBolt(t)
+	now := time.Now()
+	tests := []struct {
+		path       string
+		retryAfter time.Time
+		wantHits   int
+	}{
+		{"/refused", now.Add(time.Hour), 0},
+		{"/lapsed", now.Add(-time.Minute), 1},
+		{"/fresh", time.Time{}, 1},
+	}
+	var jobs []Job
+	for _, tc := range tests {
+		j := feedJob(tc.path[1:], srv.URL+tc.path)
+		jobs = append(jobs, j)
+		if !tc.retryAfter.IsZero() {
+			st := news.SourceState{URL: j.URL(), Health: news.HealthFailing, Polls: 1, Failures: 1, HTTPCode: 429, RetryAfter: tc.retryAfter, NextPoll: tc.retryAfter}
+			if err := db.PutSource(context.Background(), st); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	results := PollAll(context.Background(), newTestRefresher(t, db, testConfig(t, ""), nil), jobs, 2, nil)
+	for i, tc := range tests {
+		t.Run(tc.path, func(t *testing.T) {
+			mu.Lock()
+			got := hits[tc.path]
+			mu.Unlock()
+			if got != tc.wantHits {
+				t.Errorf("fetched %d times, want %d", got, tc.wantHits)
+			}
+			res := results[i]
+			if tc.wantHits > 0 {
+				if res.Err != nil || res.New != 3 {
+					t.Errorf("result %+v, want 3 new items", res)
+				}
+				return
+			}
+			if !errors.Is(res.Err, ErrRetryAfter) || !res.RetryAfter.Equal(tc.retryAfter) {
+				t.Errorf("result err %v, Retry-After %s; want ErrRetryAfter until %s", res.Err, res.RetryAfter, tc.retryAfter)
+			}
+			if kind, _ := Describe(res.Err); kind != "retry_after" {
+				t.Errorf("Describe kind %q", kind)
+			}
+			if st, _ := sourceState(t, db, jobs[i].URL()); st.Polls != 1 || st.HTTPCode != 429 || !st.RetryAfter.Equal(tc.retryAfter) {
+				t.Errorf("recorded state changed: %+v", st)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"net/url"
@@ -355,12 +356,14 @@ func (s *Scheduler) storeDown(err error) {
 
 // PollAll refreshes every job once with n workers (the `poll` command); progress, when
 // set, is called after each refresh with the counts so far. Results are in the order
-// of jobs; the refreshes start slowest first (slowestFirst).
+// of jobs; the refreshes start slowest first (slowestFirst). A source whose server asked
+// (Retry-After) not to be polled before a time still ahead is not fetched: its result
+// is an ErrRetryAfter, and its recorded state stays as it is.
 func PollAll(ctx context.Context, r *Refresher, jobs []Job, n int, progress func(done, total, failed int, res Result)) []Result {
 	if n <= 0 {
 		n = 8
 	}
-	order := slowestFirst(ctx, r.Store, jobs)
+	order, refused := slowestFirst(ctx, r.Store, jobs, r.Now())
 	results := make([]Result, len(jobs))
 	idx := make(chan int)
 	var mu sync.Mutex
@@ -369,7 +372,13 @@ func PollAll(ctx context.Context, r *Refresher, jobs []Job, n int, progress func
 	for range min(n, max(len(jobs), 1)) {
 		wg.Go(func() {
 			for i := range idx {
-				res := r.Refresh(ctx, jobs[i])
+				var res Result
+				if until, ok := refused[jobs[i].URL()]; ok {
+					res = Result{URL: jobs[i].URL(), Member: jobs[i].Member.ID, RetryAfter: until,
+						Err: fmt.Errorf("%w (until %s)", ErrRetryAfter, until.UTC().Format(time.RFC3339))}
+				} else {
+					res = r.Refresh(ctx, jobs[i])
+				}
 				results[i] = res
 				mu.Lock()
 				done++
@@ -405,28 +414,33 @@ type sourceLister interface {
 // slowestFirst orders the jobs of a poll of every source: those whose last poll took
 // longest first, so that a slow server's wait overlaps the other sources' work instead
 // of ending the poll after it; ties, and sources never polled, keep their order. A store
-// that cannot list its sources, or fails to, leaves the order as it is.
-func slowestFirst(ctx context.Context, st Store, jobs []Job) []int {
+// that cannot list its sources, or fails to, leaves the order as it is. It also returns
+// the sources under a Retry-After still ahead of now, with its time.
+func slowestFirst(ctx context.Context, st Store, jobs []Job, now time.Time) ([]int, map[string]time.Time) {
 	order := make([]int, len(jobs))
 	for i := range order {
 		order[i] = i
 	}
 	l, ok := st.(sourceLister)
 	if !ok {
-		return order
+		return order, nil
 	}
 	states, err := l.Sources(ctx)
 	if err != nil {
-		return order
+		return order, nil
 	}
 	took := make(map[string]time.Duration, len(states))
+	refused := map[string]time.Time{}
 	for _, s := range states {
 		if len(s.History) > 0 {
 			took[s.URL] = s.History[0].Duration
+		}
+		if s.RetryAfter.After(now) {
+			refused[s.URL] = s.RetryAfter
 		}
 	}
 	slices.SortStableFunc(order, func(a, b int) int {
 		return cmp.Compare(took[jobs[b].URL()], took[jobs[a].URL()])
 	})
-	return order
+	return order, refused
 }

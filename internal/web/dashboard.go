@@ -55,6 +55,7 @@ type sourceView struct {
 // sourceText is a row's text as shown.
 type sourceText struct {
 	Health, LastPoll, LastSuccess, LastNewItem, NextPoll, ErrorKind, Typical string
+	Redirect                                                                 string // "Moved permanently to …: update feeds.yaml"
 	Sparkline                                                                template.HTML
 	MemberURL                                                                string
 	History                                                                  []pollText
@@ -122,6 +123,9 @@ func rowText(l *locale, now time.Time, v *sourceView, a alerts.Assessment) sourc
 	}
 	if v.ErrorKind != "" {
 		d.ErrorKind = l.T("kind:" + v.ErrorKind)
+	}
+	if v.Redirect != "" {
+		d.Redirect = l.T("Moved permanently to %s: update feeds.yaml", v.Redirect)
 	}
 	if a.TypicalGap > 0 {
 		d.Typical = l.T("usually a new item every %s", l.T("%d days", max(1, int((a.TypicalGap+12*time.Hour)/(24*time.Hour)))))

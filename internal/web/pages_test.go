@@ -92,7 +92,7 @@ func newPageFixture(t *testing.T, extra ...news.Item) *pageFixture {
 		{URL: "https://gs.example/news", Member: "iss-gs", Kind: "page", Health: news.HealthOK, LastPoll: pageNow.Add(-10 * time.Minute), LastSuccess: pageNow.Add(-10 * time.Minute), NextPoll: pageNow.Add(20 * time.Minute), HTTPCode: 200, Items: 2,
 			History: []news.PollRecord{{At: pageNow.Add(-10 * time.Minute), Duration: 120 * time.Millisecond, HTTPCode: 200, New: 2}}},
 		{URL: "https://il.example/feed", Member: "iss-israel", Kind: "feed", Health: news.HealthOK, LastPoll: pageNow.Add(-5 * time.Minute), LastSuccess: pageNow.Add(-5 * time.Minute), LastNewItem: pageNow.Add(-2 * time.Hour), HTTPCode: 200, Items: 1},
-		{URL: "https://es.example/feed", Member: "iss-spain", Kind: "feed", Health: news.HealthOK, LastPoll: pageNow.Add(-5 * time.Minute), LastSuccess: pageNow.Add(-5 * time.Minute), HTTPCode: 304, Items: 20},
+		{URL: "https://es.example/feed", Member: "iss-spain", Kind: "feed", Health: news.HealthOK, LastPoll: pageNow.Add(-5 * time.Minute), LastSuccess: pageNow.Add(-5 * time.Minute), HTTPCode: 304, Items: 20, Redirect: "https://es.example/rss"},
 		{URL: "https://q.example/feed", Member: "iss-quiet", Kind: "feed", Health: news.HealthOK, LastPoll: pageNow.Add(-5 * time.Minute), LastSuccess: pageNow.Add(-5 * time.Minute), HTTPCode: 200, Items: 6},
 		{URL: "https://be.example/feed", Member: "iss-broken", Kind: "feed", Health: news.HealthFailing, LastPoll: pageNow.Add(-5 * time.Minute), LastSuccess: pageNow.Add(-72 * time.Hour), HTTPCode: 500, ErrorKind: "http_5xx", Error: "the server had an internal error (HTTP 500)", Failures: 4, NextPoll: pageNow.Add(4 * time.Hour),
 			History: []news.PollRecord{{At: pageNow.Add(-5 * time.Minute), Duration: 30 * time.Millisecond, HTTPCode: 500, Error: "the server had an internal error (HTTP 500)"}}},
@@ -397,6 +397,17 @@ func TestDashboard(t *testing.T) {
 		_, body := f.get(t, "/sources?sort=items", "")
 		if !strings.Contains(body, `aria-sort="ascending"><a href="/sources?sort=-items">`) {
 			t.Error("sorted column does not offer the reverse order")
+		}
+	})
+	t.Run("permanent redirect: update feeds.yaml", func(t *testing.T) {
+		for path, want := range map[string]string{
+			"/sources":                 "Moved permanently to https://es.example/rss: update feeds.yaml",
+			"/sources?hl=fr":           "Déplacée définitivement vers https://es.example/rss : mettez à jour feeds.yaml",
+			"/members/iss-spain?hl=es": "Trasladada definitivamente a https://es.example/rss: actualice feeds.yaml",
+		} {
+			if _, body := f.get(t, path, ""); !strings.Contains(html.UnescapeString(body), want) {
+				t.Errorf("%s lacks %q", path, want)
+			}
 		}
 	})
 	t.Run("json keeps its fields", func(t *testing.T) {

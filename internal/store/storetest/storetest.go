@@ -224,6 +224,8 @@ func testSources(t *testing.T, s store.Store) {
 	}
 	st := news.SourceState{URL: "https://x/feed", Member: "gs", Kind: "feed", Health: news.HealthFailing,
 		HTTPCode: 500, Error: "server error", ETag: `"abc"`, LastPoll: base, Items: 3,
+		// Backoff and rate-limit state, which the scheduler reads again after a restart.
+		Failures: 2, NextPoll: base.Add(2 * time.Hour), RetryAfter: base.Add(time.Hour),
 		History: []news.PollRecord{{At: base, Duration: time.Second, HTTPCode: 500, Error: "server error"}}}
 	if err := s.PutSource(ctx(t), st); err != nil {
 		t.Fatal(err)
@@ -237,6 +239,10 @@ func testSources(t *testing.T, s store.Store) {
 	}
 	if got.ETag != `"abc"` || got.HTTPCode != 500 || !got.LastPoll.Equal(base) || len(got.History) != 1 || got.History[0].Duration != time.Second {
 		t.Errorf("source round trip = %+v", got)
+	}
+	if got.Failures != 2 || !got.NextPoll.Equal(st.NextPoll) || !got.RetryAfter.Equal(st.RetryAfter) {
+		t.Errorf("backoff state round trip: failures %d, next poll %s, Retry-After %s; want %d, %s, %s",
+			got.Failures, got.NextPoll, got.RetryAfter, st.Failures, st.NextPoll, st.RetryAfter)
 	}
 	all, err := s.Sources(ctx(t))
 	if err != nil || len(all) != 2 {
