@@ -78,10 +78,18 @@ type tooLargeError struct{ Limit int64 }
 func (e *tooLargeError) Error() string   { return "response larger than " + sizeWords(e.Limit) }
 func (e *tooLargeError) Is(t error) bool { return t == ErrTooLarge }
 
-// robotsError is a URL disallowed by robots.txt.
-type robotsError struct{ URL string }
+// robotsError is a URL disallowed by robots.txt, or by its server error Status (5xx).
+type robotsError struct {
+	URL    string
+	Status int
+}
 
-func (e *robotsError) Error() string   { return "robots.txt disallows " + e.URL }
+func (e *robotsError) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("robots.txt answered HTTP %d: nothing is fetched from the site until it answers (%s)", e.Status, e.URL)
+	}
+	return "robots.txt disallows " + e.URL
+}
 func (e *robotsError) Is(t error) bool { return t == ErrRobots }
 
 // redirectError is a redirect loop or too long a redirect chain.
@@ -181,6 +189,9 @@ func Describe(err error) (kind string, words string) {
 		}
 		return "redirects", fmt.Sprintf("too many redirects (more than %d)", redir.Max)
 	case errors.As(err, &robots):
+		if robots.Status != 0 {
+			return "robots", fmt.Sprintf("the site's robots.txt answered HTTP %d (a server error): nothing is fetched from the site until it answers", robots.Status)
+		}
 		return "robots", "robots.txt does not allow fetching " + robots.URL
 	case errors.As(err, &timeout):
 		return "timeout", "timed out after " + timeout.After.String()

@@ -513,7 +513,7 @@ func TestRobots(t *testing.T) {
 }
 
 func TestRobotsFailureAllows(t *testing.T) {
-	for _, code := range []int{404, 500, 403} {
+	for _, code := range []int{404, 410, 403} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
 			srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.URL.Path == "/robots.txt" {
@@ -528,6 +528,56 @@ func TestRobotsFailureAllows(t *testing.T) {
 				t.Fatalf("Get = %v, %v; want allowed", resp, err)
 			}
 		})
+	}
+}
+
+// A robots.txt answering a server error disallows everything (RFC 9309 "unreachable"),
+// unless a copy read before is kept: that copy holds until the server answers again.
+func TestRobotsServerError(t *testing.T) {
+	var mu sync.Mutex
+	robots := 503
+	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			mu.Lock()
+			code := robots
+			mu.Unlock()
+			if code != 200 {
+				http.Error(w, "busy", code)
+				return
+			}
+			fmt.Fprint(w, "User-agent: *\nDisallow: /private\n")
+			return
+		}
+		fmt.Fprint(w, "ok")
+	}))
+	set := func(code int) { mu.Lock(); robots = code; mu.Unlock() }
+	c := loopbackClient(Options{RespectRobots: true})
+	now := time.Now()
+	c.robots.now = func() time.Time { return now }
+	get := func(path string) error {
+		_, err := c.Get(context.Background(), Request{URL: srv.URL + path})
+		return err
+	}
+
+	err := get("/feed")
+	if kind, words := Describe(err); !errors.Is(err, ErrRobots) || kind != "robots" || !strings.Contains(words, "HTTP 503") {
+		t.Fatalf("robots.txt 503, no copy kept: err %v (%s: %s), want refused by robots, naming the 503", err, kind, words)
+	}
+	set(200)
+	now = now.Add(2 * time.Hour) // past the cache's time
+	if err := get("/feed"); err != nil {
+		t.Fatalf("robots.txt back: %v", err)
+	}
+	if err := get("/private/feed"); !errors.Is(err, ErrRobots) {
+		t.Fatalf("disallowed path: %v", err)
+	}
+	set(500)
+	now = now.Add(2 * time.Hour)
+	if err := get("/feed"); err != nil {
+		t.Errorf("robots.txt 500 with a copy kept: %v, want the copy to hold", err)
+	}
+	if err := get("/private/feed"); !errors.Is(err, ErrRobots) {
+		t.Errorf("robots.txt 500 with a copy kept, disallowed path: %v", err)
 	}
 }
 

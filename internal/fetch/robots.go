@@ -22,6 +22,7 @@ type robotsCache struct {
 type robotsEntry struct {
 	ready   chan struct{} // closed once data is set
 	data    *robotstxt.RobotsData
+	down    int // robots.txt answered this 5xx and no earlier copy is kept: everything disallowed
 	expires time.Time
 }
 
@@ -31,7 +32,11 @@ func newRobotsCache(ttl time.Duration) *robotsCache {
 
 // checkRobots returns a *robotsError when robots.txt of u's host disallows u for our agent.
 // The robots.txt is fetched once per host (concurrent callers wait for the same fetch) through
-// the same guarded client; one that is missing, fails or is not 2xx allows everything.
+// the same guarded client. As RFC 9309 has it, one that is missing or refused (4xx) allows
+// everything, and a server error (5xx) disallows everything until it answers again, unless
+// an earlier copy is kept: then that copy holds meanwhile. A robots.txt that cannot be
+// fetched at all (DNS, connection, timeout) allows everything, so that the source's own
+// fetch reports what is wrong in its own words.
 func (c *Client) checkRobots(ctx context.Context, u *url.URL) error {
 	rc := c.robots
 	key := u.Scheme + "://" + u.Host
@@ -47,10 +52,14 @@ func (c *Client) checkRobots(ctx context.Context, u *url.URL) error {
 		}
 	}
 	if e == nil {
+		old := rc.entries[key]
 		e = &robotsEntry{ready: make(chan struct{})}
 		rc.entries[key] = e
 		rc.mu.Unlock()
-		e.data = c.loadRobots(ctx, key+"/robots.txt")
+		e.data, e.down = c.loadRobots(ctx, key+"/robots.txt")
+		if e.down != 0 && old != nil && old.data != nil {
+			e.data, e.down = old.data, 0 // a server error: the copy read before holds meanwhile
+		}
 		e.expires = rc.now().Add(rc.ttl)
 		if ctx.Err() != nil {
 			e.expires = time.Time{} // cut short by the caller: try again next time
@@ -63,6 +72,9 @@ func (c *Client) checkRobots(ctx context.Context, u *url.URL) error {
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		}
+	}
+	if e.down != 0 {
+		return &robotsError{URL: u.String(), Status: e.down}
 	}
 	if e.data == nil {
 		return nil
@@ -80,24 +92,28 @@ func (c *Client) checkRobots(ctx context.Context, u *url.URL) error {
 	return nil
 }
 
-// loadRobots fetches and parses robots.txt; nil means "allow everything".
-func (c *Client) loadRobots(ctx context.Context, robotsURL string) *robotstxt.RobotsData {
+// loadRobots fetches and parses robots.txt; nil data means "allow everything", and down,
+// when not 0, is the server error (5xx) it answered (see checkRobots).
+func (c *Client) loadRobots(ctx context.Context, robotsURL string) (data *robotstxt.RobotsData, down int) {
 	ctx = context.WithValue(ctx, redirectKey{}, &redirectState{skipRobots: true})
 	resp, err := c.do(ctx, http.MethodGet, robotsURL, http.Header{"Accept": {"text/plain, */*"}})
 	if err != nil {
-		return nil
+		return nil, 0
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 500 && resp.StatusCode <= 599 {
+		return nil, resp.StatusCode
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil
+		return nil, 0
 	}
 	body, err := readBody(resp, robotsCap, true)
 	if err != nil {
-		return nil
+		return nil, 0
 	}
-	data, err := robotstxt.FromBytes(body)
+	data, err = robotstxt.FromBytes(body)
 	if err != nil {
-		return nil
+		return nil, 0
 	}
-	return data
+	return data, 0
 }
