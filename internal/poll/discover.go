@@ -22,11 +22,11 @@ const MaxEnrich = 10
 // maxFeedProbes bounds the candidate feed URLs one discovery tries.
 const maxFeedProbes = 6
 
-// findFeed looks for a real feed behind a page: the feeds it advertises with
+// feedCandidates lists the URLs findFeed tries for a page: the feeds it advertises with
 // <link rel="alternate"> first, then (when probeCMS) the usual CMS feed locations
-// (WordPress /feed/, Joomla ?format=feed&type=rss, Drupal /rss.xml). It returns the first
-// candidate that answers with a parseable feed.
-func (r *Refresher) findFeed(ctx context.Context, body []byte, pageURL string, probeCMS bool) (*feed.Feed, *fetch.Response, bool) {
+// (WordPress /feed/, Joomla ?format=feed&type=rss, Drupal /rss.xml), at most
+// maxFeedProbes.
+func feedCandidates(body []byte, pageURL string, probeCMS bool) []string {
 	var candidates []string
 	seen := map[string]bool{pageURL: true}
 	for _, fl := range page.DiscoverFeeds(body, pageURL) {
@@ -43,8 +43,14 @@ func (r *Refresher) findFeed(ctx context.Context, body []byte, pageURL string, p
 			}
 		}
 	}
-	for i, u := range candidates {
-		if i >= maxFeedProbes || ctx.Err() != nil {
+	return candidates[:min(len(candidates), maxFeedProbes)]
+}
+
+// findFeed looks for a real feed behind a page: it returns the first of candidates
+// (see feedCandidates) that answers with a parseable feed.
+func (r *Refresher) findFeed(ctx context.Context, candidates []string) (*feed.Feed, *fetch.Response, bool) {
+	for _, u := range candidates {
+		if ctx.Err() != nil {
 			break
 		}
 		resp, err := r.Fetch.Get(ctx, fetch.Request{URL: u, Accept: fetch.AcceptFeeds})
@@ -69,10 +75,10 @@ func (r *Refresher) enrich(ctx context.Context, j Job, items []news.Item, known 
 	opts := r.pageOptions(j)
 	for i := range items {
 		it := &items[i]
-		if _, ok := known[it.ID]; ok || it.Link == "" || fetched >= MaxEnrich || ctx.Err() != nil {
-			continue
+		if fetched >= MaxEnrich || ctx.Err() != nil {
+			break
 		}
-		if it.Precision != news.PrecisionNone && it.Summary != "" && it.Image != "" {
+		if !needsEnrich(it, known) {
 			continue
 		}
 		fetched++
@@ -96,4 +102,13 @@ func (r *Refresher) enrich(ctx context.Context, j Job, items []news.Item, known 
 			it.Image = e.Image
 		}
 	}
+}
+
+// needsEnrich reports whether enrich would fetch its article page: a new item with a
+// link that lacks a date, a summary or an image.
+func needsEnrich(it *news.Item, known map[string]news.Item) bool {
+	if _, ok := known[it.ID]; ok || it.Link == "" {
+		return false
+	}
+	return it.Precision == news.PrecisionNone || it.Summary == "" || it.Image == ""
 }

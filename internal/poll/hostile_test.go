@@ -52,6 +52,21 @@ func hold(w http.ResponseWriter, r *http.Request) {
 	<-r.Context().Done()
 }
 
+// drip sends a byte every 50ms until the client gives up.
+func drip(w http.ResponseWriter, r *http.Request) {
+	for {
+		if _, err := w.Write([]byte("<")); err != nil {
+			return
+		}
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 func serveBody(ctype, body string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", ctype)
@@ -119,17 +134,7 @@ func hostileCases() []hostileCase {
 		{name: "hangs before the headers", slow: true, handler: hold, wantKind: "timeout", wantWords: "timed out after 1s"},
 		{name: "drips the body a byte at a time", slow: true, handler: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", rssType)
-			for {
-				if _, err := w.Write([]byte("<")); err != nil {
-					return
-				}
-				w.(http.Flusher).Flush()
-				select {
-				case <-r.Context().Done():
-					return
-				case <-time.After(50 * time.Millisecond):
-				}
-			}
+			drip(w, r)
 		}, wantKind: "timeout", wantWords: "timed out after 1s"},
 		{name: "endless body", handler: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", rssType)
@@ -437,6 +442,84 @@ func TestHostileServers(t *testing.T) {
 			}
 			if c.check != nil {
 				c.check(t, st, res, items)
+			}
+		})
+	}
+}
+
+// TestSlowLinkedURLsHoldNoProcessingSlot: a source whose page answers at once but whose
+// advertised feeds, WordPress API or article pages are slow must not hold a processing
+// slot while it waits for them. With one slot in all, the good feed polled beside it
+// answers only once the slow URL is asked (so the hostile refresh is already waiting
+// on it), and the slow URL answers only once the good feed is stored, or gives up at
+// the fetch timeout: it must have answered.
+func TestSlowLinkedURLsHoldNoProcessingSlot(t *testing.T) {
+	var list strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&list, `<div class="news-item"><h2><a href="/article/%d">Article number %d about things</a></h2><p>2 March 2026</p></div>`, i, i)
+	}
+	homepage := func(u string) Job {
+		return Job{Member: &config.Member{ID: "hostile", Name: "hostile", Languages: []string{"en"}}, Source: config.Source{Homepage: u}}
+	}
+	tests := []struct {
+		name string
+		head string // extra <head> content of the page
+		slow string // the path prefix that is slow; other paths answer at once
+		job  func(u string) Job
+	}{
+		{"article pages (enrich)", "", "/article/", func(u string) Job {
+			return pageJob("hostile", u, &config.Selectors{Item: "div.news-item", Title: "h2", Link: "h2 a"})
+		}},
+		{"advertised feeds (discovery)", `<link rel="alternate" type="application/rss+xml" href="/feed1.xml"><link rel="alternate" type="application/atom+xml" href="/feed2.xml">`, "/feed", homepage},
+		{"WordPress API", `<link rel="https://api.w.org/" href="/wp-json/">`, "/wp-json/", homepage},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page := "<html><head><title>News</title>" + tt.head + "</head><body>" + list.String() + "</body></html>"
+			slowAsked, goodStored := make(chan struct{}), make(chan struct{})
+			var askOnce, storeOnce sync.Once
+			var answered atomic.Bool
+			hostile := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch {
+				case r.URL.Path == "/news":
+					serveBody("text/html", page)(w, r)
+				case strings.HasPrefix(r.URL.Path, tt.slow):
+					askOnce.Do(func() { close(slowAsked) })
+					select {
+					case <-goodStored:
+						answered.Store(true)
+						http.NotFound(w, r)
+					case <-r.Context().Done():
+					}
+				default:
+					http.NotFound(w, r)
+				}
+			}))
+			t.Cleanup(hostile.Close)
+			good := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				select {
+				case <-slowAsked:
+				case <-r.Context().Done():
+					return
+				}
+				serveBody("application/rss+xml", goodFeed("good"))(w, r)
+			}))
+			t.Cleanup(good.Close)
+			db := openBolt(t)
+			ref := newTestRefresher(t, db, testConfig(t, ""), fetch.New(fetch.Options{Timeout: 3 * time.Second, AllowPrivate: true, PerHost: -1}))
+			ref.Processing = 1
+			goodURL := good.URL + "/feed.xml"
+			jobs := []Job{tt.job(hostile.URL + "/news"), feedJob("good", goodURL)}
+			res := PollAll(context.Background(), ref, jobs, len(jobs), func(_, _, _ int, r Result) {
+				if r.URL == goodURL {
+					storeOnce.Do(func() { close(goodStored) })
+				}
+			})
+			if res[1].Err != nil || res[1].New != 3 {
+				t.Fatalf("good source: %d new (err %v), want 3", res[1].New, res[1].Err)
+			}
+			if !answered.Load() {
+				t.Errorf("the slow URL gave up before the good source was stored: the hostile refresh held the processing slot while waiting for it (%s, %v)", res[0].Duration, res[0].Err)
 			}
 		})
 	}

@@ -211,6 +211,28 @@ func (r *Refresher) process(ctx context.Context) (release func(), err error) {
 	}
 }
 
+// offSlot runs f, which waits on other servers (feed candidates, the WordPress API,
+// article pages), without the processing slot *release holds, and takes a slot again
+// afterwards: a slow or dripping server, up to the fetch timeout for each of those
+// requests, must not keep the other sources of the poll from being processed. With
+// release nil (Preview, which takes no slot) it just runs f. The error is ctx's when
+// ctx ends before a slot is free again.
+func (r *Refresher) offSlot(ctx context.Context, release *func(), f func()) error {
+	if release == nil {
+		f()
+		return nil
+	}
+	(*release)()
+	*release = func() {}
+	f()
+	rel, err := r.process(ctx)
+	if err != nil {
+		return err
+	}
+	*release = rel
+	return nil
+}
+
 // parsing runs f in one of the Parsing slots and returns its error, or ctx's when ctx
 // is done before a slot is free (f is then not run).
 func (r *Refresher) parsing(ctx context.Context, f func() error) error {
@@ -277,9 +299,12 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 		published = datesOf(items)
 		var stored map[string]news.Item
 		if stored, err = r.recognise(ctx, j.Member.ID, items); err == nil {
-			if res.Via == viaSelectors || strings.HasPrefix(res.Via, viaDetected) {
-				r.enrich(ctx, j, items, stored)
+			if (res.Via == viaSelectors || strings.HasPrefix(res.Via, viaDetected)) &&
+				slices.ContainsFunc(items, func(it news.Item) bool { return needsEnrich(&it, stored) }) {
+				err = r.offSlot(ctx, &release, func() { r.enrich(ctx, j, items, stored) })
 			}
+		}
+		if err == nil {
 			// Items the store holds unchanged are not written again: a changed feed
 			// usually brings one new item and the rest as they were.
 			var unchanged int
@@ -450,16 +475,36 @@ func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, re
 	}
 	// A page without selectors, or a homepage: prefer a real feed when there is one (the
 	// CMS locations are probed on the first poll and then once every 48 polls).
-	if f, fr, ok := r.findFeed(ctx, resp.Body, resp.URL, st.Polls%48 == 0); ok {
-		st.FeedURL = fr.URL
-		st.ETag, st.LastModified = fr.ETag, fr.LastModified
-		res.Via = "discovered feed " + fr.URL
-		res.base = fr.URL
-		return f.Items, fr.StatusCode, nil
+	// Both that and WordPress's REST API below ask other URLs: they wait without the
+	// processing slot.
+	if candidates := feedCandidates(resp.Body, resp.URL, st.Polls%48 == 0); len(candidates) > 0 {
+		var (
+			f     *feed.Feed
+			fr    *fetch.Response
+			found bool
+		)
+		if err := r.offSlot(ctx, release, func() { f, fr, found = r.findFeed(ctx, candidates) }); err != nil {
+			return nil, 0, err
+		}
+		if found {
+			st.FeedURL = fr.URL
+			st.ETag, st.LastModified = fr.ETag, fr.LastModified
+			res.Via = "discovered feed " + fr.URL
+			res.base = fr.URL
+			return f.Items, fr.StatusCode, nil
+		}
 	}
 	// WordPress advertises its REST API: its posts are the news, with dates.
 	if root := wpAPIRoot(resp.Body, resp.URL); root != "" {
-		if items, u, err := r.wpPosts(ctx, root); err == nil && len(items) > 0 {
+		var (
+			items []news.Item
+			u     string
+			werr  error
+		)
+		if err := r.offSlot(ctx, release, func() { items, u, werr = r.wpPosts(ctx, root) }); err != nil {
+			return nil, 0, err
+		}
+		if werr == nil && len(items) > 0 {
 			res.Via = viaWPAPI + " " + u
 			res.base = u
 			return items, resp.StatusCode, nil
