@@ -15,6 +15,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -56,8 +57,12 @@ type Options struct {
 	// Global is the most concurrent requests overall; <= 0 means no limit.
 	Global int
 	// RespectRobots makes the client honour robots.txt, fetched once per host and cached
-	// for an hour. A robots.txt that is missing or fails to load allows everything.
+	// for an hour (see checkRobots for what a missing or failing one means).
 	RespectRobots bool
+	// Exempt lists exact addresses (IP and port) let through the address guard although
+	// they are not public: tests put a loopback server in front of a redirect to a
+	// blocked address, so that the redirect is what gets refused.
+	Exempt []netip.AddrPort
 }
 
 func (o Options) withDefaults() Options {
@@ -88,12 +93,24 @@ type Client struct {
 	robots *robotsCache
 }
 
+// exemptSet is the guard's form of Options.Exempt (nil when empty).
+func exemptSet(aps []netip.AddrPort) map[netip.AddrPort]bool {
+	if len(aps) == 0 {
+		return nil
+	}
+	m := make(map[netip.AddrPort]bool, len(aps))
+	for _, ap := range aps {
+		m[ap] = true
+	}
+	return m
+}
+
 // New builds a Client with one http.Client and one Transport.
 func New(o Options) *Client {
 	o = o.withDefaults()
 	c := &Client{
 		opts:   o,
-		guard:  &guard{allowPrivate: o.AllowPrivate},
+		guard:  &guard{allowPrivate: o.AllowPrivate, exempt: exemptSet(o.Exempt)},
 		limits: newLimiter(o.PerHost, o.Global),
 		robots: newRobotsCache(time.Hour),
 	}

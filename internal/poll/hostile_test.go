@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -174,12 +175,11 @@ func hostileCases() []hostileCase {
 		{name: "endless redirect chain", handler: func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, r.URL.Path+"x", http.StatusFound)
 		}, wantKind: "redirects", wantWords: "too many redirects"},
-		// The fetch guard checks every dial; its own tests put an exempt loopback server in
-		// front of the private target. Here the strict client refuses the loopback server
-		// itself, and what matters is what the source's state tells the operator.
+		// The strict client refuses private addresses but lets the hostile server itself
+		// through (fetch.Options.Exempt): the redirect is what the guard refuses.
 		{name: "redirect to cloud metadata 169.254.169.254", strict: true, handler: func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/", http.StatusFound)
-		}, wantKind: "blocked_address", wantWords: "refused to connect to the private or local address"},
+		}, wantKind: "blocked_address", wantWords: "refused to connect to the private or local address 169.254.169.254"},
 		{name: "redirect to 127.0.0.1", strict: true, handler: func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "http://127.0.0.1:1/admin", http.StatusFound)
 		}, wantKind: "blocked_address", wantWords: "refused to connect to the private or local address 127.0.0.1"},
@@ -343,10 +343,11 @@ func TestHostileServers(t *testing.T) {
 	big, short := lax, lax
 	big.MaxBody = 16 << 20
 	short.Timeout = time.Second
-	strict, bigFetch, shortFetch := fetch.New(opts), fetch.New(big), fetch.New(short)
+	bigFetch, shortFetch := fetch.New(big), fetch.New(short)
 	rf := &routeFetcher{def: fetch.New(lax), routes: map[string]Fetcher{}}
 
 	var jobs []Job
+	hits := make([]atomic.Int32, len(cases)) // requests each hostile server answered
 	for i, c := range cases {
 		robots := c.robots
 		h := c.handler
@@ -359,13 +360,16 @@ func TestHostileServers(t *testing.T) {
 				w.Write([]byte(robots))
 				return
 			}
+			hits[i].Add(1)
 			h(w, r)
 		}))
 		t.Cleanup(srv.Close)
 		u := srv.URL + "/feed"
 		switch {
 		case c.strict:
-			rf.routes[u] = strict
+			strict := opts
+			strict.Exempt = []netip.AddrPort{netip.MustParseAddrPort(srv.Listener.Addr().String())}
+			rf.routes[u] = fetch.New(strict)
 		case c.slow:
 			rf.routes[u] = shortFetch
 		case strings.HasPrefix(c.name, "100,000"):
@@ -442,6 +446,9 @@ func TestHostileServers(t *testing.T) {
 			}
 			if c.check != nil {
 				c.check(t, st, res, items)
+			}
+			if c.strict && hits[i].Load() == 0 {
+				t.Errorf("the hostile server was never reached: the guard refused it, not where it redirects")
 			}
 		})
 	}
@@ -563,8 +570,8 @@ func TestRepeated404Disables(t *testing.T) {
 	}
 }
 
-// TestStrictClientRefusesLoopback checks the premise of the strict cases above: a
-// refused dial never reaches the server.
+// TestStrictClientRefusesLoopback: a refused dial never reaches the server (the strict
+// cases above exempt their own server, so that its redirect is what is refused).
 func TestStrictClientRefusesLoopback(t *testing.T) {
 	var hit atomic.Bool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hit.Store(true) }))
