@@ -38,7 +38,8 @@ test-short:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
 
-# Each fuzz target for FUZZTIME (seed corpora in each package's testdata/fuzz/<Target>).
+# Each fuzz target for FUZZTIME. Seeds: testdata/fuzz/<Target> (FuzzParse, FuzzRefresh,
+# FuzzCanonical), page/testdata/fuzz/*.html (FuzzExtract, FuzzDetect), and f.Add in the tests.
 # go test -fuzz takes one target in one package, so targets are listed per package.
 fuzz:
 	@set -e; for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' internal | xargs -n1 dirname | sort -u); do \
