@@ -163,11 +163,12 @@ func (ob *Observer) Observe(before, after news.SourceState, r poll.Result) {
 	ctx, cancel := context.WithTimeout(ob.ctx, 10*time.Second)
 	defer cancel()
 	now := ob.o.Now()
+	log := ob.o.Log.With("member", after.Member, "source", after.URL)
 	cur := after.Health
 	if cur == news.HealthOK {
 		items, err := ob.o.Store.Items(ctx, ItemsQuery(after.Member, now))
 		if err != nil {
-			ob.o.Log.Warn("alerts: read items to assess staleness", "source", after.URL, "err", err)
+			log.Warn("alerts: read items to assess staleness", "err", err)
 		} else {
 			cur = Assess(after, DatesOf(items, after.URL), now).Health
 		}
@@ -197,16 +198,16 @@ func (ob *Observer) Observe(before, after news.SourceState, r poll.Result) {
 	if len(ob.ring) > ob.o.Keep {
 		ob.ring = ob.ring[:ob.o.Keep]
 	}
-	ob.o.Log.Info("source health changed", "member", a.Member, "source", a.Source, "from", a.From, "to", a.To, "kind", a.Kind)
+	log.Info("source health changed", "from", a.From, "to", a.To, "kind", a.Kind)
 	if err := ob.persistLocked(ctx, a); err != nil {
-		ob.o.Log.Error("alerts: persist", "err", err)
+		log.Error("alerts: persist", "err", err)
 	}
 	if cfg := ob.o.Config; cfg != nil {
 		if c := cfg(); c != nil && c.Alerts.WebhookURL != "" {
 			hook := c.Alerts.WebhookURL
 			ob.wg.Go(func() {
 				if err := ob.post(ob.ctx, hook, a); err != nil {
-					ob.o.Log.Error("alerts: webhook", "url", hook, "alert", a.ID, "err", err)
+					log.Error("alerts: webhook", "url", hook, "alert", a.ID, "err", err)
 				}
 			})
 		}

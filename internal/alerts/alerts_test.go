@@ -1,13 +1,16 @@
 package alerts
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -264,3 +267,59 @@ func TestWebhookRetries(t *testing.T) {
 		})
 	}
 }
+
+// brokenStore answers reads of source states but fails to read items or write.
+type brokenStore struct{ memStore }
+
+func (b *brokenStore) Items(context.Context, news.Query) ([]news.Item, error) {
+	return nil, errors.New("store unavailable")
+}
+
+func (b *brokenStore) PutSource(context.Context, news.SourceState) error {
+	return errors.New("store unavailable")
+}
+
+// TestLogLinesNameMemberAndSource: every line the observer logs about a source's change
+// carries its member and source, its failures (reading items, persisting, the webhook)
+// included.
+func TestLogLinesNameMemberAndSource(t *testing.T) {
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+	}))
+	defer hook.Close()
+	cfg := &config.Config{Alerts: config.Alerts{WebhookURL: hook.URL}}
+	var out bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewJSONHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return out.Write(p)
+	}), nil))
+	ob := New(Options{Store: &brokenStore{}, Log: log, Now: func() time.Time { return now }, Config: func() *config.Config { return cfg }, Attempts: 1})
+	ob.Observe(state(news.HealthFailing, "http_5xx"), state(news.HealthOK, ""), poll.Result{})
+	if err := ob.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		seen[rec["msg"].(string)] = true
+		if rec["member"] != "iss-be" || rec["source"] != src {
+			t.Errorf("log line without its member and source: %s", line)
+		}
+	}
+	for _, msg := range []string{"alerts: read items to assess staleness", "source health changed", "alerts: persist", "alerts: webhook"} {
+		if !seen[msg] {
+			t.Errorf("no %q line was logged (the test no longer covers it): %s", msg, out.String())
+		}
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

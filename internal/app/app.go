@@ -57,7 +57,7 @@ type common struct {
 
 func (c *common) register(fs *flag.FlagSet, env Env) {
 	fs.StringVar(&c.config, "config", envOr(env, "NETWORKFEED_CONFIG", "feeds.yaml"), "path to feeds.yaml")
-	fs.StringVar(&c.store, "store", envOr(env, "NETWORKFEED_STORE", "./data/networkfeed.db"), "store: file path (embedded bbolt) or redis://, rediss://, redis+sentinel://, redis+cluster:// URL")
+	fs.StringVar(&c.store, "store", envOr(env, "NETWORKFEED_STORE", "./data/networkfeed.db"), "store: file path (embedded bbolt) or redis://, rediss://, redis[s]+sentinel://, redis[s]+cluster:// URL")
 	fs.StringVar(&c.addr, "addr", envOr(env, "NETWORKFEED_ADDR", ":8080"), "HTTP listen address")
 	c.storeSet = env("NETWORKFEED_STORE") != ""
 }
@@ -138,15 +138,31 @@ func Run(args []string, env Env, stdout, stderr io.Writer) int {
 
 // newLogger builds the process logger once: text on a terminal, JSON otherwise.
 func newLogger(w io.Writer, env Env) *slog.Logger {
+	return newLoggerFor(w, env, isTerminal(w))
+}
+
+func newLoggerFor(w io.Writer, env Env, terminal bool) *slog.Logger {
 	level := slog.LevelInfo
 	if strings.EqualFold(env("NETWORKFEED_LOG"), "debug") {
 		level = slog.LevelDebug
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	if isTerminal(w) {
-		return slog.New(slog.NewTextHandler(w, opts))
+	if terminal {
+		return slog.New(slog.NewTextHandler(lineStart{w}, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// lineStart clears the terminal line before each log record (slog writes a record in
+// one Write), so a record never lands after the progress line that poll and serve keep
+// there; the progress line is drawn again at its next update.
+type lineStart struct{ w io.Writer }
+
+func (l lineStart) Write(p []byte) (int, error) {
+	if _, err := l.w.Write(append([]byte("\r\033[K"), p...)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 func isTerminal(w io.Writer) bool {
@@ -160,7 +176,7 @@ func isTerminal(w io.Writer) bool {
 
 // openStore picks the backend from the -store value: Redis for redis URLs, bbolt otherwise.
 func openStore(ctx context.Context, dsn string) (store.Store, error) {
-	for _, p := range []string{"redis://", "rediss://", "redis+sentinel://", "redis+cluster://"} {
+	for _, p := range []string{"redis://", "rediss://", "redis+sentinel://", "rediss+sentinel://", "redis+cluster://", "rediss+cluster://"} {
 		if strings.HasPrefix(dsn, p) {
 			return redisstore.Open(ctx, dsn)
 		}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/poll"
 	boltstore "github.com/iss-network/networkfeed/internal/store/bolt"
@@ -161,7 +162,7 @@ func TestProgressLine(t *testing.T) {
 	p.observe(poll.Result{URL: "b", Err: errors.New("boom")})
 	p.observe(poll.Result{URL: "a", Err: errors.New("boom")})
 	p.observe(poll.Result{URL: "a"})
-	p.setTotal(4)
+	p.setJobs(feedJobs("a", "b", "c", "d"))
 	p.stop()
 	p.stop() // idempotent
 	if got := buf.String(); !strings.HasSuffix(got, "\r\033[Kpolled 2/4 sources since start, 1 failing\n") || strings.Count(got, "\n") != 1 {
@@ -188,4 +189,80 @@ func TestPollShowsMovedSources(t *testing.T) {
 	if !strings.Contains(out, want) || strings.Contains(out, "away.xml  moved") {
 		t.Errorf("poll output:\n%s\nwant the line %q and none for the 302", out, want)
 	}
+}
+
+// TestProgressLineAfterReload: a reload that removes sources takes them out of the
+// counts too (never "polled 3/2").
+func TestProgressLineAfterReload(t *testing.T) {
+	var buf lockedBuffer
+	p := newProgress(&buf, 3)
+	p.observe(poll.Result{URL: "a"})
+	p.observe(poll.Result{URL: "b", Err: errors.New("boom")})
+	p.observe(poll.Result{URL: "c", Err: errors.New("boom")})
+	p.setJobs(feedJobs("a", "d"))
+	p.stop()
+	if got := buf.String(); !strings.HasSuffix(got, "\r\033[Kpolled 1/2 sources since start, 0 failing\n") {
+		t.Errorf("progress output %q", got)
+	}
+}
+
+func feedJobs(urls ...string) []poll.Job {
+	var out []poll.Job
+	for _, u := range urls {
+		out = append(out, poll.Job{Member: &config.Member{ID: "m"}, Source: config.Source{Feed: u}})
+	}
+	return out
+}
+
+// TestLogsAndProgressShareTheTerminal: on a terminal a log record clears the progress
+// line before it is written, so it starts a line of its own (as the terminal shows it),
+// and the next progress update draws the line again.
+func TestLogsAndProgressShareTheTerminal(t *testing.T) {
+	var buf lockedBuffer
+	p := newProgress(&buf, 2)
+	log := newLoggerFor(&buf, func(string) string { return "" }, true)
+	p.observe(poll.Result{URL: "a", Err: errors.New("boom")})
+	waitFor(t, "the progress line", func() bool { return strings.Contains(buf.String(), "polled 1/2") })
+	log.Warn("source failing", "member", "m", "source", "a")
+	p.observe(poll.Result{URL: "b"})
+	p.stop()
+	want := []string{`time=… level=WARN msg="source failing" member=m source=a`, "polled 2/2 sources since start, 1 failing", ""}
+	got := screen(buf.String())
+	for i := range got {
+		if i == 0 && strings.HasPrefix(got[0], "time=") {
+			_, rest, _ := strings.Cut(got[0], " ")
+			got[0] = "time=… " + rest
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("terminal shows\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// screen is what a terminal shows for out: "\r" returns to the start of the line,
+// "\033[K" erases to its end, "\n" starts the next line.
+func screen(out string) []string {
+	lines := []string{""}
+	col := 0
+	for i := 0; i < len(out); i++ {
+		cur := &lines[len(lines)-1]
+		switch {
+		case out[i] == '\r':
+			col = 0
+		case out[i] == '\n':
+			lines = append(lines, "")
+			col = 0
+		case strings.HasPrefix(out[i:], "\033[K"):
+			*cur = (*cur)[:col]
+			i += 2
+		default:
+			if col < len(*cur) {
+				*cur = (*cur)[:col] + out[i:i+1] + (*cur)[col+1:]
+			} else {
+				*cur += out[i : i+1]
+			}
+			col++
+		}
+	}
+	return lines
 }

@@ -76,7 +76,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	fetcher := &liveFetcher{}
 	fetcher.swap(newFetcher(cfgFn()))
 	ref := newRefresher(cfgFn, fetcher, o.store, o.log)
-	m := metrics.New(o.store)
+	m := metrics.New(o.store, cfgFn)
 	al := alerts.New(alerts.Options{Store: o.store, Config: cfgFn, Log: o.log})
 	hub := newHubNotifier(cfgFn, o.log)
 	var webServer atomic.Pointer[web.Server]
@@ -207,7 +207,7 @@ func reload(o serveOptions, sched *poll.Scheduler, prog *progress, fetcher *live
 	jobs := poll.Jobs(next)
 	sched.SetJobs(jobs)
 	if prog != nil {
-		prog.setTotal(len(jobs))
+		prog.setJobs(jobs)
 	}
 	o.log.Info("config reloaded", "members", len(next.Members), "sources", len(jobs))
 	return nil
@@ -271,10 +271,23 @@ func (p *progress) observe(r poll.Result) {
 	p.dirty = true
 }
 
-func (p *progress) setTotal(n int) {
+// setJobs is told the sources after a reload: the total becomes theirs, and sources
+// no longer configured stop counting as polled or failing.
+func (p *progress) setJobs(jobs []poll.Job) {
+	keep := make(map[string]bool, len(jobs))
+	for _, j := range jobs {
+		keep[j.URL()] = true
+	}
 	p.mu.Lock()
-	p.total, p.dirty = n, true
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	p.total, p.dirty = len(jobs), true
+	for _, m := range []map[string]bool{p.polled, p.failing} {
+		for u := range m {
+			if !keep[u] {
+				delete(m, u)
+			}
+		}
+	}
 }
 
 func (p *progress) line() string {

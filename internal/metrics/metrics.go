@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/poll"
 )
@@ -31,7 +32,11 @@ type Metrics struct {
 }
 
 // New registers every metric on a fresh registry; sources feeds the health and lag gauges.
-func New(sources Sources) *Metrics {
+// When cfg is set, those gauges count the configured sources only, as the dashboard
+// does: a source never polled yet is unknown, one disabled in the config is disabled,
+// and states the store keeps for anything else (a source removed from the config, the
+// alerts' record) are left out.
+func New(sources Sources, cfg func() *config.Config) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	m.polls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "networkfeed_polls_total", Help: "Source refreshes by outcome (ok, not_modified, or the error kind)."}, []string{"outcome"})
 	m.duration = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "networkfeed_poll_duration_seconds", Help: "Time one source refresh took, end to end.", Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 10)})
@@ -39,7 +44,7 @@ func New(sources Sources) *Metrics {
 	m.items = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "networkfeed_items_total", Help: "Items seen by polls: new, updated, unchanged (stored before, same content), or duplicate (a repeat of another item of the same poll, dropped)."}, []string{"result"})
 	m.reg.MustRegister(m.polls, m.duration, m.bytes, m.items, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if sources != nil {
-		m.reg.MustRegister(&healthCollector{sources: sources,
+		m.reg.MustRegister(&healthCollector{sources: sources, config: cfg,
 			health: prometheus.NewDesc("networkfeed_sources", "Sources by health.", []string{"health"}, nil),
 			lag:    prometheus.NewDesc("networkfeed_queue_lag_seconds", "How far the most overdue source is past its next poll time.", nil, nil)})
 	}
@@ -74,6 +79,7 @@ func (m *Metrics) Handler() http.Handler {
 
 type healthCollector struct {
 	sources     Sources
+	config      func() *config.Config
 	health, lag *prometheus.Desc
 }
 
@@ -89,10 +95,37 @@ func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
 	counts := map[news.Health]int{news.HealthOK: 0, news.HealthStale: 0, news.HealthFailing: 0, news.HealthDisabled: 0, news.HealthUnknown: 0}
 	var lag time.Duration
 	now := time.Now()
-	for _, s := range states {
+	count := func(s news.SourceState) {
+		if s.Health == "" {
+			s.Health = news.HealthUnknown
+		}
 		counts[s.Health]++
 		if !s.NextPoll.IsZero() && now.Sub(s.NextPoll) > lag {
 			lag = now.Sub(s.NextPoll)
+		}
+	}
+	var cfg *config.Config
+	if c.config != nil {
+		cfg = c.config()
+	}
+	if cfg == nil {
+		for _, s := range states {
+			count(s)
+		}
+	} else {
+		byURL := make(map[string]news.SourceState, len(states))
+		for _, s := range states {
+			byURL[s.URL] = s
+		}
+		for _, m := range cfg.Members {
+			for _, src := range m.AllSources() {
+				s := byURL[src.URL()]
+				if m.Disabled || src.Disabled {
+					// Not polled at all: no health of its own, and never overdue.
+					s = news.SourceState{Health: news.HealthDisabled}
+				}
+				count(s)
+			}
 		}
 	}
 	for h, n := range counts {

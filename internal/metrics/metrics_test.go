@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/poll"
 )
@@ -36,7 +37,7 @@ func TestScrape(t *testing.T) {
 		{URL: "b", Health: news.HealthOK, NextPoll: now.Add(-90 * time.Second)},
 		{URL: "c", Health: news.HealthFailing, NextPoll: now.Add(time.Hour)},
 		{URL: "d", Health: news.HealthDisabled},
-	})
+	}, nil)
 	m.Observe(news.SourceState{}, news.SourceState{Health: news.HealthOK},
 		poll.Result{New: 3, Updated: 1, Unchanged: 5, Duplicate: 2, Bytes: 1000, Duration: 200 * time.Millisecond})
 	m.Observe(news.SourceState{}, news.SourceState{Health: news.HealthOK}, poll.Result{NotMod: true, Duration: 20 * time.Millisecond})
@@ -72,5 +73,56 @@ func TestScrape(t *testing.T) {
 	}
 	if !strings.HasPrefix(lag, "90") {
 		t.Errorf("queue lag %q, want about 90 seconds (the most overdue source)", lag)
+	}
+}
+
+// TestScrapeCountsConfiguredSources: with a config, the health and lag gauges count the
+// configured sources only, as the dashboard does. States the store keeps for a source
+// removed from feeds.yaml (here long overdue) and for the alerts' record are left out;
+// a source never polled is unknown; one disabled in the config is disabled and not
+// overdue, whatever its stored state says.
+func TestScrapeCountsConfiguredSources(t *testing.T) {
+	now := time.Now()
+	cfg, err := config.Parse("feeds.yaml", []byte(`members:
+  - id: a
+    name: A
+    sources:
+      - feed: https://a.example.org/ok.xml
+      - feed: https://a.example.org/late.xml
+      - feed: https://a.example.org/new.xml
+      - feed: https://a.example.org/off.xml
+        disabled: true
+  - id: b
+    name: B
+    disabled: true
+    sources: [{feed: "https://b.example.org/feed.xml"}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(fakeSources{
+		{URL: "https://a.example.org/ok.xml", Health: news.HealthOK, NextPoll: now.Add(time.Hour)},
+		{URL: "https://a.example.org/late.xml", Health: news.HealthFailing, NextPoll: now.Add(-30 * time.Second)},
+		{URL: "https://a.example.org/off.xml", Health: news.HealthOK, NextPoll: now.Add(-time.Hour)},
+		{URL: "https://b.example.org/feed.xml", Health: news.HealthFailing, NextPoll: now.Add(-time.Hour)},
+		{URL: "https://gone.example.org/removed.xml", Health: news.HealthOK, NextPoll: now.Add(-48 * time.Hour)},
+		{URL: "alerts:", Kind: "alerts", Health: news.HealthUnknown},
+	}, func() *config.Config { return cfg })
+	text := scrape(t, m)
+	for _, want := range []string{
+		`networkfeed_sources{health="ok"} 1`,
+		`networkfeed_sources{health="failing"} 1`,
+		`networkfeed_sources{health="unknown"} 1`,
+		`networkfeed_sources{health="disabled"} 2`,
+		`networkfeed_sources{health="stale"} 0`,
+	} {
+		if !strings.Contains("\n"+text, "\n"+want+"\n") {
+			t.Errorf("scrape lacks the line %s", want)
+		}
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if lag, ok := strings.CutPrefix(line, "networkfeed_queue_lag_seconds "); ok && !strings.HasPrefix(lag, "30") {
+			t.Errorf("queue lag %s, want about 30 seconds (the most overdue configured source)", lag)
+		}
 	}
 }

@@ -84,7 +84,7 @@ func (r *Refresher) enrich(ctx context.Context, j Job, items []news.Item, known 
 		fetched++
 		resp, err := r.Fetch.Get(ctx, fetch.Request{URL: it.Link})
 		if err != nil {
-			r.Log.Debug("enrich: article page", "member", j.Member.ID, "link", it.Link, "err", err)
+			r.Log.Debug("enrich: article page", "member", j.Member.ID, "source", j.URL(), "link", it.Link, "err", err)
 			continue
 		}
 		e := page.Enrich(resp.Body, resp.URL, opts)

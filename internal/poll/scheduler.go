@@ -316,7 +316,7 @@ func (s *Scheduler) pollOne(ctx context.Context, j Job) {
 	}
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go s.renew(rctx, lease)
+	go s.renew(rctx, lease, s.Log.With("member", j.Member.ID, "source", u))
 	res := s.Refresher.Refresh(rctx, j)
 	if s.Progress != nil {
 		s.Progress(res)
@@ -333,7 +333,7 @@ func (s *Scheduler) pollOne(ctx context.Context, j Job) {
 	}
 }
 
-func (s *Scheduler) renew(ctx context.Context, lease string) {
+func (s *Scheduler) renew(ctx context.Context, lease string, log *slog.Logger) {
 	t := time.NewTicker(s.LeaseTTL / 3)
 	defer t.Stop()
 	for {
@@ -342,7 +342,7 @@ func (s *Scheduler) renew(ctx context.Context, lease string) {
 			return
 		case <-t.C:
 			if _, err := s.Store.Claim(ctx, lease, s.Owner, s.LeaseTTL); err != nil && ctx.Err() == nil {
-				s.Log.Warn("renew lease", "lease", lease, "err", err)
+				log.Warn("renew lease", "lease", lease, "err", err)
 			}
 		}
 	}

@@ -1,0 +1,114 @@
+package poll
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/config"
+)
+
+// logBuffer collects log output from several goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// renewFails lets each lease be claimed once; renewing it fails.
+type renewFails struct {
+	Store
+	mu      sync.Mutex
+	claimed map[string]bool
+}
+
+func (s *renewFails) Claim(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
+	s.mu.Lock()
+	again := s.claimed[name]
+	s.claimed[name] = true
+	s.mu.Unlock()
+	if again {
+		return false, errors.New("connection reset")
+	}
+	return s.Store.Claim(ctx, name, owner, ttl)
+}
+
+// TestLogLinesNameMemberAndSource: every line logged while polling a source carries its
+// member and source, the scheduler's lease renewals and the article fetches of a page's
+// enrichment included (debug level, JSON as when not on a terminal).
+func TestLogLinesNameMemberAndSource(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/news":
+			time.Sleep(100 * time.Millisecond) // long enough for the lease to be renewed
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(w, `<html><body><div class="item"><h2><a href="/a/1">A first piece of news</a></h2></div>`+
+				`<div class="item"><h2><a href="/a/2">A second piece of news</a></h2></div></body></html>`)
+		default:
+			http.NotFound(w, r) // the article pages, and the missing feed
+		}
+	}))
+	defer srv.Close()
+	var out logBuffer
+	log := slog.New(slog.NewJSONHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	db := &renewFails{Store: openBolt(t), claimed: map[string]bool{}}
+	ref := newTestRefresher(t, db, testConfig(t, ""), nil)
+	ref.Log = log
+	jobs := []Job{
+		pageJob("m-page", srv.URL+"/news", &config.Selectors{Item: "div.item", Title: "h2", Link: "h2 a"}),
+		feedJob("m-feed", srv.URL+"/missing.xml"),
+	}
+	results := make(chan Result, len(jobs))
+	s := &Scheduler{Refresher: ref, Store: db, Log: log, Owner: "test", Workers: 2, LeaseTTL: 30 * time.Millisecond,
+		Tick: time.Millisecond, Spread: time.Millisecond, Progress: func(r Result) { results <- r }}
+	s.SetJobs(jobs)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	for range jobs {
+		<-results
+	}
+	cancel()
+	<-done
+
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		msg, _ := rec["msg"].(string)
+		seen[msg] = true
+		if m, _ := rec["member"].(string); !strings.HasPrefix(m, "m-") {
+			t.Errorf("log line without its member: %s", line)
+		}
+		if src, _ := rec["source"].(string); !strings.HasPrefix(src, srv.URL+"/") {
+			t.Errorf("log line without its source: %s", line)
+		}
+	}
+	for _, msg := range []string{"renew lease", "enrich: article page", "source failing", "polled"} {
+		if !seen[msg] {
+			t.Errorf("no %q line was logged (the test no longer covers it): %s", msg, out.String())
+		}
+	}
+}
