@@ -33,6 +33,7 @@ func runServe(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 	pollOn := fs.Bool("poll", true, "poll sources on schedule (false: a pure web front)")
 	workers := fs.Int("workers", 16, "concurrent refreshes")
 	leaseTTL := fs.Duration("lease-ttl", 2*time.Minute, "how long a source's poll lease lives without renewal (a killed process's sources are taken over after it)")
+	metricsAddr := fs.String("metrics-addr", env("NETWORKFEED_METRICS_ADDR"), "also serve /metrics, /healthz and /readyz on this address (e.g. :9090; for -web=false workers; empty: not)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,6 +48,7 @@ func runServe(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 	return serve(ctx, serveOptions{
 		log: log, store: st, config: &current, configPath: c.config, addr: c.addr,
 		web: *webOn, poll: *pollOn, workers: *workers, leaseTTL: *leaseTTL, stdout: stdout,
+		metricsAddr: *metricsAddr,
 	})
 }
 
@@ -56,12 +58,17 @@ type serveOptions struct {
 	config     *atomic.Pointer[config.Config]
 	configPath string // reloaded on SIGHUP when set
 	addr       string
-	web, poll  bool
-	workers    int
-	leaseTTL   time.Duration
-	stdout     io.Writer
-	// listening, when set, is told the address the server listens on.
-	listening func(addr string)
+	// metricsAddr, when set, serves the probes (/metrics, /healthz, /readyz) on a
+	// listener of their own, whatever web says.
+	metricsAddr string
+	web, poll   bool
+	workers     int
+	leaseTTL    time.Duration
+	stdout      io.Writer
+	// listening, when set, is told the address the server listens on; listeningMetrics
+	// the address of the probes' own listener (metricsAddr).
+	listening        func(addr string)
+	listeningMetrics func(addr string)
 	// hup delivers reload requests; nil: SIGHUP.
 	hup <-chan os.Signal
 	// reloaded, when set, is told the outcome of every reload (tests).
@@ -158,6 +165,33 @@ func serve(ctx context.Context, o serveOptions) error {
 			}
 		}()
 	}
+	var probeSrv *http.Server
+	if o.metricsAddr != "" {
+		ln, err := net.Listen("tcp", o.metricsAddr)
+		if err != nil {
+			stopPolling()
+			wg.Wait()
+			if srv != nil {
+				srv.Close()
+			}
+			return fmt.Errorf("listen %s (metrics): %w", o.metricsAddr, err)
+		}
+		if o.listeningMetrics != nil {
+			o.listeningMetrics(ln.Addr().String())
+		}
+		o.log.Info("serving metrics", "addr", ln.Addr().String())
+		mux := http.NewServeMux()
+		web.Probes{Store: o.store, Ready: func() bool { return !o.poll || sched.Ready() }, Metrics: m.Handler()}.Register(mux)
+		probeSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+		go func() {
+			if err := probeSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				select {
+				case errc <- err:
+				default:
+				}
+			}
+		}()
+	}
 	var runErr error
 	select {
 	case <-ctx.Done():
@@ -176,10 +210,14 @@ func serve(ctx context.Context, o serveOptions) error {
 	if prog != nil {
 		prog.stop()
 	}
-	if srv != nil {
+	for _, s := range []*http.Server{srv, probeSrv} {
+		if s == nil {
+			continue
+		}
 		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil {
+		err := s.Shutdown(sctx)
+		cancel()
+		if err != nil {
 			o.log.Warn("http shutdown", "err", err)
 		}
 	}

@@ -225,3 +225,64 @@ func startServe(t *testing.T, cfg *config.Config, o serveOptions) (context.Conte
 	t.Cleanup(func() { stop() }) // before the store closes: cleanups run last first
 	return ctx, stop
 }
+
+// TestWorkerServesMetrics: a pure polling worker (web off) serves /metrics, /healthz and
+// /readyz on -metrics-addr, and its polls are counted there.
+func TestWorkerServesMetrics(t *testing.T) {
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>http://%[1]s/</link>
+<item><title>News</title><link>http://%[1]s/1</link><guid>http://%[1]s/1</guid><pubDate>Mon, 02 Nov 2026 10:00:00 GMT</pubDate></item>
+</channel></rss>`, r.Host)
+	}))
+	defer site.Close()
+	path := filepath.Join(t.TempDir(), "feeds.yaml")
+	yaml := fmt.Sprintf(`network: {title: T, url: "https://news.example.org/"}
+fetch: {interval: 2s, timeout: 5s, allow_private_addresses: true}
+members:
+  - {id: iss-usa, name: ISS USA, languages: [en], sources: [{feed: "%s/feed.xml"}]}
+`, site.URL)
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	_, stop := startServe(t, cfg, serveOptions{poll: true, workers: 2, leaseTTL: time.Minute, metricsAddr: "127.0.0.1:0",
+		listening:        func(string) { t.Error("a worker with web off listens for the web view") },
+		listeningMetrics: func(a string) { addr <- a }})
+	defer stop()
+	base := "http://" + <-addr
+	get := func(p string) (int, string) {
+		resp, err := http.Get(base + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		_, body := get("/metrics")
+		if strings.Contains(body, `networkfeed_polls_total{outcome="ok"} `) {
+			if !strings.Contains(body, `networkfeed_items_total{result="new"} 1`) || !strings.Contains(body, `networkfeed_sources{health="ok"} 1`) {
+				t.Errorf("metrics after one poll:\n%s", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no poll counted on the worker's /metrics:\n%s", body)
+		}
+	}
+	if code, body := get("/readyz"); code != http.StatusOK || body != "ready\n" {
+		t.Errorf("/readyz = %d %q", code, body)
+	}
+	if code, body := get("/healthz"); code != http.StatusOK || body != "ok\n" {
+		t.Errorf("/healthz = %d %q", code, body)
+	}
+	if code, _ := get("/"); code != http.StatusNotFound {
+		t.Errorf("the worker's metrics listener serves the web view: / = %d", code)
+	}
+}

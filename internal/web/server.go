@@ -99,15 +99,29 @@ func (s *Server) Handler() http.Handler {
 	s.feedRoutes(mux) // feeds.go: network and member feeds (and other syndication endpoints)
 	s.pageRoutes(mux) // pages.go: river, member pages, dashboard
 	mux.HandleFunc("GET /static/", s.static.ServeHTTP)
+	Probes{Store: s.store, Ready: s.ready, Metrics: s.metrics}.Register(mux)
+	return securityHeaders(mux)
+}
+
+// Probes are the routes an operator's monitoring asks: /healthz, /readyz and, when
+// Metrics is set, /metrics. The web server has them, and so does a worker that serves
+// no web view (serve -web=false -metrics-addr).
+type Probes struct {
+	Store   interface{ Ping(context.Context) error }
+	Ready   func() bool // when set, also decides /readyz (the scheduler's view of the store)
+	Metrics http.Handler
+}
+
+// Register adds the probes' routes to mux.
+func (p Probes) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	mux.HandleFunc("GET /readyz", s.readyz)
-	if s.metrics != nil {
-		mux.Handle("GET /metrics", s.metrics)
+	mux.HandleFunc("GET /readyz", p.readyz)
+	if p.Metrics != nil {
+		mux.Handle("GET /metrics", p.Metrics)
 	}
-	return securityHeaders(mux)
 }
 
 var (
@@ -126,16 +140,16 @@ func securityHeaders(h http.Handler) http.Handler {
 	})
 }
 
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+func (p Probes) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if err := s.store.Ping(ctx); err != nil {
+	if err := p.Store.Ping(ctx); err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintf(w, "not ready: store: %v\n", err)
 		return
 	}
-	if s.ready != nil && !s.ready() {
+	if p.Ready != nil && !p.Ready() {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintln(w, "not ready: polling paused (store unavailable)")
 		return
