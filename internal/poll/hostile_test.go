@@ -532,6 +532,40 @@ func TestSlowLinkedURLsHoldNoProcessingSlot(t *testing.T) {
 	}
 }
 
+// TestLinkedURLsShareOneBudget: the requests a refresh makes besides its source's own
+// share one fetch timeout. A page whose article pages each hang until the timeout has
+// the first asked, and no other once the budget is spent: its items are stored without
+// what the article pages would have added.
+func TestLinkedURLsShareOneBudget(t *testing.T) {
+	var list strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&list, `<div class="news-item"><h2><a href="/article/%d">Article number %d about things</a></h2></div>`, i, i)
+	}
+	var articles atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/news":
+			serveBody("text/html", "<html><body>"+list.String()+"</body></html>")(w, r)
+		case strings.HasPrefix(r.URL.Path, "/article/"):
+			articles.Add(1)
+			hold(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	db := openBolt(t)
+	const timeout = 500 * time.Millisecond
+	ref := newTestRefresher(t, db, testConfig(t, "{interval: 30m, timeout: 500ms}"), fetch.New(fetch.Options{Timeout: timeout, AllowPrivate: true, PerHost: -1}))
+	res := ref.Refresh(context.Background(), pageJob("m", srv.URL+"/news", &config.Selectors{Item: "div.news-item", Title: "h2", Link: "h2 a"}))
+	if res.Err != nil || res.New != 3 {
+		t.Fatalf("%d new, err %v; want the 3 items stored", res.New, res.Err)
+	}
+	if n := articles.Load(); n != 1 {
+		t.Errorf("%d article pages asked, want 1: the others came after the budget was spent", n)
+	}
+}
+
 // TestRepeated404Disables: a source is disabled by the third 404 in a row, not before,
 // and a success in between resets the count.
 func TestRepeated404Disables(t *testing.T) {

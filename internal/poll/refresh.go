@@ -95,7 +95,8 @@ type Result struct {
 	RetryAfter time.Time
 	Redirect   string
 
-	base string // the URL the items' relative links resolve against
+	base     string    // the URL the items' relative links resolve against
+	linkedBy time.Time // when the budget for requests to linked URLs ends (offSlot); zero: not begun
 }
 
 // Refresher does one refresh of one source.
@@ -213,24 +214,41 @@ func (r *Refresher) process(ctx context.Context) (release func(), err error) {
 
 // offSlot runs f, which waits on other servers (feed candidates, the WordPress API,
 // article pages), without the processing slot *release holds, and takes a slot again
-// afterwards: a slow or dripping server, up to the fetch timeout for each of those
-// requests, must not keep the other sources of the poll from being processed. With
-// release nil (Preview, which takes no slot) it just runs f. The error is ctx's when
-// ctx ends before a slot is free again.
-func (r *Refresher) offSlot(ctx context.Context, release *func(), f func()) error {
+// afterwards: a slow or dripping server must not keep the other sources of the poll
+// from being processed. f gets a context that ends when the refresh's budget for such
+// requests does (linkedBudget, from the first of them), so that a page whose linked
+// URLs each drip until the fetch timeout cannot keep its own refresh going for minutes
+// either. With release nil (Preview, which takes no slot) it just runs f. The error is
+// ctx's when ctx ends before a slot is free again.
+func (r *Refresher) offSlot(ctx context.Context, release *func(), res *Result, f func(ctx context.Context)) error {
+	if res.linkedBy.IsZero() {
+		res.linkedBy = time.Now().Add(r.linkedBudget())
+	}
+	lctx, cancel := context.WithDeadline(ctx, res.linkedBy)
+	defer cancel()
 	if release == nil {
-		f()
+		f(lctx)
 		return nil
 	}
 	(*release)()
 	*release = func() {}
-	f()
+	f(lctx)
 	rel, err := r.process(ctx)
 	if err != nil {
 		return err
 	}
 	*release = rel
 	return nil
+}
+
+// linkedBudget is how long the requests one refresh makes besides its source's own
+// (feed discovery, the WordPress API, article pages) may take together: one fetch
+// timeout. Past it they fail at once, and the refresh goes on with what it has.
+func (r *Refresher) linkedBudget() time.Duration {
+	if cfg := r.Config(); cfg != nil && cfg.Fetch.Timeout > 0 {
+		return cfg.Fetch.Timeout.D()
+	}
+	return config.DefaultTimeout
 }
 
 // parsing runs f in one of the Parsing slots and returns its error, or ctx's when ctx
@@ -301,7 +319,7 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 		if stored, err = r.recognise(ctx, j.Member.ID, items); err == nil {
 			if (res.Via == viaSelectors || strings.HasPrefix(res.Via, viaDetected)) &&
 				slices.ContainsFunc(items, func(it news.Item) bool { return needsEnrich(&it, stored) }) {
-				err = r.offSlot(ctx, &release, func() { r.enrich(ctx, j, items, stored) })
+				err = r.offSlot(ctx, &release, &res, func(ctx context.Context) { r.enrich(ctx, j, items, stored) })
 			}
 		}
 		if err == nil {
@@ -483,7 +501,7 @@ func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, re
 			fr    *fetch.Response
 			found bool
 		)
-		if err := r.offSlot(ctx, release, func() { f, fr, found = r.findFeed(ctx, candidates) }); err != nil {
+		if err := r.offSlot(ctx, release, res, func(ctx context.Context) { f, fr, found = r.findFeed(ctx, candidates) }); err != nil {
 			return nil, 0, err
 		}
 		if found {
@@ -501,7 +519,7 @@ func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, re
 			u     string
 			werr  error
 		)
-		if err := r.offSlot(ctx, release, func() { items, u, werr = r.wpPosts(ctx, root) }); err != nil {
+		if err := r.offSlot(ctx, release, res, func(ctx context.Context) { items, u, werr = r.wpPosts(ctx, root) }); err != nil {
 			return nil, 0, err
 		}
 		if werr == nil && len(items) > 0 {
