@@ -156,6 +156,19 @@ func stateKey(h news.Health, errKind string) string {
 	return string(h)
 }
 
+// Health is the health this process assessed for the source at url after its last
+// refresh (stale included, which the store does not keep); false when it refreshed none.
+func (ob *Observer) Health(url string) (news.Health, bool) {
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	k, ok := ob.health[url]
+	if !ok {
+		return "", false
+	}
+	h, _, _ := strings.Cut(k, "/")
+	return news.Health(h), true
+}
+
 // Observe is called after every refresh (poll.Refresher.Observe). It assesses the
 // source's health after the refresh, compares it with the last known one, and on a
 // change records an alert and posts it to the webhook in the background.

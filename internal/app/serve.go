@@ -85,6 +85,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	ref := newRefresher(cfgFn, fetcher, o.store, o.log)
 	m := metrics.New(o.store, cfgFn)
 	al := alerts.New(alerts.Options{Store: o.store, Config: cfgFn, Log: o.log})
+	m.AssessWith(al.Health)
 	hub := newHubNotifier(cfgFn, o.log)
 	var webServer atomic.Pointer[web.Server]
 	ref.Observe = func(before, after news.SourceState, r poll.Result) {

@@ -29,6 +29,7 @@ type Metrics struct {
 	duration prometheus.Histogram
 	bytes    prometheus.Counter
 	items    *prometheus.CounterVec
+	health   *healthCollector // nil without sources
 }
 
 // New registers every metric on a fresh registry; sources feeds the health and lag gauges.
@@ -44,9 +45,10 @@ func New(sources Sources, cfg func() *config.Config) *Metrics {
 	m.items = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "networkfeed_items_total", Help: "Items seen by polls: new, updated, unchanged (stored before, same content), or duplicate (a repeat of another item of the same poll, dropped)."}, []string{"result"})
 	m.reg.MustRegister(m.polls, m.duration, m.bytes, m.items, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if sources != nil {
-		m.reg.MustRegister(&healthCollector{sources: sources, config: cfg,
+		m.health = &healthCollector{sources: sources, config: cfg,
 			health: prometheus.NewDesc("networkfeed_sources", "Sources by health.", []string{"health"}, nil),
-			lag:    prometheus.NewDesc("networkfeed_queue_lag_seconds", "How far the most overdue source is past its next poll time.", nil, nil)})
+			lag:    prometheus.NewDesc("networkfeed_queue_lag_seconds", "How far the most overdue source is past its next poll time.", nil, nil)}
+		m.reg.MustRegister(m.health)
 	}
 	return m
 }
@@ -80,7 +82,17 @@ func (m *Metrics) Handler() http.Handler {
 type healthCollector struct {
 	sources     Sources
 	config      func() *config.Config
+	assessed    func(url string) (news.Health, bool)
 	health, lag *prometheus.Desc
+}
+
+// AssessWith makes the health gauge count an ok source as stale when assessed says so
+// (alerts.Observer.Health: the health this process assessed at the source's last
+// refresh, which the store does not keep). Call it before the metrics are served.
+func (m *Metrics) AssessWith(assessed func(url string) (news.Health, bool)) {
+	if m.health != nil {
+		m.health.assessed = assessed
+	}
 }
 
 func (c *healthCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.health; ch <- c.lag }
@@ -98,6 +110,11 @@ func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
 	count := func(s news.SourceState) {
 		if s.Health == "" {
 			s.Health = news.HealthUnknown
+		}
+		if s.Health == news.HealthOK && c.assessed != nil {
+			if h, ok := c.assessed(s.URL); ok && h == news.HealthStale {
+				s.Health = news.HealthStale
+			}
 		}
 		counts[s.Health]++
 		if !s.NextPoll.IsZero() && now.Sub(s.NextPoll) > lag {

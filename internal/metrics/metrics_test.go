@@ -126,3 +126,30 @@ func TestScrapeCountsConfiguredSources(t *testing.T) {
 		}
 	}
 }
+
+// An ok source that this process assessed as stale (alerts.Observer.Health) counts as
+// stale; the assessment changes nothing else.
+func TestScrapeCountsAssessedStale(t *testing.T) {
+	m := New(fakeSources{
+		{URL: "https://a.example.org/quiet.xml", Health: news.HealthOK},
+		{URL: "https://a.example.org/busy.xml", Health: news.HealthOK},
+		{URL: "https://a.example.org/broken.xml", Health: news.HealthFailing},
+	}, nil)
+	m.AssessWith(func(url string) (news.Health, bool) {
+		switch url {
+		case "https://a.example.org/quiet.xml", "https://a.example.org/broken.xml":
+			return news.HealthStale, true
+		}
+		return "", false
+	})
+	text := scrape(t, m)
+	for _, want := range []string{
+		`networkfeed_sources{health="ok"} 1`,
+		`networkfeed_sources{health="stale"} 1`,
+		`networkfeed_sources{health="failing"} 1`,
+	} {
+		if !strings.Contains("\n"+text, "\n"+want+"\n") {
+			t.Errorf("scrape lacks the line %s", want)
+		}
+	}
+}
