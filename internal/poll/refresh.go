@@ -241,6 +241,9 @@ func (r *Refresher) offSlot(ctx context.Context, release *func(), res *Result, f
 	return nil
 }
 
+// writeGrace bounds how long a store write begun before a shutdown may go on after it.
+const writeGrace = 30 * time.Second
+
 // linkedBudget is how long the requests one refresh makes besides its source's own
 // (feed discovery, the WordPress API, article pages) may take together: one fetch
 // timeout. Past it they fail at once, and the refresh goes on with what it has.
@@ -275,7 +278,8 @@ var (
 
 // Refresh fetches, parses, cleans, keys and stores one source, then records its state.
 // A failure is recorded in the source's state and returned in Result.Err; it never
-// leaves half an item behind (the store writes each batch whole).
+// leaves half an item behind (each item is written whole, and a write begun is let
+// finish when the poll is shut down).
 func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 	start := r.Now()
 	res := Result{URL: j.URL(), Member: j.Member.ID}
@@ -329,7 +333,15 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 			items, unchanged = dropUnchanged(items, stored)
 			var ur news.UpsertResult
 			if len(items) > 0 {
-				ur, err = r.upsert(ctx, items)
+				// A write begun is let finish, shutdown or not (up to writeGrace): a store
+				// that writes a batch in steps (Redis: each item whole) would otherwise
+				// keep part of a source's new items without the source's state. A
+				// shutdown abandons a refresh before its write instead.
+				if err = ctx.Err(); err == nil {
+					wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeGrace)
+					ur, err = r.upsert(wctx, items)
+					cancel()
+				}
 			}
 			res.New, res.Updated, res.Unchanged = ur.New, ur.Updated, ur.Unchanged+unchanged
 			if err != nil {
@@ -341,7 +353,7 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 	// round then costs one write per source instead of two.
 	if err == nil && (res.New > 0 || st.Polls%16 == 0) {
 		if cfg := r.Config(); cfg != nil && (cfg.Retention.MaxItemsPerSource > 0 || cfg.Retention.MaxAge > 0) {
-			if _, terr := r.Store.Trim(ctx, j.URL(), cfg.Retention.MaxItemsPerSource, cfg.Retention.MaxAge.D(), start); terr != nil {
+			if _, terr := r.Store.Trim(context.WithoutCancel(ctx), j.URL(), cfg.Retention.MaxItemsPerSource, cfg.Retention.MaxAge.D(), start); terr != nil {
 				log.Warn("retention trim failed", "err", terr)
 			}
 		}

@@ -222,6 +222,64 @@ func TestShutdownAbandonsWithoutWriting(t *testing.T) {
 	}
 }
 
+// steppedStore writes a batch the way Redis does, in steps (here one item at a time,
+// each whole), and tells when its first write began, then waits for go before the rest.
+type steppedStore struct {
+	Store
+	began chan struct{}
+	goOn  chan struct{}
+}
+
+func (s *steppedStore) Upsert(ctx context.Context, items []news.Item) (news.UpsertResult, error) {
+	var res news.UpsertResult
+	for i := range items {
+		r, err := s.Store.Upsert(ctx, items[i:i+1])
+		if err != nil {
+			return res, err
+		}
+		res.New += r.New
+		if i == 0 {
+			close(s.began)
+			<-s.goOn
+		}
+		if err := ctx.Err(); err != nil {
+			return res, err // the rest of the batch abandoned: part of it written
+		}
+	}
+	return res, nil
+}
+
+// TestShutdownLetsABegunWriteFinish: a refresh whose store write has begun when the poll
+// is shut down finishes it and records the source, rather than leaving part of its items
+// written and no state (a store that writes a batch in steps, as Redis does).
+func TestShutdownLetsABegunWriteFinish(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Write([]byte(goodFeed("m")))
+	}))
+	defer srv.Close()
+	db := openBolt(t)
+	st := &steppedStore{Store: db, began: make(chan struct{}), goOn: make(chan struct{})}
+	ref := newTestRefresher(t, st, testConfig(t, ""), nil)
+	j := feedJob("m", srv.URL+"/feed")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan Result)
+	go func() { done <- ref.Refresh(ctx, j) }()
+	<-st.began
+	cancel() // the shutdown, while the write is under way
+	close(st.goOn)
+	res := <-done
+	if res.Err != nil || res.New != 3 {
+		t.Fatalf("refresh: %d new, %v; want its 3 items written", res.New, res.Err)
+	}
+	if n := len(storedItems(t, db, "m")); n != 3 {
+		t.Errorf("%d items stored, want 3", n)
+	}
+	if s, ok := sourceState(t, db, j.URL()); !ok || s.Health != news.HealthOK {
+		t.Errorf("source state after the finished write: %+v, %v", s, ok)
+	}
+}
+
 // TestSchedulerPollsAndReschedules: the scheduler polls due sources once and takes the
 // next time from what the refresh recorded, reporting each through Progress.
 func TestSchedulerPollsAndReschedules(t *testing.T) {
