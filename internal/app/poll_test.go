@@ -154,19 +154,34 @@ func TestServeSignals(t *testing.T) {
 }
 
 // TestProgressLine: the terminal status line counts distinct sources polled and those
-// failing now (a recovered source stops counting as failing).
+// failing now (a recovered source stops counting as failing), and a reload that removes
+// sources takes them out of the counts too (never "polled 3/2").
 func TestProgressLine(t *testing.T) {
-	var buf lockedBuffer
-	p := newProgress(&buf, 3)
-	p.observe(poll.Result{URL: "a"})
-	p.observe(poll.Result{URL: "b", Err: errors.New("boom")})
-	p.observe(poll.Result{URL: "a", Err: errors.New("boom")})
-	p.observe(poll.Result{URL: "a"})
-	p.setJobs(feedJobs("a", "b", "c", "d"))
-	p.stop()
-	p.stop() // idempotent
-	if got := buf.String(); !strings.HasSuffix(got, "\r\033[Kpolled 2/4 sources since start, 1 failing\n") || strings.Count(got, "\n") != 1 {
-		t.Errorf("progress output %q", got)
+	boom := errors.New("boom")
+	for _, tc := range []struct {
+		name    string
+		results []poll.Result
+		jobs    []string // the sources after a reload
+		want    string
+	}{
+		{"recovered", []poll.Result{{URL: "a"}, {URL: "b", Err: boom}, {URL: "a", Err: boom}, {URL: "a"}}, []string{"a", "b", "c", "d"},
+			"polled 2/4 sources since start, 1 failing"},
+		{"sources removed", []poll.Result{{URL: "a"}, {URL: "b", Err: boom}, {URL: "c", Err: boom}}, []string{"a", "d"},
+			"polled 1/2 sources since start, 0 failing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf lockedBuffer
+			p := newProgress(&buf, 3)
+			for _, r := range tc.results {
+				p.observe(r)
+			}
+			p.setJobs(feedJobs(tc.jobs...))
+			p.stop()
+			p.stop() // idempotent
+			if got := buf.String(); !strings.HasSuffix(got, "\r\033[K"+tc.want+"\n") || strings.Count(got, "\n") != 1 {
+				t.Errorf("progress output %q, want it to end with %q", got, tc.want)
+			}
+		})
 	}
 }
 
@@ -188,21 +203,6 @@ func TestPollShowsMovedSources(t *testing.T) {
 	want := fmt.Sprintf("MOVED  m-old  %s/old.xml  moved permanently to %s/a.xml: update feeds.yaml", redir.URL, site.srv.URL)
 	if !strings.Contains(out, want) || strings.Contains(out, "away.xml  moved") {
 		t.Errorf("poll output:\n%s\nwant the line %q and none for the 302", out, want)
-	}
-}
-
-// TestProgressLineAfterReload: a reload that removes sources takes them out of the
-// counts too (never "polled 3/2").
-func TestProgressLineAfterReload(t *testing.T) {
-	var buf lockedBuffer
-	p := newProgress(&buf, 3)
-	p.observe(poll.Result{URL: "a"})
-	p.observe(poll.Result{URL: "b", Err: errors.New("boom")})
-	p.observe(poll.Result{URL: "c", Err: errors.New("boom")})
-	p.setJobs(feedJobs("a", "d"))
-	p.stop()
-	if got := buf.String(); !strings.HasSuffix(got, "\r\033[Kpolled 1/2 sources since start, 0 failing\n") {
-		t.Errorf("progress output %q", got)
 	}
 }
 

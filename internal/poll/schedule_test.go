@@ -280,15 +280,28 @@ func TestShutdownLetsABegunWriteFinish(t *testing.T) {
 	}
 }
 
+// countingServer serves h and counts the requests for each path (hits).
+func countingServer(t *testing.T, h http.HandlerFunc) (srv *httptest.Server, hits func(path string) int) {
+	var mu sync.Mutex
+	n := map[string]int{}
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n[r.URL.Path]++
+		mu.Unlock()
+		h(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func(path string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return n[path]
+	}
+}
+
 // TestSchedulerPollsAndReschedules: the scheduler polls due sources once and takes the
 // next time from what the refresh recorded, reporting each through Progress.
 func TestSchedulerPollsAndReschedules(t *testing.T) {
-	var mu sync.Mutex
-	hits := map[string]int{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		hits[r.URL.Path]++
-		mu.Unlock()
+	srv, hits := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/ok":
 			w.Write([]byte(goodFeed("ok")))
@@ -298,8 +311,7 @@ func TestSchedulerPollsAndReschedules(t *testing.T) {
 		default:
 			http.NotFound(w, r)
 		}
-	}))
-	defer srv.Close()
+	})
 	db := openBolt(t)
 	ref := newTestRefresher(t, db, testConfig(t, ""), nil)
 	jobs := []Job{feedJob("a", srv.URL+"/ok"), feedJob("b", srv.URL+"/limited")}
@@ -321,10 +333,8 @@ func TestSchedulerPollsAndReschedules(t *testing.T) {
 	}
 	cancel()
 	<-done
-	mu.Lock()
-	defer mu.Unlock()
-	if hits["/ok"] != 1 || hits["/limited"] != 1 {
-		t.Errorf("requests %v: want one each", hits)
+	if hits("/ok") != 1 || hits("/limited") != 1 {
+		t.Errorf("requests: %d to /ok, %d to /limited; want one each", hits("/ok"), hits("/limited"))
 	}
 	if got["a"].New != 3 || got["b"].RetryAfter.IsZero() || !strings.Contains(got["b"].Err.Error(), "429") {
 		t.Errorf("results %+v", got)
@@ -340,15 +350,9 @@ func TestSchedulerPollsAndReschedules(t *testing.T) {
 // fetch a source whose server asked, with Retry-After, not to be polled yet; it says so
 // in the source's result and leaves its recorded state as it was.
 func TestPollAllHonoursRetryAfter(t *testing.T) {
-	var mu sync.Mutex
-	hits := map[string]int{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		hits[r.URL.Path]++
-		mu.Unlock()
+	srv, hits := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(goodFeed(r.URL.Path[1:])))
-	}))
-	defer srv.Close()
+	})
 	db := openBolt(t)
 	now := time.Now()
 	tests := []struct {
@@ -374,9 +378,7 @@ func TestPollAllHonoursRetryAfter(t *testing.T) {
 	results := PollAll(context.Background(), newTestRefresher(t, db, testConfig(t, ""), nil), jobs, 2, nil)
 	for i, tc := range tests {
 		t.Run(tc.path, func(t *testing.T) {
-			mu.Lock()
-			got := hits[tc.path]
-			mu.Unlock()
+			got := hits(tc.path)
 			if got != tc.wantHits {
 				t.Errorf("fetched %d times, want %d", got, tc.wantHits)
 			}
