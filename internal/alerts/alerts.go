@@ -118,9 +118,10 @@ type Observer struct {
 	wg     sync.WaitGroup
 
 	mu     sync.Mutex
-	ring   []Alert           // newest first, at most o.Keep
-	health map[string]string // source URL -> last known state key
-	loaded bool              // the stored record has been merged into ring
+	ring   []Alert              // newest first, at most o.Keep
+	health map[string]string    // source URL -> last known state key
+	polled map[string]time.Time // source URL -> the LastPoll its state key was assessed for
+	loaded bool                 // the stored record has been merged into ring
 }
 
 // New returns an Observer; call Close when done to let webhook deliveries finish.
@@ -144,7 +145,7 @@ func New(o Options) *Observer {
 		o.Keep = 200
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Observer{o: o, ctx: ctx, cancel: cancel, health: map[string]string{}}
+	return &Observer{o: o, ctx: ctx, cancel: cancel, health: map[string]string{}, polled: map[string]time.Time{}}
 }
 
 // stateKey is the health as alerts distinguish it: failing because the selectors no
@@ -157,16 +158,18 @@ func stateKey(h news.Health, errKind string) string {
 }
 
 // Health is the health this process assessed for the source at url after its last
-// refresh (stale included, which the store does not keep); false when it refreshed none.
-func (ob *Observer) Health(url string) (news.Health, bool) {
+// refresh of it (stale included, which the store does not keep), and that refresh's
+// LastPoll: another process may have polled the source since. False when it refreshed
+// none.
+func (ob *Observer) Health(url string) (news.Health, time.Time, bool) {
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
 	k, ok := ob.health[url]
 	if !ok {
-		return "", false
+		return "", time.Time{}, false
 	}
 	h, _, _ := strings.Cut(k, "/")
-	return news.Health(h), true
+	return news.Health(h), ob.polled[url], true
 }
 
 // Observe is called after every refresh (poll.Refresher.Observe). It assesses the
@@ -197,7 +200,7 @@ func (ob *Observer) Observe(before, after news.SourceState, r poll.Result) {
 		}
 	}
 	next := stateKey(cur, after.ErrorKind)
-	ob.health[after.URL] = next
+	ob.health[after.URL], ob.polled[after.URL] = next, after.LastPoll
 	kind := changeKind(prev, next)
 	if kind == "" {
 		return

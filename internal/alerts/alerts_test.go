@@ -155,14 +155,14 @@ func TestObserverDetectsChanges(t *testing.T) {
 		{"is disabled", state(news.HealthOK, ""), state(news.HealthDisabled, ""), time.Hour, KindDisabled},
 	}
 	var want []string
-	if _, ok := ob.Health(src); ok {
+	if _, _, ok := ob.Health(src); ok {
 		t.Fatal("Health before any refresh was observed")
 	}
 	for _, s := range steps {
 		clock = clock.Add(s.advance)
 		ob.Observe(s.before, s.after, poll.Result{URL: src})
-		if h, ok := ob.Health(src); !ok || (s.want == KindStale) != (h == news.HealthStale) || (h != news.HealthStale && h != s.after.Health) {
-			t.Errorf("after %q: Health = %q, %v", s.name, h, ok)
+		if h, at, ok := ob.Health(src); !ok || (s.want == KindStale) != (h == news.HealthStale) || (h != news.HealthStale && h != s.after.Health) || !at.Equal(s.after.LastPoll) {
+			t.Errorf("after %q: Health = %q at %s, %v", s.name, h, at, ok)
 		}
 		if s.want != "" {
 			want = append([]string{s.want}, want...)

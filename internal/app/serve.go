@@ -140,8 +140,8 @@ func serve(ctx context.Context, o serveOptions) error {
 	}
 	var srv *http.Server
 	errc := make(chan error, 1)
+	ready := func() bool { return !o.poll || sched.Ready() } // /readyz, with the store's ping
 	if o.web {
-		ready := func() bool { return !o.poll || sched.Ready() }
 		ws, err := web.New(web.Options{Store: o.store, Config: cfgFn, Log: o.log, Ready: ready, Metrics: m.Handler()})
 		if err != nil {
 			stopPolling()
@@ -182,7 +182,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		}
 		o.log.Info("serving metrics", "addr", ln.Addr().String())
 		mux := http.NewServeMux()
-		web.Probes{Store: o.store, Ready: func() bool { return !o.poll || sched.Ready() }, Metrics: m.Handler()}.Register(mux)
+		web.Probes{Store: o.store, Ready: ready, Metrics: m.Handler()}.Register(mux)
 		probeSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 		go func() {
 			if err := probeSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

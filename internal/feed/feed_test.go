@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -107,8 +108,10 @@ func FuzzParse(f *testing.F) {
 		}
 		for _, it := range fd.Items {
 			for _, s := range []string{it.Title, it.Summary, it.Content} {
-				if strings.Contains(s, "lollollol") || strings.Contains(s, "root:") {
-					t.Fatalf("an entity was expanded: %.80q", s)
+				for _, marker := range []string{"lollollol", "root:x:0:0"} { // billion laughs, /etc/passwd
+					if strings.Contains(s, marker) && !bytes.Contains(b, []byte(marker)) {
+						t.Fatalf("an entity was expanded: %.80q", s)
+					}
 				}
 			}
 		}

@@ -564,7 +564,7 @@ func TestRobotsServerError(t *testing.T) {
 		t.Fatalf("robots.txt 503, no copy kept: err %v (%s: %s), want refused by robots, naming the 503", err, kind, words)
 	}
 	set(200)
-	now = now.Add(2 * time.Hour) // past the cache's time
+	now = now.Add(robotsRetry + time.Second) // asked again soon, not after the hour
 	if err := get("/feed"); err != nil {
 		t.Fatalf("robots.txt back: %v", err)
 	}

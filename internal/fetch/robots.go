@@ -30,11 +30,14 @@ func newRobotsCache(ttl time.Duration) *robotsCache {
 	return &robotsCache{ttl: ttl, now: time.Now, entries: map[string]*robotsEntry{}}
 }
 
+// robotsRetry is how soon a robots.txt that answered a server error is asked again.
+const robotsRetry = 5 * time.Minute
+
 // checkRobots returns a *robotsError when robots.txt of u's host disallows u for our agent.
 // The robots.txt is fetched once per host (concurrent callers wait for the same fetch) through
 // the same guarded client. As RFC 9309 has it, one that is missing or refused (4xx) allows
-// everything, and a server error (5xx) disallows everything until it answers again, unless
-// an earlier copy is kept: then that copy holds meanwhile. A robots.txt that cannot be
+// everything, and a server error (5xx) disallows everything until it answers again (asked
+// every robotsRetry), unless an earlier copy is kept: then that copy holds meanwhile. A robots.txt that cannot be
 // fetched at all (DNS, connection, timeout) allows everything, so that the source's own
 // fetch reports what is wrong in its own words.
 func (c *Client) checkRobots(ctx context.Context, u *url.URL) error {
@@ -57,10 +60,14 @@ func (c *Client) checkRobots(ctx context.Context, u *url.URL) error {
 		rc.entries[key] = e
 		rc.mu.Unlock()
 		e.data, e.down = c.loadRobots(ctx, key+"/robots.txt")
-		if e.down != 0 && old != nil && old.data != nil {
-			e.data, e.down = old.data, 0 // a server error: the copy read before holds meanwhile
-		}
 		e.expires = rc.now().Add(rc.ttl)
+		if e.down != 0 {
+			// A server error: asked again soon; the copy read before, if any, holds meanwhile.
+			e.expires = rc.now().Add(min(rc.ttl, robotsRetry))
+			if old != nil && old.data != nil {
+				e.data, e.down = old.data, 0
+			}
+		}
 		if ctx.Err() != nil {
 			e.expires = time.Time{} // cut short by the caller: try again next time
 		}

@@ -82,14 +82,15 @@ func (m *Metrics) Handler() http.Handler {
 type healthCollector struct {
 	sources     Sources
 	config      func() *config.Config
-	assessed    func(url string) (news.Health, bool)
+	assessed    func(url string) (news.Health, time.Time, bool)
 	health, lag *prometheus.Desc
 }
 
 // AssessWith makes the health gauge count an ok source as stale when assessed says so
-// (alerts.Observer.Health: the health this process assessed at the source's last
-// refresh, which the store does not keep). Call it before the metrics are served.
-func (m *Metrics) AssessWith(assessed func(url string) (news.Health, bool)) {
+// for the source's last poll (alerts.Observer.Health: the health this process assessed
+// at its last refresh of the source, which the store does not keep, and that refresh's
+// LastPoll). Call it before the metrics are served.
+func (m *Metrics) AssessWith(assessed func(url string) (news.Health, time.Time, bool)) {
 	if m.health != nil {
 		m.health.assessed = assessed
 	}
@@ -112,7 +113,7 @@ func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
 			s.Health = news.HealthUnknown
 		}
 		if s.Health == news.HealthOK && c.assessed != nil {
-			if h, ok := c.assessed(s.URL); ok && h == news.HealthStale {
+			if h, at, ok := c.assessed(s.URL); ok && h == news.HealthStale && at.Equal(s.LastPoll) {
 				s.Health = news.HealthStale
 			}
 		}

@@ -127,24 +127,29 @@ func TestScrapeCountsConfiguredSources(t *testing.T) {
 	}
 }
 
-// An ok source that this process assessed as stale (alerts.Observer.Health) counts as
-// stale; the assessment changes nothing else.
+// An ok source that this process assessed as stale at its last poll
+// (alerts.Observer.Health) counts as stale; an assessment of an earlier poll (another
+// process polled it since) does not, and the assessment changes nothing else.
 func TestScrapeCountsAssessedStale(t *testing.T) {
+	polled := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
 	m := New(fakeSources{
-		{URL: "https://a.example.org/quiet.xml", Health: news.HealthOK},
-		{URL: "https://a.example.org/busy.xml", Health: news.HealthOK},
-		{URL: "https://a.example.org/broken.xml", Health: news.HealthFailing},
+		{URL: "https://a.example.org/quiet.xml", Health: news.HealthOK, LastPoll: polled},
+		{URL: "https://a.example.org/busy.xml", Health: news.HealthOK, LastPoll: polled},
+		{URL: "https://a.example.org/polled-since.xml", Health: news.HealthOK, LastPoll: polled},
+		{URL: "https://a.example.org/broken.xml", Health: news.HealthFailing, LastPoll: polled},
 	}, nil)
-	m.AssessWith(func(url string) (news.Health, bool) {
+	m.AssessWith(func(url string) (news.Health, time.Time, bool) {
 		switch url {
 		case "https://a.example.org/quiet.xml", "https://a.example.org/broken.xml":
-			return news.HealthStale, true
+			return news.HealthStale, polled, true
+		case "https://a.example.org/polled-since.xml":
+			return news.HealthStale, polled.Add(-time.Hour), true
 		}
-		return "", false
+		return "", time.Time{}, false
 	})
 	text := scrape(t, m)
 	for _, want := range []string{
-		`networkfeed_sources{health="ok"} 1`,
+		`networkfeed_sources{health="ok"} 2`,
 		`networkfeed_sources{health="stale"} 1`,
 		`networkfeed_sources{health="failing"} 1`,
 	} {

@@ -53,12 +53,15 @@ func (r *Refresher) findFeed(ctx context.Context, candidates []string) (*feed.Fe
 		if ctx.Err() != nil {
 			break
 		}
-		resp, err := r.Fetch.Get(ctx, fetch.Request{URL: u, Accept: fetch.AcceptFeeds})
-		if err != nil || !feed.IsFeed(resp.Body) {
-			continue
-		}
-		f, err := feed.Parse(resp.Body)
-		if err != nil || len(f.Items) == 0 {
+		var (
+			f    *feed.Feed
+			resp *fetch.Response
+		)
+		if err := r.linkedGet(ctx, fetch.Request{URL: u, Accept: fetch.AcceptFeeds}, func(got *fetch.Response) {
+			if parsed, err := feed.Parse(got.Body); err == nil && len(parsed.Items) > 0 {
+				f, resp = parsed, got
+			}
+		}); err != nil || f == nil {
 			continue
 		}
 		return f, resp, true
@@ -82,12 +85,13 @@ func (r *Refresher) enrich(ctx context.Context, j Job, items []news.Item, known 
 			continue
 		}
 		fetched++
-		resp, err := r.Fetch.Get(ctx, fetch.Request{URL: it.Link})
-		if err != nil {
+		var e page.Enrichment
+		if err := r.linkedGet(ctx, fetch.Request{URL: it.Link}, func(resp *fetch.Response) {
+			e = page.Enrich(resp.Body, resp.URL, opts)
+		}); err != nil {
 			r.Log.Debug("enrich: article page", "member", j.Member.ID, "source", j.URL(), "link", it.Link, "err", err)
 			continue
 		}
-		e := page.Enrich(resp.Body, resp.URL, opts)
 		if it.Precision == news.PrecisionNone && e.Precision != news.PrecisionNone && !e.Published.IsZero() {
 			it.Published, it.Precision = e.Published.UTC(), e.Precision
 			if it.Published.After(it.FirstSeen) {

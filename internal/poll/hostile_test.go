@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -563,6 +564,135 @@ func TestLinkedURLsShareOneBudget(t *testing.T) {
 	}
 	if n := articles.Load(); n != 1 {
 		t.Errorf("%d article pages asked, want 1: the others came after the budget was spent", n)
+	}
+}
+
+// slowWriteStore holds the store for hold while it writes member's items.
+type slowWriteStore struct {
+	Store
+	member string
+	hold   time.Duration
+}
+
+func (s *slowWriteStore) Upsert(ctx context.Context, items []news.Item) (news.UpsertResult, error) {
+	if len(items) > 0 && items[0].Member == s.member {
+		time.Sleep(s.hold)
+	}
+	return s.Store.Upsert(ctx, items)
+}
+
+// TestLinkedBudgetLeavesOutTheSlotWait: the budget for linked URLs counts the time spent
+// on them, not a wait for a processing slot between them. A homepage's advertised feed
+// is asked (and is gone); meanwhile a feed takes the one slot and holds it longer than
+// the whole budget; the homepage's items, found on the page, still get their article
+// pages asked.
+func TestLinkedBudgetLeavesOutTheSlotWait(t *testing.T) {
+	var body strings.Builder
+	body.WriteString(`<html><head><title>News</title><link rel="alternate" type="application/rss+xml" href="/feed.xml"></head><body><main>`)
+	for i := range 3 {
+		fmt.Fprintf(&body, `<article><h2><a href="/article/%d">Article number %d about things that happened</a></h2><p>Some words on what happened in number %d.</p></article>`, i, i, i)
+	}
+	body.WriteString(`</main></body></html>`)
+	feedAsked := make(chan struct{})
+	var askOnce sync.Once
+	var articles atomic.Int32
+	home := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/":
+			serveBody("text/html", body.String())(w, r)
+		case r.URL.Path == "/feed.xml":
+			askOnce.Do(func() { close(feedAsked) })
+			http.NotFound(w, r)
+		case strings.HasPrefix(r.URL.Path, "/article/"):
+			articles.Add(1)
+			serveBody("text/html", "<html><body><p>The article.</p></body></html>")(w, r)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(home.Close)
+	good := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-feedAsked:
+		case <-r.Context().Done():
+			return
+		}
+		serveBody("application/rss+xml", goodFeed("good"))(w, r)
+	}))
+	t.Cleanup(good.Close)
+	st := &slowWriteStore{Store: openBolt(t), member: "good", hold: 800 * time.Millisecond}
+	ref := newTestRefresher(t, st, testConfig(t, "{interval: 30m, timeout: 500ms}"), fetch.New(fetch.Options{Timeout: 5 * time.Second, AllowPrivate: true, PerHost: -1}))
+	ref.Processing = 1
+	homepage := Job{Member: &config.Member{ID: "hp", Name: "hp", Languages: []string{"en"}}, Source: config.Source{Homepage: home.URL + "/"}}
+	res := PollAll(context.Background(), ref, []Job{homepage, feedJob("good", good.URL+"/feed.xml")}, 2, nil)
+	if res[0].Err != nil || res[0].New != 3 || res[1].New != 3 {
+		t.Fatalf("homepage %d new (%v, via %q), feed %d new (%v); want 3 each", res[0].New, res[0].Err, res[0].Via, res[1].New, res[1].Err)
+	}
+	if n := articles.Load(); n != 3 {
+		t.Errorf("%d article pages asked, want 3: the wait for the slot was counted against the budget", n)
+	}
+}
+
+// bodyCounter is a Fetcher that counts the bodies being read at once: from the moment
+// a 2xx answer's headers are in and Ready (its caller's, when set) has let it go on,
+// to the end of the Get.
+type bodyCounter struct {
+	Fetcher
+	active, most atomic.Int32
+}
+
+func (f *bodyCounter) Get(ctx context.Context, req fetch.Request) (*fetch.Response, error) {
+	inner, counted := req.Ready, false
+	req.Ready = func(ctx context.Context) error {
+		if inner != nil {
+			if err := inner(ctx); err != nil {
+				return err
+			}
+		}
+		if !counted {
+			counted = true
+			n := f.active.Add(1)
+			for m := f.most.Load(); n > m && !f.most.CompareAndSwap(m, n); m = f.most.Load() {
+			}
+		}
+		return nil
+	}
+	resp, err := f.Fetcher.Get(ctx, req)
+	if counted {
+		f.active.Add(-1)
+	}
+	return resp, err
+}
+
+// TestLinkedBodiesTakeReadAheadSlots: refreshes fetching linked URLs without a processing
+// slot read those bodies within the read-ahead slots, like their sources' own: with one
+// read-ahead slot, three pages whose article pages answer slowly never have two bodies
+// read at once.
+func TestLinkedBodiesTakeReadAheadSlots(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/article/") {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusOK)
+			w.(http.Flusher).Flush()
+			time.Sleep(150 * time.Millisecond) // the body comes slowly
+			io.WriteString(w, "<html><body><p>The article.</p></body></html>")
+			return
+		}
+		serveBody("text/html", fmt.Sprintf(`<html><body><div class="news-item"><h2><a href="/article%s">Article of page %s about things</a></h2></div></body></html>`, r.URL.Path, r.URL.Path))(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	f := &bodyCounter{Fetcher: fetch.New(fetch.Options{Timeout: 5 * time.Second, AllowPrivate: true, PerHost: -1})}
+	ref := newTestRefresher(t, openBolt(t), testConfig(t, ""), f)
+	ref.Processing, ref.ReadAhead = 1, 1
+	sel := &config.Selectors{Item: "div.news-item", Title: "h2", Link: "h2 a"}
+	jobs := []Job{pageJob("a", srv.URL+"/a", sel), pageJob("b", srv.URL+"/b", sel), pageJob("c", srv.URL+"/c", sel)}
+	for _, res := range PollAll(context.Background(), ref, jobs, len(jobs), nil) {
+		if res.Err != nil || res.New != 1 {
+			t.Fatalf("%s: %d new, %v", res.URL, res.New, res.Err)
+		}
+	}
+	if n := f.most.Load(); n != 1 {
+		t.Errorf("%d bodies read at once, want 1 (one read-ahead slot)", n)
 	}
 }
 

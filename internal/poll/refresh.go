@@ -95,8 +95,11 @@ type Result struct {
 	RetryAfter time.Time
 	Redirect   string
 
-	base     string    // the URL the items' relative links resolve against
-	linkedBy time.Time // when the budget for requests to linked URLs ends (offSlot); zero: not begun
+	base string // the URL the items' relative links resolve against
+	// linkedLeft is what is left of the budget for requests to linked URLs (offSlot),
+	// once linkedSet.
+	linkedLeft time.Duration
+	linkedSet  bool
 }
 
 // Refresher does one refresh of one source.
@@ -221,24 +224,63 @@ func (r *Refresher) process(ctx context.Context) (release func(), err error) {
 // either. With release nil (Preview, which takes no slot) it just runs f. The error is
 // ctx's when ctx ends before a slot is free again.
 func (r *Refresher) offSlot(ctx context.Context, release *func(), res *Result, f func(ctx context.Context)) error {
-	if res.linkedBy.IsZero() {
-		res.linkedBy = time.Now().Add(r.linkedBudget())
+	if !res.linkedSet {
+		res.linkedLeft, res.linkedSet = r.linkedBudget(), true
 	}
-	lctx, cancel := context.WithDeadline(ctx, res.linkedBy)
-	defer cancel()
-	if release == nil {
+	run := func() {
+		lctx, cancel := context.WithTimeout(ctx, max(res.linkedLeft, 0))
+		defer cancel()
+		start := time.Now()
 		f(lctx)
+		res.linkedLeft -= time.Since(start) // only the time spent on them counts
+	}
+	if release == nil {
+		run()
 		return nil
 	}
 	(*release)()
 	*release = func() {}
-	f(lctx)
+	run()
 	rel, err := r.process(ctx)
 	if err != nil {
 		return err
 	}
 	*release = rel
 	return nil
+}
+
+// linkedGet fetches a linked URL for a refresh that holds no processing slot (offSlot)
+// and hands the answer to use: the body is read only with a read-ahead slot, and use
+// runs in a parsing slot, so that such refreshes, however many, hold no more bodies
+// and take no more CPUs than the ones processing.
+func (r *Refresher) linkedGet(ctx context.Context, req fetch.Request, use func(*fetch.Response)) error {
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded // the budget is spent (ctx may not say so yet)
+	}
+	r.slots()
+	held := false
+	req.Ready = func(ctx context.Context) error {
+		if held {
+			return nil
+		}
+		select {
+		case r.ahead <- struct{}{}:
+			held = true
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	defer func() {
+		if held {
+			<-r.ahead
+		}
+	}()
+	resp, err := r.Fetch.Get(ctx, req)
+	if err != nil {
+		return err
+	}
+	return r.parsing(ctx, func() error { use(resp); return nil })
 }
 
 // writeGrace bounds how long a store write begun before a shutdown may go on after it.
@@ -353,7 +395,10 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 	// round then costs one write per source instead of two.
 	if err == nil && (res.New > 0 || st.Polls%16 == 0) {
 		if cfg := r.Config(); cfg != nil && (cfg.Retention.MaxItemsPerSource > 0 || cfg.Retention.MaxAge > 0) {
-			if _, terr := r.Store.Trim(context.WithoutCancel(ctx), j.URL(), cfg.Retention.MaxItemsPerSource, cfg.Retention.MaxAge.D(), start); terr != nil {
+			tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeGrace) // a write may have begun at a shutdown
+			_, terr := r.Store.Trim(tctx, j.URL(), cfg.Retention.MaxItemsPerSource, cfg.Retention.MaxAge.D(), start)
+			cancel()
+			if terr != nil {
 				log.Warn("retention trim failed", "err", terr)
 			}
 		}

@@ -58,13 +58,15 @@ func (r *Refresher) wpPosts(ctx context.Context, root string) ([]news.Item, stri
 	if strings.Contains(root, "?rest_route=") {
 		u = root + "/wp/v2/posts&per_page=20"
 	}
-	resp, err := r.Fetch.Get(ctx, fetch.Request{URL: u, Accept: "application/json"})
-	if err != nil {
+	var posts []wpPost
+	var perr error
+	if err := r.linkedGet(ctx, fetch.Request{URL: u, Accept: "application/json"}, func(resp *fetch.Response) {
+		perr = json.Unmarshal(resp.Body, &posts)
+	}); err != nil {
 		return nil, u, err
 	}
-	var posts []wpPost
-	if err := json.Unmarshal(resp.Body, &posts); err != nil {
-		return nil, u, fmt.Errorf("read WordPress posts from %s: %w", u, err)
+	if perr != nil {
+		return nil, u, fmt.Errorf("read WordPress posts from %s: %w", u, perr)
 	}
 	items := make([]news.Item, 0, len(posts))
 	for _, p := range posts {
