@@ -32,7 +32,7 @@ func absolutise(s string, base *url.URL) string {
 	ctx := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
 	nodes, err := html.ParseFragment(strings.NewReader(s), ctx)
 	if err != nil {
-		return "" // cannot happen for a strings.Reader; fail closed
+		return "" // nesting too deep for x/net/html (over 512 elements): fail closed, the item keeps its summary
 	}
 	var b strings.Builder
 	b.Grow(len(s) + 64)

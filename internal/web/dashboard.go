@@ -98,7 +98,7 @@ func (s *Server) sourceViews(r *http.Request, cfg *config.Config, l *locale, onl
 				st = news.SourceState{URL: src.URL(), Health: news.HealthUnknown}
 			}
 			if m.Disabled || src.Disabled {
-				st.Health = news.HealthDisabled
+				st.Health, st.NextPoll = news.HealthDisabled, time.Time{} // not polled at all
 			}
 			a := alerts.Assess(st, alerts.DatesOf(its, src.URL()), now)
 			v := sourceView{MemberID: m.ID, MemberName: m.Name, URL: src.URL(), Kind: src.Kind(), Health: a.Health,
@@ -118,8 +118,8 @@ func (s *Server) sourceViews(r *http.Request, cfg *config.Config, l *locale, onl
 func rowText(l *locale, now time.Time, v *sourceView, a alerts.Assessment) sourceText {
 	d := sourceText{Health: l.T(string(v.Health)), LastPoll: l.Ago(now, v.LastPoll), LastSuccess: l.Ago(now, v.LastSuccess),
 		LastNewItem: l.Ago(now, a.LastItem), NextPoll: l.Ago(now, v.NextPoll), MemberURL: l.URL("/members/" + url.PathEscape(v.MemberID))}
-	if v.Health == news.HealthDisabled {
-		d.NextPoll = "—"
+	if v.Health == news.HealthDisabled && v.NextPoll.IsZero() {
+		d.NextPoll = "—" // disabled in feeds.yaml; one the poller disabled is checked again daily
 	}
 	if v.ErrorKind != "" {
 		d.ErrorKind = l.T("kind:" + v.ErrorKind)

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+	"golang.org/x/text/language"
 
 	"github.com/iss-network/networkfeed/internal/alerts"
 	"github.com/iss-network/networkfeed/internal/config"
@@ -552,5 +553,24 @@ func TestAlertsFeed(t *testing.T) {
 	_, dash := f.get(t, "/sources.json", "")
 	if strings.Contains(dash, alerts.StoreKey) {
 		t.Error("alerts record shown as a source")
+	}
+}
+
+// TestDisabledSourceNextPoll: a source disabled in feeds.yaml is never polled ("—"); one
+// the poller disabled (410, repeated 404) shows when it is checked again.
+func TestDisabledSourceNextPoll(t *testing.T) {
+	l := newLocale(language.English, false)
+	for _, tc := range []struct {
+		name string
+		next time.Time
+		want string
+	}{
+		{"disabled in feeds.yaml", time.Time{}, "—"},
+		{"disabled by the poller", pageNow.Add(20 * time.Hour), "in 20 hours"},
+	} {
+		v := &sourceView{Health: news.HealthDisabled, NextPoll: tc.next}
+		if got := rowText(l, pageNow, v, alerts.Assessment{}).NextPoll; got != tc.want {
+			t.Errorf("%s: next poll %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }
