@@ -249,16 +249,15 @@ func (c *Client) fetch(ctx context.Context, method, rawURL string, h http.Header
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
 	}
-	host := strings.ToLower(u.Hostname())
-	release, err := c.limits.acquire(ctx, host)
+	sl, err := c.limits.hold(ctx, strings.ToLower(u.Hostname()))
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: wait for a slot: %w", rawURL, err)
 	}
-	defer func() { release() }()
+	defer func() { sl.release() }()
 
 	ctx, dl := startDeadline(ctx, c.opts.Timeout)
 	defer dl.stop()
-	st := &redirectState{}
+	st := &redirectState{slots: sl, deadline: dl}
 	ctx = context.WithValue(ctx, redirectKey{}, st)
 
 	if c.opts.RespectRobots {
@@ -293,15 +292,15 @@ func (c *Client) fetch(ctx context.Context, method, rawURL string, h http.Header
 		if !dl.pause() {
 			return nil, c.wrap(ctx, rawURL, errDeadline)
 		}
-		release()
+		sl.release()
 		err := ready(ctx)
 		if err == nil {
-			if release, err = c.limits.acquire(ctx, host); err != nil {
+			if sl, err = c.limits.hold(ctx, sl.host); err != nil {
 				err = fmt.Errorf("wait for a slot: %w", err)
 			}
 		}
 		if err != nil {
-			release = func() {}
+			sl = &slots{} // nothing held
 			return nil, c.wrap(ctx, rawURL, err)
 		}
 		dl.resume()
@@ -400,6 +399,10 @@ type redirectState struct {
 	permanent  string // end of the leading chain of 301/308 redirects
 	temporary  bool   // a non-permanent redirect was seen
 	skipRobots bool   // set for the robots.txt request itself
+	// slots are the request's concurrency slots, moved to the host a redirect leads to,
+	// with deadline paused while it waits there (nil: not limited, e.g. robots.txt).
+	slots    *slots
+	deadline *deadline
 }
 
 type redirectKey struct{}
@@ -429,6 +432,17 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 			}
 		default:
 			st.temporary = true
+		}
+	}
+	if st.slots != nil {
+		if host := strings.ToLower(req.URL.Hostname()); host != st.slots.host {
+			if !st.deadline.pause() {
+				return errDeadline
+			}
+			if err := st.slots.move(req.Context(), host); err != nil {
+				return fmt.Errorf("wait for a slot at %s: %w", host, err)
+			}
+			st.deadline.resume()
 		}
 	}
 	if c.opts.RespectRobots && !st.skipRobots {

@@ -352,6 +352,57 @@ func TestPerHostLimit(t *testing.T) {
 	}
 }
 
+// The per-host limit holds for the host a redirect leads to: a request redirected to a
+// host whose one slot is taken waits there, and gives its first host's slot back.
+func TestPerHostLimitFollowsRedirects(t *testing.T) {
+	var cur, peak atomic.Int32
+	entered, release := make(chan struct{}), make(chan struct{})
+	var first atomic.Bool
+	target, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := cur.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		if first.CompareAndSwap(false, true) {
+			close(entered)
+			<-release
+		}
+		cur.Add(-1)
+		fmt.Fprint(w, "ok")
+	}))
+	// The same server under another host name: localhost, not 127.0.0.1.
+	targetURL := strings.Replace(target.URL, "127.0.0.1", "localhost", 1)
+	redirected := make(chan struct{})
+	front, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/plain" {
+			fmt.Fprint(w, "front")
+			return
+		}
+		close(redirected)
+		http.Redirect(w, r, targetURL+"/hold", http.StatusFound)
+	}))
+	c := loopbackClient(Options{PerHost: 1})
+	ctx := context.Background()
+	errs := make(chan error, 2)
+	go func() { _, err := c.Get(ctx, Request{URL: targetURL + "/direct"}); errs <- err }()
+	<-entered
+	go func() { _, err := c.Get(ctx, Request{URL: front.URL + "/go"}); errs <- err }()
+	<-redirected
+	// The redirected request waits at localhost; it no longer holds 127.0.0.1's slot.
+	if resp, err := c.Get(ctx, Request{URL: front.URL + "/plain"}); err != nil || string(resp.Body) != "front" {
+		t.Fatalf("front host while its redirected request waits elsewhere: %v", err)
+	}
+	time.Sleep(50 * time.Millisecond) // room for a request that ignored the limit to arrive
+	close(release)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p := peak.Load(); p != 1 {
+		t.Errorf("peak concurrent requests at the redirect's host = %d, want 1", p)
+	}
+}
+
 // With no per-host limit, rounds of concurrent requests to one host reuse the
 // connections of the round before instead of opening new ones (a poll of many feeds on
 // one host): the client keeps as many idle per host as may run at once.

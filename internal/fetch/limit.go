@@ -39,6 +39,15 @@ func (l *limiter) hostSem(host string) chan struct{} {
 // acquire takes a slot for host and then a global slot (in that order, so a request waiting on
 // a busy host does not hold a global slot others could use). release must be called once.
 func (l *limiter) acquire(ctx context.Context, host string) (release func(), err error) {
+	s, err := l.hold(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	return s.release, nil
+}
+
+// hold is acquire, giving what the request holds as slots, which a redirect can move.
+func (l *limiter) hold(ctx context.Context, host string) (*slots, error) {
 	hs := l.hostSem(host)
 	if err := take(ctx, hs); err != nil {
 		return nil, err
@@ -47,13 +56,47 @@ func (l *limiter) acquire(ctx context.Context, host string) (release func(), err
 		give(hs)
 		return nil, err
 	}
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			give(l.global)
-			give(hs)
-		})
-	}, nil
+	return &slots{l: l, host: host, held: true}, nil
+}
+
+// slots is what one request holds: a slot of its host and a global one.
+type slots struct {
+	l    *limiter
+	mu   sync.Mutex
+	host string
+	held bool
+}
+
+// release gives both slots back; it may be called more than once.
+func (s *slots) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.held {
+		return
+	}
+	s.held = false
+	give(s.l.global)
+	give(s.l.hostSem(s.host))
+}
+
+// move takes the host slot to host, where a redirect leads, so that the per-host limit
+// holds for the hosts redirects lead to as well. The old host's slot is given back before
+// the new one is waited for (two requests redirected to each other's hosts cannot wait on
+// each other); when ctx ends first, both slots are given back.
+func (s *slots) move(ctx context.Context, host string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.held || host == s.host {
+		return nil
+	}
+	give(s.l.hostSem(s.host))
+	s.host = host
+	if err := take(ctx, s.l.hostSem(host)); err != nil {
+		s.held = false
+		give(s.l.global)
+		return err
+	}
+	return nil
 }
 
 func take(ctx context.Context, s chan struct{}) error {
