@@ -19,7 +19,7 @@ import (
 
 // Sources is what the health gauge reads at scrape time.
 type Sources interface {
-	Sources(ctx context.Context) ([]news.SourceState, error)
+	SourceStates(ctx context.Context) ([]news.SourceState, error)
 }
 
 // Metrics holds one process's registry.
@@ -101,7 +101,7 @@ func (c *healthCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.health;
 func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	states, err := c.sources.Sources(ctx)
+	states, err := c.sources.SourceStates(ctx)
 	if err != nil {
 		return
 	}

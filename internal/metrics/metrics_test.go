@@ -16,7 +16,7 @@ import (
 
 type fakeSources []news.SourceState
 
-func (f fakeSources) Sources(context.Context) ([]news.SourceState, error) { return f, nil }
+func (f fakeSources) SourceStates(context.Context) ([]news.SourceState, error) { return f, nil }
 
 func scrape(t *testing.T, m *Metrics) string {
 	t.Helper()

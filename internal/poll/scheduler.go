@@ -50,10 +50,11 @@ type Scheduler struct {
 	storeOK atomic.Bool
 }
 
-// SourceLister is implemented by stores that can list every source's state; the
-// scheduler uses it to seed next poll times at start.
+// SourceLister is implemented by stores that can list every source's state (with the
+// newest poll of its history only); the scheduler uses it to seed next poll times at
+// start, and a poll of every source to order them (slowestFirst).
 type SourceLister interface {
-	Sources(ctx context.Context) ([]news.SourceState, error)
+	SourceStates(ctx context.Context) ([]news.SourceState, error)
 }
 
 // SetJobs replaces the set of sources (config reload); in-flight refreshes go on.
@@ -148,7 +149,7 @@ func (s *Scheduler) seed(ctx context.Context, now time.Time) {
 	if !ok {
 		return
 	}
-	states, err := ls.Sources(ctx)
+	states, err := ls.SourceStates(ctx)
 	if err != nil {
 		s.Log.Warn("read source states at start: first polls spread over the start window", "err", err)
 		return
@@ -406,11 +407,6 @@ func PollAll(ctx context.Context, r *Refresher, jobs []Job, n int, progress func
 	return results
 }
 
-// sourceLister is a store that reads every source's state at once.
-type sourceLister interface {
-	Sources(ctx context.Context) ([]news.SourceState, error)
-}
-
 // slowestFirst orders the jobs of a poll of every source: those whose last poll took
 // longest first, so that a slow server's wait overlaps the other sources' work instead
 // of ending the poll after it; ties, and sources never polled, keep their order. A store
@@ -421,11 +417,11 @@ func slowestFirst(ctx context.Context, st Store, jobs []Job, now time.Time) ([]i
 	for i := range order {
 		order[i] = i
 	}
-	l, ok := st.(sourceLister)
+	l, ok := st.(SourceLister)
 	if !ok {
 		return order, nil
 	}
-	states, err := l.Sources(ctx)
+	states, err := l.SourceStates(ctx)
 	if err != nil {
 		return order, nil
 	}

@@ -52,11 +52,12 @@ var (
 	bIndex    = []byte("index")    // scope \x00 time(8) id -> nil
 	bKeys     = []byte("keys")     // member \x00 key -> id ; member \x01 canonical -> id
 	bTombs    = []byte("tombs")    // id -> trimmed at (unix seconds); expired after retention's max_age (Trim)
-	bSources  = []byte("sources")  // url -> state JSON
+	bSources  = []byte("sources")  // url -> state JSON, its history cut to the newest poll
+	bHistory  = []byte("history")  // url -> the source's poll history JSON (store.SplitHistory)
 	bLeases   = []byte("leases")   // name -> expiry(8) owner
 	bMeta     = []byte("meta")     // "version" -> uint64
 	bStoryLog = []byte("storylog") // first seen(8) id -> store.Story (binary), for cluster decisions
-	buckets   = [][]byte{bItems, bBodies, bIndex, bKeys, bTombs, bSources, bLeases, bMeta, bClusters, bStoryLog}
+	buckets   = [][]byte{bItems, bBodies, bIndex, bKeys, bTombs, bSources, bHistory, bLeases, bMeta, bClusters, bStoryLog}
 	// dropped holds buckets of earlier versions, deleted when a file is opened.
 	dropped = [][]byte{[]byte("bands"), []byte("bandlog")}
 )
@@ -822,7 +823,7 @@ func (s *Store) Source(ctx context.Context, url string) (news.SourceState, error
 		if v == nil {
 			return store.ErrNotFound
 		}
-		return json.Unmarshal(v, &st)
+		return readSource(tx, []byte(url), v, &st)
 	})
 	if err != nil {
 		return st, fmt.Errorf("read source %s: %w", url, err)
@@ -830,13 +831,40 @@ func (s *Store) Source(ctx context.Context, url string) (news.SourceState, error
 	return st, nil
 }
 
-// PutSource implements store.Store.
+// readSource decodes the state v of the source at url with its whole history.
+func readSource(tx *bbolt.Tx, url, v []byte, st *news.SourceState) error {
+	if err := json.Unmarshal(v, st); err != nil {
+		return err
+	}
+	if h := tx.Bucket(bHistory).Get(url); h != nil {
+		st.History = nil
+		return json.Unmarshal(h, &st.History)
+	}
+	return nil
+}
+
+// PutSource implements store.Store: the state and its history apart (store.SplitHistory).
 func (s *Store) PutSource(ctx context.Context, st news.SourceState) error {
-	v, err := json.Marshal(&st)
+	state, hist := store.SplitHistory(st)
+	v, err := json.Marshal(&state)
 	if err != nil {
 		return fmt.Errorf("encode source %s: %w", st.URL, err)
 	}
-	if err := s.update(ctx, func(tx *bbolt.Tx) error { return tx.Bucket(bSources).Put([]byte(st.URL), v) }); err != nil {
+	var h []byte
+	if hist != nil {
+		if h, err = json.Marshal(hist); err != nil {
+			return fmt.Errorf("encode source %s: %w", st.URL, err)
+		}
+	}
+	if err := s.update(ctx, func(tx *bbolt.Tx) error {
+		if err := tx.Bucket(bSources).Put([]byte(st.URL), v); err != nil {
+			return err
+		}
+		if h == nil {
+			return nil // see store.SplitHistory
+		}
+		return tx.Bucket(bHistory).Put([]byte(st.URL), h)
+	}); err != nil {
 		return fmt.Errorf("write source %s: %w", st.URL, err)
 	}
 	return nil
@@ -844,11 +872,28 @@ func (s *Store) PutSource(ctx context.Context, st news.SourceState) error {
 
 // Sources implements store.Store.
 func (s *Store) Sources(ctx context.Context) ([]news.SourceState, error) {
+	return s.sources(true)
+}
+
+// SourceStates implements store.Store.
+func (s *Store) SourceStates(ctx context.Context) ([]news.SourceState, error) {
+	return s.sources(false)
+}
+
+// sources reads every source's state, with its whole history or (withHistory false) its
+// newest poll only.
+func (s *Store) sources(withHistory bool) ([]news.SourceState, error) {
 	var out []news.SourceState
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bSources).ForEach(func(k, v []byte) error {
 			var st news.SourceState
-			if err := json.Unmarshal(v, &st); err != nil {
+			var err error
+			if withHistory {
+				err = readSource(tx, k, v, &st)
+			} else if err = json.Unmarshal(v, &st); err == nil {
+				store.Brief(&st)
+			}
+			if err != nil {
 				return fmt.Errorf("decode source %s: %w", k, err)
 			}
 			out = append(out, st)

@@ -1,6 +1,8 @@
 package bolt
 
 import (
+	"context"
+	"encoding/json"
 	"path/filepath"
 	"testing"
 	"time"
@@ -233,4 +235,47 @@ func openTemp(t *testing.T) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// A source state written before histories were kept apart (its whole history inline)
+// reads whole through Source and cut to its newest poll through SourceStates; written
+// again, its history moves apart.
+func TestSourceWithInlineHistory(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	st := news.SourceState{URL: "https://x/feed", Member: "gs", Health: news.HealthOK}
+	for i := range 3 {
+		st.History = append(st.History, news.PollRecord{At: time.Unix(int64(1000-i), 0).UTC(), HTTPCode: 200})
+	}
+	v, _ := json.Marshal(st)
+	if err := s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bSources).Put([]byte(st.URL), v) }); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		if got, err := s.Source(ctx, st.URL); err != nil || len(got.History) != 3 {
+			t.Errorf("%s: Source has %d polls, %v; want 3", when, len(got.History), err)
+		}
+		if all, err := s.SourceStates(ctx); err != nil || len(all) != 1 || len(all[0].History) != 1 || !all[0].History[0].At.Equal(st.History[0].At) {
+			t.Errorf("%s: SourceStates = %+v, %v; want the newest poll only", when, all, err)
+		}
+	}
+	check("inline")
+	if err := s.PutSource(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	check("written again")
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		var inline news.SourceState
+		if err := json.Unmarshal(tx.Bucket(bSources).Get([]byte(st.URL)), &inline); err != nil {
+			return err
+		}
+		if len(inline.History) != 1 || tx.Bucket(bHistory).Get([]byte(st.URL)) == nil {
+			t.Errorf("written again: %d polls inline, history apart: %v", len(inline.History), tx.Bucket(bHistory).Get([]byte(st.URL)) != nil)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -152,6 +152,7 @@ func (s *Store) allKey() string              { return s.p + "z:all" }
 func (s *Store) tombKey() string             { return s.p + "tz" }
 func (s *Store) verKey() string              { return s.p + "ver" }
 func (s *Store) srcKey() string              { return s.p + "src" }
+func (s *Store) histKey() string             { return s.p + "srch" }
 func (s *Store) leaseKey(name string) string { return s.p + "lease:" + name }
 func (s *Store) memberKey(m string) string   { return s.p + "z:m:" + m }
 func (s *Store) countryKey(c string) string  { return s.p + "z:c:" + c }

@@ -14,29 +14,62 @@ import (
 	"github.com/iss-network/networkfeed/internal/store"
 )
 
+// A source's state is a field of the hash "P src", its history cut to the newest poll,
+// and its whole history a field of "P srch" (store.SplitHistory), written together.
+
 // Source returns one source's state, or store.ErrNotFound.
 func (s *Store) Source(ctx context.Context, url string) (news.SourceState, error) {
 	var st news.SourceState
-	v, err := s.c.HGet(ctx, s.srcKey(), url).Result()
+	pipe := s.c.Pipeline()
+	state := pipe.HGet(ctx, s.srcKey(), url)
+	hist := pipe.HGet(ctx, s.histKey(), url)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return st, s.fail(ctx, "redis source "+url, err)
+	}
+	v, err := state.Result()
 	if errors.Is(err, redis.Nil) {
 		return st, fmt.Errorf("redis source %s: %w", url, store.ErrNotFound)
 	}
-	if err != nil {
-		return st, s.fail(ctx, "redis source "+url, err)
-	}
-	if err := json.Unmarshal([]byte(v), &st); err != nil {
+	if err := decodeSource(v, hist.Val(), &st); err != nil {
 		return st, fmt.Errorf("redis source %s: decode: %w", url, err)
 	}
 	return st, nil
 }
 
-// PutSource stores a source's state.
+// decodeSource decodes a source's state v and its history h ("" when it has none apart).
+func decodeSource(v, h string, st *news.SourceState) error {
+	if err := json.Unmarshal([]byte(v), st); err != nil {
+		return err
+	}
+	if h != "" {
+		st.History = nil
+		return json.Unmarshal([]byte(h), &st.History)
+	}
+	return nil
+}
+
+// PutSource stores a source's state and its history, in one transaction.
 func (s *Store) PutSource(ctx context.Context, st news.SourceState) error {
-	b, err := json.Marshal(st)
+	state, hist := store.SplitHistory(st)
+	b, err := json.Marshal(state)
 	if err != nil {
 		return fmt.Errorf("redis put source %s: encode: %w", st.URL, err)
 	}
-	if err := s.c.HSet(ctx, s.srcKey(), st.URL, b).Err(); err != nil {
+	if hist == nil {
+		// The state holds the whole history (see store.SplitHistory).
+		if err := s.c.HSet(ctx, s.srcKey(), st.URL, b).Err(); err != nil {
+			return s.fail(ctx, "redis put source "+st.URL, err)
+		}
+		return nil
+	}
+	h, err := json.Marshal(hist)
+	if err != nil {
+		return fmt.Errorf("redis put source %s: encode: %w", st.URL, err)
+	}
+	pipe := s.c.TxPipeline()
+	pipe.HSet(ctx, s.srcKey(), st.URL, b)
+	pipe.HSet(ctx, s.histKey(), st.URL, h)
+	if _, err := pipe.Exec(ctx); err != nil {
 		return s.fail(ctx, "redis put source "+st.URL, err)
 	}
 	return nil
@@ -44,15 +77,36 @@ func (s *Store) PutSource(ctx context.Context, st news.SourceState) error {
 
 // Sources returns every source's state, ordered by URL.
 func (s *Store) Sources(ctx context.Context) ([]news.SourceState, error) {
+	pipe := s.c.Pipeline()
+	states := pipe.HGetAll(ctx, s.srcKey())
+	hists := pipe.HGetAll(ctx, s.histKey())
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, s.fail(ctx, "redis sources", err)
+	}
+	return sortedSources(states.Val(), hists.Val(), false)
+}
+
+// SourceStates returns every source's state with the newest poll of its history only,
+// ordered by URL.
+func (s *Store) SourceStates(ctx context.Context) ([]news.SourceState, error) {
 	all, err := s.c.HGetAll(ctx, s.srcKey()).Result()
 	if err != nil {
 		return nil, s.fail(ctx, "redis sources", err)
 	}
-	out := make([]news.SourceState, 0, len(all))
-	for url, v := range all {
+	return sortedSources(all, nil, true)
+}
+
+// sortedSources decodes states (URL -> state) with their histories (URL -> history),
+// ordered by URL; brief cuts each history to its newest poll (store.Brief).
+func sortedSources(states, hists map[string]string, brief bool) ([]news.SourceState, error) {
+	out := make([]news.SourceState, 0, len(states))
+	for url, v := range states {
 		var st news.SourceState
-		if err := json.Unmarshal([]byte(v), &st); err != nil {
+		if err := decodeSource(v, hists[url], &st); err != nil {
 			return nil, fmt.Errorf("redis sources: decode %s: %w", url, err)
+		}
+		if brief {
+			store.Brief(&st)
 		}
 		out = append(out, st)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -247,6 +248,40 @@ func testSources(t *testing.T, s store.Store) {
 	all, err := s.Sources(ctx(t))
 	if err != nil || len(all) != 2 {
 		t.Fatalf("Sources = %d, %v; want 2", len(all), err)
+	}
+
+	// A whole history comes back from Source and Sources; SourceStates gives the
+	// newest poll only, with the rest of the state.
+	for i := range news.MaxHistory {
+		st.History = append(st.History, news.PollRecord{At: base.Add(-time.Duration(i+1) * time.Hour), Duration: time.Duration(i) * time.Millisecond, HTTPCode: 200})
+	}
+	if err := s.PutSource(ctx(t), st); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Source(ctx(t), st.URL); err != nil || len(got.History) != len(st.History) || !got.History[len(got.History)-1].At.Equal(st.History[len(st.History)-1].At) {
+		t.Errorf("Source after a long history: %d polls, %v; want %d", len(got.History), err, len(st.History))
+	}
+	all, err = s.Sources(ctx(t))
+	if err != nil || len(all) != 2 {
+		t.Fatalf("Sources = %d, %v; want 2", len(all), err)
+	}
+	if x := all[slices.IndexFunc(all, func(a news.SourceState) bool { return a.URL == st.URL })]; len(x.History) != len(st.History) {
+		t.Errorf("Sources: %d polls of history, want %d", len(x.History), len(st.History))
+	}
+	brief, err := s.SourceStates(ctx(t))
+	if err != nil || len(brief) != 2 {
+		t.Fatalf("SourceStates = %d, %v; want 2", len(brief), err)
+	}
+	for _, b := range brief {
+		if b.URL != st.URL {
+			if len(b.History) != 0 {
+				t.Errorf("SourceStates %s: %d polls of history, want none", b.URL, len(b.History))
+			}
+			continue
+		}
+		if len(b.History) != 1 || b.History[0].Duration != time.Second || b.Failures != 2 || !b.RetryAfter.Equal(st.RetryAfter) || !b.NextPoll.Equal(st.NextPoll) {
+			t.Errorf("SourceStates %s = %+v, want its state with the newest poll only", b.URL, b)
+		}
 	}
 }
 
