@@ -92,7 +92,7 @@ func (s *Server) opml(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cfg := s.config()
-	states, err := s.store.Sources(r.Context())
+	states, err := s.store.SourceStates(r.Context())
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("read sources: %w", err))
 		return

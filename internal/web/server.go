@@ -27,6 +27,7 @@ type Reader interface {
 	Item(ctx context.Context, id string) (news.Item, error)
 	Source(ctx context.Context, url string) (news.SourceState, error)
 	Sources(ctx context.Context) ([]news.SourceState, error)
+	SourceStates(ctx context.Context) ([]news.SourceState, error) // without the poll histories
 	Version(ctx context.Context) (uint64, error)
 	Ping(ctx context.Context) error
 }
