@@ -257,30 +257,47 @@ func (r *Refresher) linkedGet(ctx context.Context, req fetch.Request, use func(*
 	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
 		return context.DeadlineExceeded // the budget is spent (ctx may not say so yet)
 	}
-	r.slots()
-	held := false
-	req.Ready = func(ctx context.Context) error {
-		if held {
-			return nil
-		}
-		select {
-		case r.ahead <- struct{}{}:
-			held = true
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	defer func() {
-		if held {
-			<-r.ahead
-		}
-	}()
+	ahead := r.aheadSlot()
+	req.Ready = ahead.take
+	defer ahead.give()
 	resp, err := r.Fetch.Get(ctx, req)
 	if err != nil {
 		return err
 	}
 	return r.parsing(ctx, func() error { use(resp); return nil })
+}
+
+// aheadSlot is one fetch's claim on a read-ahead slot: taken (take, as the fetch's
+// fetch.Request.Ready) once its answer's headers are in, given back (give) once its
+// body has been dealt with. Both may be called more than once.
+type aheadSlot struct {
+	r    *Refresher
+	held bool
+}
+
+func (r *Refresher) aheadSlot() *aheadSlot {
+	r.slots()
+	return &aheadSlot{r: r}
+}
+
+func (a *aheadSlot) take(ctx context.Context) error {
+	if a.held {
+		return nil // called again (a fetcher that retries): the slot is held
+	}
+	select {
+	case a.r.ahead <- struct{}{}:
+		a.held = true
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (a *aheadSlot) give() {
+	if a.held {
+		a.held = false
+		<-a.r.ahead
+	}
 }
 
 // writeGrace bounds how long a store write begun before a shutdown may go on after it.
@@ -477,26 +494,11 @@ func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, re
 		target, kind = st.FeedURL, "feed" // discovered earlier
 	}
 	var ready func(context.Context) error
-	reading := false
+	var ahead *aheadSlot
 	if release != nil {
-		r.slots()
-		ready = func(ctx context.Context) error {
-			if reading {
-				return nil // called again (a fetcher that retries): the slot is held
-			}
-			select {
-			case r.ahead <- struct{}{}:
-				reading = true
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		defer func() {
-			if reading {
-				<-r.ahead
-			}
-		}()
+		ahead = r.aheadSlot()
+		ready = ahead.take
+		defer ahead.give()
 	}
 	resp, err := r.get(ctx, target, st, ready)
 	if err != nil {
@@ -507,10 +509,7 @@ func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, re
 	}
 	if release != nil {
 		rel, err := r.process(ctx)
-		if reading {
-			reading = false
-			<-r.ahead // the body is read; it now waits in a processing slot
-		}
+		ahead.give() // the body is read; it now waits in a processing slot
 		if err != nil {
 			return nil, 0, err
 		}

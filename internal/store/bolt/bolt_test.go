@@ -1,7 +1,6 @@
 package bolt
 
 import (
-	"context"
 	"encoding/json"
 	"path/filepath"
 	"testing"
@@ -237,41 +236,20 @@ func openTemp(t *testing.T) *Store {
 	return s
 }
 
-// A source state written before histories were kept apart (its whole history inline)
-// reads whole through Source and cut to its newest poll through SourceStates; written
-// again, its history moves apart.
+// A source state written before histories were kept apart reads as it did; written
+// again, its history moves to the history bucket.
 func TestSourceWithInlineHistory(t *testing.T) {
 	s := openTemp(t)
-	ctx := context.Background()
-	st := news.SourceState{URL: "https://x/feed", Member: "gs", Health: news.HealthOK}
-	for i := range 3 {
-		st.History = append(st.History, news.PollRecord{At: time.Unix(int64(1000-i), 0).UTC(), HTTPCode: 200})
-	}
-	v, _ := json.Marshal(st)
-	if err := s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bSources).Put([]byte(st.URL), v) }); err != nil {
-		t.Fatal(err)
-	}
-	check := func(when string) {
-		t.Helper()
-		if got, err := s.Source(ctx, st.URL); err != nil || len(got.History) != 3 {
-			t.Errorf("%s: Source has %d polls, %v; want 3", when, len(got.History), err)
-		}
-		if all, err := s.SourceStates(ctx); err != nil || len(all) != 1 || len(all[0].History) != 1 || !all[0].History[0].At.Equal(st.History[0].At) {
-			t.Errorf("%s: SourceStates = %+v, %v; want the newest poll only", when, all, err)
-		}
-	}
-	check("inline")
-	if err := s.PutSource(ctx, st); err != nil {
-		t.Fatal(err)
-	}
-	check("written again")
+	url := storetest.InlineHistory(t, s, func(url string, v []byte) error {
+		return s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bSources).Put([]byte(url), v) })
+	})
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		var inline news.SourceState
-		if err := json.Unmarshal(tx.Bucket(bSources).Get([]byte(st.URL)), &inline); err != nil {
+		if err := json.Unmarshal(tx.Bucket(bSources).Get([]byte(url)), &inline); err != nil {
 			return err
 		}
-		if len(inline.History) != 1 || tx.Bucket(bHistory).Get([]byte(st.URL)) == nil {
-			t.Errorf("written again: %d polls inline, history apart: %v", len(inline.History), tx.Bucket(bHistory).Get([]byte(st.URL)) != nil)
+		if len(inline.History) != 1 || tx.Bucket(bHistory).Get([]byte(url)) == nil {
+			t.Errorf("written again: %d polls inline, history apart: %v", len(inline.History), tx.Bucket(bHistory).Get([]byte(url)) != nil)
 		}
 		return nil
 	})

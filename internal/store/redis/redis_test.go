@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -535,38 +534,14 @@ func index(t *testing.T, s *Store) *storyindex.Index {
 	return s.fl.idx
 }
 
-// A source state written by an earlier version (its whole history inline, none apart)
-// reads whole through Source and Sources and cut to its newest poll through
-// SourceStates; written again, its history moves apart.
+// A source state written by an earlier version reads as it did; written again, its
+// history moves to the hash of histories.
 func TestSourceWithInlineHistory(t *testing.T) {
 	s := openT(t, withNetwork(redistest.Server(t)))
-	ctx := context.Background()
-	st := news.SourceState{URL: "https://x/feed", Member: "gs", Health: news.HealthOK}
-	for i := range 3 {
-		st.History = append(st.History, news.PollRecord{At: time.Unix(int64(1000-i), 0).UTC(), HTTPCode: 200})
-	}
-	v, _ := json.Marshal(st)
-	if err := s.c.HSet(ctx, s.srcKey(), st.URL, v).Err(); err != nil {
-		t.Fatal(err)
-	}
-	check := func(when string) {
-		t.Helper()
-		if got, err := s.Source(ctx, st.URL); err != nil || len(got.History) != 3 {
-			t.Errorf("%s: Source has %d polls, %v; want 3", when, len(got.History), err)
-		}
-		if all, err := s.Sources(ctx); err != nil || len(all) != 1 || len(all[0].History) != 3 {
-			t.Errorf("%s: Sources = %+v, %v; want 3 polls", when, all, err)
-		}
-		if all, err := s.SourceStates(ctx); err != nil || len(all) != 1 || len(all[0].History) != 1 || !all[0].History[0].At.Equal(st.History[0].At) {
-			t.Errorf("%s: SourceStates = %+v, %v; want the newest poll only", when, all, err)
-		}
-	}
-	check("inline")
-	if err := s.PutSource(ctx, st); err != nil {
-		t.Fatal(err)
-	}
-	check("written again")
-	if n, err := s.c.HExists(ctx, s.histKey(), st.URL).Result(); err != nil || !n {
-		t.Errorf("written again: history apart %v, %v", n, err)
+	url := storetest.InlineHistory(t, s, func(url string, v []byte) error {
+		return s.c.HSet(context.Background(), s.srcKey(), url, v).Err()
+	})
+	if ok, err := s.c.HExists(context.Background(), s.histKey(), url).Result(); err != nil || !ok {
+		t.Errorf("written again: history apart %v, %v", ok, err)
 	}
 }

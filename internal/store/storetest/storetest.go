@@ -4,6 +4,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -454,4 +455,42 @@ func StoryItem(n int) news.Item {
 		Link: fmt.Sprintf("https://%s.example.org/news/%d", m, n), Summary: StoryText(n),
 		Language: "en", Published: t, Updated: t, FirstSeen: t,
 	}
+}
+
+// InlineHistory checks a source state written before histories were kept apart (its
+// whole history inline), put in place by putRaw as that version wrote it: it reads whole
+// through Source and Sources, cut to its newest poll through SourceStates, and the same
+// once written again. It returns the state's URL, for the caller to check where the
+// history went.
+func InlineHistory(t *testing.T, s store.Store, putRaw func(url string, v []byte) error) string {
+	t.Helper()
+	st := news.SourceState{URL: "https://x/feed", Member: "gs", Health: news.HealthOK}
+	for i := range 3 {
+		st.History = append(st.History, news.PollRecord{At: base.Add(-time.Duration(i) * time.Hour), HTTPCode: 200})
+	}
+	v, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := putRaw(st.URL, v); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		if got, err := s.Source(ctx(t), st.URL); err != nil || len(got.History) != 3 {
+			t.Errorf("%s: Source has %d polls, %v; want 3", when, len(got.History), err)
+		}
+		if all, err := s.Sources(ctx(t)); err != nil || len(all) != 1 || len(all[0].History) != 3 {
+			t.Errorf("%s: Sources = %+v, %v; want 3 polls", when, all, err)
+		}
+		if all, err := s.SourceStates(ctx(t)); err != nil || len(all) != 1 || len(all[0].History) != 1 || !all[0].History[0].At.Equal(st.History[0].At) {
+			t.Errorf("%s: SourceStates = %+v, %v; want the newest poll only", when, all, err)
+		}
+	}
+	check("inline")
+	if err := s.PutSource(ctx(t), st); err != nil {
+		t.Fatal(err)
+	}
+	check("written again")
+	return st.URL
 }
