@@ -218,10 +218,10 @@ func (r *Refresher) process(ctx context.Context) (release func(), err error) {
 // offSlot runs f, which waits on other servers (feed candidates, the WordPress API,
 // article pages), without the processing slot *release holds, and takes a slot again
 // afterwards: a slow or dripping server must not keep the other sources of the poll
-// from being processed. f gets a context that ends when the refresh's budget for such
-// requests does (linkedBudget, from the first of them), so that a page whose linked
-// URLs each drip until the fetch timeout cannot keep its own refresh going for minutes
-// either. With release nil (Preview, which takes no slot) it just runs f. The error is
+// from being processed. f gets a context that ends when what is left of the refresh's
+// budget for such requests runs out (linkedBudget; only the time spent in f counts, not
+// a wait for a slot), so that a page whose linked URLs each drip until the fetch timeout
+// cannot keep its own refresh going for minutes either. With release nil (Preview, which takes no slot) it just runs f. The error is
 // ctx's when ctx ends before a slot is free again.
 func (r *Refresher) offSlot(ctx context.Context, release *func(), res *Result, f func(ctx context.Context)) error {
 	if !res.linkedSet {
