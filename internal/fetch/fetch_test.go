@@ -403,6 +403,38 @@ func TestPerHostLimitFollowsRedirects(t *testing.T) {
 	}
 }
 
+// A redirect's move to another host takes its slots again in the order a new request
+// takes them (host, then global): one global slot, a request at a holding it, a new
+// request to b waiting for it with b's slot taken; a's redirect to b must not wait
+// forever on b's slot while keeping the global one the other waits for.
+func TestMoveTakesSlotsInOrder(t *testing.T) {
+	l := newLimiter(1, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	a, err := l.hold(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		s, err := l.hold(ctx, "b")
+		if err == nil {
+			s.release()
+		}
+		done <- err
+	}()
+	for len(l.hostSem("b")) == 0 { // the new request has b's slot and waits for the global one
+		time.Sleep(time.Millisecond)
+	}
+	if err := a.move(ctx, "b"); err != nil {
+		t.Fatalf("move to b: %v", err)
+	}
+	a.release()
+	if err := <-done; err != nil {
+		t.Fatalf("request to b: %v", err)
+	}
+}
+
 // With no per-host limit, rounds of concurrent requests to one host reuse the
 // connections of the round before instead of opening new ones (a poll of many feeds on
 // one host): the client keeps as many idle per host as may run at once.

@@ -79,23 +79,30 @@ func (s *slots) release() {
 	give(s.l.hostSem(s.host))
 }
 
-// move takes the host slot to host, where a redirect leads, so that the per-host limit
-// holds for the hosts redirects lead to as well. The old host's slot is given back before
-// the new one is waited for (two requests redirected to each other's hosts cannot wait on
-// each other); when ctx ends first, both slots are given back.
+// move takes the request's slots to host, where a redirect leads, so that the per-host
+// limit holds for the hosts redirects lead to as well. Both slots are given back and
+// taken again in hold's order, host first: a request holding a global slot while it
+// waited for a host could wait on one holding that host's slot while it waits for a
+// global slot; and two requests redirected to each other's hosts cannot wait on each
+// other. When ctx ends first, the request holds nothing.
 func (s *slots) move(ctx context.Context, host string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.held || host == s.host {
 		return nil
 	}
+	give(s.l.global)
 	give(s.l.hostSem(s.host))
-	s.host = host
-	if err := take(ctx, s.l.hostSem(host)); err != nil {
-		s.held = false
-		give(s.l.global)
+	s.held, s.host = false, host
+	hs := s.l.hostSem(host)
+	if err := take(ctx, hs); err != nil {
 		return err
 	}
+	if err := take(ctx, s.l.global); err != nil {
+		give(hs)
+		return err
+	}
+	s.held = true
 	return nil
 }
 

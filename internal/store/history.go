@@ -10,8 +10,7 @@ import "github.com/iss-network/networkfeed/internal/news"
 
 // SplitHistory is st as a store keeps it beside the other sources' states (its history
 // cut to the newest record) and its whole history, to keep apart; nil when the state
-// holds all of it (a store then writes no history apart for the source: histories only
-// grow, a poll record at a time, so none was kept apart before).
+// holds all of it (a store then removes any history it kept apart for the source).
 func SplitHistory(st news.SourceState) (news.SourceState, []news.PollRecord) {
 	hist := st.History
 	if len(hist) <= 1 {
@@ -19,6 +18,16 @@ func SplitHistory(st news.SourceState) (news.SourceState, []news.PollRecord) {
 	}
 	st.History = hist[:1:1]
 	return st, hist
+}
+
+// JoinHistory puts the history kept apart (hist) back in st, read beside it: only when
+// it goes with the state, its newest record the one the state holds. A state written
+// otherwise (by an earlier version, whole history inline, or after the history apart
+// was left behind) keeps its own.
+func JoinHistory(st *news.SourceState, hist []news.PollRecord) {
+	if len(st.History) == 1 && len(hist) > 1 && hist[0].At.Equal(st.History[0].At) {
+		st.History = hist
+	}
 }
 
 // Brief cuts a state read from a store to what SourceStates gives: the newest record of

@@ -837,8 +837,11 @@ func readSource(tx *bbolt.Tx, url, v []byte, st *news.SourceState) error {
 		return err
 	}
 	if h := tx.Bucket(bHistory).Get(url); h != nil {
-		st.History = nil
-		return json.Unmarshal(h, &st.History)
+		var hist []news.PollRecord
+		if err := json.Unmarshal(h, &hist); err != nil {
+			return err
+		}
+		store.JoinHistory(st, hist)
 	}
 	return nil
 }
@@ -861,7 +864,7 @@ func (s *Store) PutSource(ctx context.Context, st news.SourceState) error {
 			return err
 		}
 		if h == nil {
-			return nil // see store.SplitHistory
+			return tx.Bucket(bHistory).Delete([]byte(st.URL)) // none apart (store.SplitHistory)
 		}
 		return tx.Bucket(bHistory).Put([]byte(st.URL), h)
 	}); err != nil {

@@ -20,7 +20,7 @@ import (
 // Source returns one source's state, or store.ErrNotFound.
 func (s *Store) Source(ctx context.Context, url string) (news.SourceState, error) {
 	var st news.SourceState
-	pipe := s.c.Pipeline()
+	pipe := s.c.TxPipeline() // the state and its history as of one moment
 	state := pipe.HGet(ctx, s.srcKey(), url)
 	hist := pipe.HGet(ctx, s.histKey(), url)
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
@@ -42,8 +42,11 @@ func decodeSource(v, h string, st *news.SourceState) error {
 		return err
 	}
 	if h != "" {
-		st.History = nil
-		return json.Unmarshal([]byte(h), &st.History)
+		var hist []news.PollRecord
+		if err := json.Unmarshal([]byte(h), &hist); err != nil {
+			return err
+		}
+		store.JoinHistory(st, hist)
 	}
 	return nil
 }
@@ -55,20 +58,17 @@ func (s *Store) PutSource(ctx context.Context, st news.SourceState) error {
 	if err != nil {
 		return fmt.Errorf("redis put source %s: encode: %w", st.URL, err)
 	}
-	if hist == nil {
-		// The state holds the whole history (see store.SplitHistory).
-		if err := s.c.HSet(ctx, s.srcKey(), st.URL, b).Err(); err != nil {
-			return s.fail(ctx, "redis put source "+st.URL, err)
-		}
-		return nil
-	}
-	h, err := json.Marshal(hist)
-	if err != nil {
-		return fmt.Errorf("redis put source %s: encode: %w", st.URL, err)
-	}
 	pipe := s.c.TxPipeline()
 	pipe.HSet(ctx, s.srcKey(), st.URL, b)
-	pipe.HSet(ctx, s.histKey(), st.URL, h)
+	if hist == nil {
+		pipe.HDel(ctx, s.histKey(), st.URL) // the state holds it all (store.SplitHistory)
+	} else {
+		h, err := json.Marshal(hist)
+		if err != nil {
+			return fmt.Errorf("redis put source %s: encode: %w", st.URL, err)
+		}
+		pipe.HSet(ctx, s.histKey(), st.URL, h)
+	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return s.fail(ctx, "redis put source "+st.URL, err)
 	}
@@ -77,7 +77,7 @@ func (s *Store) PutSource(ctx context.Context, st news.SourceState) error {
 
 // Sources returns every source's state, ordered by URL.
 func (s *Store) Sources(ctx context.Context) ([]news.SourceState, error) {
-	pipe := s.c.Pipeline()
+	pipe := s.c.TxPipeline() // the states and their histories as of one moment
 	states := pipe.HGetAll(ctx, s.srcKey())
 	hists := pipe.HGetAll(ctx, s.histKey())
 	if _, err := pipe.Exec(ctx); err != nil {

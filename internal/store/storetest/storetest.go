@@ -273,6 +273,17 @@ func testSources(t *testing.T, s store.Store) {
 	if err != nil || len(brief) != 2 {
 		t.Fatalf("SourceStates = %d, %v; want 2", len(brief), err)
 	}
+	defer func() {
+		// A history written shorter again (one poll: all in the state) is what comes back.
+		short := st
+		short.History = []news.PollRecord{{At: base.Add(time.Hour), HTTPCode: 200}}
+		if err := s.PutSource(ctx(t), short); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Source(ctx(t), st.URL); err != nil || len(got.History) != 1 || !got.History[0].At.Equal(short.History[0].At) {
+			t.Errorf("Source after a shorter history: %d polls, %v; want the 1 written", len(got.History), err)
+		}
+	}()
 	for _, b := range brief {
 		if b.URL != st.URL {
 			if len(b.History) != 0 {
@@ -492,5 +503,20 @@ func InlineHistory(t *testing.T, s store.Store, putRaw func(url string, v []byte
 		t.Fatal(err)
 	}
 	check("written again")
+	// Written inline once more (an earlier version still running beside this one), with
+	// a poll more: the state's own history wins over the one kept apart before.
+	st.History = append([]news.PollRecord{{At: base.Add(time.Hour), HTTPCode: 200}}, st.History...)
+	if v, err = json.Marshal(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := putRaw(st.URL, v); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Source(ctx(t), st.URL); err != nil || len(got.History) != 4 || !got.History[0].At.Equal(st.History[0].At) {
+		t.Errorf("inline after apart: Source has %d polls, %v; want the 4 written inline", len(got.History), err)
+	}
+	if err := s.PutSource(ctx(t), st); err != nil {
+		t.Fatal(err)
+	}
 	return st.URL
 }
