@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -49,34 +50,40 @@ func runPoll(ctx context.Context, args []string, env Env, stdout, stderr io.Writ
 }
 
 // pollOnce refreshes every job, shows progress on a terminal and prints a summary; a
-// failing source is reported, never fatal.
-func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers int, out io.Writer) []poll.Result {
+// failing source is reported, never fatal. Only what it prints of each result is kept.
+func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers int, out io.Writer) {
 	tty := isTerminal(out)
 	start := time.Now()
-	results := poll.PollAll(ctx, ref, jobs, workers, func(done, total, failed int, r poll.Result) {
+	type line struct {
+		job  int
+		text string
+	}
+	var lines []line // FAIL and MOVED lines, printed in the order of jobs
+	newItems, failed := 0, 0
+	poll.PollEach(ctx, ref, jobs, workers, func(i, done, failing int, r poll.Result) {
+		newItems += r.New
+		failed = failing
+		if r.Err != nil {
+			_, words := poll.Describe(r.Err)
+			lines = append(lines, line{i, fmt.Sprintf("FAIL\t%s\t%s\t%s\n", r.Member, r.URL, words)})
+		}
+		if r.Redirect != "" {
+			lines = append(lines, line{i, fmt.Sprintf("MOVED\t%s\t%s\tmoved permanently to %s: update feeds.yaml\n", r.Member, r.URL, r.Redirect)})
+		}
 		if tty {
-			fmt.Fprintf(out, "\r\033[Kpolled %d/%d sources, %d failing", done, total, failed)
+			fmt.Fprintf(out, "\r\033[Kpolled %d/%d sources, %d failing", done, len(jobs), failing)
 		}
 	})
 	if tty {
 		fmt.Fprintln(out)
 	}
-	var newItems, failed int
+	slices.SortStableFunc(lines, func(a, b line) int { return cmp.Compare(a.job, b.job) })
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	for _, r := range results {
-		newItems += r.New
-		if r.Err != nil {
-			failed++
-			_, words := poll.Describe(r.Err)
-			fmt.Fprintf(tw, "FAIL\t%s\t%s\t%s\n", r.Member, r.URL, words)
-		}
-		if r.Redirect != "" {
-			fmt.Fprintf(tw, "MOVED\t%s\t%s\tmoved permanently to %s: update feeds.yaml\n", r.Member, r.URL, r.Redirect)
-		}
+	for _, l := range lines {
+		io.WriteString(tw, l.text)
 	}
 	tw.Flush()
-	fmt.Fprintf(out, "polled %d sources in %s: %d new items, %d failing\n", len(results), time.Since(start).Round(time.Millisecond), newItems, failed)
-	return results
+	fmt.Fprintf(out, "polled %d sources in %s: %d new items, %d failing\n", len(jobs), time.Since(start).Round(time.Millisecond), newItems, failed)
 }
 
 func runCheck(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {

@@ -266,3 +266,19 @@ func screen(out string) []string {
 	}
 	return lines
 }
+
+// TestPollListsFailuresInConfigOrder: `networkfeed poll` lists failing sources in the
+// order of feeds.yaml, whichever finished first.
+func TestPollListsFailuresInConfigOrder(t *testing.T) {
+	site := newSignalSite(t)
+	cfg := filepath.Join(t.TempDir(), "feeds.yaml")
+	writeSignalConfig(t, cfg, site.srv.URL, "zz", "a", "mm", "b", "aa")
+	out, code := runCmd(t, "poll", "-config", cfg, "-store", filepath.Join(t.TempDir(), "nf.db"))
+	if code != 0 || !strings.Contains(out, "4 new items, 3 failing") {
+		t.Fatalf("poll: %d\n%s", code, out)
+	}
+	zz, mm, aa := strings.Index(out, "FAIL  m-zz"), strings.Index(out, "FAIL  m-mm"), strings.Index(out, "FAIL  m-aa")
+	if zz < 0 || mm < zz || aa < mm {
+		t.Errorf("FAIL lines not in the order of feeds.yaml (zz, mm, aa):\n%s", out)
+	}
+}

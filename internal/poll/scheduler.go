@@ -355,17 +355,30 @@ func (s *Scheduler) storeDown(err error) {
 	}
 }
 
-// PollAll refreshes every job once with n workers (the `poll` command); progress, when
-// set, is called after each refresh with the counts so far. Results are in the order
-// of jobs; the refreshes start slowest first (slowestFirst). A source whose server asked
+// PollAll refreshes every job once with n workers (see PollEach); progress, when set, is
+// called after each refresh with the counts so far. Results are in the order of jobs.
+func PollAll(ctx context.Context, r *Refresher, jobs []Job, n int, progress func(done, total, failed int, res Result)) []Result {
+	results := make([]Result, len(jobs))
+	PollEach(ctx, r, jobs, n, func(i, done, failed int, res Result) {
+		results[i] = res
+		if progress != nil {
+			progress(done, len(jobs), failed, res)
+		}
+	})
+	return results
+}
+
+// PollEach refreshes every job once with n workers (the `poll` command) and hands each
+// result, with its job's index and the counts so far, to each (one call at a time),
+// keeping none: a poll of many sources holds only what each wants of them. The
+// refreshes start slowest first (slowestFirst). A source whose server asked
 // (Retry-After) not to be polled before a time still ahead is not fetched: its result
 // is an ErrRetryAfter, and its recorded state stays as it is.
-func PollAll(ctx context.Context, r *Refresher, jobs []Job, n int, progress func(done, total, failed int, res Result)) []Result {
+func PollEach(ctx context.Context, r *Refresher, jobs []Job, n int, each func(i, done, failed int, res Result)) {
 	if n <= 0 {
 		n = 8
 	}
 	order, refused := slowestFirst(ctx, r.Store, jobs, r.Now())
-	results := make([]Result, len(jobs))
 	idx := make(chan int)
 	var mu sync.Mutex
 	done, failed := 0, 0
@@ -380,15 +393,12 @@ func PollAll(ctx context.Context, r *Refresher, jobs []Job, n int, progress func
 				} else {
 					res = r.Refresh(ctx, jobs[i])
 				}
-				results[i] = res
 				mu.Lock()
 				done++
 				if res.Err != nil {
 					failed++
 				}
-				if progress != nil {
-					progress(done, len(jobs), failed, res)
-				}
+				each(i, done, failed, res)
 				mu.Unlock()
 			}
 		})
@@ -404,7 +414,6 @@ func PollAll(ctx context.Context, r *Refresher, jobs []Job, n int, progress func
 	}
 	close(idx)
 	wg.Wait()
-	return results
 }
 
 // slowestFirst orders the jobs of a poll of every source: those whose last poll took
