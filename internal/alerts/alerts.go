@@ -118,10 +118,9 @@ type Observer struct {
 	wg     sync.WaitGroup
 
 	mu     sync.Mutex
-	ring   []Alert              // newest first, at most o.Keep
-	health map[string]string    // source URL -> last known state key
-	polled map[string]time.Time // source URL -> the LastPoll its state key was assessed for
-	loaded bool                 // the stored record has been merged into ring
+	ring   []Alert             // newest first, at most o.Keep
+	health map[string]assessed // source URL -> its last known state
+	loaded bool                // the stored record has been merged into ring
 }
 
 // New returns an Observer; call Close when done to let webhook deliveries finish.
@@ -145,7 +144,7 @@ func New(o Options) *Observer {
 		o.Keep = 200
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Observer{o: o, ctx: ctx, cancel: cancel, health: map[string]string{}, polled: map[string]time.Time{}}
+	return &Observer{o: o, ctx: ctx, cancel: cancel, health: map[string]assessed{}}
 }
 
 // stateKey is the health as alerts distinguish it: failing because the selectors no
@@ -164,12 +163,18 @@ func stateKey(h news.Health, errKind string) string {
 func (ob *Observer) Health(url string) (news.Health, time.Time, bool) {
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
-	k, ok := ob.health[url]
+	a, ok := ob.health[url]
 	if !ok {
 		return "", time.Time{}, false
 	}
-	h, _, _ := strings.Cut(k, "/")
-	return news.Health(h), ob.polled[url], true
+	h, _, _ := strings.Cut(a.key, "/")
+	return news.Health(h), a.polled, true
+}
+
+// assessed is a source's state key (stateKey) and the LastPoll it was assessed for.
+type assessed struct {
+	key    string
+	polled time.Time
 }
 
 // Observe is called after every refresh (poll.Refresher.Observe). It assesses the
@@ -192,7 +197,8 @@ func (ob *Observer) Observe(before, after news.SourceState, r poll.Result) {
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
 	ob.loadLocked(ctx)
-	prev, known := ob.health[after.URL]
+	last, known := ob.health[after.URL]
+	prev := last.key
 	if !known {
 		prev = stateKey(before.Health, before.ErrorKind)
 		if i := slices.IndexFunc(ob.ring, func(a Alert) bool { return a.Source == after.URL }); i >= 0 {
@@ -200,7 +206,7 @@ func (ob *Observer) Observe(before, after news.SourceState, r poll.Result) {
 		}
 	}
 	next := stateKey(cur, after.ErrorKind)
-	ob.health[after.URL], ob.polled[after.URL] = next, after.LastPoll
+	ob.health[after.URL] = assessed{next, after.LastPoll}
 	kind := changeKind(prev, next)
 	if kind == "" {
 		return

@@ -138,60 +138,45 @@ func serve(ctx context.Context, o serveOptions) error {
 	if o.poll {
 		wg.Go(func() { sched.Run(pollCtx) })
 	}
-	var srv *http.Server
+	var servers []*http.Server // the web view and the probes' own listener, when on
 	errc := make(chan error, 1)
+	fail := func(err error) error {
+		stopPolling()
+		wg.Wait()
+		for _, s := range servers {
+			s.Close()
+		}
+		return err
+	}
 	ready := func() bool { return !o.poll || sched.Ready() } // /readyz, with the store's ping
 	if o.web {
 		ws, err := web.New(web.Options{Store: o.store, Config: cfgFn, Log: o.log, Ready: ready, Metrics: m.Handler()})
 		if err != nil {
-			stopPolling()
-			wg.Wait()
-			return err
+			return fail(err)
 		}
 		webServer.Store(ws)
-		ln, err := net.Listen("tcp", o.addr)
+		srv, addr, err := startServer(o.addr, ws.Handler(), errc)
 		if err != nil {
-			stopPolling()
-			wg.Wait()
-			return fmt.Errorf("listen %s: %w", o.addr, err)
+			return fail(err)
 		}
+		servers = append(servers, srv)
 		if o.listening != nil {
-			o.listening(ln.Addr().String())
+			o.listening(addr)
 		}
-		o.log.Info("serving", "addr", ln.Addr().String(), "url", cfgFn().Network.URL)
-		srv = &http.Server{Handler: ws.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
-		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- err
-			}
-		}()
+		o.log.Info("serving", "addr", addr, "url", cfgFn().Network.URL)
 	}
-	var probeSrv *http.Server
 	if o.metricsAddr != "" {
-		ln, err := net.Listen("tcp", o.metricsAddr)
-		if err != nil {
-			stopPolling()
-			wg.Wait()
-			if srv != nil {
-				srv.Close()
-			}
-			return fmt.Errorf("listen %s (metrics): %w", o.metricsAddr, err)
-		}
-		if o.listeningMetrics != nil {
-			o.listeningMetrics(ln.Addr().String())
-		}
-		o.log.Info("serving metrics", "addr", ln.Addr().String())
 		mux := http.NewServeMux()
 		web.Probes{Store: o.store, Ready: ready, Metrics: m.Handler()}.Register(mux)
-		probeSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
-		go func() {
-			if err := probeSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				select {
-				case errc <- err:
-				default:
-				}
-			}
-		}()
+		srv, addr, err := startServer(o.metricsAddr, mux, errc)
+		if err != nil {
+			return fail(fmt.Errorf("metrics: %w", err))
+		}
+		servers = append(servers, srv)
+		if o.listeningMetrics != nil {
+			o.listeningMetrics(addr)
+		}
+		o.log.Info("serving metrics", "addr", addr)
 	}
 	var runErr error
 	select {
@@ -211,10 +196,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	if prog != nil {
 		prog.stop()
 	}
-	for _, s := range []*http.Server{srv, probeSrv} {
-		if s == nil {
-			continue
-		}
+	for _, s := range servers {
 		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		err := s.Shutdown(sctx)
 		cancel()
@@ -223,6 +205,25 @@ func serve(ctx context.Context, o serveOptions) error {
 		}
 	}
 	return runErr
+}
+
+// startServer listens on addr and serves h there until shut down, sending a serving error
+// to errc (when it has room); it returns the server and the address it listens on.
+func startServer(addr string, h http.Handler, errc chan<- error) (*http.Server, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			select {
+			case errc <- err:
+			default:
+			}
+		}
+	}()
+	return srv, ln.Addr().String(), nil
 }
 
 // reload reads the config file again and swaps it in when valid; changed fetch

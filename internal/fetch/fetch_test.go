@@ -295,12 +295,13 @@ func TestAddressGuard(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := New(Options{})
+			var o Options
 			u := tt.url
 			if tt.viaFront {
-				c.guard.exempt = map[netip.AddrPort]bool{frontAddr: true}
+				o.Exempt = []netip.AddrPort{frontAddr}
 				u = front.URL + "/?to=" + tt.url
 			}
+			c := New(o)
 			before := hits.Load()
 			resp, err := c.Get(context.Background(), Request{URL: u})
 			if !errors.Is(err, ErrBlockedAddress) {

@@ -455,6 +455,21 @@ func TestHostileServers(t *testing.T) {
 	}
 }
 
+// goodFeedAfter serves the good feed of member "good", answering only once after is
+// closed (so that another refresh is known to be where a test wants it first).
+func goodFeedAfter(t *testing.T, after <-chan struct{}) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-after:
+		case <-r.Context().Done():
+			return
+		}
+		serveBody("application/rss+xml", goodFeed("good"))(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 // TestSlowLinkedURLsHoldNoProcessingSlot: a source whose page answers at once but whose
 // advertised feeds, WordPress API or article pages are slow must not hold a processing
 // slot while it waits for them. With one slot in all, the good feed polled beside it
@@ -504,15 +519,7 @@ func TestSlowLinkedURLsHoldNoProcessingSlot(t *testing.T) {
 				}
 			}))
 			t.Cleanup(hostile.Close)
-			good := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				select {
-				case <-slowAsked:
-				case <-r.Context().Done():
-					return
-				}
-				serveBody("application/rss+xml", goodFeed("good"))(w, r)
-			}))
-			t.Cleanup(good.Close)
+			good := goodFeedAfter(t, slowAsked)
 			db := openBolt(t)
 			ref := newTestRefresher(t, db, testConfig(t, ""), fetch.New(fetch.Options{Timeout: 3 * time.Second, AllowPrivate: true, PerHost: -1}))
 			ref.Processing = 1
@@ -611,15 +618,7 @@ func TestLinkedBudgetLeavesOutTheSlotWait(t *testing.T) {
 		}
 	}))
 	t.Cleanup(home.Close)
-	good := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-feedAsked:
-		case <-r.Context().Done():
-			return
-		}
-		serveBody("application/rss+xml", goodFeed("good"))(w, r)
-	}))
-	t.Cleanup(good.Close)
+	good := goodFeedAfter(t, feedAsked)
 	st := &slowWriteStore{Store: openBolt(t), member: "good", hold: 800 * time.Millisecond}
 	ref := newTestRefresher(t, st, testConfig(t, "{interval: 30m, timeout: 500ms}"), fetch.New(fetch.Options{Timeout: 5 * time.Second, AllowPrivate: true, PerHost: -1}))
 	ref.Processing = 1

@@ -303,6 +303,12 @@ func (a *aheadSlot) give() {
 // writeGrace bounds how long a store write begun before a shutdown may go on after it.
 const writeGrace = 30 * time.Second
 
+// finishing is the context of store writes that have begun: ctx's values, not its end,
+// and at most writeGrace.
+func finishing(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), writeGrace)
+}
+
 // linkedBudget is how long the requests one refresh makes besides its source's own
 // (feed discovery, the WordPress API, article pages) may take together: one fetch
 // timeout. Past it they fail at once, and the refresh goes on with what it has.
@@ -397,7 +403,7 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 				// keep part of a source's new items without the source's state. A
 				// shutdown abandons a refresh before its write instead.
 				if err = ctx.Err(); err == nil {
-					wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeGrace)
+					wctx, cancel := finishing(ctx)
 					ur, err = r.upsert(wctx, items)
 					cancel()
 				}
@@ -412,7 +418,7 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 	// round then costs one write per source instead of two.
 	if err == nil && (res.New > 0 || st.Polls%16 == 0) {
 		if cfg := r.Config(); cfg != nil && (cfg.Retention.MaxItemsPerSource > 0 || cfg.Retention.MaxAge > 0) {
-			tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeGrace) // a write may have begun at a shutdown
+			tctx, cancel := finishing(ctx) // a write may have begun at a shutdown
 			_, terr := r.Store.Trim(tctx, j.URL(), cfg.Retention.MaxItemsPerSource, cfg.Retention.MaxAge.D(), start)
 			cancel()
 			if terr != nil {
