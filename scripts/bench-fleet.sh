@@ -9,7 +9,8 @@
 # heap and stacks, without the file), answers seen by the fleet.
 #
 #   scripts/bench-fleet.sh [N ...]        env: WORKERS (256), FLEET (path to ../shared/tools/fleet),
-#                                              STORES ("bolt redis"), PROFILE (dir: CPU profiles),
+#                                              STORES ("bolt redis"), PROFILE (dir: CPU profiles, heap
+#                                              profiles at exit and at the largest live heap),
 #                                              ROUNDS ("first next"; "first" skips the 304 round),
 #                                              REDISINFO (dir: redis-server's INFO commandstats,
 #                                              used_memory, the memory of the cluster keys and
@@ -58,7 +59,7 @@ run_poll() {
   f0=$(cpu_ticks "$fpid")
   [ -n "$rpid" ] && r0=$(cpu_ticks "$rpid")
   local envs=()
-  [ -n "${PROFILE:-}" ] && envs+=(NETWORKFEED_CPUPROFILE="$PROFILE/$slug.cpu" NETWORKFEED_MEMPROFILE="$PROFILE/$slug.mem")
+  [ -n "${PROFILE:-}" ] && envs+=(NETWORKFEED_CPUPROFILE="$PROFILE/$slug.cpu" NETWORKFEED_MEMPROFILE="$PROFILE/$slug.mem" NETWORKFEED_PEAKPROFILE="$PROFILE/$slug.peak")
   [ -n "${TRACE:-}" ] && envs+=(NETWORKFEED_TRACE="$TRACE/$slug.trace")
   [ -n "${NFENV:-}" ] && read -ra nfenv <<<"$NFENV" && envs+=("${nfenv[@]}")
   local t0 t1

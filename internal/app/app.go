@@ -13,9 +13,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/pprof"
-	"runtime/trace"
 	"strings"
 	"syscall"
 
@@ -211,54 +208,4 @@ func ownerID() string {
 	var b [4]byte
 	rand.Read(b[:])
 	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
-}
-
-// startProfiles writes a CPU profile to $NETWORKFEED_CPUPROFILE, an execution trace to
-// $NETWORKFEED_TRACE and, at exit, a heap profile to $NETWORKFEED_MEMPROFILE (for
-// scripts/bench-fleet.sh; go tool pprof and go tool trace read them).
-func startProfiles(env Env, stderr io.Writer) (stop func()) {
-	cpuPath, memPath, tracePath := env("NETWORKFEED_CPUPROFILE"), env("NETWORKFEED_MEMPROFILE"), env("NETWORKFEED_TRACE")
-	if cpuPath == "" && memPath == "" && tracePath == "" {
-		return nil
-	}
-	stopTrace := record(tracePath, "trace", trace.Start, trace.Stop, stderr)
-	stopCPU := record(cpuPath, "cpu profile", pprof.StartCPUProfile, pprof.StopCPUProfile, stderr)
-	return func() {
-		stopCPU()
-		stopTrace()
-		if memPath != "" {
-			f, err := os.Create(memPath)
-			if err == nil {
-				runtime.GC()
-				err = pprof.Lookup("allocs").WriteTo(f, 0)
-				f.Close()
-			}
-			if err != nil {
-				fmt.Fprintf(stderr, "networkfeed: heap profile: %v\n", err)
-			}
-		}
-	}
-}
-
-// record starts writing a profile or trace to path with start, reporting a failure to
-// stderr as what; the stop it returns ends it with end and closes the file. Nothing is
-// started when path is empty.
-func record(path, what string, start func(io.Writer) error, end func(), stderr io.Writer) (stop func()) {
-	if path == "" {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	if err == nil {
-		if err = start(f); err != nil {
-			f.Close()
-		}
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "networkfeed: %s: %v\n", what, err)
-		return func() {}
-	}
-	return func() {
-		end()
-		f.Close()
-	}
 }

@@ -5,7 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"runtime"
 	"testing"
+	"time"
+
+	"github.com/google/pprof/profile"
 )
 
 // The profiling variables each give their file: a CPU profile, an execution trace
@@ -50,4 +54,65 @@ func TestStartProfiles(t *testing.T) {
 	if startProfiles(func(string) string { return "" }, &stderr) != nil {
 		t.Error("profiles started with no variable set")
 	}
+}
+
+// The peak heap profile is the one taken at the largest live heap: a profile written
+// while 64 MB were held names the function that held them, and it is not overwritten
+// once they are let go.
+func TestPeakProfileKeepsTheLargestHeap(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "peak")
+	var stderr bytes.Buffer
+	held := holdPeak(64 << 20)
+	stop := peakProfiles(path, 5*time.Millisecond, &stderr)
+	waitForFile(t, path)
+	runtime.KeepAlive(held)
+	held = nil
+	runtime.GC()
+	time.Sleep(50 * time.Millisecond)
+	stop()
+	if stderr.Len() != 0 {
+		t.Fatalf("stderr: %s", stderr.String())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p, err := profile.Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inuse int64
+	for _, s := range p.Sample {
+		for _, loc := range s.Location {
+			for _, l := range loc.Line {
+				if strings.HasSuffix(l.Function.Name, ".holdPeak") {
+					inuse += s.Value[3] // inuse_space
+				}
+			}
+		}
+	}
+	if inuse < 32<<20 {
+		t.Errorf("peak profile holds %d bytes from holdPeak, want the 64 MB held at the peak", inuse)
+	}
+}
+
+//go:noinline
+func holdPeak(n int) [][]byte {
+	var out [][]byte
+	for range n >> 20 {
+		out = append(out, make([]byte, 1<<20))
+	}
+	runtime.GC()
+	return out
+}
+
+func waitForFile(t *testing.T, path string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+			return
+		}
+	}
+	t.Fatalf("no profile written at %s", path)
 }
