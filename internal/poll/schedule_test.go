@@ -2,6 +2,7 @@ package poll
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -110,7 +111,7 @@ func TestSchedulerSeedsFromStore(t *testing.T) {
 	s.SetJobs([]Job{backoff, refused, overdue, fresh})
 
 	got := map[string]bool{}
-	for _, j := range s.due(now.Add(2*time.Minute), now) {
+	for _, j := range append(s.due(now, now), s.due(now.Add(2*time.Minute), now)...) {
 		got[j.Member.ID] = true
 	}
 	if got["a"] || got["b"] || !got["c"] || !got["d"] {
@@ -118,6 +119,40 @@ func TestSchedulerSeedsFromStore(t *testing.T) {
 	}
 	if n := s.next[refused.URL()]; !n.Equal(now.Add(3 * time.Hour)) {
 		t.Errorf("refused source next poll %s, want its Retry-After", n)
+	}
+}
+
+// The sources a reload adds after the start window have their first polls spread over
+// the window from when they are first seen, not all polled at once; those seen within
+// the start window keep the start's spread.
+func TestReloadSpreadsNewSources(t *testing.T) {
+	start := time.Now()
+	s := &Scheduler{Spread: time.Minute}
+	s.defaults()
+	s.next, s.refused, s.busy = map[string]time.Time{}, map[string]time.Time{}, map[string]bool{}
+	var jobs []Job
+	for i := range 100 {
+		jobs = append(jobs, feedJob(fmt.Sprint("m", i), fmt.Sprintf("https://m%d.example/feed", i)))
+	}
+	s.SetJobs(jobs[:50])
+	atStart := len(s.due(start, start))
+	if n := len(s.due(start.Add(2*time.Minute), start)); n+atStart != 50 {
+		t.Fatalf("due %d of the 50 sources of the start two minutes later, want all", n)
+	}
+	s.SetJobs(jobs) // a reload adds 50
+	reload := start.Add(time.Hour)
+	first := s.due(reload, start)
+	if len(first) > 10 {
+		t.Errorf("%d of the 50 sources a reload added polled at once, want them spread over a minute", len(first))
+	}
+	for _, j := range jobs[50:] {
+		n := s.next[j.URL()]
+		if n.Before(reload) || n.After(reload.Add(time.Minute)) {
+			t.Errorf("%s first poll at reload+%s, want within the minute after the reload", j.URL(), n.Sub(reload))
+		}
+	}
+	if n := len(s.due(reload.Add(time.Minute), start)); n+len(first) != 50 {
+		t.Errorf("a minute after the reload %d+%d of its 50 sources polled, want all", len(first), n)
 	}
 }
 
@@ -130,6 +165,9 @@ func TestHostBlockedOnlyWhenAllRefused(t *testing.T) {
 	a1, a2 := feedJob("a", "https://A.example/one"), feedJob("a", "https://a.example/two")
 	b := feedJob("b", "https://b.example/feed")
 	s.SetJobs([]Job{a1, a2, b})
+	for _, j := range []Job{a1, a2, b} {
+		s.next[j.URL()] = now
+	}
 	s.noteState(a1.URL(), now.Add(time.Hour), now.Add(time.Hour), now)
 	if _, blocked := s.HostBlocked("a.example", now); blocked {
 		t.Fatal("host blocked with one of its two sources refused")

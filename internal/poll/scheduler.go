@@ -24,7 +24,7 @@ import (
 //
 // When it starts, it takes each source's next poll time (and Retry-After) from the
 // store, so backoff and rate limits survive a restart; sources due already are spread
-// over Spread. A host is skipped as a whole only while every one of its sources is
+// over Spread, as are the first polls of sources a reload adds. A host is skipped as a whole only while every one of its sources is
 // under a Retry-After: one rate-limited path does not stall the host's other feeds.
 type Scheduler struct {
 	Refresher *Refresher
@@ -34,7 +34,8 @@ type Scheduler struct {
 	Workers   int           // concurrent refreshes
 	LeaseTTL  time.Duration // how long a lease lives without renewal (default 2 minutes)
 	Tick      time.Duration // how often due sources are looked for (default 1s)
-	// Spread is the window over which first polls after a start are spread (default 30s).
+	// Spread is the window over which first polls after a start, or of the sources a
+	// reload adds, are spread (default 30s).
 	Spread time.Duration
 	// Grace is how long in-flight refreshes may go on after Run's context ends before
 	// they are cancelled (abandoned without recording anything). Default 10s; negative: none.
@@ -193,8 +194,14 @@ func (s *Scheduler) due(now, start time.Time) []Job {
 		}
 		n, ok := s.next[u]
 		if !ok {
-			// First sight since start: spread the first polls over the window.
-			n = start.Add(spreadOffset(u, s.Spread))
+			// First sight: the first polls after a start are spread over the window
+			// from the start; those of sources a reload adds, over the window from
+			// now, so that adding many members does not poll them all at once.
+			from := start
+			if now.Sub(start) >= s.Spread {
+				from = now
+			}
+			n = from.Add(spreadOffset(u, s.Spread))
 			s.next[u] = n
 		}
 		if until, ok := blocked[hostOf(u)]; ok && until.After(n) {
