@@ -48,6 +48,11 @@ func Parse(body []byte) (*Feed, error) {
 	if !IsFeed(body) {
 		return nil, ErrNotFeed
 	}
+	if b := bytes.TrimLeft(body, " \t\r\n\ufeff"); len(b) > 0 && b[0] == '<' { // not JSON Feed
+		if err := checkDepth(b); err != nil {
+			return nil, fmt.Errorf("parse feed: %w", err)
+		}
+	}
 	p := gofeed.NewParser()
 	p.RSSTranslator = rssTranslator{}
 	f, err := p.Parse(bytes.NewReader(body))

@@ -103,9 +103,13 @@ func (p *pageDoc) extractWhere(sel Selectors, keep func(*html.Node) bool) []news
 	mT, mL, mD, mS, mI := compile(sel.Title), compile(sel.Link), compile(sel.Date), compile(sel.Summary), compile(sel.Image)
 	blocks := outermost(cascadia.QueryAll(p.root, mItem))
 	var items []news.Item
+	read := 0
 	for _, b := range blocks {
 		if keep != nil && !keep(b) {
 			continue
+		}
+		if read++; read > MaxItems {
+			break
 		}
 		pt := parts{block: b, dateSet: mD != nil, summarySet: mS != nil, imageSet: mI != nil}
 		if mT != nil {

@@ -149,7 +149,7 @@ func (p *pageDoc) heuristic(noise noiseCache) (Detection, bool) {
 		return Detection{}, false
 	}
 	d := Detection{Tier: TierHeuristic}
-	for i, b := range best.blocks {
+	for i, b := range best.blocks[:min(len(best.blocks), MaxItems)] {
 		c := best.cands[i]
 		pt := parts{block: b, title: c.title, link: c.link}
 		if it, ok := p.item(pt); ok && it.Link != "" {

@@ -21,6 +21,13 @@ import (
 // the selectors no longer match.
 var ErrNoMatch = errors.New("selectors no longer match")
 
+// MaxItems is how many of a page's news blocks, in document order, become items. Reading a
+// block's date is the costly part of reading a page (the date parser tries the member's
+// languages' formats), and a page of a few megabytes can repeat a block thousands of
+// times: with no bound, one such page held a parsing slot for minutes. It matches the
+// default retention (max_items_per_source), which keeps no more of a source anyway.
+const MaxItems = 500
+
 // Selectors are the CSS selectors (cascadia syntax) that pick a page's news items. Item is matched
 // against the whole page; the others are matched inside each item and may be empty, in which case
 // Extract falls back to what items usually hold (the first heading, its link, a <time>, ...).

@@ -1,0 +1,85 @@
+package feed
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// MaxDepth is how deeply a feed's XML elements may nest. gofeed reads elements outside
+// the feed's own vocabulary (extensions) recursively, a stack frame per level, and
+// encoding/xml's tokenizer sets no bound: a few megabytes of "<a><a><a>…" would grow
+// the stack past Go's limit and kill the process, which no recover can catch. Real
+// feeds nest a dozen levels; HTML left unescaped in a description adds a few more.
+// encoding/xml's Unmarshal stops at the same depth.
+const MaxDepth = 10_000
+
+// checkDepth returns an error when an XML document nests elements more than MaxDepth
+// deep. It scans bytes for markup, as the decoder would see it: comments, CDATA
+// sections, processing instructions and declarations are skipped whole, empty-element
+// tags do not nest, and a quoted attribute value may hold '>'. It never errs on a
+// document the decoder would accept at that depth; on malformed markup it may stop
+// early and leave the error to the parser.
+func checkDepth(body []byte) error {
+	depth := 0
+	for i := 0; ; {
+		j := bytes.IndexByte(body[i:], '<')
+		if j < 0 {
+			return nil
+		}
+		i += j + 1
+		rest := body[i:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("!--")):
+			i = skipPast(body, i, "-->")
+		case bytes.HasPrefix(rest, []byte("![CDATA[")):
+			i = skipPast(body, i, "]]>")
+		case bytes.HasPrefix(rest, []byte("?")):
+			i = skipPast(body, i, "?>")
+		case bytes.HasPrefix(rest, []byte("!")):
+			i = skipPast(body, i, ">")
+		case bytes.HasPrefix(rest, []byte("/")):
+			depth = max(depth-1, 0)
+			i = skipPast(body, i, ">")
+		default:
+			end, empty := tagEnd(body, i)
+			if !empty {
+				if depth++; depth > MaxDepth {
+					return fmt.Errorf("elements nested more than %d deep", MaxDepth)
+				}
+			}
+			i = end
+		}
+		if i >= len(body) {
+			return nil
+		}
+	}
+}
+
+// skipPast returns the index just past the first end at or after i (len(body) if none).
+func skipPast(body []byte, i int, end string) int {
+	j := bytes.Index(body[i:], []byte(end))
+	if j < 0 {
+		return len(body)
+	}
+	return i + j + len(end)
+}
+
+// tagEnd returns the index just past the '>' of the start tag whose name begins at i,
+// skipping quoted attribute values, and whether the tag is an empty-element tag ("/>").
+func tagEnd(body []byte, i int) (int, bool) {
+	var quote byte
+	for ; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '>':
+			return i + 1, body[i-1] == '/'
+		}
+	}
+	return len(body), false
+}
