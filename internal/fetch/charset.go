@@ -146,7 +146,10 @@ func lookup(label string) (encoding.Encoding, string) {
 		return nil, ""
 	}
 	e, name := charset.Lookup(label)
-	if e == nil {
+	if e == nil || name == "replacement" {
+		// WHATWG maps a few labels (iso-2022-kr, hz-gb-2312, iso-2022-cn…) to the
+		// "replacement" encoding, which turns any body into one U+FFFD: taken as unknown,
+		// the body is decoded as if no charset were named.
 		return nil, ""
 	}
 	return e, strings.ToLower(name)

@@ -2,7 +2,10 @@ package fetch
 
 import (
 	"bytes"
+	"context"
 	"flag"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -188,4 +191,40 @@ func FuzzToUTF8(f *testing.F) {
 			t.Fatalf("invalid UTF-8 out of %q", body)
 		}
 	})
+}
+
+// TestReplacementCharsetLabels (found by a helper's audit): WHATWG maps a few labels
+// (iso-2022-kr, csiso2022kr, hz-gb-2312, iso-2022-cn, iso-2022-cn-ext) to the "replacement" encoding, which decodes
+// any input to a single U+FFFD. chooseEncoding takes the header's (or the XML
+// declaration's) label at its word, so a plain ASCII feed labelled so came out of Get
+// as "\uFFFD": the feed vanishes and the source is recorded as "the address does not
+// serve a feed (got an HTML page or something else)", which is not what is wrong.
+// Want: the label ignored as unknown (the body decoded as without it), or an error
+// that names the charset.
+func TestReplacementCharsetLabels(t *testing.T) {
+	const feed = `<?xml version="1.0"?><rss version="2.0"><channel><title>Plain ASCII news</title></channel></rss>`
+	cases := []struct{ name, ctype, body string }{
+		{"header iso-2022-kr", "application/rss+xml; charset=iso-2022-kr", feed},
+		{"header hz-gb-2312", "application/rss+xml; charset=hz-gb-2312", feed},
+		{"xml declaration iso-2022-cn", "application/rss+xml", strings.Replace(feed, `version="1.0"`, `version="1.0" encoding="ISO-2022-CN"`, 1)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", c.ctype)
+				w.Write([]byte(c.body))
+			}))
+			defer srv.Close()
+			resp, err := New(Options{AllowPrivate: true}).Get(context.Background(), Request{URL: srv.URL})
+			if err != nil {
+				if !strings.Contains(strings.ToLower(err.Error()), "charset") && !strings.Contains(strings.ToLower(err.Error()), "encoding") {
+					t.Fatalf("error does not name the charset: %v", err)
+				}
+				return
+			}
+			if !strings.Contains(string(resp.Body), "Plain ASCII news") {
+				t.Errorf("body %q: the %d-byte feed was replaced by the replacement encoding", resp.Body, len(c.body))
+			}
+		})
+	}
 }

@@ -46,6 +46,10 @@ var blockedPrefixes = []netip.Prefix{
 	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
 	netip.MustParsePrefix("2001::/32"),       // Teredo: embeds arbitrary IPv4
 	netip.MustParsePrefix("2001:10::/28"),    // ORCHID
+	netip.MustParsePrefix("2001:20::/28"),    // ORCHIDv2
+	netip.MustParsePrefix("2001:2::/48"),     // benchmarking
+	netip.MustParsePrefix("3fff::/20"),       // documentation
+	netip.MustParsePrefix("::ffff:0:0:0/96"), // IPv4-translated (SIIT): embeds an IPv4 address
 	netip.MustParsePrefix("169.254.0.0/16"),  // link-local, cloud metadata (also IsLinkLocalUnicast)
 	netip.MustParsePrefix("fc00::/7"),        // unique local (also IsPrivate)
 	netip.MustParsePrefix("fe80::/10"),       // link-local (also IsLinkLocalUnicast)

@@ -38,6 +38,10 @@ func TestBlockedAddr(t *testing.T) {
 		{"64:ff9b::a9fe:a9fe", true}, // NAT64 of 169.254.169.254
 		{"2002:7f00:1::", true},      // 6to4 of 127.0.0.1
 		{"2001:db8::1", true},
+		{"::ffff:0:7f00:1", true}, // IPv4-translated 127.0.0.1
+		{"2001:20::1", true},      // ORCHIDv2
+		{"2001:2::1", true},       // benchmarking
+		{"3fff::1", true},         // documentation
 		{"8.8.8.8", false},
 		{"93.184.216.34", false},
 		{"172.32.0.1", false},
