@@ -144,10 +144,14 @@ func newLoggerFor(w io.Writer, env Env, terminal bool) *slog.Logger {
 		level = slog.LevelDebug
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	var log *slog.Logger
 	if terminal {
-		return slog.New(slog.NewTextHandler(lineStart{w}, opts))
+		log = slog.New(slog.NewTextHandler(lineStart{w}, opts))
+	} else {
+		log = slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	redisstore.LogTo(log) // go-redis's own messages too
+	return log
 }
 
 // lineStart clears the terminal line before each log record (slog writes a record in

@@ -45,13 +45,15 @@ func runPoll(ctx context.Context, args []string, env Env, stdout, stderr io.Writ
 	defer st.Close()
 	cfgFn := func() *config.Config { return cfg }
 	ref := newRefresher(cfgFn, newFetcher(cfg), st, log)
-	pollOnce(ctx, ref, poll.Jobs(cfg), *workers, stdout)
-	return nil
+	return pollOnce(ctx, ref, poll.Jobs(cfg), *workers, stdout)
 }
 
 // pollOnce refreshes every job, shows progress on a terminal and prints a summary; a
 // failing source is reported, never fatal. Only what it prints of each result is kept.
-func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers int, out io.Writer) {
+// When ctx ends first (SIGINT, SIGTERM), the refreshes it cut short are not listed as
+// failing: the summary says the poll was interrupted and how many sources it polled,
+// and the error it returns gives the command a non-zero exit.
+func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers int, out io.Writer) error {
 	tty := isTerminal(out)
 	start := time.Now()
 	type line struct {
@@ -59,10 +61,15 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 		text string
 	}
 	var lines []line // FAIL and MOVED lines, printed in the order of jobs
-	newItems, failed := 0, 0
+	newItems, failed, polled, cut := 0, 0, 0, 0
 	poll.PollEach(ctx, ref, jobs, workers, func(i, done, failing int, r poll.Result) {
 		newItems += r.New
-		failed = failing
+		if r.Err != nil && ctx.Err() != nil {
+			cut++ // cut short by the interruption
+			return
+		}
+		polled++
+		failed = failing - cut
 		if r.Err != nil {
 			_, words := poll.Describe(r.Err)
 			lines = append(lines, line{i, fmt.Sprintf("FAIL\t%s\t%s\t%s\n", r.Member, r.URL, words)})
@@ -83,7 +90,13 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 		io.WriteString(tw, l.text)
 	}
 	tw.Flush()
-	fmt.Fprintf(out, "polled %d sources in %s: %d new items, %d failing\n", len(jobs), time.Since(start).Round(time.Millisecond), newItems, failed)
+	took := time.Since(start).Round(time.Millisecond)
+	if polled < len(jobs) {
+		fmt.Fprintf(out, "interrupted: polled %d of %d sources in %s: %d new items, %d failing\n", polled, len(jobs), took, newItems, failed)
+		return fmt.Errorf("poll interrupted: %d of %d sources not polled", len(jobs)-polled, len(jobs))
+	}
+	fmt.Fprintf(out, "polled %d sources in %s: %d new items, %d failing\n", len(jobs), took, newItems, failed)
+	return nil
 }
 
 func runCheck(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
@@ -452,7 +465,9 @@ func runDemo(ctx context.Context, args []string, env Env, stdout, stderr io.Writ
 	current.Store(cfg)
 	fmt.Fprintf(stdout, "demo network of %d member sites at %s\n", len(cfg.Members), n.URL)
 	ref := newRefresher(current.Load, newFetcher(cfg), st, log)
-	pollOnce(ctx, ref, poll.Jobs(cfg), 8, stdout)
+	if err := pollOnce(ctx, ref, poll.Jobs(cfg), 8, stdout); err != nil {
+		return err
+	}
 	return serve(ctx, serveOptions{
 		log: log, store: st, config: &current, addr: c.addr, web: true, poll: true, workers: 4, stdout: stdout,
 		listening: func(addr string) {

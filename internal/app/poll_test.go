@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -280,5 +281,63 @@ func TestPollListsFailuresInConfigOrder(t *testing.T) {
 	zz, mm, aa := strings.Index(out, "FAIL  m-zz"), strings.Index(out, "FAIL  m-mm"), strings.Index(out, "FAIL  m-aa")
 	if zz < 0 || mm < zz || aa < mm {
 		t.Errorf("FAIL lines not in the order of feeds.yaml (zz, mm, aa):\n%s", out)
+	}
+}
+
+// TestPollInterruptedSaysSo: `networkfeed poll` stopped by SIGTERM/SIGINT (ctx
+// cancelled) says it was interrupted and how many sources it polled, and returns an
+// error (a non-zero exit). Before, found by a helper's audit, it reported "polled N
+// sources" for sources it never polled, listed them as FAIL with the raw "context
+// canceled" text, and exited 0: a cron job could not tell it from a complete run.
+func TestPollInterruptedSaysSo(t *testing.T) {
+	site := newSignalSite(t)
+	cfg := filepath.Join(t.TempDir(), "feeds.yaml")
+	writeSignalConfig(t, cfg, site.srv.URL, "slow", "a")
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-site.slowStarted; time.Sleep(100 * time.Millisecond); cancel() }()
+	var out, errb bytes.Buffer
+	err := runPoll(ctx, []string{"-config", cfg, "-store", filepath.Join(t.TempDir(), "nf.db"), "-workers", "1"},
+		func(string) string { return "" }, &out, &errb)
+	if err == nil || strings.Contains(out.String(), "polled 2 sources") || !strings.Contains(out.String(), "interrupted: polled") || strings.Contains(out.String(), "FAIL") {
+		t.Errorf("interrupted poll: err %v, output:\n%s\nwant an error (non-zero exit) and no claim that every source was polled", err, out.String())
+	}
+}
+
+// TestProgressIgnoresSourcesRemovedInFlight: a source removed by a reload while its
+// poll is in flight is not counted when that poll finishes (it was, found by a helper's
+// audit: "polled 2/2 ... 1 failing" with one of the two configured sources polled).
+func TestProgressIgnoresSourcesRemovedInFlight(t *testing.T) {
+	var buf lockedBuffer
+	p := newProgress(&buf, 2)
+	p.setJobs(feedJobs("a", "b")) // reload: "gone" removed while it is being polled
+	p.observe(poll.Result{URL: "a"})
+	p.observe(poll.Result{URL: "gone", Err: errors.New("boom")}) // its poll finishes after the reload
+	p.stop()
+	if want := "polled 1/2 sources since start, 0 failing"; !strings.HasSuffix(buf.String(), want+"\n") {
+		t.Errorf("progress %q, want %q", buf.String(), want)
+	}
+}
+
+// TestLogsStayJSONWhenRedisGoesAway: with stderr not a terminal every log line is JSON,
+// go-redis's own messages too (redisstore.LogTo). Before, found by a helper's audit,
+// while Redis was unreachable go-redis's logger wrote plain "redis: 2026/... pool.go:770:
+// ..." lines there, several a second.
+func TestLogsStayJSONWhenRedisGoesAway(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	redis := newAOFRedis(t)
+	srv, _ := fleet(t, 2)
+	cfg := fleetConfig(t, srv.URL, 2, time.Second)
+	p := startProcess(t, "serve", "-config", cfg, "-store", redis.url(), "-web=false")
+	time.Sleep(2 * time.Second)
+	redis.stop()
+	waitFor(t, "polling to pause", func() bool { return strings.Contains(p.out.String(), "polling paused") })
+	time.Sleep(time.Second)
+	for _, line := range strings.Split(strings.TrimSpace(p.out.String()), "\n") {
+		if !strings.HasPrefix(line, "{") {
+			t.Errorf("log line not JSON: %q", line)
+			break
+		}
 	}
 }

@@ -283,14 +283,16 @@ func fetchOptionsChanged(a, b config.Fetch) bool {
 // progress keeps one status line on a terminal: sources polled since start out of the
 // configured total, and how many are failing now.
 type progress struct {
-	w       io.Writer
-	mu      sync.Mutex
-	total   int
-	polled  map[string]bool
-	failing map[string]bool
-	dirty   bool
-	done    chan struct{}
-	once    sync.Once
+	w     io.Writer
+	mu    sync.Mutex
+	total int
+	// configured holds the sources' URLs after a reload (nil until one: all count).
+	configured map[string]bool
+	polled     map[string]bool
+	failing    map[string]bool
+	dirty      bool
+	done       chan struct{}
+	once       sync.Once
 }
 
 func newProgress(w io.Writer, total int) *progress {
@@ -302,6 +304,9 @@ func newProgress(w io.Writer, total int) *progress {
 func (p *progress) observe(r poll.Result) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.configured != nil && !p.configured[r.URL] {
+		return // removed by a reload while it was being polled
+	}
 	p.polled[r.URL] = true
 	if r.Err != nil {
 		p.failing[r.URL] = true
@@ -320,7 +325,7 @@ func (p *progress) setJobs(jobs []poll.Job) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.total, p.dirty = len(jobs), true
+	p.total, p.dirty, p.configured = len(jobs), true, keep
 	for _, m := range []map[string]bool{p.polled, p.failing} {
 		for u := range m {
 			if !keep[u] {
