@@ -262,6 +262,12 @@ func yamlError(file string, root *yaml.Node, err error) error {
 		if sm := lineRE.FindStringSubmatch(m); sm != nil {
 			fmt.Sscan(sm[1], &e.Line)
 			e.Msg = sm[2]
+			if strings.HasPrefix(e.Msg, "did not find expected") {
+				// A parser error: yaml.v3 gives the line where the block being parsed
+				// starts, counted from 0 (scanner errors are counted from 1).
+				e.Line++
+				e.Msg += " (in the block that starts on this line)"
+			}
 		}
 		if root != nil {
 			e.Key = keyAtLine(root, e.Line)
@@ -351,6 +357,20 @@ type validator struct {
 }
 
 func (v *validator) fail(msg string, path ...any) {
+	line := 0
+	if n := nodeAt(v.root, path...); n != nil {
+		line = n.Line
+	}
+	v.errs = append(v.errs, &Error{File: v.file, Line: line, Key: pathString(path), Msg: msg})
+}
+
+// has reports whether the file writes the key at path (a mapping key below the root).
+func (v *validator) has(path ...any) bool {
+	return v.root != nil && nodeAt(v.root, path...) != nodeAt(v.root, path[:len(path)-1]...)
+}
+
+// pathString writes a key path as errors name it: members[0].sources[1].feed.
+func pathString(path []any) string {
 	var key strings.Builder
 	for _, p := range path {
 		switch p := p.(type) {
@@ -363,11 +383,7 @@ func (v *validator) fail(msg string, path ...any) {
 			fmt.Fprintf(&key, "[%d]", p)
 		}
 	}
-	line := 0
-	if n := nodeAt(v.root, path...); n != nil {
-		line = n.Line
-	}
-	v.errs = append(v.errs, &Error{File: v.file, Line: line, Key: key.String(), Msg: msg})
+	return key.String()
 }
 
 func (v *validator) url(s string, path ...any) {
@@ -388,8 +404,39 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.Fetch.Interval < Duration(time.Second) {
 		v.fail("must be at least 1s", "fetch", "interval")
 	}
-	if c.Fetch.MinInterval > c.Fetch.MaxInterval {
+	switch f := c.Fetch; {
+	case f.MinInterval > f.MaxInterval && !v.has("fetch", "min_interval"):
+		v.fail(fmt.Sprintf("%s is below min_interval (%s by default): set min_interval too", f.MaxInterval, f.MinInterval), "fetch", "max_interval")
+	case f.MinInterval > f.MaxInterval && !v.has("fetch", "max_interval"):
+		v.fail(fmt.Sprintf("%s is above max_interval (%s by default): set max_interval too", f.MinInterval, f.MaxInterval), "fetch", "min_interval")
+	case f.MinInterval > f.MaxInterval:
 		v.fail("is larger than max_interval", "fetch", "min_interval")
+	case f.Interval < f.MinInterval: // both written: the defaults follow interval
+		v.fail(fmt.Sprintf("%s is below min_interval (%s): the poller would never poll that often", f.Interval, f.MinInterval), "fetch", "interval")
+	case f.Interval > f.MaxInterval:
+		v.fail(fmt.Sprintf("%s is above max_interval (%s): the poller would never wait that long", f.Interval, f.MaxInterval), "fetch", "interval")
+	}
+	seenURL := map[string]string{} // source URL -> where it was first listed
+	for i, m := range c.Members {
+		for j, s := range m.AllSources() {
+			path := []any{"members", i, "sources", j, "feed"}
+			switch {
+			case len(m.Sources) == 0:
+				path = []any{"members", i, "homepage"}
+			case s.Page != "":
+				path[4] = "page"
+			}
+			u := s.URL()
+			if first, dup := seenURL[u]; dup {
+				v.fail(fmt.Sprintf("%q is also %s: a source is polled for one member (its schedule and state are kept by URL)", u, first), path...)
+				continue
+			}
+			where := pathString(path) // members[i].homepage
+			if len(m.Sources) > 0 {
+				where = pathString(path[:4]) // members[i].sources[j]
+			}
+			seenURL[u] = where
+		}
 	}
 	if c.Fetch.PerHost < -1 {
 		v.fail("must be a number of requests, or -1 for no limit", "fetch", "per_host")

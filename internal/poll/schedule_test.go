@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/news"
 )
 
@@ -437,5 +438,37 @@ func TestPollAllHonoursRetryAfter(t *testing.T) {
 				t.Errorf("recorded state changed: %+v", st)
 			}
 		})
+	}
+}
+
+// TestReloadShorterIntervalTakesEffect: a reload that shortens a source's interval (1h
+// -> 1s) while its poll is in flight has it polled within the new interval. Before,
+// found by a helper's audit, the next poll stayed where the old interval put it (in the
+// scheduler and in the stored state), so an operator who shortened an interval waited
+// up to the old one (or a 24h backoff) for it to apply.
+func TestReloadShorterIntervalTakesEffect(t *testing.T) {
+	srv, hits := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(goodFeed("iv")))
+	})
+	db := openBolt(t)
+	ref := newTestRefresher(t, db, testConfig(t, ""), nil)
+	job := feedJob("a", srv.URL+"/feed")
+	job.Source.Interval = config.Duration(time.Hour)
+	results := make(chan Result, 10)
+	s := &Scheduler{Refresher: ref, Store: db, Owner: "test", Workers: 1, Tick: 10 * time.Millisecond, Spread: time.Millisecond,
+		Progress: func(r Result) { results <- r }}
+	s.SetJobs([]Job{job})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	<-results
+	reloaded := job
+	reloaded.Source.Interval = config.Duration(time.Second)
+	s.SetJobs([]Job{reloaded}) // what serve's reload does
+	select {
+	case <-results:
+	case <-time.After(4 * time.Second):
+		t.Errorf("interval reloaded from 1h to 1s: %d fetches in the 4 s after the reload, want at least one more", hits("/feed")-1)
 	}
 }

@@ -48,6 +48,9 @@ type Scheduler struct {
 	next    map[string]time.Time
 	refused map[string]time.Time // source URL -> its Retry-After
 	busy    map[string]bool
+	// sooner holds, for a source a reload gave a shorter interval while its poll was in
+	// flight, the latest its next poll may be (applied when that poll finishes).
+	sooner  map[string]time.Time
 	storeOK atomic.Bool
 }
 
@@ -58,8 +61,50 @@ type SourceLister interface {
 	SourceStates(ctx context.Context) ([]news.SourceState, error)
 }
 
-// SetJobs replaces the set of sources (config reload); in-flight refreshes go on.
-func (s *Scheduler) SetJobs(jobs []Job) { s.jobs.Store(&jobs) }
+// SetJobs replaces the set of sources (config reload); in-flight refreshes go on. A
+// source whose own interval the reload set or shortened is next polled no later than
+// that interval from now (a Retry-After still holds); other changes apply from the
+// source's next poll.
+func (s *Scheduler) SetJobs(jobs []Job) {
+	old := s.jobs.Swap(&jobs)
+	if old == nil {
+		return
+	}
+	was := make(map[string]time.Duration, len(*old))
+	for _, j := range *old {
+		was[j.URL()] = j.Source.Interval.D()
+	}
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sooner == nil {
+		return // not running yet: the first polls come from the store and the spread
+	}
+	for _, j := range jobs {
+		u, iv := j.URL(), j.Source.Interval.D()
+		prev, known := was[u]
+		if !known || iv <= 0 || (prev > 0 && iv >= prev) {
+			continue
+		}
+		// Kept until the poll it brings forward (pollOne): a poll in flight sets the
+		// next poll by the old interval (finished), and so does the stored state.
+		s.sooner[u] = now.Add(iv)
+		s.bringForward(u, now.Add(iv))
+	}
+}
+
+// bringForward moves u's next poll to t when it is later, but not before its
+// Retry-After (mu held).
+func (s *Scheduler) bringForward(u string, t time.Time) {
+	n, ok := s.next[u]
+	if !ok || !n.After(t) {
+		return
+	}
+	if ra, refused := s.refused[u]; refused && ra.After(t) {
+		t = ra
+	}
+	s.next[u] = t
+}
 
 // Ready reports whether the store answered on the last attempt.
 func (s *Scheduler) Ready() bool { return s.storeOK.Load() }
@@ -96,6 +141,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	s.next = map[string]time.Time{}
 	s.refused = map[string]time.Time{}
 	s.busy = map[string]bool{}
+	s.sooner = map[string]time.Time{}
 	s.mu.Unlock()
 	s.seed(ctx, time.Now())
 
@@ -292,6 +338,9 @@ func (s *Scheduler) finished(u string, st news.SourceState, now time.Time) {
 	delete(s.busy, u)
 	s.next[u] = now // overwritten below unless the state has no time ahead
 	s.noteState(u, st.NextPoll, st.RetryAfter, now)
+	if t, ok := s.sooner[u]; ok { // a reload shortened its interval meanwhile
+		s.bringForward(u, t)
+	}
 }
 
 // pollOne claims the source's lease, checks it is still due, refreshes it and releases.
@@ -312,9 +361,13 @@ func (s *Scheduler) pollOne(ctx context.Context, j Job) {
 		return
 	}
 	defer s.Store.Release(context.WithoutCancel(ctx), lease, s.Owner)
+	s.mu.Lock()
+	_, sooner := s.sooner[u] // a reload shortened its interval: the stored next poll is the old one's
+	delete(s.sooner, u)
+	s.mu.Unlock()
 	st, err := s.Store.Source(ctx, u)
 	switch {
-	case err == nil && (st.NextPoll.After(now) || st.RetryAfter.After(now)):
+	case err == nil && ((st.NextPoll.After(now) && !sooner) || st.RetryAfter.After(now)):
 		s.finished(u, st, now) // polled meanwhile by another process, or still refused
 		return
 	case err != nil && !errors.Is(err, store.ErrNotFound):
