@@ -109,6 +109,9 @@ func serve(ctx context.Context, o serveOptions) error {
 		sched.Progress = prog.observe
 	}
 	sched.SetJobs(jobs)
+	if o.poll {
+		m.DueWith(sched.Due)
+	}
 
 	// SIGHUP: reload the config; an invalid one is logged and the old one kept. Polls in
 	// flight go on; the new sources and settings apply from the next due poll.

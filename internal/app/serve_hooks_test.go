@@ -266,7 +266,7 @@ members:
 	}
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		_, body := get("/metrics")
-		if strings.Contains(body, `networkfeed_polls_total{outcome="ok"} `) {
+		if strings.Contains(body, `networkfeed_polls_total{outcome="ok"} 1`) {
 			if !strings.Contains(body, `networkfeed_items_total{result="new"} 1`) || !strings.Contains(body, `networkfeed_sources{health="ok"} 1`) {
 				t.Errorf("metrics after one poll:\n%s", body)
 			}

@@ -44,13 +44,31 @@ func New(sources Sources, cfg func() *config.Config) *Metrics {
 	m.bytes = prometheus.NewCounter(prometheus.CounterOpts{Name: "networkfeed_fetched_bytes_total", Help: "Body bytes fetched from member sites (after decompression)."})
 	m.items = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "networkfeed_items_total", Help: "Items seen by polls: new, updated, unchanged (stored before, same content), or duplicate (a repeat of another item of the same poll, dropped)."}, []string{"result"})
 	m.reg.MustRegister(m.polls, m.duration, m.bytes, m.items, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The usual labels exist from the start, at 0, so that a rate over them has a start.
+	for _, o := range []string{"ok", "not_modified"} {
+		m.polls.WithLabelValues(o)
+	}
+	for _, r := range []string{"new", "updated", "unchanged", "duplicate"} {
+		m.items.WithLabelValues(r)
+	}
 	if sources != nil {
 		m.health = &healthCollector{sources: sources, config: cfg,
-			health: prometheus.NewDesc("networkfeed_sources", "Sources by health.", []string{"health"}, nil),
-			lag:    prometheus.NewDesc("networkfeed_queue_lag_seconds", "How far the most overdue source is past its next poll time.", nil, nil)}
+			health:  prometheus.NewDesc("networkfeed_sources", "Sources by health.", []string{"health"}, nil),
+			lag:     prometheus.NewDesc("networkfeed_queue_lag_seconds", "How far the most overdue source is past its next poll time.", nil, nil),
+			storeUp: prometheus.NewDesc("networkfeed_store_up", "1 when the store answered this scrape's read of the sources (the two gauges above are left out when it did not), else 0.", nil, nil)}
 		m.reg.MustRegister(m.health)
 	}
 	return m
+}
+
+// DueWith gives the queue lag the next poll time of a configured source the store has
+// none for (never polled: due at the first-poll spread after a start or a reload) from
+// due (poll.Scheduler.Due), which reports false for a source being polled or unknown.
+// Call it before the metrics are served.
+func (m *Metrics) DueWith(due func(url string) (time.Time, bool)) {
+	if m.health != nil {
+		m.health.due = due
+	}
 }
 
 // Observe records one finished refresh (wire it to poll.Refresher.Observe).
@@ -80,10 +98,11 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 type healthCollector struct {
-	sources     Sources
-	config      func() *config.Config
-	assessed    func(url string) (news.Health, time.Time, bool)
-	health, lag *prometheus.Desc
+	sources              Sources
+	config               func() *config.Config
+	assessed             func(url string) (news.Health, time.Time, bool)
+	due                  func(url string) (time.Time, bool)
+	health, lag, storeUp *prometheus.Desc
 }
 
 // AssessWith makes the health gauge count an ok source as stale when assessed says so
@@ -96,15 +115,21 @@ func (m *Metrics) AssessWith(assessed func(url string) (news.Health, time.Time, 
 	}
 }
 
-func (c *healthCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.health; ch <- c.lag }
+func (c *healthCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.health
+	ch <- c.lag
+	ch <- c.storeUp
+}
 
 func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	states, err := c.sources.SourceStates(ctx)
 	if err != nil {
+		ch <- prometheus.MustNewConstMetric(c.storeUp, prometheus.GaugeValue, 0)
 		return
 	}
+	ch <- prometheus.MustNewConstMetric(c.storeUp, prometheus.GaugeValue, 1)
 	counts := map[news.Health]int{news.HealthOK: 0, news.HealthStale: 0, news.HealthFailing: 0, news.HealthDisabled: 0, news.HealthUnknown: 0}
 	var lag time.Duration
 	now := time.Now()
@@ -118,6 +143,11 @@ func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 		counts[s.Health]++
+		if s.NextPoll.IsZero() && c.due != nil && s.Health != news.HealthDisabled {
+			if next, ok := c.due(s.URL); ok {
+				s.NextPoll = next
+			}
+		}
 		if !s.NextPoll.IsZero() && now.Sub(s.NextPoll) > lag {
 			lag = now.Sub(s.NextPoll)
 		}
@@ -137,7 +167,10 @@ func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		for _, m := range cfg.Members {
 			for _, src := range m.AllSources() {
-				s := byURL[src.URL()]
+				s, ok := byURL[src.URL()]
+				if !ok {
+					s.URL = src.URL() // never polled
+				}
 				if m.Disabled || src.Disabled {
 					// Not polled at all: no health of its own, and never overdue.
 					s = news.SourceState{Health: news.HealthDisabled}

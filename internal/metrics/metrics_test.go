@@ -158,3 +158,58 @@ func TestScrapeCountsAssessedStale(t *testing.T) {
 		}
 	}
 }
+
+type downSources struct{}
+
+func (downSources) SourceStates(context.Context) ([]news.SourceState, error) {
+	return nil, errors.New("connection refused")
+}
+
+// Before any poll, the counters' usual labels are there at 0; the store's answer is a
+// gauge of its own, so a scrape while it is down says so rather than leaving the source
+// gauges out silently (found by a helper's audit).
+func TestScrapeBeforeFirstPollAndStoreDown(t *testing.T) {
+	text := scrape(t, New(fakeSources{}, nil))
+	for _, want := range []string{
+		`networkfeed_polls_total{outcome="ok"} 0`,
+		`networkfeed_polls_total{outcome="not_modified"} 0`,
+		`networkfeed_items_total{result="new"} 0`,
+		`networkfeed_items_total{result="duplicate"} 0`,
+		`networkfeed_store_up 1`,
+	} {
+		if !strings.Contains("\n"+text, "\n"+want+"\n") {
+			t.Errorf("fresh scrape lacks the line %s", want)
+		}
+	}
+	text = scrape(t, New(downSources{}, nil))
+	if !strings.Contains(text, "\nnetworkfeed_store_up 0\n") || strings.Contains(text, "networkfeed_sources{") {
+		t.Errorf("scrape with the store down: want networkfeed_store_up 0 and no source gauges:\n%s", text)
+	}
+}
+
+// A configured source never polled has no next poll in the store: the queue lag takes
+// it from the scheduler (DueWith), so sources waiting for their first poll behind slow
+// ones count (they read 0, found by a helper's audit); one being polled does not.
+func TestQueueLagCountsSourcesNeverPolled(t *testing.T) {
+	now := time.Now()
+	cfg, err := config.Parse("feeds.yaml", []byte("members:\n  - {id: a, name: A, sources: [{feed: \"https://a.example.org/ok.xml\"}, {feed: \"https://a.example.org/new.xml\"}, {feed: \"https://a.example.org/busy.xml\"}]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(fakeSources{{URL: "https://a.example.org/ok.xml", Health: news.HealthOK, NextPoll: now.Add(-10 * time.Second)}},
+		func() *config.Config { return cfg })
+	m.DueWith(func(u string) (time.Time, bool) {
+		switch u {
+		case "https://a.example.org/new.xml":
+			return now.Add(-90 * time.Second), true
+		case "https://a.example.org/busy.xml":
+			return now.Add(-time.Hour), false
+		}
+		return time.Time{}, false
+	})
+	for _, line := range strings.Split(scrape(t, m), "\n") {
+		if lag, ok := strings.CutPrefix(line, "networkfeed_queue_lag_seconds "); ok && !strings.HasPrefix(lag, "90") {
+			t.Errorf("queue lag %s, want about 90 seconds (the source never polled, due 90 s ago)", lag)
+		}
+	}
+}

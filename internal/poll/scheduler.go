@@ -298,6 +298,16 @@ func (s *Scheduler) blockedHosts(jobs []Job, now time.Time) map[string]time.Time
 	return out
 }
 
+// Due reports when source u is next due, as the scheduler has it; false while it is
+// being polled, and for a source it has not seen. For the queue-lag gauge: the store
+// has no next poll for a source never polled.
+func (s *Scheduler) Due(u string) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, ok := s.next[u]
+	return n, ok && !s.busy[u]
+}
+
 // HostBlocked reports whether every source of host is under a Retry-After, and until when.
 func (s *Scheduler) HostBlocked(host string, now time.Time) (time.Time, bool) {
 	jobs := s.jobs.Load()
