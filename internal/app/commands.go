@@ -27,6 +27,7 @@ import (
 
 	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/demo"
+	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/poll"
 	"github.com/iss-network/networkfeed/internal/web"
 )
@@ -72,6 +73,9 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 		failed = failing - cut
 		if r.Err != nil {
 			_, words := poll.Describe(r.Err)
+			if r.Health == news.HealthDisabled { // 410, or 404 again and again
+				words += "; polling stopped: correct or remove this source in feeds.yaml"
+			}
 			lines = append(lines, line{i, fmt.Sprintf("FAIL\t%s\t%s\t%s\n", r.Member, r.URL, words)})
 		}
 		if r.Redirect != "" {

@@ -341,3 +341,35 @@ func TestLogsStayJSONWhenRedisGoesAway(t *testing.T) {
 		}
 	}
 }
+
+// TestPollSaysWhenItStopsASource: a source that answers 410 Gone is disabled, and
+// `poll`'s FAIL line says polling stopped and what to do, as the dashboard does (it
+// printed only "HTTP 410 Gone"; found by a helper's audit).
+func TestPollSaysWhenItStopsASource(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.Handle("/gone.xml", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "gone", http.StatusGone) }))
+	mux.Handle("/down.xml", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "oops", http.StatusInternalServerError) }))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	cfg := filepath.Join(t.TempDir(), "feeds.yaml")
+	writeSignalConfig(t, cfg, srv.URL, "gone", "down")
+	out, code := runCmd(t, "poll", "-config", cfg, "-store", filepath.Join(t.TempDir(), "nf.db"))
+	if code != 0 {
+		t.Fatalf("poll: %d\n%s", code, out)
+	}
+	var gone, down string
+	for _, l := range strings.Split(out, "\n") {
+		switch {
+		case strings.Contains(l, "/gone.xml"):
+			gone = l
+		case strings.Contains(l, "/down.xml"):
+			down = l
+		}
+	}
+	if !strings.Contains(gone, "polling stopped: correct or remove this source in feeds.yaml") {
+		t.Errorf("410 line %q, want it to say polling stopped", gone)
+	}
+	if down == "" || strings.Contains(down, "polling stopped") {
+		t.Errorf("500 line %q, want a FAIL line without 'polling stopped'", down)
+	}
+}
