@@ -358,8 +358,9 @@ func TestPollSaysWhenItStopsASource(t *testing.T) {
 		t.Fatalf("poll: %d\n%s", code, out)
 	}
 	var gone, down string
-	for _, l := range strings.Split(out, "\n") {
+	for _, l := range strings.Split(out, "\n") { // the FAIL lines, not the log's
 		switch {
+		case !strings.HasPrefix(l, "FAIL"):
 		case strings.Contains(l, "/gone.xml"):
 			gone = l
 		case strings.Contains(l, "/down.xml"):
