@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -27,6 +28,20 @@ func TestCheckDepth(t *testing.T) {
 		err := checkDepth([]byte(tc.doc))
 		if (err == nil) != tc.ok {
 			t.Errorf("%s: err = %v, want ok %v", tc.name, err, tc.ok)
+		}
+	}
+}
+
+// BenchmarkCheckDepth is the depth check's share of BenchmarkParseRSS (the same feed).
+func BenchmarkCheckDepth(b *testing.B) {
+	body, err := os.ReadFile("testdata/rss2.xml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if err := checkDepth(body); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
