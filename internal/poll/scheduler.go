@@ -24,8 +24,9 @@ import (
 //
 // When it starts, it takes each source's next poll time (and Retry-After) from the
 // store, so backoff and rate limits survive a restart; sources due already are spread
-// over Spread, as are the first polls of sources a reload adds. A host is skipped as a whole only while every one of its sources is
-// under a Retry-After: one rate-limited path does not stall the host's other feeds.
+// over Spread, as are the first polls of sources a reload adds. A host is skipped as a
+// whole only while every one of its sources is under a Retry-After: one rate-limited
+// path does not stall the host's other feeds.
 type Scheduler struct {
 	Refresher *Refresher
 	Store     Store
@@ -48,8 +49,9 @@ type Scheduler struct {
 	next    map[string]time.Time
 	refused map[string]time.Time // source URL -> its Retry-After
 	busy    map[string]bool
-	// sooner holds, for a source a reload gave a shorter interval while its poll was in
-	// flight, the latest its next poll may be (applied when that poll finishes).
+	// sooner holds, for a source a reload gave a shorter interval, the latest its next
+	// poll may be, until that poll starts: a poll in flight at the reload sets the next
+	// poll by the old interval when it finishes, and the stored state has the old one.
 	sooner  map[string]time.Time
 	storeOK atomic.Bool
 }
