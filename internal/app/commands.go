@@ -3,6 +3,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"html"
@@ -61,8 +62,8 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 		job  int
 		text string
 	}
-	var lines []line // FAIL and MOVED lines, printed in the order of jobs
-	newItems, failed, polled, cut := 0, 0, 0, 0
+	var lines []line // FAIL, BUSY and MOVED lines, printed in the order of jobs
+	newItems, failed, polled, cut, busy := 0, 0, 0, 0, 0
 	poll.PollEach(ctx, ref, jobs, workers, func(i, done, failing int, r poll.Result) {
 		newItems += r.New
 		if r.Err != nil && ctx.Err() != nil {
@@ -71,7 +72,11 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 		}
 		polled++
 		failed = failing - cut
-		if r.Err != nil {
+		switch {
+		case errors.Is(r.Err, poll.ErrBusy):
+			busy++
+			lines = append(lines, line{i, fmt.Sprintf("BUSY\t%s\t%s\t%s: left to it\n", r.Member, r.URL, r.Err)})
+		case r.Err != nil:
 			_, words := poll.Describe(r.Err)
 			if r.Health == news.HealthDisabled { // 410, or 404 again and again
 				words += "; polling stopped: correct or remove this source in feeds.yaml"
@@ -99,7 +104,11 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 		fmt.Fprintf(out, "interrupted: polled %d of %d sources in %s: %d new items, %d failing\n", polled, len(jobs), took, newItems, failed)
 		return fmt.Errorf("poll interrupted: %d of %d sources not polled", len(jobs)-polled, len(jobs))
 	}
-	fmt.Fprintf(out, "polled %d sources in %s: %d new items, %d failing\n", len(jobs), took, newItems, failed)
+	others := ""
+	if busy > 0 {
+		others = fmt.Sprintf(", %d left to the process polling them", busy)
+	}
+	fmt.Fprintf(out, "polled %d sources in %s: %d new items, %d failing%s\n", len(jobs), took, newItems, failed, others)
 	return nil
 }
 

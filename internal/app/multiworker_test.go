@@ -20,29 +20,13 @@ import (
 	"time"
 
 	"github.com/iss-network/networkfeed/internal/store/redistest"
+	"github.com/iss-network/networkfeed/internal/syncbuf"
 )
 
 // process is a networkfeed process started by a test.
 type process struct {
 	cmd *exec.Cmd
-	out *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	out *syncbuf.Buffer
 }
 
 func startProcess(t *testing.T, args ...string) *process {
@@ -51,7 +35,7 @@ func startProcess(t *testing.T, args ...string) *process {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &process{out: &lockedBuffer{}}
+	p := &process{out: &syncbuf.Buffer{}}
 	p.cmd = exec.Command(exe, "-test.run=^$")
 	p.cmd.Env = append(os.Environ(), "NF_TEST_RUN_APP=1", "NF_TEST_ARGS="+strings.Join(args, "\x1f"))
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out

@@ -19,6 +19,7 @@ import (
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/poll"
 	boltstore "github.com/iss-network/networkfeed/internal/store/bolt"
+	"github.com/iss-network/networkfeed/internal/syncbuf"
 )
 
 // signalSite serves /a.xml and /b.xml; a request for /slow.xml is held until released.
@@ -171,7 +172,7 @@ func TestProgressLine(t *testing.T) {
 			"polled 1/2 sources since start, 0 failing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var buf lockedBuffer
+			var buf syncbuf.Buffer
 			p := newProgress(&buf, 3)
 			for _, r := range tc.results {
 				p.observe(r)
@@ -219,7 +220,7 @@ func feedJobs(urls ...string) []poll.Job {
 // line before it is written, so it starts a line of its own (as the terminal shows it),
 // and the next progress update draws the line again.
 func TestLogsAndProgressShareTheTerminal(t *testing.T) {
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	p := newProgress(&buf, 2)
 	log := newLoggerFor(&buf, func(string) string { return "" }, true)
 	p.observe(poll.Result{URL: "a", Err: errors.New("boom")})
@@ -307,7 +308,7 @@ func TestPollInterruptedSaysSo(t *testing.T) {
 // poll is in flight is not counted when that poll finishes (it was, found by a helper's
 // audit: "polled 2/2 ... 1 failing" with one of the two configured sources polled).
 func TestProgressIgnoresSourcesRemovedInFlight(t *testing.T) {
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	p := newProgress(&buf, 2)
 	p.setJobs(feedJobs("a", "b")) // reload: "gone" removed while it is being polled
 	p.observe(poll.Result{URL: "a"})

@@ -430,8 +430,15 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 	release = func() {}
 	res.Err = err
 	res.Duration = r.Now().Sub(start)
-	if errors.Is(err, context.Canceled) {
+	switch {
+	case errors.Is(err, context.Canceled):
 		return res // shutting down: record nothing half-done
+	case errors.Is(err, store.ErrUnavailable):
+		// The store's failure, not the source's: recording it would count a failure,
+		// back the source off and alert about it (and the state may not be writable).
+		// The scheduler pauses and polls the source again once the store answers.
+		log.Warn("store unavailable: source not recorded", "err", err)
+		return res
 	}
 	r.record(j, &st, res, code, start, published)
 	res.Health, res.NextPoll, res.RetryAfter, res.Redirect = st.Health, st.NextPoll, st.RetryAfter, st.Redirect
@@ -957,12 +964,13 @@ func Describe(err error) (kind, words string) {
 		return "no_items", ErrNoItems.Error()
 	case errors.Is(err, ErrRetryAfter):
 		return "retry_after", err.Error()
+	case errors.Is(err, store.ErrUnavailable):
+		// Before the fetch errors: a Redis that refuses connections wraps a dial error
+		// too, which is not the member's server refusing.
+		return "store", "the store is unavailable"
 	}
 	kind, words = fetch.Describe(err)
 	if kind == "other" {
-		if errors.Is(err, store.ErrUnavailable) {
-			return "store", "the store is unavailable"
-		}
 		return "parse", err.Error()
 	}
 	return kind, words

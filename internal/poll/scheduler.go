@@ -3,11 +3,13 @@ package poll
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -366,7 +368,9 @@ func (s *Scheduler) pollOne(ctx context.Context, j Job) {
 		s.setNext(u, now.Add(5*time.Second+spreadOffset(u, 5*time.Second)))
 		return
 	}
-	s.storeOK.Store(true)
+	if !s.storeOK.Swap(true) {
+		s.Log.Info("store available again: polling resumed")
+	}
 	if !ok {
 		// Another process is polling it: look again when it should be done.
 		s.setNext(u, now.Add(s.LeaseTTL/4+spreadOffset(u, s.LeaseTTL/4)))
@@ -407,18 +411,58 @@ func (s *Scheduler) pollOne(ctx context.Context, j Job) {
 }
 
 func (s *Scheduler) renew(ctx context.Context, lease string, log *slog.Logger) {
-	t := time.NewTicker(s.LeaseTTL / 3)
+	renewLease(ctx, s.Store, lease, s.Owner, s.LeaseTTL, log)
+}
+
+// renewLease renews lease for owner every third of ttl until ctx is done.
+func renewLease(ctx context.Context, st Store, lease, owner string, ttl time.Duration, log *slog.Logger) {
+	t := time.NewTicker(ttl / 3)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := s.Store.Claim(ctx, lease, s.Owner, s.LeaseTTL); err != nil && ctx.Err() == nil {
+			if _, err := st.Claim(ctx, lease, owner, ttl); err != nil && ctx.Err() == nil {
 				log.Warn("renew lease", "lease", lease, "err", err)
 			}
 		}
 	}
+}
+
+// sharedStore is implemented by stores that several processes may use at once (Redis;
+// the embedded store's file is locked by the process that opened it).
+type sharedStore interface{ Shared() bool }
+
+// ErrBusy is the result of a source PollEach left alone because another process (a
+// serve worker) holds its lease: it is being polled right now.
+var ErrBusy = errors.New("being polled by another process")
+
+// pollLeaseTTL is how long a lease PollEach takes lives without renewal.
+const pollLeaseTTL = 2 * time.Minute
+
+// refreshLeased refreshes j under the source's lease, as a serve worker does (pollOne),
+// so that a poll run beside serve workers on one store never fetches a source one of
+// them is polling, nor overwrites the state it writes; a source whose lease another
+// process holds is left alone (ErrBusy).
+func (r *Refresher) refreshLeased(ctx context.Context, j Job, owner string) Result {
+	if sh, ok := r.Store.(sharedStore); !ok || !sh.Shared() {
+		return r.Refresh(ctx, j) // no other process can be polling it
+	}
+	u := j.URL()
+	lease := "poll:" + u
+	ok, err := r.Store.Claim(ctx, lease, owner, pollLeaseTTL)
+	switch {
+	case err != nil:
+		return Result{URL: u, Member: j.Member.ID, Err: fmt.Errorf("claim lease %s: %w", lease, err)}
+	case !ok:
+		return Result{URL: u, Member: j.Member.ID, Err: ErrBusy}
+	}
+	defer r.Store.Release(context.WithoutCancel(ctx), lease, owner)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go renewLease(rctx, r.Store, lease, owner, pollLeaseTTL, r.Log.With("member", j.Member.ID, "source", u))
+	return r.Refresh(rctx, j)
 }
 
 func (s *Scheduler) storeDown(err error) {
@@ -451,6 +495,9 @@ func PollEach(ctx context.Context, r *Refresher, jobs []Job, n int, each func(i,
 		n = 8
 	}
 	order, refused := slowestFirst(ctx, r.Store, jobs, r.Now())
+	var b [6]byte
+	rand.Read(b[:])
+	owner := fmt.Sprintf("poll-%d-%x", os.Getpid(), b)
 	idx := make(chan int)
 	var mu sync.Mutex
 	done, failed := 0, 0
@@ -463,11 +510,11 @@ func PollEach(ctx context.Context, r *Refresher, jobs []Job, n int, each func(i,
 					res = Result{URL: jobs[i].URL(), Member: jobs[i].Member.ID, RetryAfter: until,
 						Err: fmt.Errorf("%w (until %s)", ErrRetryAfter, until.UTC().Format(time.RFC3339))}
 				} else {
-					res = r.Refresh(ctx, jobs[i])
+					res = r.refreshLeased(ctx, jobs[i], owner)
 				}
 				mu.Lock()
 				done++
-				if res.Err != nil {
+				if res.Err != nil && !errors.Is(res.Err, ErrBusy) {
 					failed++
 				}
 				each(i, done, failed, res)

@@ -43,3 +43,7 @@ func (s *Store) Release(ctx context.Context, name, owner string) error {
 	}
 	return nil
 }
+
+// Shared reports that other processes may use the store at once: `networkfeed poll`
+// then takes each source's lease, as serve workers do.
+func (s *Store) Shared() bool { return true }
