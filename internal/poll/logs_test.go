@@ -1,7 +1,6 @@
 package poll
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,25 +14,8 @@ import (
 	"time"
 
 	"github.com/iss-network/networkfeed/internal/config"
+	"github.com/iss-network/networkfeed/internal/syncbuf"
 )
-
-// logBuffer collects log output from several goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // renewFails lets each lease be claimed once; renewing it fails.
 type renewFails struct {
@@ -69,7 +51,7 @@ func TestLogLinesNameMemberAndSource(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	var out logBuffer
+	var out syncbuf.Buffer
 	log := slog.New(slog.NewJSONHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	db := &renewFails{Store: openBolt(t), claimed: map[string]bool{}}
 	ref := newTestRefresher(t, db, testConfig(t, ""), nil)
