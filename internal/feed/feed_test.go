@@ -107,6 +107,10 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		for _, it := range fd.Items {
+			// Parse's doc: an item without a date gets PrecisionNone and a zero Published.
+			if it.Precision == news.PrecisionNone && !it.Published.IsZero() {
+				t.Fatalf("undated item (precision none) published %s", it.Published)
+			}
 			for _, s := range []string{it.Title, it.Summary, it.Content} {
 				for _, marker := range []string{"lollollol", "root:x:0:0"} { // billion laughs, /etc/passwd
 					if strings.Contains(s, marker) && !bytes.Contains(b, []byte(marker)) {

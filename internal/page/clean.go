@@ -51,7 +51,8 @@ func phraseRegexp(phrases []string, readMore bool) *regexp.Regexp {
 	}
 	expr := `(?i)(?:` + strings.Join(alts, "|") + `)`
 	if readMore {
-		expr = `(?i)(?:^|[\s(\[])(?:` + strings.Join(alts, "|") + `)\s*(?:\.\.\.|…|»|›|→|>>|>|:)?\s*(?:[)\]]|$)`
+		// A run of them at once ("Read more Read more"), so that one pass drops it.
+		expr = `(?i)(?:^|[\s(\[])(?:(?:` + strings.Join(alts, "|") + `)\s*(?:\.\.\.|…|»|›|→|>>|>|:)?\s*)+(?:[)\]]|$)`
 	}
 	return regexp.MustCompile(expr)
 }
@@ -66,7 +67,10 @@ func CleanText(s string) string {
 	s = rxCloak.ReplaceAllString(s, " ")
 	s = collapse(s)
 	// Read-more texts are only dropped where they stand alone: at the end, or as a whole line.
-	for {
+	// A pass drops a trailing run ("Read more Read more") whole; the passes are bounded all
+	// the same: when a pass dropped one of a run, a text of n "read more"s took n passes over
+	// the whole text (20 KB of them: 11 s of CPU).
+	for range maxReadMorePasses {
 		t := rxReadMore.ReplaceAllString(s, " ")
 		t = collapse(t)
 		if t == s {
@@ -76,6 +80,9 @@ func CleanText(s string) string {
 	}
 	return s
 }
+
+// maxReadMorePasses bounds CleanText's read-more passes.
+const maxReadMorePasses = 4
 
 // htmlText returns the text of an HTML fragment without scripts, styles and other non-text elements.
 func htmlText(s string) string {

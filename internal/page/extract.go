@@ -492,7 +492,7 @@ func text(n *html.Node, skip map[*html.Node]bool) string {
 			if skipText[n.Data] || skip[n] {
 				return
 			}
-			if n.Data == "a" && isReadMore(plainText(n)) {
+			if n.Data == "a" && readMoreLink(n) {
 				return
 			}
 			if n.Data == "img" {
@@ -512,6 +512,47 @@ func text(n *html.Node, skip map[*html.Node]bool) string {
 	}
 	walk(n)
 	return b.String()
+}
+
+// readMoreLink reports whether a link's text only says "read more". No such text is long, so
+// the text is read up to readMoreMax bytes only: read whole at each of nested links (MathML lets
+// <a> nest, up to the parser's 512 levels), a 1 MB page took minutes of CPU in Detect.
+func readMoreLink(n *html.Node) bool {
+	var b strings.Builder
+	if !boundedText(&b, n, readMoreMax) {
+		return false
+	}
+	return isReadMore(b.String())
+}
+
+const readMoreMax = 256
+
+// boundedText is nodeText stopping, with false, once b holds more than max bytes.
+func boundedText(b *strings.Builder, n *html.Node, max int) bool {
+	switch n.Type {
+	case html.TextNode:
+		b.WriteString(n.Data)
+		return b.Len() <= max
+	case html.ElementNode:
+		if skipText[n.Data] {
+			return true
+		}
+	case html.CommentNode:
+		return true
+	}
+	block := n.Type == html.ElementNode && blockElems[n.Data]
+	if block {
+		b.WriteByte(' ')
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if !boundedText(b, c, max) {
+			return false
+		}
+	}
+	if block {
+		b.WriteByte(' ')
+	}
+	return b.Len() <= max
 }
 
 // plainText is all text under n, nothing skipped.

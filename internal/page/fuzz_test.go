@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/iss-network/networkfeed/internal/news"
 )
 
 // fuzzSeeds adds the small pages of testdata/fuzz to the seed corpus.
@@ -39,6 +41,18 @@ func FuzzExtract(f *testing.F) {
 				if u, err := url.Parse(it.Link); err != nil || !u.IsAbs() {
 					t.Errorf("link %q is not absolute", it.Link)
 				}
+			}
+			// Extract's doc: links and images are absolute; undated items get PrecisionNone.
+			if it.Image != "" {
+				if u, err := url.Parse(it.Image); err != nil || !u.IsAbs() {
+					t.Errorf("image %q is not absolute", it.Image)
+				}
+			}
+			if (it.Precision == news.PrecisionNone) != it.Published.IsZero() {
+				t.Errorf("precision %q with published %s", it.Precision, it.Published)
+			}
+			if it.Title == "" && it.Link == "" {
+				t.Errorf("item with neither title nor link")
 			}
 			if utf8.RuneCountInString(it.Summary) > summaryLen+1 {
 				t.Errorf("summary of %d runes", utf8.RuneCountInString(it.Summary))

@@ -96,6 +96,7 @@ type group struct {
 // structure, each title's block being its largest ancestor holding no other title of the group.
 func (p *pageDoc) heuristic(noise noiseCache) (Detection, bool) {
 	var cands []candidate
+	paraRunes := map[*html.Node]int{} // inlineLink's cache
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
 		if n.Type == html.ElementNode {
@@ -110,7 +111,7 @@ func (p *pageDoc) heuristic(noise noiseCache) (Detection, bool) {
 				return
 			case n.Data == "a" && usableHref(attr(n, "href")) && cascadia.Query(n, mHeading) == nil:
 				t := collapse(plainText(n))
-				if titleLike(t, 12) && !isReadMore(t) && !inlineLink(n, t) {
+				if titleLike(t, 12) && !isReadMore(t) && !inlineLink(n, t, paraRunes) {
 					cands = append(cands, candidate{title: n, link: n})
 				}
 				return
@@ -181,11 +182,18 @@ func titleLike(t string, minRunes int) bool {
 	return letters >= minRunes && (minRunes <= 3 || strings.Contains(t, " "))
 }
 
-// inlineLink: a link inside running text is no title.
-func inlineLink(a *html.Node, t string) bool {
+// inlineLink: a link inside running text is no title. paraRunes caches the length of each
+// paragraph's text: a paragraph (or table cell) of n links was otherwise read n times, and a
+// 740 KB page of links in one <p> took minutes of CPU in Detect.
+func inlineLink(a *html.Node, t string, paraRunes map[*html.Node]int) bool {
 	for n := a.Parent; n != nil && n.Type == html.ElementNode; n = n.Parent {
 		if n.Data == "p" || n.Data == "td" || n.Data == "blockquote" {
-			return utf8.RuneCountInString(collapse(plainText(n))) > 2*utf8.RuneCountInString(t)+20
+			r, ok := paraRunes[n]
+			if !ok {
+				r = utf8.RuneCountInString(collapse(plainText(n)))
+				paraRunes[n] = r
+			}
+			return r > 2*utf8.RuneCountInString(t)+20
 		}
 		if blockElems[n.Data] && n.Data != "span" {
 			return false
