@@ -419,6 +419,9 @@ func (c *Config) validate(root *yaml.Node) error {
 	seenURL := map[string]string{} // source URL -> where it was first listed
 	for i, m := range c.Members {
 		for j, s := range m.AllSources() {
+			if m.Disabled || s.Disabled {
+				continue // not polled: it may share its URL (a feed moving to another member)
+			}
 			path := []any{"members", i, "sources", j, "feed"}
 			switch {
 			case len(m.Sources) == 0:

@@ -85,4 +85,8 @@ func TestDuplicateSourceURL(t *testing.T) {
 	if _, err := Parse("f.yml", []byte("members:\n  - {id: a, name: A, sources: [{feed: \"https://x.example/feed\"}, {feed: \"https://x.example/other\"}]}\n")); err != nil {
 		t.Errorf("two sources of one site: %v", err)
 	}
+	// A disabled copy is not polled: a feed moving from one member to another.
+	if _, err := Parse("f.yml", []byte("members:\n  - {id: a, name: A, disabled: true, sources: [{feed: \"https://x.example/feed\"}]}\n  - {id: b, name: B, sources: [{feed: \"https://x.example/feed\", disabled: true}]}\n  - {id: c, name: C, sources: [{feed: \"https://x.example/feed\"}]}\n")); err != nil {
+		t.Errorf("disabled copies of a source: %v", err)
+	}
 }
