@@ -26,7 +26,20 @@ type dateParser struct {
 	p   *dps.Parser
 	cfg *dps.Configuration
 	loc *time.Location
+	// searching is the time spent searching running text for dates (search) with this
+	// parser, one per page; searches stops at searchBudget. searches and skipped count
+	// the searches made and refused (for tests).
+	searching         time.Duration
+	searches, skipped int
 }
+
+// searchBudget bounds the time one page's date searches take. A search of running text
+// costs go-dateparser 1–2 ms in the member's languages, but crafted text (say "-1" a
+// hundred times) takes up to a third of a second, and a page tries up to nine texts for
+// each of up to MaxItems items: minutes of CPU per poll, in a parsing slot. The corpus's
+// pages spend at most a few milliseconds each (BenchmarkDetect: 5 ms a page in all); past
+// the budget, items take the dates found in attributes and short date labels only.
+var searchBudget = time.Second
 
 func newDateParser(o Options) *dateParser {
 	langs := make([]string, 0, len(o.Languages)+1)
@@ -105,6 +118,13 @@ func (d *dateParser) parseISO(s string) (time.Time, news.Precision, bool) {
 // search finds the first date-like span in running text. Unless allowYearless is set (short date
 // labels), a span must carry a year, so that "last week" or "the 3rd" in a sentence is no date.
 func (d *dateParser) search(text string, allowYearless bool) (time.Time, news.Precision, bool) {
+	if d.searching >= searchBudget {
+		d.skipped++
+		return time.Time{}, news.PrecisionNone, false
+	}
+	d.searches++
+	start := time.Now()
+	defer func() { d.searching += time.Since(start) }()
 	if r := []rune(text); len(r) > maxDateLen {
 		text = string(r[:maxDateLen])
 	}

@@ -1,6 +1,7 @@
 package page
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -74,5 +75,31 @@ func TestParseDate(t *testing.T) {
 				t.Errorf("ParseDate(%q) = %v %q, want %v %q", c.in, got, prec, c.want, c.prec)
 			}
 		})
+	}
+}
+
+// A page's date searches of running text stop once they have taken searchBudget: crafted
+// text ("-1" a hundred times) costs go-dateparser up to a third of a second a search, and
+// a page may try nine texts for each of 500 items (found by a helper's fuzzing audit: an
+// 18 KB page took 5 s of CPU, and the bound was minutes). Past the budget, whole date
+// labels and ISO dates still read.
+func TestDateSearchBudget(t *testing.T) {
+	defer func(b time.Duration) { searchBudget = b }(searchBudget)
+	searchBudget = time.Nanosecond
+	d := newDateParser(Options{Languages: []string{"en", "fr"}, Now: corpusNow})
+	crafted := strings.Repeat("-1", 100)
+	for range 5 {
+		d.parse(crafted)
+	}
+	if d.searches != 1 || d.skipped != 4 {
+		t.Errorf("%d searches made and %d refused, want 1 and 4 (the budget spent by the first)", d.searches, d.skipped)
+	}
+	for _, label := range []string{"12 March 2024", "2024-03-12", "12/03/2024"} {
+		if _, _, ok := d.parse(label); !ok {
+			t.Errorf("%q not read once the search budget is spent", label)
+		}
+	}
+	if _, _, ok := d.parse("May 2017: An ISS expert group headed to the Kingdom of Morocco to support the reform"); ok {
+		t.Error("a date in running text was searched for past the budget")
 	}
 }
