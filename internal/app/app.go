@@ -4,8 +4,6 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -205,11 +203,4 @@ func newFetcher(cfg *config.Config) *fetch.Client {
 
 func newRefresher(cfg func() *config.Config, f poll.Fetcher, s poll.Store, log *slog.Logger) *poll.Refresher {
 	return &poll.Refresher{Fetch: f, Store: s, Clean: clean.New(), Log: log, Now: nowFunc, Config: cfg}
-}
-
-func ownerID() string {
-	host, _ := os.Hostname()
-	var b [4]byte
-	rand.Read(b[:])
-	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }

@@ -63,20 +63,19 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 		text string
 	}
 	var lines []line // FAIL, BUSY and MOVED lines, printed in the order of jobs
-	newItems, failed, polled, cut, busy := 0, 0, 0, 0, 0
+	newItems, failed, polled, busy := 0, 0, 0, 0
 	poll.PollEach(ctx, ref, jobs, workers, func(i, done, failing int, r poll.Result) {
 		newItems += r.New
 		if r.Err != nil && ctx.Err() != nil {
-			cut++ // cut short by the interruption
-			return
+			return // cut short by the interruption
 		}
 		polled++
-		failed = failing - cut
 		switch {
 		case errors.Is(r.Err, poll.ErrBusy):
 			busy++
 			lines = append(lines, line{i, fmt.Sprintf("BUSY\t%s\t%s\t%s: left to it\n", r.Member, r.URL, r.Err)})
 		case r.Err != nil:
+			failed++
 			_, words := poll.Describe(r.Err)
 			if r.Health == news.HealthDisabled { // 410, or 404 again and again
 				words += "; polling stopped: correct or remove this source in feeds.yaml"

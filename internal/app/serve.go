@@ -103,7 +103,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	if o.stdout != nil && isTerminal(o.stdout) {
 		prog = newProgress(o.stdout, len(jobs))
 	}
-	sched := &poll.Scheduler{Refresher: ref, Store: o.store, Log: o.log, Owner: ownerID(), Workers: o.workers, LeaseTTL: o.leaseTTL,
+	sched := &poll.Scheduler{Refresher: ref, Store: o.store, Log: o.log, Owner: poll.NewOwner(), Workers: o.workers, LeaseTTL: o.leaseTTL,
 		Spread: min(30*time.Second, cfgFn().Fetch.Interval.D()/2)}
 	if prog != nil {
 		sched.Progress = prog.observe

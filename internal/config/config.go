@@ -422,23 +422,21 @@ func (c *Config) validate(root *yaml.Node) error {
 			if m.Disabled || s.Disabled {
 				continue // not polled: it may share its URL (a feed moving to another member)
 			}
-			path := []any{"members", i, "sources", j, "feed"}
-			switch {
-			case len(m.Sources) == 0:
-				path = []any{"members", i, "homepage"}
-			case s.Page != "":
-				path[4] = "page"
+			// where names the source in messages; at is the key an error points to.
+			where, at := []any{"members", i, "homepage"}, []any{"members", i, "homepage"}
+			if len(m.Sources) > 0 {
+				kind := "feed"
+				if s.Page != "" {
+					kind = "page"
+				}
+				where, at = []any{"members", i, "sources", j}, []any{"members", i, "sources", j, kind}
 			}
 			u := s.URL()
 			if first, dup := seenURL[u]; dup {
-				v.fail(fmt.Sprintf("%q is also %s: a source is polled for one member (its schedule and state are kept by URL)", u, first), path...)
+				v.fail(fmt.Sprintf("%q is also %s: a source is polled for one member (its schedule and state are kept by URL)", u, first), at...)
 				continue
 			}
-			where := pathString(path) // members[i].homepage
-			if len(m.Sources) > 0 {
-				where = pathString(path[:4]) // members[i].sources[j]
-			}
-			seenURL[u] = where
+			seenURL[u] = pathString(where)
 		}
 	}
 	if c.Fetch.PerHost < -1 {

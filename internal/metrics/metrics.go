@@ -143,7 +143,7 @@ func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 		counts[s.Health]++
-		if s.NextPoll.IsZero() && c.due != nil && s.Health != news.HealthDisabled {
+		if s.NextPoll.IsZero() && c.due != nil { // never polled (a source disabled in the config has no URL here)
 			if next, ok := c.due(s.URL); ok {
 				s.NextPoll = next
 			}

@@ -1,6 +1,7 @@
 package page
 
 import (
+	"math"
 	"regexp"
 	"strings"
 	"unicode"
@@ -92,7 +93,7 @@ func htmlText(s string) string {
 	}
 	var b strings.Builder
 	for _, n := range nodes {
-		nodeText(&b, n)
+		nodeText(&b, n, math.MaxInt)
 	}
 	return b.String()
 }
@@ -107,28 +108,33 @@ var blockElems = map[string]bool{
 	"figure": true, "dd": true, "dt": true, "blockquote": true, "ul": true, "ol": true, "time": true, "span": false,
 }
 
-func nodeText(b *strings.Builder, n *html.Node) {
+// nodeText appends the text under n to b, a space around each block's; it stops, and
+// reports false, once b holds more than max bytes (math.MaxInt: all of it).
+func nodeText(b *strings.Builder, n *html.Node, max int) bool {
 	switch n.Type {
 	case html.TextNode:
 		b.WriteString(n.Data)
-		return
+		return b.Len() <= max
 	case html.ElementNode:
 		if skipText[n.Data] {
-			return
+			return true
 		}
 	case html.CommentNode:
-		return
+		return true
 	}
 	block := n.Type == html.ElementNode && blockElems[n.Data]
 	if block {
 		b.WriteByte(' ')
 	}
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		nodeText(b, c)
+		if !nodeText(b, c, max) {
+			return false
+		}
 	}
 	if block {
 		b.WriteByte(' ')
 	}
+	return b.Len() <= max
 }
 
 // collapse trims s and folds every run of white space (including no-break spaces) into one space.

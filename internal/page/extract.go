@@ -3,6 +3,7 @@ package page
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"net/url"
 	"strings"
 	"time"
@@ -519,46 +520,15 @@ func text(n *html.Node, skip map[*html.Node]bool) string {
 // <a> nest, up to the parser's 512 levels), a 1 MB page took minutes of CPU in Detect.
 func readMoreLink(n *html.Node) bool {
 	var b strings.Builder
-	if !boundedText(&b, n, readMoreMax) {
-		return false
-	}
-	return isReadMore(b.String())
+	return nodeText(&b, n, readMoreMax) && isReadMore(b.String())
 }
 
 const readMoreMax = 256
 
-// boundedText is nodeText stopping, with false, once b holds more than max bytes.
-func boundedText(b *strings.Builder, n *html.Node, max int) bool {
-	switch n.Type {
-	case html.TextNode:
-		b.WriteString(n.Data)
-		return b.Len() <= max
-	case html.ElementNode:
-		if skipText[n.Data] {
-			return true
-		}
-	case html.CommentNode:
-		return true
-	}
-	block := n.Type == html.ElementNode && blockElems[n.Data]
-	if block {
-		b.WriteByte(' ')
-	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if !boundedText(b, c, max) {
-			return false
-		}
-	}
-	if block {
-		b.WriteByte(' ')
-	}
-	return b.Len() <= max
-}
-
 // plainText is all text under n, nothing skipped.
 func plainText(n *html.Node) string {
 	var b strings.Builder
-	nodeText(&b, n)
+	nodeText(&b, n, math.MaxInt)
 	return b.String()
 }
 

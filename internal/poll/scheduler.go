@@ -360,9 +360,9 @@ func (s *Scheduler) finished(u string, st news.SourceState, now time.Time) {
 // pollOne claims the source's lease, checks it is still due, refreshes it and releases.
 func (s *Scheduler) pollOne(ctx context.Context, j Job) {
 	u := j.URL()
-	lease := "poll:" + u
 	now := time.Now()
-	ok, err := s.Store.Claim(ctx, lease, s.Owner, s.LeaseTTL)
+	lease := sourceLease{st: s.Store, url: u, owner: s.Owner, ttl: s.LeaseTTL}
+	ok, err := lease.claim(ctx)
 	if err != nil {
 		s.storeDown(err)
 		s.setNext(u, now.Add(5*time.Second+spreadOffset(u, 5*time.Second)))
@@ -376,7 +376,8 @@ func (s *Scheduler) pollOne(ctx context.Context, j Job) {
 		s.setNext(u, now.Add(s.LeaseTTL/4+spreadOffset(u, s.LeaseTTL/4)))
 		return
 	}
-	defer s.Store.Release(context.WithoutCancel(ctx), lease, s.Owner)
+	ctx, release := lease.hold(ctx, s.Log.With("member", j.Member.ID, "source", u))
+	defer release()
 	s.mu.Lock()
 	_, sooner := s.sooner[u] // a reload shortened its interval: the stored next poll is the old one's
 	delete(s.sooner, u)
@@ -391,10 +392,7 @@ func (s *Scheduler) pollOne(ctx context.Context, j Job) {
 		s.setNext(u, now.Add(5*time.Second))
 		return
 	}
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go s.renew(rctx, lease, s.Log.With("member", j.Member.ID, "source", u))
-	res := s.Refresher.Refresh(rctx, j)
+	res := s.Refresher.Refresh(ctx, j)
 	if s.Progress != nil {
 		s.Progress(res)
 	}
@@ -410,24 +408,57 @@ func (s *Scheduler) pollOne(ctx context.Context, j Job) {
 	}
 }
 
-func (s *Scheduler) renew(ctx context.Context, lease string, log *slog.Logger) {
-	renewLease(ctx, s.Store, lease, s.Owner, s.LeaseTTL, log)
+// sourceLease is the lease a process holds on a source while it polls it, so that of the
+// processes sharing a store (serve workers, and `networkfeed poll` beside them) one polls
+// it at a time.
+type sourceLease struct {
+	st         Store
+	url, owner string
+	ttl        time.Duration
 }
 
-// renewLease renews lease for owner every third of ttl until ctx is done.
-func renewLease(ctx context.Context, st Store, lease, owner string, ttl time.Duration, log *slog.Logger) {
-	t := time.NewTicker(ttl / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := st.Claim(ctx, lease, owner, ttl); err != nil && ctx.Err() == nil {
-				log.Warn("renew lease", "lease", lease, "err", err)
+func (l sourceLease) name() string { return "poll:" + l.url }
+
+// claim takes the lease, or renews it; false when another process holds it.
+func (l sourceLease) claim(ctx context.Context) (bool, error) {
+	ok, err := l.st.Claim(ctx, l.name(), l.owner, l.ttl)
+	if err != nil {
+		return false, fmt.Errorf("claim lease %s: %w", l.name(), err)
+	}
+	return ok, nil
+}
+
+// hold keeps a claimed lease, renewing it every third of its TTL, until release, which
+// gives it back; the context it returns ends with release.
+func (l sourceLease) hold(ctx context.Context, log *slog.Logger) (context.Context, func()) {
+	hctx, cancel := context.WithCancel(ctx)
+	go func() {
+		t := time.NewTicker(l.ttl / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-t.C:
+				if _, err := l.claim(hctx); err != nil && hctx.Err() == nil {
+					log.Warn("renew lease", "lease", l.name(), "err", err)
+				}
 			}
 		}
+	}()
+	return hctx, func() {
+		cancel()
+		l.st.Release(context.WithoutCancel(ctx), l.name(), l.owner)
 	}
+}
+
+// NewOwner names this process as a lease owner: host, process id and a random part (a
+// restarted process is a new owner).
+func NewOwner() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), b)
 }
 
 // sharedStore is implemented by stores that several processes may use at once (Redis;
@@ -450,19 +481,16 @@ func (r *Refresher) refreshLeased(ctx context.Context, j Job, owner string) Resu
 		return r.Refresh(ctx, j) // no other process can be polling it
 	}
 	u := j.URL()
-	lease := "poll:" + u
-	ok, err := r.Store.Claim(ctx, lease, owner, pollLeaseTTL)
-	switch {
+	lease := sourceLease{st: r.Store, url: u, owner: owner, ttl: pollLeaseTTL}
+	switch ok, err := lease.claim(ctx); {
 	case err != nil:
-		return Result{URL: u, Member: j.Member.ID, Err: fmt.Errorf("claim lease %s: %w", lease, err)}
+		return Result{URL: u, Member: j.Member.ID, Err: err}
 	case !ok:
 		return Result{URL: u, Member: j.Member.ID, Err: ErrBusy}
 	}
-	defer r.Store.Release(context.WithoutCancel(ctx), lease, owner)
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go renewLease(rctx, r.Store, lease, owner, pollLeaseTTL, r.Log.With("member", j.Member.ID, "source", u))
-	return r.Refresh(rctx, j)
+	ctx, release := lease.hold(ctx, r.Log.With("member", j.Member.ID, "source", u))
+	defer release()
+	return r.Refresh(ctx, j)
 }
 
 func (s *Scheduler) storeDown(err error) {
@@ -495,9 +523,7 @@ func PollEach(ctx context.Context, r *Refresher, jobs []Job, n int, each func(i,
 		n = 8
 	}
 	order, refused := slowestFirst(ctx, r.Store, jobs, r.Now())
-	var b [6]byte
-	rand.Read(b[:])
-	owner := fmt.Sprintf("poll-%d-%x", os.Getpid(), b)
+	owner := NewOwner()
 	idx := make(chan int)
 	var mu sync.Mutex
 	done, failed := 0, 0
