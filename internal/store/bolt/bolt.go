@@ -120,7 +120,12 @@ func Open(path string) (*Store, error) {
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 5 * time.Second, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType})
+	// The list of free pages is written with each commit (a few thousand page numbers,
+	// a few pages, against the thousands of pages a commit of new items rewrites):
+	// without it, opening the file rebuilds the list by walking every page of it, which
+	// maps the whole file into the process (at 195,000 items, 0.8 s and 540 MB of RSS
+	// before the first poll begins; with it, 1 ms and 2 MB).
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 5 * time.Second, FreelistType: bbolt.FreelistMapType})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}

@@ -1,7 +1,10 @@
 package bolt
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -255,5 +258,41 @@ func TestSourceWithInlineHistory(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The file keeps its list of free pages: opening a file without one walks every page to
+// rebuild it, which maps the whole file into the process. Read from the meta page of the
+// newest transaction (bbolt's layout: a 16-byte page header, then the meta, whose
+// free-list page number is at byte 32 of it and transaction ID at byte 48).
+func TestFileKeepsItsFreelist(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nf.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Upsert(t.Context(), []news.Item{storetest.Story("gs", 1, 7), storetest.Story("be", 2, 8)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pageSize, header = 4096, 16
+	if len(b) < 2*pageSize {
+		t.Fatalf("file of %d bytes", len(b))
+	}
+	var freelist, txid uint64
+	for p := range 2 { // the two meta pages; the one of the newer transaction counts
+		m := b[p*pageSize+header:]
+		if id := binary.LittleEndian.Uint64(m[48:]); p == 0 || id > txid {
+			freelist, txid = binary.LittleEndian.Uint64(m[32:]), id
+		}
+	}
+	if freelist == math.MaxUint64 {
+		t.Errorf("the file's newest meta page (transaction %d) records no free-page list", txid)
 	}
 }
