@@ -56,6 +56,7 @@ type sourceView struct {
 type sourceText struct {
 	Health, LastPoll, LastSuccess, LastNewItem, NextPoll, ErrorKind, Typical string
 	Redirect                                                                 string // "Moved permanently to …: update feeds.yaml"
+	FeedFound                                                                string // "feed found: …", for a homepage or page source
 	Sparkline                                                                template.HTML
 	MemberURL                                                                string
 	History                                                                  []pollText
@@ -124,6 +125,10 @@ func rowText(l *locale, now time.Time, v *sourceView, a alerts.Assessment) sourc
 	if v.ErrorKind != "" {
 		d.ErrorKind = l.T("kind:" + v.ErrorKind)
 	}
+	if v.FeedURL != "" {
+		// Labelled: a bare second URL under the source's reads as another source.
+		d.FeedFound = l.T("feed found: %s", v.FeedURL)
+	}
 	if v.Redirect != "" {
 		d.Redirect = l.T("Moved permanently to %s: update feeds.yaml", v.Redirect)
 	}
@@ -179,6 +184,7 @@ var sortColumns = []sortColumn{
 	}},
 	{"source", "Source", func(a, b *sourceView) int { return cmp.Compare(a.URL, b.URL) }},
 	{"health", "Health", func(a, b *sourceView) int { return cmp.Compare(healthOrder[a.Health], healthOrder[b.Health]) }},
+	{"last_poll", "Last poll", func(a, b *sourceView) int { return a.LastPoll.Compare(b.LastPoll) }},
 	{"last_success", "Last success", func(a, b *sourceView) int { return a.LastSuccess.Compare(b.LastSuccess) }},
 	{"http", "HTTP", func(a, b *sourceView) int { return cmp.Compare(a.HTTPCode, b.HTTPCode) }},
 	{"items", "Items", func(a, b *sourceView) int { return cmp.Compare(a.Items, b.Items) }},

@@ -325,6 +325,27 @@ var messages = []tr{
 	{key: "Homepage", fr: "Site web", es: "Sitio web"},
 	{key: "Error kinds", fr: "Types d’erreur", es: "Tipos de error"},
 
+	// Share page.
+	{key: "Share and embed", fr: "Partager et intégrer", es: "Compartir e integrar"},
+	{key: "Every feed and list below takes the same filters as the news page. Choose a selection, then copy a snippet.",
+		fr: "Chaque flux et chaque liste ci-dessous acceptent les mêmes filtres que la page des actualités. Choisissez une sélection, puis copiez un extrait.",
+		es: "Cada canal y cada lista de abajo admiten los mismos filtros que la página de noticias. Elija una selección y copie un fragmento."},
+	{key: "Show snippets", fr: "Afficher les extraits", es: "Mostrar los fragmentos"},
+	{key: "Subscribe in a feed reader", fr: "S’abonner dans un lecteur de flux", es: "Suscribirse en un lector de canales"},
+	{key: "All sources as OPML (to import into a reader):", fr: "Toutes les sources en OPML (à importer dans un lecteur) :", es: "Todas las fuentes en OPML (para importar en un lector):"},
+	{key: "Embed with an iframe", fr: "Intégrer avec une iframe", es: "Integrar con un iframe"},
+	{key: "Paste this where the list should appear. The list has no script and opens links in a new tab.",
+		fr: "Collez ceci là où la liste doit apparaître. La liste n’a pas de script et ouvre les liens dans un nouvel onglet.",
+		es: "Pegue esto donde deba aparecer la lista. La lista no tiene script y abre los enlaces en una pestaña nueva."},
+	{key: "iframe snippet", fr: "Extrait iframe", es: "Fragmento iframe"},
+	{key: "Embed with a script tag", fr: "Intégrer avec une balise script", es: "Integrar con una etiqueta script"},
+	{key: "For sites that prefer a script: it puts the same iframe where the tag is.",
+		fr: "Pour les sites qui préfèrent un script : il place la même iframe à l’endroit de la balise.",
+		es: "Para los sitios que prefieren un script: coloca el mismo iframe donde está la etiqueta."},
+	{key: "script snippet", fr: "Extrait script", es: "Fragmento script"},
+	{key: "Preview", fr: "Aperçu", es: "Vista previa"},
+	{key: "Preview of the embedded list", fr: "Aperçu de la liste intégrée", es: "Vista previa de la lista integrada"},
+
 	// Error kinds (the detail stays in the poller's words).
 	{key: "kind:dns", en: "Name lookup (DNS) failed", fr: "Échec de la résolution du nom (DNS)", es: "Falló la resolución del nombre (DNS)"},
 	{key: "kind:timeout", en: "Timed out", fr: "Délai dépassé", es: "Tiempo de espera agotado"},

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"flag"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/poll"
+	"github.com/iss-network/networkfeed/internal/store"
 	boltstore "github.com/iss-network/networkfeed/internal/store/bolt"
 )
 
@@ -571,6 +573,131 @@ func TestDisabledSourceNextPoll(t *testing.T) {
 		v := &sourceView{Health: news.HealthDisabled, NextPoll: tc.next}
 		if got := rowText(l, pageNow, v, alerts.Assessment{}).NextPoll; got != tc.want {
 			t.Errorf("%s: next poll %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestDashboardLastPollAndFoundFeed: the dashboard shows when each source was last polled
+// (README: "last poll"), in a column of its own, and labels a homepage's discovered feed.
+func TestDashboardLastPollAndFoundFeed(t *testing.T) {
+	f := newPageFixture(t)
+	gs, err := f.store.Source(t.Context(), "https://gs.example/news")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs.FeedURL = "https://gs.example/news.rss"
+	if err := f.store.PutSource(t.Context(), gs); err != nil {
+		t.Fatal(err)
+	}
+	// cell returns the text of column header in the row whose source is src.
+	cell := func(body, header, src string) string {
+		doc := htmlParse(t, body)
+		col := -1
+		for i, th := range htmlFindAll(doc, func(n *html.Node) bool { return n.Data == "th" && htmlAttr(n, "scope") == "col" }) {
+			if strings.TrimSpace(strings.TrimRight(htmlText(th), "▲▼ ")) == header {
+				col = i
+			}
+		}
+		if col < 0 {
+			t.Fatalf("no column %q", header)
+		}
+		for _, tr := range htmlFindAll(doc, func(n *html.Node) bool { return n.Data == "tr" }) {
+			tds := htmlFindAll(tr, func(n *html.Node) bool { return n.Data == "td" })
+			if len(tds) > col && htmlAttrOf(htmlFind(tr, func(n *html.Node) bool { return n.Data == "a" && htmlAttr(n, "href") == src }), "href") == src {
+				return htmlText(tds[col])
+			}
+		}
+		t.Fatalf("no row for %s", src)
+		return ""
+	}
+	for _, tc := range []struct{ path, header, want string }{
+		{"/sources", "Last poll", "5 minutes ago"},
+		{"/sources?hl=fr", "Dernière collecte", "il y a 5 minutes"},
+		{"/members/iss-broken?hl=es", "Última consulta", "hace 5 minutos"},
+	} {
+		_, body := f.get(t, tc.path, "")
+		if got := cell(body, tc.header, "https://be.example/feed"); got != tc.want {
+			t.Errorf("%s: %s %q, want %q", tc.path, tc.header, got, tc.want)
+		}
+		if err := checkHTML(body); err != nil {
+			t.Errorf("%s: %v", tc.path, err)
+		}
+	}
+	_, body := f.get(t, "/sources?hl=fr", "")
+	if !strings.Contains(html.UnescapeString(body), "flux trouvé : https://gs.example/news.rss") {
+		t.Error("discovered feed not labelled")
+	}
+	if _, body := f.get(t, "/sources?sort=-last_poll", ""); !strings.Contains(body, `aria-sort="descending"`) {
+		t.Error("last poll column not sortable")
+	}
+}
+
+// htmlText is the text content of n.
+func htmlText(n *html.Node) string {
+	var b strings.Builder
+	for d := range n.Descendants() {
+		if d.Type == html.TextNode {
+			b.WriteString(d.Data)
+		}
+	}
+	return b.String()
+}
+
+// unavailableReader is a store whose backend (Redis) cannot be reached.
+type unavailableReader struct{ Reader }
+
+var errNoRedis = fmt.Errorf("read: %w: dial tcp 10.0.0.1:6379: connect: connection refused", store.ErrUnavailable)
+
+func (unavailableReader) Items(context.Context, news.Query) ([]news.Item, error) {
+	return nil, errNoRedis
+}
+func (unavailableReader) Sources(context.Context) ([]news.SourceState, error) { return nil, errNoRedis }
+func (unavailableReader) Version(context.Context) (uint64, error)             { return 0, errNoRedis }
+
+// TestPagesDuringStoreOutage: while the store cannot be reached, the pages answer 503
+// with Retry-After (as the feeds do when nothing is cached), not 500 "internal error".
+func TestPagesDuringStoreOutage(t *testing.T) {
+	f := newPageFixture(t)
+	f.srv.store = unavailableReader{f.srv.store}
+	for _, p := range []string{"/", "/?hl=fr", "/sources", "/members/iss-gs", "/sources.json", "/sources.csv"} {
+		resp, body := f.get(t, p, "")
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("%s: status %d, Retry-After %q: %s", p, resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		}
+	}
+}
+
+// TestSharePageLanguage: the share page speaks the reader's language like the pages it
+// is linked from (its layout already did, under <html lang="fr"> with English text),
+// keeps ?hl= through its form, and sizes its preview without a style attribute, which
+// the pages' CSP (style-src 'self') refuses.
+func TestSharePageLanguage(t *testing.T) {
+	f := newPageFixture(t)
+	for _, tc := range []struct{ path, accept, lang string }{
+		{"/share?hl=fr", "", "fr"},
+		{"/share", "es", "es"},
+	} {
+		resp, body := f.get(t, tc.path, tc.accept)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: status %d", tc.path, resp.StatusCode)
+		}
+		if got := resp.Header.Get("Content-Language"); got != tc.lang || !strings.Contains(resp.Header.Get("Vary"), "Accept-Language") {
+			t.Errorf("%s: Content-Language %q, Vary %q", tc.path, got, resp.Header.Get("Vary"))
+		}
+		text := html.UnescapeString(body)
+		for _, en := range []string{"Share and embed", "Show snippets", "Subscribe in a feed reader", "Embed with an iframe", "Preview of the embedded list", ">All<"} {
+			if strings.Contains(text, en) {
+				t.Errorf("%s: untranslated %q", tc.path, en)
+			}
+		}
+		if strings.Contains(body, ` style="`) {
+			t.Errorf("%s: a style attribute, refused by the CSP", tc.path)
+		}
+	}
+	_, body := f.get(t, "/share?hl=fr", "")
+	for _, want := range []string{"Partager et intégrer", `<input type="hidden" name="hl" value="fr">`, `<option value="he">hébreu</option>`} {
+		if !strings.Contains(html.UnescapeString(body), want) {
+			t.Errorf("/share?hl=fr lacks %q", want)
 		}
 	}
 }

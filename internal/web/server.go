@@ -18,6 +18,7 @@ import (
 
 	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/store"
 	assets "github.com/iss-network/networkfeed/web"
 )
 
@@ -230,6 +231,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		code, msg = http.StatusNotFound, err.Error()
 	case errors.Is(err, errUnavailable):
 		code, msg = http.StatusServiceUnavailable, err.Error()
+	case errors.Is(err, store.ErrUnavailable):
+		// The pages (river, dashboard, member pages) read the store on every request:
+		// while Redis is unreachable they are temporarily unavailable, not broken, and
+		// logging each request would flood the log (version logs the outage once).
+		code, msg = http.StatusServiceUnavailable, "the store is unavailable: try again in a minute"
+		w.Header().Set("Retry-After", "60")
 	default:
 		s.log.Error("request failed", "path", r.URL.Path, "err", err)
 	}

@@ -6,14 +6,14 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // shareView is the /share page: feed addresses and embedding snippets for a selection.
 type shareView struct {
 	Page
 	Members   []memberView
-	Languages []string
-	Lang      string
+	Languages []optionView
 	Limit     int
 	Feeds     []feedLink
 	OPMLURL   string
@@ -38,9 +38,9 @@ func (s *Server) share(w http.ResponseWriter, r *http.Request) {
 		m, _ := cfg.Member(q.Members[0])
 		title = m.Name + " – " + cfg.Network.Title
 	}
+	l := chooseLocale(r)
 	view := shareView{
-		Page:     s.page(r, "Share and embed – "+cfg.Network.Title),
-		Lang:     q.Language,
+		Page:     s.pageIn(r, l, l.T("Share and embed")+" – "+cfg.Network.Title),
 		Limit:    q.Limit,
 		OPMLURL:  cfg.Network.URL + "opml",
 		Snippets: snippets(cfg, shareEmbedQuery(v, q.Limit), title),
@@ -53,11 +53,15 @@ func (s *Server) share(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	slices.SortFunc(view.Members, func(a, b memberView) int { return cmp.Compare(a.Name, b.Name) })
-	view.Languages = sortedKeys(langs)
+	for _, lg := range sortedKeys(langs) {
+		view.Languages = append(view.Languages, optionView{Value: lg, Label: l.Language(lg), Selected: lg == q.Language})
+	}
+	slices.SortFunc(view.Languages, func(a, b optionView) int { return cmp.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)) })
 	fq := feedQuery(v)
 	for _, f := range []struct{ label, ext string }{{"Atom", "atom"}, {"RSS", "rss"}, {"JSON Feed", "json"}} {
 		view.Feeds = append(view.Feeds, feedLink{f.label, withQuery(cfg.Network.URL+"feed."+f.ext, fq)})
 	}
+	htmlHeaders(w, l)
 	s.render(w, r, "share.html", http.StatusOK, view)
 }
 
