@@ -58,7 +58,7 @@ func TestAssess(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a := Assess(news.SourceState{Health: tc.health}, tc.dates, now)
+			a := Assess(news.SourceState{Health: tc.health}, dated(tc.dates...), now)
 			if a.Health != tc.want || a.TypicalGap != tc.wantGap {
 				t.Errorf("got %s gap %v, want %s gap %v", a.Health, a.TypicalGap, tc.want, tc.wantGap)
 			}
@@ -72,11 +72,35 @@ func TestAssess(t *testing.T) {
 		})
 	}
 	t.Run("this week is the last bar", func(t *testing.T) {
-		a := Assess(news.SourceState{Health: news.HealthOK}, []time.Time{now.Add(-time.Hour), now.Add(-days(8))}, now)
+		a := Assess(news.SourceState{Health: news.HealthOK}, dated(now.Add(-time.Hour), now.Add(-days(8))), now)
 		if a.Weekly[Weeks-1] != 1 || a.Weekly[Weeks-2] != 1 {
 			t.Errorf("weekly %v", a.Weekly)
 		}
 	})
+	// A page's undated items, first seen a minute apart in its first poll, beside four
+	// weekly dated ones: they count as activity and as the newest item, not for the gap.
+	t.Run("undated items do not make the gap", func(t *testing.T) {
+		ds := dated(weekly(4, days(10))...)
+		for i := range 10 {
+			ds = append(ds, ItemDate{Time: now.Add(-days(2) - time.Duration(i)*time.Minute)})
+		}
+		a := Assess(news.SourceState{Health: news.HealthOK}, ds, now)
+		if a.TypicalGap != days(7) {
+			t.Errorf("typical gap %v, want 7 days (the dated items')", a.TypicalGap)
+		}
+		if !a.LastItem.Equal(now.Add(-days(2))) || a.Weekly[Weeks-1] != 10 {
+			t.Errorf("newest item %v, this week %d: want 2 days ago and 10", now.Sub(a.LastItem), a.Weekly[Weeks-1])
+		}
+	})
+}
+
+// dated gives dates of dated items.
+func dated(ts ...time.Time) []ItemDate {
+	out := make([]ItemDate, len(ts))
+	for i, t := range ts {
+		out[i] = ItemDate{Time: t, Dated: true}
+	}
+	return out
 }
 
 // memStore is an in-memory Store.

@@ -38,24 +38,37 @@ type Assessment struct {
 	Weekly [Weeks]int
 }
 
-// Assess judges a source from its stored state and the dates (SortTime) of its stored
-// items, in any order. Failing, disabled and never-polled sources keep the poller's
-// verdict; an ok source is stale when quiet for longer than it usually goes.
-func Assess(st news.SourceState, dates []time.Time, now time.Time) Assessment {
+// ItemDate is a stored item's date (its SortTime) and whether the source gave one: an
+// undated item's date is the time it was first seen.
+type ItemDate struct {
+	Time  time.Time
+	Dated bool
+}
+
+// Assess judges a source from its stored state and the dates of its stored items, in
+// any order. Failing, disabled and never-polled sources keep the poller's verdict; an
+// ok source is stale when quiet for longer than it usually goes. Every item counts in
+// the weekly activity and for the newest item; only dated ones for the typical gap: a
+// page's undated items are all first seen in its first poll, a minute or so apart,
+// which is not how often the source publishes.
+func Assess(st news.SourceState, dates []ItemDate, now time.Time) Assessment {
 	a := Assessment{Health: st.Health, LastItem: st.LastNewItem}
 	if a.Health == "" {
 		a.Health = news.HealthUnknown
 	}
-	ds := slices.Clone(dates)
-	slices.SortFunc(ds, func(x, y time.Time) int { return x.Compare(y) })
-	for _, d := range ds {
-		if age := now.Sub(d); age >= 0 && age < Weeks*week {
+	var ds []time.Time // the dated items', sorted
+	for _, d := range dates {
+		if age := now.Sub(d.Time); age >= 0 && age < Weeks*week {
 			a.Weekly[Weeks-1-int(age/week)]++
 		}
+		if d.Dated {
+			ds = append(ds, d.Time)
+		}
 	}
-	if len(ds) > 0 {
-		a.LastItem = ds[len(ds)-1]
+	if len(dates) > 0 {
+		a.LastItem = slices.MaxFunc(dates, func(x, y ItemDate) int { return x.Time.Compare(y.Time) }).Time
 	}
+	slices.SortFunc(ds, func(x, y time.Time) int { return x.Compare(y) })
 	if len(ds) >= MinItemsForGap {
 		gaps := make([]time.Duration, 0, len(ds)-1)
 		for i := 1; i < len(ds); i++ {
@@ -75,12 +88,12 @@ func Assess(st news.SourceState, dates []time.Time, now time.Time) Assessment {
 	return a
 }
 
-// DatesOf returns the SortTime of the items that came from source.
-func DatesOf(items []news.Item, source string) []time.Time {
-	var out []time.Time
+// DatesOf returns the dates of the items that came from source.
+func DatesOf(items []news.Item, source string) []ItemDate {
+	var out []ItemDate
 	for i := range items {
 		if items[i].Source == source {
-			out = append(out, items[i].SortTime())
+			out = append(out, ItemDate{Time: items[i].SortTime(), Dated: items[i].Dated()})
 		}
 	}
 	return out
