@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
@@ -47,7 +48,25 @@ func runPoll(ctx context.Context, args []string, env Env, stdout, stderr io.Writ
 	defer st.Close()
 	cfgFn := func() *config.Config { return cfg }
 	ref := newRefresher(cfgFn, newFetcher(cfg), st, log)
-	return pollOnce(ctx, ref, poll.Jobs(cfg), *workers, stdout)
+	// The feeds advertise network.websub_hub whoever polls: a run from cron, beside a
+	// `serve -poll=false` web front, must ping the hub as serve does, or subscribers that
+	// rely on it never hear of the items it stored.
+	var (
+		mu      sync.Mutex
+		changed []string
+	)
+	ref.Observe = func(_, _ news.SourceState, r poll.Result) {
+		if r.Err == nil && r.New+r.Updated > 0 {
+			mu.Lock()
+			changed = append(changed, r.Member)
+			mu.Unlock()
+		}
+	}
+	err = pollOnce(ctx, ref, poll.Jobs(cfg), *workers, stdout)
+	mu.Lock()
+	defer mu.Unlock()
+	newHubNotifier(cfgFn, log).notify(changed)
+	return err
 }
 
 // pollOnce refreshes every job, shows progress on a terminal and prints a summary; a

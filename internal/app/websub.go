@@ -60,5 +60,22 @@ func (h *hubNotifier) observe(r poll.Result) {
 	})
 }
 
+// notify pings the hub about the feeds of members (and the network's feeds) and waits
+// for the pings: `poll` calls it once at the end of its run, so a run that changed many
+// members pings each network feed once.
+func (h *hubNotifier) notify(members []string) {
+	p, base := h.current()
+	if p == nil || len(members) == 0 {
+		return
+	}
+	// Not the command's context: a run cut short by SIGINT still tells the hub about
+	// the items it stored.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := p.Notify(ctx, websub.Topics(base, members)); err != nil {
+		h.log.Warn("websub ping failed", "members", len(members), "hub", p.Hub(), "err", err)
+	}
+}
+
 // wait lets pings in flight finish (at shutdown).
 func (h *hubNotifier) wait() { h.wg.Wait() }

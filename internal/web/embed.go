@@ -93,12 +93,17 @@ func (s *Server) embed(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// newest is the latest Updated time of items.
+// newest is the last time items changed here: the latest of their Updated and
+// FirstSeen times. Updated alone is the source's own date, so an item that arrives late
+// (a member polled hours after it published, a date-only page) would leave it where it
+// was, and a reader revalidating with If-Modified-Since would be told nothing changed.
 func newest(items []news.Item) time.Time {
 	var t time.Time
 	for _, it := range items {
-		if it.Updated.After(t) {
-			t = it.Updated
+		for _, u := range []time.Time{it.Updated, it.FirstSeen} {
+			if u.After(t) {
+				t = u
+			}
 		}
 	}
 	return t

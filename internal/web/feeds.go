@@ -7,12 +7,14 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/publish"
+	"github.com/iss-network/networkfeed/internal/websub"
 )
 
 // feedFormats are the formats every feed is served in (publish.Render writes them).
@@ -93,8 +95,12 @@ func (s *Server) buildFeed(ctx context.Context, cfg *config.Config, q news.Query
 		Language:    cfg.Network.Language,
 		Items:       items,
 		Members:     publishMembers(cfg),
-		Hub:         cfg.Network.WebSubHub,
 		FeedURLs:    map[string]string{},
+	}
+	if cfg.Network.WebSubHub != "" && slices.Contains(websub.Topics(base, []string{member}), f.SelfURL) {
+		// Only the feeds the hub is pinged for advertise it: a subscriber to a filtered
+		// or paged feed through the hub would never hear of its new items.
+		f.Hub = cfg.Network.WebSubHub
 	}
 	if f.Description == "" {
 		f.Description = "News from the members of " + cfg.Network.Title
@@ -111,13 +117,14 @@ func (s *Server) buildFeed(ctx context.Context, cfg *config.Config, q news.Query
 			f.Language = m.Languages[0]
 		}
 	}
+	if q.Language != "" {
+		// A feed selected by language holds only that language: readers take the feed's
+		// language for its items' direction and fonts (a Hebrew feed labelled "en" is
+		// shown left to right).
+		f.Language = q.Language
+	}
 	if len(items) > 0 {
-		f.Updated = items[0].Updated
-		for _, it := range items {
-			if it.Updated.After(f.Updated) {
-				f.Updated = it.Updated
-			}
-		}
+		f.Updated = newest(items)
 	} else {
 		f.Updated = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	}

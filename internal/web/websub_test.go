@@ -2,8 +2,10 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -72,6 +74,55 @@ func TestFeedsWithoutHub(t *testing.T) {
 		_, body := f.get(t, "/feed."+format)
 		if p := parseFeed(t, format, body); p.Hub != "" {
 			t.Errorf("%s: hub %q without websub_hub", format, p.Hub)
+		}
+	}
+}
+
+// TestHubOnlyOnPingedFeeds: a feed advertises the hub only when its self URL is a topic
+// the hub is pinged for (websub.Topics: the network's and each member's feeds). A
+// filtered or paged feed is never pinged, so a subscriber that trusted its hub link
+// would wait for news that never comes, instead of polling.
+func TestHubOnlyOnPingedFeeds(t *testing.T) {
+	const hub = "https://hub.example.org/"
+	f := newFeedFixture(t, filterItems(), "language: en}", "language: en, websub_hub: \""+hub+"\"}")
+	for _, c := range []struct {
+		path string
+		hub  bool
+	}{
+		{"/feed.%s", true},
+		{"/members/us/feed.%s", true},
+		{"/feed.%s?lang=fr", false},
+		{"/feed.%s?member=us", false},
+		{"/feed.%s?limit=5", false},
+		{"/members/us/feed.%s?limit=1", false},
+	} {
+		for _, format := range []string{"rss", "atom", "json"} {
+			path := fmt.Sprintf(c.path, format)
+			_, body := f.get(t, path)
+			p := parseFeed(t, format, body)
+			if got := p.Hub != ""; got != c.hub {
+				t.Errorf("%s: hub %q; want a hub link: %v (self %s)", path, p.Hub, c.hub, p.Self)
+			}
+		}
+	}
+	for _, c := range []struct {
+		filters url.Values
+		dir     string
+		hub     bool
+	}{
+		{url.Values{}, "", true},
+		{url.Values{"member": {"fr"}}, "members/fr/", true},
+		{url.Values{"country": {"CH"}}, "countries/ch/", false},
+		{url.Values{"lang": {"ja"}}, "languages/ja/", false},
+	} {
+		for _, format := range []string{"rss", "atom", "json"} {
+			b, err := f.web.StaticFeed(t.Context(), format, c.filters, c.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := parseFeed(t, format, b).Hub != ""; got != c.hub {
+				t.Errorf("static %sfeed.%s: hub link %v, want %v", c.dir, format, got, c.hub)
+			}
 		}
 	}
 }

@@ -137,7 +137,8 @@ var formats = []string{"rss", "atom", "json"}
 // Topics returns the feed URLs that change when items of members change: the network
 // feeds and each member's feeds, in every format, under base (the network URL, ending in
 // "/"). Filtered feeds (?member=…&lang=…) are topics of their own; hubs are not pinged
-// for them, since there are as many as there are filters.
+// for them, since there are as many as there are filters, so they do not advertise the
+// hub either.
 func Topics(base string, members []string) []string {
 	if !strings.HasSuffix(base, "/") {
 		base += "/"
