@@ -49,6 +49,10 @@ func phraseRegexp(phrases []string, readMore bool) *regexp.Regexp {
 			words[j] = regexp.QuoteMeta(w)
 		}
 		alts[i] = strings.Join(words, `\s+`)
+		if !readMore {
+			// Joomla 1.5 wrote the cloaking sentence without its final full stop ("… to view it").
+			alts[i] = strings.TrimSuffix(strings.TrimSuffix(alts[i], `\.`), `!`) + `[.!]?`
+		}
 	}
 	expr := `(?i)(?:` + strings.Join(alts, "|") + `)`
 	if readMore {
@@ -98,6 +102,23 @@ func htmlText(s string) string {
 	return b.String()
 }
 
+// cloakedMail reports whether n is the placeholder of an e-mail address Joomla's cloaking
+// hides from robots: a span "cloak<hash>" (Joomla 1.6 to 3, filled by the script after it) or
+// a <joomla-hidden-mail> (Joomla 4 and 5). Its text is the sentence "This email address is
+// being protected from spambots…" in the site's language; cloakTexts only knows some
+// languages of it, and the Greek, Bulgarian, Hebrew, Japanese or Chinese sentence ended up in
+// summaries. The address itself is only in the script, so nothing of the item's is lost.
+func cloakedMail(n *html.Node) bool {
+	if n.Data == "joomla-hidden-mail" {
+		return true
+	}
+	if n.Data != "span" {
+		return false
+	}
+	id := attr(n, "id")
+	return len(id) > len("cloak") && strings.HasPrefix(id, "cloak")
+}
+
 // skipText are elements whose content is never item text.
 var skipText = map[string]bool{"script": true, "style": true, "noscript": true, "template": true, "svg": true, "iframe": true, "head": true, "button": true, "select": true}
 
@@ -116,7 +137,7 @@ func nodeText(b *strings.Builder, n *html.Node, max int) bool {
 		b.WriteString(n.Data)
 		return b.Len() <= max
 	case html.ElementNode:
-		if skipText[n.Data] {
+		if skipText[n.Data] || cloakedMail(n) {
 			return true
 		}
 	case html.CommentNode:

@@ -1,8 +1,10 @@
 package page
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -75,7 +77,6 @@ func newDateParser(o Options) *dateParser {
 var (
 	rxISO      = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$`)
 	rxYear     = regexp.MustCompile(`(^|\D)(1[89]|20)\d\d(\D|$)|\d年`)
-	rxColon    = regexp.MustCompile(`\s*[:：|]\s*`)
 	maxDateLen = 200
 )
 
@@ -128,8 +129,10 @@ func (d *dateParser) search(text string, allowYearless bool) (time.Time, news.Pr
 	if r := []rune(text); len(r) > maxDateLen {
 		text = string(r[:maxDateLen])
 	}
-	// "May 2017: ISS ..." — a colon glued to the date hides it from the splitter.
-	text = rxColon.ReplaceAllString(text, " : ")
+	text = splitLabels(text)
+	// All-digit dates are in the order of the member's first language whichever language the
+	// words around them are read in (see isoNumericDates), as Parse reads them.
+	text = isoNumericDates(text, d.cfg.Languages[0])
 	// go-dateparser's own language guess picks among the configured languages on thin evidence (French
 	// for an English paragraph); whatlanggo's guess goes first, then the member's languages in order.
 	langs := d.cfg.Languages
@@ -146,6 +149,74 @@ func (d *dateParser) search(text string, allowYearless bool) (time.Time, news.Pr
 		}
 	}
 	return time.Time{}, news.PrecisionNone, false
+}
+
+// splitLabels turns the colons (and bars) that glue a label or a sentence to a date into a
+// full stop, leaving times ("10:30") whole: "May 2017: ISS ..." hides its date from the
+// search's splitter, and so did the " : " it used to become, with "Published: 05 March 2024",
+// "Veröffentlicht: 05. März 2024" (read as May 2023) and "Published on Tuesday, 05 March
+// 2024 10:30" (its time split in two) all common CMS date labels.
+func splitLabels(text string) string {
+	r := []rune(text)
+	var b strings.Builder
+	for i := 0; i < len(r); i++ {
+		c := r[i]
+		if c != ':' && c != '：' && c != '|' {
+			b.WriteRune(c)
+			continue
+		}
+		if c == ':' && i > 0 && i+1 < len(r) && unicode.IsDigit(r[i-1]) && unicode.IsDigit(r[i+1]) {
+			b.WriteRune(c)
+			continue
+		}
+		s := strings.TrimRightFunc(b.String(), unicode.IsSpace)
+		b.Reset()
+		b.WriteString(s)
+		b.WriteString(". ")
+		for i+1 < len(r) && unicode.IsSpace(r[i+1]) {
+			i++
+		}
+	}
+	return b.String()
+}
+
+// rxNumericDate is a day, month and year written in digits ("05/03/2024", "5.3.2024", "05-03-2024").
+var rxNumericDate = regexp.MustCompile(`(^|[^\d./-])(\d{1,2})([./-])(\d{1,2})([./-])(\d{4})($|[^\d./-])`)
+
+// isoNumericDates rewrites the all-digit dates of text as ISO dates, read in the order of
+// lang's locale. go-dateparser's search translates the text to English and reads such a date
+// in English's order, month first, whatever the language searched: on a French member's page
+// "Publié le 05/03/2024" was read as 3 May, and "Mis à jour le 12/03/2024" as 3 December (in
+// the future, so clamped to the time first seen), while the same date alone in a date element
+// (Parse, in the member's locale) gave 5 and 12 March. A date the order cannot make valid
+// ("13/25/2024") is left as it is.
+func isoNumericDates(text, lang string) string {
+	// A locale's order may carry more than the three letters (Bulgarian's is "DMY 'Г'.").
+	order := strings.Map(func(r rune) rune {
+		if r == 'D' || r == 'M' || r == 'Y' {
+			return r
+		}
+		return -1
+	}, dps.DefaultDateOrder(lang))
+	if order != "DMY" && order != "MDY" {
+		return text // year first ("2024/03/05"): go-dateparser reads those right
+	}
+	return rxNumericDate.ReplaceAllStringFunc(text, func(m string) string {
+		g := rxNumericDate.FindStringSubmatch(m)
+		if g[3] != g[5] {
+			return m
+		}
+		a, _ := strconv.Atoi(g[2])
+		b, _ := strconv.Atoi(g[4])
+		day, month := a, b
+		if order == "MDY" {
+			day, month = b, a
+		}
+		if day < 1 || day > 31 || month < 1 || month > 12 {
+			return m
+		}
+		return fmt.Sprintf("%s%s-%02d-%02d%s", g[1], g[6], month, day, g[7])
+	})
 }
 
 // pick chooses the first usable date among search results.

@@ -53,6 +53,18 @@ func TestParseDate(t *testing.T) {
 		{name: "fr relative", langs: []string{"fr"}, in: "il y a 3 jours", want: day(2024, 3, 7), prec: news.PrecisionDay},
 		{name: "de relative", langs: []string{"de"}, in: "vor 3 Tagen", want: day(2024, 3, 7), prec: news.PrecisionDay},
 		{name: "es relative", langs: []string{"es"}, in: "hace 3 días", want: day(2024, 3, 7), prec: news.PrecisionDay},
+		// A label's colon, and a numeric date inside a sentence, go through the search of running text:
+		// "Label: date" was no date (or the wrong one), and "05/03/2024" was read month first in every language.
+		{name: "en label colon", langs: []string{"en"}, in: "Published: 05 March 2024", want: day(2024, 3, 5), prec: news.PrecisionDay},
+		{name: "en label with time", langs: []string{"en"}, in: "Published on Tuesday, 05 March 2024 10:30", want: time.Date(2024, 3, 5, 10, 30, 0, 0, time.UTC), prec: news.PrecisionExact},
+		{name: "fr label colon", langs: []string{"fr", "en"}, in: "Publication : 5 mars 2024", want: day(2024, 3, 5), prec: news.PrecisionDay},
+		{name: "de label colon", langs: []string{"de", "en"}, in: "Veröffentlicht: 05. März 2024", want: day(2024, 3, 5), prec: news.PrecisionDay},
+		{name: "el label colon", langs: []string{"el", "en"}, in: "Δημοσιεύθηκε: 05 Μαρτίου 2024", want: day(2024, 3, 5), prec: news.PrecisionDay},
+		{name: "fr numeric in text", langs: []string{"fr", "en"}, in: "Publié le 05/03/2024 à 10h30", want: time.Date(2024, 3, 5, 10, 30, 0, 0, time.UTC), prec: news.PrecisionExact},
+		{name: "fr numeric update", langs: []string{"fr", "en"}, in: "Mis à jour le 12/03/2024", want: day(2024, 3, 12), prec: news.PrecisionDay},
+		{name: "de numeric in text", langs: []string{"de", "en"}, in: "Geschrieben von Admin am 05.03.2024", want: day(2024, 3, 5), prec: news.PrecisionDay},
+		{name: "bg numeric in text", langs: []string{"bg", "en"}, in: "Публикувано на 05.03.2024 г.", want: day(2024, 3, 5), prec: news.PrecisionDay},
+		{name: "en numeric in text", langs: []string{"en"}, in: "Posted by admin on 03/05/2024", want: day(2024, 3, 5), prec: news.PrecisionDay},
 		{name: "title is no date", langs: []string{"en"}, in: "ISS PAC meets in Athens", nodate: true},
 		{name: "bare year is no date", langs: []string{"en"}, in: "ISS Global Report 2016", nodate: true},
 		{name: "image caption", langs: []string{"en"}, in: "Capture1", nodate: true},

@@ -490,7 +490,7 @@ func text(n *html.Node, skip map[*html.Node]bool) string {
 		case html.CommentNode:
 			return
 		case html.ElementNode:
-			if skipText[n.Data] || skip[n] {
+			if skipText[n.Data] || skip[n] || cloakedMail(n) {
 				return
 			}
 			if n.Data == "a" && readMoreLink(n) {

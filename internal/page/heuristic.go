@@ -125,8 +125,9 @@ func (p *pageDoc) heuristic(noise noiseCache) (Detection, bool) {
 
 	groups := map[string]*group{}
 	var order []string
-	for _, c := range cands {
-		c.sig = signature(c)
+	for i := range cands {
+		cands[i].sig = signature(cands[i])
+		c := cands[i]
 		g := groups[c.sig]
 		if g == nil {
 			g = &group{}
@@ -149,6 +150,7 @@ func (p *pageDoc) heuristic(noise noiseCache) (Detection, bool) {
 	if best == nil {
 		return Detection{}, false
 	}
+	best = p.withLeading(best, cands)
 	d := Detection{Tier: TierHeuristic}
 	for i, b := range best.blocks[:min(len(best.blocks), MaxItems)] {
 		c := best.cands[i]
@@ -162,6 +164,55 @@ func (p *pageDoc) heuristic(noise noiseCache) (Detection, bool) {
 	}
 	d.Selectors = p.inferSelectors(best)
 	return d, true
+}
+
+// withLeading adds to the best group the titles of the same list that its parent's class set
+// apart. A blog layout gives its first items a wrapper of their own: Joomla's "items-leading"
+// holds div.leading-0 before the "items-row"s' div.item, so the newest article's title had a
+// signature of its own, a group of one that never scores, and the page's lead story was left
+// out (and out of the inferred selectors). A title joins when it matches the group's titles
+// in all but its parent's classes and lies inside the element that holds the group's blocks.
+func (p *pageDoc) withLeading(best *group, cands []candidate) *group {
+	lca := commonAncestor(best.blocks)
+	if lca == nil || lca.Type != html.ElementNode || lca.Data == "body" || lca.Data == "html" {
+		return best
+	}
+	loose := looseSignature(best.cands[0].title)
+	var merged []candidate
+	added := false
+	for _, c := range cands { // document order
+		switch {
+		case c.sig == best.cands[0].sig:
+			merged = append(merged, c)
+		case isInside(c.title, lca) && looseSignature(c.title) == loose:
+			merged = append(merged, c)
+			added = true
+		}
+	}
+	if !added {
+		return best
+	}
+	g := &group{cands: merged}
+	p.scoreGroup(g)
+	if g.score <= 0 {
+		return best
+	}
+	return g
+}
+
+// looseSignature is a title's signature without its parent's classes.
+func looseSignature(t *html.Node) string {
+	var b strings.Builder
+	b.WriteString(t.Data)
+	for _, cl := range stableClasses(t) {
+		b.WriteString("." + cl)
+	}
+	n := t
+	for i := 0; i < 2 && n.Parent != nil && n.Parent.Type == html.ElementNode; i++ {
+		n = n.Parent
+		b.WriteString("<" + n.Data)
+	}
+	return b.String()
 }
 
 // titleLike: a title has some words: at least minRunes letters (fewer for CJK), and is not a long text.

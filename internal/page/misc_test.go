@@ -18,6 +18,11 @@ func TestCleanText(t *testing.T) {
 		{"cloak es", "Contacto: Esta dirección de correo electrónico está siendo protegida contra los robots de spam. Necesita tener JavaScript habilitado para poder verlo.", "Contacto:"},
 		{"cloak de", "Kontakt: Diese E-Mail-Adresse ist vor Spambots geschützt! Zur Anzeige muss JavaScript eingeschaltet sein! Danke", "Kontakt: Danke"},
 		{"cloak in html with script", `<p>Mail <span id="cloak1">This email address is being protected from spambots. You need JavaScript enabled to view it.</span><script>document.getElementById('cloak1').innerHTML='';</script> now</p>`, "Mail now"},
+		// Joomla 1.5 left the final full stop out; the span (Joomla 1.6–3) and <joomla-hidden-mail>
+		// (Joomla 4–5) are dropped whatever the sentence's language.
+		{"cloak joomla 1.5", "Contact <script>document.write('<span style=\\'display: none;\\'>');</script>This e-mail address is being protected from spambots. You need JavaScript enabled to view it\n <script>document.write('</span>');</script> or call", "Contact or call"},
+		{"cloak span el", `<p>Πληροφορίες: <span id="cloak48213">Αυτή η διεύθυνση ηλεκτρονικού ταχυδρομείου προστατεύεται από τους αυτοματισμούς αποστολέων ανεπιθύμητων μηνυμάτων. Χρειάζεται να ενεργοποιήσετε τη JavaScript για να μπορέσετε να τη δείτε.</span><script>document.getElementById('cloak48213').innerHTML='';</script></p>`, "Πληροφορίες:"},
+		{"cloak joomla 4 bg", `<p>Пишете ни на <joomla-hidden-mail is-link="1" is-email="1" first="aW5mbw==" last="aXNzLmJn" text="aW5mb0Bpc3MuYmc=" base="">Този имейл адрес е защитен от спам ботове. Трябва да имате активиран JavaScript, за да го видите.</joomla-hidden-mail> днес</p>`, "Пишете ни на днес"},
 		{"read more", "The report is out. Read more", "The report is out."},
 		{"read more arrow", "The report is out. Read more »", "The report is out."},
 		{"lire la suite", "Le rapport est publié. Lire la suite…", "Le rapport est publié."},
