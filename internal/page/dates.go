@@ -80,7 +80,9 @@ var (
 	maxDateLen = 200
 )
 
-// parse reads a whole date string, and failing that searches it for a date-like span.
+// parse reads a whole date string, and failing that searches it for a date-like span. A
+// time that depends on when the page is read ("2 hours ago", "vor 3 Stunden") is kept to
+// its day (relativeDay).
 func (d *dateParser) parse(text string) (time.Time, news.Precision, bool) {
 	text = strings.Join(strings.Fields(text), " ")
 	if text == "" || !strings.ContainsFunc(text, unicode.IsDigit) {
@@ -89,6 +91,32 @@ func (d *dateParser) parse(text string) (time.Time, news.Precision, bool) {
 	if t, p, ok := d.parseISO(text); ok {
 		return t, p, true
 	}
+	t, p, ok := d.parseText(text)
+	if ok && p == news.PrecisionExact {
+		return d.relativeDay(text, t)
+	}
+	return t, p, ok
+}
+
+// relativeDay returns t, a time read from text, to its day when text gives it relative
+// to now: read an hour later, it says another time. "2 hours ago" on a page stays "2
+// hours ago" for an hour, and each poll in that hour made of it another time: the item's
+// date moved at every poll, and an item with no link, known by its title and date, came
+// back as a new item each time. Its day moves only at midnight.
+func (d *dateParser) relativeDay(text string, t time.Time) (time.Time, news.Precision, bool) {
+	now := d.cfg.CurrentTime
+	d.cfg.CurrentTime = now.Add(time.Hour)
+	later, _, ok := d.parseText(text)
+	d.cfg.CurrentTime = now
+	if !ok || later.Equal(t) {
+		return t, news.PrecisionExact, true
+	}
+	t = t.In(d.loc)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, d.loc), news.PrecisionDay, true
+}
+
+// parseText reads text with go-dateparser: whole when it is short, else searching it.
+func (d *dateParser) parseText(text string) (time.Time, news.Precision, bool) {
 	if len([]rune(text)) <= 60 {
 		if dt, err := d.p.Parse(d.cfg, text); err == nil {
 			if t, p, ok := d.convert(dt); ok {

@@ -49,7 +49,10 @@ func TestParseDate(t *testing.T) {
 		{name: "iso timestamp", langs: []string{"en"}, in: "2019-03-05T10:00:00+02:00", want: time.Date(2019, 3, 5, 8, 0, 0, 0, time.UTC), prec: news.PrecisionExact},
 		{name: "iso local in location", langs: []string{"fr"}, loc: paris, in: "2019-03-05T10:00:00", want: time.Date(2019, 3, 5, 9, 0, 0, 0, time.UTC), prec: news.PrecisionExact},
 		{name: "en relative", langs: []string{"en"}, in: "2 days ago", want: day(2024, 3, 8), prec: news.PrecisionDay},
-		{name: "en relative hours", langs: []string{"en"}, in: "2 hours ago", want: time.Date(2024, 3, 10, 10, 0, 0, 0, time.UTC), prec: news.PrecisionExact},
+		// A time relative to now is kept to its day: read again half an hour later, it must
+		// not move (TestRelativeTimeStaysPut).
+		{name: "en relative hours", langs: []string{"en"}, in: "2 hours ago", want: day(2024, 3, 10), prec: news.PrecisionDay},
+		{name: "en clock time stays exact", langs: []string{"en"}, in: "March 3, 2021 10:30", want: time.Date(2021, 3, 3, 10, 30, 0, 0, time.UTC), prec: news.PrecisionExact},
 		{name: "fr relative", langs: []string{"fr"}, in: "il y a 3 jours", want: day(2024, 3, 7), prec: news.PrecisionDay},
 		{name: "de relative", langs: []string{"de"}, in: "vor 3 Tagen", want: day(2024, 3, 7), prec: news.PrecisionDay},
 		{name: "es relative", langs: []string{"es"}, in: "hace 3 días", want: day(2024, 3, 7), prec: news.PrecisionDay},
@@ -113,5 +116,19 @@ func TestDateSearchBudget(t *testing.T) {
 	}
 	if _, _, ok := d.parse("May 2017: An ISS expert group headed to the Kingdom of Morocco to support the reform"); ok {
 		t.Error("a date in running text was searched for past the budget")
+	}
+}
+
+// A page showing "2 hours ago" shows it for an hour: read at two polls half an hour apart,
+// the date is the same (it was two different times, so an item with no link, known by its
+// title and date, came back as a new item at each poll).
+func TestRelativeTimeStaysPut(t *testing.T) {
+	first := time.Date(2024, 3, 10, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct{ lang, in string }{{"en", "2 hours ago"}, {"de", "vor 3 Stunden"}, {"fr", "il y a 45 minutes"}, {"es", "hace 2 horas"}} {
+		a, pa, oka := ParseDate(c.in, Options{Languages: []string{c.lang}, Now: first})
+		b, pb, okb := ParseDate(c.in, Options{Languages: []string{c.lang}, Now: first.Add(30 * time.Minute)})
+		if !oka || !okb || !a.Equal(b) || pa != pb {
+			t.Errorf("%s %q: %v %q (%v) at 12:00, %v %q (%v) at 12:30: want the same date", c.lang, c.in, a, pa, oka, b, pb, okb)
+		}
 	}
 }
