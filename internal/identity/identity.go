@@ -25,7 +25,37 @@ var trackingParams = map[string]bool{
 
 func isTracking(key string) bool {
 	k := strings.ToLower(key)
-	return strings.HasPrefix(k, "utm_") || trackingParams[k]
+	return strings.HasPrefix(k, "utm_") || trackingParams[k] || sessionParams[k]
+}
+
+// sessionParams name a server's session ID written into links (PHP's trans_sid,
+// servlets' URL rewriting) for a client that keeps no session cookie: the poller keeps
+// none, so each poll would bring every link with another ID, and every item anew.
+var sessionParams = map[string]bool{"jsessionid": true, "phpsessid": true}
+
+// dropSessionParams removes the ";jsessionid=…" path parameter that Java servers
+// (Tomcat, Jetty, Liferay) write into every link of a page served without their session
+// cookie (see sessionParams), keeping any other path parameter.
+func dropSessionParams(path string) string {
+	if !strings.Contains(path, ";") {
+		return path
+	}
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		name, params, ok := strings.Cut(seg, ";")
+		if !ok {
+			continue
+		}
+		kept := []string{name}
+		for p := range strings.SplitSeq(params, ";") {
+			k, _, _ := strings.Cut(p, "=")
+			if !sessionParams[strings.ToLower(k)] {
+				kept = append(kept, p)
+			}
+		}
+		segs[i] = strings.Join(kept, ";")
+	}
+	return strings.Join(segs, "/")
 }
 
 // purellFlags are the normalisations purell does for Canonical; the query (tracking
@@ -40,7 +70,8 @@ const purellFlags = purell.FlagLowercaseScheme | purell.FlagLowercaseHost |
 // "https://" + lower-case host without "www." and without its default port, the path
 // with dot segments and duplicate slashes resolved and no trailing slash (the root is
 // "/"), tracking parameters (utm_*, fbclid, gclid, mc_cid, mc_eid, igshid, _ga, ref,
-// yclid, msclkid) removed and the remaining query parameters sorted, no fragment and
+// yclid, msclkid) and session IDs (PHPSESSID, jsessionid, also as the ";jsessionid="
+// path parameter) removed and the remaining query parameters sorted, no fragment and
 // no user info. http and https links to the same page are the same page. Anything
 // that is not an absolute http(s) URL with a host gives "".
 //
@@ -69,6 +100,7 @@ func Canonical(raw string) string {
 	}
 	u.RawQuery, u.ForceQuery = q, false
 	u.RawFragment, u.Fragment = "", ""
+	u.Path = dropSessionParams(u.Path)
 	u.RawPath = "" // let purell escape Path its own way
 	s, err := purell.NormalizeURLString(u.String(), purellFlags)
 	if err != nil {
