@@ -372,8 +372,9 @@ func (s Signature) Bands(lang string) []string {
 }
 
 // SameStory reports whether a and b, with signatures sa and sb, tell the same story:
-// they link to the same canonical page, or they are in the same language and their
-// signatures are at least Threshold similar.
+// they link to the same canonical page, or they are in the same language, their
+// signatures are at least Threshold similar and their titles are not two issues of a
+// series (TitleMarks).
 func SameStory(a, b news.Item, sa, sb Signature) bool {
 	ca, cb := a.Canonical, b.Canonical
 	if ca == "" {
@@ -382,14 +383,21 @@ func SameStory(a, b news.Item, sa, sb Signature) bool {
 	if cb == "" {
 		cb = Canonical(b.Link)
 	}
-	return Alike(ca, a.Language, sa, cb, b.Language, sb)
+	return Alike(Told{ca, a.Language, sa, TitleMarks(a.Title)}, Told{cb, b.Language, sb, TitleMarks(b.Title)})
 }
 
-// Alike is SameStory's rule on what a store records of two items: their canonical
-// links ("" for none), languages and signatures.
-func Alike(linkA, langA string, sa Signature, linkB, langB string, sb Signature) bool {
-	if linkA != "" && linkA == linkB {
+// Told is what SameStory's rule needs of an item, as a store records it.
+type Told struct {
+	Link     string // canonical link, "" for none
+	Language string
+	Sig      Signature
+	Marks    uint64 // TitleMarks of its title
+}
+
+// Alike is SameStory's rule on what a store records of two items.
+func Alike(a, b Told) bool {
+	if a.Link != "" && a.Link == b.Link {
 		return true
 	}
-	return strings.EqualFold(langA, langB) && sa.Similarity(sb) >= Threshold
+	return strings.EqualFold(a.Language, b.Language) && !MarksDiffer(a.Marks, b.Marks) && a.Sig.Similarity(b.Sig) >= Threshold
 }

@@ -22,6 +22,7 @@ type Story struct {
 	Link      string // canonical link (Link when Canonical is empty), "" when none
 	Time      int64  // SortTime, Unix milliseconds
 	FirstSeen int64  // Unix milliseconds
+	Marks     uint64 // identity.TitleMarks of its title
 	Sig       identity.Signature
 }
 
@@ -37,6 +38,7 @@ func StoryOf(it *news.Item) Story {
 func (st *Story) Redate(it *news.Item) {
 	st.ID, st.Member, st.Language, st.Link = it.ID, it.Member, it.Language, canonicalLink(it)
 	st.Time, st.FirstSeen = it.SortTime().UnixMilli(), it.FirstSeen.UnixMilli()
+	st.Marks = identity.TitleMarks(it.Title)
 }
 
 // Entry is the story's cluster entry.
@@ -73,14 +75,23 @@ func (st *Story) Keys() [][]byte {
 
 // sameStory is identity.SameStory on recorded stories.
 func sameStory(a, b *Story) bool {
-	return identity.Alike(a.Link, a.Language, a.Sig, b.Link, b.Language, b.Sig)
+	return identity.Alike(a.told(), b.told())
 }
 
-// storyVersion is the first byte of an encoded story.
-const storyVersion = 1
+func (st *Story) told() identity.Told {
+	return identity.Told{Link: st.Link, Language: st.Language, Sig: st.Sig, Marks: st.Marks}
+}
+
+// storyVersion is the first byte of an encoded story. Version 1, written before titles'
+// marks were kept, has none: such a story is told apart by nothing but its words.
+const (
+	storyVersion   = 2
+	storyVersionV1 = 1
+)
 
 // AppendBinary appends the story's encoding to b: a version byte, the times (varints),
-// the four strings (uvarint length, bytes) and the signature (identity's encoding).
+// the four strings (uvarint length, bytes), the title's marks (uvarint) and the
+// signature (identity's encoding).
 func (st *Story) AppendBinary(b []byte) []byte {
 	b = append(b, storyVersion)
 	b = binary.AppendVarint(b, st.Time)
@@ -88,17 +99,21 @@ func (st *Story) AppendBinary(b []byte) []byte {
 	for _, s := range []string{st.ID, st.Member, st.Language, st.Link} {
 		b = appendString(b, s)
 	}
+	b = binary.AppendUvarint(b, st.Marks)
 	return st.Sig.AppendBinary(b)
 }
 
 var errBadStory = errors.New("malformed story record")
 
-// ParseStory decodes a story written by AppendBinary.
+// ParseStory decodes a story written by AppendBinary (or by an earlier version).
 func ParseStory(b []byte) (Story, error) {
 	var st Story
-	d, ok := newDecoder(b, storyVersion)
+	d, ok := newStoryDecoder(b)
 	st.Time, st.FirstSeen = d.varint(), d.varint()
 	st.ID, st.Member, st.Language, st.Link = d.string(), d.string(), d.string(), d.string()
+	if ok && b[0] == storyVersion {
+		st.Marks = d.uvarint()
+	}
 	if !ok || d.bad || len(d.b) != identity.SignatureSize {
 		return st, fmt.Errorf("decode story %s: %w", st.ID, errBadStory)
 	}
@@ -109,7 +124,7 @@ func ParseStory(b []byte) (Story, error) {
 // StoryFirstSeen reads just the first-seen time of an encoded story (what choosing
 // the newest stories needs), without decoding the rest.
 func StoryFirstSeen(b []byte) (int64, error) {
-	d, ok := newDecoder(b, storyVersion)
+	d, ok := newStoryDecoder(b)
 	d.varint()
 	fs := d.varint()
 	if !ok || d.bad {
@@ -169,6 +184,24 @@ func newDecoder(b []byte, version byte) (*decoder, bool) {
 		return &decoder{bad: true}, false
 	}
 	return &decoder{b: b[1:]}, true
+}
+
+// newStoryDecoder starts decoding an encoded story of this version or version 1.
+func newStoryDecoder(b []byte) (*decoder, bool) {
+	if len(b) > 0 && b[0] == storyVersionV1 {
+		return newDecoder(b, storyVersionV1)
+	}
+	return newDecoder(b, storyVersion)
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.bad, d.b = true, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
 }
 
 func (d *decoder) varint() int64 {

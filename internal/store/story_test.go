@@ -50,6 +50,37 @@ func TestStoryRoundTrip(t *testing.T) {
 	}
 }
 
+// Stories recorded before titles' marks were kept (version 1, in files and Redis
+// databases written by earlier versions) still read, with no marks: such a story is
+// told apart by its words alone, as before. New ones keep their title's marks.
+func TestStoryVersion1(t *testing.T) {
+	it := news.Item{ID: "id-1", Member: "gs", Language: "en", Link: "https://example.org/newsletter",
+		Title: "ISS Newsletter March 2024", Summary: "News from the network: updates, publications and trainings.",
+		Published: time.Date(2024, 3, 12, 0, 0, 0, 0, time.UTC), FirstSeen: time.Date(2024, 3, 12, 8, 0, 0, 0, time.UTC)}
+	st := StoryOf(&it)
+	if st.Marks == 0 {
+		t.Fatal("no marks for a title with a month and a year")
+	}
+	if got, err := ParseStory(st.AppendBinary(nil)); err != nil || got != st {
+		t.Fatalf("round trip: %+v, %v; want %+v", got, err, st)
+	}
+	v1 := binary.AppendVarint([]byte{storyVersionV1}, st.Time)
+	v1 = binary.AppendVarint(v1, st.FirstSeen)
+	for _, s := range []string{st.ID, st.Member, st.Language, st.Link} {
+		v1 = appendString(v1, s)
+	}
+	v1 = st.Sig.AppendBinary(v1)
+	want := st
+	want.Marks = 0
+	got, err := ParseStory(v1)
+	if err != nil || got != want {
+		t.Fatalf("version 1: %+v, %v; want %+v", got, err, want)
+	}
+	if fs, err := StoryFirstSeen(v1); err != nil || fs != st.FirstSeen {
+		t.Fatalf("StoryFirstSeen of version 1 = %d, %v; want %d", fs, err, st.FirstSeen)
+	}
+}
+
 func TestConfirmOnStories(t *testing.T) {
 	base := news.Item{Language: "en", Title: "ISS launches a new guide for families separated by borders",
 		Summary:   "The General Secretariat has published a practical guide for social workers who help families separated by international borders, with case studies.",

@@ -53,6 +53,7 @@ func clusterTests() []namedTest {
 	return []namedTest{
 		{"ClusterSyndicated", testClusterSyndicated},
 		{"ClusterByLink", testClusterByLink},
+		{"ClusterNotSeriesIssues", testClusterNotSeriesIssues},
 		{"ClusterFull", testClusterFull},
 		{"ClusterEarlierCopyShown", testClusterEarlierCopyShown},
 		{"ClusterNotAcross", testClusterNotAcross},
@@ -123,6 +124,28 @@ func testClusterSyndicated(t *testing.T, s store.Store) {
 	wantIDs(t, "all", query(t, s, news.Query{}), "[au-025 gs-002 gs-001]")
 	wantIDs(t, "au's own", query(t, s, news.Query{Members: []string{"au"}}), "[au-025]")
 	wantCluster(t, s, "gs-002", "")
+}
+
+// A monthly newsletter's issues share their boilerplate: the GS's March issue and a
+// branch's April one, far more alike than the threshold, are two stories (their titles'
+// months differ), while a copy of the March issue with a date before its title joins it.
+func testClusterNotSeriesIssues(t *testing.T, s store.Store) {
+	gs := Story("gs", 1, 7)
+	gs.Title = "ISS Newsletter March 2024"
+	au := Story("au", 2, 7)
+	au.Title = "ISS Newsletter April 2024"
+	au.Published = gs.Published.Add(27 * 24 * time.Hour)
+	au.Updated = au.Published
+	mustUpsert(t, s, gs)
+	mustUpsert(t, s, au)
+	wantCluster(t, s, "gs-001", "")
+	wantCluster(t, s, "au-002", "")
+	be := Story("be", 3, 7)
+	be.Title = "12.03.2024 – ISS Newsletter March 2024"
+	mustUpsert(t, s, be)
+	wantCluster(t, s, "gs-001", "gs-001", "be")
+	wantCluster(t, s, "be-003", "gs-001")
+	wantIDs(t, "clustered", query(t, s, news.Query{Clustered: true}), "[au-002 gs-001]")
 }
 
 // Two members link to the same page (http/https, tracking parameters): one story,

@@ -57,6 +57,7 @@ type Index struct {
 type filed struct {
 	member, language, link string
 	time, firstSeen        int64
+	marks                  uint64
 }
 
 // maxKeys is how many story keys a filing has at most: its link and its bands.
@@ -141,7 +142,7 @@ func NewIDs(window int) *Index {
 // setStory keeps st as the story filed in slot (when the index keeps stories).
 func (b *Index) setStory(slot uint32, st *store.Story) {
 	if b.stories != nil {
-		b.stories[slot] = filed{st.Member, st.Language, st.Link, st.Time, st.FirstSeen}
+		b.stories[slot] = filed{st.Member, st.Language, st.Link, st.Time, st.FirstSeen, st.Marks}
 		b.sigs[slot] = st.Sig
 	}
 }
@@ -223,7 +224,7 @@ func (b *Index) current(seq uint32) store.Story {
 	}
 	f := &b.stories[slot]
 	return store.Story{ID: b.ids[slot], Member: f.member, Language: f.language, Link: f.link,
-		Time: f.time, FirstSeen: f.firstSeen, Sig: b.sigs[slot]}
+		Time: f.time, FirstSeen: f.firstSeen, Marks: f.marks, Sig: b.sigs[slot]}
 }
 
 // chains reads the filings under each of keys, newest first, at most store.BandDepth
