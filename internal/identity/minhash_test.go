@@ -375,7 +375,7 @@ func TestSeriesIssuesAreNotOneStory(t *testing.T) {
 		t.Errorf("the March issue and its copy with a date before the title taken for two stories")
 	}
 	for _, c := range []struct {
-		a, b string
+		a, b   string
 		differ bool
 	}{
 		{"Newsletter March 2024", "Newsletter April 2024", true},
