@@ -749,7 +749,7 @@ func (s *Store) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
 			if !found {
 				continue
 			}
-			if q.Clustered && r.hidden {
+			if q.Clustered && r.hidden && !store.FiltersContent(q) {
 				continue // another member's copy of the story is shown
 			}
 			it, err := r.decode(tx, id)
@@ -761,9 +761,24 @@ func (s *Store) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
 				// timelines merged, the same holds for the merged order.
 				break
 			}
-			if match(&it) {
-				out = append(out, it)
+			if !match(&it) {
+				continue
 			}
+			if q.Clustered && r.hidden {
+				// Shown only when the filter leaves out the copies before it.
+				es, err := loadCluster(tx, string(r.cluster))
+				if err != nil {
+					return err
+				}
+				in, err := store.StandsIn(q, it.ID, es, func(id string) (news.Item, bool, error) { return getItem(tx, []byte(id)) })
+				if err != nil || !in {
+					if err != nil {
+						return err
+					}
+					continue
+				}
+			}
+			out = append(out, it)
 		}
 		return nil
 	})

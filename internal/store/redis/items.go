@@ -2,7 +2,10 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/redis/go-redis/v9"
 
@@ -178,18 +181,71 @@ func (s *Store) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
 			return nil, fmt.Errorf("redis items: %w", err)
 		}
 		for i, it := range items {
-			if q.Clustered && hidden[i] {
+			if q.Clustered && hidden[i] && !store.FiltersContent(q) {
 				continue // another member's copy of the story is shown
 			}
-			if m.match(&it) {
-				out = append(out, it)
-				if len(out) == limit {
-					break
+			if !m.match(&it) {
+				continue
+			}
+			if q.Clustered && hidden[i] {
+				// Shown only when the filter leaves out the copies before it.
+				in, err := s.standsIn(ctx, q, &it)
+				if err != nil {
+					return nil, fmt.Errorf("redis items: %w", err)
 				}
+				if !in {
+					continue
+				}
+			}
+			out = append(out, it)
+			if len(out) == limit {
+				break
 			}
 		}
 	}
 	return out, nil
+}
+
+// standsIn reports whether it, a hidden copy that q matches, stands in for its story in
+// a clustered read (store.StandsIn), reading its cluster's entries and copies.
+func (s *Store) standsIn(ctx context.Context, q news.Query, it *news.Item) (bool, error) {
+	v, err := s.c.HGet(ctx, s.clustersKey(), it.ClusterID).Result()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, s.fail(ctx, "read cluster", err)
+	}
+	es, err := parseEntries(v)
+	if err != nil {
+		return false, fmt.Errorf("cluster %s: %w", it.ClusterID, err)
+	}
+	return store.StandsIn(q, it.ID, es, func(id string) (news.Item, bool, error) {
+		its, err := s.fetchRaw(ctx, []string{id})
+		if err != nil || len(its) == 0 {
+			return news.Item{}, false, err
+		}
+		return its[0], true, nil
+	})
+}
+
+// parseEntries decodes a cluster's entries as the scripts write them: a line
+// "id\tmember\tsortms\tfirstseenms" each.
+func parseEntries(v string) ([]store.ClusterEntry, error) {
+	var es []store.ClusterEntry
+	for line := range strings.SplitSeq(strings.TrimRight(v, "\n"), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 4 {
+			return nil, fmt.Errorf("malformed cluster entry %q", line)
+		}
+		t, err1 := strconv.ParseInt(f[2], 10, 64)
+		fs, err2 := strconv.ParseInt(f[3], 10, 64)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("malformed cluster entry %q", line)
+		}
+		es = append(es, store.ClusterEntry{ID: f[0], Member: f[1], Time: t, FirstSeen: fs})
+	}
+	return es, nil
 }
 
 // before reports whether e is strictly older than the cursor c.

@@ -54,6 +54,7 @@ func clusterTests() []namedTest {
 		{"ClusterSyndicated", testClusterSyndicated},
 		{"ClusterByLink", testClusterByLink},
 		{"ClusterNotSeriesIssues", testClusterNotSeriesIssues},
+		{"ClusterStandInUnderFilter", testClusterStandInUnderFilter},
 		{"ClusterFull", testClusterFull},
 		{"ClusterEarlierCopyShown", testClusterEarlierCopyShown},
 		{"ClusterNotAcross", testClusterNotAcross},
@@ -163,6 +164,37 @@ func testClusterByLink(t *testing.T, s store.Store) {
 	wantCluster(t, s, "gs-001", "gs-001", "au")
 	wantCluster(t, s, "fr-003", "")
 	wantIDs(t, "clustered", query(t, s, news.Query{Clustered: true}), "[fr-003 gs-001]")
+}
+
+// The GS publishes in English, the French branch and Australia link to the same page:
+// one story, shown from the GS. A clustered read filtered on what a copy says for itself
+// (language, category, words) that leaves the GS's copy out shows the earliest copy it
+// keeps instead: the story does not vanish from the French feed.
+func testClusterStandInUnderFilter(t *testing.T, s store.Store) {
+	page := "https://iss-ssi.example.org/news/kafala"
+	gs, fr, au := Item("gs", 1), Item("fr", 2), Item("au", 3)
+	for _, it := range []*news.Item{&gs, &fr, &au} {
+		it.Canonical = page
+	}
+	fr.Summary = "Fraternité et protection de l'enfance"
+	fr.Categories = []string{"Réseau"}
+	mustUpsert(t, s, gs, fr, au)
+	wantCluster(t, s, "gs-001", "gs-001", "au", "fr")
+	for _, c := range []struct {
+		name string
+		q    news.Query
+		want string
+	}{
+		{"unfiltered", news.Query{Clustered: true}, "[gs-001]"},
+		{"lang fr", news.Query{Clustered: true, Language: "fr"}, "[fr-002]"},
+		{"lang en", news.Query{Clustered: true, Language: "en"}, "[gs-001]"},
+		{"words", news.Query{Clustered: true, Text: "fraternite"}, "[fr-002]"},
+		{"category", news.Query{Clustered: true, Category: "réseau"}, "[fr-002]"},
+		{"words of every copy", news.Query{Clustered: true, Text: "summary"}, "[gs-001]"},
+		{"nothing matches", news.Query{Clustered: true, Language: "de"}, "[]"},
+	} {
+		wantIDs(t, c.name, query(t, s, c.q), c.want)
+	}
 }
 
 // The branch's copy is stored first, then the GS's earlier original: the original
