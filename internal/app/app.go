@@ -79,6 +79,16 @@ func (c *common) open(ctx context.Context) (*config.Config, store.Store, error) 
 	return cfg, st, nil
 }
 
+// noArgs refuses arguments after the flags of a command that takes none: flag parsing
+// stops at the first one, so `check other.yaml` checked feeds.yaml, and `poll x -workers 4`
+// ignored -workers.
+func noArgs(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (flags go before arguments; the config file is -config FILE)", fs.Arg(0))
+	}
+	return nil
+}
+
 func envOr(env Env, key, def string) string {
 	if v := env(key); v != "" {
 		return v

@@ -38,3 +38,42 @@ func TestOpenStoreRedisSchemes(t *testing.T) {
 		})
 	}
 }
+
+// TestCommandsRefuseArguments: a command that takes no arguments refuses one, before it
+// opens anything, instead of running on its defaults (`check other.yaml` said
+// "feeds.yaml: ok" about the file next to it).
+func TestCommandsRefuseArguments(t *testing.T) {
+	for _, args := range [][]string{
+		{"check", "other.yaml"},
+		{"poll", "other.yaml", "-workers", "4"},
+		{"serve", "other.yaml"},
+		{"build", "-out", "site", "other.yaml"},
+		{"demo", "other.yaml"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			dir := t.TempDir()
+			t.Chdir(dir)
+			if err := os.WriteFile("feeds.yaml", []byte("members:\n  - id: a\n    name: A\n    homepage: https://a.example.org/\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr strings.Builder
+			code := Run(append([]string{"networkfeed"}, args...), func(string) string { return "" }, &stdout, &stderr)
+			if code == 0 || !strings.Contains(stderr.String(), `unexpected argument "other.yaml"`) {
+				t.Errorf("exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+			}
+			if entries, _ := os.ReadDir("."); len(entries) != 1 {
+				t.Errorf("%d files in the working directory: it opened a store or wrote a site", len(entries))
+			}
+		})
+	}
+}
+
+// TestPreviewRefusesUnknownTimezone: -timezone is checked as feeds.yaml's timezone: is;
+// an unknown zone was taken silently, and the page's local times read in another.
+func TestPreviewRefusesUnknownTimezone(t *testing.T) {
+	var stdout, stderr strings.Builder
+	code := Run([]string{"networkfeed", "preview", "-allow-private", "-timezone", "Mars/Olympus", "http://127.0.0.1:1/news"}, func(string) string { return "" }, &stdout, &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), `unknown time zone "Mars/Olympus"`) {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}

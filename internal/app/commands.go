@@ -40,6 +40,9 @@ func runPoll(ctx context.Context, args []string, env Env, stdout, stderr io.Writ
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
 	log := newLogger(stderr, env)
 	cfg, st, err := c.open(ctx)
 	if err != nil {
@@ -135,6 +138,9 @@ func runCheck(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
 	cfg, err := config.Load(c.config)
 	if err != nil {
 		return err
@@ -162,6 +168,9 @@ func runPreview(ctx context.Context, args []string, env Env, stdout, stderr io.W
 		return fmt.Errorf("preview needs one URL")
 	}
 	u := fs.Arg(0)
+	if _, err := time.LoadLocation(*tz); err != nil { // as feeds.yaml's timezone: is checked
+		return fmt.Errorf("-timezone: unknown time zone %q", *tz)
+	}
 	src := config.Source{Page: u, Timezone: *tz}
 	if *sel != "" {
 		var s config.Selectors
@@ -218,6 +227,9 @@ func runBuild(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 	fs, c := newFlags("build", env, stderr)
 	out := fs.String("out", "", "directory to write the static site into")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
 		return err
 	}
 	if *out == "" {
@@ -460,6 +472,9 @@ func writeFile(path string, b []byte) error {
 func runDemo(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
 	fs, c := newFlags("demo", env, stderr)
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
 		return err
 	}
 	log := newLogger(stderr, env)

@@ -137,15 +137,17 @@ func importOPML(file string, src []byte, feeds []opmlFeed) ([]byte, importResult
 			}
 			sources := mapValue(mn, "sources")
 			var text string
+			last := endLine(lines, mn)
 			switch {
 			case sources != nil && sources.Kind == yaml.SequenceNode && len(sources.Content) > 0 && sources.Style&yaml.FlowStyle == 0:
 				text = strings.Repeat(" ", sources.Content[0].Column-3) + "- feed: " + yamlScalar(f.XMLURL) + "\n"
+				// After the list's last source: other keys of the member may follow it.
+				last = endLine(lines, sources.Content[len(sources.Content)-1])
 			case sources == nil:
 				text = strings.Repeat(" ", mn.Content[0].Column-1) + "sources:\n" + strings.Repeat(" ", mn.Content[0].Column+1) + "- feed: " + yamlScalar(f.XMLURL) + "\n"
 			default:
 				return nil, res, fmt.Errorf("%s:%d: the sources of %s are not a block list; add %s by hand", file, sources.Line, cfg.Members[i].ID, f.XMLURL)
 			}
-			last := lastLine(mn)
 			inserts[last] = append(inserts[last], text)
 			res.Added = append(res.Added, cfg.Members[i].ID+": "+f.XMLURL)
 			continue
@@ -184,7 +186,7 @@ func importOPML(file string, src []byte, feeds []opmlFeed) ([]byte, importResult
 				text += indent + l
 			}
 		}
-		last := lastLine(members)
+		last := endLine(lines, members.Content[len(members.Content)-1])
 		inserts[last] = append(inserts[last], text)
 	}
 	var out strings.Builder
@@ -221,6 +223,29 @@ func lastLine(n *yaml.Node) int {
 		last = max(last, lastLine(c))
 	}
 	return last
+}
+
+// endLine is the last line of the block mapping n in lines: its lastLine, then the lines
+// that continue its last value, which the node tree does not mark (a quoted or plain
+// scalar written over several lines, a flow collection's closing bracket): those indented
+// deeper than n's keys, or at their indent closing a flow collection, and the blank lines
+// between them.
+func endLine(lines []string, n *yaml.Node) int {
+	end := lastLine(n)
+	for i := end; i < len(lines); i++ { // lines[i] is line i+1
+		l := strings.TrimRight(lines[i], "\r\n")
+		text := strings.TrimLeft(l, " ")
+		indent := len(l) - len(text)
+		switch {
+		case text == "":
+			continue
+		case indent >= n.Column, indent == n.Column-1 && (text[0] == ']' || text[0] == '}'):
+			end = i + 1
+		default:
+			return end
+		}
+	}
+	return end
 }
 
 // memberByHost finds the member whose homepage host is the feed's site host.

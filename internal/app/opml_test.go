@@ -161,3 +161,70 @@ func TestImportOPMLCommand(t *testing.T) {
 		t.Errorf("written config: %v", err)
 	}
 }
+
+// A value written over several lines (a quoted or plain scalar continued on the next
+// lines, a flow list closed on a line of its own) ends its member: the import's lines go
+// after it, not into it, where they became part of the value and the config stayed valid.
+func TestImportOPMLAfterMultiLineValue(t *testing.T) {
+	feeds := []opmlFeed{
+		{Title: "A feed", XMLURL: "https://a.example.org/feed", HTMLURL: "https://a.example.org/"},
+		{Title: "Fresh", XMLURL: "https://fresh.example.org/feed"},
+	}
+	tests := []struct{ name, last string }{
+		{"double-quoted", "    region: \"Asia and\n      the Pacific\"\n"},
+		{"single-quoted", "    region: 'Asia and\n\n      the Pacific'\n"},
+		{"plain", "    region: Asia and\n      the Pacific\n"},
+		{"flow list", "    languages: [en,\n      fr\n    ]\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := "network:\n  url: https://news.example.org/\nmembers:\n  - id: a\n    name: A\n    homepage: https://a.example.org/\n" + tc.last + "# the end\n"
+			orig, err := config.Parse("feeds.yaml", []byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, _, err := importOPML("feeds.yaml", []byte(src), feeds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := config.Parse("feeds.yaml", out)
+			if err != nil {
+				t.Fatalf("imported config: %v\n%s", err, out)
+			}
+			a, _ := cfg.Member("a")
+			if a.Region != orig.Members[0].Region || !slices.Equal(a.Languages, orig.Members[0].Languages) {
+				t.Errorf("member a's region %q, languages %q, want %q, %q:\n%s", a.Region, a.Languages, orig.Members[0].Region, orig.Members[0].Languages, out)
+			}
+			if len(a.Sources) != 1 || a.Sources[0].Feed != "https://a.example.org/feed" {
+				t.Errorf("member a's sources %+v:\n%s", a.Sources, out)
+			}
+			if _, ok := cfg.Member("fresh"); !ok || !keepsLines(src, string(out)) {
+				t.Errorf("new member missing or a line changed:\n%s", out)
+			}
+		})
+	}
+}
+
+// A member's sources need not be its last key: a feed joins the end of the list, not the
+// end of the member, where it made the config invalid and the import fail.
+func TestImportOPMLSourcesNotLast(t *testing.T) {
+	src := "network:\n  url: https://news.example.org/\nmembers:\n  - id: a\n    name: A\n    homepage: https://a.example.org/\n" +
+		"    sources:\n      - feed: https://a.example.org/old\n        interval: 2h\n    languages: [en]\n    disabled: false\n"
+	feeds := []opmlFeed{{Title: "A feed", XMLURL: "https://a.example.org/feed", HTMLURL: "https://a.example.org/"}}
+	out, _, err := importOPML("feeds.yaml", []byte(src), feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse("feeds.yaml", out)
+	if err != nil {
+		t.Fatalf("imported config: %v\n%s", err, out)
+	}
+	a, _ := cfg.Member("a")
+	var got []string
+	for _, s := range a.Sources {
+		got = append(got, s.URL())
+	}
+	if want := []string{"https://a.example.org/old", "https://a.example.org/feed"}; !slices.Equal(got, want) || !keepsLines(src, string(out)) {
+		t.Errorf("sources %v, want %v:\n%s", got, want, out)
+	}
+}

@@ -37,6 +37,9 @@ func runServe(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
 	log := newLogger(stderr, env)
 	cfg, st, err := c.open(ctx)
 	if err != nil {

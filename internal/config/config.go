@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"regexp"
@@ -215,7 +216,8 @@ func Parse(file string, data []byte) (*Config, error) {
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
+	// An empty file (or only comments) is an empty config: the validation says what it lacks.
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return nil, yamlError(file, &root, err)
 	}
 	c.File = file
@@ -357,8 +359,8 @@ type validator struct {
 }
 
 func (v *validator) fail(msg string, path ...any) {
-	line := 0
-	if n := nodeAt(v.root, path...); n != nil {
+	line := 1 // an empty file has no node to point at
+	if n := nodeAt(v.root, path...); n != nil && n.Line > 0 {
 		line = n.Line
 	}
 	v.errs = append(v.errs, &Error{File: v.file, Line: line, Key: pathString(path), Msg: msg})
@@ -441,6 +443,15 @@ func (c *Config) validate(root *yaml.Node) error {
 	}
 	if c.Fetch.PerHost < -1 {
 		v.fail("must be a number of requests, or -1 for no limit", "fetch", "per_host")
+	}
+	if c.Fetch.Concurrency < -1 {
+		v.fail("must be a number of requests, or -1 for no limit", "fetch", "concurrency")
+	}
+	if c.Retention.MaxItemsPerSource < 0 {
+		v.fail("must be a number of items", "retention", "max_items_per_source")
+	}
+	if _, err := language.Parse(c.Network.Language); err != nil {
+		v.fail(fmt.Sprintf("%q is not a language tag like en or pt-BR", c.Network.Language), "network", "language")
 	}
 	if len(c.Members) == 0 {
 		v.fail("no members: the network needs at least one", "members")

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +27,9 @@ func ParseDuration(s string) (time.Duration, error) {
 		unit   time.Duration
 	}{{"d", 24 * time.Hour}, {"w", 7 * 24 * time.Hour}} {
 		if n, ok := strings.CutSuffix(s, u.suffix); ok {
-			if v, err := strconv.ParseFloat(n, 64); err == nil && v >= 0 {
+			// Below 2^63 ns (292 years): beyond, the conversion wrapped to a negative
+			// duration, "Infd" included, and a max_age of 1000000d meant no limit.
+			if v, err := strconv.ParseFloat(n, 64); err == nil && v >= 0 && v*float64(u.unit) < math.MaxInt64 {
 				return time.Duration(v * float64(u.unit)), nil
 			}
 		}
@@ -40,8 +43,11 @@ func ParseDuration(s string) (time.Duration, error) {
 
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: cannot unmarshal %s into a duration (use e.g. 30m, 12h, 7d)", n.Line, n.ShortTag())}}
+	}
 	v, err := ParseDuration(n.Value)
-	if err != nil || n.Kind != yaml.ScalarNode {
+	if err != nil {
 		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: invalid duration %q (use e.g. 30m, 12h, 7d)", n.Line, n.Value)}}
 	}
 	*d = Duration(v)
@@ -56,6 +62,9 @@ type ByteSize int64
 
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: cannot unmarshal %s into a size (use e.g. 10MiB, 512KiB)", n.Line, n.ShortTag())}}
+	}
 	v, err := ParseByteSize(n.Value)
 	if err != nil {
 		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
@@ -74,7 +83,7 @@ func ParseByteSize(s string) (int64, error) {
 	for _, u := range units {
 		if n, ok := strings.CutSuffix(s, u.suffix); ok {
 			v, err := strconv.ParseFloat(strings.TrimSpace(n), 64)
-			if err != nil || v <= 0 {
+			if err != nil || v <= 0 || v*float64(u.mult) >= math.MaxInt64 { // beyond: wrapped negative
 				break
 			}
 			return int64(v * float64(u.mult)), nil

@@ -90,3 +90,34 @@ func TestDuplicateSourceURL(t *testing.T) {
 		t.Errorf("disabled copies of a source: %v", err)
 	}
 }
+
+// TestOutOfRangeValuesRejected: values the code would take for something else are errors
+// naming file, line and key. A duration past 2^63 ns ("1000000d" for "forever", "Infd")
+// wrapped to a negative one, which retention read as no limit; a size likewise; a
+// negative concurrency or max_items_per_source meant no limit, silently; network.language
+// was not checked as members' languages are; an empty file said "EOF" at line 0; a list
+// where a duration goes was reported as the duration "".
+func TestOutOfRangeValuesRejected(t *testing.T) {
+	const members = "members: [{id: a, name: A, homepage: \"https://a.example/\"}]\n"
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"huge duration", "retention:\n  max_age: 1000000d\n" + members, `f.yml:2: retention.max_age: invalid duration "1000000d"`},
+		{"infinite duration", "fetch:\n  interval: Infw\n" + members, `f.yml:2: fetch.interval: invalid duration "Infw"`},
+		{"huge size", "fetch:\n  max_body: 1e30GiB\n" + members, `f.yml:2: fetch.max_body: invalid size "1e30GiB"`},
+		{"negative concurrency", "fetch:\n  concurrency: -3\n" + members, "f.yml:2: fetch.concurrency: must be a number of requests, or -1 for no limit"},
+		{"negative item cap", "retention:\n  max_items_per_source: -5\n" + members, "f.yml:2: retention.max_items_per_source: must be a number"},
+		{"network language", "network:\n  language: not a tag\n" + members, `f.yml:2: network.language: "not a tag" is not a language tag`},
+		{"empty file", "", "f.yml:1: members: no members"},
+		{"comments only", "# members to come\n", "f.yml:1: members: no members"},
+		{"list for a duration", "fetch:\n  interval: [30m]\n" + members, "f.yml:2: fetch.interval: cannot unmarshal !!seq into a duration"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("f.yml", []byte(tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+	if c, err := Parse("f.yml", []byte("fetch:\n  concurrency: -1\nretention:\n  max_age: 106751d\n"+members)); err != nil || c.Fetch.Concurrency != -1 {
+		t.Errorf("concurrency -1 (no limit) and the longest max_age: %v", err)
+	}
+}

@@ -126,6 +126,10 @@ func Open(path string) (*Store, error) {
 	// maps the whole file into the process (at 195,000 items, 0.8 s and 540 MB of RSS
 	// before the first poll begins; with it, 1 ms and 2 MB).
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 5 * time.Second, FreelistType: bbolt.FreelistMapType})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		// The file's lock: `poll` or `build` beside a running `serve`, say.
+		return nil, fmt.Errorf("open store %s: in use by another process (the embedded store is for one process; processes share a store on Redis): %w", path, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}

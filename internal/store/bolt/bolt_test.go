@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -294,5 +295,25 @@ func TestFileKeepsItsFreelist(t *testing.T) {
 	}
 	if freelist == math.MaxUint64 {
 		t.Errorf("the file's newest meta page (transaction %d) records no free-page list", txid)
+	}
+}
+
+// TestOpenInUseSaysSo: a file another process (here another Store) holds is an error
+// saying so after the lock's timeout; it said only "timeout", and `poll` beside a running
+// `serve` left the operator guessing.
+func TestOpenInUseSaysSo(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nf.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s2, err := Open(path)
+	if err == nil {
+		s2.Close()
+		t.Fatal("opened a file in use")
+	}
+	if !strings.Contains(err.Error(), "in use by another process") {
+		t.Errorf("error %q does not say the file is in use", err)
 	}
 }
