@@ -183,14 +183,7 @@ func TestImportOPMLAfterMultiLineValue(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, _, err := importOPML("feeds.yaml", []byte(src), feeds)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg, err := config.Parse("feeds.yaml", out)
-			if err != nil {
-				t.Fatalf("imported config: %v\n%s", err, out)
-			}
+			out, cfg := importAndParse(t, src, feeds)
 			a, _ := cfg.Member("a")
 			if a.Region != orig.Members[0].Region || !slices.Equal(a.Languages, orig.Members[0].Languages) {
 				t.Errorf("member a's region %q, languages %q, want %q, %q:\n%s", a.Region, a.Languages, orig.Members[0].Region, orig.Members[0].Languages, out)
@@ -211,14 +204,7 @@ func TestImportOPMLSourcesNotLast(t *testing.T) {
 	src := "network:\n  url: https://news.example.org/\nmembers:\n  - id: a\n    name: A\n    homepage: https://a.example.org/\n" +
 		"    sources:\n      - feed: https://a.example.org/old\n        interval: 2h\n    languages: [en]\n    disabled: false\n"
 	feeds := []opmlFeed{{Title: "A feed", XMLURL: "https://a.example.org/feed", HTMLURL: "https://a.example.org/"}}
-	out, _, err := importOPML("feeds.yaml", []byte(src), feeds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Parse("feeds.yaml", out)
-	if err != nil {
-		t.Fatalf("imported config: %v\n%s", err, out)
-	}
+	out, cfg := importAndParse(t, src, feeds)
 	a, _ := cfg.Member("a")
 	var got []string
 	for _, s := range a.Sources {
@@ -227,4 +213,18 @@ func TestImportOPMLSourcesNotLast(t *testing.T) {
 	if want := []string{"https://a.example.org/old", "https://a.example.org/feed"}; !slices.Equal(got, want) || !keepsLines(src, string(out)) {
 		t.Errorf("sources %v, want %v:\n%s", got, want, out)
 	}
+}
+
+// importAndParse imports feeds into the config src and parses the result.
+func importAndParse(t *testing.T, src string, feeds []opmlFeed) ([]byte, *config.Config) {
+	t.Helper()
+	out, _, err := importOPML("feeds.yaml", []byte(src), feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse("feeds.yaml", out)
+	if err != nil {
+		t.Fatalf("imported config: %v\n%s", err, out)
+	}
+	return out, cfg
 }
