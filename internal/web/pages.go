@@ -105,7 +105,13 @@ type riverView struct {
 
 type filterView struct {
 	Member, Country, Region, Lang, Q string
+	// Kept are the selection's parameters the form has no field for (category, since,
+	// limit: from a link or a feed's address), kept as hidden fields so that changing
+	// the filters in the form does not drop them.
+	Kept []keptParam
 }
+
+type keptParam struct{ Name, Value string }
 
 type feedLink struct{ Label, URL string }
 
@@ -181,7 +187,13 @@ func (s *Server) river(w http.ResponseWriter, r *http.Request) {
 	}
 	v := riverView{Page: s.pageIn(r, l, cfg.Network.Title), List: itemsView{L: l, Items: s.localItemViews(cfg, l, items)}}
 	v.Filter = filterView{Member: strings.Join(q.Members, ","), Country: q.Country, Region: q.Region, Lang: q.Language, Q: q.Text}
-	v.Filtered = v.Filter != filterView{}
+	for _, name := range []string{"category", "since", "limit"} {
+		if val := r.URL.Query().Get(name); val != "" {
+			v.Filter.Kept = append(v.Filter.Kept, keptParam{name, val})
+		}
+	}
+	v.Filtered = v.Filter.Member != "" || v.Filter.Country != "" || v.Filter.Region != "" || v.Filter.Lang != "" ||
+		v.Filter.Q != "" || q.Category != "" || !q.Since.IsZero()
 	v.ClearURL = l.URL("/")
 	s.fillFilters(cfg, l, &v)
 	if len(items) == q.Limit {

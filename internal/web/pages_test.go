@@ -701,3 +701,25 @@ func TestSharePageLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestRiverFormKeepsSelection: a selection by category or date (from a link or a feed's
+// address) survives a change of the form's filters, which have no field for it, and
+// counts as a filter that "Clear filters" clears.
+func TestRiverFormKeepsSelection(t *testing.T) {
+	f := newPageFixture(t)
+	_, body := f.get(t, "/?category=Adoption&since=2020-01-01&limit=10", "")
+	for _, want := range []string{
+		`<input type="hidden" name="category" value="Adoption">`,
+		`<input type="hidden" name="since" value="2020-01-01">`,
+		`<input type="hidden" name="limit" value="10">`,
+		`class="clear"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("river with category, since and limit: no %s", want)
+		}
+	}
+	_, body = f.get(t, "/", "")
+	if strings.Contains(body, `type="hidden" name="category"`) || strings.Contains(body, `class="clear"`) {
+		t.Error("unfiltered river: hidden selection fields or a Clear filters link")
+	}
+}
