@@ -103,12 +103,21 @@ func (d *dateParser) parse(text string) (time.Time, news.Precision, bool) {
 // hours ago" for an hour, and each poll in that hour made of it another time: the item's
 // date moved at every poll, and an item with no link, known by its title and date, came
 // back as a new item each time. Its day moves only at midnight.
+//
+// A text with a year is not relative and is not read again (a second go-dateparser
+// parse, a search of running text that counts against searchBudget). Only a time that
+// moves with now ("2 hours ago": an hour later, an hour later) is kept to its day: a
+// clock time on a relative day ("yesterday at 10:30") stays put all day, and read in
+// the last hour of the day, when an hour later is the next day, it kept its time.
 func (d *dateParser) relativeDay(text string, t time.Time) (time.Time, news.Precision, bool) {
+	if rxYear.MatchString(text) {
+		return t, news.PrecisionExact, true
+	}
 	now := d.cfg.CurrentTime
 	d.cfg.CurrentTime = now.Add(time.Hour)
 	later, _, ok := d.parseText(text)
 	d.cfg.CurrentTime = now
-	if !ok || later.Equal(t) {
+	if !ok || !later.Equal(t.Add(time.Hour)) {
 		return t, news.PrecisionExact, true
 	}
 	t = t.In(d.loc)

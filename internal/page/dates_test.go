@@ -132,3 +132,25 @@ func TestRelativeTimeStaysPut(t *testing.T) {
 		}
 	}
 }
+
+// A clock time on a relative day ("yesterday at 10:30") is the same time all day: read
+// in the day's last hour (when an hour later is the next day) it kept its time too. A
+// date with its year is read once (the check for a relative time costs a second parse,
+// a search of running text against the page's budget).
+func TestRelativeDayClockTimeStaysPut(t *testing.T) {
+	for _, c := range []struct{ lang, in string }{{"en", "Yesterday at 10:30"}, {"en", "Today, 10:30"}, {"fr", "hier à 10h30"}} {
+		o := Options{Languages: []string{c.lang}}
+		o.Now = time.Date(2024, 3, 10, 22, 30, 0, 0, time.UTC)
+		a, pa, oka := ParseDate(c.in, o)
+		o.Now = time.Date(2024, 3, 10, 23, 30, 0, 0, time.UTC)
+		b, pb, okb := ParseDate(c.in, o)
+		if !oka || !okb || !a.Equal(b) || pa != pb {
+			t.Errorf("%s %q: %v %q at 22:30, %v %q at 23:30: want the same date", c.lang, c.in, a, pa, b, pb)
+		}
+	}
+	d := newDateParser(Options{Languages: []string{"en"}, Now: time.Date(2024, 3, 10, 12, 0, 0, 0, time.UTC)})
+	d.parse("Written by Admin. Published on Tuesday, 05 March 2024 10:30. The network held its annual meeting in Geneva")
+	if d.searches != 1 {
+		t.Errorf("%d searches for one dated text, want 1", d.searches)
+	}
+}
