@@ -384,6 +384,14 @@ func TestSeriesIssuesAreNotOneStory(t *testing.T) {
 		{"Annual report 2023", "Annual report 2024", true},
 		{"Newsletter No. 12", "Newsletter No. 012", false},
 		{"ISS launches kafala guidelines", "05/03/2024: ISS launches kafala guidelines", false},
+		// Each member dates its copy: the same date written two ways, or two days.
+		{"05/03/2024 – ISS launches kafala guidelines", "ISS launches kafala guidelines (5 March 2024)", false},
+		{"05.03.2024: ISS launches kafala guidelines", "07.03.2024: ISS launches kafala guidelines", false},
+		{"2024-03-05 Kafala guidelines", "5 mars 2024 : kafala guidelines", false},
+		// Folded and full-width titles.
+		{"ΕΝΗΜΕΡΩΤΙΚΟ ΔΕΛΤΙΟ ΜΑΪΟΥ 2024", "Ενημερωτικό δελτίο Ιουνίου 2024", true},
+		{"ニュースレター２０２４年３月号", "ニュースレター 2024年4月号", true},
+		{"Newsletter 03/2024", "Newsletter 04/2024", true},
 		{"Webinar on mediation", "Webinar on kinship care", false}, // no marks: words decide
 	} {
 		if got := MarksDiffer(TitleMarks(c.a), TitleMarks(c.b)); got != c.differ {
