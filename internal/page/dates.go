@@ -238,6 +238,14 @@ func isoNumericDates(text, lang string) string {
 	if order != "DMY" && order != "MDY" {
 		return text // year first ("2024/03/05"): go-dateparser reads those right
 	}
+	// Twice: a match takes the character after its date, which may start the next one
+	// ("05/03/2024–12/03/2024").
+	return rewriteNumericDates(rewriteNumericDates(text, order), order)
+}
+
+// rewriteNumericDates rewrites the all-digit dates of text that do not touch another
+// match, read in order ("DMY" or "MDY"), as ISO dates (see isoNumericDates).
+func rewriteNumericDates(text, order string) string {
 	return rxNumericDate.ReplaceAllStringFunc(text, func(m string) string {
 		g := rxNumericDate.FindStringSubmatch(m)
 		if g[3] != g[5] {

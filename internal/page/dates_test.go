@@ -154,3 +154,16 @@ func TestRelativeDayClockTimeStaysPut(t *testing.T) {
 		t.Errorf("%d searches for one dated text, want 1", d.searches)
 	}
 }
+
+// Dates next to each other are both rewritten: a match takes the character after its
+// date, which may start the next one.
+func TestIsoNumericDatesAdjacent(t *testing.T) {
+	for in, want := range map[string]string{
+		"05/03/2024–12/03/2024":        "2024-03-05–2024-03-12",
+		"du 05/03/2024 06/03/2024 fin": "du 2024-03-05 2024-03-06 fin",
+	} {
+		if got := isoNumericDates(in, "fr"); got != want {
+			t.Errorf("isoNumericDates(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -194,8 +194,8 @@ func (p *pageDoc) withLeading(best *group, cands []candidate) *group {
 	}
 	g := &group{cands: merged}
 	p.scoreGroup(g)
-	if g.score <= 0 {
-		return best
+	if g.score <= 0 || g.score < best.score {
+		return best // the titles joined make a worse list: not the same list
 	}
 	return g
 }

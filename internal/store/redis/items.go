@@ -220,12 +220,26 @@ func (s *Store) standsIn(ctx context.Context, q news.Query, it *news.Item) (bool
 	if err != nil {
 		return false, fmt.Errorf("cluster %s: %w", it.ClusterID, err)
 	}
-	return store.StandsIn(q, it.ID, es, func(id string) (news.Item, bool, error) {
-		its, err := s.fetchRaw(ctx, []string{id})
-		if err != nil || len(its) == 0 {
-			return news.Item{}, false, err
+	// The copies in one read: a story has a few.
+	ids := make([]string, 0, len(es))
+	for _, e := range es {
+		if e.ID != it.ID {
+			ids = append(ids, e.ID)
 		}
-		return its[0], true, nil
+	}
+	copies, err := s.fetchRaw(ctx, ids)
+	if err != nil {
+		return false, err
+	}
+	byID := make(map[string]*news.Item, len(copies))
+	for i := range copies {
+		byID[copies[i].ID] = &copies[i]
+	}
+	return store.StandsIn(q, it.ID, es, func(id string) (news.Item, bool, error) {
+		if c := byID[id]; c != nil {
+			return *c, true, nil
+		}
+		return news.Item{}, false, nil
 	})
 }
 
