@@ -1,7 +1,6 @@
 package identity
 
 import (
-	"hash/fnv"
 	"regexp"
 	"strings"
 	"unicode"
@@ -24,48 +23,67 @@ import (
 // members date their copies of a story as they please, each with its own day.
 func TitleMarks(title string) uint64 {
 	s := Fold(strings.Map(asciiDigit, title))
-	s = rxNumericDate.ReplaceAllString(s, " $3$4 ")
-	var toks []string
-	for _, run := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		toks = append(toks, splitDigits(run)...)
+	if strings.ContainsAny(s, "0123456789") && strings.ContainsAny(s, "./-") {
+		s = rxNumericDate.ReplaceAllString(s, " $3$4 ")
 	}
+	// Tokens: runs of ASCII digits and runs of other letters (and digits of other
+	// scripts), at most 64 (a title is short).
+	var buf [64]string
+	toks := buf[:0]
+	start, digits := -1, false
+	end := func(i int) {
+		if start >= 0 && len(toks) < len(buf) {
+			toks = append(toks, s[start:i])
+		}
+		start = -1
+	}
+	for i, r := range s {
+		word := unicode.IsLetter(r) || unicode.IsDigit(r)
+		d := r >= '0' && r <= '9'
+		if !word || d != digits {
+			end(i)
+		}
+		if word && start < 0 {
+			start, digits = i, d
+		}
+	}
+	end(len(s))
 	var m uint64
-	mark := func(tok string) {
-		h := fnv.New32a()
-		h.Write([]byte(tok))
-		m |= 1 << (h.Sum32() % 64)
-	}
-	named := func(i int) bool { _, ok := months[tokAt(toks, i)]; return ok }
 	for i, tok := range toks {
 		if mo, ok := months[tok]; ok {
-			mark("m" + mo)
+			m |= markBit('m', mo)
 			continue
 		}
 		if !isDigit(tok[0]) {
 			continue
 		}
 		n := strings.TrimLeft(tok, "0")
-		if len(n) <= 2 && (named(i-1) || named(i+1)) {
+		if len(n) <= 2 && (i > 0 && isMonth(toks[i-1]) || i+1 < len(toks) && isMonth(toks[i+1])) {
 			continue // the day of a named month
 		}
 		if n == "" {
 			n = "0"
 		}
-		mark("n" + n)
+		m |= markBit('n', n)
 	}
 	return m
+}
+
+func isMonth(tok string) bool { _, ok := months[tok]; return ok }
+
+// markBit is the bit of mark kind+tok: FNV-1a of both, modulo 64.
+func markBit(kind byte, tok string) uint64 {
+	h := uint32(2166136261)
+	h = (h ^ uint32(kind)) * 16777619
+	for i := 0; i < len(tok); i++ {
+		h = (h ^ uint32(tok[i])) * 16777619
+	}
+	return 1 << (h % 64)
 }
 
 // rxNumericDate is a date in digits, day or month first ("05/03/2024", "5.3.24") or year
 // first ("2024-03-05"); TitleMarks keeps its year (the third or fourth group).
 var rxNumericDate = regexp.MustCompile(`\b(?:\d{1,2}[./-]\d{1,2}[./-](\d{4}|\d{2})|(\d{4})[./-]\d{1,2}[./-]\d{1,2})\b`)
-
-func tokAt(toks []string, i int) string {
-	if i < 0 || i >= len(toks) {
-		return ""
-	}
-	return toks[i]
-}
 
 // asciiDigit maps full-width digits ("２０２４") to ASCII ones.
 func asciiDigit(r rune) rune {
@@ -78,20 +96,6 @@ func asciiDigit(r rune) rune {
 // MarksDiffer reports whether each of two titles' marks (TitleMarks) holds one the other
 // lacks: then they are two issues of a series, not one story.
 func MarksDiffer(a, b uint64) bool { return a&^b != 0 && b&^a != 0 }
-
-// splitDigits splits a run of letters and digits into runs of ASCII digits and runs of
-// anything else ("3月" into "3" and "月", "no12" into "no" and "12").
-func splitDigits(s string) []string {
-	var out []string
-	start := 0
-	for i := 1; i <= len(s); i++ {
-		if i == len(s) || isDigit(s[i]) != isDigit(s[start]) {
-			out = append(out, s[start:i])
-			start = i
-		}
-	}
-	return out
-}
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
