@@ -775,10 +775,10 @@ func (s *Store) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
 					return err
 				}
 				in, err := store.StandsIn(q, it.ID, es, func(id string) (news.Item, bool, error) { return getItem(tx, []byte(id)) })
-				if err != nil || !in {
-					if err != nil {
-						return err
-					}
+				if err != nil {
+					return err
+				}
+				if !in {
 					continue
 				}
 			}
