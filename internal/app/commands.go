@@ -158,7 +158,7 @@ func runPreview(ctx context.Context, args []string, env Env, stdout, stderr io.W
 	fs.SetOutput(stderr)
 	sel := fs.String("select", "", `selectors to try, as in feeds.yaml: 'item: article, title: h2, link: "h2 a", date: time'`)
 	lang := fs.String("lang", "en", "member languages, comma-separated (for dates and detection)")
-	country := fs.String("country", "", "member country (decides the time zone of local times)")
+	country := fs.String("country", "", "member country (decides the time zone of local times and the order of all-digit dates)")
 	tz := fs.String("timezone", "", "IANA time zone for local times on the page")
 	private := fs.Bool("allow-private", false, "allow loopback and private addresses (local testing)")
 	if err := fs.Parse(args); err != nil {

@@ -28,6 +28,8 @@ type dateParser struct {
 	p   *dps.Parser
 	cfg *dps.Configuration
 	loc *time.Location
+	// orderLocale is the locale whose order reads all-digit dates (dateLocale).
+	orderLocale string
 	// searching is the time spent searching running text for dates (search) with this
 	// parser, one per page; searches stops at searchBudget. searches and skipped count
 	// the searches made and refused (for tests).
@@ -59,10 +61,19 @@ func newDateParser(o Options) *dateParser {
 		langs = append(langs, "en")
 	}
 	loc := o.location()
+	orderLocale := dateLocale(o.Languages, o.Country, langs[0])
 	return &dateParser{
-		p: &dps.Parser{},
+		p:           &dps.Parser{},
+		orderLocale: orderLocale,
 		cfg: &dps.Configuration{
-			Languages:           langs,
+			Languages: langs,
+			// All-digit dates in the member's own language go in its country's order.
+			DateOrder: func(locale string) string {
+				if locale == langs[0] {
+					return dps.DefaultDateOrder(orderLocale)
+				}
+				return dps.DefaultDateOrder(locale)
+			},
 			UseGivenOrder:       true,
 			CurrentTime:         o.now().In(loc),
 			DefaultTimezone:     loc,
@@ -153,6 +164,22 @@ func (d *dateParser) parseISO(s string) (time.Time, news.Precision, bool) {
 	return time.Time{}, news.PrecisionNone, false
 }
 
+// dateLocale is the locale whose order reads the member's all-digit dates: its first
+// language as written when it names a region the date parser knows ("en-GB"), else that
+// language in the member's country ("en" and AU: "en-AU"), else base, the first language
+// the parser reads.
+func dateLocale(languages []string, country, base string) string {
+	if len(languages) > 0 && strings.ContainsAny(languages[0], "-_") {
+		if l := strings.ReplaceAll(languages[0], "_", "-"); dps.IsKnownLocale(l) {
+			return l
+		}
+	}
+	if country != "" && dps.IsKnownLocale(base+"-"+country) {
+		return base + "-" + country
+	}
+	return base
+}
+
 // search finds the first date-like span in running text. Unless allowYearless is set (short date
 // labels), a span must carry a year, so that "last week" or "the 3rd" in a sentence is no date.
 func (d *dateParser) search(text string, allowYearless bool) (time.Time, news.Precision, bool) {
@@ -169,7 +196,7 @@ func (d *dateParser) search(text string, allowYearless bool) (time.Time, news.Pr
 	text = splitLabels(text)
 	// All-digit dates are in the order of the member's first language whichever language the
 	// words around them are read in (see isoNumericDates), as Parse reads them.
-	text = isoNumericDates(text, d.cfg.Languages[0])
+	text = isoNumericDates(text, d.orderLocale)
 	// go-dateparser's own language guess picks among the configured languages on thin evidence (French
 	// for an English paragraph); whatlanggo's guess goes first, then the member's languages in order.
 	langs := d.cfg.Languages

@@ -167,3 +167,30 @@ func TestIsoNumericDatesAdjacent(t *testing.T) {
 		}
 	}
 }
+
+// An English-writing member reads all-digit dates in its country's order: 5 March in
+// Australia or Britain, 3 May in the United States; a regional language tag says the
+// same without a country.
+func TestNumericDatesInTheMembersCountryOrder(t *testing.T) {
+	now := time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
+	march5, may3 := time.Date(2024, 3, 5, 0, 0, 0, 0, time.UTC), time.Date(2024, 5, 3, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		langs   []string
+		country string
+		want    time.Time
+	}{
+		{[]string{"en"}, "AU", march5},
+		{[]string{"en"}, "GB", march5},
+		{[]string{"en"}, "US", may3},
+		{[]string{"en"}, "", may3},
+		{[]string{"en-GB"}, "", march5},
+		{[]string{"fr"}, "CH", march5},
+	} {
+		for _, in := range []string{"05/03/2024", "Posted on 05/03/2024 by the secretariat"} {
+			got, _, ok := ParseDate(in, Options{Languages: c.langs, Country: c.country, Now: now})
+			if !ok || !got.Equal(c.want) {
+				t.Errorf("%v %q: ParseDate(%q) = %v (%v), want %v", c.langs, c.country, in, got, ok, c.want)
+			}
+		}
+	}
+}

@@ -93,6 +93,11 @@ type Options struct {
 	// Languages are the member's languages (BCP 47), e.g. ["fr", "en"]. They restrict date parsing and
 	// language detection; the first is the fallback language of an item.
 	Languages []string
+	// Country is the member's country (ISO 3166-1 alpha-2, "" when unknown). With the first
+	// language it names the locale whose order reads all-digit dates: "05/03/2024" is 5
+	// March for an Australian or British member writing English (en-AU, en-GB) and 3 May
+	// for an American one (en, en-US).
+	Country string
 	// Location is used for local times without a zone; nil means UTC.
 	Location *time.Location
 	// Now anchors relative dates ("2 days ago", "il y a 3 jours"); zero means the current time.

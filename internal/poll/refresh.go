@@ -641,7 +641,7 @@ func selectors(s *config.Selectors) page.Selectors {
 }
 
 func (r *Refresher) pageOptions(j Job) page.Options {
-	o := page.Options{Languages: j.Member.Languages, Now: r.Now(), Location: time.UTC}
+	o := page.Options{Languages: j.Member.Languages, Country: j.Member.Country, Now: r.Now(), Location: time.UTC}
 	if j.Source.Timezone != "" {
 		if loc, err := time.LoadLocation(j.Source.Timezone); err == nil {
 			o.Location = loc
