@@ -168,16 +168,36 @@ func (d *dateParser) parseISO(s string) (time.Time, news.Precision, bool) {
 // language as written when it names a region the date parser knows ("en-GB"), else that
 // language in the member's country ("en" and AU: "en-AU"), else base, the first language
 // the parser reads.
+//
+// A regional locale counts only when it puts the day or the month first: one that puts
+// the year first (en-CA, fr-CA, en-ZA) says nothing of how "05/03/2024" is meant there,
+// and the language's own order stays (day first in French).
 func dateLocale(languages []string, country, base string) string {
+	var cands []string
 	if len(languages) > 0 && strings.ContainsAny(languages[0], "-_") {
-		if l := strings.ReplaceAll(languages[0], "_", "-"); dps.IsKnownLocale(l) {
-			return l
+		cands = append(cands, strings.ReplaceAll(languages[0], "_", "-"))
+	}
+	if country != "" {
+		cands = append(cands, base+"-"+country)
+	}
+	for _, l := range cands {
+		if dps.IsKnownLocale(l) {
+			if o := dmy(l); o == "DMY" || o == "MDY" {
+				return l
+			}
 		}
 	}
-	if country != "" && dps.IsKnownLocale(base+"-"+country) {
-		return base + "-" + country
-	}
 	return base
+}
+
+// dmy is the order of day, month and year in locale's dates ("DMY", "MDY", "YMD"…).
+func dmy(locale string) string {
+	return strings.Map(func(r rune) rune {
+		if r == 'D' || r == 'M' || r == 'Y' {
+			return r
+		}
+		return -1
+	}, dps.DefaultDateOrder(locale))
 }
 
 // search finds the first date-like span in running text. Unless allowYearless is set (short date
@@ -256,12 +276,7 @@ var rxNumericDate = regexp.MustCompile(`(^|[^\d./-])(\d{1,2})([./-])(\d{1,2})([.
 // ("13/25/2024") is left as it is.
 func isoNumericDates(text, lang string) string {
 	// A locale's order may carry more than the three letters (Bulgarian's is "DMY 'Г'.").
-	order := strings.Map(func(r rune) rune {
-		if r == 'D' || r == 'M' || r == 'Y' {
-			return r
-		}
-		return -1
-	}, dps.DefaultDateOrder(lang))
+	order := dmy(lang)
 	if order != "DMY" && order != "MDY" {
 		return text // year first ("2024/03/05"): go-dateparser reads those right
 	}

@@ -185,6 +185,9 @@ func TestNumericDatesInTheMembersCountryOrder(t *testing.T) {
 		{[]string{"en"}, "", may3},
 		{[]string{"en-GB"}, "", march5},
 		{[]string{"fr"}, "CH", march5},
+		// Locales that put the year first keep their language's order.
+		{[]string{"fr"}, "CA", march5},
+		{[]string{"en"}, "CA", may3},
 	} {
 		for _, in := range []string{"05/03/2024", "Posted on 05/03/2024 by the secretariat"} {
 			got, _, ok := ParseDate(in, Options{Languages: c.langs, Country: c.country, Now: now})
