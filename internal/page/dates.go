@@ -67,13 +67,6 @@ func newDateParser(o Options) *dateParser {
 		orderLocale: orderLocale,
 		cfg: &dps.Configuration{
 			Languages: langs,
-			// All-digit dates in the member's own language go in its country's order.
-			DateOrder: func(locale string) string {
-				if locale == langs[0] {
-					return dps.DefaultDateOrder(orderLocale)
-				}
-				return dps.DefaultDateOrder(locale)
-			},
 			UseGivenOrder:       true,
 			CurrentTime:         o.now().In(loc),
 			DefaultTimezone:     loc,
@@ -99,6 +92,10 @@ func (d *dateParser) parse(text string) (time.Time, news.Precision, bool) {
 	if text == "" || !strings.ContainsFunc(text, unicode.IsDigit) {
 		return time.Time{}, news.PrecisionNone, false
 	}
+	// All-digit dates in the member's order (isoNumericDates), here for whole dates too:
+	// go-dateparser's own order, when set, would also read year-first dates ("2024/03/05")
+	// in it.
+	text = isoNumericDates(text, d.orderLocale)
 	if t, p, ok := d.parseISO(text); ok {
 		return t, p, true
 	}

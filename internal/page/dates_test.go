@@ -189,10 +189,14 @@ func TestNumericDatesInTheMembersCountryOrder(t *testing.T) {
 		{[]string{"fr"}, "CA", march5},
 		{[]string{"en"}, "CA", may3},
 	} {
-		for _, in := range []string{"05/03/2024", "Posted on 05/03/2024 by the secretariat"} {
+		for _, in := range []string{"05/03/2024", "Posted on 05/03/2024 by the secretariat", "2024/03/05", "2024.03.05"} {
+			want := c.want
+			if strings.HasPrefix(in, "2024") {
+				want = march5 // year first: year, month, day everywhere
+			}
 			got, _, ok := ParseDate(in, Options{Languages: c.langs, Country: c.country, Now: now})
-			if !ok || !got.Equal(c.want) {
-				t.Errorf("%v %q: ParseDate(%q) = %v (%v), want %v", c.langs, c.country, in, got, ok, c.want)
+			if !ok || !got.Equal(want) {
+				t.Errorf("%v %q: ParseDate(%q) = %v (%v), want %v", c.langs, c.country, in, got, ok, want)
 			}
 		}
 	}
