@@ -66,7 +66,7 @@ func newDateParser(o Options) *dateParser {
 		p:           &dps.Parser{},
 		orderLocale: orderLocale,
 		cfg: &dps.Configuration{
-			Languages: langs,
+			Languages:           langs,
 			UseGivenOrder:       true,
 			CurrentTime:         o.now().In(loc),
 			DefaultTimezone:     loc,
