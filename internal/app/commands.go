@@ -59,7 +59,7 @@ func runPoll(ctx context.Context, args []string, env Env, stdout, stderr io.Writ
 		changed []string
 	)
 	ref.Observe = func(_, _ news.SourceState, r poll.Result) {
-		if r.Err == nil && r.New+r.Updated > 0 {
+		if changedItems(r) {
 			mu.Lock()
 			changed = append(changed, r.Member)
 			mu.Unlock()

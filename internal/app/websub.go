@@ -43,26 +43,23 @@ func (h *hubNotifier) current() (*websub.Pinger, string) {
 }
 
 func (h *hubNotifier) observe(r poll.Result) {
-	if r.Err != nil || r.New+r.Updated == 0 {
+	if !changedItems(r) {
 		return
 	}
-	p, base := h.current()
-	if p == nil {
+	if p, _ := h.current(); p == nil {
 		return
 	}
-	topics := websub.Topics(base, []string{r.Member})
-	h.wg.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := p.Notify(ctx, topics); err != nil {
-			h.log.Warn("websub ping failed", "member", r.Member, "hub", p.Hub(), "err", err)
-		}
-	})
+	h.wg.Go(func() { h.notify([]string{r.Member}) })
 }
 
+// changedItems reports whether a refresh stored new or updated items: its member's feeds
+// (and the network's) changed.
+func changedItems(r poll.Result) bool { return r.Err == nil && r.New+r.Updated > 0 }
+
 // notify pings the hub about the feeds of members (and the network's feeds) and waits
-// for the pings: `poll` calls it once at the end of its run, so a run that changed many
-// members pings each network feed once.
+// for the pings: serve after each refresh that changed items (observe), `poll` once at
+// the end of its run, so that a run that changed many members pings each network feed
+// once.
 func (h *hubNotifier) notify(members []string) {
 	p, base := h.current()
 	if p == nil || len(members) == 0 {
@@ -73,7 +70,7 @@ func (h *hubNotifier) notify(members []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := p.Notify(ctx, websub.Topics(base, members)); err != nil {
-		h.log.Warn("websub ping failed", "members", len(members), "hub", p.Hub(), "err", err)
+		h.log.Warn("websub ping failed", "members", members, "hub", p.Hub(), "err", err)
 	}
 }
 

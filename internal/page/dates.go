@@ -28,8 +28,9 @@ type dateParser struct {
 	p   *dps.Parser
 	cfg *dps.Configuration
 	loc *time.Location
-	// orderLocale is the locale whose order reads all-digit dates (dateLocale).
-	orderLocale string
+	// order is the order ("DMY", "MDY", …) in which all-digit dates are read: that of
+	// the member's locale (dateLocale).
+	order string
 	// searching is the time spent searching running text for dates (search) with this
 	// parser, one per page; searches stops at searchBudget. searches and skipped count
 	// the searches made and refused (for tests).
@@ -61,10 +62,9 @@ func newDateParser(o Options) *dateParser {
 		langs = append(langs, "en")
 	}
 	loc := o.location()
-	orderLocale := dateLocale(o.Languages, o.Country, langs[0])
 	return &dateParser{
-		p:           &dps.Parser{},
-		orderLocale: orderLocale,
+		p:     &dps.Parser{},
+		order: dmy(dateLocale(o.Languages, o.Country, langs[0])),
 		cfg: &dps.Configuration{
 			Languages:           langs,
 			UseGivenOrder:       true,
@@ -95,7 +95,7 @@ func (d *dateParser) parse(text string) (time.Time, news.Precision, bool) {
 	// All-digit dates in the member's order (isoNumericDates), here for whole dates too:
 	// go-dateparser's own order, when set, would also read year-first dates ("2024/03/05")
 	// in it.
-	text = isoNumericDates(text, d.orderLocale)
+	text = isoNumericDates(text, d.order)
 	if t, p, ok := d.parseISO(text); ok {
 		return t, p, true
 	}
@@ -187,7 +187,8 @@ func dateLocale(languages []string, country, base string) string {
 	return base
 }
 
-// dmy is the order of day, month and year in locale's dates ("DMY", "MDY", "YMD"…).
+// dmy is the order of day, month and year in locale's dates ("DMY", "MDY", "YMD"…): a
+// locale's order may carry more than the three letters (Bulgarian's is "DMY 'Г'.").
 func dmy(locale string) string {
 	return strings.Map(func(r rune) rune {
 		if r == 'D' || r == 'M' || r == 'Y' {
@@ -210,10 +211,7 @@ func (d *dateParser) search(text string, allowYearless bool) (time.Time, news.Pr
 	if r := []rune(text); len(r) > maxDateLen {
 		text = string(r[:maxDateLen])
 	}
-	text = splitLabels(text)
-	// All-digit dates are in the order of the member's first language whichever language the
-	// words around them are read in (see isoNumericDates), as Parse reads them.
-	text = isoNumericDates(text, d.orderLocale)
+	text = splitLabels(text) // its all-digit dates were rewritten by parse (isoNumericDates)
 	// go-dateparser's own language guess picks among the configured languages on thin evidence (French
 	// for an English paragraph); whatlanggo's guess goes first, then the member's languages in order.
 	langs := d.cfg.Languages
@@ -264,16 +262,14 @@ func splitLabels(text string) string {
 // rxNumericDate is a day, month and year written in digits ("05/03/2024", "5.3.2024", "05-03-2024").
 var rxNumericDate = regexp.MustCompile(`(^|[^\d./-])(\d{1,2})([./-])(\d{1,2})([./-])(\d{4})($|[^\d./-])`)
 
-// isoNumericDates rewrites the all-digit dates of text as ISO dates, read in the order of
-// lang's locale. go-dateparser's search translates the text to English and reads such a date
+// isoNumericDates rewrites the all-digit dates of text as ISO dates, read in order (dmy of
+// the member's locale). go-dateparser's search translates the text to English and reads such a date
 // in English's order, month first, whatever the language searched: on a French member's page
 // "Publié le 05/03/2024" was read as 3 May, and "Mis à jour le 12/03/2024" as 3 December (in
 // the future, so clamped to the time first seen), while the same date alone in a date element
 // (Parse, in the member's locale) gave 5 and 12 March. A date the order cannot make valid
 // ("13/25/2024") is left as it is.
-func isoNumericDates(text, lang string) string {
-	// A locale's order may carry more than the three letters (Bulgarian's is "DMY 'Г'.").
-	order := dmy(lang)
+func isoNumericDates(text, order string) string {
 	if order != "DMY" && order != "MDY" {
 		return text // year first ("2024/03/05"): go-dateparser reads those right
 	}

@@ -162,7 +162,7 @@ func TestIsoNumericDatesAdjacent(t *testing.T) {
 		"05/03/2024–12/03/2024":        "2024-03-05–2024-03-12",
 		"du 05/03/2024 06/03/2024 fin": "du 2024-03-05 2024-03-06 fin",
 	} {
-		if got := isoNumericDates(in, "fr"); got != want {
+		if got := isoNumericDates(in, dmy("fr")); got != want {
 			t.Errorf("isoNumericDates(%q) = %q, want %q", in, got, want)
 		}
 	}

@@ -229,13 +229,15 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		code, msg = http.StatusBadRequest, br.Msg
 	case errors.Is(err, errNotFound):
 		code, msg = http.StatusNotFound, err.Error()
-	case errors.Is(err, errUnavailable):
-		code, msg = http.StatusServiceUnavailable, err.Error()
-	case errors.Is(err, store.ErrUnavailable):
-		// The pages (river, dashboard, member pages) read the store on every request:
-		// while Redis is unreachable they are temporarily unavailable, not broken, and
-		// logging each request would flood the log (version logs the outage once).
+	case errors.Is(err, errUnavailable), errors.Is(err, store.ErrUnavailable):
+		// While Redis is unreachable, a feed with nothing cached and the pages (river,
+		// dashboard, member pages, which read the store on every request) are temporarily
+		// unavailable, not broken; logging each request would flood the log (version logs
+		// the outage once).
 		code, msg = http.StatusServiceUnavailable, "the store is unavailable: try again in a minute"
+		if errors.Is(err, errUnavailable) {
+			msg = err.Error()
+		}
 		w.Header().Set("Retry-After", "60")
 	default:
 		s.log.Error("request failed", "path", r.URL.Path, "err", err)

@@ -102,13 +102,11 @@ func decodeForTest(t *testing.T, s *Store, cid string) int {
 	if err != nil {
 		t.Fatalf("read cluster %s: %v", cid, err)
 	}
-	n := 1
-	for _, c := range v {
-		if c == '\n' {
-			n++
-		}
+	es, err := parseEntries(v)
+	if err != nil {
+		t.Fatalf("cluster %s: %v", cid, err)
 	}
-	return n
+	return len(es)
 }
 
 // A candidate trimmed (tombstoned) after the new item's plan was made is not joined
