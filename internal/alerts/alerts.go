@@ -186,7 +186,10 @@ func (ob *Observer) Observe(before, after news.SourceState, r poll.Result) {
 	now := ob.o.Now()
 	log := ob.o.Log.With("member", after.Member, "source", after.URL)
 	cur := after.Health
-	if cur == news.HealthOK {
+	// A source whose newest item is no older than the least quiet time that makes any
+	// source stale cannot be stale (Assess's newest item is at least as recent): its
+	// items are not read. That is every refresh of an active source.
+	if cur == news.HealthOK && (after.NewestDated.IsZero() || now.Sub(after.NewestDated) > MinStale) {
 		items, err := ob.o.Store.Items(ctx, ItemsQuery(after.Member, now))
 		if err != nil {
 			log.Warn("alerts: read items to assess staleness", "err", err)
@@ -200,7 +203,11 @@ func (ob *Observer) Observe(before, after news.SourceState, r poll.Result) {
 	last, known := ob.health[after.URL]
 	prev := last.key
 	if !known {
-		prev = stateKey(before.Health, before.ErrorKind)
+		bh := before.Health
+		if bh == "" { // never polled: no state stored
+			bh = news.HealthUnknown
+		}
+		prev = stateKey(bh, before.ErrorKind)
 		if i := slices.IndexFunc(ob.ring, func(a Alert) bool { return a.Source == after.URL }); i >= 0 {
 			prev = stateKey(ob.ring[i].To, ob.ring[i].ErrorKind)
 		}

@@ -353,3 +353,42 @@ func TestLogLinesNameMemberAndSource(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// countingStore counts the item reads.
+type countingStore struct {
+	memStore
+	reads int
+}
+
+func (c *countingStore) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
+	c.mu.Lock()
+	c.reads++
+	c.mu.Unlock()
+	return c.memStore.Items(ctx, q)
+}
+
+// An ok source that listed an item in the last MinStale cannot be stale: its items are
+// not read. One quiet for longer is assessed from its stored items, as before.
+func TestObserveSkipsItemsOfAnActiveSource(t *testing.T) {
+	cs := &countingStore{}
+	clock := now
+	ob := New(Options{Store: cs, Log: quiet(), Now: func() time.Time { return clock }})
+	for i, d := range weekly(8, days(2)) {
+		cs.items = append(cs.items, news.Item{ID: fmt.Sprint(i), Member: "iss-be", Source: src, Published: d})
+	}
+	active := state(news.HealthOK, "")
+	active.NewestDated = now.Add(-days(2))
+	ob.Observe(state(news.HealthUnknown, ""), active, poll.Result{URL: src})
+	if cs.reads != 0 {
+		t.Errorf("items read %d times for a source whose newest item is 2 days old", cs.reads)
+	}
+	// Three weeks on with nothing new: read, and stale.
+	clock = clock.Add(days(21))
+	ob.Observe(active, active, poll.Result{URL: src})
+	if cs.reads != 1 {
+		t.Errorf("items read %d times for a source quiet for 23 days, want 1", cs.reads)
+	}
+	if h, _, _ := ob.Health(src); h != news.HealthStale {
+		t.Errorf("health %q, want stale", h)
+	}
+}

@@ -27,6 +27,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/iss-network/networkfeed/internal/alerts"
 	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/demo"
 	"github.com/iss-network/networkfeed/internal/news"
@@ -58,7 +59,11 @@ func runPoll(ctx context.Context, args []string, env Env, stdout, stderr io.Writ
 		mu      sync.Mutex
 		changed []string
 	)
-	ref.Observe = func(_, _ news.SourceState, r poll.Result) {
+	// Health changes are recorded (the alerts feed, the dashboard) and posted to
+	// alerts.webhook_url as serve does: a run from cron may be the only poller.
+	al := alerts.New(alerts.Options{Store: st, Config: cfgFn, Log: log})
+	ref.Observe = func(before, after news.SourceState, r poll.Result) {
+		al.Observe(before, after, r)
 		if changedItems(r) {
 			mu.Lock()
 			changed = append(changed, r.Member)
@@ -69,8 +74,23 @@ func runPoll(ctx context.Context, args []string, env Env, stdout, stderr io.Writ
 	mu.Lock()
 	defer mu.Unlock()
 	newHubNotifier(cfgFn, log).notify(changed)
+	// Webhook deliveries in flight get the time their retries take (10 s, after an
+	// interruption), then are abandoned with a warning.
+	wait := alertsDrain
+	if ctx.Err() != nil {
+		wait = 10 * time.Second
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
+	defer cancel()
+	if cerr := al.Close(actx); cerr != nil {
+		log.Warn("alerts: webhook deliveries abandoned", "err", cerr)
+	}
 	return err
 }
+
+// alertsDrain is how long `poll` waits at its end for alert webhook deliveries: the
+// retries of one that keeps failing (5 attempts, 2+4+8+16 s apart) fit in it.
+var alertsDrain = 40 * time.Second
 
 // pollOnce refreshes every job, shows progress on a terminal and prints a summary; a
 // failing source is reported, never fatal. Only what it prints of each result is kept.

@@ -102,6 +102,10 @@ type SourceState struct {
 	Redirect string `json:"redirect,omitempty"`
 	// RetryAfter is the time before which the source must not be polled again (429/503).
 	RetryAfter time.Time `json:"retry_after,omitempty"`
+	// NewestDated is the date of the newest dated item the source has listed (kept
+	// across polls): an ok source whose newest item is recent is not stale, which
+	// alerts can tell without reading its items.
+	NewestDated time.Time `json:"newest_dated,omitzero"`
 	// History is a bounded list of the most recent polls, newest first.
 	History []PollRecord `json:"history,omitempty"`
 }

@@ -821,6 +821,11 @@ func (r *Refresher) record(j Job, st *news.SourceState, res Result, code int, st
 		if res.New > 0 {
 			st.LastNewItem = start
 		}
+		for _, p := range published {
+			if p.After(st.NewestDated) {
+				st.NewestDated = p
+			}
+		}
 		st.Items += res.New
 		if res.NotMod {
 			rec.HTTPCode = 304
