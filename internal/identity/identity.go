@@ -221,6 +221,10 @@ func dateAtPrecision(it news.Item) string {
 	}
 }
 
+// SameTitle reports whether two titles are the same once lower-cased, with accents
+// folded and white space collapsed.
+func SameTitle(a, b string) bool { return normTitle(a) == normTitle(b) }
+
 // normTitle lower-cases, folds accents and collapses white space.
 func normTitle(s string) string {
 	return strings.Join(strings.Fields(Fold(s)), " ")
@@ -264,7 +268,10 @@ func StableGUIDs(guids []string) bool {
 // by GUID and content hash when it has no link, so that a CMS that gives every item
 // the same GUID does not collapse them; items with unique GUIDs keep "guid:"+GUID so
 // their Keys do not change between polls. When most items have no GUID, every item
-// is keyed by Key(it, false).
+// is keyed by Key(it, false). Likewise, items keyed by a link that another item of
+// the poll with another title or date also has (a feed whose every item links to the
+// member's homepage) are keyed by link and content hash ("url:"+link+" hash:"+hash):
+// only true repeats collapse.
 func Assign(items []news.Item, member string) []news.Item {
 	count := make(map[string]int, len(items))
 	empty := 0
@@ -277,6 +284,32 @@ func Assign(items []news.Item, member string) []news.Item {
 		count[g]++
 	}
 	useGUIDs := empty*2 <= len(items)
+	// The links of items keyed by link, with the first item of each: a link is shared
+	// when an item with another content hash has it too.
+	var first map[string]int
+	var shared map[string]bool
+	for i := range items {
+		it := &items[i]
+		it.Canonical = Canonical(it.Link)
+		if g := strings.TrimSpace(it.GUID); useGUIDs && g != "" {
+			continue
+		}
+		c := it.Canonical
+		if c == "" || shared[c] {
+			continue
+		}
+		if first == nil {
+			first = make(map[string]int, len(items))
+		}
+		if j, ok := first[c]; !ok {
+			first[c] = i
+		} else if contentHash(items[j]) != contentHash(*it) {
+			if shared == nil {
+				shared = map[string]bool{}
+			}
+			shared[c] = true
+		}
+	}
 
 	seen := make(map[string]bool, len(items))
 	out := items[:0]
@@ -284,7 +317,6 @@ func Assign(items []news.Item, member string) []news.Item {
 		if it.Member == "" {
 			it.Member = member
 		}
-		it.Canonical = Canonical(it.Link)
 		g := strings.TrimSpace(it.GUID)
 		switch {
 		case useGUIDs && g != "" && count[g] > 1:
@@ -293,6 +325,8 @@ func Assign(items []news.Item, member string) []news.Item {
 			} else {
 				it.Key = "guid:" + g + " hash:" + contentHash(it)
 			}
+		case shared[it.Canonical] && (!useGUIDs || g == ""):
+			it.Key = "url:" + it.Canonical + " hash:" + contentHash(it)
 		default:
 			it.Key = Key(it, useGUIDs)
 		}

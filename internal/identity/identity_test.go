@@ -185,6 +185,27 @@ func TestAssign(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a link shared by different items keys them by link and content", func(t *testing.T) {
+		items := []news.Item{
+			{Link: "https://x.example/", Title: "Kafala mission"},
+			{Link: "https://x.example/", Title: "New board"},
+			{Link: "https://x.example/", Title: "new  BOARD"}, // a repeat
+			{Link: "https://x.example/own", Title: "Own page"},
+			{GUID: "g", Link: "https://x.example/", Title: "A GUID"}, // most items have none: keyed by link too
+		}
+		got := Assign(items, "m")
+		want := []string{"url:https://x.example/ hash:" + contentHash(news.Item{Title: "Kafala mission"}),
+			"url:https://x.example/ hash:" + contentHash(news.Item{Title: "New board"}),
+			"url:https://x.example/own", "url:https://x.example/ hash:" + contentHash(news.Item{Title: "A GUID"})}
+		if len(got) != len(want) {
+			t.Fatalf("got %d items, want %d: %+v", len(got), len(want), got)
+		}
+		for i, it := range got {
+			if it.Key != want[i] {
+				t.Errorf("item %d Key = %q, want %q", i, it.Key, want[i])
+			}
+		}
+	})
 	t.Run("stable across polls", func(t *testing.T) {
 		poll := func() []news.Item {
 			return []news.Item{{GUID: "1", Link: "https://x.example/a"}, {GUID: "2", Link: "https://x.example/b"}}

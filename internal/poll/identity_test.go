@@ -58,3 +58,42 @@ func TestSessionIDInLinksKeepsItems(t *testing.T) {
 		}
 	}
 }
+
+// A member's feed with no GUIDs whose every item links to the member's homepage (some
+// small CMSs and feed bridges do that): each item is kept, not collapsed into the
+// first; a re-poll adds nothing; and an item stored under the link alone, before a
+// second item came with the same link, keeps its ID when that second item arrives.
+func TestItemsSharingALinkAreKept(t *testing.T) {
+	var body atomic.Value
+	body.Store(rss("|Annual report 2025|https://m.example.org/|Mon, 02 Mar 2026 10:00:00 GMT"))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Write([]byte(body.Load().(string)))
+	}))
+	defer srv.Close()
+	st := openBolt(t)
+	r := newTestRefresher(t, st, testConfig(t, ""), nil)
+	j := feedJob("m", srv.URL+"/feed.xml")
+	if res := r.Refresh(context.Background(), j); res.Err != nil || res.New != 1 {
+		t.Fatalf("first poll: %+v", res)
+	}
+	report := storedItems(t, st, "m")[0].ID
+	body.Store(rss(
+		"|Kafala mission in Morocco|https://m.example.org/|Wed, 04 Mar 2026 10:00:00 GMT",
+		"|New board elected|https://m.example.org/|Tue, 03 Mar 2026 10:00:00 GMT",
+		"|Annual report 2025|https://m.example.org/|Mon, 02 Mar 2026 10:00:00 GMT",
+	))
+	if res := r.Refresh(context.Background(), j); res.Err != nil || res.New != 2 || res.Duplicate != 0 {
+		t.Errorf("second poll, two more items with the same link: %d new, %d duplicates (err %v); want 2, 0", res.New, res.Duplicate, res.Err)
+	}
+	if res := r.Refresh(context.Background(), j); res.Err != nil || res.New != 0 {
+		t.Errorf("third poll, the same feed: %d new (err %v), want 0", res.New, res.Err)
+	}
+	got := map[string]string{}
+	for _, it := range storedItems(t, st, "m") {
+		got[it.Title] = it.ID
+	}
+	if len(got) != 3 || got["Annual report 2025"] != report {
+		t.Errorf("stored %v; want 3 items, the annual report still %s", got, report)
+	}
+}

@@ -721,13 +721,20 @@ func (r *Refresher) prepare(j Job, items []news.Item, base string, now time.Time
 // recognise is the flood guard: an item whose key is new but whose canonical link or key
 // matches an item already stored for the member (a GUID change, http→https, a redesign)
 // takes the stored item's ID and key, so it updates that item instead of adding a copy.
-// It returns the stored items matched, by ID.
+// Items that share their link with another of the poll (identity.Assign keys them by
+// link and content) take a stored item of that link only when its title is theirs:
+// the one stored under the link alone, before another item came with the same link,
+// stays itself. It returns the stored items matched, by ID.
 func (r *Refresher) recognise(ctx context.Context, member string, items []news.Item) (map[string]news.Item, error) {
 	keys := make([]string, 0, 2*len(items))
+	perLink := map[string]int{}
 	for _, it := range items {
 		keys = append(keys, it.Key)
 		if it.Canonical != "" {
 			keys = append(keys, it.Canonical)
+			if perLink[it.Canonical]++; perLink[it.Canonical] == 2 {
+				keys = append(keys, "url:"+it.Canonical)
+			}
 		}
 	}
 	stored, err := r.Store.ItemsByKey(ctx, member, keys)
@@ -738,7 +745,7 @@ func (r *Refresher) recognise(ctx context.Context, member string, items []news.I
 		return nil, nil
 	}
 	byKey := map[string]news.Item{}
-	byLink := map[string]news.Item{}
+	byLink := map[string][]news.Item{}
 	for _, s := range stored {
 		byKey[s.Key] = s
 		link := s.Canonical
@@ -746,21 +753,26 @@ func (r *Refresher) recognise(ctx context.Context, member string, items []news.I
 			link = s.Link
 		}
 		if link != "" {
-			byLink[link] = s
+			byLink[link] = append(byLink[link], s)
 		}
 	}
 	used := map[string]news.Item{}
 	for i := range items {
-		it := &items[i]
-		if s, ok := byKey[it.Key]; ok {
-			it.ID = s.ID
+		if s, ok := byKey[items[i].Key]; ok {
+			items[i].ID = s.ID
 			used[s.ID] = s
+		}
+	}
+	for i := range items {
+		it := &items[i]
+		if _, ok := used[it.ID]; ok || it.Canonical == "" {
 			continue
 		}
-		if s, ok := byLink[it.Canonical]; ok && it.Canonical != "" {
-			if _, taken := used[s.ID]; !taken {
+		for _, s := range byLink[it.Canonical] {
+			if _, taken := used[s.ID]; !taken && (perLink[it.Canonical] == 1 || identity.SameTitle(s.Title, it.Title)) {
 				it.ID, it.Key = s.ID, s.Key
 				used[s.ID] = s
+				break
 			}
 		}
 	}
