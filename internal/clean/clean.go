@@ -22,6 +22,20 @@ const MaxTitle = 300
 // SummaryLength is the length, in runes, of the summary Item writes.
 const SummaryLength = 400
 
+// Bounds on what one item may carry into every feed that shows it: a member's site is
+// not trusted to keep its items a sane size (one item with 8 MB of content and 20,000
+// categories made the network's combined feed 9.8 MB, and fifty such items would make
+// every render of it half a gigabyte).
+const (
+	// MaxContent is the longest sanitised content, in bytes, that Item keeps; longer
+	// content is dropped (the item keeps its summary, made from it, and its link).
+	MaxContent = 256 << 10
+	// MaxCategories is the number of categories Item keeps (the first ones).
+	MaxCategories = 50
+	// MaxURL is the longest URL, in bytes, that AbsURL returns.
+	MaxURL = 8 << 10
+)
+
 // Cleaner sanitises HTML with a bluemonday policy built once.
 type Cleaner struct {
 	policy *bluemonday.Policy
@@ -71,10 +85,11 @@ func newPolicy() *bluemonday.Policy {
 }
 
 // Item cleans it in place: Title and Author become plain text, Link and Image absolute
-// (resolved against base, or dropped when not http/https), Content sanitised HTML
-// with absolute links, Summary a plain-text summary of about SummaryLength runes
-// (from Summary, else Content), Language settled by Language, Categories trimmed,
-// made plain and de-duplicated (case-insensitively, first spelling kept).
+// (resolved against base, or dropped when not http/https or longer than MaxURL),
+// Content sanitised HTML with absolute links (dropped when longer than MaxContent),
+// Summary a plain-text summary of about SummaryLength runes (from Summary, else
+// Content), Language settled by Language, Categories trimmed, made plain and
+// de-duplicated (case-insensitively, first spelling kept), at most MaxCategories.
 //
 // Content is resolved against base when given, else against the item's own link.
 func (c *Cleaner) Item(it *news.Item, base *url.URL, fallbackLang string) {
@@ -112,6 +127,9 @@ func (c *Cleaner) Item(it *news.Item, base *url.URL, fallbackLang string) {
 		it.Language = Language("", it.Title+"\n"+body, fallbackLang)
 	}
 	it.Categories = categories(it.Categories)
+	if len(it.Content) > MaxContent {
+		it.Content = "" // after the summary and language, which it may have given
+	}
 }
 
 // categories trims, flattens and de-duplicates category names, keeping the first spelling.
@@ -129,6 +147,9 @@ func categories(in []string) []string {
 		}
 		seen[k] = true
 		out = append(out, c)
+		if len(out) == MaxCategories {
+			break
+		}
 	}
 	return slices.Clip(out)
 }

@@ -374,3 +374,45 @@ func BenchmarkHTML(b *testing.B) {
 		c.HTML(string(in), base)
 	}
 }
+
+// TestItemBounds: a member's site could send one item large enough to swell every feed
+// that shows it (8 MB of content and 20,000 categories made the combined feed 9.8 MB):
+// content past MaxContent is dropped (the summary made from it stays), categories past
+// MaxCategories and URLs past MaxURL too.
+func TestItemBounds(t *testing.T) {
+	c := New()
+	base := mustURL(t, "https://iss.example.org/feed.xml")
+	var cats []string
+	for i := range 20000 {
+		cats = append(cats, fmt.Sprintf("tag %d", i))
+	}
+	long := "https://iss.example.org/a?x=" + strings.Repeat("y", MaxURL)
+	it := news.Item{
+		Title:      "Huge",
+		Link:       long,
+		Image:      long,
+		Content:    strings.Repeat("<p>"+strings.Repeat("word ", 200)+"</p>", 8000),
+		Categories: cats,
+	}
+	c.Item(&it, base, "en")
+	if it.Content != "" {
+		t.Errorf("content of %d bytes kept (MaxContent %d)", len(it.Content), MaxContent)
+	}
+	if !strings.HasPrefix(it.Summary, "word word") {
+		t.Errorf("summary %.40q, want the content's text", it.Summary)
+	}
+	if len(it.Categories) != MaxCategories || it.Categories[0] != "tag 0" {
+		t.Errorf("%d categories kept, first %q; want the first %d", len(it.Categories), it.Categories[0], MaxCategories)
+	}
+	if it.Link != "" || it.Image != "" {
+		t.Errorf("URLs of %d bytes kept: link %d, image %d bytes", len(long), len(it.Link), len(it.Image))
+	}
+
+	fits := news.Item{Title: "Long but fair", Link: "https://iss.example.org/a?x=" + strings.Repeat("y", 2000),
+		Content: strings.Repeat("<p>"+strings.Repeat("word ", 200)+"</p>", 100)}
+	want := fits.Link
+	c.Item(&fits, base, "en")
+	if fits.Content == "" || fits.Link != want {
+		t.Errorf("an item within the bounds lost its content (%d bytes) or link (%d bytes)", len(fits.Content), len(fits.Link))
+	}
+}

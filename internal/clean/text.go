@@ -123,10 +123,11 @@ func linkURL(base *url.URL, ref string) string {
 }
 
 // AbsURL resolves ref against base and returns it when the result is an http or https
-// URL with a host, else "". A nil base accepts only absolute refs.
+// URL with a host, at most MaxURL bytes long, else "". A nil base accepts only absolute
+// refs.
 func AbsURL(base *url.URL, ref string) string {
 	ref = strings.TrimSpace(ref)
-	if ref == "" {
+	if ref == "" || len(ref) > MaxURL {
 		return ""
 	}
 	u, err := url.Parse(ref)
@@ -140,7 +141,10 @@ func AbsURL(base *url.URL, ref string) string {
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return ""
 	}
-	return u.String()
+	if s := u.String(); len(s) <= MaxURL {
+		return s
+	}
+	return ""
 }
 
 // Title returns s as plain text on one line: tags stripped, entities unescaped

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -33,7 +34,11 @@ type rendered struct {
 	gzOnce    sync.Once
 	gz        []byte // nil when gzip would not make the body smaller
 	lengthGzH []string
+	gzSize    atomic.Int64 // len(gz), readable without gzOnce (the cache's byte count)
 }
+
+// size is the memory the entry's bodies take: the body and its gzipped copy, once made.
+func (e *rendered) size() int64 { return int64(len(e.body)) + e.gzSize.Load() }
 
 // Header values that are the same for every cached response.
 var (
@@ -75,6 +80,7 @@ func (e *rendered) gzipped() []byte {
 		if buf.Len() < len(e.body) {
 			e.gz = buf.Bytes()
 			e.lengthGzH = []string{strconv.Itoa(len(e.gz))}
+			e.gzSize.Store(int64(len(e.gz)))
 		}
 	})
 	return e.gz
@@ -82,13 +88,19 @@ func (e *rendered) gzipped() []byte {
 
 // renderCache keeps rendered responses per (path, canonical query, store version); an
 // entry is used while the store version is unchanged, and served stale when the store
-// cannot be reached.
+// cannot be reached. It holds at most max entries and maxBytes of bodies: every paging
+// cursor, since= and q= is an address of its own, so without a bound on bytes a visitor
+// walking distinct pages of limit=500 (about 1 MB each) could fill the memory.
 type renderCache struct {
-	mu    sync.Mutex
-	m     map[cacheKey]*rendered
-	max   int
-	group singleflight.Group
+	mu       sync.Mutex
+	m        map[cacheKey]*rendered
+	max      int
+	maxBytes int64
+	group    singleflight.Group
 }
+
+// DefaultCacheBytes bounds the bodies (plain and gzipped) the render cache keeps.
+const DefaultCacheBytes = 64 << 20
 
 // cacheKey names one cached response: the config it was rendered with (a reload makes a
 // new one), the address with its canonical query, and the since time it selected
@@ -102,8 +114,8 @@ type cacheKey struct {
 // String is the key for singleflight, made only when rendering.
 func (k cacheKey) String() string { return fmt.Sprintf("%p %s %d", k.cfg, k.addr, k.since) }
 
-func newRenderCache(max int) *renderCache {
-	return &renderCache{m: map[cacheKey]*rendered{}, max: max}
+func newRenderCache(max int, maxBytes int64) *renderCache {
+	return &renderCache{m: map[cacheKey]*rendered{}, max: max, maxBytes: maxBytes}
 }
 
 func (c *renderCache) get(key cacheKey) *rendered {
@@ -112,18 +124,32 @@ func (c *renderCache) get(key cacheKey) *rendered {
 	return c.m[key]
 }
 
+// put keeps r under key, first dropping entries of older versions and then others (in
+// no particular order) while the cache would hold more than max entries or maxBytes. An
+// entry larger than a quarter of maxBytes is served but not kept. Sizes are summed at
+// each put: puts follow renders, which cost far more than a walk over the entries.
 func (c *renderCache) put(key cacheKey, r *rendered) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.m) >= c.max {
-		// Drop entries of older versions first; when all are current, start afresh.
+	delete(c.m, key)
+	if r.size() > c.maxBytes/4 {
+		return
+	}
+	total := r.size()
+	for _, v := range c.m {
+		total += v.size()
+	}
+	full := func() bool { return len(c.m) >= c.max || total > c.maxBytes }
+	for _, older := range []bool{true, false} {
 		for k, v := range c.m {
-			if v.version != r.version {
-				delete(c.m, k)
+			if !full() {
+				break
 			}
-		}
-		if len(c.m) >= c.max {
-			clear(c.m)
+			if older && v.version == r.version {
+				continue
+			}
+			delete(c.m, k)
+			total -= v.size()
 		}
 	}
 	c.m[key] = r

@@ -75,7 +75,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{store: o.Store, config: o.Config, log: o.Log, static: st, cache: newRenderCache(2048), ready: o.Ready, metrics: o.Metrics, now: time.Now,
+	s := &Server{store: o.Store, config: o.Config, log: o.Log, static: st, cache: newRenderCache(2048, DefaultCacheBytes), ready: o.Ready, metrics: o.Metrics, now: time.Now,
 		versionTTL: o.VersionTTL, clock: time.Now}
 	if s.versionTTL == 0 {
 		s.versionTTL = DefaultVersionTTL
