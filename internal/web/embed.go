@@ -63,7 +63,7 @@ func (s *Server) embed(w http.ResponseWriter, r *http.Request) {
 	key := cacheKey{cfg: cfg, addr: "/embed?" + canonicalQuery(r.URL.Query()), since: q.Since.Unix()}
 	version, ok := s.version(r.Context())
 	err = s.cache.serve(w, r, key, version, ok, func() ([]byte, string, time.Time, error) {
-		items, err := s.store.Items(r.Context(), q)
+		items, err := s.items(r.Context(), q)
 		if err != nil {
 			return nil, "", time.Time{}, fmt.Errorf("read items: %w", err)
 		}

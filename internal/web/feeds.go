@@ -82,7 +82,7 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, format, member str
 // directory under the network URL ("", "members/x/"), query its canonical filter query;
 // paging, when not nil, are the request's parameters, from which the next link is made.
 func (s *Server) buildFeed(ctx context.Context, cfg *config.Config, q news.Query, format, member, dir, query string, paging url.Values) (publish.Feed, error) {
-	items, err := s.store.Items(ctx, q)
+	items, err := s.items(ctx, q)
 	if err != nil {
 		return publish.Feed{}, fmt.Errorf("read items: %w", err)
 	}

@@ -180,7 +180,7 @@ func (s *Server) river(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q.Clustered = clustered(q)
-	items, err := s.store.Items(r.Context(), q)
+	items, err := s.items(r.Context(), q)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,11 @@ type Server struct {
 	lastVersion    atomic.Pointer[versionRead]
 	readingVersion atomic.Bool
 	versionGen     atomic.Uint64 // bumped by StoreChanged
+
+	// searches holds a slot per store read filtering by words or category (see items);
+	// searchWait is how long a read waits for one before the request gets a 503.
+	searches   chan struct{}
+	searchWait time.Duration
 }
 
 // Options configure a Server.
@@ -76,7 +82,8 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{store: o.Store, config: o.Config, log: o.Log, static: st, cache: newRenderCache(2048, DefaultCacheBytes), ready: o.Ready, metrics: o.Metrics, now: time.Now,
-		versionTTL: o.VersionTTL, clock: time.Now}
+		versionTTL: o.VersionTTL, clock: time.Now,
+		searches: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)), searchWait: 5 * time.Second}
 	if s.versionTTL == 0 {
 		s.versionTTL = DefaultVersionTTL
 	}
@@ -229,6 +236,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		code, msg = http.StatusBadRequest, br.Msg
 	case errors.Is(err, errNotFound):
 		code, msg = http.StatusNotFound, err.Error()
+	case errors.Is(err, errBusy):
+		code, msg = http.StatusServiceUnavailable, err.Error()
+		w.Header().Set("Retry-After", "5")
 	case errors.Is(err, errUnavailable), errors.Is(err, store.ErrUnavailable):
 		// While Redis is unreachable, a feed with nothing cached and the pages (river,
 		// dashboard, member pages, which read the store on every request) are temporarily
@@ -249,6 +259,31 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 var errNotFound = errors.New("not found")
+
+// errBusy answers a search that found every search slot taken for searchWait.
+var errBusy = errors.New("too many searches at once: try again in a few seconds")
+
+// items reads q's items from the store. A query filtering by words or category first
+// takes one of the search slots (half the CPUs, at least one), waiting up to searchWait:
+// the store filters those in memory along its timeline, and a search that matches little
+// walks all of it (about 2 s for 100,000 items), where every other read stops at its
+// limit. So distinct searches, which no cache holds, cannot take every CPU from the
+// feeds and the polling; past the wait they get errBusy.
+func (s *Server) items(ctx context.Context, q news.Query) ([]news.Item, error) {
+	if q.Text != "" || q.Category != "" {
+		t := time.NewTimer(s.searchWait)
+		defer t.Stop()
+		select {
+		case s.searches <- struct{}{}:
+			defer func() { <-s.searches }()
+		case <-t.C:
+			return nil, errBusy
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for a search slot: %w", ctx.Err())
+		}
+	}
+	return s.store.Items(ctx, q)
+}
 
 // render executes a template into a buffer, then writes it: a template error never
 // leaves half a page.

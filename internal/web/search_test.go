@@ -1,0 +1,63 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iss-network/networkfeed/internal/news"
+)
+
+// stallingReader holds the store reads searching for "held…" until release is closed,
+// telling entered when one starts.
+type stallingReader struct {
+	Reader
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *stallingReader) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
+	if strings.HasPrefix(q.Text, "held") {
+		s.entered <- struct{}{}
+		<-s.release
+	}
+	return s.Reader.Items(ctx, q)
+}
+
+// TestSearchesTakeASlot: a search that matches little walks the whole timeline, and no
+// cache holds distinct searches, so a visitor sending many could take every CPU. While
+// the search slots are taken, another search waits, then gets 503 with Retry-After;
+// reads without words are not held; once a slot is free, searches are answered again.
+func TestSearchesTakeASlot(t *testing.T) {
+	f := newFeedFixture(t, filterItems())
+	sr := &stallingReader{Reader: f.web.store, entered: make(chan struct{}, 8), release: make(chan struct{})}
+	f.web.store = sr
+	f.web.searchWait = 50 * time.Millisecond
+	slots := cap(f.web.searches)
+	done := make(chan int, slots)
+	for i := range slots {
+		go func() {
+			res, _ := f.get(t, "/?q=held"+string(rune('a'+i)))
+			done <- res.StatusCode
+		}()
+		<-sr.entered
+	}
+	res, body := f.get(t, "/feed.atom?q=another")
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+		t.Errorf("a search while the %d slots are taken: %d, Retry-After %q: %s", slots, res.StatusCode, res.Header.Get("Retry-After"), body)
+	}
+	if res, _ := f.get(t, "/feed.atom?limit=3"); res.StatusCode != http.StatusOK {
+		t.Errorf("a read without words while searches run: %d", res.StatusCode)
+	}
+	close(sr.release)
+	for range slots {
+		if code := <-done; code != http.StatusOK {
+			t.Errorf("a held search ended with %d", code)
+		}
+	}
+	if res, _ := f.get(t, "/feed.atom?q=another"); res.StatusCode != http.StatusOK {
+		t.Errorf("a search once the slots are free: %d", res.StatusCode)
+	}
+}
