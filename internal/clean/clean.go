@@ -32,6 +32,8 @@ const (
 	MaxContent = 256 << 10
 	// MaxCategories is the number of categories Item keeps (the first ones).
 	MaxCategories = 50
+	// MaxEnclosures is the number of enclosures Item keeps (the first ones).
+	MaxEnclosures = 10
 	// MaxURL is the longest URL, in bytes, that AbsURL returns.
 	MaxURL = 8 << 10
 )
@@ -101,6 +103,7 @@ func (c *Cleaner) Item(it *news.Item, base *url.URL, fallbackLang string) {
 		contentBase, _ = url.Parse(it.Link)
 	}
 	it.Image = AbsURL(contentBase, it.Image)
+	it.Enclosures = enclosures(it.Enclosures, contentBase)
 	it.Content = c.HTML(it.Content, contentBase)
 
 	// Each HTML-to-text conversion is done once: the summary's source and the body the language
@@ -130,6 +133,30 @@ func (c *Cleaner) Item(it *news.Item, base *url.URL, fallbackLang string) {
 	if len(it.Content) > MaxContent {
 		it.Content = "" // after the summary and language, which it may have given
 	}
+}
+
+// enclosures resolves enclosure URLs against base, dropping those that are not http or
+// https and repeats of one URL, and keeps the first MaxEnclosures; types become plain
+// one-line text.
+func enclosures(in []news.Enclosure, base *url.URL) []news.Enclosure {
+	if len(in) == 0 {
+		return in
+	}
+	out := in[:0]
+	seen := make(map[string]bool, len(in))
+	for _, e := range in {
+		e.URL = AbsURL(base, e.URL)
+		if e.URL == "" || seen[e.URL] {
+			continue
+		}
+		seen[e.URL] = true
+		e.Type = Title(e.Type)
+		out = append(out, e)
+		if len(out) == MaxEnclosures {
+			break
+		}
+	}
+	return slices.Clip(out)
 }
 
 // categories trims, flattens and de-duplicates category names, keeping the first spelling.

@@ -320,6 +320,8 @@ func TestItem(t *testing.T) {
 		Content:    `<p onclick="x()">Le Service Social International publie de nouvelles lignes directrices pour la protection des enfants.</p><script>alert(1)</script><a href="/doc.pdf">PDF</a>`,
 		Author:     "<i>ISS</i> Secretariat",
 		Categories: []string{" Child protection ", "child protection", "", "<b>Kafala</b>"},
+		Enclosures: []news.Enclosure{{URL: "media/ep1.mp3", Type: " audio/mpeg ", Length: 12}, {URL: "javascript:alert(1)"},
+			{URL: "https://iss.example.org/media/ep1.mp3"}, {URL: "/report.pdf", Type: "application/pdf"}},
 	}
 	c.Item(&it, base, "en")
 	want := news.Item{
@@ -330,7 +332,9 @@ func TestItem(t *testing.T) {
 		Summary:    "Le Service Social International publie de nouvelles lignes directrices pour la protection des enfants. PDF",
 		Author:     "ISS Secretariat",
 		Categories: []string{"Child protection", "Kafala"},
-		Language:   "fr",
+		Enclosures: []news.Enclosure{{URL: "https://iss.example.org/media/ep1.mp3", Type: "audio/mpeg", Length: 12},
+			{URL: "https://iss.example.org/report.pdf", Type: "application/pdf"}},
+		Language: "fr",
 	}
 	if fmt.Sprintf("%#v", it) != fmt.Sprintf("%#v", want) {
 		t.Errorf("Item:\n got %#v\nwant %#v", it, want)
@@ -394,9 +398,15 @@ func TestItemBounds(t *testing.T) {
 		Content:    strings.Repeat("<p>"+strings.Repeat("word ", 200)+"</p>", 8000),
 		Categories: cats,
 	}
+	for i := range 1000 {
+		it.Enclosures = append(it.Enclosures, news.Enclosure{URL: fmt.Sprintf("https://iss.example.org/%d.mp3", i)})
+	}
 	c.Item(&it, base, "en")
 	if it.Content != "" {
 		t.Errorf("content of %d bytes kept (MaxContent %d)", len(it.Content), MaxContent)
+	}
+	if len(it.Enclosures) != MaxEnclosures {
+		t.Errorf("%d enclosures kept, want %d", len(it.Enclosures), MaxEnclosures)
 	}
 	if !strings.HasPrefix(it.Summary, "word word") {
 		t.Errorf("summary %.40q, want the content's text", it.Summary)

@@ -6,10 +6,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/mmcdole/gofeed"
+	"github.com/mmcdole/gofeed/json"
 	"github.com/mmcdole/gofeed/rss"
 	"golang.org/x/net/html"
 
@@ -55,6 +57,7 @@ func Parse(body []byte) (*Feed, error) {
 	}
 	p := gofeed.NewParser()
 	p.RSSTranslator = rssTranslator{}
+	p.JSONTranslator = jsonTranslator{}
 	f, err := p.Parse(bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("parse feed: %w", describe(err))
@@ -94,6 +97,56 @@ func (rssTranslator) Translate(feed any) (*gofeed.Feed, error) {
 		}
 	}
 	return f, nil
+}
+
+// jsonTranslator is gofeed's JSON Feed translator with what it drops put back: an item's
+// own "language" (JSON Feed 1.1), and content_text as text. gofeed gives content_text as
+// an item's content when it has no content_html, which the rest of the pipeline reads as
+// HTML: its "<" and "&" were taken for markup and its paragraphs ran together.
+type jsonTranslator struct{}
+
+func (jsonTranslator) Translate(feed any) (*gofeed.Feed, error) {
+	f, err := (&gofeed.DefaultJSONTranslator{}).Translate(feed)
+	if err != nil {
+		return nil, err
+	}
+	jf := feed.(*json.Feed) // Translate checked it
+	for i, ji := range jf.Items {
+		if i >= len(f.Items) || f.Items[i] == nil || ji == nil {
+			continue
+		}
+		gi := f.Items[i]
+		if ji.ContentHTML == "" && ji.ContentText != "" {
+			gi.Content = textHTML(ji.ContentText)
+		}
+		if ji.Language != "" {
+			if gi.Custom == nil {
+				gi.Custom = map[string]string{}
+			}
+			gi.Custom["language"] = ji.Language
+		}
+	}
+	return f, nil
+}
+
+// textHTML writes plain text as HTML: escaped, a paragraph per run of lines between blank
+// lines, a line break between the lines of one.
+func textHTML(text string) string {
+	var b strings.Builder
+	for _, para := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n\n") {
+		if para = strings.TrimSpace(para); para == "" {
+			continue
+		}
+		b.WriteString("<p>")
+		for i, line := range strings.Split(para, "\n") {
+			if i > 0 {
+				b.WriteString("<br>")
+			}
+			b.WriteString(html.EscapeString(line))
+		}
+		b.WriteString("</p>")
+	}
+	return b.String()
 }
 
 // firstImage is the src of the first img element with one in doc (as gofeed finds it), or nil.
@@ -163,6 +216,13 @@ func item(gi *gofeed.Item, f *gofeed.Feed) news.Item {
 	}
 	if gi.Image != nil {
 		it.Image = gi.Image.URL
+	}
+	for _, e := range gi.Enclosures {
+		if e == nil || strings.TrimSpace(e.URL) == "" {
+			continue
+		}
+		n, _ := strconv.ParseInt(strings.TrimSpace(e.Length), 10, 64)
+		it.Enclosures = append(it.Enclosures, news.Enclosure{URL: strings.TrimSpace(e.URL), Type: strings.TrimSpace(e.Type), Length: max(n, 0)})
 	}
 	if it.Image == "" {
 		for _, e := range gi.Enclosures {

@@ -3,6 +3,7 @@ package feed
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -172,6 +173,61 @@ func TestIsFeedLongPrologue(t *testing.T) {
 	} {
 		if got := IsFeed([]byte(c.doc)); got != c.want {
 			t.Errorf("IsFeed(%.60q...) = %v, want %v", c.doc, got, c.want)
+		}
+	}
+}
+
+// TestJSONFeedTextAndLanguage: content_text is plain text (JSON Feed: "the only place HTML
+// is allowed in this format is in content_html"), so its "<", "&" and paragraphs must
+// reach the item as text, and an item's own "language" (JSON Feed 1.1) is its language.
+func TestJSONFeedTextAndLanguage(t *testing.T) {
+	body := []byte(`{"version": "https://jsonfeed.org/version/1.1", "title": "МСС", "language": "bg",
+	  "items": [
+	    {"id": "1", "url": "https://example.org/1", "language": "el",
+	     "content_text": "Children <5 years & <b>families</b>\n\nSecond paragraph\nsecond line"},
+	    {"id": "2", "url": "https://example.org/2", "content_html": "<p>HTML <b>kept</b></p>", "content_text": "ignored"}
+	  ]}`)
+	f, err := Parse(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "<p>Children &lt;5 years &amp; &lt;b&gt;families&lt;/b&gt;</p><p>Second paragraph<br>second line</p>"
+	if got := f.Items[0].Content; got != want {
+		t.Errorf("content_text item content = %q, want %q", got, want)
+	}
+	if got := f.Items[0].Language; got != "el" {
+		t.Errorf("item language = %q, want el (the item's own)", got)
+	}
+	if got := f.Items[1].Content; got != "<p>HTML <b>kept</b></p>" {
+		t.Errorf("content_html item content = %q", got)
+	}
+	if got := f.Items[1].Language; got != "bg" {
+		t.Errorf("item without a language: %q, want the feed's bg", got)
+	}
+}
+
+// TestEnclosures: the files an item carries (RSS <enclosure>, Atom rel="enclosure" links,
+// JSON Feed attachments) are kept with their type and length, image or not.
+func TestEnclosures(t *testing.T) {
+	for _, c := range []struct{ name, body string }{
+		{"rss", `<?xml version="1.0"?><rss version="2.0"><channel><title>P</title><item><title>Ep 1</title>
+		  <enclosure url="/media/ep1.mp3" length="123456" type="audio/mpeg"/>
+		  <enclosure url="https://example.org/report.pdf" length="x" type="application/pdf"/></item></channel></rss>`},
+		{"atom", `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>P</title><id>p</id><updated>2024-06-06T00:00:00Z</updated>
+		  <entry><title>Ep 1</title><id>e1</id><updated>2024-06-06T00:00:00Z</updated>
+		  <link rel="enclosure" href="/media/ep1.mp3" length="123456" type="audio/mpeg"/>
+		  <link rel="enclosure" href="https://example.org/report.pdf" type="application/pdf"/></entry></feed>`},
+		{"json", `{"version": "https://jsonfeed.org/version/1.1", "title": "P", "items": [{"id": "1", "title": "Ep 1", "content_text": "x",
+		  "attachments": [{"url": "/media/ep1.mp3", "mime_type": "audio/mpeg", "size_in_bytes": 123456},
+		                  {"url": "https://example.org/report.pdf", "mime_type": "application/pdf"}]}]}`},
+	} {
+		f, err := Parse([]byte(c.body))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		want := []news.Enclosure{{URL: "/media/ep1.mp3", Type: "audio/mpeg", Length: 123456}, {URL: "https://example.org/report.pdf", Type: "application/pdf"}}
+		if got := f.Items[0].Enclosures; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: enclosures %+v, want %+v", c.name, got, want)
 		}
 	}
 }

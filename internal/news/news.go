@@ -50,10 +50,21 @@ type Item struct {
 	Updated    time.Time `json:"updated"`
 	FirstSeen  time.Time `json:"first_seen"`
 
+	// Enclosures are the files the item carries (RSS <enclosure>, Atom rel="enclosure"
+	// links, JSON Feed attachments): a podcast's audio, a report's PDF; absolute URLs.
+	Enclosures []Enclosure `json:"enclosures,omitempty"`
+
 	// Cluster identity across members: the ID of the cluster's earliest item, and the members
 	// that published the same story (set by the identity stage when clusters exist).
 	ClusterID string   `json:"cluster,omitempty"`
 	AlsoBy    []string `json:"also_by,omitempty"`
+}
+
+// Enclosure is a file attached to an item.
+type Enclosure struct {
+	URL    string `json:"url"`
+	Type   string `json:"type,omitempty"`   // media type, as the source gave it
+	Length int64  `json:"length,omitempty"` // size in bytes, 0 when unknown
 }
 
 // Dated reports whether the source gave the item a date of its own.

@@ -48,7 +48,7 @@ type atomSource struct {
 // <updated>, <published> (omitted for items their source gave no date), an <author>
 // naming the member (<uri> its homepage), a <contributor> for the item's own author, a
 // <source> for the member, <summary type="text"> (summaries are plain text),
-// <content type="html">, xml:lang, <category term> for each category, and one category
+// <content type="html">, a <link rel="enclosure"> per enclosure, xml:lang, <category term> for each category, and one category
 // with scheme AlsoByScheme per other member that published the story.
 func Atom(w io.Writer, f Feed) error {
 	updated := f.updated()
@@ -110,6 +110,9 @@ func Atom(w io.Writer, f Feed) error {
 		}
 		if link != "" {
 			e.Links = []feeds.AtomLink{{Rel: "alternate", Href: link}}
+		}
+		for _, enc := range enclosures(it) {
+			e.Links = append(e.Links, feeds.AtomLink{Rel: "enclosure", Href: enc.URL, Type: enc.Type, Length: enc.Length})
 		}
 		if summary != "" {
 			e.Summary = &feeds.AtomSummary{Type: "text", Content: summary}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/gorilla/feeds"
@@ -25,11 +26,21 @@ type jsonFeed struct {
 // language, content_text that may be present and empty, and the networkfeed extension.
 type jsonItem struct {
 	feeds.JSONItem
-	ContentText *string  `json:"content_text,omitempty"`
-	Published   string   `json:"date_published,omitempty"`
-	Modified    string   `json:"date_modified,omitempty"`
-	Language    string   `json:"language,omitempty"`
-	Ext         *jsonExt `json:"_networkfeed,omitempty"`
+	ContentText *string `json:"content_text,omitempty"`
+	Published   string  `json:"date_published,omitempty"`
+	Modified    string  `json:"date_modified,omitempty"`
+	Language    string  `json:"language,omitempty"`
+	// Attachments shadows feeds.JSONItem's, which writes "size" where JSON Feed has
+	// "size_in_bytes".
+	Attachments []jsonAttachment `json:"attachments,omitempty"`
+	Ext         *jsonExt         `json:"_networkfeed,omitempty"`
+}
+
+// jsonAttachment is one of an item's "attachments".
+type jsonAttachment struct {
+	URL         string `json:"url"`
+	MIMEType    string `json:"mime_type"`
+	SizeInBytes int64  `json:"size_in_bytes,omitempty"`
 }
 
 // jsonExt is the per-item "_networkfeed" extension object.
@@ -46,7 +57,7 @@ type jsonExt struct {
 // item ID), "url", "title", "content_html" (the content) or else "content_text" (the
 // summary), "summary", "date_published" (omitted for items their source gave no date)
 // and "date_modified" in RFC 3339, "authors" naming the member, "language", "tags",
-// "image", and a "_networkfeed" extension object with the member ID, its name and
+// "image", "attachments" (the enclosures), and a "_networkfeed" extension object with the member ID, its name and
 // country, the item's own author, the date precision when it is not exact ("day", "month", "none"), and
 // "also_published_by" (the IDs of the other members that published the story). The feed
 // has "feed_url", "home_page_url", "next_url" and "hubs" when set.
@@ -92,6 +103,10 @@ func JSON(w io.Writer, f Feed) error {
 		}
 		if m.Name != m.ID {
 			ji.Ext.MemberName = m.Name
+		}
+		for _, enc := range enclosures(it) {
+			n, _ := strconv.ParseInt(enc.Length, 10, 64)
+			ji.Attachments = append(ji.Attachments, jsonAttachment{URL: enc.URL, MIMEType: enc.Type, SizeInBytes: n})
 		}
 		if ji.Ext.Country == "" {
 			ji.Ext.Country = m.Country

@@ -27,8 +27,11 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"mime"
 	"net/url"
+	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -193,6 +196,33 @@ func cleanAll(ss []string) []string {
 		if s = clean(s); s != "" {
 			out = append(out, s)
 		}
+	}
+	return out
+}
+
+// enclosure is one of an item's enclosures, cleaned, with the type and length a feed
+// must write: the media type guessed from the URL's extension when the source gave
+// none (else application/octet-stream), "0" for an unknown length.
+type enclosure struct{ URL, Type, Length string }
+
+// enclosures lists an item's enclosures as the feeds write them.
+func enclosures(it *news.Item) []enclosure {
+	var out []enclosure
+	for _, e := range it.Enclosures {
+		u := clean(e.URL)
+		if u == "" {
+			continue
+		}
+		typ := clean(e.Type)
+		if typ == "" {
+			if p, err := url.Parse(u); err == nil {
+				typ, _, _ = strings.Cut(mime.TypeByExtension(path.Ext(p.Path)), ";")
+			}
+		}
+		if typ == "" {
+			typ = "application/octet-stream"
+		}
+		out = append(out, enclosure{URL: u, Type: typ, Length: strconv.FormatInt(max(e.Length, 0), 10)})
 	}
 	return out
 }

@@ -66,7 +66,8 @@ type rssSource struct {
 // <pubDate> (RFC 1123 with numeric zone, omitted for items their source gave no date),
 // <source url> naming the member, <category> elements (the other members that published
 // the story with domain "also-published-by"), <description> (the summary, HTML-escaped,
-// or else the content) and content:encoded (the content). The channel carries
+// or else the content), content:encoded (the content) and <enclosure> (the first of the
+// item's enclosures: RSS 2.0 allows one). The channel carries
 // atom:link rel="self" (and the paging and archive links and "hub" when set), <language> and
 // <lastBuildDate>.
 func RSS(w io.Writer, f Feed) error {
@@ -119,6 +120,10 @@ func RSS(w io.Writer, f Feed) error {
 		}
 		if content != "" {
 			ri.Content = &feeds.RssContent{Content: content}
+		}
+		if encs := enclosures(it); len(encs) > 0 {
+			// RSS 2.0 allows one enclosure per item, and readers take the first.
+			ri.Enclosure = &feeds.RssEnclosure{Url: encs[0].URL, Type: encs[0].Type, Length: encs[0].Length}
 		}
 		src := clean(it.Source)
 		if src == "" {

@@ -12,7 +12,8 @@ import (
 //   - ID, Key, FirstSeen and ClusterID stay as first given;
 //   - Published stays unless the source now gives a real date no later than FirstSeen (an
 //     undated item that gains a date moves to it; an edited post never jumps to the top);
-//   - Updated moves to incoming.Updated (or stays) only when the visible content changed.
+//   - Updated moves only when the visible content changed: to incoming.Updated or, when
+//     later, to incoming.FirstSeen (when the edit was seen).
 func Merge(old, incoming news.Item) (news.Item, bool) {
 	m := incoming
 	m.ID = old.ID
@@ -37,6 +38,7 @@ func Merge(old, incoming news.Item) (news.Item, bool) {
 	}
 	changed := old.Title != m.Title || old.Summary != m.Summary || old.Content != m.Content ||
 		old.Link != m.Link || old.Image != m.Image || old.Author != m.Author ||
+		!slices.Equal(old.Enclosures, m.Enclosures) ||
 		old.Language != m.Language || !slices.Equal(old.Categories, m.Categories) ||
 		!old.Published.Equal(m.Published) || old.Precision != m.Precision
 	if !changed {
@@ -44,9 +46,13 @@ func Merge(old, incoming news.Item) (news.Item, bool) {
 	}
 	if !m.Updated.After(old.Updated) {
 		m.Updated = old.Updated
-		if incoming.FirstSeen.After(old.Updated) {
-			m.Updated = incoming.FirstSeen // the time we saw the edit
-		}
+	}
+	if incoming.FirstSeen.After(m.Updated) {
+		// The time we saw the edit: the source's own edit time is usually earlier than
+		// items first seen since, and the feeds' Last-Modified (their newest Updated or
+		// FirstSeen) must move, or a reader revalidating with If-Modified-Since alone
+		// gets a 304 and never sees the edit.
+		m.Updated = incoming.FirstSeen
 	}
 	return m, true
 }

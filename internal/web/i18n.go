@@ -252,6 +252,7 @@ var messages = []tr{
 	{key: "Clear filters", fr: "Effacer les filtres", es: "Quitar los filtros"},
 	{key: "Subscribe to this selection:", fr: "S’abonner à cette sélection :", es: "Suscribirse a esta selección:"},
 	{key: "Subscribe:", fr: "S’abonner :", es: "Suscribirse:"},
+	{key: "%s, this selection", fr: "%s, cette sélection", es: "%s, esta selección"},
 	{key: "No news matches these filters.", fr: "Aucune actualité ne correspond à ces filtres.", es: "Ninguna noticia coincide con estos filtros."},
 	{key: "Older news", fr: "Actualités plus anciennes", es: "Noticias anteriores"},
 	{key: "Newest news", fr: "Actualités les plus récentes", es: "Noticias más recientes"},

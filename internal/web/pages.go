@@ -42,6 +42,34 @@ type Page struct {
 	Languages []langLink
 	HomeURL   string
 	SourceURL string
+	// Alternates are the page's feeds for autodiscovery (<link rel="alternate">), the
+	// feeds of the page's own selection first: a reader given the page subscribes to
+	// the first.
+	Alternates []alternateLink
+}
+
+// alternateLink is one <link rel="alternate"> of a page; Format is a feed format name
+// ("rss", "atom", "json"), its media type written by the layout (html/template would
+// write the "+" of a media type given as data as "&#43;", which naive autodiscovery
+// does not match).
+type alternateLink struct{ Title, Format, URL string }
+
+// feedKinds are the feed formats pages link to, in the order they are listed.
+var feedKinds = []struct{ label, ext string }{{"RSS", "rss"}, {"Atom", "atom"}, {"JSON Feed", "json"}}
+
+// withSelectionFeeds puts the feeds of a page's selection (the feed.EXT addresses at
+// prefix, with query) before the network's in its autodiscovery links, under title, and
+// returns them as the page's subscribe links.
+func (p *Page) withSelectionFeeds(title, prefix, query string) []feedLink {
+	var links []feedLink
+	var alts []alternateLink
+	for _, f := range feedKinds {
+		u := withQuery(prefix+"feed."+f.ext, query)
+		links = append(links, feedLink{f.label, u})
+		alts = append(alts, alternateLink{title + " (" + f.label + ")", f.ext, u})
+	}
+	p.Alternates = append(alts, p.Alternates...)
+	return links
 }
 
 // page is the layout data of a page in the reader's language (see chooseLocale).
@@ -49,8 +77,12 @@ func (s *Server) page(r *http.Request, title string) Page { return s.pageIn(r, c
 
 func (s *Server) pageIn(r *http.Request, l *locale, title string) Page {
 	cfg := s.config()
-	return Page{Title: title, Network: cfg.Network.Title, Lang: l.Code, StyleURL: s.static.URL("style.css"), Path: r.URL.Path,
+	p := Page{Title: title, Network: cfg.Network.Title, Lang: l.Code, StyleURL: s.static.URL("style.css"), Path: r.URL.Path,
 		NetworkURL: cfg.Network.URL, L: l, Languages: l.switcher(r), HomeURL: l.URL("/"), SourceURL: l.URL("/sources")}
+	for _, f := range []struct{ label, ext string }{{"Atom", "atom"}, {"RSS", "rss"}, {"JSON Feed", "json"}} {
+		p.Alternates = append(p.Alternates, alternateLink{cfg.Network.Title + " (" + f.label + ")", f.ext, "/feed." + f.ext})
+	}
+	return p
 }
 
 // funcs are the template functions; everything language-dependent goes through Page.L.
@@ -207,9 +239,12 @@ func (s *Server) river(w http.ResponseWriter, r *http.Request) {
 		nv.Del("before")
 		v.FirstURL = withQuery("/", l.keep(pageQuery(nv)).Encode())
 	}
-	fq := feedQuery(r.URL.Query())
-	for _, f := range []struct{ label, ext string }{{"RSS", "rss"}, {"Atom", "atom"}, {"JSON Feed", "json"}} {
-		v.FeedURLs = append(v.FeedURLs, feedLink{f.label, withQuery(cfg.Network.URL+"feed."+f.ext, fq)})
+	if fq := feedQuery(r.URL.Query()); fq != "" {
+		v.FeedURLs = v.Page.withSelectionFeeds(l.T("%s, this selection", cfg.Network.Title), cfg.Network.URL, fq)
+	} else {
+		for _, f := range feedKinds {
+			v.FeedURLs = append(v.FeedURLs, feedLink{f.label, cfg.Network.URL + "feed." + f.ext})
+		}
 	}
 	htmlHeaders(w, l)
 	s.render(w, r, "river.html", http.StatusOK, v)
@@ -308,9 +343,7 @@ func (s *Server) memberPage(w http.ResponseWriter, r *http.Request) {
 	if m.Country != "" {
 		v.Member.CountryName = l.Country(m.Country)
 	}
-	for _, f := range []struct{ label, ext string }{{"RSS", "rss"}, {"Atom", "atom"}, {"JSON Feed", "json"}} {
-		v.FeedURLs = append(v.FeedURLs, feedLink{f.label, cfg.Network.URL + "members/" + url.PathEscape(id) + "/feed." + f.ext})
-	}
+	v.FeedURLs = v.Page.withSelectionFeeds(m.Name+" – "+cfg.Network.Title, cfg.Network.URL+"members/"+url.PathEscape(id)+"/", "")
 	htmlHeaders(w, l)
 	s.render(w, r, "member.html", http.StatusOK, v)
 }

@@ -723,3 +723,46 @@ func TestRiverFormKeepsSelection(t *testing.T) {
 		t.Error("unfiltered river: hidden selection fields or a Clear filters link")
 	}
 }
+
+// TestAutodiscoveryFollowsTheSelection: a reader (or browser) given a member's page or a
+// filtered river subscribes to the first <link rel="alternate"> it finds; that must be
+// the feed of what the page shows, not the whole network's.
+func TestAutodiscoveryFollowsTheSelection(t *testing.T) {
+	f := newPageFixture(t)
+	for _, c := range []struct{ page, want string }{
+		{"/members/iss-japan", "https://news.example.org/members/iss-japan/feed.rss"},
+		{"/?member=iss-japan&q=x&hl=fr", "https://news.example.org/feed.rss?member=iss-japan&q=x"},
+		{"/?lang=he", "https://news.example.org/feed.rss?lang=he"},
+		{"/", "/feed.atom"},
+		{"/sources", "/feed.atom"},
+	} {
+		_, body := f.get(t, c.page, "")
+		doc := htmlParse(t, body)
+		var alts []*html.Node
+		var walk func(n *html.Node)
+		walk = func(n *html.Node) {
+			if n.Type == html.ElementNode && n.Data == "link" && htmlAttr(n, "rel") == "alternate" {
+				alts = append(alts, n)
+			}
+			for c := n.FirstChild; c != nil; c = c.NextSibling {
+				walk(c)
+			}
+		}
+		walk(doc)
+		if len(alts) == 0 {
+			t.Errorf("%s: no <link rel=alternate>", c.page)
+			continue
+		}
+		if got := htmlAttr(alts[0], "href"); got != c.want {
+			t.Errorf("%s: first alternate %q, want %q", c.page, got, c.want)
+		}
+		for _, a := range alts {
+			if typ := htmlAttr(a, "type"); !slices.Contains([]string{"application/rss+xml", "application/atom+xml", "application/feed+json"}, typ) {
+				t.Errorf("%s: alternate %s of type %q", c.page, htmlAttr(a, "href"), typ)
+			}
+		}
+		if !strings.Contains(body, `type="application/atom+xml"`) {
+			t.Errorf("%s: media type not written as is (autodiscovery that reads the source matches it literally)", c.page)
+		}
+	}
+}

@@ -16,8 +16,13 @@ import (
 // zone offset followed by its varint seconds), then varint Unix seconds and uvarint
 // nanoseconds. Compared with JSON it is about a third smaller and decodes several
 // times faster (decoded strings share the stored value's memory). A value that starts
-// with '{' is read as JSON, the form of news.Item's struct tags.
-const codecV1 = 1
+// with '{' is read as JSON, the form of news.Item's struct tags. An item with
+// enclosures is written with the version byte 2 and, after the other fields, their count
+// and each one's URL, type and uvarint length; items without any keep the first layout.
+const (
+	codecV1 = 1
+	codecV2 = 2
+)
 
 // encodeItem is how an item is stored under its key.
 func encodeItem(it *news.Item) (string, error) {
@@ -32,8 +37,15 @@ func encodeItem(it *news.Item) (string, error) {
 	for _, s := range it.AlsoBy {
 		n += len(s) + 2
 	}
+	for _, e := range it.Enclosures {
+		n += len(e.URL) + len(e.Type) + 12
+	}
 	b := make([]byte, 0, n)
-	b = append(b, codecV1)
+	if len(it.Enclosures) > 0 {
+		b = append(b, codecV2)
+	} else {
+		b = append(b, codecV1)
+	}
 	b = appendStr(b, it.ID)
 	b = appendStr(b, it.Key)
 	b = appendStr(b, it.Member)
@@ -56,6 +68,14 @@ func encodeItem(it *news.Item) (string, error) {
 	b = appendTime(b, it.FirstSeen)
 	b = appendStr(b, it.ClusterID)
 	b = appendStrs(b, it.AlsoBy)
+	if b[0] == codecV2 {
+		b = binary.AppendUvarint(b, uint64(len(it.Enclosures)))
+		for _, e := range it.Enclosures {
+			b = appendStr(b, e.URL)
+			b = appendStr(b, e.Type)
+			b = binary.AppendUvarint(b, uint64(max(e.Length, 0)))
+		}
+	}
 	return string(b), nil
 }
 
@@ -98,7 +118,7 @@ func decodeItem(v string) (news.Item, error) {
 			return it, fmt.Errorf("decode item: %w", err)
 		}
 		return it, nil
-	case codecV1:
+	case codecV1, codecV2:
 	default:
 		return it, fmt.Errorf("decode item: unknown encoding %#x", v[0])
 	}
@@ -125,6 +145,9 @@ func decodeItem(v string) (news.Item, error) {
 	it.FirstSeen = d.time()
 	it.ClusterID = d.str()
 	it.AlsoBy = d.strs()
+	if v[0] == codecV2 {
+		it.Enclosures = d.enclosures()
+	}
 	if d.err == nil && d.i != len(v) {
 		d.err = fmt.Errorf("%d trailing bytes", len(v)-d.i)
 	}
@@ -142,6 +165,22 @@ type decoder struct {
 }
 
 var errShort = errors.New("value too short")
+
+func (d *decoder) enclosures() []news.Enclosure {
+	n := d.uvarint()
+	if d.err != nil || n == 0 {
+		return nil
+	}
+	if n > uint64(len(d.s)-d.i) {
+		d.err = errShort
+		return nil
+	}
+	out := make([]news.Enclosure, n)
+	for i := range out {
+		out[i] = news.Enclosure{URL: d.str(), Type: d.str(), Length: int64(min(d.uvarint(), 1<<62))}
+	}
+	return out
+}
 
 func (d *decoder) uvarint() uint64 {
 	if d.err != nil {

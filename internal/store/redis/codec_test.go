@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -54,6 +55,10 @@ func TestCodecRoundTrip(t *testing.T) {
 			Language: s.Draw(t, "lang"), Published: genTime(t, "pub"), Precision: news.Precision(s.Draw(t, "prec")),
 			Updated: genTime(t, "upd"), FirstSeen: genTime(t, "seen"), ClusterID: s.Draw(t, "cluster"),
 			AlsoBy: genStrs(t, "also")}
+		for i := range rapid.IntRange(0, 2).Draw(t, "encl") {
+			it.Enclosures = append(it.Enclosures, news.Enclosure{URL: s.Draw(t, fmt.Sprint("eurl", i)),
+				Type: s.Draw(t, fmt.Sprint("etype", i)), Length: rapid.Int64Range(0, 1<<40).Draw(t, fmt.Sprint("elen", i))})
+		}
 		v, err := encodeItem(&it)
 		if err != nil {
 			t.Fatal(err)
