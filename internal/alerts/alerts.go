@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -236,7 +237,7 @@ func (ob *Observer) Observe(before, after news.SourceState, r poll.Result) {
 			hook := c.Alerts.WebhookURL
 			ob.wg.Go(func() {
 				if err := ob.post(ob.ctx, hook, a); err != nil {
-					log.Error("alerts: webhook", "url", hook, "alert", a.ID, "err", err)
+					log.Error("alerts: webhook", "url", redact(hook), "alert", a.ID, "err", err)
 				}
 			})
 		}
@@ -403,6 +404,10 @@ func (ob *Observer) postOnce(ctx context.Context, hook string, body []byte) (ret
 	req.Header.Set("User-Agent", "networkfeed-alerts/1.0")
 	resp, err := ob.o.Client.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = redact(ue.URL)
+		}
 		return true, fmt.Errorf("post webhook: %w", err)
 	}
 	resp.Body.Close()
@@ -428,4 +433,18 @@ func (ob *Observer) Close(ctx context.Context) error {
 		<-done
 		return fmt.Errorf("close alerts: %w", ctx.Err())
 	}
+}
+
+// redact is a webhook URL as logs show it: its scheme and host. Chat services' webhook
+// URLs carry their secret in the path (Slack's /services/T…/B…/token) or the query, and
+// logs are read by more people than the config.
+func redact(hook string) string {
+	u, err := url.Parse(hook)
+	if err != nil || u.Host == "" {
+		return "(webhook URL)"
+	}
+	if u.Path == "" && u.RawQuery == "" && u.User == nil {
+		return u.Scheme + "://" + u.Host
+	}
+	return u.Scheme + "://" + u.Host + "/…"
 }

@@ -317,7 +317,7 @@ func TestLogLinesNameMemberAndSource(t *testing.T) {
 		w.WriteHeader(http.StatusBadRequest)
 	}))
 	defer hook.Close()
-	cfg := &config.Config{Alerts: config.Alerts{WebhookURL: hook.URL}}
+	cfg := &config.Config{Alerts: config.Alerts{WebhookURL: hook.URL + "/services/T0/B0/s3cr3t"}}
 	var out bytes.Buffer
 	var mu sync.Mutex
 	log := slog.New(slog.NewJSONHandler(writerFunc(func(p []byte) (int, error) {
@@ -342,6 +342,9 @@ func TestLogLinesNameMemberAndSource(t *testing.T) {
 		if rec["member"] != "iss-be" || rec["source"] != src {
 			t.Errorf("log line without its member and source: %s", line)
 		}
+	}
+	if strings.Contains(out.String(), "s3cr3t") {
+		t.Errorf("the webhook URL's secret path was logged: %s", out.String())
 	}
 	for _, msg := range []string{"alerts: read items to assess staleness", "source health changed", "alerts: persist", "alerts: webhook"} {
 		if !seen[msg] {
@@ -390,5 +393,33 @@ func TestObserveSkipsItemsOfAnActiveSource(t *testing.T) {
 	}
 	if h, _, _ := ob.Health(src); h != news.HealthStale {
 		t.Errorf("health %q, want stale", h)
+	}
+}
+
+// TestWebhookSecretNotLogged: chat services put a webhook's secret in its path; a
+// delivery that cannot connect logs the host, not the path (Go's error names the URL).
+func TestWebhookSecretNotLogged(t *testing.T) {
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close() // connection refused
+	cfg := &config.Config{Alerts: config.Alerts{WebhookURL: dead.URL + "/services/T0/B0/s3cr3t?token=t0k3n"}}
+	var out bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return out.Write(p)
+	}), nil))
+	ob := New(Options{Store: &memStore{}, Log: log, Now: func() time.Time { return now }, Config: func() *config.Config { return cfg }, Attempts: 1})
+	ob.Observe(state(news.HealthOK, ""), state(news.HealthFailing, "http_5xx"), poll.Result{})
+	if err := ob.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(out.String(), "alerts: webhook") {
+		t.Fatalf("no webhook failure logged: %s", out.String())
+	}
+	if strings.Contains(out.String(), "s3cr3t") || strings.Contains(out.String(), "t0k3n") {
+		t.Errorf("the webhook URL's secret was logged: %s", out.String())
 	}
 }
