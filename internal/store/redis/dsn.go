@@ -58,7 +58,12 @@ func parseDSN(dsn string) (config, error) {
 		hosts = authority[at+1:]
 		u, err := url.Parse("x://" + authority[:at] + "@h")
 		if err != nil {
-			return cfg, fmt.Errorf("user info: %w", err)
+			// Not the parser's message: it quotes the URL, password and all.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			return cfg, fmt.Errorf("user info (percent-encode reserved characters in the user name and password): %w", err)
 		}
 		user = u.User
 	}

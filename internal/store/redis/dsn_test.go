@@ -81,3 +81,15 @@ func summary(c config) string {
 	}
 	return s
 }
+
+// A password that does not parse is not echoed in the error, which reaches the terminal
+// and the logs.
+func TestParseDSNErrorHidesPassword(t *testing.T) {
+	_, err := parseDSN("redis://worker:s3cr3t%zz@localhost:6379/0")
+	if err == nil {
+		t.Fatal("a bad escape in the password parsed")
+	}
+	if strings.Contains(err.Error(), "s3cr3t") {
+		t.Errorf("the error shows the password: %v", err)
+	}
+}
