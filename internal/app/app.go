@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	stdlog "log"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -159,7 +160,21 @@ func newLoggerFor(w io.Writer, env Env, terminal bool) *slog.Logger {
 		log = slog.New(slog.NewJSONHandler(w, opts))
 	}
 	redisstore.LogTo(log) // go-redis's own messages too
+	// And the standard library's: net/http logs through the log package (a server that
+	// sent more than its Content-Length: "Unsolicited response received on idle HTTP
+	// channel", with the stray bytes; a handler's panic), which would otherwise write
+	// lines of its own format among the JSON records.
+	stdlog.SetFlags(0)
+	stdlog.SetOutput(stdLogWriter{log})
 	return log
+}
+
+// stdLogWriter turns each line the log package writes into a warning of log.
+type stdLogWriter struct{ log *slog.Logger }
+
+func (w stdLogWriter) Write(p []byte) (int, error) {
+	w.log.Warn(strings.TrimRight(string(p), "\n"), "component", "stdlib")
+	return len(p), nil
 }
 
 // lineStart clears the terminal line before each log record (slog writes a record in

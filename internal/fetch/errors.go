@@ -115,7 +115,13 @@ func statusError(rawURL string, r *Response) error {
 	}
 	e := &HTTPStatusError{URL: rawURL, Code: r.StatusCode}
 	if r.StatusCode == http.StatusTooManyRequests || r.StatusCode == http.StatusServiceUnavailable {
-		e.RetryAfter = parseRetryAfter(r.Header.Get("Retry-After"), time.Now())
+		// An HTTP-date is read against the server's own clock (its Date), as it meant it:
+		// a server whose clock is hours ahead asks for minutes, not hours.
+		now := time.Now()
+		if d, err := http.ParseTime(r.Header.Get("Date")); err == nil {
+			now = d
+		}
+		e.RetryAfter = parseRetryAfter(r.Header.Get("Retry-After"), now)
 	}
 	return e
 }

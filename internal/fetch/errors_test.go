@@ -118,3 +118,18 @@ func TestParseRetryAfter(t *testing.T) {
 		})
 	}
 }
+
+// TestRetryAfterDateByTheServersClock: a Retry-After date is read against the answer's
+// Date: a server whose clock is three hours ahead, asking for two minutes, is asked
+// again in two minutes, not in three hours and two.
+func TestRetryAfterDateByTheServersClock(t *testing.T) {
+	serverNow := time.Now().Add(3 * time.Hour).Truncate(time.Second)
+	h := http.Header{}
+	h.Set("Date", serverNow.UTC().Format(http.TimeFormat))
+	h.Set("Retry-After", serverNow.Add(2*time.Minute).UTC().Format(http.TimeFormat))
+	err := statusError("https://m.example.org/feed", &Response{StatusCode: http.StatusServiceUnavailable, Header: h})
+	var se *HTTPStatusError
+	if !errors.As(err, &se) || se.RetryAfter != 2*time.Minute {
+		t.Fatalf("err = %#v, want a 503 with Retry-After 2m0s", err)
+	}
+}

@@ -5,6 +5,8 @@
 package fetch
 
 import (
+	"bufio"
+	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
 	"context"
@@ -277,7 +279,7 @@ func (c *Client) fetch(ctx context.Context, method, rawURL string, h http.Header
 		Header:            resp.Header,
 		ContentType:       mediaType(resp.Header.Get("Content-Type")),
 		ETag:              resp.Header.Get("ETag"),
-		LastModified:      resp.Header.Get("Last-Modified"),
+		LastModified:      lastModified(resp.Header, time.Now()),
 		PermanentRedirect: st.permanent,
 	}
 	if method == http.MethodHead || resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -314,6 +316,27 @@ func (c *Client) fetch(ctx context.Context, method, rawURL string, h http.Header
 	}
 	out.Body = body
 	return out, nil
+}
+
+// lastModified is the answer's Last-Modified, or "" when it is later than the answer's
+// Date (or now, when it has none, give or take a minute of clock skew): a server that
+// dates its feed by an item dated ahead (an event's day) may keep answering 304 to an
+// If-Modified-Since in the future, whatever changes before that day (RFC 9110 forbids
+// such a date; sent anyway, it is no validator).
+func lastModified(h http.Header, now time.Time) string {
+	v := h.Get("Last-Modified")
+	lm, err := http.ParseTime(v)
+	if err != nil {
+		return v
+	}
+	ref := now.Add(time.Minute)
+	if d, err := http.ParseTime(h.Get("Date")); err == nil {
+		ref = d
+	}
+	if lm.After(ref) {
+		return ""
+	}
+	return v
 }
 
 // deadline ends a fetch (its context, with the cause errDeadline) once it has run for its
@@ -468,14 +491,19 @@ func readBody(resp *http.Response, limit int64, truncate bool) ([]byte, error) {
 		defer zr.Close()
 		r = zr
 	case "deflate":
-		zr, err := zlib.NewReader(r)
+		zr, err := deflateReader(r)
 		if err != nil {
 			return nil, fmt.Errorf("read deflate body: %w", err)
 		}
 		defer zr.Close()
 		r = zr
 	default:
-		return nil, fmt.Errorf("read body: unsupported content encoding %q", enc)
+		if compressed[enc] || strings.Contains(enc, ",") {
+			return nil, fmt.Errorf("read body: unsupported content encoding %q", enc)
+		}
+		// Not a content coding at all ("UTF-8", "none", "binary": a header set by
+		// mistake, often by a PHP script): the body is as sent, as browsers and other
+		// feed readers take it.
 	}
 	size := min(limit, 16<<10) // unknown length (chunked): most feeds are larger than this
 	if resp.ContentLength >= 0 {
@@ -489,6 +517,28 @@ func readBody(resp *http.Response, limit int64, truncate bool) ([]byte, error) {
 		return nil, fmt.Errorf("read body: %w", err)
 	}
 	return body, nil
+}
+
+// compressed are the registered content codings (and their old aliases) this client
+// cannot decode: a body in one of them is unreadable.
+var compressed = map[string]bool{
+	"br": true, "zstd": true, "compress": true, "x-compress": true, "exi": true,
+	"pack200-gzip": true, "aes128gcm": true, "dcb": true, "dcz": true, "x-bzip2": true, "bzip2": true,
+}
+
+// deflateReader reads a "deflate" body: a zlib stream as RFC 9110 has it, or the raw
+// deflate stream some servers (old IIS, hand-written handlers) send instead, which
+// browsers read too.
+func deflateReader(r io.Reader) (io.ReadCloser, error) {
+	br := bufio.NewReader(r)
+	head, err := br.Peek(2)
+	if err != nil && len(head) < 2 {
+		return nil, fmt.Errorf("read zlib header: %w", io.ErrUnexpectedEOF)
+	}
+	if head[0]&0x0f == 8 && (uint16(head[0])<<8|uint16(head[1]))%31 == 0 {
+		return zlib.NewReader(br)
+	}
+	return flate.NewReader(br), nil
 }
 
 // readAll is io.ReadAll starting from a buffer of the expected size.

@@ -2,7 +2,9 @@ package fetch
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"errors"
 	"fmt"
@@ -93,6 +95,39 @@ func TestConditionalGet(t *testing.T) {
 	})
 }
 
+// TestLastModifiedInTheFuture: a Last-Modified later than the answer's Date is not kept
+// as a validator. A server that dates its feed by an item dated ahead (an event's day)
+// and answers 304 to any If-Modified-Since not before that date would otherwise answer
+// 304 to every poll until that day, however the feed changes.
+func TestLastModifiedInTheFuture(t *testing.T) {
+	future := time.Now().Add(90 * 24 * time.Hour).UTC().Format(http.TimeFormat)
+	var version atomic.Int32
+	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ims, err := http.ParseTime(r.Header.Get("If-Modified-Since")); err == nil && !ims.Before(time.Now().Add(time.Hour)) {
+			w.WriteHeader(http.StatusNotModified) // "not modified since then": it was not, before that day
+			return
+		}
+		w.Header().Set("Last-Modified", future)
+		fmt.Fprintf(w, "<rss><!-- version %d --></rss>", version.Load())
+	}))
+	c := loopbackClient(Options{})
+	first, err := c.Get(context.Background(), Request{URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.LastModified != "" {
+		t.Errorf("kept Last-Modified %q, later than the answer's Date %q", first.LastModified, first.Header.Get("Date"))
+	}
+	version.Store(1)
+	next, err := c.Get(context.Background(), Request{URL: srv.URL, ETag: first.ETag, LastModified: first.LastModified})
+	if err != nil || !strings.Contains(string(next.Body), "version 1") {
+		t.Fatalf("next poll after the feed changed: %v", err)
+	}
+	if got := lastModified(http.Header{"Last-Modified": {"Mon, 02 Mar 2026 10:00:00 GMT"}, "Date": {"Mon, 02 Mar 2026 10:00:00 GMT"}}, time.Now()); got == "" {
+		t.Error("a Last-Modified equal to the Date was dropped")
+	}
+}
+
 func TestNotModifiedWithoutConditionIsAnError(t *testing.T) {
 	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
@@ -118,6 +153,53 @@ func TestGzipBody(t *testing.T) {
 	}
 	if string(resp.Body) != "Zürich" {
 		t.Errorf("body = %q, want decompressed and converted", resp.Body)
+	}
+}
+
+// TestContentEncodings: a "deflate" body may be a zlib stream or, as some servers send
+// it, raw deflate; a Content-Encoding that names no content coding at all (a header set
+// by mistake, "UTF-8") leaves the body as sent, as browsers and feed readers take it;
+// codings this client cannot decode stay errors.
+func TestContentEncodings(t *testing.T) {
+	const doc = "<rss><channel><title>Z\u00fcrich</title></channel></rss>"
+	var zl, raw bytes.Buffer
+	zw := zlib.NewWriter(&zl)
+	zw.Write([]byte(doc))
+	zw.Close()
+	fw, _ := flate.NewWriter(&raw, flate.BestCompression)
+	fw.Write([]byte(doc))
+	fw.Close()
+	tests := []struct {
+		encoding string
+		body     []byte
+		wantErr  string
+	}{
+		{"deflate", zl.Bytes(), ""},
+		{"deflate", raw.Bytes(), ""},
+		{"UTF-8", []byte(doc), ""},
+		{"none", []byte(doc), ""},
+		{"br", []byte("\x1b\x03"), `unsupported content encoding "br"`},
+		{"gzip, gzip", []byte("\x1f\x8b"), `unsupported content encoding "gzip, gzip"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.encoding, func(t *testing.T) {
+			srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Encoding", tt.encoding)
+				w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+				w.Write(tt.body)
+			}))
+			resp, err := loopbackClient(Options{}).Get(context.Background(), Request{URL: srv.URL})
+			switch {
+			case tt.wantErr != "":
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case string(resp.Body) != doc:
+				t.Errorf("body = %q, want %q", resp.Body, doc)
+			}
+		})
 	}
 }
 

@@ -440,6 +440,15 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 		log.Warn("store unavailable: source not recorded", "err", err)
 		return res
 	}
+	if err != nil {
+		// A failed refresh keeps the validators it started with: those of an answer it
+		// could not use (a feed that does not parse, items the store refused) would make
+		// the next request conditional on it, and its 304 a success that stores nothing.
+		st.ETag, st.LastModified = "", ""
+		if st.FeedURL == before.FeedURL {
+			st.ETag, st.LastModified = before.ETag, before.LastModified
+		}
+	}
 	r.record(j, &st, res, code, start, published)
 	res.Health, res.NextPoll, res.RetryAfter, res.Redirect = st.Health, st.NextPoll, st.RetryAfter, st.Redirect
 	if perr := r.Store.PutSource(context.WithoutCancel(ctx), st); perr != nil {
@@ -500,7 +509,26 @@ func datesOf(items []news.Item) []time.Time {
 // collect fetches the source and turns it into raw items. When release is not nil, a
 // processing slot is taken once the source has answered (and *release set to give it
 // back); its answer is read only when one of the ReadAhead slots is free.
+//
+// A page read through the feed it advertised (st.FeedURL) goes back to the page when
+// that feed is gone (404, 410) or no longer a feed (a redesign that sends the old
+// address to the homepage): the page is read again at once, for the feed it now
+// advertises or its own items.
 func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, res *Result, release *func()) ([]news.Item, int, error) {
+	discovered := st.FeedURL != ""
+	items, code, err := r.collectOnce(ctx, j, st, res, release)
+	if err == nil || !discovered || st.FeedURL != "" || ctx.Err() != nil {
+		return items, code, err
+	}
+	if release != nil {
+		(*release)() // taken again once the page has answered
+		*release = func() {}
+	}
+	return r.collectOnce(ctx, j, st, res, release)
+}
+
+// collectOnce is collect's one reading of the source (or of the feed it advertised).
+func (r *Refresher) collectOnce(ctx context.Context, j Job, st *news.SourceState, res *Result, release *func()) ([]news.Item, int, error) {
 	target := j.URL()
 	kind := j.Source.Kind()
 	if kind != "feed" && j.Source.Select == nil && st.FeedURL != "" {
@@ -516,7 +544,7 @@ func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, re
 	resp, err := r.get(ctx, target, st, ready)
 	if err != nil {
 		if target != j.URL() && (statusOf(err) == 404 || statusOf(err) == 410) {
-			st.FeedURL, st.ETag, st.LastModified = "", "", "" // the discovered feed is gone: discover again next time
+			st.FeedURL, st.ETag, st.LastModified = "", "", "" // the discovered feed is gone: back to the page
 		}
 		return nil, statusOf(err), err
 	}
@@ -543,6 +571,9 @@ func (r *Refresher) collect(ctx context.Context, j Job, st *news.SourceState, re
 			return err
 		})
 		if err != nil {
+			if target != j.URL() && errors.Is(err, feed.ErrNotFeed) {
+				st.FeedURL, st.ETag, st.LastModified = "", "", "" // no longer a feed: back to the page
+			}
 			return nil, resp.StatusCode, err
 		}
 		res.Via = "feed"
