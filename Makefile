@@ -4,6 +4,7 @@ PKGS      ?= ./...
 BENCHTIME ?= 1x
 FUZZTIME  ?= 30s
 NODE_DEPS := internal/publish/testdata/node_modules
+A11Y_DEPS := internal/web/testdata/node_modules
 
 .PHONY: all build run demo test test-short bench bench-fleet bench-miniflux fuzz vet node-deps clean
 
@@ -18,10 +19,13 @@ run: build
 demo: build
 	./networkfeed demo
 
-# Node packages for the JSON Feed schema check (ajv + jsonfeed-schema), from the lock file.
-node-deps: $(NODE_DEPS)
+# Node packages for the JSON Feed schema check (ajv + jsonfeed-schema) and the browser's
+# accessibility check (axe-core), from their lock files.
+node-deps: $(NODE_DEPS) $(A11Y_DEPS)
 $(NODE_DEPS): internal/publish/testdata/package-lock.json
 	@if command -v npm >/dev/null; then npm ci --silent --no-audit --no-fund --prefix internal/publish/testdata; touch $(NODE_DEPS); fi
+$(A11Y_DEPS): internal/web/testdata/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --silent --no-audit --no-fund --prefix internal/web/testdata; touch $(A11Y_DEPS); fi
 
 vet:
 	$(GO) vet $(PKGS)

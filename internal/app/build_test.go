@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,7 +21,6 @@ import (
 	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/news"
 	boltstore "github.com/iss-network/networkfeed/internal/store/bolt"
-	"github.com/iss-network/networkfeed/internal/web"
 )
 
 const buildConfig = `network: {title: Build Network, url: "https://news.example.org/network/", language: en}
@@ -62,7 +62,7 @@ func TestBuildSite(t *testing.T) {
 	if _, err := st.Upsert(context.Background(), buildItems()); err != nil {
 		t.Fatal(err)
 	}
-	ws, err := web.New(web.Options{Store: st, Config: func() *config.Config { return cfg }})
+	ws, err := buildServer(st, cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,6 +152,15 @@ func TestBuildSite(t *testing.T) {
 		if m := moreLinkRE.FindSubmatch(b); m == nil || path.Base(string(m[1])) != tc.more || strings.Contains(string(m[1]), "://") {
 			t.Errorf("%s: \"more news\" link %q, want a relative link to %s", tc.file, m, tc.more)
 		}
+	}
+	// The static dashboard's times are dates and times: "5 minutes ago" would stay written
+	// long after it stopped being true.
+	dash, err := os.ReadFile(filepath.Join(out, "sources/index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := string(dash); strings.Contains(d, " ago<") || strings.Contains(d, ">in ") || !strings.Contains(d, " UTC<") {
+		t.Errorf("sources/index.html shows times relative to the build, not dates and times")
 	}
 	// The share page previews the static list and its form stays on the static share page.
 	share, err := os.ReadFile(filepath.Join(out, "share/index.html"))

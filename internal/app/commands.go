@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"log/slog"
 	"maps"
 	"net"
 	"net/http"
@@ -260,7 +261,7 @@ func runBuild(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 		return err
 	}
 	defer st.Close()
-	ws, err := web.New(web.Options{Store: st, Config: func() *config.Config { return cfg }, Log: newLogger(stderr, env)})
+	ws, err := buildServer(st, cfg, newLogger(stderr, env))
 	if err != nil {
 		return err
 	}
@@ -270,6 +271,11 @@ func runBuild(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 	}
 	fmt.Fprintf(stdout, "wrote %d files to %s\n", n, *out)
 	return nil
+}
+
+// buildServer is the web server whose pages build writes: static ones (see web.Options.Static).
+func buildServer(st web.Reader, cfg *config.Config, log *slog.Logger) (*web.Server, error) {
+	return web.New(web.Options{Store: st, Config: func() *config.Config { return cfg }, Log: log, Static: true})
 }
 
 // buildSite writes the site as static files: the web pages and the data behind them

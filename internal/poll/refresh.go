@@ -672,15 +672,7 @@ func selectors(s *config.Selectors) page.Selectors {
 }
 
 func (r *Refresher) pageOptions(j Job) page.Options {
-	o := page.Options{Languages: j.Member.Languages, Country: j.Member.Country, Now: r.Now(), Location: time.UTC}
-	if j.Source.Timezone != "" {
-		if loc, err := time.LoadLocation(j.Source.Timezone); err == nil {
-			o.Location = loc
-		}
-	} else if loc := countryZone(j.Member.Country); loc != nil {
-		o.Location = loc
-	}
-	return o
+	return page.Options{Languages: j.Member.Languages, Country: j.Member.Country, Now: r.Now(), Location: j.Member.Location(j.Source)}
 }
 
 // BacklogAge is how far below "now" undated items found on a source's first poll are placed.

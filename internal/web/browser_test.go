@@ -429,7 +429,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("no horizontal overflow at 360px and keyboard focus", func(t *testing.T) {
-		for _, p := range []string{"/", "/sources", "/members/iss-friends"} {
+		for _, p := range []string{"/", "/sources", "/members/iss-friends", "/share"} {
 			err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 740), chromedp.Navigate(srv.URL+p), chromedp.WaitReady(chromedp.CSS("body")))
 			if err != nil {
 				t.Fatal(err)

@@ -108,7 +108,7 @@ func (s *Server) sourceViews(r *http.Request, cfg *config.Config, l *locale, onl
 				Redirect: st.Redirect, History: st.History, LastItem: a.LastItem, TypicalGapSec: int64(a.TypicalGap / time.Second),
 				Weekly: a.Weekly[:]}
 			if l != nil {
-				v.D = rowText(l, now, &v, a)
+				v.D = rowText(l, now, &v, a, s.absTimes)
 			}
 			out = append(out, v)
 		}
@@ -116,9 +116,20 @@ func (s *Server) sourceViews(r *http.Request, cfg *config.Config, l *locale, onl
 	return out, items, nil
 }
 
-func rowText(l *locale, now time.Time, v *sourceView, a alerts.Assessment) sourceText {
-	d := sourceText{Health: l.T(string(v.Health)), LastPoll: l.Ago(now, v.LastPoll), LastSuccess: l.Ago(now, v.LastSuccess),
-		LastNewItem: l.Ago(now, a.LastItem), NextPoll: l.Ago(now, v.NextPoll), MemberURL: l.URL("/members/" + url.PathEscape(v.MemberID))}
+// rowText is a row's text; absolute shows times as dates and times (see Options.Static)
+// rather than relative to now.
+func rowText(l *locale, now time.Time, v *sourceView, a alerts.Assessment, absolute bool) sourceText {
+	when := func(t time.Time) string { return l.Ago(now, t) }
+	if absolute {
+		when = func(t time.Time) string {
+			if t.IsZero() {
+				return l.T("never")
+			}
+			return l.DateTime(t)
+		}
+	}
+	d := sourceText{Health: l.T(string(v.Health)), LastPoll: when(v.LastPoll), LastSuccess: when(v.LastSuccess),
+		LastNewItem: when(a.LastItem), NextPoll: when(v.NextPoll), MemberURL: l.URL("/members/" + url.PathEscape(v.MemberID))}
 	if v.Health == news.HealthDisabled && v.NextPoll.IsZero() {
 		d.NextPoll = "—" // disabled in feeds.yaml; one the poller disabled is checked again daily
 	}

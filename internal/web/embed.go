@@ -22,10 +22,13 @@ const (
 )
 
 // embedCSS is the embedded list's only style: inline, allowed by its hash in the CSP.
-const embedCSS = `:root{color-scheme:light dark}body{margin:0;font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;background:transparent}` +
+// Its background is opaque, in the colours of the web view's schemes: the list cannot
+// see the page around it, and a transparent one showed the dark scheme's light text on
+// a member's white page (1.8:1) whenever that page declares color-scheme light dark.
+const embedCSS = `:root{color-scheme:light dark}body{margin:0;font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;background:#fff;color:#1a1a1a}` +
 	`ul{list-style:none;margin:0;padding:0}li{padding:.45em .2em;border-bottom:1px solid rgba(128,128,128,.35);overflow-wrap:anywhere}` +
 	`a{color:#0b57a4}small{display:block;color:#555}.more{margin:.5em .2em;font-size:.9em}` +
-	`@media (prefers-color-scheme:dark){a{color:#8cc4ff}small{color:#b0b4ba}}`
+	`@media (prefers-color-scheme:dark){body{background:#121417;color:#e8e8e8}a{color:#8cc4ff}small{color:#b0b4ba}}`
 
 // embedCSP lets the list do nothing but show itself: no script, no subresource, no form;
 // links open in a new browsing context. It may be framed anywhere.

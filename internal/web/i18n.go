@@ -67,12 +67,17 @@ func (l *locale) T(key string, args ...any) string { return l.p.Sprintf(key, arg
 // Num formats a whole number with the language's digit grouping.
 func (l *locale) Num(n int) string { return l.p.Sprintf("%d", n) }
 
-// Date formats t as a calendar day: "5 March 2026", "1er mars 2026", "5 de marzo de 2026".
-func (l *locale) Date(t time.Time) string {
+// Date formats t as a calendar day: "5 March 2026", "1er mars 2026", "5 de marzo de 2026";
+// the day is t's in UTC.
+func (l *locale) Date(t time.Time) string { return l.DateIn(t, time.UTC) }
+
+// DateIn formats t as a calendar day in loc: an item's day is its member's, as on the
+// member's own site (midnight in Zurich is the evening before in UTC).
+func (l *locale) DateIn(t time.Time, loc *time.Location) string {
 	if t.IsZero() {
 		return "—"
 	}
-	t = t.UTC()
+	t = t.In(loc)
 	return l.p.Sprintf("%[1]d %[2]s %[3]s", t.Day(), l.month(t.Month()), strconv.Itoa(t.Year()))
 }
 
@@ -254,6 +259,9 @@ var messages = []tr{
 	{key: "Subscribe:", fr: "S’abonner :", es: "Suscribirse:"},
 	{key: "%s, this selection", fr: "%s, cette sélection", es: "%s, esta selección"},
 	{key: "No news matches these filters.", fr: "Aucune actualité ne correspond à ces filtres.", es: "Ninguna noticia coincide con estos filtros."},
+	{key: "No news yet: the sources have not been polled, or have published nothing.", fr: "Pas encore d’actualités : les sources n’ont pas encore été collectées ou n’ont rien publié.", es: "Aún no hay noticias: las fuentes no se han consultado todavía o no han publicado nada."},
+	{key: "No older news.", fr: "Pas d’actualités plus anciennes.", es: "No hay noticias anteriores."},
+	{key: "No news from this member yet.", fr: "Pas encore d’actualités de ce membre.", es: "Aún no hay noticias de este miembro."},
 	{key: "Older news", fr: "Actualités plus anciennes", es: "Noticias anteriores"},
 	{key: "Newest news", fr: "Actualités les plus récentes", es: "Noticias más recientes"},
 	{key: "Pages", fr: "Pages", es: "Páginas"},

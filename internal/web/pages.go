@@ -118,6 +118,7 @@ type itemView struct {
 type itemsView struct {
 	L     *locale
 	Items []itemView
+	Empty string // what an empty list says: why there is nothing to show
 }
 
 type riverView struct {
@@ -147,15 +148,30 @@ type keptParam struct{ Name, Value string }
 
 type feedLink struct{ Label, URL string }
 
-// dateText shows an item's date as precisely as the source gave it.
-func dateText(l *locale, it *news.Item) string {
+// dateText shows an item's date as precisely as the source gave it, its day in loc, the
+// zone of its source (see config.Member.Location).
+func dateText(l *locale, it *news.Item, loc *time.Location) string {
 	switch it.Precision {
 	case news.PrecisionMonth:
 		return l.Month(it.Published)
 	case news.PrecisionNone:
 		return l.T("first seen %s", l.Date(it.FirstSeen))
 	}
-	return l.Date(it.Published)
+	return l.DateIn(it.Published, loc)
+}
+
+// itemLocation is the zone of the source an item came from.
+func itemLocation(cfg *config.Config, it *news.Item) *time.Location {
+	m, ok := cfg.Member(it.Member)
+	if !ok {
+		return time.UTC
+	}
+	for _, src := range m.AllSources() {
+		if src.URL() == it.Source {
+			return m.Location(src)
+		}
+	}
+	return m.Location(config.Source{})
 }
 
 // itemViews shows items in English (for pages outside the interface languages, e.g. embeds).
@@ -167,7 +183,7 @@ func (s *Server) itemViews(cfg *config.Config, items []news.Item) []itemView {
 func (s *Server) localItemViews(cfg *config.Config, l *locale, items []news.Item) []itemView {
 	out := make([]itemView, len(items))
 	for i, it := range items {
-		v := itemView{Item: it, Date: dateText(l, &it), DateISO: rfc(it.SortTime()), MemberName: it.Member,
+		v := itemView{Item: it, Date: dateText(l, &it, itemLocation(cfg, &it)), DateISO: rfc(it.SortTime()), MemberName: it.Member,
 			MemberURL: l.URL("/members/" + url.PathEscape(it.Member))}
 		if m, ok := cfg.Member(it.Member); ok {
 			v.MemberName = m.Name
@@ -227,6 +243,14 @@ func (s *Server) river(w http.ResponseWriter, r *http.Request) {
 	v.Filtered = v.Filter.Member != "" || v.Filter.Country != "" || v.Filter.Region != "" || v.Filter.Lang != "" ||
 		v.Filter.Q != "" || q.Category != "" || !q.Since.IsZero()
 	v.ClearURL = l.URL("/")
+	switch {
+	case v.Filtered:
+		v.List.Empty = l.T("No news matches these filters.")
+	case !q.Before.IsZero():
+		v.List.Empty = l.T("No older news.")
+	default:
+		v.List.Empty = l.T("No news yet: the sources have not been polled, or have published nothing.")
+	}
 	s.fillFilters(cfg, l, &v)
 	if len(items) == q.Limit {
 		last := items[len(items)-1]
@@ -338,7 +362,7 @@ func (s *Server) memberPage(w http.ResponseWriter, r *http.Request) {
 	if len(items) > 20 {
 		items = items[:20]
 	}
-	v := memberPageView{Page: s.pageIn(r, l, m.Name+" – "+cfg.Network.Title), List: itemsView{L: l, Items: s.localItemViews(cfg, l, items)}, Sources: rows, Polls: news.MaxHistory}
+	v := memberPageView{Page: s.pageIn(r, l, m.Name+" – "+cfg.Network.Title), List: itemsView{L: l, Items: s.localItemViews(cfg, l, items), Empty: l.T("No news from this member yet.")}, Sources: rows, Polls: news.MaxHistory}
 	v.Member = memberView{ID: m.ID, Name: m.Name, Country: m.Country, Region: m.Region, Homepage: m.Homepage, Languages: m.Languages}
 	if m.Country != "" {
 		v.Member.CountryName = l.Country(m.Country)

@@ -571,7 +571,7 @@ func TestDisabledSourceNextPoll(t *testing.T) {
 		{"disabled by the poller", pageNow.Add(20 * time.Hour), "in 20 hours"},
 	} {
 		v := &sourceView{Health: news.HealthDisabled, NextPoll: tc.next}
-		if got := rowText(l, pageNow, v, alerts.Assessment{}).NextPoll; got != tc.want {
+		if got := rowText(l, pageNow, v, alerts.Assessment{}, false).NextPoll; got != tc.want {
 			t.Errorf("%s: next poll %q, want %q", tc.name, got, tc.want)
 		}
 	}
@@ -764,5 +764,127 @@ func TestAutodiscoveryFollowsTheSelection(t *testing.T) {
 		if !strings.Contains(body, `type="application/atom+xml"`) {
 			t.Errorf("%s: media type not written as is (autodiscovery that reads the source matches it literally)", c.page)
 		}
+	}
+}
+
+// TestItemDayInMemberZone: an item's day is the one its member's site shows. A Swiss
+// page's "12 mars 2026" is stored as midnight in Zurich (23:00 UTC on the 11th), and a
+// Japanese feed's 00:30 on 5 March (JST) is 15:30 UTC on the 4th; shown in UTC, both
+// read a day early on the river, the member page and the embed.
+func TestItemDayInMemberZone(t *testing.T) {
+	zurich, err := time.LoadLocation("Europe/Zurich")
+	if err != nil {
+		t.Skip(err)
+	}
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Skip(err)
+	}
+	f := newPageFixture(t,
+		news.Item{Member: "iss-gs", Country: "CH", Source: "https://gs.example/news", Title: "Recherche des origines", Language: "fr", Link: "https://gs.example/origines",
+			Published: time.Date(2026, 3, 12, 0, 0, 0, 0, zurich).UTC(), Precision: news.PrecisionDay},
+		news.Item{Member: "iss-japan", Country: "JP", Source: "https://jp.example/feed", Title: "ハーグ条約と国際家族調停", Language: "ja", Link: "https://jp.example/hague",
+			Published: time.Date(2026, 3, 5, 0, 30, 0, 0, tokyo).UTC()},
+	)
+	for _, c := range []struct{ path, title, want, wrong string }{
+		{"/?member=iss-gs", "Recherche des origines", "12 March 2026", "11 March 2026"},
+		{"/members/iss-gs?hl=fr", "Recherche des origines", "12 mars 2026", "11 mars 2026"},
+		{"/embed?member=iss-gs", "Recherche des origines", "12 March 2026", "11 March 2026"},
+		{"/?member=iss-japan&hl=es", "ハーグ条約と国際家族調停", "5 de marzo de 2026", "4 de marzo de 2026"},
+	} {
+		_, body := f.get(t, c.path, "")
+		i := strings.Index(body, c.title)
+		if i < 0 {
+			t.Fatalf("%s: no item %q", c.path, c.title)
+		}
+		rest := body[i:]
+		if end := strings.Index(rest, "</li>"); end > 0 {
+			rest = rest[:end]
+		}
+		if !strings.Contains(rest, c.want) || strings.Contains(rest, c.wrong) {
+			t.Errorf("%s: item %q dated %q, want %q", c.path, c.title, dateIn(rest), c.want)
+		}
+	}
+}
+
+// dateIn returns the text of the first <time> element in s.
+func dateIn(s string) string {
+	i := strings.Index(s, "<time")
+	if i < 0 {
+		return ""
+	}
+	s = s[i:]
+	s = s[strings.Index(s, ">")+1:]
+	if j := strings.Index(s, "</time>"); j >= 0 {
+		return s[:j]
+	}
+	return s
+}
+
+// TestEmptyStates: an empty list says why. A member without items is not "filtered", and
+// a network not yet polled has no filters to blame.
+func TestEmptyStates(t *testing.T) {
+	f := newPageFixture(t)
+	for _, c := range []struct{ path, want string }{
+		{"/?q=nothingmatchesthis", "No news matches these filters."},
+		{"/members/iss-broken", "No news from this member yet."},
+		{"/members/iss-broken?hl=fr", "Pas encore d’actualités de ce membre."},
+		{"/?before=1000000000000000000_nf-x", "No older news."},
+	} {
+		_, body := f.get(t, c.path, "")
+		if !strings.Contains(body, `<li class="empty">`+html.EscapeString(c.want)+`</li>`) {
+			t.Errorf("%s: the empty list does not say %q", c.path, c.want)
+		}
+	}
+
+	cfg, err := config.Parse("feeds.yaml", []byte(pageConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "nf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv, err := New(Options{Store: st, Config: func() *config.Config { return cfg }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if body := rec.Body.String(); !strings.Contains(body, "No news yet: the sources have not been polled, or have published nothing.") {
+		t.Errorf("an empty network's river does not say it has no news yet:\n%s", body)
+	}
+}
+
+// TestShareLinked: the share page (feeds, the embed, the script) is reachable from every
+// page, in the reader's language; members had to know its address.
+func TestShareLinked(t *testing.T) {
+	f := newPageFixture(t)
+	for path, want := range map[string]string{"/": `href="/share"`, "/sources?hl=fr": `href="/share?hl=fr"`, "/members/iss-gs?hl=es": `href="/share?hl=es"`} {
+		_, body := f.get(t, path, "")
+		if !strings.Contains(body, want) {
+			t.Errorf("%s does not link the share page (%s)", path, want)
+		}
+	}
+}
+
+// TestStaticDashboardTimes: pages written once (build -out) show the dashboard's times as
+// dates and times; served pages say how long ago.
+func TestStaticDashboardTimes(t *testing.T) {
+	f := newPageFixture(t)
+	_, served := f.get(t, "/sources", "")
+	if !strings.Contains(served, "<td>10 minutes ago</td>") {
+		t.Errorf("the served dashboard does not say how long ago the last poll was")
+	}
+	f.srv.absTimes = true
+	_, static := f.get(t, "/sources", "")
+	for _, want := range []string{"<td>20 March 2026 11:50 UTC</td>", "<td>20 March 2026 16:00 UTC</td>"} { // last poll, next poll
+		if !strings.Contains(static, want) {
+			t.Errorf("the static dashboard lacks %s", want)
+		}
+	}
+	if strings.Contains(static, " ago</td>") || strings.Contains(static, "<td>in ") {
+		t.Errorf("the static dashboard shows times relative to when it was written")
 	}
 }

@@ -46,6 +46,8 @@ type Server struct {
 	metrics http.Handler
 	storeOK atomic.Bool
 	now     func() time.Time
+	// absTimes: Options.Static.
+	absTimes bool
 
 	// The store version, read at most once per versionTTL (see version).
 	versionTTL     time.Duration
@@ -73,6 +75,10 @@ type Options struct {
 	// asked again: 0 means DefaultVersionTTL, a negative value asks on every request.
 	// Call Server.StoreChanged after writing to the store to skip the wait.
 	VersionTTL time.Duration
+	// Static: the pages are written once and read later (build -out), so the dashboard
+	// shows its times as dates and times, not as "5 minutes ago", which would stay
+	// written long after it stopped being true.
+	Static bool
 }
 
 // New parses the templates (failing fast on any error) and returns a Server.
@@ -82,7 +88,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{store: o.Store, config: o.Config, log: o.Log, static: st, cache: newRenderCache(2048, DefaultCacheBytes), ready: o.Ready, metrics: o.Metrics, now: time.Now,
-		versionTTL: o.VersionTTL, clock: time.Now,
+		versionTTL: o.VersionTTL, clock: time.Now, absTimes: o.Static,
 		searches: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2)), searchWait: 5 * time.Second}
 	if s.versionTTL == 0 {
 		s.versionTTL = DefaultVersionTTL
