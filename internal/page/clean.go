@@ -30,14 +30,29 @@ var readMoreTexts = []string{
 	"read more", "read the full story", "read full article", "continue reading", "click here for more",
 	"more info", "learn more", "lire la suite", "en savoir plus", "lire plus", "leer más", "leer mas", "seguir leyendo",
 	"ver más", "weiterlesen", "mehr lesen", "mehr erfahren", "lees meer", "lees verder", "czytaj więcej", "czytaj dalej",
-	"прочети още", "виж повече", "διαβάστε περισσότερα", "δείτε περισσότερα", "קרא עוד", "המשך קריאה", "続きを読む", "もっと見る",
+	"прочети още", "прочетете още", "виж повече", "διαβάστε περισσότερα", "δείτε περισσότερα", "קרא עוד", "המשך קריאה", "続きを読む", "もっと見る",
 	"阅读更多", "查看详情", "leia mais", "saiba mais", "citește mai mult", "citeste mai mult", "citește mai departe",
 }
 
 var (
 	rxCloak    = phraseRegexp(cloakTexts, false)
 	rxReadMore = phraseRegexp(readMoreTexts, true)
+	// rxReadMoreLabel is a link text that starts with a read-more phrase and a colon
+	// (Joomla's "Read more: Title").
+	rxReadMoreLabel = readMoreLabelRegexp(readMoreTexts)
 )
+
+func readMoreLabelRegexp(phrases []string) *regexp.Regexp {
+	alts := make([]string, len(phrases))
+	for i, p := range phrases {
+		words := strings.Fields(p)
+		for j, w := range words {
+			words[j] = regexp.QuoteMeta(w)
+		}
+		alts[i] = strings.Join(words, `\s+`)
+	}
+	return regexp.MustCompile(`(?i)^\s*(?:` + strings.Join(alts, "|") + `)\s*[:：]`)
+}
 
 // phraseRegexp matches any of the phrases case-insensitively, with any run of white space between words.
 // Read-more phrases also take a trailing arrow, ellipsis or colon, and must stand as whole words.

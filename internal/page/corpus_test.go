@@ -140,3 +140,57 @@ func TestDetectionQuality(t *testing.T) {
 		t.Errorf("dates right for %d of %d matched items, want >= 80%%", datesRight, dated)
 	}
 }
+
+// A wrong date is worse than none: every item detected on a corpus page has its golden
+// date, or none where the golden has none (TestDetectionQuality allows a few misses).
+func TestDetectedDatesExact(t *testing.T) {
+	for _, p := range loadCorpus(t) {
+		d, err := Detect(p.html, p.golden.URL, p.options())
+		if err != nil {
+			t.Errorf("%s: %v", p.name, err)
+			continue
+		}
+		want := map[string]goldenItem{}
+		for _, g := range p.golden.Items {
+			want[g.Link] = g
+		}
+		for _, it := range d.Items {
+			if g, ok := want[it.Link]; ok && !dateMatches(it, g) {
+				t.Errorf("%s: %s: date %v %q, want %s %q", p.name, it.Link, it.Published, it.Precision, g.Published, g.Precision)
+			}
+		}
+	}
+}
+
+// Detected items' summaries hold neither the item's date label, nor a read-more link (with
+// the title a theme adds to it for screen readers, or after a colon), nor a byline or a
+// hit counter, and a Joomla blog's intro text (no itemprop) is its items' summary.
+func TestDetectedSummaries(t *testing.T) {
+	pages := map[string]corpusPage{}
+	for _, p := range loadCorpus(t) {
+		pages[p.name] = p
+	}
+	for _, c := range []struct{ page, want string }{
+		{"custom-bilingual-fr-en", ""},
+		{"drupal7-views-el", ""},
+		{"custom-zh-list", ""},
+		{"joomla3-category-list-es", ""},
+		{"joomla3-iss-gs-2018", `Join a day-long conference, "Cross-Border Family Mediation: Dispute Resolution for International Families In Your Community," on June 5, 2018 in Washington, D.C., co-hosted by International Social Service-USA (ISS-USA), MK Family Law, The George Washington University School of Law.`},
+		{"joomla3-blog-bg", "Международната социална служба – България организира международна конференция за трансграничната семейна медиация в София."},
+		{"wp-twentyseventeen-pl", "Międzynarodowa Służba Socjalna zaprasza na konferencję poświęconą mediacji rodzinnej w sprawach transgranicznych."},
+		{"wp-classic-es", "El Servicio Social Internacional Argentina informa sobre taller sobre restitución internacional de niños."},
+		{"wp-divi-de", "Am 3. März trafen sich Fachkräfte aus Jugendämtern und Gerichten zur Fachtagung über grenzüberschreitende Fälle im Kinderschutz."},
+	} {
+		p, ok := pages[c.page]
+		if !ok {
+			t.Fatalf("no corpus page %s", c.page)
+		}
+		d, err := Detect(p.html, p.golden.URL, p.options())
+		if err != nil || len(d.Items) == 0 {
+			t.Fatalf("%s: %d items, %v", c.page, len(d.Items), err)
+		}
+		if got := d.Items[0].Summary; got != c.want {
+			t.Errorf("%s: first summary %q, want %q", c.page, got, c.want)
+		}
+	}
+}

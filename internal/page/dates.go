@@ -92,10 +92,15 @@ func (d *dateParser) parse(text string) (time.Time, news.Precision, bool) {
 	if text == "" || !strings.ContainsFunc(text, unicode.IsDigit) {
 		return time.Time{}, news.PrecisionNone, false
 	}
+	text = strings.Map(halfWidthDigit, text)
 	// All-digit dates in the member's order (isoNumericDates), here for whole dates too:
 	// go-dateparser's own order, when set, would also read year-first dates ("2024/03/05")
 	// in it.
 	text = isoNumericDates(text, d.order)
+	text = eraYears(text)
+	if len([]rune(text)) <= 40 && !rxYear.MatchString(text) {
+		text = d.yearlessDates(text)
+	}
 	if t, p, ok := d.parseISO(text); ok {
 		return t, p, true
 	}
@@ -130,6 +135,113 @@ func (d *dateParser) relativeDay(text string, t time.Time) (time.Time, news.Prec
 	}
 	t = t.In(d.loc)
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, d.loc), news.PrecisionDay, true
+}
+
+// halfWidthDigit maps the full-width digits of Japanese and Chinese pages ("２０２４年３月５日")
+// to ASCII ones, which the rewrites before go-dateparser read.
+func halfWidthDigit(r rune) rune {
+	if r >= '０' && r <= '９' {
+		return '0' + r - '０'
+	}
+	return r
+}
+
+var (
+	// rxEraYear is a year of a Japanese era ("令和6年", "平成31年", "令和元年": its first
+	// year) or of the Republic of China ("民國113年"), as Japanese and Taiwanese pages date
+	// their news. go-dateparser knows neither: "令和6年3月5日" was no date, "令和6年1月16日"
+	// the 1 June 2016 and "令和元年5月7日" the 7 May of the current year.
+	rxEraYear = regexp.MustCompile(`(令和|平成|昭和|民國|民国)\s*(\d{1,3}|元)\s*年`)
+	// eraStart is the year before each era's first.
+	eraStart = map[string]int{"令和": 2018, "平成": 1988, "昭和": 1925, "民國": 1911, "民国": 1911}
+)
+
+// eraYears rewrites the era years of text as Gregorian ones ("令和6年3月5日" is "2024年3月5日").
+func eraYears(text string) string {
+	if !strings.Contains(text, "年") {
+		return text
+	}
+	return rxEraYear.ReplaceAllStringFunc(text, func(m string) string {
+		g := rxEraYear.FindStringSubmatch(m)
+		n := 1
+		if g[2] != "元" {
+			n, _ = strconv.Atoi(g[2])
+		}
+		if n < 1 || n > 150 {
+			return m
+		}
+		return strconv.Itoa(eraStart[g[1]]+n) + "年"
+	})
+}
+
+var (
+	// rxMonthDayCJK is a day of a month without its year, as Chinese and Japanese lists
+	// date this year's news ("3月5日", "12月5日", "3月5号"). go-dateparser read it in
+	// Chinese as a time ago ("3月5日" three months before now, the 5th: 5 December of the
+	// year before) and in Japanese "12月5日" as May 2012.
+	rxMonthDayCJK = regexp.MustCompile(`(^|[^\d年])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号號]`)
+	// rxMonthDayNumeric is a short date label of two numbers ("03-05", "03/05", "05.03."):
+	// month first where the member's locale writes the year first (Chinese, Japanese,
+	// Korean: go-dateparser read "03-05" as May 2003, "12-25" as 25 March 2012), day
+	// first and closed by a dot where it writes the day first (German, Polish: "05.03."
+	// was read as 05:03 today).
+	rxMonthDayNumeric = regexp.MustCompile(`(^|[^\d./-])(\d{1,2})([-/.])(\d{1,2})(\.?)($|[^\d./-])`)
+)
+
+// yearlessDates rewrites the year-less dates of a short date label (which has no year)
+// with the year that makes them the latest such day not after now, as go-dateparser
+// takes the past for a year-less "5 March": "3月5日" read on 10 March 2024 is
+// "2024年3月5日", read on 1 March 2024 "2023年3月5日".
+func (d *dateParser) yearlessDates(text string) string {
+	if strings.Contains(text, "月") {
+		return rxMonthDayCJK.ReplaceAllStringFunc(text, func(m string) string {
+			g := rxMonthDayCJK.FindStringSubmatch(m)
+			month, _ := strconv.Atoi(g[2])
+			day, _ := strconv.Atoi(g[3])
+			y, ok := d.pastYear(month, day)
+			if !ok {
+				return m
+			}
+			return fmt.Sprintf("%s%d年%d月%d日", g[1], y, month, day)
+		})
+	}
+	return rxMonthDayNumeric.ReplaceAllStringFunc(text, func(m string) string {
+		g := rxMonthDayNumeric.FindStringSubmatch(m)
+		a, _ := strconv.Atoi(g[2])
+		b, _ := strconv.Atoi(g[4])
+		var month, day int
+		switch {
+		case d.order == "YMD":
+			month, day = a, b
+		case d.order == "DMY" && g[3] == "." && g[5] == ".":
+			day, month = a, b
+		default:
+			return m // "03/05" and "05-03": go-dateparser reads them in the member's order
+		}
+		y, ok := d.pastYear(month, day)
+		if !ok {
+			return m
+		}
+		return fmt.Sprintf("%s%d-%02d-%02d%s", g[1], y, month, day, g[6])
+	})
+}
+
+// pastYear is the year in which month and day fall last on or before now, in the page's
+// location; ok is false when they make no day (13/05, 30 February), or when only a leap
+// year has them and this one is not.
+func (d *dateParser) pastYear(month, day int) (int, bool) {
+	if month < 1 || month > 12 || day < 1 || day > 31 {
+		return 0, false
+	}
+	now := d.cfg.CurrentTime.In(d.loc)
+	y := now.Year()
+	if time.Date(y, time.Month(month), day, 0, 0, 0, 0, d.loc).After(now) {
+		y--
+	}
+	if t := time.Date(y, time.Month(month), day, 0, 0, 0, 0, d.loc); t.Month() != time.Month(month) {
+		return 0, false
+	}
+	return y, true
 }
 
 // parseText reads text with go-dateparser: whole when it is short, else searching it.
@@ -259,8 +371,9 @@ func splitLabels(text string) string {
 	return b.String()
 }
 
-// rxNumericDate is a day, month and year written in digits ("05/03/2024", "5.3.2024", "05-03-2024").
-var rxNumericDate = regexp.MustCompile(`(^|[^\d./-])(\d{1,2})([./-])(\d{1,2})([./-])(\d{4})($|[^\d./-])`)
+// rxNumericDate is a day, month and year written in digits ("05/03/2024", "5.3.2024", "05-03-2024"),
+// alone or after a word and a hyphen (Hebrew "ב-05.03.2024", on 5 March 2024).
+var rxNumericDate = regexp.MustCompile(`(^|[^\d./-]|\p{L}-)(\d{1,2})([./-])(\d{1,2})([./-])(\d{4})($|[^\d./-])`)
 
 // isoNumericDates rewrites the all-digit dates of text as ISO dates, read in order (dmy of
 // the member's locale). go-dateparser's search translates the text to English and reads such a date
@@ -295,7 +408,11 @@ func rewriteNumericDates(text, order string) string {
 		if day < 1 || day > 31 || month < 1 || month > 12 {
 			return m
 		}
-		return fmt.Sprintf("%s%s-%02d-%02d%s", g[1], g[6], month, day, g[7])
+		lead := g[1]
+		if strings.HasSuffix(lead, "-") {
+			lead += " " // "ב-2024-03-05" is no date to go-dateparser, "ב- 2024-03-05" is
+		}
+		return fmt.Sprintf("%s%s-%02d-%02d%s", lead, g[6], month, day, g[7])
 	})
 }
 

@@ -68,6 +68,28 @@ func TestParseDate(t *testing.T) {
 		{name: "de numeric in text", langs: []string{"de", "en"}, in: "Geschrieben von Admin am 05.03.2024", want: day(2024, 3, 5), prec: news.PrecisionDay},
 		{name: "bg numeric in text", langs: []string{"bg", "en"}, in: "Публикувано на 05.03.2024 г.", want: day(2024, 3, 5), prec: news.PrecisionDay},
 		{name: "en numeric in text", langs: []string{"en"}, in: "Posted by admin on 03/05/2024", want: day(2024, 3, 5), prec: news.PrecisionDay},
+		// Year-less days as Chinese, Japanese and German lists write this year's news, and
+		// Japanese era and Republic of China years: go-dateparser read "3月5日" in Chinese as
+		// 5 December 2023, "12月5日" in Japanese as May 2012, "03-05" as May 2003, "05.03." as
+		// 05:03 today and "令和元年5月7日" as 7 May of this year.
+		{name: "zh month day", langs: []string{"zh"}, in: "3月5日", want: day(2024, 3, 5), prec: news.PrecisionDay},
+		{name: "zh month day last year", langs: []string{"zh"}, in: "12月5日", want: day(2023, 12, 5), prec: news.PrecisionDay},
+		{name: "zh month day later this year is last year's", langs: []string{"zh-Hant"}, in: "3月11日", want: day(2023, 3, 11), prec: news.PrecisionDay},
+		{name: "zh month day with label", langs: []string{"zh"}, in: "发布时间：3月5号", want: day(2024, 3, 5), prec: news.PrecisionDay},
+		{name: "ja month day", langs: []string{"ja"}, in: "12月5日（火）", want: day(2023, 12, 5), prec: news.PrecisionDay},
+		{name: "zh numeric month day", langs: []string{"zh"}, in: "[03-05]", want: day(2024, 3, 5), prec: news.PrecisionDay},
+		{name: "ja numeric month day", langs: []string{"ja"}, in: "12/25", want: day(2023, 12, 25), prec: news.PrecisionDay},
+		{name: "de day month", langs: []string{"de"}, in: "05.03.", want: day(2024, 3, 5), prec: news.PrecisionDay},
+		{name: "de day month with label", langs: []string{"de"}, in: "am 5.3.", want: day(2024, 3, 5), prec: news.PrecisionDay},
+		{name: "ja reiwa", langs: []string{"ja"}, in: "令和6年3月5日", want: day(2024, 3, 5), prec: news.PrecisionDay},
+		{name: "ja reiwa full-width", langs: []string{"ja"}, in: "令和６年１月１６日（火）", want: day(2024, 1, 16), prec: news.PrecisionDay},
+		{name: "ja reiwa first year", langs: []string{"ja"}, in: "令和元年5月7日", want: day(2019, 5, 7), prec: news.PrecisionDay},
+		{name: "ja heisei", langs: []string{"ja"}, in: "掲載日：平成31年4月1日", want: day(2019, 4, 1), prec: news.PrecisionDay},
+		{name: "zh roc year", langs: []string{"zh-Hant"}, in: "民國113年2月20日", want: day(2024, 2, 20), prec: news.PrecisionDay},
+		// Hebrew glues its prepositions to a date with a hyphen: the date was not read, and
+		// with a time only the time was (today at 10:30).
+		{name: "he prefixed numeric", langs: []string{"he"}, in: "פורסם ב-16.01.2024", want: day(2024, 1, 16), prec: news.PrecisionDay},
+		{name: "he prefixed numeric with time", langs: []string{"he"}, in: "עודכן ב-05/03/2024 10:30", want: time.Date(2024, 3, 5, 10, 30, 0, 0, time.UTC), prec: news.PrecisionExact},
 		{name: "title is no date", langs: []string{"en"}, in: "ISS PAC meets in Athens", nodate: true},
 		{name: "bare year is no date", langs: []string{"en"}, in: "ISS Global Report 2016", nodate: true},
 		{name: "image caption", langs: []string{"en"}, in: "Capture1", nodate: true},

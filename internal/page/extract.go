@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/andybalholm/cascadia"
 	"golang.org/x/net/html"
@@ -89,11 +91,15 @@ type parts struct {
 }
 
 func (p *pageDoc) extract(sel Selectors) []news.Item {
-	return p.extractWhere(sel, nil)
+	return p.extractWhere(sel, nil, false)
 }
 
-// extractWhere reads the items whose blocks pass keep (all when keep is nil).
-func (p *pageDoc) extractWhere(sel Selectors, keep func(*html.Node) bool) []news.Item {
+// extractWhere reads the items whose blocks pass keep (all when keep is nil). For a
+// detection tier (detected), sel.Summary is what such items usually hold: an item where it
+// matches nothing takes the default summary, as when no summary selector is given. A
+// Joomla blog marks each item up as a microdata BlogPosting, but its intro text carries no
+// itemprop: the General Secretariat's page read by the microdata tier had no summaries.
+func (p *pageDoc) extractWhere(sel Selectors, keep func(*html.Node) bool, detected bool) []news.Item {
 	mItem := cascadia.MustCompile(sel.Item)
 	compile := func(s string) cascadia.Matcher {
 		if s == "" {
@@ -112,7 +118,7 @@ func (p *pageDoc) extractWhere(sel Selectors, keep func(*html.Node) bool) []news
 		if read++; read > MaxItems {
 			break
 		}
-		pt := parts{block: b, dateSet: mD != nil, summarySet: mS != nil, imageSet: mI != nil}
+		pt := parts{block: b, dateSet: mD != nil, summarySet: mS != nil && !detected, imageSet: mI != nil}
 		if mT != nil {
 			pt.title = cascadia.Query(b, mT)
 		}
@@ -181,7 +187,11 @@ func (p *pageDoc) item(pt parts) (news.Item, bool) {
 	}
 	it.Title = truncate(it.Title, summaryLen)
 
-	it.Published, it.Precision = p.dateOf(pt)
+	var dateNode *html.Node
+	it.Published, it.Precision, dateNode = p.dateOf(pt)
+	if pt.date == nil {
+		pt.date = dateNode // left out of the summary ("5 juin 2018" was an item's summary)
+	}
 	if it.Precision == news.PrecisionNone {
 		it.Published = time.Time{}
 	}
@@ -271,8 +281,9 @@ func (p *pageDoc) resolve(ref string) string {
 }
 
 // dateOf reads the item's date: the date element's datetime/content attribute or text; without a date
-// selector, a <time> or microdata date, then date-like labels, then date-like text in the item.
-func (p *pageDoc) dateOf(pt parts) (time.Time, news.Precision) {
+// selector, a <time> or microdata date, then date-like labels, then date-like text in the item. It
+// also returns the date element or label the date was read from (nil for a date in running text).
+func (p *pageDoc) dateOf(pt parts) (time.Time, news.Precision, *html.Node) {
 	if p.dates == nil {
 		p.dates = newDateParser(p.o)
 	}
@@ -289,14 +300,14 @@ func (p *pageDoc) dateOf(pt parts) (time.Time, news.Precision) {
 	if pt.dateSet {
 		if pt.date != nil {
 			if t, pr, ok := try(pt.date); ok {
-				return t, pr
+				return t, pr, pt.date
 			}
 		}
-		return time.Time{}, news.PrecisionNone
+		return time.Time{}, news.PrecisionNone, nil
 	}
 	if n := cascadia.Query(pt.block, mTimeAttr); n != nil {
 		if t, pr, ok := try(n); ok {
-			return t, pr
+			return t, pr, n
 		}
 	}
 	for i, n := range cascadia.QueryAll(pt.block, mDateish) {
@@ -307,7 +318,7 @@ func (p *pageDoc) dateOf(pt parts) (time.Time, news.Precision) {
 			continue
 		}
 		if t, pr, ok := try(n); ok {
-			return t, pr
+			return t, pr, n
 		}
 	}
 	// A <dd> item's date is in the <dt> before it.
@@ -316,7 +327,7 @@ func (p *pageDoc) dateOf(pt parts) (time.Time, news.Precision) {
 			if s.Type == html.ElementNode {
 				if s.Data == "dt" {
 					if t, pr, ok := try(s); ok {
-						return t, pr
+						return t, pr, nil // outside the item
 					}
 				}
 				break
@@ -324,24 +335,35 @@ func (p *pageDoc) dateOf(pt parts) (time.Time, news.Precision) {
 		}
 	}
 	// Date-like text at the start of the item's paragraphs ("May 2017: ISS ...", "Posted on ...").
-	for i, s := range leadTexts(pt.block, pt.title, 4) {
+	// An element that holds nothing but the date is its label ("<em>5 juin 2018</em>").
+	for i, l := range leadTexts(pt.block, pt.title, 4) {
 		if i >= 4 {
 			break
 		}
-		if t, pr, ok := p.dates.parse(s); ok {
-			return t, pr
+		if t, pr, ok := p.dates.parse(l.text); ok {
+			if l.whole && utf8.RuneCountInString(l.text) <= 40 {
+				return t, pr, l.node
+			}
+			return t, pr, nil
 		}
 	}
-	return time.Time{}, news.PrecisionNone
+	return time.Time{}, news.PrecisionNone, nil
 }
 
 // leadRunes is how far into a paragraph a date is looked for: dates further in are about something else.
 const leadRunes = 200
 
+// leadText is the opening words of one of an item's text blocks: whole when they are all of it.
+type leadText struct {
+	node  *html.Node
+	text  string
+	whole bool
+}
+
 // leadTexts returns the opening words (up to leadRunes) of the item's text blocks that hold digits,
 // title excluded.
-func leadTexts(b, title *html.Node, max int) []string {
-	var out []string
+func leadTexts(b, title *html.Node, max int) []leadText {
+	var out []leadText
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
 		if len(out) >= max || n == title || n.Type == html.ElementNode && skipText[n.Data] {
@@ -351,10 +373,11 @@ func leadTexts(b, title *html.Node, max int) []string {
 			s := CleanText(text(n, nil))
 			if strings.ContainsAny(s, "0123456789") {
 				r := []rune(s)
-				if len(r) > leadRunes {
+				whole := len(r) <= leadRunes
+				if !whole {
 					r = r[:leadRunes]
 				}
-				out = append(out, string(r))
+				out = append(out, leadText{n, string(r), whole})
 			}
 			return
 		}
@@ -410,10 +433,25 @@ func (p *pageDoc) summaryOf(pt parts) string {
 			for _, n := range cascadia.QueryAll(pt.block, mTimeAttr) {
 				skip[n] = true
 			}
-			s = CleanText(text(pt.block, skip))
+			// What is left of the block, when it has some words: a Joomla list's row
+			// has, beside its title and date, only its hits ("Visitas: 100").
+			if t := CleanText(text(pt.block, skip)); letters(t) >= 20 || hasCJK(t) && letters(t) >= 6 {
+				s = t
+			}
 		}
 	}
 	return truncate(s, summaryLen)
+}
+
+// letters counts the letters of s.
+func letters(s string) int {
+	n := 0
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			n++
+		}
+	}
+	return n
 }
 
 func hasCJK(s string) bool {
@@ -518,9 +556,37 @@ func text(n *html.Node, skip map[*html.Node]bool) string {
 // readMoreLink reports whether a link's text only says "read more". No such text is long, so
 // the text is read up to readMoreMax bytes only: read whole at each of nested links (MathML lets
 // <a> nest, up to the parser's 512 levels), a 1 MB page took minutes of CPU in Detect.
+//
+// The text a theme adds for screen readers is left out, and a read-more phrase followed by
+// a colon makes the whole link one: WordPress's "Continue reading<span
+// class="screen-reader-text"> "Title"</span>" and Joomla's "Read more: Title" (its default,
+// in the site's language) were left at the end of summaries.
 func readMoreLink(n *html.Node) bool {
 	var b strings.Builder
-	return nodeText(&b, n, readMoreMax) && isReadMore(b.String())
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if screenReaderOnly(c) {
+			continue
+		}
+		if !nodeText(&b, c, readMoreMax) {
+			return false
+		}
+	}
+	return isReadMore(b.String()) || rxReadMoreLabel.MatchString(b.String())
+}
+
+// screenReaderOnly reports whether n is hidden from sight for screen readers by the usual
+// CMS classes (WordPress, Bootstrap, Drupal).
+func screenReaderOnly(n *html.Node) bool {
+	if n.Type != html.ElementNode {
+		return false
+	}
+	for _, c := range strings.Fields(attr(n, "class")) {
+		switch c {
+		case "screen-reader-text", "sr-only", "visually-hidden", "element-invisible", "visuallyhidden", "screen-reader-only":
+			return true
+		}
+	}
+	return false
 }
 
 const readMoreMax = 256

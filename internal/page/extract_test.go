@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/andybalholm/cascadia"
+	"golang.org/x/net/html"
+
 	"github.com/iss-network/networkfeed/internal/news"
 )
 
@@ -247,5 +250,30 @@ func TestDetectBlogLeadingArticle(t *testing.T) {
 	}
 	if len(items) != len(p.golden.Items) || items[0].Link != p.golden.Items[0].Link {
 		t.Errorf("inferred %s: %d items, want %d with the leading article first", d.Selectors.YAML(), len(items), len(p.golden.Items))
+	}
+}
+
+// A read-more link is one with the text a theme adds for screen readers (WordPress's
+// more-link) and with the title after a colon (Joomla's "Read more: Title").
+func TestReadMoreLink(t *testing.T) {
+	for in, want := range map[string]bool{
+		`<a href="/a" class="more-link">Continue reading<span class="screen-reader-text"> "Hello world"</span></a>`:      true,
+		`<a href="/a" class="more-link">Czytaj dalej<span class="screen-reader-text"> "Raport roczny"</span></a>`:        true,
+		`<a class="btn" href="/a"><span class="icon-chevron-right"></span> Read more: Cross-Border Family Mediation</a>`: true,
+		`<a class="btn" href="/a">Прочетете още: Годишен доклад за 2023 година</a>`:                                      true,
+		`<a class="btn" href="/a">Lire la suite : Rapport annuel</a>`:                                                    true,
+		`<a href="/a">Read more</a>`:                true,
+		`<a href="/a">Read the annual report</a>`:   false,
+		`<a href="/a">Annual report: read more</a>`: false,
+		`<a href="/a">More: the annual report</a>`:  false,
+	} {
+		doc, err := html.Parse(strings.NewReader(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := cascadia.Query(doc, mAnchor)
+		if got := readMoreLink(a); got != want {
+			t.Errorf("readMoreLink(%s) = %v, want %v", in, got, want)
+		}
 	}
 }
