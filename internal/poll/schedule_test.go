@@ -472,3 +472,56 @@ func TestReloadShorterIntervalTakesEffect(t *testing.T) {
 		t.Errorf("interval reloaded from 1h to 1s: %d fetches in the 4 s after the reload, want at least one more", hits("/feed")-1)
 	}
 }
+
+// TestReloadShorterIntervalPolledOnceAcrossProcesses: when every process sharing a store
+// reloads a config that shortens a source's interval, the first of them to poll it
+// polls it; the others, finding the lease free afterwards, take the next poll it
+// recorded by the new interval. Before, each process's reload let it poll the source
+// once whatever the store said, so with three `serve` workers on Redis every source
+// whose interval a SIGHUP shortened was fetched three times within seconds.
+func TestReloadShorterIntervalPolledOnceAcrossProcesses(t *testing.T) {
+	srv, hits := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(goodFeed("iv")))
+	})
+	db := openBolt(t)
+	ref := newTestRefresher(t, db, testConfig(t, ""), nil)
+	job := feedJob("a", srv.URL+"/feed")
+	job.Source.Interval = config.Duration(time.Hour)
+	var procs []*Scheduler
+	for _, owner := range []string{"a", "b", "c"} {
+		s := &Scheduler{Refresher: ref, Store: db, Owner: owner, Log: ref.Log}
+		s.defaults()
+		s.storeOK.Store(true)
+		s.next, s.refused, s.busy, s.sooner = map[string]time.Time{}, map[string]time.Time{}, map[string]bool{}, map[string]reloaded{}
+		s.SetJobs([]Job{job})
+		procs = append(procs, s)
+	}
+	ctx := context.Background()
+	procs[0].pollOne(ctx, job)
+	if hits("/feed") != 1 {
+		t.Fatalf("first poll: %d fetches", hits("/feed"))
+	}
+	shorter := job
+	shorter.Source.Interval = config.Duration(time.Minute)
+	for _, s := range procs {
+		s.SetJobs([]Job{shorter}) // SIGHUP to every worker
+	}
+	for _, s := range procs {
+		s.pollOne(ctx, shorter) // each in turn finds the lease free
+	}
+	if got := hits("/feed") - 1; got != 1 {
+		t.Errorf("after the reload: %d fetches by 3 processes, want 1", got)
+	}
+	st, err := db.Source(ctx, job.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range procs[1:] {
+		s.mu.Lock()
+		next := s.next[job.URL()]
+		s.mu.Unlock()
+		if !next.Equal(st.NextPoll) || st.NextPoll.Sub(st.LastPoll) > 2*time.Minute {
+			t.Errorf("process %s: next poll %s, want the stored %s (last poll %s)", s.Owner, next, st.NextPoll, st.LastPoll)
+		}
+	}
+}

@@ -51,10 +51,11 @@ type Scheduler struct {
 	next    map[string]time.Time
 	refused map[string]time.Time // source URL -> its Retry-After
 	busy    map[string]bool
-	// sooner holds, for a source a reload gave a shorter interval, the latest its next
-	// poll may be, until that poll starts: a poll in flight at the reload sets the next
-	// poll by the old interval when it finishes, and the stored state has the old one.
-	sooner  map[string]time.Time
+	// sooner holds, for a source a reload gave a shorter interval, when the reload was
+	// and the latest its next poll may be, until that poll starts: a poll in flight at the
+	// reload sets the next poll by the old interval when it finishes, and the stored state
+	// has the old one.
+	sooner  map[string]reloaded
 	storeOK atomic.Bool
 }
 
@@ -92,10 +93,14 @@ func (s *Scheduler) SetJobs(jobs []Job) {
 		}
 		// Kept until the poll it brings forward (pollOne): a poll in flight sets the
 		// next poll by the old interval (finished), and so does the stored state.
-		s.sooner[u] = now.Add(iv)
+		s.sooner[u] = reloaded{at: now, by: now.Add(iv)}
 		s.bringForward(u, now.Add(iv))
 	}
 }
+
+// reloaded is a reload that shortened a source's interval: when it was, and the latest
+// the source's next poll may be.
+type reloaded struct{ at, by time.Time }
 
 // bringForward moves u's next poll to t when it is later, but not before its
 // Retry-After (mu held).
@@ -145,7 +150,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	s.next = map[string]time.Time{}
 	s.refused = map[string]time.Time{}
 	s.busy = map[string]bool{}
-	s.sooner = map[string]time.Time{}
+	s.sooner = map[string]reloaded{}
 	s.mu.Unlock()
 	s.seed(ctx, time.Now())
 
@@ -352,8 +357,8 @@ func (s *Scheduler) finished(u string, st news.SourceState, now time.Time) {
 	delete(s.busy, u)
 	s.next[u] = now // overwritten below unless the state has no time ahead
 	s.noteState(u, st.NextPoll, st.RetryAfter, now)
-	if t, ok := s.sooner[u]; ok { // a reload shortened its interval meanwhile
-		s.bringForward(u, t)
+	if r, ok := s.sooner[u]; ok { // a reload shortened its interval meanwhile
+		s.bringForward(u, r.by)
 	}
 }
 
@@ -379,10 +384,13 @@ func (s *Scheduler) pollOne(ctx context.Context, j Job) {
 	ctx, release := lease.hold(ctx, s.Log.With("member", j.Member.ID, "source", u))
 	defer release()
 	s.mu.Lock()
-	_, sooner := s.sooner[u] // a reload shortened its interval: the stored next poll is the old one's
+	r, sooner := s.sooner[u] // a reload shortened its interval: the stored next poll may be the old one's
 	delete(s.sooner, u)
 	s.mu.Unlock()
 	st, err := s.Store.Source(ctx, u)
+	// The stored next poll is the old interval's unless a poll since the reload, by this
+	// process or another sharing the store, recorded it by the new one: then it holds.
+	sooner = sooner && st.LastPoll.Before(r.at)
 	switch {
 	case err == nil && ((st.NextPoll.After(now) && !sooner) || st.RetryAfter.After(now)):
 		s.finished(u, st, now) // polled meanwhile by another process, or still refused

@@ -124,6 +124,20 @@ func (c *renderCache) get(key cacheKey) *rendered {
 	return c.m[key]
 }
 
+// earlier returns the newest entry for key's address rendered under another config (a
+// reload makes a new one, and so new keys).
+func (c *renderCache) earlier(key cacheKey) *rendered {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var best *rendered
+	for k, e := range c.m {
+		if k.addr == key.addr && k.since == key.since && (best == nil || e.version > best.version) {
+			best = e
+		}
+	}
+	return best
+}
+
 // put keeps r under key, first dropping entries of older versions and then others (in
 // no particular order) while the cache would hold more than max entries or maxBytes. An
 // entry larger than a quarter of maxBytes is served but not kept. Sizes are summed at
@@ -162,10 +176,14 @@ type renderFunc func() (body []byte, ctype string, lastMod time.Time, err error)
 // unknown because the store is down), else renders once for all concurrent callers.
 func (c *renderCache) serve(w http.ResponseWriter, r *http.Request, key cacheKey, version uint64, storeOK bool, render renderFunc) error {
 	e := c.get(key)
-	if e == nil || (storeOK && e.version != version) {
-		if !storeOK && e == nil {
+	if e == nil && !storeOK {
+		// Rendered before a config reload, if at all: the last rendered bytes are what
+		// there is to serve while the store cannot be reached.
+		if e = c.earlier(key); e == nil {
 			return errUnavailable
 		}
+	}
+	if e == nil || (storeOK && e.version != version) {
 		v, err, _ := c.group.Do(key.String(), func() (any, error) {
 			if e := c.get(key); e != nil && e.version == version {
 				return e, nil

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/news"
 )
 
@@ -187,6 +188,29 @@ func TestRenderCacheServesStaleWhenStoreIsDown(t *testing.T) {
 				t.Error("stale response differs from the cached one")
 			}
 		})
+	}
+}
+
+// TestRenderCacheServesStaleAfterReload: a config reload (SIGHUP) makes new cache keys;
+// when the store is down afterwards, a feed rendered before the reload is still served
+// from its last rendered bytes, as for a feed rendered since. Before, it was a 503 until
+// the store came back.
+func TestRenderCacheServesStaleAfterReload(t *testing.T) {
+	f := newFeedFixture(t, filterItems())
+	_, want := f.get(t, "/feed.json")
+	reloaded := feedCfg(t)
+	f.web.config = func() *config.Config { return reloaded }
+	f.web.store = downReader{f.web.store}
+	f.web.StoreChanged()
+	res, body := f.get(t, "/feed.json")
+	if res.StatusCode != 200 {
+		t.Fatalf("status %d, want 200 from the bytes rendered before the reload: %s", res.StatusCode, body)
+	}
+	if !bytes.Equal(body, want) {
+		t.Error("stale response differs from the cached one")
+	}
+	if res, _ := f.get(t, "/feed.json?member=au"); res.StatusCode != 503 {
+		t.Errorf("never rendered: status %d, want 503", res.StatusCode)
 	}
 }
 
