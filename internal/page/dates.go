@@ -84,6 +84,20 @@ var (
 	maxDateLen = 200
 )
 
+// Texts that a date element of a theme may hold beside or instead of a date, and that
+// go-dateparser reads as one: a count of pages or items ("Page 2 of 10", "2 von 10": 10
+// February), and a reading time ("5 min read", "3 Min. Lesezeit": today, a date
+// invented), which is taken out of the text ("5 March 2024 · 5 min read" keeps its date).
+var (
+	rxNotDate     = regexp.MustCompile(`(?i)^\D{0,12}\b\d{1,4}\s*(of|von|sur|de|di|van|z|из|от|από)\s*\d{1,4}$`)
+	rxReadingTime = regexp.MustCompile(`(?i)\b(reading time|read|lesezeit|temps de lecture|lecture|tiempo de lectura|lectura|leestijd|czas czytania|tempo de leitura|timp de citire)\s*:?\s*\d{1,3}\s*(minutes|minute|minuten|minutos|minuti|minut|minuty|mins|min)\b\.?` +
+		`|\b\d{1,3}\s*(minutes|minute|minuten|minutos|minuti|minut|minuty|mins|min)\b\.?\s*(de |of |di )?(read|reading|lesezeit|lesedauer|lecture|de lecture|lectura|lettura|leestijd|czytania|leitura|citire)\b`)
+)
+
+// rxFirstOfMonth is the French first of the month ("le 1er mars 2024"), which
+// go-dateparser does not read: "Publié le 1er mars 2024" was no date.
+var rxFirstOfMonth = regexp.MustCompile(`(^|\P{L})1er\b`)
+
 // parse reads a whole date string, and failing that searches it for a date-like span. A
 // time that depends on when the page is read ("2 hours ago", "vor 3 Stunden") is kept to
 // its day (relativeDay).
@@ -93,6 +107,13 @@ func (d *dateParser) parse(text string) (time.Time, news.Precision, bool) {
 		return time.Time{}, news.PrecisionNone, false
 	}
 	text = strings.Map(halfWidthDigit, text)
+	if rxReadingTime.MatchString(text) {
+		text = strings.TrimSpace(rxReadingTime.ReplaceAllString(text, " "))
+	}
+	if rxNotDate.MatchString(text) || !strings.ContainsFunc(text, unicode.IsDigit) {
+		return time.Time{}, news.PrecisionNone, false
+	}
+	text = rxFirstOfMonth.ReplaceAllString(text, "${1}1")
 	// All-digit dates in the member's order (isoNumericDates), here for whole dates too:
 	// go-dateparser's own order, when set, would also read year-first dates ("2024/03/05")
 	// in it.

@@ -25,6 +25,16 @@ func TestParseDate(t *testing.T) {
 		nodate bool
 	}{
 		{name: "fr day", langs: []string{"fr"}, in: "5 juin 2018", want: day(2018, 6, 5), prec: news.PrecisionDay},
+		{name: "fr first of the month", langs: []string{"fr"}, in: "Publié le 1er mars 2024", want: day(2024, 3, 1), prec: news.PrecisionDay},
+		{name: "en reading time", langs: []string{"en"}, in: "5 min read", nodate: true},
+		{name: "de reading time", langs: []string{"de"}, in: "3 Min. Lesezeit", nodate: true},
+		{name: "es reading time", langs: []string{"es"}, in: "5 minutos de lectura", nodate: true},
+		{name: "en reading time label", langs: []string{"en"}, in: "Reading time: 4 minutes", nodate: true},
+		{name: "en date beside a reading time", langs: []string{"en"}, in: "March 5, 2024 · 5 min read", want: day(2024, 3, 5), prec: news.PrecisionDay},
+		{name: "de date beside a reading time", langs: []string{"de"}, in: "3. März 2024 · 3 Min. Lesezeit", want: day(2024, 3, 3), prec: news.PrecisionDay},
+		{name: "en page count", langs: []string{"en"}, in: "Page 2 of 10", nodate: true},
+		{name: "de count", langs: []string{"de"}, in: "2 von 10", nodate: true},
+		{name: "en minutes ago still relative", langs: []string{"en"}, in: "Posted 5 minutes ago", want: day(2024, 3, 10), prec: news.PrecisionDay},
 		{name: "fr with label", langs: []string{"fr", "en"}, in: "Publié le 5 juin 2018", want: day(2018, 6, 5), prec: news.PrecisionDay},
 		{name: "en range start", langs: []string{"en"}, in: "30 November to 1 December 2017", want: day(2017, 11, 30), prec: news.PrecisionDay},
 		{name: "en range in text", langs: []string{"en"}, in: "The group met in Zurich from 31 Jan to 2 Feb, 2018. Work continues.", want: day(2018, 1, 31), prec: news.PrecisionDay},
