@@ -96,6 +96,11 @@ type Result struct {
 	Redirect   string
 
 	base string // the URL the items' relative links resolve against
+	// unrecorded counts the stored items, still listed, that earlier refreshes of the
+	// source wrote without recording a success (unrecordedSeen: the newest one's first
+	// sighting); see unrecordedItems.
+	unrecorded     int
+	unrecordedSeen time.Time
 	// linkedLeft is what is left of the budget for requests to linked URLs (offSlot),
 	// once linkedSet.
 	linkedLeft time.Duration
@@ -386,6 +391,7 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 		published = datesOf(items)
 		var stored map[string]news.Item
 		if stored, err = r.recognise(ctx, j.Member.ID, items); err == nil {
+			res.unrecorded, res.unrecordedSeen = unrecordedItems(stored, j.URL(), before.LastSuccess)
 			if (res.Via == viaSelectors || strings.HasPrefix(res.Via, viaDetected)) &&
 				slices.ContainsFunc(items, func(it news.Item) bool { return needsEnrich(&it, stored) }) {
 				err = r.offSlot(ctx, &release, &res, func(ctx context.Context) { r.enrich(ctx, j, items, stored) })
@@ -822,6 +828,25 @@ func dropUnchanged(items []news.Item, stored map[string]news.Item) ([]news.Item,
 	return out, n
 }
 
+// unrecordedItems counts the stored items of source (among stored, the items of a
+// poll that the store already held) first seen after the source's last recorded
+// success, and gives the newest one's first sighting: a refresh that wrote them did
+// not record itself (the process was killed between its item write and its state
+// write, the store failed after some items, or the refresh failed after writing).
+// They come back unchanged, never new, so without this the source's Items and
+// LastNewItem would leave them out for good.
+func unrecordedItems(stored map[string]news.Item, source string, lastSuccess time.Time) (n int, newest time.Time) {
+	for _, s := range stored {
+		if s.Source == source && s.FirstSeen.After(lastSuccess) {
+			n++
+			if s.FirstSeen.After(newest) {
+				newest = s.FirstSeen
+			}
+		}
+	}
+	return n, newest
+}
+
 // Scheduling constants.
 const (
 	// GoneAfter404s is how many 404 answers in a row disable a source (a 410 disables at once).
@@ -855,13 +880,15 @@ func (r *Refresher) record(j Job, st *news.SourceState, res Result, code int, st
 		st.Health = news.HealthOK
 		if res.New > 0 {
 			st.LastNewItem = start
+		} else if res.unrecorded > 0 && res.unrecordedSeen.After(st.LastNewItem) {
+			st.LastNewItem = res.unrecordedSeen
 		}
 		for _, p := range published {
 			if p.After(st.NewestDated) {
 				st.NewestDated = p
 			}
 		}
-		st.Items += res.New
+		st.Items += res.New + res.unrecorded
 		if res.NotMod {
 			rec.HTTPCode = 304
 		}
