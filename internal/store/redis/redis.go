@@ -103,6 +103,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	// connection 128 KiB: more than any command or reply here needs (a batch of items
 	// is a few tens of KB), paid by every connection of the pools.
 	o := cfg.opts
+	// Callers' deadlines bound each command (the web front gives the store version a
+	// second, metrics two): by default go-redis keeps to its own 3 s read timeout and a
+	// hung Redis, which accepts and never answers, held each of them 5 s.
+	o.ContextTimeoutEnabled = true
 	o.ReadBufferSize, o.WriteBufferSize = 16<<10, 16<<10
 	o.PipelineReadBufferSize, o.PipelineWriteBufferSize = 32<<10, 32<<10
 	s := &Store{c: redis.NewUniversalClient(&o), p: "{" + cfg.network + "}:", filingsCap: filingsCap}

@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -110,6 +111,31 @@ func (p *Proc) Stop() {
 	_ = p.cmd.Process.Kill()
 	<-p.exited
 	p.cmd = nil
+}
+
+// Pause stops the server's process (SIGSTOP) without closing its connections: a hung
+// Redis, which accepts and never answers. Resume continues it; the test's cleanup does
+// too.
+func (p *Proc) Pause() {
+	p.t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		p.t.Fatal("redistest: Pause: not running")
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		p.t.Fatalf("redistest: pause redis-server: %v", err)
+	}
+	p.t.Cleanup(p.Resume)
+}
+
+// Resume continues a paused server.
+func (p *Proc) Resume() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd != nil {
+		_ = p.cmd.Process.Signal(syscall.SIGCONT)
+	}
 }
 
 func (p *Proc) start() error {
