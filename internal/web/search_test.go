@@ -1,11 +1,17 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/iss-network/networkfeed/internal/config"
 
 	"github.com/iss-network/networkfeed/internal/news"
 )
@@ -59,5 +65,52 @@ func TestSearchesTakeASlot(t *testing.T) {
 	}
 	if res, _ := f.get(t, "/feed.atom?q=another"); res.StatusCode != http.StatusOK {
 		t.Errorf("a search once the slots are free: %d", res.StatusCode)
+	}
+}
+
+// flakyReader fails every read while down is set.
+type flakyReader struct {
+	Reader
+	down atomic.Bool
+}
+
+func (f *flakyReader) Version(ctx context.Context) (uint64, error) {
+	if f.down.Load() {
+		return 0, errNoRedis
+	}
+	return f.Reader.Version(ctx)
+}
+
+// TestStoreOutageLoggedOnceEachWay: an outage is logged once when it starts (cached
+// responses are served meanwhile) and once when the store answers again, so an operator
+// reading the log knows it ended.
+func TestStoreOutageLoggedOnceEachWay(t *testing.T) {
+	f := newFeedFixture(t, filterItems())
+	var logs bytes.Buffer
+	fr := &flakyReader{Reader: f.web.store}
+	ws, err := New(Options{Store: fr, Config: func() *config.Config { return f.cfg }, Log: slog.New(slog.NewTextHandler(&logs, nil)), VersionTTL: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func() int {
+		rec := httptest.NewRecorder()
+		ws.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/feed.atom", nil))
+		return rec.Code
+	}
+	if code := get(); code != http.StatusOK {
+		t.Fatalf("before the outage: %d", code)
+	}
+	fr.down.Store(true)
+	for range 3 {
+		if code := get(); code != http.StatusOK {
+			t.Errorf("cached feed during the outage: %d", code)
+		}
+	}
+	fr.down.Store(false)
+	get()
+	get()
+	out := logs.String()
+	if n, m := strings.Count(out, `msg="store unavailable`), strings.Count(out, `msg="store available again"`); n != 1 || m != 1 {
+		t.Errorf("logged the outage %d times and its end %d times, want once each:\n%s", n, m, out)
 	}
 }

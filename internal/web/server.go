@@ -226,7 +226,9 @@ func (s *Server) readVersion(ctx context.Context) (uint64, bool) {
 		}
 		return 0, false
 	}
-	s.storeOK.Store(true)
+	if !s.storeOK.Swap(true) {
+		s.log.Info("store available again")
+	}
 	return v, true
 }
 
