@@ -41,6 +41,8 @@ type HTTPStatusError struct {
 	Code int
 	// RetryAfter is the server's Retry-After for 429 and 503 (seconds or HTTP-date), else 0.
 	RetryAfter time.Duration
+	// Redirect is where 301/308 redirects led before the answer, as Response.PermanentRedirect.
+	Redirect string
 }
 
 func (e *HTTPStatusError) Error() string {
@@ -113,7 +115,7 @@ func statusError(rawURL string, r *Response) error {
 	if r.StatusCode >= 200 && r.StatusCode <= 299 {
 		return nil
 	}
-	e := &HTTPStatusError{URL: rawURL, Code: r.StatusCode}
+	e := &HTTPStatusError{URL: rawURL, Code: r.StatusCode, Redirect: r.PermanentRedirect}
 	if r.StatusCode == http.StatusTooManyRequests || r.StatusCode == http.StatusServiceUnavailable {
 		// An HTTP-date is read against the server's own clock (its Date), as it meant it:
 		// a server whose clock is hours ahead asks for minutes, not hours.

@@ -97,3 +97,32 @@ func TestItemsSharingALinkAreKept(t *testing.T) {
 		t.Errorf("stored %v; want 3 items, the annual report still %s", got, report)
 	}
 }
+
+// The dashboard's "moved permanently: update feeds.yaml" note follows the source: kept
+// while the old address still redirects (its new one failing meanwhile), dropped once the
+// old address answers by itself, even with an error.
+func TestRedirectNoteFollowsFailures(t *testing.T) {
+	var mode atomic.Int32 // 0: moved, new address fine; 1: moved, new address gone; 2: no redirect, gone
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/feed.xml" && mode.Load() < 2:
+			http.Redirect(w, r, "/moved.xml", http.StatusMovedPermanently)
+		case r.URL.Path == "/moved.xml" && mode.Load() == 0:
+			w.Header().Set("Content-Type", "application/rss+xml")
+			w.Write([]byte(goodFeed("m")))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	st := openBolt(t)
+	r := newTestRefresher(t, st, testConfig(t, ""), nil)
+	j := feedJob("m", srv.URL+"/feed.xml")
+	for i, want := range []string{srv.URL + "/moved.xml", srv.URL + "/moved.xml", ""} {
+		mode.Store(int32(i))
+		res := r.Refresh(context.Background(), j)
+		if s, _ := sourceState(t, st, j.URL()); s.Redirect != want || res.Redirect != want {
+			t.Errorf("poll %d (err %v): redirect %q (result %q), want %q", i+1, res.Err, s.Redirect, res.Redirect, want)
+		}
+	}
+}

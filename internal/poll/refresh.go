@@ -549,6 +549,13 @@ func (r *Refresher) collectOnce(ctx context.Context, j Job, st *news.SourceState
 	}
 	resp, err := r.get(ctx, target, st, ready)
 	if err != nil {
+		// A source that answers with an error says whether it still moved on the way (a
+		// redirect to an address that is now gone), or no longer does: the dashboard's
+		// "update feeds.yaml" note follows it.
+		var he *fetch.HTTPStatusError
+		if target == j.URL() && errors.As(err, &he) {
+			st.Redirect = he.Redirect
+		}
 		if target != j.URL() && (statusOf(err) == 404 || statusOf(err) == 410) {
 			st.FeedURL, st.ETag, st.LastModified = "", "", "" // the discovered feed is gone: back to the page
 		}
