@@ -198,6 +198,12 @@ func Key(it news.Item, stableGUIDs bool) string {
 	return "hash:" + contentHash(it)
 }
 
+// titleHash is the first 32 hex digits of the sha256 of a normalised title.
+func titleHash(title string) string {
+	sum := sha256.Sum256([]byte(normTitle(title)))
+	return hex.EncodeToString(sum[:])[:32]
+}
+
 // contentHash hashes an item's normalised title and its date at its precision.
 func contentHash(it news.Item) string {
 	sum := sha256.Sum256([]byte(normTitle(it.Title) + "\x00" + dateAtPrecision(it)))
@@ -269,9 +275,10 @@ func StableGUIDs(guids []string) bool {
 // the same GUID does not collapse them; items with unique GUIDs keep "guid:"+GUID so
 // their Keys do not change between polls. When most items have no GUID, every item
 // is keyed by Key(it, false). Likewise, items keyed by a link that another item of
-// the poll with another title or date also has (a feed whose every item links to the
-// member's homepage) are keyed by link and content hash ("url:"+link+" hash:"+hash):
-// only true repeats collapse.
+// the poll with another title also has (a feed whose every item links to the member's
+// homepage) are keyed by link and title ("url:"+link+" title:"+hash of the normalised
+// title): only repeats of one title collapse, dated or not (a page's "latest news" box
+// listing its articles again).
 func Assign(items []news.Item, member string) []news.Item {
 	count := make(map[string]int, len(items))
 	empty := 0
@@ -285,7 +292,7 @@ func Assign(items []news.Item, member string) []news.Item {
 	}
 	useGUIDs := empty*2 <= len(items)
 	// The links of items keyed by link, with the first item of each: a link is shared
-	// when an item with another content hash has it too.
+	// when an item with another title has it too.
 	var first map[string]int
 	var shared map[string]bool
 	for i := range items {
@@ -303,7 +310,7 @@ func Assign(items []news.Item, member string) []news.Item {
 		}
 		if j, ok := first[c]; !ok {
 			first[c] = i
-		} else if contentHash(items[j]) != contentHash(*it) {
+		} else if normTitle(items[j].Title) != normTitle(it.Title) {
 			if shared == nil {
 				shared = map[string]bool{}
 			}
@@ -326,7 +333,7 @@ func Assign(items []news.Item, member string) []news.Item {
 				it.Key = "guid:" + g + " hash:" + contentHash(it)
 			}
 		case shared[it.Canonical] && (!useGUIDs || g == ""):
-			it.Key = "url:" + it.Canonical + " hash:" + contentHash(it)
+			it.Key = "url:" + it.Canonical + " title:" + titleHash(it.Title)
 		default:
 			it.Key = Key(it, useGUIDs)
 		}

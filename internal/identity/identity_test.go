@@ -185,18 +185,20 @@ func TestAssign(t *testing.T) {
 			}
 		}
 	})
-	t.Run("a link shared by different items keys them by link and content", func(t *testing.T) {
+	t.Run("a link shared by different items keys them by link and title", func(t *testing.T) {
+		dated := time.Date(2024, 3, 5, 0, 0, 0, 0, time.UTC)
 		items := []news.Item{
-			{Link: "https://x.example/", Title: "Kafala mission"},
+			{Link: "https://x.example/", Title: "Kafala mission", Published: dated, Precision: news.PrecisionDay},
 			{Link: "https://x.example/", Title: "New board"},
-			{Link: "https://x.example/", Title: "new  BOARD"}, // a repeat
+			{Link: "https://x.example/", Title: "new  BOARD"},     // a repeat
+			{Link: "https://x.example/", Title: "Kafala mission"}, // again, undated (a "latest news" box)
 			{Link: "https://x.example/own", Title: "Own page"},
 			{GUID: "g", Link: "https://x.example/", Title: "A GUID"}, // most items have none: keyed by link too
 		}
 		got := Assign(items, "m")
-		want := []string{"url:https://x.example/ hash:" + contentHash(news.Item{Title: "Kafala mission"}),
-			"url:https://x.example/ hash:" + contentHash(news.Item{Title: "New board"}),
-			"url:https://x.example/own", "url:https://x.example/ hash:" + contentHash(news.Item{Title: "A GUID"})}
+		want := []string{"url:https://x.example/ title:" + titleHash("Kafala mission"),
+			"url:https://x.example/ title:" + titleHash("New board"),
+			"url:https://x.example/own", "url:https://x.example/ title:" + titleHash("A GUID")}
 		if len(got) != len(want) {
 			t.Fatalf("got %d items, want %d: %+v", len(got), len(want), got)
 		}
