@@ -154,8 +154,10 @@ func (s *Store) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
 		return []news.Item{}, nil
 	}
 	m := newMatcher(q)
-	out := make([]news.Item, 0, limit)
-	ids := make([]string, 0, limit)
+	// Room for what a usual page finds, not for the limit: the dashboard asks for up to
+	// 1000 items of each member (alerts.ItemsQuery) and most have a few.
+	out := make([]news.Item, 0, min(limit, DefaultLimit))
+	var ids []string
 	// Read as many items as are missing, more each time the Go-side conditions reject some.
 	for factor := 1; len(out) < limit; factor = min(2*factor, maxFetch) {
 		ids = ids[:0]
