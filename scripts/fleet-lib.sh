@@ -3,6 +3,11 @@
 # ../shared/tools/fleet), free ports, CPU ticks and the fleet's counters.
 fleetdir=${FLEET:-../shared/tools/fleet}
 [ -d "$fleetdir" ] || fleetdir=/work/shared/tools/fleet
+if [ ! -d "$fleetdir" ]; then
+  echo "the fleet fixture (shared/tools/fleet) is not in this repository and was not found: set FLEET=DIR" >&2
+  rm -rf "$tmp"
+  exit 1
+fi
 tck=$(getconf CLK_TCK)
 
 build_fleet() { (cd "$fleetdir" && go build -o "$tmp/fleet" .); }

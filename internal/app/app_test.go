@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iss-network/networkfeed/internal/demo"
 )
 
 // TestOpenStoreRedisSchemes: every scheme the Redis store reads opens Redis (here a
@@ -75,5 +77,41 @@ func TestPreviewRefusesUnknownTimezone(t *testing.T) {
 	code := Run([]string{"networkfeed", "preview", "-allow-private", "-timezone", "Mars/Olympus", "http://127.0.0.1:1/news"}, func(string) string { return "" }, &stdout, &stderr)
 	if code == 0 || !strings.Contains(stderr.String(), `unknown time zone "Mars/Olympus"`) {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// TestPreviewSaysWhatToTry: a new operator previewing a local page got "refused to connect
+// to the private or local address 127.0.0.1" with no word of -allow-private; and previewing
+// a French page with -lang left at en listed every item "(undated)" (its "28 octobre 2026"
+// is read in French only), as if the page had no dates.
+func TestPreviewSaysWhatToTry(t *testing.T) {
+	n, err := demo.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	page := n.URL + "/ch/actualites/"
+	env := func(string) string { return "" }
+
+	var stdout, stderr strings.Builder
+	if code := Run([]string{"networkfeed", "preview", page}, env, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "-allow-private") {
+		t.Errorf("loopback page without -allow-private: exit %d, stderr %q: want exit 1 naming -allow-private", code, stderr.String())
+	}
+
+	stdout.Reset()
+	stderr.Reset()
+	if code := Run([]string{"networkfeed", "preview", "-allow-private", page}, env, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "(undated)") || !strings.Contains(stdout.String(), "try -lang fr,en") {
+		t.Errorf("French page previewed with -lang en: no advice to try -lang fr:\n%s", stdout.String())
+	}
+
+	stdout.Reset()
+	if code := Run([]string{"networkfeed", "preview", "-allow-private", "-lang", "fr", page}, env, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	if out := stdout.String(); strings.Contains(out, "(undated)") || strings.Contains(out, "try -lang") {
+		t.Errorf("French page previewed with -lang fr:\n%s", out)
 	}
 }

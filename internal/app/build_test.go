@@ -212,3 +212,46 @@ func TestBuildSite(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestBuildRegionalLanguageTags: `build -out` failed on the shipped feeds.yaml ("static
+// feed languages/zh-Hant/: unknown language \"zh-hant\"") because ISS Hong Kong publishes
+// in zh-Hant; items are stored under base languages, so the language feeds are too.
+func TestBuildRegionalLanguageTags(t *testing.T) {
+	cfg, err := config.Parse("build feeds.yaml", []byte(buildConfig+
+		`  - {id: hk, name: ISS Hong Kong, country: HK, region: Asia-Pacific, languages: [zh-Hant, en-GB], homepage: "https://hk.example.org/"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "build.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	items := append(buildItems(), news.Item{ID: "hk1", Key: "hk1", Member: "hk", Country: "HK", Region: "Asia-Pacific", Language: "zh",
+		Source: "https://hk.example.org/", Title: "國際社會服務社", Link: "https://hk.example.org/hk1", Published: p, Updated: p, FirstSeen: p})
+	if _, err := st.Upsert(context.Background(), items); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := buildServer(st, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if _, err := buildSite(context.Background(), ws, cfg, out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "languages/zh/feed.atom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "urn:networkfeed:hk1") {
+		t.Errorf("languages/zh/feed.atom lacks the zh item:\n%s", b)
+	}
+	for _, f := range []string{"languages/zh-Hant", "languages/en-GB"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err == nil {
+			t.Errorf("%s was written: items are filed under base languages", f)
+		}
+	}
+}

@@ -213,7 +213,10 @@ func runPreview(ctx context.Context, args []string, env Env, stdout, stderr io.W
 	ref := newRefresher(func() *config.Config { return cfg }, newFetcher(cfg), nil, log)
 	res, items := ref.Preview(ctx, poll.Job{Member: &m, Source: src})
 	if res.Err != nil {
-		_, words := poll.Describe(res.Err)
+		kind, words := poll.Describe(res.Err)
+		if kind == "blocked_address" && !*private {
+			words += " (-allow-private previews local and private addresses, for testing)"
+		}
 		return fmt.Errorf("%s: %s", u, words)
 	}
 	fmt.Fprintf(stdout, "%s: %d items, found by %s\n", u, len(items), res.Via)
@@ -233,7 +236,30 @@ func runPreview(ctx context.Context, args []string, env Env, stdout, stderr io.W
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", date, it.Language, cut(it.Title, 70), it.Link)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// A page's dates are read in the member's languages only: with -lang left at en, a
+	// French page's "28 octobre 2026" is no date, and its items look undated.
+	if others := undatedLanguages(items, m.Languages); len(others) > 0 {
+		fmt.Fprintf(stdout, "\nUndated items in %s: dates are read in the -lang languages only (%s); try -lang %s\n",
+			strings.Join(others, ", "), *lang, strings.Join(append(others, m.Languages...), ","))
+	}
+	return nil
+}
+
+// undatedLanguages returns the languages, other than langs, of the items left undated.
+func undatedLanguages(items []news.Item, langs []string) []string {
+	var out []string
+	for _, it := range items {
+		l := config.BaseLanguage(it.Language)
+		if it.Precision != "none" || l == "" || slices.Contains(out, l) ||
+			slices.ContainsFunc(langs, func(m string) bool { return config.BaseLanguage(m) == l }) {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 func cut(s string, n int) string {
@@ -317,7 +343,7 @@ func buildSite(ctx context.Context, ws *web.Server, cfg *config.Config, out stri
 		}
 	}
 	addFeeds("", "", "")
-	countries, langs := map[string]bool{}, map[string]bool{cfg.Network.Language: true}
+	countries := map[string]bool{}
 	for _, m := range cfg.Members {
 		files["/members/"+m.ID] = "members/" + m.ID + "/index.html"
 		pages = append(pages, "/members/"+m.ID)
@@ -331,17 +357,18 @@ func buildSite(ctx context.Context, ws *web.Server, cfg *config.Config, out stri
 		if m.Country != "" {
 			countries[m.Country] = true
 		}
-		for _, l := range m.Languages {
-			langs[l] = true
-		}
 	}
 	for _, c := range slices.Sorted(maps.Keys(countries)) {
 		addFeeds("countries/"+strings.ToLower(c)+"/", "country", c)
 	}
-	for _, l := range slices.Sorted(maps.Keys(langs)) {
-		if l != "" {
-			addFeeds("languages/"+l+"/", "lang", l)
-		}
+	// Items are filed under base languages: a member's zh-Hant or en-GB is zh or en.
+	langs := cfg.PublishedLanguages()
+	if l := config.BaseLanguage(cfg.Network.Language); l != "" && !slices.Contains(langs, l) {
+		langs = append(langs, l)
+		slices.Sort(langs)
+	}
+	for _, l := range langs {
+		addFeeds("languages/"+l+"/", "lang", l)
 	}
 
 	n := 0

@@ -5,7 +5,8 @@ import (
 	"unicode"
 
 	"github.com/abadojack/whatlanggo"
-	"golang.org/x/text/language"
+
+	"github.com/iss-network/networkfeed/internal/config"
 )
 
 // networkLangs are the languages member organisations publish in; detection never
@@ -48,19 +49,7 @@ func normaliseTag(s string) string {
 	if i := strings.IndexAny(s, ",; "); i >= 0 {
 		s = s[:i]
 	}
-	s = strings.ReplaceAll(s, "_", "-")
-	if s == "" {
-		return ""
-	}
-	tag, err := language.Parse(s)
-	if err != nil {
-		return ""
-	}
-	base, conf := tag.Base()
-	if conf == language.No || base.String() == "und" {
-		return ""
-	}
-	return base.String()
+	return config.BaseLanguage(s)
 }
 
 func detect(text string) string {

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -141,6 +142,36 @@ func (c *Config) Member(id string) (Member, bool) {
 		}
 	}
 	return Member{}, false
+}
+
+// BaseLanguage is the language subtag of a BCP 47 tag, the one items are stored and
+// filtered under ("zh-Hant" -> "zh", "en-GB" -> "en", "EN" -> "en"); "" for what is no tag.
+func BaseLanguage(tag string) string {
+	t, err := language.Parse(strings.ReplaceAll(strings.TrimSpace(tag), "_", "-"))
+	if err != nil {
+		return ""
+	}
+	base, conf := t.Base()
+	if conf == language.No || base.String() == "und" {
+		return ""
+	}
+	return base.String()
+}
+
+// PublishedLanguages returns the base languages (BaseLanguage) the members publish in,
+// sorted: the values of a feed's lang= filter. A member's "zh-Hant" or "en-GB" gives "zh"
+// or "en", as its items are stored.
+func (c *Config) PublishedLanguages() []string {
+	var out []string
+	for _, m := range c.Members {
+		for _, l := range m.Languages {
+			if b := BaseLanguage(l); b != "" && !slices.Contains(out, b) {
+				out = append(out, b)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Defaults applied to a config when a key is absent.

@@ -298,7 +298,7 @@ func feedQuery(v url.Values) string {
 
 func (s *Server) fillFilters(cfg *config.Config, l *locale, v *riverView) {
 	selected := strings.Split(v.Filter.Member, ",")
-	countries, regions, langs := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	countries, regions := map[string]bool{}, map[string]bool{}
 	for _, m := range cfg.Members {
 		v.Members = append(v.Members, optionView{Value: m.ID, Label: m.Name, Selected: slices.Contains(selected, m.ID)})
 		if m.Country != "" {
@@ -306,9 +306,6 @@ func (s *Server) fillFilters(cfg *config.Config, l *locale, v *riverView) {
 		}
 		if m.Region != "" {
 			regions[m.Region] = true
-		}
-		for _, lg := range m.Languages {
-			langs[lg] = true
 		}
 	}
 	byLabel := func(a, b optionView) int { return cmp.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)) }
@@ -320,7 +317,7 @@ func (s *Server) fillFilters(cfg *config.Config, l *locale, v *riverView) {
 	for _, rg := range sortedKeys(regions) {
 		v.Regions = append(v.Regions, optionView{Value: rg, Label: rg, Selected: rg == v.Filter.Region})
 	}
-	for _, lg := range sortedKeys(langs) {
+	for _, lg := range cfg.PublishedLanguages() {
 		v.Languages = append(v.Languages, optionView{Value: lg, Label: l.Language(lg), Selected: lg == v.Filter.Lang})
 	}
 	slices.SortFunc(v.Languages, byLabel)

@@ -64,11 +64,14 @@ func parseQuery(v url.Values, cfg *config.Config, defLimit int) (news.Query, err
 		}
 		q.Region = cfg.Members[i].Region
 	}
-	if l := strings.ToLower(strings.TrimSpace(v.Get("lang"))); l != "" {
-		if !slices.ContainsFunc(cfg.Members, func(m config.Member) bool { return slices.Contains(m.Languages, l) }) && l != cfg.Network.Language {
-			return q, bad("unknown language %q: no member publishes in it", l)
+	if l := strings.TrimSpace(v.Get("lang")); l != "" {
+		// Items are stored under their base language ("zh", "en"), whatever region or
+		// script a member's languages name ("zh-Hant", "en-GB").
+		b := config.BaseLanguage(l)
+		if b == "" || (!slices.Contains(cfg.PublishedLanguages(), b) && b != config.BaseLanguage(cfg.Network.Language)) {
+			return q, bad("unknown language %q: no member publishes in it", strings.ToLower(l))
 		}
-		q.Language = l
+		q.Language = b
 	}
 	q.Category = strings.TrimSpace(v.Get("category"))
 	if len(q.Category) > maxText {

@@ -45,15 +45,11 @@ func (s *Server) share(w http.ResponseWriter, r *http.Request) {
 		OPMLURL:  cfg.Network.URL + "opml",
 		Snippets: snippets(cfg, shareEmbedQuery(v, q.Limit), title),
 	}
-	langs := map[string]bool{}
 	for _, m := range cfg.Members {
 		view.Members = append(view.Members, memberView{ID: m.ID, Name: m.Name, Country: m.Country, Region: m.Region, Selected: slices.Contains(q.Members, m.ID)})
-		for _, l := range m.Languages {
-			langs[l] = true
-		}
 	}
 	slices.SortFunc(view.Members, func(a, b memberView) int { return cmp.Compare(a.Name, b.Name) })
-	for _, lg := range sortedKeys(langs) {
+	for _, lg := range cfg.PublishedLanguages() {
 		view.Languages = append(view.Languages, optionView{Value: lg, Label: l.Language(lg), Selected: lg == q.Language})
 	}
 	slices.SortFunc(view.Languages, func(a, b optionView) int { return cmp.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)) })
