@@ -231,6 +231,19 @@ func dateAtPrecision(it news.Item) string {
 // folded and white space collapsed.
 func SameTitle(a, b string) bool { return normTitle(a) == normTitle(b) }
 
+// SharedLinkKey reports whether key is one Assign gave an item whose link another item
+// of its poll, with another title, had too (SharedLinkKeyOf): the link alone does not
+// name that item.
+func SharedLinkKey(key string) bool {
+	return strings.HasPrefix(key, "url:") && strings.Contains(key, " title:")
+}
+
+// SharedLinkKeyOf is the key Assign gives it when another item of its poll, with another
+// title, has its link: "url:"+canonical link+" title:"+hash of the normalised title.
+func SharedLinkKeyOf(it news.Item) string {
+	return "url:" + it.Canonical + " title:" + titleHash(it.Title)
+}
+
 // normTitle lower-cases, folds accents and collapses white space.
 func normTitle(s string) string {
 	return strings.Join(strings.Fields(Fold(s)), " ")
@@ -333,7 +346,7 @@ func Assign(items []news.Item, member string) []news.Item {
 				it.Key = "guid:" + g + " hash:" + contentHash(it)
 			}
 		case shared[it.Canonical] && (!useGUIDs || g == ""):
-			it.Key = "url:" + it.Canonical + " title:" + titleHash(it.Title)
+			it.Key = SharedLinkKeyOf(it)
 		default:
 			it.Key = Key(it, useGUIDs)
 		}

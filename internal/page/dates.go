@@ -86,13 +86,25 @@ var (
 
 // Texts that a date element of a theme may hold beside or instead of a date, and that
 // go-dateparser reads as one: a count of pages or items ("Page 2 of 10", "2 von 10": 10
-// February), and a reading time ("5 min read", "3 Min. Lesezeit": today, a date
-// invented), which is taken out of the text ("5 March 2024 · 5 min read" keeps its date).
+// February; not when the total is a year, as in the Latin American "marzo 5 de 2024"),
+// and a reading time ("5 min read", "3 Min. Lesezeit": today, a date invented), which
+// is taken out of the text ("5 March 2024 · 5 min read" keeps its date).
 var (
-	rxNotDate     = regexp.MustCompile(`(?i)^\D{0,12}\b\d{1,4}\s*(of|von|sur|de|di|van|z|из|от|από)\s*\d{1,4}$`)
+	rxNotDate     = regexp.MustCompile(`(?i)^\D{0,12}\b\d{1,4}\s*(?:of|von|sur|de|di|van|z|из|от|από)\s*(\d{1,4})$`)
 	rxReadingTime = regexp.MustCompile(`(?i)\b(reading time|read|lesezeit|temps de lecture|lecture|tiempo de lectura|lectura|leestijd|czas czytania|tempo de leitura|timp de citire)\s*:?\s*\d{1,3}\s*(minutes|minute|minuten|minutos|minuti|minut|minuty|mins|min)\b\.?` +
 		`|\b\d{1,3}\s*(minutes|minute|minuten|minutos|minuti|minut|minuty|mins|min)\b\.?\s*(de |of |di )?(read|reading|lesezeit|lesedauer|lecture|de lecture|lectura|lettura|leestijd|czytania|leitura|citire)\b`)
 )
+
+// isCount reports whether text is a count of pages or items (rxNotDate) whose total is
+// no year.
+func isCount(text string) bool {
+	m := rxNotDate.FindStringSubmatch(text)
+	if m == nil {
+		return false
+	}
+	total, _ := strconv.Atoi(m[1])
+	return total < 1900 || total > 2100
+}
 
 // rxFirstOfMonth is the French first of the month ("le 1er mars 2024"), which
 // go-dateparser does not read: "Publié le 1er mars 2024" was no date.
@@ -110,7 +122,7 @@ func (d *dateParser) parse(text string) (time.Time, news.Precision, bool) {
 	if rxReadingTime.MatchString(text) {
 		text = strings.TrimSpace(rxReadingTime.ReplaceAllString(text, " "))
 	}
-	if rxNotDate.MatchString(text) || !strings.ContainsFunc(text, unicode.IsDigit) {
+	if isCount(text) || !strings.ContainsFunc(text, unicode.IsDigit) {
 		return time.Time{}, news.PrecisionNone, false
 	}
 	text = rxFirstOfMonth.ReplaceAllString(text, "${1}1")

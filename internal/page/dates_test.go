@@ -34,6 +34,8 @@ func TestParseDate(t *testing.T) {
 		{name: "de date beside a reading time", langs: []string{"de"}, in: "3. März 2024 · 3 Min. Lesezeit", want: day(2024, 3, 3), prec: news.PrecisionDay},
 		{name: "en page count", langs: []string{"en"}, in: "Page 2 of 10", nodate: true},
 		{name: "de count", langs: []string{"de"}, in: "2 von 10", nodate: true},
+		{name: "es month day de year", langs: []string{"es"}, in: "marzo 5 de 2024", want: day(2024, 3, 5), prec: news.PrecisionDay},
+		{name: "en month day of year", langs: []string{"en"}, in: "March 5 of 2024", want: day(2024, 3, 5), prec: news.PrecisionDay},
 		{name: "en minutes ago still relative", langs: []string{"en"}, in: "Posted 5 minutes ago", want: day(2024, 3, 10), prec: news.PrecisionDay},
 		{name: "fr with label", langs: []string{"fr", "en"}, in: "Publié le 5 juin 2018", want: day(2018, 6, 5), prec: news.PrecisionDay},
 		{name: "en range start", langs: []string{"en"}, in: "30 November to 1 December 2017", want: day(2017, 11, 30), prec: news.PrecisionDay},

@@ -126,3 +126,90 @@ func TestRedirectNoteFollowsFailures(t *testing.T) {
 		}
 	}
 }
+
+// When a later poll lists a single item with a link that items stored earlier shared
+// (the others left the feed's window, or got links of their own), that item takes the
+// stored item of its own title, not whichever one the store's link index names: the
+// annual report was overwritten by the Kafala mission again.
+func TestItemSharingALinkNoLongerShared(t *testing.T) {
+	var body atomic.Value
+	body.Store(rss(
+		"|Kafala mission in Morocco|https://m.example.org/|Wed, 04 Mar 2026 10:00:00 GMT",
+		"|Annual report 2025|https://m.example.org/|Mon, 02 Mar 2026 10:00:00 GMT",
+	))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Write([]byte(body.Load().(string)))
+	}))
+	defer srv.Close()
+	st := openBolt(t)
+	r := newTestRefresher(t, st, testConfig(t, ""), nil)
+	j := feedJob("m", srv.URL+"/feed.xml")
+	if res := r.Refresh(context.Background(), j); res.Err != nil || res.New != 2 {
+		t.Fatalf("first poll: %+v", res)
+	}
+	ids := func() map[string][]string {
+		out := map[string][]string{}
+		for _, it := range storedItems(t, st, "m") {
+			out[it.Title] = append(out[it.Title], it.ID)
+		}
+		return out
+	}
+	before := ids()
+	for _, lone := range []string{
+		"|Annual report 2025|https://m.example.org/|Mon, 02 Mar 2026 10:00:00 GMT",
+		"|Kafala mission in Morocco|https://m.example.org/|Wed, 04 Mar 2026 10:00:00 GMT",
+		"|Annual report 2025|https://m.example.org/|Mon, 02 Mar 2026 10:00:00 GMT",
+	} {
+		body.Store(rss("|New board elected|https://m.example.org/board|Thu, 05 Mar 2026 10:00:00 GMT", lone))
+		if res := r.Refresh(context.Background(), j); res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		got := ids()
+		if len(got) != 3 || len(got["Annual report 2025"]) != 1 || got["Annual report 2025"][0] != before["Annual report 2025"][0] ||
+			len(got["Kafala mission in Morocco"]) != 1 || got["Kafala mission in Morocco"][0] != before["Kafala mission in Morocco"][0] {
+			t.Errorf("the feed now listing %q alone with the shared link: stored %v; want the two items as before (%v) and the new one", lone, got, before)
+		}
+	}
+}
+
+// An item stored alone under its link, then joined by another with the same link: when
+// the other is later listed alone, it is not taken for the first (whose stored key is
+// the link alone), nor the first for it when that comes back.
+func TestItemSharingALinkListedAloneLater(t *testing.T) {
+	report := "|Annual report 2025|https://m.example.org/|Mon, 02 Mar 2026 10:00:00 GMT"
+	mission := "|Kafala mission in Morocco|https://m.example.org/|Wed, 04 Mar 2026 10:00:00 GMT"
+	board := "|New board elected|https://m.example.org/board|Thu, 05 Mar 2026 10:00:00 GMT"
+	var body atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Write([]byte(body.Load().(string)))
+	}))
+	defer srv.Close()
+	st := openBolt(t)
+	r := newTestRefresher(t, st, testConfig(t, ""), nil)
+	j := feedJob("m", srv.URL+"/feed.xml")
+	ids := map[string]string{}
+	for i, feed := range []string{rss(report), rss(mission, report), rss(board, mission), rss(board, report)} {
+		body.Store(feed)
+		if res := r.Refresh(context.Background(), j); res.Err != nil {
+			t.Fatalf("poll %d: %v", i+1, res.Err)
+		}
+		titles := map[string]int{}
+		for _, it := range storedItems(t, st, "m") {
+			titles[it.Title]++
+			if id, ok := ids[it.Title]; ok && id != it.ID {
+				t.Errorf("poll %d: %q is %s, was %s", i+1, it.Title, it.ID, id)
+			}
+			ids[it.Title] = it.ID
+		}
+		for title, n := range titles {
+			if n != 1 {
+				t.Errorf("poll %d: %q stored %d times (%v)", i+1, title, n, titles)
+			}
+		}
+		if i >= 1 && titles["Annual report 2025"] != 1 {
+			t.Errorf("poll %d: the annual report is gone (%v)", i+1, titles)
+		}
+	}
+}

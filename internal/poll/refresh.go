@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"maps"
 	"net/url"
 	"runtime"
 	"slices"
@@ -101,6 +102,9 @@ type Result struct {
 	// sighting); see unrecordedItems.
 	unrecorded     int
 	unrecordedSeen time.Time
+	// newestDated is the newest date of the poll's dated items as the store keeps them
+	// (see dropUnchanged).
+	newestDated time.Time
 	// linkedLeft is what is left of the budget for requests to linked URLs (offSlot),
 	// once linkedSet.
 	linkedLeft time.Duration
@@ -401,7 +405,7 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 			// Items the store holds unchanged are not written again: a changed feed
 			// usually brings one new item and the rest as they were.
 			var unchanged int
-			items, unchanged = dropUnchanged(items, stored)
+			items, unchanged, res.newestDated = dropUnchanged(items, stored)
 			var ur news.UpsertResult
 			if len(items) > 0 {
 				// A write begun is let finish, shutdown or not (up to writeGrace): a store
@@ -758,9 +762,10 @@ func (r *Refresher) prepare(j Job, items []news.Item, base string, now time.Time
 // matches an item already stored for the member (a GUID change, http→https, a redesign)
 // takes the stored item's ID and key, so it updates that item instead of adding a copy.
 // Items that share their link with another of the poll (identity.Assign keys them by
-// link and content) take a stored item of that link only when its title is theirs:
+// link and title) take a stored item of that link only when its title is theirs:
 // the one stored under the link alone, before another item came with the same link,
-// stays itself. It returns the stored items matched, by ID.
+// stays itself; and so does one stored as sharing its link, when a later poll lists a
+// single item with that link. It returns the stored items matched, by ID.
 func (r *Refresher) recognise(ctx context.Context, member string, items []news.Item) (map[string]news.Item, error) {
 	keys := make([]string, 0, 2*len(items))
 	perLink := map[string]int{}
@@ -782,20 +787,57 @@ func (r *Refresher) recognise(ctx context.Context, member string, items []news.I
 	}
 	byKey := map[string]news.Item{}
 	byLink := map[string][]news.Item{}
-	for _, s := range stored {
-		byKey[s.Key] = s
-		link := s.Canonical
-		if link == "" {
-			link = s.Link
+	add := func(stored []news.Item) {
+		for _, s := range stored {
+			byKey[s.Key] = s
+			link := s.Canonical
+			if link == "" {
+				link = s.Link
+			}
+			if link != "" {
+				byLink[link] = append(byLink[link], s)
+			}
 		}
-		if link != "" {
-			byLink[link] = append(byLink[link], s)
+	}
+	add(stored)
+	// An item keyed by its link alone (identity.Key) may have been stored while other
+	// items shared that link, under its link and title (identity.SharedLinkKeyOf): when
+	// the stored item of its key, or those of its link, have another title, it is looked
+	// up under that key too, which then names it.
+	alt := map[int]string{}
+	for i := range items {
+		it := &items[i]
+		if it.Canonical == "" || it.Key != "url:"+it.Canonical {
+			continue
 		}
+		otherTitle := func(s *news.Item) bool { return s.Title != it.Title && !identity.SameTitle(s.Title, it.Title) }
+		other := false
+		if s, ok := byKey[it.Key]; ok {
+			other = otherTitle(&s)
+		} else {
+			other = slices.ContainsFunc(byLink[it.Canonical], func(s news.Item) bool { return otherTitle(&s) })
+		}
+		if other {
+			alt[i] = identity.SharedLinkKeyOf(*it)
+		}
+	}
+	if len(alt) > 0 {
+		found, err := r.Store.ItemsByKey(ctx, member, slices.Collect(maps.Values(alt)))
+		if err != nil {
+			return nil, fmt.Errorf("look up stored items: %w", err)
+		}
+		add(found)
 	}
 	used := map[string]news.Item{}
 	for i := range items {
-		if s, ok := byKey[items[i].Key]; ok {
-			items[i].ID = s.ID
+		it := &items[i]
+		if k, ok := alt[i]; ok {
+			if _, found := byKey[k]; found {
+				it.Key = k
+			}
+		}
+		if s, ok := byKey[it.Key]; ok {
+			it.ID = s.ID
 			used[s.ID] = s
 		}
 	}
@@ -805,7 +847,9 @@ func (r *Refresher) recognise(ctx context.Context, member string, items []news.I
 			continue
 		}
 		for _, s := range byLink[it.Canonical] {
-			if _, taken := used[s.ID]; !taken && (perLink[it.Canonical] == 1 || identity.SameTitle(s.Title, it.Title)) {
+			// The link alone names a stored item only when neither it nor this item shares it.
+			byLinkAlone := perLink[it.Canonical] == 1 && !identity.SharedLinkKey(s.Key)
+			if _, taken := used[s.ID]; !taken && (byLinkAlone || identity.SameTitle(s.Title, it.Title)) {
 				it.ID, it.Key = s.ID, s.Key
 				used[s.ID] = s
 				break
@@ -816,23 +860,34 @@ func (r *Refresher) recognise(ctx context.Context, member string, items []news.I
 }
 
 // dropUnchanged leaves out the items whose stored copy (in stored, by ID) store.Merge
-// would leave as it is, and counts them.
-func dropUnchanged(items []news.Item, stored map[string]news.Item) ([]news.Item, int) {
-	if len(stored) == 0 {
-		return items, 0
+// would leave as it is, and counts them. It also gives the newest date of the dated
+// items as the store keeps them: Merge keeps a stored item's date when the source now
+// dates it after it was first seen (a feed that dates every item when it is generated,
+// an event's date clamped to the poll), so the dates the poll saw can be later.
+func dropUnchanged(items []news.Item, stored map[string]news.Item) ([]news.Item, int, time.Time) {
+	var newest time.Time
+	dated := func(it *news.Item) {
+		if it.Dated() && it.Published.After(newest) {
+			newest = it.Published
+		}
 	}
 	out := items[:0]
 	n := 0
-	for _, it := range items {
+	for i := range items {
+		it := &items[i]
 		if s, ok := stored[it.ID]; ok {
-			if _, changed := store.Merge(s, it); !changed {
+			m, changed := store.Merge(s, *it)
+			dated(&m)
+			if !changed {
 				n++
 				continue
 			}
+		} else {
+			dated(it)
 		}
-		out = append(out, it)
+		out = append(out, *it)
 	}
-	return out, n
+	return out, n, newest
 }
 
 // unrecordedItems counts the stored items of source (among stored, the items of a
@@ -890,10 +945,8 @@ func (r *Refresher) record(j Job, st *news.SourceState, res Result, code int, st
 		} else if res.unrecorded > 0 && res.unrecordedSeen.After(st.LastNewItem) {
 			st.LastNewItem = res.unrecordedSeen
 		}
-		for _, p := range published {
-			if p.After(st.NewestDated) {
-				st.NewestDated = p
-			}
+		if res.newestDated.After(st.NewestDated) {
+			st.NewestDated = res.newestDated
 		}
 		st.Items += res.New + res.unrecorded
 		if res.NotMod {
