@@ -155,15 +155,14 @@ func dateText(l *locale, it *news.Item, loc *time.Location) string {
 	case news.PrecisionMonth:
 		return l.Month(it.Published)
 	case news.PrecisionNone:
-		return l.T("first seen %s", l.Date(it.FirstSeen))
+		return l.T("first seen %s", l.DateIn(it.FirstSeen, loc))
 	}
 	return l.DateIn(it.Published, loc)
 }
 
 // itemLocation is the zone of the source an item came from.
-func itemLocation(cfg *config.Config, it *news.Item) *time.Location {
-	m, ok := cfg.Member(it.Member)
-	if !ok {
+func itemLocation(m *config.Member, it *news.Item) *time.Location {
+	if m == nil {
 		return time.UTC
 	}
 	for _, src := range m.AllSources() {
@@ -182,10 +181,17 @@ func (s *Server) itemViews(cfg *config.Config, items []news.Item) []itemView {
 // localItemViews shows items with dates, names and links in the reader's language.
 func (s *Server) localItemViews(cfg *config.Config, l *locale, items []news.Item) []itemView {
 	out := make([]itemView, len(items))
+	// Members by ID, once per list: a page of 500 items would otherwise walk the
+	// members (and copy each) for every item, its zone and its AlsoBy.
+	byID := make(map[string]*config.Member, len(cfg.Members))
+	for i := range cfg.Members {
+		byID[cfg.Members[i].ID] = &cfg.Members[i]
+	}
 	for i, it := range items {
-		v := itemView{Item: it, Date: dateText(l, &it, itemLocation(cfg, &it)), DateISO: rfc(it.SortTime()), MemberName: it.Member,
+		m := byID[it.Member]
+		v := itemView{Item: it, Date: dateText(l, &it, itemLocation(m, &it)), DateISO: rfc(it.SortTime()), MemberName: it.Member,
 			MemberURL: l.URL("/members/" + url.PathEscape(it.Member))}
-		if m, ok := cfg.Member(it.Member); ok {
+		if m != nil {
 			v.MemberName = m.Name
 		}
 		if it.Country != "" {
@@ -198,7 +204,7 @@ func (s *Server) localItemViews(cfg *config.Config, l *locale, items []news.Item
 		}
 		var also []string
 		for _, id := range it.AlsoBy {
-			if m, ok := cfg.Member(id); ok {
+			if m, ok := byID[id]; ok {
 				also = append(also, m.Name)
 			} else {
 				also = append(also, id)
