@@ -91,7 +91,7 @@ var (
 // is taken out of the text ("5 March 2024 · 5 min read" keeps its date).
 var (
 	rxNotDate     = regexp.MustCompile(`(?i)^\D{0,12}\b\d{1,4}\s*(?:of|von|sur|de|di|van|z|из|от|από)\s*(\d{1,4})$`)
-	rxReadingTime = regexp.MustCompile(`(?i)\b(reading time|read|lesezeit|temps de lecture|lecture|tiempo de lectura|lectura|leestijd|czas czytania|tempo de leitura|timp de citire)\s*:?\s*\d{1,3}\s*(minutes|minute|minuten|minutos|minuti|minut|minuty|mins|min)\b\.?` +
+	rxReadingTime = regexp.MustCompile(`(?i)\b(reading time|read time|read|lesezeit|temps de lecture|lecture|tiempo de lectura|lectura|leestijd|czas czytania|tempo de leitura|timp de citire)\s*:?\s*\d{1,3}\s*(minutes|minute|minuten|minutos|minuti|minut|minuty|mins|min)\b\.?` +
 		`|\b\d{1,3}\s*(minutes|minute|minuten|minutos|minuti|minut|minuty|mins|min)\b\.?\s*(de |of |di )?(read|reading|lesezeit|lesedauer|lecture|de lecture|lectura|lettura|leestijd|czytania|leitura|citire)\b`)
 )
 

@@ -33,6 +33,7 @@ func TestParseDate(t *testing.T) {
 		{name: "en date beside a reading time", langs: []string{"en"}, in: "March 5, 2024 · 5 min read", want: day(2024, 3, 5), prec: news.PrecisionDay},
 		{name: "de date beside a reading time", langs: []string{"de"}, in: "3. März 2024 · 3 Min. Lesezeit", want: day(2024, 3, 3), prec: news.PrecisionDay},
 		{name: "en page count", langs: []string{"en"}, in: "Page 2 of 10", nodate: true},
+		{name: "en read time before a date", langs: []string{"en"}, in: "Read time 5 min · 5 March 2024", want: day(2024, 3, 5), prec: news.PrecisionDay},
 		{name: "de count", langs: []string{"de"}, in: "2 von 10", nodate: true},
 		{name: "es month day de year", langs: []string{"es"}, in: "marzo 5 de 2024", want: day(2024, 3, 5), prec: news.PrecisionDay},
 		{name: "en month day of year", langs: []string{"en"}, in: "March 5 of 2024", want: day(2024, 3, 5), prec: news.PrecisionDay},
