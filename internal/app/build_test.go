@@ -49,17 +49,16 @@ var (
 	moreLinkRE   = regexp.MustCompile(`<p class="more"><a href="([^"]*)"`)
 )
 
-func TestBuildSite(t *testing.T) {
-	cfg, err := config.Parse("build feeds.yaml", []byte(buildConfig))
-	if err != nil {
-		t.Fatal(err)
-	}
+// buildOut stores items in a new embedded store and writes the site build makes of them
+// under cfg into a new directory, which it returns.
+func buildOut(t *testing.T, cfg *config.Config, items []news.Item) string {
+	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "build.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := st.Upsert(context.Background(), buildItems()); err != nil {
+	if _, err := st.Upsert(context.Background(), items); err != nil {
 		t.Fatal(err)
 	}
 	ws, err := buildServer(st, cfg, slog.New(slog.DiscardHandler))
@@ -70,6 +69,15 @@ func TestBuildSite(t *testing.T) {
 	if _, err := buildSite(context.Background(), ws, cfg, out); err != nil {
 		t.Fatal(err)
 	}
+	return out
+}
+
+func TestBuildSite(t *testing.T) {
+	cfg, err := config.Parse("build feeds.yaml", []byte(buildConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := buildOut(t, cfg, buildItems())
 
 	feeds := []struct {
 		file string
@@ -223,25 +231,9 @@ func TestBuildRegionalLanguageTags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "build.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
 	p := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	items := append(buildItems(), news.Item{ID: "hk1", Key: "hk1", Member: "hk", Country: "HK", Region: "Asia-Pacific", Language: "zh",
-		Source: "https://hk.example.org/", Title: "國際社會服務社", Link: "https://hk.example.org/hk1", Published: p, Updated: p, FirstSeen: p})
-	if _, err := st.Upsert(context.Background(), items); err != nil {
-		t.Fatal(err)
-	}
-	ws, err := buildServer(st, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := t.TempDir()
-	if _, err := buildSite(context.Background(), ws, cfg, out); err != nil {
-		t.Fatal(err)
-	}
+	out := buildOut(t, cfg, append(buildItems(), news.Item{ID: "hk1", Key: "hk1", Member: "hk", Country: "HK", Region: "Asia-Pacific", Language: "zh",
+		Source: "https://hk.example.org/", Title: "國際社會服務社", Link: "https://hk.example.org/hk1", Published: p, Updated: p, FirstSeen: p}))
 	b, err := os.ReadFile(filepath.Join(out, "languages/zh/feed.atom"))
 	if err != nil {
 		t.Fatal(err)

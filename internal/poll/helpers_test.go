@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -119,4 +122,18 @@ func sourceState(t testing.TB, st Store, u string) (news.SourceState, bool) {
 		t.Fatal(err)
 	}
 	return s, true
+}
+
+// changingFeed serves an RSS feed at URL+"/feed.xml" whose body is what set was last
+// given (first).
+func changingFeed(t testing.TB, first string) (url string, set func(string)) {
+	t.Helper()
+	var body atomic.Value
+	body.Store(first)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Write([]byte(body.Load().(string)))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, func(s string) { body.Store(s) }
 }

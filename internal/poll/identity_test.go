@@ -64,21 +64,15 @@ func TestSessionIDInLinksKeepsItems(t *testing.T) {
 // first; a re-poll adds nothing; and an item stored under the link alone, before a
 // second item came with the same link, keeps its ID when that second item arrives.
 func TestItemsSharingALinkAreKept(t *testing.T) {
-	var body atomic.Value
-	body.Store(rss("|Annual report 2025|https://m.example.org/|Mon, 02 Mar 2026 10:00:00 GMT"))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/rss+xml")
-		w.Write([]byte(body.Load().(string)))
-	}))
-	defer srv.Close()
+	site, set := changingFeed(t, rss("|Annual report 2025|https://m.example.org/|Mon, 02 Mar 2026 10:00:00 GMT"))
 	st := openBolt(t)
 	r := newTestRefresher(t, st, testConfig(t, ""), nil)
-	j := feedJob("m", srv.URL+"/feed.xml")
+	j := feedJob("m", site+"/feed.xml")
 	if res := r.Refresh(context.Background(), j); res.Err != nil || res.New != 1 {
 		t.Fatalf("first poll: %+v", res)
 	}
 	report := storedItems(t, st, "m")[0].ID
-	body.Store(rss(
+	set(rss(
 		"|Kafala mission in Morocco|https://m.example.org/|Wed, 04 Mar 2026 10:00:00 GMT",
 		"|New board elected|https://m.example.org/|Tue, 03 Mar 2026 10:00:00 GMT",
 		"|Annual report 2025|https://m.example.org/|Mon, 02 Mar 2026 10:00:00 GMT",
@@ -132,19 +126,13 @@ func TestRedirectNoteFollowsFailures(t *testing.T) {
 // stored item of its own title, not whichever one the store's link index names: the
 // annual report was overwritten by the Kafala mission again.
 func TestItemSharingALinkNoLongerShared(t *testing.T) {
-	var body atomic.Value
-	body.Store(rss(
+	site, set := changingFeed(t, rss(
 		"|Kafala mission in Morocco|https://m.example.org/|Wed, 04 Mar 2026 10:00:00 GMT",
 		"|Annual report 2025|https://m.example.org/|Mon, 02 Mar 2026 10:00:00 GMT",
 	))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/rss+xml")
-		w.Write([]byte(body.Load().(string)))
-	}))
-	defer srv.Close()
 	st := openBolt(t)
 	r := newTestRefresher(t, st, testConfig(t, ""), nil)
-	j := feedJob("m", srv.URL+"/feed.xml")
+	j := feedJob("m", site+"/feed.xml")
 	if res := r.Refresh(context.Background(), j); res.Err != nil || res.New != 2 {
 		t.Fatalf("first poll: %+v", res)
 	}
@@ -161,7 +149,7 @@ func TestItemSharingALinkNoLongerShared(t *testing.T) {
 		"|Kafala mission in Morocco|https://m.example.org/|Wed, 04 Mar 2026 10:00:00 GMT",
 		"|Annual report 2025|https://m.example.org/|Mon, 02 Mar 2026 10:00:00 GMT",
 	} {
-		body.Store(rss("|New board elected|https://m.example.org/board|Thu, 05 Mar 2026 10:00:00 GMT", lone))
+		set(rss("|New board elected|https://m.example.org/board|Thu, 05 Mar 2026 10:00:00 GMT", lone))
 		if res := r.Refresh(context.Background(), j); res.Err != nil {
 			t.Fatal(res.Err)
 		}
@@ -180,18 +168,13 @@ func TestItemSharingALinkListedAloneLater(t *testing.T) {
 	report := "|Annual report 2025|https://m.example.org/|Mon, 02 Mar 2026 10:00:00 GMT"
 	mission := "|Kafala mission in Morocco|https://m.example.org/|Wed, 04 Mar 2026 10:00:00 GMT"
 	board := "|New board elected|https://m.example.org/board|Thu, 05 Mar 2026 10:00:00 GMT"
-	var body atomic.Value
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/rss+xml")
-		w.Write([]byte(body.Load().(string)))
-	}))
-	defer srv.Close()
+	site, set := changingFeed(t, "")
 	st := openBolt(t)
 	r := newTestRefresher(t, st, testConfig(t, ""), nil)
-	j := feedJob("m", srv.URL+"/feed.xml")
+	j := feedJob("m", site+"/feed.xml")
 	ids := map[string]string{}
 	for i, feed := range []string{rss(report), rss(mission, report), rss(board, mission), rss(board, report)} {
-		body.Store(feed)
+		set(feed)
 		if res := r.Refresh(context.Background(), j); res.Err != nil {
 			t.Fatalf("poll %d: %v", i+1, res.Err)
 		}

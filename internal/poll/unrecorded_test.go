@@ -2,8 +2,6 @@ package poll
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,19 +30,13 @@ func (l *lostState) PutSource(ctx context.Context, st news.SourceState) error {
 // last new item must still include them (the dashboard showed 0 items and no last new
 // item for a source of 20 items after a first poll was killed).
 func TestItemsOfAnUnrecordedPollAreCounted(t *testing.T) {
-	var body atomic.Value
-	body.Store(goodFeed("a"))
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/rss+xml")
-		w.Write([]byte(body.Load().(string)))
-	}))
-	defer srv.Close()
+	site, set := changingFeed(t, goodFeed("a"))
 	db := openBolt(t)
 	st := &lostState{Store: db}
 	ref := newTestRefresher(t, st, testConfig(t, ""), nil)
 	clock := time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC)
 	ref.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
-	j := feedJob("m", srv.URL+"/feed")
+	j := feedJob("m", site+"/feed")
 	ctx := context.Background()
 
 	refresh := func(lose bool) time.Time {
@@ -70,7 +62,7 @@ func TestItemsOfAnUnrecordedPollAreCounted(t *testing.T) {
 	refresh(false)
 	want("after a first poll whose state was lost", 3, first)
 
-	body.Store(rss(
+	set(rss(
 		"a-4|Fourth a|https://m.example.org/a/4|Tue, 03 Mar 2026 08:00:00 GMT",
 		"a-1|First a|https://m.example.org/a/1|Mon, 02 Mar 2026 10:00:00 GMT",
 		"a-2|Second a|https://m.example.org/a/2|Sun, 01 Mar 2026 10:00:00 GMT",
