@@ -43,6 +43,12 @@ var (
 )
 
 func readMoreLabelRegexp(phrases []string) *regexp.Regexp {
+	return regexp.MustCompile(`(?i)^\s*(?:` + strings.Join(phraseAlts(phrases), "|") + `)\s*[:：]`)
+}
+
+// phraseAlts writes each phrase as a regexp matching it with any run of white space
+// between its words.
+func phraseAlts(phrases []string) []string {
 	alts := make([]string, len(phrases))
 	for i, p := range phrases {
 		words := strings.Fields(p)
@@ -51,19 +57,14 @@ func readMoreLabelRegexp(phrases []string) *regexp.Regexp {
 		}
 		alts[i] = strings.Join(words, `\s+`)
 	}
-	return regexp.MustCompile(`(?i)^\s*(?:` + strings.Join(alts, "|") + `)\s*[:：]`)
+	return alts
 }
 
 // phraseRegexp matches any of the phrases case-insensitively, with any run of white space between words.
 // Read-more phrases also take a trailing arrow, ellipsis or colon, and must stand as whole words.
 func phraseRegexp(phrases []string, readMore bool) *regexp.Regexp {
-	alts := make([]string, len(phrases))
-	for i, p := range phrases {
-		words := strings.Fields(p)
-		for j, w := range words {
-			words[j] = regexp.QuoteMeta(w)
-		}
-		alts[i] = strings.Join(words, `\s+`)
+	alts := phraseAlts(phrases)
+	for i := range alts {
 		if !readMore {
 			// Joomla 1.5 wrote the cloaking sentence without its final full stop ("… to view it").
 			alts[i] = strings.TrimSuffix(strings.TrimSuffix(alts[i], `\.`), `!`) + `[.!]?`
