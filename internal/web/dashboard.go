@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -84,15 +85,21 @@ func (s *Server) sourceViews(r *http.Request, cfg *config.Config, l *locale, onl
 	now := s.now()
 	items := map[string][]news.Item{}
 	var out []sourceView
+	fresh := map[string]memberDates{}
 	for _, m := range cfg.Members {
 		if only != nil && !slices.Contains(only, m.ID) {
 			continue
 		}
-		its, err := s.store.Items(ctx, alerts.ItemsQuery(m.ID, now))
-		if err != nil {
-			return nil, nil, fmt.Errorf("read items of %s: %w", m.ID, err)
+		md, ok := s.cachedDates(m, byURL, now)
+		if !ok || only != nil {
+			its, err := s.store.Items(ctx, alerts.ItemsQuery(m.ID, now))
+			if err != nil {
+				return nil, nil, fmt.Errorf("read items of %s: %w", m.ID, err)
+			}
+			items[m.ID] = its
+			md = newMemberDates(m, byURL, its, now)
 		}
-		items[m.ID] = its
+		fresh[m.ID] = md
 		for _, src := range m.AllSources() {
 			st, ok := byURL[src.URL()]
 			if !ok {
@@ -101,7 +108,7 @@ func (s *Server) sourceViews(r *http.Request, cfg *config.Config, l *locale, onl
 			if m.Disabled || src.Disabled {
 				st.Health, st.NextPoll = news.HealthDisabled, time.Time{} // not polled at all
 			}
-			a := alerts.Assess(st, alerts.DatesOf(its, src.URL()), now)
+			a := alerts.Assess(st, md.bySource[src.URL()], now)
 			v := sourceView{MemberID: m.ID, MemberName: m.Name, URL: src.URL(), Kind: src.Kind(), Health: a.Health,
 				LastPoll: st.LastPoll, LastSuccess: st.LastSuccess, LastNewItem: st.LastNewItem, NextPoll: st.NextPoll,
 				HTTPCode: st.HTTPCode, Error: st.Error, ErrorKind: st.ErrorKind, Items: st.Items, FeedURL: st.FeedURL,
@@ -113,7 +120,59 @@ func (s *Server) sourceViews(r *http.Request, cfg *config.Config, l *locale, onl
 			out = append(out, v)
 		}
 	}
+	s.datesMu.Lock()
+	if only == nil || s.dates == nil {
+		s.dates = fresh // the members of the config: those gone are dropped
+	} else {
+		maps.Copy(s.dates, fresh)
+	}
+	s.datesMu.Unlock()
 	return out, items, nil
+}
+
+// memberDates are the dates of a member's items by source, read when its sources' last
+// polls were polls: a member's items change only when one of its sources is polled (new
+// items, edits, retention), which changes that source's LastPoll, so the dashboard reads
+// a member's items again only then, or once datesTTL has passed (the year of items it
+// reads moves on). At 10,000 sources, reading every member's items made each /sources
+// request take 3–4 s.
+type memberDates struct {
+	polls    string
+	at       time.Time
+	bySource map[string][]alerts.ItemDate
+}
+
+// datesTTL bounds how long a member's item dates are used without reading them again.
+const datesTTL = time.Hour
+
+// lastPolls is the LastPoll of each of m's sources, as one string.
+func lastPolls(m *config.Member, byURL map[string]news.SourceState) string {
+	var b strings.Builder
+	for _, src := range m.AllSources() {
+		b.WriteString(strconv.FormatInt(byURL[src.URL()].LastPoll.UnixNano(), 36))
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+func newMemberDates(m config.Member, byURL map[string]news.SourceState, its []news.Item, now time.Time) memberDates {
+	md := memberDates{polls: lastPolls(&m, byURL), at: now, bySource: map[string][]alerts.ItemDate{}}
+	for _, src := range m.AllSources() {
+		md.bySource[src.URL()] = alerts.DatesOf(its, src.URL())
+	}
+	return md
+}
+
+// cachedDates returns m's item dates as last read, when no source of m has been polled
+// since and they are not older than datesTTL.
+func (s *Server) cachedDates(m config.Member, byURL map[string]news.SourceState, now time.Time) (memberDates, bool) {
+	s.datesMu.Lock()
+	md, ok := s.dates[m.ID]
+	s.datesMu.Unlock()
+	if !ok || now.Sub(md.at) > datesTTL || now.Before(md.at) || md.polls != lastPolls(&m, byURL) {
+		return memberDates{}, false
+	}
+	return md, true
 }
 
 // rowText is a row's text; absolute shows times as dates and times (see Options.Static)

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -112,5 +113,61 @@ func TestStoreOutageLoggedOnceEachWay(t *testing.T) {
 	out := logs.String()
 	if n, m := strings.Count(out, `msg="store unavailable`), strings.Count(out, `msg="store available again"`); n != 1 || m != 1 {
 		t.Errorf("logged the outage %d times and its end %d times, want once each:\n%s", n, m, out)
+	}
+}
+
+// TestDashboardReadsItemsOfPolledMembersOnly: the dashboard assesses each source from its
+// items; it reads a member's items again only when one of its sources was polled since
+// (at 10,000 sources reading every member's items took each /sources request 3–4 s), and
+// shows what that poll brought.
+func TestDashboardReadsItemsOfPolledMembersOnly(t *testing.T) {
+	f := newFeedFixture(t, filterItems())
+	members := int64(len(f.cfg.Members))
+	get := func() {
+		if res, _ := f.get(t, "/sources"); res.StatusCode != http.StatusOK {
+			t.Fatalf("/sources: %d", res.StatusCode)
+		}
+	}
+	before := f.reads.items.Load()
+	get()
+	if got := f.reads.items.Load() - before; got != members {
+		t.Fatalf("first /sources read items %d times, want once per member (%d)", got, members)
+	}
+	before = f.reads.items.Load()
+	get()
+	if got := f.reads.items.Load() - before; got != 0 {
+		t.Errorf("second /sources, nothing polled: items read %d times, want 0", got)
+	}
+	// au's source is polled and brings a new item: au's items are read again, only them.
+	now := time.Now().UTC()
+	it := mk("au-new", "au", "en", 0, "Fresh from Australia")
+	it.Published, it.Updated, it.FirstSeen = now, now, now
+	if _, err := f.store.Upsert(t.Context(), []news.Item{it}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.PutSource(t.Context(), news.SourceState{URL: "https://au.example.org/feed/", Member: "au", Kind: "feed",
+		Health: news.HealthOK, LastPoll: now, LastSuccess: now, LastNewItem: now, Polls: 1}); err != nil {
+		t.Fatal(err)
+	}
+	before = f.reads.items.Load()
+	get()
+	if got := f.reads.items.Load() - before; got != 1 {
+		t.Errorf("/sources after au's source was polled: items read %d times, want 1", got)
+	}
+	_, body := f.get(t, "/sources.json")
+	var dash struct {
+		Sources []struct {
+			URL      string    `json:"url"`
+			LastItem time.Time `json:"last_item"`
+			Weekly   []int     `json:"items_per_week"`
+		} `json:"sources"`
+	}
+	if err := json.Unmarshal(body, &dash); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range dash.Sources {
+		if src.URL == "https://au.example.org/feed/" && (!src.LastItem.Equal(now) || src.Weekly[len(src.Weekly)-1] != 1) {
+			t.Errorf("au's source after its poll: last item %s, this week %d items; want the new item's", src.LastItem, src.Weekly[len(src.Weekly)-1])
+		}
 	}
 }

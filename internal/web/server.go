@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -60,6 +61,11 @@ type Server struct {
 	// searchWait is how long a read waits for one before the request gets a 503.
 	searches   chan struct{}
 	searchWait time.Duration
+
+	// dates holds, per member, the dates of its items by source as the dashboard last
+	// read them (see memberDates).
+	datesMu sync.Mutex
+	dates   map[string]memberDates
 }
 
 // Options configure a Server.
