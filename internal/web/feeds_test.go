@@ -82,10 +82,29 @@ func filterItems() []news.Item {
 	}
 }
 
-// countingReader counts the item reads that reach the store.
+// countingReader counts the item reads, version reads and source state reads (states:
+// one per state read, Sources and SourceStates counting every stored source) that reach
+// the store.
 type countingReader struct {
 	Reader
-	items, versions atomic.Int64
+	items, versions, states atomic.Int64
+}
+
+func (c *countingReader) Source(ctx context.Context, url string) (news.SourceState, error) {
+	c.states.Add(1)
+	return c.Reader.Source(ctx, url)
+}
+
+func (c *countingReader) Sources(ctx context.Context) ([]news.SourceState, error) {
+	all, err := c.Reader.Sources(ctx)
+	c.states.Add(int64(len(all)))
+	return all, err
+}
+
+func (c *countingReader) SourceStates(ctx context.Context) ([]news.SourceState, error) {
+	all, err := c.Reader.SourceStates(ctx)
+	c.states.Add(int64(len(all)))
+	return all, err
 }
 
 func (c *countingReader) Version(ctx context.Context) (uint64, error) {

@@ -303,10 +303,56 @@ func feedQuery(v url.Values) string {
 }
 
 func (s *Server) fillFilters(cfg *config.Config, l *locale, v *riverView) {
-	selected := strings.Split(v.Filter.Member, ",")
+	f := s.riverFilters(cfg)
+	v.Members = f.members
+	if v.Filter.Member != "" {
+		v.Members = slices.Clone(f.members)
+		for _, id := range strings.Split(v.Filter.Member, ",") {
+			if i, ok := f.index[id]; ok {
+				v.Members[i].Selected = true
+			}
+		}
+	}
+	byLabel := func(a, b optionView) int { return cmp.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)) }
+	for _, c := range f.countries {
+		v.Countries = append(v.Countries, optionView{Value: c, Label: l.Country(c), Selected: c == v.Filter.Country})
+	}
+	slices.SortFunc(v.Countries, byLabel)
+	for _, rg := range f.regions {
+		v.Regions = append(v.Regions, optionView{Value: rg, Label: rg, Selected: rg == v.Filter.Region})
+	}
+	for _, lg := range f.languages {
+		v.Languages = append(v.Languages, optionView{Value: lg, Label: l.Language(lg), Selected: lg == v.Filter.Lang})
+	}
+	slices.SortFunc(v.Languages, byLabel)
+}
+
+// riverFilters are what the river's filter form lists of a config, in any language: its
+// members as options sorted by name (none selected; shared, never modified), their
+// indexes by member ID, and the countries, regions and published languages of its
+// members. They are made once per config: at 10,000 members, sorting the members by
+// lower-cased name took a third of each river request.
+type riverFilters struct {
+	cfg                *config.Config
+	members            []optionView
+	index              map[string]int
+	countries, regions []string
+	languages          []string // cfg.PublishedLanguages()
+}
+
+func (s *Server) riverFilters(cfg *config.Config) *riverFilters {
+	if f := s.filters.Load(); f != nil && f.cfg == cfg {
+		return f
+	}
+	f := &riverFilters{cfg: cfg, members: make([]optionView, 0, len(cfg.Members)), index: make(map[string]int, len(cfg.Members))}
+	type keyed struct {
+		key string
+		opt optionView
+	}
+	byName := make([]keyed, 0, len(cfg.Members))
 	countries, regions := map[string]bool{}, map[string]bool{}
 	for _, m := range cfg.Members {
-		v.Members = append(v.Members, optionView{Value: m.ID, Label: m.Name, Selected: slices.Contains(selected, m.ID)})
+		byName = append(byName, keyed{strings.ToLower(m.Name), optionView{Value: m.ID, Label: m.Name}})
 		if m.Country != "" {
 			countries[m.Country] = true
 		}
@@ -314,19 +360,14 @@ func (s *Server) fillFilters(cfg *config.Config, l *locale, v *riverView) {
 			regions[m.Region] = true
 		}
 	}
-	byLabel := func(a, b optionView) int { return cmp.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)) }
-	slices.SortFunc(v.Members, byLabel)
-	for _, c := range sortedKeys(countries) {
-		v.Countries = append(v.Countries, optionView{Value: c, Label: l.Country(c), Selected: c == v.Filter.Country})
+	slices.SortStableFunc(byName, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
+	for i, k := range byName {
+		f.members = append(f.members, k.opt)
+		f.index[k.opt.Value] = i
 	}
-	slices.SortFunc(v.Countries, byLabel)
-	for _, rg := range sortedKeys(regions) {
-		v.Regions = append(v.Regions, optionView{Value: rg, Label: rg, Selected: rg == v.Filter.Region})
-	}
-	for _, lg := range cfg.PublishedLanguages() {
-		v.Languages = append(v.Languages, optionView{Value: lg, Label: l.Language(lg), Selected: lg == v.Filter.Lang})
-	}
-	slices.SortFunc(v.Languages, byLabel)
+	f.countries, f.regions, f.languages = sortedKeys(countries), sortedKeys(regions), cfg.PublishedLanguages()
+	s.filters.Store(f)
+	return f
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -171,3 +171,35 @@ func TestDashboardReadsItemsOfPolledMembersOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestMemberPageReadsItsOwnSources: a member's page reads the states of that member's
+// sources only, not every source of the network (at 10,000 sources reading them all made
+// each member page take about 100 ms), and still shows them with their poll history.
+func TestMemberPageReadsItsOwnSources(t *testing.T) {
+	f := newFeedFixture(t, filterItems())
+	now := time.Now().UTC()
+	for _, m := range f.cfg.Members {
+		for _, src := range m.AllSources() {
+			if err := f.store.PutSource(t.Context(), news.SourceState{URL: src.URL(), Member: m.ID, Kind: src.Kind(), Health: news.HealthOK,
+				LastPoll: now, LastSuccess: now, Polls: 1, History: []news.PollRecord{{At: now, HTTPCode: 200, New: 3}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	au, _ := f.cfg.Member("au")
+	own := int64(len(au.AllSources()))
+	if all := int64(len(f.cfg.Members)); all <= own {
+		t.Fatalf("fixture: %d members, want more than au's %d sources", all, own)
+	}
+	before := f.reads.states.Load()
+	res, body := f.get(t, "/members/au")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("/members/au: %d", res.StatusCode)
+	}
+	if got := f.reads.states.Load() - before; got != own {
+		t.Errorf("/members/au read %d source states, want au's own %d", got, own)
+	}
+	if !strings.Contains(string(body), au.AllSources()[0].URL()) || !strings.Contains(string(body), ">200<") {
+		t.Errorf("/members/au does not show its source and its poll history:\n%s", body)
+	}
+}

@@ -66,6 +66,9 @@ type Server struct {
 	// read them (see memberDates).
 	datesMu sync.Mutex
 	dates   map[string]memberDates
+	// filters are the river's member options, countries and regions of the config they
+	// were made from (see riverFilters).
+	filters atomic.Pointer[riverFilters]
 }
 
 // Options configure a Server.
