@@ -12,12 +12,17 @@ import (
 	"strings"
 
 	"github.com/microcosm-cc/bluemonday"
+	"golang.org/x/net/html"
 
 	"github.com/iss-network/networkfeed/internal/news"
 )
 
 // MaxTitle is the longest title, in runes, that Title returns.
 const MaxTitle = 300
+
+// UntitledLength is the length, in runes, of the title Item gives an item that has none, from
+// the first words of its text.
+const UntitledLength = 100
 
 // SummaryLength is the length, in runes, of the summary Item writes.
 const SummaryLength = 400
@@ -86,7 +91,8 @@ func newPolicy() *bluemonday.Policy {
 	return p
 }
 
-// Item cleans it in place: Title and Author become plain text, Link and Image absolute
+// Item cleans it in place: Title and Author become plain text (an item without a title takes
+// the first line of its text, at most UntitledLength runes), Link and Image absolute
 // (resolved against base, or dropped when not http/https or longer than MaxURL),
 // Content sanitised HTML with absolute links (dropped when longer than MaxContent),
 // Summary a plain-text summary of about SummaryLength runes (from Summary, else
@@ -115,7 +121,14 @@ func (c *Cleaner) Item(it *news.Item, base *url.URL, fallbackLang string) {
 		contentText, contentDone = Text(it.Content), true
 		text = contentText
 	}
+	text = unescapeAgain(text)
 	it.Summary = summarise(text, SummaryLength)
+	if it.Title == "" {
+		// An item with no title (a social network's post through a bridge, a JSON Feed note,
+		// a Blogger post left untitled) showed as an empty link: its first words are its title.
+		first, _, _ := strings.Cut(text, "\n")
+		it.Title = truncate(first, UntitledLength)
+	}
 
 	if l := normaliseTag(it.Language); l != "" {
 		it.Language = l
@@ -133,6 +146,16 @@ func (c *Cleaner) Item(it *news.Item, base *url.URL, fallbackLang string) {
 	if len(it.Content) > MaxContent {
 		it.Content = "" // after the summary and language, which it may have given
 	}
+}
+
+// unescapeAgain unescapes the entities left in text taken out of HTML: those of a feed that
+// escaped its HTML twice ("A&amp;amp;nbsp;B" in the XML), which showed as "A&nbsp;B" in every
+// summary. Title does the same for titles.
+func unescapeAgain(text string) string {
+	if !strings.Contains(text, "&") {
+		return text
+	}
+	return collapse(html.UnescapeString(text), '\n')
 }
 
 // enclosures resolves enclosure URLs against base, dropping those that are not http or

@@ -426,3 +426,55 @@ func TestItemBounds(t *testing.T) {
 		t.Errorf("an item within the bounds lost its content (%d bytes) or link (%d bytes)", len(fits.Content), len(fits.Link))
 	}
 }
+
+// TestItemSummaryTwiceEscaped: a feed that escapes its HTML twice ("A&amp;amp;nbsp;b" in the
+// XML, which the feed parser gives as "A&amp;nbsp;b") has its entities unescaped in the
+// summary, as in the title, instead of showing "&nbsp;" and "&amp;" to every reader.
+func TestItemSummaryTwiceEscaped(t *testing.T) {
+	c := New()
+	for _, tc := range []struct{ in, want string }{
+		{"A&amp;nbsp;b &amp;amp; c&amp;#8217;s", "A b & c’s"},
+		{"<p>Encoded &amp;hellip;</p><p>second&amp;nbsp;</p>", "Encoded … second"},
+		{"AT&amp;T &amp; R&D", "AT&T & R&D"},
+	} {
+		it := news.Item{Title: "x", Summary: tc.in, Language: "en"}
+		c.Item(&it, nil, "en")
+		if it.Summary != tc.want {
+			t.Errorf("summary of %q = %q, want %q", tc.in, it.Summary, tc.want)
+		}
+	}
+	it := news.Item{Title: "x", Content: "<p>Content&amp;nbsp;only</p>", Language: "en"}
+	c.Item(&it, nil, "en")
+	if it.Summary != "Content only" {
+		t.Errorf("summary from content = %q", it.Summary)
+	}
+}
+
+// TestItemWithoutTitle: an item with no title (a social post through rss.app or RSS-Bridge,
+// a JSON Feed note, an untitled Blogger post) takes its text's first line, cut to
+// UntitledLength runes, rather than showing as an empty link; one with no text keeps none.
+func TestItemWithoutTitle(t *testing.T) {
+	c := New()
+	long := strings.Repeat("word ", 40)
+	for _, tc := range []struct{ summary, content, want string }{
+		{`<a href="https://www.instagram.com/p/C4abc/"><img src="https://e.org/2.jpg"></a><p>Team day at the beach 🌊 #teamISS</p><p>More</p>`, "", "Team day at the beach 🌊 #teamISS"},
+		{"", "<p>A post without a title.</p>", "A post without a title."},
+		{long, "", truncate(strings.TrimSpace(long), UntitledLength)},
+		{`<img src="https://e.org/1.jpg">`, "", ""},
+		{"", "", ""},
+	} {
+		it := news.Item{Summary: tc.summary, Content: tc.content, Language: "en"}
+		c.Item(&it, nil, "en")
+		if it.Title != tc.want {
+			t.Errorf("title from %.40q/%.40q = %q, want %q", tc.summary, tc.content, it.Title, tc.want)
+		}
+		if n := utf8.RuneCountInString(it.Title); n > UntitledLength {
+			t.Errorf("title %d runes", n)
+		}
+	}
+	it := news.Item{Title: "<b></b>", Summary: "text"} // a title that cleans to nothing
+	c.Item(&it, nil, "en")
+	if it.Title != "text" {
+		t.Errorf("title of markup only = %q, want the text's", it.Title)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
+	"github.com/mmcdole/gofeed/atom"
 	"github.com/mmcdole/gofeed/json"
 	"github.com/mmcdole/gofeed/rss"
 	"golang.org/x/net/html"
@@ -57,6 +58,7 @@ func Parse(body []byte) (*Feed, error) {
 	}
 	p := gofeed.NewParser()
 	p.RSSTranslator = rssTranslator{}
+	p.AtomTranslator = atomTranslator{}
 	p.JSONTranslator = jsonTranslator{}
 	f, err := p.Parse(bytes.NewReader(body))
 	if err != nil {
@@ -90,10 +92,82 @@ func (rssTranslator) Translate(feed any) (*gofeed.Feed, error) {
 		f.Image = firstImage(rf.Description)
 	}
 	for i, ri := range rf.Items {
-		if i < len(f.Items) && f.Items[i] != nil && f.Items[i].Image == nil {
-			if f.Items[i].Image = firstImage(ri.Content); f.Items[i].Image == nil {
-				f.Items[i].Image = firstImage(ri.Description)
+		if i >= len(f.Items) || f.Items[i] == nil || ri == nil {
+			continue
+		}
+		gi := f.Items[i]
+		if gi.Image == nil {
+			if gi.Image = firstImage(ri.Content); gi.Image == nil {
+				gi.Image = firstImage(ri.Description)
 			}
+		}
+		if gi.Author == nil || (strings.TrimSpace(gi.Author.Name) == "" && strings.TrimSpace(gi.Author.Email) == "") {
+			// gofeed reads an author as "email (Name)" or "Name <email>" and gives nothing for
+			// a name it cannot split so, such as "SSI (Suisse)": the text is the name then.
+			if name := rawAuthor(ri); name != "" {
+				gi.Author = &gofeed.Person{Name: name}
+				gi.Authors = []*gofeed.Person{gi.Author}
+			}
+		}
+	}
+	return f, nil
+}
+
+// hasImageFile reports whether an item names an image file of its own, which item prefers to
+// one in its HTML (as gofeed's RSS translator does): an image enclosure or media:content.
+func hasImageFile(gi *gofeed.Item) bool {
+	for _, e := range gi.Enclosures {
+		if e != nil && strings.HasPrefix(e.Type, "image/") {
+			return true
+		}
+	}
+	for _, c := range gi.Extensions["media"]["content"] {
+		if c.Attrs["url"] != "" && (strings.HasPrefix(c.Attrs["type"], "image/") || c.Attrs["medium"] == "image") {
+			return true
+		}
+	}
+	return false
+}
+
+// rawAuthor is the text of an RSS item's author, from the elements gofeed reads it from, in
+// its order.
+func rawAuthor(ri *rss.Item) string {
+	if s := strings.TrimSpace(ri.Author); s != "" {
+		return s
+	}
+	if dc := ri.DublinCoreExt; dc != nil {
+		for _, v := range [][]string{dc.Author, dc.Creator} {
+			if len(v) > 0 && strings.TrimSpace(v[0]) != "" {
+				return strings.TrimSpace(v[0])
+			}
+		}
+	}
+	if ri.ITunesExt != nil {
+		return strings.TrimSpace(ri.ITunesExt.Author)
+	}
+	return ""
+}
+
+// atomTranslator is gofeed's Atom translator with an entry's image looked for in its content
+// and summary, as gofeed does for RSS items (it gives Atom entries none): Joomla's, WordPress's
+// and Blogger's Atom feeds carry their images only there.
+type atomTranslator struct{}
+
+func (atomTranslator) Translate(feed any) (*gofeed.Feed, error) {
+	f, err := (&gofeed.DefaultAtomTranslator{}).Translate(feed)
+	if err != nil {
+		return nil, err
+	}
+	af := feed.(*atom.Feed) // Translate checked it
+	for i, e := range af.Entries {
+		if i >= len(f.Items) || f.Items[i] == nil || e == nil || f.Items[i].Image != nil || hasImageFile(f.Items[i]) {
+			continue
+		}
+		if e.Content != nil {
+			f.Items[i].Image = firstImage(e.Content.Value)
+		}
+		if f.Items[i].Image == nil {
+			f.Items[i].Image = firstImage(e.Summary)
 		}
 	}
 	return f, nil
@@ -268,12 +342,47 @@ func item(gi *gofeed.Item, f *gofeed.Feed) news.Item {
 	} else {
 		it.Updated = it.Published
 	}
+	raw := gi.Published
+	if pub == nil {
+		raw = gi.Updated
+	}
+	if dayOnly(raw, it.Published) {
+		it.Precision = news.PrecisionDay // "2026-03-01", "Sun, 01 Mar 2026": placed by DaysIn
+	}
 	if it.Published.IsZero() || it.Published.Before(time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)) {
 		// No date, or an epoch-zero placeholder that no member really published at.
 		it.Published, it.Updated = time.Time{}, time.Time{}
 		it.Precision = news.PrecisionNone
 	}
 	return it
+}
+
+// dayOnly reports whether a date written raw, parsed as t, names a day and no time of day
+// (gofeed gives such a date at midnight UTC).
+func dayOnly(raw string, t time.Time) bool {
+	return raw != "" && !strings.Contains(raw, ":") && !t.IsZero() && t.Equal(t.Truncate(24*time.Hour))
+}
+
+// DaysIn places the items dated by a day alone (news.PrecisionDay: "2026-03-01" in a JSON Feed,
+// "Sun, 01 Mar 2026" in RSS, which Parse gives at midnight UTC) at midnight in loc, the zone of
+// their source, as a page's dates are: shown in that zone, midnight UTC was the day before
+// anywhere west of Greenwich.
+func DaysIn(items []news.Item, loc *time.Location) {
+	if loc == nil {
+		return
+	}
+	for i := range items {
+		it := &items[i]
+		if it.Precision != news.PrecisionDay || it.Published.IsZero() {
+			continue
+		}
+		old := it.Published.UTC()
+		y, m, d := old.Date()
+		it.Published = time.Date(y, m, d, 0, 0, 0, 0, loc)
+		if it.Updated.Equal(old) {
+			it.Updated = it.Published
+		}
+	}
 }
 
 func firstNonEmpty(s ...string) string {

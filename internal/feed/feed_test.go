@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -228,6 +229,96 @@ func TestEnclosures(t *testing.T) {
 		want := []news.Enclosure{{URL: "/media/ep1.mp3", Type: "audio/mpeg", Length: 123456}, {URL: "https://example.org/report.pdf", Type: "application/pdf"}}
 		if got := f.Items[0].Enclosures; fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s: enclosures %+v, want %+v", c.name, got, want)
+		}
+	}
+}
+
+// TestAtomEntryImageFromHTML: an Atom entry whose only image is in its HTML gets it, as an RSS
+// item does (TestItemImageFromHTML). Joomla's Atom feed (?format=feed&type=atom) shows its
+// article images only there; gofeed gives Atom entries no image at all.
+func TestAtomEntryImageFromHTML(t *testing.T) {
+	f, err := Parse(load(t, "joomla-atom.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.Items[0].Image; got != "/images/aktuelles/kinder.jpg" {
+		t.Errorf("Joomla Atom entry image %q, want its content's", got)
+	}
+	doc := `<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>t</id><updated>2026-03-01T00:00:00Z</updated>
+<entry><title>summary only</title><id>1</id><updated>2026-03-01T00:00:00Z</updated><summary type="html">&lt;img src="https://e.org/s.png"&gt;</summary></entry>
+<entry><title>content first</title><id>2</id><updated>2026-03-01T00:00:00Z</updated><summary type="html">&lt;img src="https://e.org/s.png"&gt;</summary><content type="html">&lt;p&gt;&lt;img src="https://e.org/c.png"&gt;&lt;/p&gt;</content></entry>
+<entry><title>enclosure wins</title><id>3</id><updated>2026-03-01T00:00:00Z</updated><link rel="enclosure" type="image/jpeg" href="https://e.org/e.jpg"/><content type="html">&lt;img src="https://e.org/c.png"&gt;</content></entry>
+<entry><title>no image</title><id>4</id><updated>2026-03-01T00:00:00Z</updated><content type="html">&lt;p&gt;text&lt;/p&gt;</content></entry>
+</feed>`
+	if f, err = Parse([]byte(doc)); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"https://e.org/s.png", "https://e.org/c.png", "https://e.org/e.jpg", ""}
+	for i, it := range f.Items {
+		if it.Image != want[i] {
+			t.Errorf("%s: image %q, want %q", it.Title, it.Image, want[i])
+		}
+	}
+}
+
+// TestAuthorGofeedCannotSplit: an author gofeed cannot read as "email (Name)" or "Name <email>",
+// such as "SSI (Suisse)", is its own name; gofeed gave an empty one and the item lost it.
+func TestAuthorGofeedCannotSplit(t *testing.T) {
+	doc := `<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>T</title>
+<item><title>dc</title><dc:creator>SSI (Suisse)</dc:creator></item>
+<item><title>author</title><author>Team ISS (Geneva office)</author></item>
+<item><title>itunes</title><itunes:author>(ISS USA)</itunes:author></item>
+<item><title>email and name</title><author>info@ssiss.ch (SSI Suisse)</author></item>
+<item><title>none</title></item>
+</channel></rss>`
+	f, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"SSI (Suisse)", "Team ISS (Geneva office)", "(ISS USA)", "SSI Suisse", ""}
+	for i, it := range f.Items {
+		if it.Author != want[i] {
+			t.Errorf("%s: author %q, want %q", it.Title, it.Author, want[i])
+		}
+	}
+}
+
+// TestDayOnlyDates: a date with no time of day is a day (news.PrecisionDay), which DaysIn
+// places at midnight in the source's zone; a full date, midnight included, stays exact.
+func TestDayOnlyDates(t *testing.T) {
+	doc := `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><title>rss day</title><pubDate>Sun, 01 Mar 2026</pubDate></item>
+<item><title>midnight</title><pubDate>Sun, 01 Mar 2026 00:00:00 +0000</pubDate></item>
+<item><title>afternoon</title><pubDate>Sun, 01 Mar 2026 15:00:00 +0000</pubDate></item>
+</channel></rss>`
+	f, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := Parse([]byte(`{"version": "https://jsonfeed.org/version/1.1", "title": "T", "items": [{"id": "1", "title": "json day", "content_text": "x", "date_published": "2026-03-01"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := append(slices.Clone(f.Items), j.Items...)
+	before := slices.Clone(items)
+	want := []news.Precision{news.PrecisionDay, news.PrecisionExact, news.PrecisionExact, news.PrecisionDay}
+	for i, it := range items {
+		if it.Precision != want[i] {
+			t.Errorf("%s: precision %q, want %q", it.Title, it.Precision, want[i])
+		}
+	}
+	loc, err := time.LoadLocation("America/Bogota")
+	if err != nil {
+		t.Skip(err)
+	}
+	DaysIn(items, loc)
+	for i, it := range items {
+		got := it.Published.In(loc).Format(time.DateTime)
+		if it.Precision == news.PrecisionDay && (got != "2026-03-01 00:00:00" || !it.Updated.Equal(it.Published)) {
+			t.Errorf("%s: %s in Bogotá (updated %s), want 1 March", it.Title, got, it.Updated)
+		}
+		if it.Precision == news.PrecisionExact && !it.Published.Equal(before[i].Published) {
+			t.Errorf("%s moved to %s", it.Title, it.Published)
 		}
 	}
 }

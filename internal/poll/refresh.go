@@ -598,6 +598,7 @@ func (r *Refresher) collectOnce(ctx context.Context, j Job, st *news.SourceState
 			res.Via = "discovered feed " + target
 		}
 		res.base = resp.URL
+		feed.DaysIn(f.Items, opts.Location)
 		return f.Items, resp.StatusCode, nil
 	case j.Source.Select != nil:
 		res.Via = viaSelectors
@@ -626,6 +627,7 @@ func (r *Refresher) collectOnce(ctx context.Context, j Job, st *news.SourceState
 			st.ETag, st.LastModified = fr.ETag, fr.LastModified
 			res.Via = "discovered feed " + fr.URL
 			res.base = fr.URL
+			feed.DaysIn(f.Items, opts.Location)
 			return f.Items, fr.StatusCode, nil
 		}
 	}
