@@ -95,7 +95,9 @@ func (s *Server) sourceViews(r *http.Request, cfg *config.Config, l *locale, onl
 			if err != nil {
 				return nil, nil, fmt.Errorf("read items of %s: %w", m.ID, err)
 			}
-			items[m.ID] = its
+			if only != nil { // a member's page shows them; the dashboard keeps only their dates
+				items[m.ID] = its
+			}
 			md = newMemberDates(m, byURL, its, now)
 		}
 		fresh[m.ID] = md
