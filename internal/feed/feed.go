@@ -29,6 +29,10 @@ type Feed struct {
 	Language string
 	Type     string // rss, atom, json
 	Items    []news.Item
+	// Unread holds, by index in Items, the dates gofeed could not read ("Mo, 02 Mär 2026
+	// 10:00:00 +0100", "02 Mar 26 …", "02.03.2026"): those items are undated until
+	// DatesWith reads them in their member's languages.
+	Unread map[int]string
 }
 
 // IsFeed reports whether body looks like RSS, Atom or JSON Feed.
@@ -70,9 +74,34 @@ func Parse(body []byte) (*Feed, error) {
 		if gi == nil {
 			continue
 		}
-		out.Items = append(out.Items, item(gi, f))
+		it := item(gi, f)
+		if raw := firstNonEmpty(gi.Published, gi.Updated); it.Published.IsZero() && raw != "" {
+			if out.Unread == nil {
+				out.Unread = map[int]string{}
+			}
+			out.Unread[len(out.Items)] = raw
+		}
+		out.Items = append(out.Items, it)
 	}
 	return out, nil
+}
+
+// DatesWith dates the items whose date gofeed could not read (Unread) with read (the
+// page date parser in the member's languages, which knows localized month and day names
+// and other orders), leaving undated those it cannot read either or reads before 1990.
+// Call it after DaysIn: a day it reads is already at midnight in the member's zone.
+func (f *Feed) DatesWith(read func(raw string) (time.Time, news.Precision, bool)) {
+	for i, raw := range f.Unread {
+		if i >= len(f.Items) {
+			continue
+		}
+		t, p, ok := read(raw)
+		if !ok || p == news.PrecisionNone || t.Before(time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)) {
+			continue
+		}
+		it := &f.Items[i]
+		it.Published, it.Updated, it.Precision = t.UTC(), t.UTC(), p
+	}
 }
 
 // rssTranslator is gofeed's RSS translator with its image fallback made cheap. When an item (or

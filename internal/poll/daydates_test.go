@@ -49,3 +49,44 @@ func TestFeedDayDatesInSourceZone(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalizedFeedDates: a hand-made or localized feed writes its dates as gofeed does not
+// read them (German day and month names, a two-digit year, a numeric date): read in the
+// member's languages, as a page's dates are, they date the items, which were undated.
+func TestLocalizedFeedDates(t *testing.T) {
+	site, _ := changingFeed(t, rss(
+		"a|Mitgliederversammlung|https://m.example.org/a|Mo, 02 Mär 2026 10:00:00 +0100",
+		"b|Jahresbericht|https://m.example.org/b|27 Feb 26 09:30:00 +0000",
+		"c|Fachtagung|https://m.example.org/c|20.02.2026",
+		"d|Ohne Datum|https://m.example.org/d|",
+	))
+	db := openBolt(t)
+	ref := newTestRefresher(t, db, testConfig(t, ""), nil)
+	ref.Now = func() time.Time { return time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC) }
+	j := feedJob("m", site+"/feed")
+	j.Member.Languages, j.Member.Country = []string{"de"}, "DE"
+	berlin := j.Member.Location(j.Source)
+	if res := ref.Refresh(context.Background(), j); res.Err != nil || res.New != 4 {
+		t.Fatalf("poll: %+v", res)
+	}
+	want := map[string]struct {
+		at   time.Time
+		prec news.Precision
+	}{
+		"Mitgliederversammlung": {time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), news.PrecisionExact},
+		"Jahresbericht":         {time.Date(2026, 2, 27, 9, 30, 0, 0, time.UTC), news.PrecisionExact},
+		"Fachtagung":            {time.Date(2026, 2, 20, 0, 0, 0, 0, berlin), news.PrecisionDay},
+	}
+	for _, it := range storedItems(t, db, "m") {
+		w, ok := want[it.Title]
+		if !ok {
+			if it.Dated() {
+				t.Errorf("%q: dated %s, want undated", it.Title, it.Published)
+			}
+			continue
+		}
+		if !it.Published.Equal(w.at) || it.Precision != w.prec {
+			t.Errorf("%q: %s (%q), want %s (%q)", it.Title, it.Published, it.Precision, w.at, w.prec)
+		}
+	}
+}

@@ -599,6 +599,7 @@ func (r *Refresher) collectOnce(ctx context.Context, j Job, st *news.SourceState
 		}
 		res.base = resp.URL
 		feed.DaysIn(f.Items, opts.Location)
+		f.DatesWith(func(raw string) (time.Time, news.Precision, bool) { return page.ParseDate(raw, opts) })
 		return f.Items, resp.StatusCode, nil
 	case j.Source.Select != nil:
 		res.Via = viaSelectors
@@ -628,6 +629,7 @@ func (r *Refresher) collectOnce(ctx context.Context, j Job, st *news.SourceState
 			res.Via = "discovered feed " + fr.URL
 			res.base = fr.URL
 			feed.DaysIn(f.Items, opts.Location)
+			f.DatesWith(func(raw string) (time.Time, news.Precision, bool) { return page.ParseDate(raw, opts) })
 			return f.Items, fr.StatusCode, nil
 		}
 	}
