@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/microcosm-cc/bluemonday"
-	"golang.org/x/net/html"
 
 	"github.com/iss-network/networkfeed/internal/news"
 )
@@ -155,7 +154,7 @@ func unescapeAgain(text string) string {
 	if !strings.Contains(text, "&") {
 		return text
 	}
-	return collapse(html.UnescapeString(text), '\n')
+	return collapse(unescapeEntities(text), '\n')
 }
 
 // enclosures resolves enclosure URLs against base, dropping those that are not http or

@@ -171,6 +171,7 @@ func TestTitle(t *testing.T) {
 		{"tags", "<b>Hello</b> <i>world</i>", "Hello world"},
 		{"entities", "Tom &amp; Jerry &quot;live&quot; &#8211; &#x263A;", `Tom & Jerry "live" – ☺`},
 		{"double escaped", "Kids &amp;amp; families", "Kids & families"},
+		{"escaped once, no entity", "Annual report: /report?year=2025&amp;region=africa", "Annual report: /report?year=2025&region=africa"},
 		{"white space", "  a\n\t b  \u00a0 c ", "a b c"},
 		{"less than", "5 < 6 and 7 > 3", "5 < 6 and 7 > 3"},
 		{"script content dropped", "News<script>alert(1)</script> today", "News today"},
@@ -436,6 +437,9 @@ func TestItemSummaryTwiceEscaped(t *testing.T) {
 		{"A&amp;nbsp;b &amp;amp; c&amp;#8217;s", "A b & c’s"},
 		{"<p>Encoded &amp;hellip;</p><p>second&amp;nbsp;</p>", "Encoded … second"},
 		{"AT&amp;T &amp; R&D", "AT&T & R&D"},
+		// Escaped once, rightly: a URL's parameters are not entities ("&region" is no "®ion").
+		{"<p>Report: https://e.org/r?id=3&amp;region=africa&amp;param=1&amp;section=2&amp;times=3</p>", "Report: https://e.org/r?id=3&region=africa&param=1&section=2&times=3"},
+		{"Terms &amp;copy 2024, &amp;region;", "Terms &copy 2024, &region;"},
 	} {
 		it := news.Item{Title: "x", Summary: tc.in, Language: "en"}
 		c.Item(&it, nil, "en")

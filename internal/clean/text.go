@@ -2,6 +2,7 @@ package clean
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -158,10 +159,27 @@ func Title(s string) string {
 	if strings.ContainsAny(s, "<&") { // else the tokenizer would give s back (line breaks aside)
 		t = plain(s, false)
 		if strings.Contains(t, "&") {
-			t = html.UnescapeString(t)
+			t = unescapeEntities(t)
 		}
 	}
 	return truncate(collapse(t, ' '), MaxTitle)
+}
+
+// rxEntity matches what may be a character reference written out whole, semicolon included.
+var rxEntity = regexp.MustCompile(`&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});`)
+
+// unescapeEntities unescapes the character references left in text taken out of HTML, those
+// of a feed that escaped its HTML twice ("&amp;nbsp;" gives "&nbsp;"): only whole ones
+// ("&nbsp;", "&#8217;"). What is left is the text's own: "&region=africa" in a URL escaped
+// once, which html.UnescapeString, reading legacy references without their semicolon, made
+// "®ion=africa".
+func unescapeEntities(text string) string {
+	return rxEntity.ReplaceAllStringFunc(text, func(ref string) string {
+		if u := html.UnescapeString(ref); u != ref && utf8.RuneCountInString(u) <= 2 {
+			return u // a reference is one character, or two ("&NotEqualTilde;")
+		}
+		return ref // "&region;": a legacy "&reg" and text
+	})
 }
 
 // Text returns the plain text of an HTML fragment: block elements end lines, table

@@ -48,7 +48,7 @@ type embedView struct {
 // embed serves a small self-contained HTML list of the newest items for an iframe.
 func (s *Server) embed(w http.ResponseWriter, r *http.Request) {
 	cfg := s.config()
-	q, err := parseQuery(r.URL.Query(), cfg, EmbedDefaultLimit)
+	q, err := s.parseQuery(r.URL.Query(), cfg, EmbedDefaultLimit)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -49,7 +49,7 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, format, member str
 	}
 	cfg := s.config()
 	vals := r.URL.Query()
-	q, err := parseQuery(vals, cfg, DefaultLimit)
+	q, err := s.parseQuery(vals, cfg, DefaultLimit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -170,7 +170,7 @@ func (s *Server) StaticFeed(ctx context.Context, format string, filters url.Valu
 		return nil, fmt.Errorf("static feed: unknown format %q", format)
 	}
 	cfg := s.config()
-	q, err := parseQuery(filters, cfg, DefaultLimit)
+	q, err := s.parseQuery(filters, cfg, DefaultLimit)
 	if err != nil {
 		return nil, fmt.Errorf("static feed %s: %w", dir, err)
 	}

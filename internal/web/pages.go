@@ -228,7 +228,7 @@ func htmlHeaders(w http.ResponseWriter, l *locale) {
 func (s *Server) river(w http.ResponseWriter, r *http.Request) {
 	cfg := s.config()
 	l := chooseLocale(r)
-	q, err := parseQuery(r.URL.Query(), cfg, 30)
+	q, err := s.parseQuery(r.URL.Query(), cfg, 30)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -24,7 +24,7 @@ type shareView struct {
 func (s *Server) share(w http.ResponseWriter, r *http.Request) {
 	cfg := s.config()
 	v := r.URL.Query()
-	q, err := parseQuery(v, cfg, EmbedDefaultLimit)
+	q, err := s.parseQuery(v, cfg, EmbedDefaultLimit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -49,7 +49,7 @@ func (s *Server) share(w http.ResponseWriter, r *http.Request) {
 		view.Members = append(view.Members, memberView{ID: m.ID, Name: m.Name, Country: m.Country, Region: m.Region, Selected: slices.Contains(q.Members, m.ID)})
 	}
 	slices.SortFunc(view.Members, func(a, b memberView) int { return cmp.Compare(a.Name, b.Name) })
-	for _, lg := range cfg.PublishedLanguages() {
+	for _, lg := range s.riverFilters(cfg).languages {
 		view.Languages = append(view.Languages, optionView{Value: lg, Label: l.Language(lg), Selected: lg == q.Language})
 	}
 	slices.SortFunc(view.Languages, func(a, b optionView) int { return cmp.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)) })
