@@ -86,17 +86,23 @@ func Parse(body []byte) (*Feed, error) {
 	return out, nil
 }
 
-// DatesWith dates the items whose date gofeed could not read (Unread) with read (the
-// page date parser in the member's languages, which knows localized month and day names
-// and other orders), leaving undated those it cannot read either or reads before 1990.
-// Call it after DaysIn: a day it reads is already at midnight in the member's zone.
-func (f *Feed) DatesWith(read func(raw string) (time.Time, news.Precision, bool)) {
+// earliest is the earliest date an item is taken to have: before it, an epoch-zero
+// placeholder that no member really published at.
+var earliest = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// DatesIn settles the items' dates for a member whose zone is loc: the days alone at
+// midnight in loc (DaysIn), then the dates gofeed could not read (Unread) read with read
+// (the page date parser in the member's languages, which knows localized month and day
+// names and other orders; a day it reads is at midnight in the zone already), leaving
+// undated those it cannot read either or reads before 1990.
+func (f *Feed) DatesIn(loc *time.Location, read func(raw string) (time.Time, news.Precision, bool)) {
+	DaysIn(f.Items, loc)
 	for i, raw := range f.Unread {
 		if i >= len(f.Items) {
 			continue
 		}
 		t, p, ok := read(raw)
-		if !ok || p == news.PrecisionNone || t.Before(time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		if !ok || p == news.PrecisionNone || t.Before(earliest) {
 			continue
 		}
 		it := &f.Items[i]
@@ -378,8 +384,7 @@ func item(gi *gofeed.Item, f *gofeed.Feed) news.Item {
 	if dayOnly(raw, it.Published) {
 		it.Precision = news.PrecisionDay // "2026-03-01", "Sun, 01 Mar 2026": placed by DaysIn
 	}
-	if it.Published.IsZero() || it.Published.Before(time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)) {
-		// No date, or an epoch-zero placeholder that no member really published at.
+	if it.Published.IsZero() || it.Published.Before(earliest) {
 		it.Published, it.Updated = time.Time{}, time.Time{}
 		it.Precision = news.PrecisionNone
 	}

@@ -598,8 +598,7 @@ func (r *Refresher) collectOnce(ctx context.Context, j Job, st *news.SourceState
 			res.Via = "discovered feed " + target
 		}
 		res.base = resp.URL
-		feed.DaysIn(f.Items, opts.Location)
-		f.DatesWith(func(raw string) (time.Time, news.Precision, bool) { return page.ParseDate(raw, opts) })
+		r.feedDates(f, opts)
 		return f.Items, resp.StatusCode, nil
 	case j.Source.Select != nil:
 		res.Via = viaSelectors
@@ -628,8 +627,7 @@ func (r *Refresher) collectOnce(ctx context.Context, j Job, st *news.SourceState
 			st.ETag, st.LastModified = fr.ETag, fr.LastModified
 			res.Via = "discovered feed " + fr.URL
 			res.base = fr.URL
-			feed.DaysIn(f.Items, opts.Location)
-			f.DatesWith(func(raw string) (time.Time, news.Precision, bool) { return page.ParseDate(raw, opts) })
+			r.feedDates(f, opts)
 			return f.Items, fr.StatusCode, nil
 		}
 	}
@@ -690,6 +688,11 @@ func (r *Refresher) get(ctx context.Context, u string, st *news.SourceState, rea
 
 func selectors(s *config.Selectors) page.Selectors {
 	return page.Selectors{Item: s.Item, Title: s.Title, Link: s.Link, Date: s.Date, Summary: s.Summary, Image: s.Image}
+}
+
+// feedDates settles a feed's dates in the member's zone and languages, as a page's are.
+func (r *Refresher) feedDates(f *feed.Feed, opts page.Options) {
+	f.DatesIn(opts.Location, func(raw string) (time.Time, news.Precision, bool) { return page.ParseDate(raw, opts) })
 }
 
 func (r *Refresher) pageOptions(j Job) page.Options {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -54,8 +55,13 @@ type Page struct {
 // does not match).
 type alternateLink struct{ Title, Format, URL string }
 
-// feedKinds are the feed formats pages link to, in the order they are listed.
-var feedKinds = []struct{ label, ext string }{{"RSS", "rss"}, {"Atom", "atom"}, {"JSON Feed", "json"}}
+// feedKinds are the feed formats pages link to, in the order they are listed;
+// networkFeedKinds those of the network's feeds, Atom first (autodiscovery takes the
+// first), in the layout and on the share page.
+var (
+	feedKinds        = []struct{ label, ext string }{{"RSS", "rss"}, {"Atom", "atom"}, {"JSON Feed", "json"}}
+	networkFeedKinds = []struct{ label, ext string }{{"Atom", "atom"}, {"RSS", "rss"}, {"JSON Feed", "json"}}
+)
 
 // withSelectionFeeds puts the feeds of a page's selection (the feed.EXT addresses at
 // prefix, with query) before the network's in its autodiscovery links, under title, and
@@ -79,7 +85,7 @@ func (s *Server) pageIn(r *http.Request, l *locale, title string) Page {
 	cfg := s.config()
 	p := Page{Title: title, Network: cfg.Network.Title, Lang: l.Code, StyleURL: s.static.URL("style.css"), Path: r.URL.Path,
 		NetworkURL: cfg.Network.URL, L: l, Languages: l.switcher(r), HomeURL: l.URL("/"), SourceURL: l.URL("/sources")}
-	for _, f := range []struct{ label, ext string }{{"Atom", "atom"}, {"RSS", "rss"}, {"JSON Feed", "json"}} {
+	for _, f := range networkFeedKinds {
 		p.Alternates = append(p.Alternates, alternateLink{cfg.Network.Title + " (" + f.label + ")", f.ext, "/feed." + f.ext})
 	}
 	return p
@@ -183,10 +189,7 @@ func (s *Server) localItemViews(cfg *config.Config, l *locale, items []news.Item
 	out := make([]itemView, len(items))
 	// Members by ID, once per list: a page of 500 items would otherwise walk the
 	// members (and copy each) for every item, its zone and its AlsoBy.
-	byID := make(map[string]*config.Member, len(cfg.Members))
-	for i := range cfg.Members {
-		byID[cfg.Members[i].ID] = &cfg.Members[i]
-	}
+	byID := s.riverFilters(cfg).byID
 	for i, it := range items {
 		m := byID[it.Member]
 		v := itemView{Item: it, Date: dateText(l, &it, itemLocation(m, &it)), DateISO: rfc(it.SortTime()), MemberName: it.Member,
@@ -338,20 +341,25 @@ type riverFilters struct {
 	index              map[string]int
 	countries, regions []string
 	languages          []string // cfg.PublishedLanguages()
+	networkLanguage    string   // the base language of network.language
+	byID               map[string]*config.Member
 }
 
 func (s *Server) riverFilters(cfg *config.Config) *riverFilters {
 	if f := s.filters.Load(); f != nil && f.cfg == cfg {
 		return f
 	}
-	f := &riverFilters{cfg: cfg, members: make([]optionView, 0, len(cfg.Members)), index: make(map[string]int, len(cfg.Members))}
+	f := &riverFilters{cfg: cfg, members: make([]optionView, 0, len(cfg.Members)), index: make(map[string]int, len(cfg.Members)),
+		networkLanguage: config.BaseLanguage(cfg.Network.Language), byID: make(map[string]*config.Member, len(cfg.Members))}
 	type keyed struct {
 		key string
 		opt optionView
 	}
 	byName := make([]keyed, 0, len(cfg.Members))
 	countries, regions := map[string]bool{}, map[string]bool{}
-	for _, m := range cfg.Members {
+	for i := range cfg.Members {
+		m := &cfg.Members[i]
+		f.byID[m.ID] = m
 		byName = append(byName, keyed{strings.ToLower(m.Name), optionView{Value: m.ID, Label: m.Name}})
 		if m.Country != "" {
 			countries[m.Country] = true
@@ -365,18 +373,9 @@ func (s *Server) riverFilters(cfg *config.Config) *riverFilters {
 		f.members = append(f.members, k.opt)
 		f.index[k.opt.Value] = i
 	}
-	f.countries, f.regions, f.languages = sortedKeys(countries), sortedKeys(regions), cfg.PublishedLanguages()
+	f.countries, f.regions, f.languages = slices.Sorted(maps.Keys(countries)), slices.Sorted(maps.Keys(regions)), cfg.PublishedLanguages()
 	s.filters.Store(f)
 	return f
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 type memberPageView struct {

@@ -69,8 +69,8 @@ func (s *Server) parseQuery(v url.Values, cfg *config.Config, defLimit int) (new
 	if l := strings.TrimSpace(v.Get("lang")); l != "" {
 		// Items are stored under their base language ("zh", "en"), whatever region or
 		// script a member's languages name ("zh-Hant", "en-GB").
-		b := config.BaseLanguage(l)
-		if b == "" || (!slices.Contains(s.riverFilters(cfg).languages, b) && b != config.BaseLanguage(cfg.Network.Language)) {
+		b, rf := config.BaseLanguage(l), s.riverFilters(cfg)
+		if b == "" || (!slices.Contains(rf.languages, b) && b != rf.networkLanguage) {
 			return q, bad("unknown language %q: no member publishes in it", strings.ToLower(l))
 		}
 		q.Language = b

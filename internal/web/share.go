@@ -54,7 +54,7 @@ func (s *Server) share(w http.ResponseWriter, r *http.Request) {
 	}
 	slices.SortFunc(view.Languages, func(a, b optionView) int { return cmp.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)) })
 	fq := feedQuery(v)
-	for _, f := range []struct{ label, ext string }{{"Atom", "atom"}, {"RSS", "rss"}, {"JSON Feed", "json"}} {
+	for _, f := range networkFeedKinds {
 		view.Feeds = append(view.Feeds, feedLink{f.label, withQuery(cfg.Network.URL+"feed."+f.ext, fq)})
 	}
 	htmlHeaders(w, l)
