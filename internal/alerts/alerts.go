@@ -118,10 +118,16 @@ type Observer struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu     sync.Mutex
-	ring   []Alert             // newest first, at most o.Keep
-	health map[string]assessed // source URL -> its last known state
-	loaded bool                // the stored record has been merged into ring
+	mu      sync.Mutex
+	ring    []Alert             // newest first, at most o.Keep
+	health  map[string]assessed // source URL -> its last known state
+	loaded  bool                // the stored record has been merged into ring
+	pending []Alert             // recorded in ring, not yet written to the store
+
+	// storing is held while the stored record is read, merged and written (see
+	// Observer.store), never with mu: a refresh that changes no health must not wait for
+	// another's alert to reach the store.
+	storing sync.Mutex
 }
 
 // New returns an Observer; call Close when done to let webhook deliveries finish.
@@ -198,6 +204,26 @@ func (ob *Observer) Observe(before, after news.SourceState, r poll.Result) {
 			cur = Assess(after, DatesOf(items, after.URL), now).Health
 		}
 	}
+	a, changed := ob.record(ctx, log, before, after, cur, now)
+	if !changed {
+		return
+	}
+	ob.store(ctx)
+	if cfg := ob.o.Config; cfg != nil {
+		if c := cfg(); c != nil && c.Alerts.WebhookURL != "" {
+			hook := c.Alerts.WebhookURL
+			ob.wg.Go(func() {
+				if err := ob.post(ob.ctx, hook, a); err != nil {
+					log.Error("alerts: webhook", "url", redact(hook), "alert", a.ID, "err", err)
+				}
+			})
+		}
+	}
+}
+
+// record notes the source's health cur after a refresh and, when it changed, the alert,
+// in memory (the ring, and pending for the store).
+func (ob *Observer) record(ctx context.Context, log *slog.Logger, before, after news.SourceState, cur news.Health, now time.Time) (Alert, bool) {
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
 	ob.loadLocked(ctx)
@@ -217,7 +243,7 @@ func (ob *Observer) Observe(before, after news.SourceState, r poll.Result) {
 	ob.health[after.URL] = assessed{next, after.LastPoll}
 	kind := changeKind(prev, next)
 	if kind == "" {
-		return
+		return Alert{}, false
 	}
 	from, _, _ := strings.Cut(prev, "/")
 	a := Alert{At: now.UTC(), Kind: kind, Member: after.Member, Source: after.URL, From: news.Health(from), To: cur,
@@ -229,19 +255,8 @@ func (ob *Observer) Observe(before, after news.SourceState, r poll.Result) {
 		ob.ring = ob.ring[:ob.o.Keep]
 	}
 	log.Info("source health changed", "from", a.From, "to", a.To, "kind", a.Kind)
-	if err := ob.persistLocked(ctx, a); err != nil {
-		log.Error("alerts: persist", "err", err)
-	}
-	if cfg := ob.o.Config; cfg != nil {
-		if c := cfg(); c != nil && c.Alerts.WebhookURL != "" {
-			hook := c.Alerts.WebhookURL
-			ob.wg.Go(func() {
-				if err := ob.post(ob.ctx, hook, a); err != nil {
-					log.Error("alerts: webhook", "url", redact(hook), "alert", a.ID, "err", err)
-				}
-			})
-		}
-	}
+	ob.pending = append(ob.pending, a)
+	return a, true
 }
 
 // changeKind names the change from state key prev to next, or "" when it is not worth
@@ -294,15 +309,36 @@ func (ob *Observer) loadLocked(ctx context.Context) {
 	ob.ring = merge(ob.ring, stored, ob.o.Keep)
 }
 
-// persistLocked adds a to the stored record (read, merge, write: a concurrent writer in
+// store writes the pending alerts to the store, and returns once those pending when it
+// was called are written (or failed). The alerts of refreshes that end together share
+// one write: a first poll in which hundreds of sources fail wrote one record per alert,
+// each waiting for a commit, and every other refresh waited behind them.
+func (ob *Observer) store(ctx context.Context) {
+	ob.storing.Lock()
+	defer ob.storing.Unlock()
+	ob.mu.Lock()
+	batch := ob.pending
+	ob.pending = nil
+	ob.mu.Unlock()
+	if len(batch) == 0 {
+		return // written by the call before, which took them while this one waited
+	}
+	if err := ob.persist(ctx, batch); err != nil {
+		for _, a := range batch {
+			ob.o.Log.Error("alerts: persist", "member", a.Member, "source", a.Source, "alert", a.ID, "err", err)
+		}
+	}
+}
+
+// persist adds batch to the stored record (read, merge, write: a concurrent writer in
 // another process can lose one alert from the stored record, never from its own ring).
-func (ob *Observer) persistLocked(ctx context.Context, a Alert) error {
+func (ob *Observer) persist(ctx context.Context, batch []Alert) error {
 	stored, err := Load(ctx, ob.o.Store)
 	if err != nil {
 		return err
 	}
-	all := merge([]Alert{a}, stored, MaxStored)
-	st := news.SourceState{URL: StoreKey, Kind: "alerts", Health: news.HealthUnknown, LastPoll: a.At, Polls: len(all)}
+	all := merge(batch, stored, MaxStored)
+	st := news.SourceState{URL: StoreKey, Kind: "alerts", Health: news.HealthUnknown, LastPoll: all[0].At, Polls: len(all)}
 	for _, x := range all {
 		b, err := json.Marshal(x)
 		if err != nil {

@@ -423,3 +423,86 @@ func TestWebhookSecretNotLogged(t *testing.T) {
 		t.Errorf("the webhook URL's secret was logged: %s", out.String())
 	}
 }
+
+// slowStore holds every PutSource until release is closed, and counts them.
+type slowStore struct {
+	memStore
+	entered chan struct{} // receives once per PutSource, as it starts
+	release chan struct{}
+	puts    atomic.Int32
+}
+
+func (s *slowStore) PutSource(ctx context.Context, st news.SourceState) error {
+	s.puts.Add(1)
+	s.entered <- struct{}{}
+	<-s.release
+	return s.memStore.PutSource(ctx, st)
+}
+
+func sourceState(url string, h news.Health) news.SourceState {
+	st := state(h, "")
+	st.URL = url
+	if h == news.HealthOK {
+		st.NewestDated = now.Add(-days(1)) // active: its items are not read
+	}
+	return st
+}
+
+// While one source's alert waits for the store (a commit of the group it joined), the
+// refreshes of other sources finish: Observe held the observer's lock through the store
+// write, and in a first poll of 10,000 fleet feeds with 250 failing, the pollers spent 17%
+// of their time waiting there. Alerts that come while a write is under way are stored
+// together in the next one.
+func TestAlertsWaitingForTheStoreHoldNoOneElse(t *testing.T) {
+	ss := &slowStore{entered: make(chan struct{}, 10), release: make(chan struct{})}
+	ob := New(Options{Store: ss, Log: quiet(), Now: func() time.Time { return now }})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		ob.Observe(sourceState("https://a.example/feed", news.HealthOK), sourceState("https://a.example/feed", news.HealthFailing), poll.Result{})
+	})
+	<-ss.entered // the first alert's write is under way
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		url := "https://b.example/feed"
+		ob.Observe(sourceState(url, news.HealthOK), sourceState(url, news.HealthOK), poll.Result{URL: url})
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		close(ss.release)
+		t.Fatal("a refresh with no health change waited for another source's alert to be stored")
+	}
+
+	for _, host := range []string{"c", "d", "e"} {
+		url := "https://" + host + ".example/feed"
+		wg.Go(func() {
+			ob.Observe(sourceState(url, news.HealthOK), sourceState(url, news.HealthFailing), poll.Result{})
+		})
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		ob.mu.Lock()
+		n := len(ob.pending)
+		ob.mu.Unlock()
+		if n == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			close(ss.release)
+			t.Fatalf("%d alerts pending, want 3", n)
+		}
+	}
+	close(ss.release)
+	wg.Wait()
+	if n := ss.puts.Load(); n != 2 {
+		t.Errorf("%d writes of the alerts record for 4 alerts, 3 of them waiting together: want 2", n)
+	}
+	stored, err := Load(t.Context(), ss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != 4 {
+		t.Errorf("%d alerts stored, want 4", len(stored))
+	}
+}
