@@ -50,7 +50,7 @@ func TitleMarks(title string) uint64 {
 	end(len(s))
 	var m uint64
 	for i, tok := range toks {
-		if mo, ok := months[tok]; ok {
+		if mo, ok := monthAt(toks, i); ok {
 			m |= markBit('m', mo)
 			continue
 		}
@@ -58,7 +58,7 @@ func TitleMarks(title string) uint64 {
 			continue
 		}
 		n := strings.TrimLeft(tok, "0")
-		if len(n) <= 2 && (i > 0 && isMonth(toks[i-1]) || i+1 < len(toks) && isMonth(toks[i+1])) {
+		if len(n) <= 2 && (i > 0 && isMonth(toks, i-1) || i+1 < len(toks) && isMonth(toks, i+1)) {
 			continue // the day of a named month
 		}
 		if n == "" {
@@ -69,7 +69,21 @@ func TitleMarks(title string) uint64 {
 	return m
 }
 
-func isMonth(tok string) bool { _, ok := months[tok]; return ok }
+// monthAt returns the month letter of toks[i] when it names a month: a month name, or
+// a name that is also a common word (wordMonths) written beside a number ("May 2017",
+// "5 May", "May 5").
+func monthAt(toks []string, i int) (string, bool) {
+	if mo, ok := months[toks[i]]; ok {
+		return mo, true
+	}
+	mo, ok := wordMonths[toks[i]]
+	if ok && (i > 0 && isDigit(toks[i-1][0]) || i+1 < len(toks) && isDigit(toks[i+1][0])) {
+		return mo, true
+	}
+	return "", false
+}
+
+func isMonth(toks []string, i int) bool { _, ok := monthAt(toks, i); return ok }
 
 // markBit is the bit of mark kind+tok: FNV-1a of both, modulo 64.
 func markBit(kind byte, tok string) uint64 {
@@ -100,8 +114,8 @@ func MarksDiffer(a, b uint64) bool { return a&^b != 0 && b&^a != 0 }
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // months maps month names of the network's languages (folded) to a letter for their
-// number. Abbreviations are left out, and so are names that are common words in
-// titles ("may", Spanish "marca"): "mar" and the like are words too.
+// number. Abbreviations are left out ("mar" and the like are words too), and so are
+// names that are common words in titles: those are wordMonths.
 var months = func() map[string]string {
 	names := [][]string{
 		{"january", "janvier", "enero", "januar", "januari", "gennaio", "janeiro", "ιανουαρίου", "ιανουάριος", "януари", "styczeń", "stycznia"},
@@ -125,3 +139,8 @@ var months = func() map[string]string {
 	}
 	return m
 }()
+
+// wordMonths are month names that are also common words ("ISS may ask…"): they name a
+// month only beside a number (see monthAt). Without them "Newsletter May 2017" had no
+// month, and was taken for the same story as "Newsletter June 2017".
+var wordMonths = map[string]string{"may": "e"}

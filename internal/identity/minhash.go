@@ -78,8 +78,11 @@ const (
 	fnvPrime  = 1099511628211
 )
 
-// MinTokens is the least number of words (CJK: characters) title and text must have
-// together for near-duplicate matching; below it Sign returns the empty signature.
+// MinTokens is the least number of words title and text must have together for
+// near-duplicate matching; below it Sign returns the empty signature. Two CJK
+// characters (tokens of their own) count as one word: a title of 8 characters is a
+// title of three or four words ("年末年始休業のお知らせ", "Closed over the new year"), and
+// two members' own notices of that title were taken for one story.
 const MinTokens = 8
 
 // shingleLen is the number of tokens in a shingle.
@@ -97,7 +100,23 @@ const shingleLen = 3
 func Sign(lang, title, text string) Signature {
 	var buf [512]uint64
 	toks := tokenHashes(buf[:0], title, text)
+	if len(toks) < 2*MinTokens {
+		if cjk := cjkRunes(title) + cjkRunes(text); len(toks)-cjk+cjk/2 < MinTokens {
+			return emptySignature()
+		}
+	}
 	return signTokens(langHash(lang), toks)
+}
+
+// cjkRunes counts the runes of s that are tokens of their own (isCJK).
+func cjkRunes(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= 0x0E00 && isCJK(r) {
+			n++
+		}
+	}
+	return n
 }
 
 // empty returns the signature of no words.

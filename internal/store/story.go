@@ -19,7 +19,7 @@ type Story struct {
 	ID        string
 	Member    string
 	Language  string
-	Link      string // canonical link (Link when Canonical is empty), "" when none
+	Link      string // canonical link (Link when Canonical is empty), "" when none or shared (see Redate)
 	Time      int64  // SortTime, Unix milliseconds
 	FirstSeen int64  // Unix milliseconds
 	Marks     uint64 // identity.TitleMarks of its title
@@ -34,9 +34,16 @@ func StoryOf(it *news.Item) Story {
 }
 
 // Redate refreshes the fields of st that change when it is updated in place (all but
-// the signature, which only a new insert computes).
+// the signature, which only a new insert computes). An item whose link its source
+// gave other items too (identity.SharedLinkKey: a feed linking every item to the
+// member's news page) has no story link: that link names no story, and any other
+// member's item linking to that page (a "visit our partners" post) was taken for
+// a copy of one of them.
 func (st *Story) Redate(it *news.Item) {
 	st.ID, st.Member, st.Language, st.Link = it.ID, it.Member, it.Language, canonicalLink(it)
+	if identity.SharedLinkKey(it.Key) {
+		st.Link = ""
+	}
 	st.Time, st.FirstSeen = it.SortTime().UnixMilli(), it.FirstSeen.UnixMilli()
 	st.Marks = identity.TitleMarks(it.Title)
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iss-network/networkfeed/internal/identity"
 	"github.com/iss-network/networkfeed/internal/news"
 )
 
@@ -227,5 +228,40 @@ func BenchmarkRankCandidates(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		RankCandidates(it, perKey)
+	}
+}
+
+// An item whose source links it and others to one page (identity.SharedLinkKey) is not
+// another member's item's copy because that item links to the page too: the page names
+// no story. Its words still can (a real copy of it).
+func TestSharedLinkNamesNoStory(t *testing.T) {
+	day := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	de := news.Item{ID: "nf-de-1", Member: "iss-de", Language: "de", Link: "https://iss-de.example/aktuelles",
+		Title:     "Neue Broschüre zur Kafala",
+		Summary:   "Der ISD hat eine Broschüre zur Kafala für Fachkräfte der Jugendhilfe veröffentlicht, mit Beispielen aus der Beratung.",
+		Published: day, Precision: news.PrecisionExact, FirstSeen: day}
+	de.Canonical = "https://iss-de.example/aktuelles"
+	de.Key = identity.SharedLinkKeyOf(de)
+	at := news.Item{ID: "nf-at-1", Member: "iss-at", Language: "de", Link: "https://iss-de.example/aktuelles/",
+		Title:     "Unsere Partner in Deutschland",
+		Summary:   "Besuchen Sie die Seite unserer Kolleginnen und Kollegen vom Internationalen Sozialdienst in Deutschland.",
+		Published: day.Add(48 * time.Hour), Precision: news.PrecisionExact, FirstSeen: day.Add(48 * time.Hour)}
+	at.Canonical = "https://iss-de.example/aktuelles"
+	at.Key = "guid:at-1"
+	sde, sat := StoryOf(&de), StoryOf(&at)
+	if sde.Link != "" || len(sde.Keys()) != 32 {
+		t.Errorf("shared link filed: story link %q, %d keys (want none, and the 32 bands)", sde.Link, len(sde.Keys()))
+	}
+	if got := Confirm(&sat, []*Story{&sde}); len(got) != 0 {
+		t.Errorf("another member's post linking to the shared page taken for a copy: %+v", got)
+	}
+	if got := Confirm(&sde, []*Story{&sat}); len(got) != 0 {
+		t.Errorf("the shared-link item taken for a copy of a post linking to its page: %+v", got)
+	}
+	cp := at
+	cp.ID, cp.Key, cp.Title, cp.Summary = "nf-at-2", "guid:at-2", "ISD: Neue Broschüre zur Kafala", "Vom ISD: "+de.Summary
+	scp := StoryOf(&cp)
+	if got := Confirm(&scp, []*Story{&sde}); len(got) != 1 {
+		t.Errorf("a copy of the shared-link item's words not found: %+v", got)
 	}
 }
