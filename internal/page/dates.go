@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	dps "github.com/iss-network/networkfeed/internal/page/internal/dateparser"
 	"github.com/iss-network/networkfeed/internal/page/internal/dateparser/date"
@@ -110,6 +111,73 @@ func isCount(text string) bool {
 // go-dateparser does not read: "Publié le 1er mars 2024" was no date.
 var rxFirstOfMonth = regexp.MustCompile(`(^|\P{L})1er\b`)
 
+// rxSeptAbbr is September abbreviated as French writes it ("4 sept. 2025", WordPress's
+// "4 sept 2025"), before a year or at the end of a label. go-dateparser's French reads
+// "sept" as the number seven: "4 sept. 2025" was 4 July 2025, "sept. 2025" today.
+// "sep" is September in every language the network uses; "sept jours" (seven days) is
+// left alone.
+var rxSeptAbbr = regexp.MustCompile(`(?i)(^|[^\pL\pN])sept(\.?\s*(?:\d{2,4}(?:\D|$)|$))`)
+
+// rxAbbrMonthDot is the dot of an abbreviated month between a day and a year ("4 déc.
+// 2025", "4. Dez. 2025"). Searching a labelled date ("Publié le 4 déc. 2025"), go-dateparser
+// splits sentences at that dot, and the year was lost: 4 December of the current year.
+// rxAbbrMonthDotMDY is the same dot with the month first ("Published on Dec. 4, 2025", read
+// as April 2025).
+var (
+	rxAbbrMonthDot    = regexp.MustCompile(`(\d{1,2}\.?\s*\pL{2,6})\.(\s*\d{4}(?:\D|$))`)
+	rxAbbrMonthDotMDY = regexp.MustCompile(`(^|\PL)(\pL{3,5})\.(\s*\d{1,2}(?:st|nd|rd|th)?,?\s*\d{4}(?:\D|$))`)
+)
+
+// rxClockWord is a clock time written with an hour word, as French, Portuguese, Spanish,
+// German, Dutch and Bulgarian pages write it beside a date: "10 h 15", "10h", "10 Uhr",
+// "10.15 Uhr", "10:15 ч.". go-dateparser reads the hour word as a count of hours ago:
+// "04/03/2026 à 10h" was ten hours before the poll, a date that moved at every poll,
+// and "4. März 2026 um 10 Uhr" was 10 March.
+var rxClockWord = regexp.MustCompile(`(?i)(^|[^\pL\pN.:,])(\d{1,2})(?:\s*[.:]\s*(\d{2}))?\s*(h|hs|hrs|uhr|uur|ч)(?:\s*(\d{2}))?(\.?)(\s*min\b)?`)
+
+// clockTimes rewrites the clock times of a dated text (it has a year: "il y a 3 h", "vor
+// 3 Std." are not clock times) that carry an hour word as "10:15" (rxClockWord). A
+// duration ("10 h 15 min") and a word that only starts like an hour word ("10 hours")
+// are left alone.
+func clockTimes(text string) string {
+	var b strings.Builder
+	last := 0
+	for _, loc := range rxClockWord.FindAllStringSubmatchIndex(text, -1) {
+		g := func(i int) string {
+			if loc[2*i] < 0 {
+				return ""
+			}
+			return text[loc[2*i]:loc[2*i+1]]
+		}
+		if r, _ := utf8.DecodeRuneInString(text[loc[1]:]); unicode.IsLetter(r) {
+			continue
+		}
+		if g(7) != "" || g(3) != "" && g(5) != "" {
+			continue
+		}
+		h, _ := strconv.Atoi(g(2))
+		mm := g(3) + g(5)
+		if mm == "" {
+			mm = "00"
+		}
+		if n, _ := strconv.Atoi(mm); h > 23 || n > 59 {
+			continue
+		}
+		dot := g(6)
+		if strings.EqualFold(g(4), "ч") {
+			dot = "" // "10:15 ч." closes with the abbreviation's dot
+		}
+		b.WriteString(text[last:loc[0]])
+		fmt.Fprintf(&b, "%s%02d:%s%s", g(1), h, mm, dot)
+		last = loc[1]
+	}
+	if last == 0 {
+		return text
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
+
 // parse reads a whole date string, and failing that searches it for a date-like span. A
 // time that depends on when the page is read ("2 hours ago", "vor 3 Stunden") is kept to
 // its day (relativeDay).
@@ -126,6 +194,12 @@ func (d *dateParser) parse(text string) (time.Time, news.Precision, bool) {
 		return time.Time{}, news.PrecisionNone, false
 	}
 	text = rxFirstOfMonth.ReplaceAllString(text, "${1}1")
+	text = rxSeptAbbr.ReplaceAllString(text, "${1}sep${2}")
+	text = rxAbbrMonthDot.ReplaceAllString(text, "${1}${2}")
+	text = rxAbbrMonthDotMDY.ReplaceAllString(text, "${1}${2}${3}")
+	if rxYear.MatchString(text) {
+		text = clockTimes(text)
+	}
 	// All-digit dates in the member's order (isoNumericDates), here for whole dates too:
 	// go-dateparser's own order, when set, would also read year-first dates ("2024/03/05")
 	// in it.

@@ -103,6 +103,25 @@ func TestParseDate(t *testing.T) {
 		// with a time only the time was (today at 10:30).
 		{name: "he prefixed numeric", langs: []string{"he"}, in: "פורסם ב-16.01.2024", want: day(2024, 1, 16), prec: news.PrecisionDay},
 		{name: "he prefixed numeric with time", langs: []string{"he"}, in: "עודכן ב-05/03/2024 10:30", want: time.Date(2024, 3, 5, 10, 30, 0, 0, time.UTC), prec: news.PrecisionExact},
+		// French abbreviates September "sept", which go-dateparser read as the number seven
+		// (4 July); and an abbreviated month's dot split a labelled date from its year (4
+		// December of the current year, April for "Dec. 4, 2023").
+		{name: "fr sept abbreviation", langs: []string{"fr"}, in: "4 sept. 2023", want: day(2023, 9, 4), prec: news.PrecisionDay},
+		{name: "fr sept abbreviation no dot", langs: []string{"fr"}, in: "4 sept 2023", want: day(2023, 9, 4), prec: news.PrecisionDay},
+		{name: "fr sept abbreviation month", langs: []string{"fr"}, in: "sept. 2023", want: day(2023, 9, 1), prec: news.PrecisionMonth},
+		{name: "fr label abbreviated month", langs: []string{"fr"}, in: "Publié le 4 déc. 2022", want: day(2022, 12, 4), prec: news.PrecisionDay},
+		{name: "fr label sept abbreviation", langs: []string{"fr"}, in: "Publié le 4 sept. 2023", want: day(2023, 9, 4), prec: news.PrecisionDay},
+		{name: "de label abbreviated month", langs: []string{"de"}, in: "Veröffentlicht am 4. Dez. 2022", want: day(2022, 12, 4), prec: news.PrecisionDay},
+		{name: "en label abbreviated month first", langs: []string{"en"}, in: "Published on Dec. 4, 2023", want: day(2023, 12, 4), prec: news.PrecisionDay},
+		// A clock time written with an hour word was read as hours ago: "à 10h" was ten
+		// hours before the poll, a date that moved at every poll, "um 10 Uhr" the 10th.
+		{name: "fr clock time hour word", langs: []string{"fr"}, in: "Publié le 04/03/2024 à 10h", want: time.Date(2024, 3, 4, 10, 0, 0, 0, time.UTC), prec: news.PrecisionExact},
+		{name: "fr clock time spaced", langs: []string{"fr"}, in: "le 4 mars 2024 à 10 h 15", want: time.Date(2024, 3, 4, 10, 15, 0, 0, time.UTC), prec: news.PrecisionExact},
+		{name: "pt clock time hour word", langs: []string{"pt"}, in: "4 de março de 2024 às 10h", want: time.Date(2024, 3, 4, 10, 0, 0, 0, time.UTC), prec: news.PrecisionExact},
+		{name: "es clock time hour word", langs: []string{"es"}, in: "4 de marzo de 2024 a las 10 h", want: time.Date(2024, 3, 4, 10, 0, 0, 0, time.UTC), prec: news.PrecisionExact},
+		{name: "de clock time Uhr", langs: []string{"de"}, in: "4. März 2024 um 10 Uhr", want: time.Date(2024, 3, 4, 10, 0, 0, 0, time.UTC), prec: news.PrecisionExact},
+		{name: "bg clock time", langs: []string{"bg"}, in: "04.03.2024, 10:15 ч.", want: time.Date(2024, 3, 4, 10, 15, 0, 0, time.UTC), prec: news.PrecisionExact},
+		{name: "fr hours ago stays relative", langs: []string{"fr"}, in: "il y a 3 h", want: day(2024, 3, 10), prec: news.PrecisionDay},
 		{name: "title is no date", langs: []string{"en"}, in: "ISS PAC meets in Athens", nodate: true},
 		{name: "bare year is no date", langs: []string{"en"}, in: "ISS Global Report 2016", nodate: true},
 		{name: "image caption", langs: []string{"en"}, in: "Capture1", nodate: true},
