@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -347,8 +348,23 @@ func (p *pageDoc) dateOf(pt parts) (time.Time, news.Precision, *html.Node) {
 			return t, pr, nil
 		}
 	}
+	// A date leading the title, set off by a colon or a dash ("April 2017: ISS network
+	// submits its first activity report", on the General Secretariat's page): the item had
+	// no date, and an item new at a later poll took that poll's time.
+	if pt.title != nil {
+		if m := rxTitleDate.FindStringSubmatch(text(pt.title, nil)); m != nil {
+			if t, pr, ok := p.dates.parse(m[1]); ok {
+				return t, pr, nil
+			}
+		}
+	}
 	return time.Time{}, news.PrecisionNone, nil
 }
+
+// rxTitleDate is a short lead of a title holding a digit and ending in a colon or a dash
+// ("April 2017: …", "12.03.2024 – …"): a date there dates the item. "Geneva: …" has no digit,
+// "Annual report 2023" no colon.
+var rxTitleDate = regexp.MustCompile(`^\s*([^:–—]{0,30}\d[^:–—]{0,30}?)\s*(?::|\s[–—-])\s+\S`)
 
 // leadRunes is how far into a paragraph a date is looked for: dates further in are about something else.
 const leadRunes = 200

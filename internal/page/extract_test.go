@@ -277,3 +277,37 @@ func TestReadMoreLink(t *testing.T) {
 		}
 	}
 }
+
+// An item whose only date leads its title ("April 2017: ISS network submits…", as on the
+// General Secretariat's page) is dated by it; a title with a place before the colon, or
+// a number but no colon, is not a date.
+func TestDateLeadingTheTitle(t *testing.T) {
+	doc := []byte(`<html><body><div class="news">
+<div class="it"><h2><a href="/a">April 2017: ISS network submits its first activity report to the ACERWC</a></h2><p>With its observer status granted in 2014, ISS has submitted its activity report.</p></div>
+<div class="it"><h2><a href="/b">Geneva: ISS surrogacy work continues</a></h2><p>Initial drafting of principles.</p></div>
+<div class="it"><h2><a href="/c">Annual report 2023 now available</a></h2><p>Read it online.</p></div>
+<div class="it"><h2><a href="/d">12.03.2024 – Fachtag Kinderschutz</a></h2><p>Programm folgt.</p></div>
+</div></body></html>`)
+	items, err := Extract(doc, "https://example.org/news", Selectors{Item: "div.it"}, Options{Languages: []string{"de"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 4 {
+		t.Fatalf("got %d items, want 4", len(items))
+	}
+	want := []struct {
+		date time.Time
+		prec news.Precision
+	}{
+		{time.Date(2017, 4, 1, 0, 0, 0, 0, time.UTC), news.PrecisionMonth},
+		{},
+		{},
+		{time.Date(2024, 3, 12, 0, 0, 0, 0, time.UTC), news.PrecisionDay},
+	}
+	for i, w := range want {
+		it := items[i]
+		if !it.Published.Equal(w.date) || (w.prec != "" && it.Precision != w.prec) {
+			t.Errorf("%q: dated %v (%q), want %v (%q)", it.Title, it.Published, it.Precision, w.date, w.prec)
+		}
+	}
+}
