@@ -12,7 +12,11 @@ import (
 // (Members, Country, Region, Language, Category, Text, Since). Backends walk the most
 // selective index and filter what they read with it, so every backend filters alike.
 func Matcher(q news.Query) func(*news.Item) bool {
-	words := strings.Fields(identity.Fold(q.Text))
+	words := strings.Fields(apostrophes.Replace(identity.Fold(q.Text)))
+	// A reader types l'enfance, a site writes l’enfance (or the other way round): when a
+	// word has an apostrophe, the text's are read as one kind too. Only then: the
+	// replacement costs a copy of every item's text a search walks.
+	anyApostrophe := slices.ContainsFunc(words, func(w string) bool { return strings.Contains(w, "'") })
 	return func(it *news.Item) bool {
 		if len(q.Members) > 0 && !slices.Contains(q.Members, it.Member) {
 			return false
@@ -34,6 +38,9 @@ func Matcher(q news.Query) func(*news.Item) bool {
 		}
 		if len(words) > 0 {
 			hay := identity.Fold(it.Title + " " + it.Summary)
+			if anyApostrophe {
+				hay = apostrophes.Replace(hay)
+			}
 			for _, w := range words {
 				if !strings.Contains(hay, w) {
 					return false
@@ -43,3 +50,7 @@ func Matcher(q news.Query) func(*news.Item) bool {
 		return true
 	}
 }
+
+// apostrophes writes the typographic apostrophes (right single quotation mark, modifier
+// letter apostrophe, left single quotation mark) as the typewriter one.
+var apostrophes = strings.NewReplacer("\u2019", "'", "\u02bc", "'", "\u2018", "'")

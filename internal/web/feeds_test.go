@@ -291,6 +291,8 @@ func TestFeedFilters(t *testing.T) {
 		{name: "text all words must match", path: "feed", query: "q=annual+geneva", want: []string{"i11"}},
 		{name: "text in summary", path: "feed", query: "q=summary+kinship", want: []string{"i07"}},
 		{name: "text in Japanese", path: "feed", query: "q=%E7%A0%94%E4%BF%AE", want: []string{"i12"}},
+		{name: "text with a typed apostrophe finds a typographic one", path: "feed", query: "q=l'enfance", want: []string{"i05"}},
+		{name: "text with a typographic apostrophe finds a typed one", path: "feed", query: "q=d%E2%80%99%C3%A9tude", want: []string{"i10"}},
 		{name: "since a time", path: "feed", query: "since=2026-03-01T09:00:00Z", want: []string{"i12", "i11", "i10", "i09"}},
 		{name: "since a date", path: "feed", query: "since=2026-03-02", want: nil},
 		{name: "combined member and language", path: "feed", query: "member=ch,fr&lang=en", want: []string{"i11", "i03"}},

@@ -237,11 +237,17 @@ func (s *Server) river(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q.Clustered = clustered(q)
+	// One more item than the page shows tells whether there is an older page: a page
+	// that happened to end with the last item linked "Older news" to an empty page.
+	q.Limit++
 	items, err := s.items(r.Context(), q)
+	q.Limit--
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	more := len(items) > q.Limit
+	items = items[:min(len(items), q.Limit)]
 	v := riverView{Page: s.pageIn(r, l, cfg.Network.Title), List: itemsView{L: l, Items: s.localItemViews(cfg, l, items)}}
 	v.Filter = filterView{Member: strings.Join(q.Members, ","), Country: q.Country, Region: q.Region, Lang: q.Language, Q: q.Text}
 	for _, name := range []string{"category", "since", "limit"} {
@@ -253,15 +259,15 @@ func (s *Server) river(w http.ResponseWriter, r *http.Request) {
 		v.Filter.Q != "" || q.Category != "" || !q.Since.IsZero()
 	v.ClearURL = l.URL("/")
 	switch {
+	case !q.Before.IsZero(): // the newer pages had news, filtered or not
+		v.List.Empty = l.T("No older news.")
 	case v.Filtered:
 		v.List.Empty = l.T("No news matches these filters.")
-	case !q.Before.IsZero():
-		v.List.Empty = l.T("No older news.")
 	default:
 		v.List.Empty = l.T("No news yet: the sources have not been polled, or have published nothing.")
 	}
 	s.fillFilters(cfg, l, &v)
-	if len(items) == q.Limit {
+	if more {
 		last := items[len(items)-1]
 		nv := r.URL.Query()
 		nv.Set("before", formatCursor(news.Cursor{Time: last.SortTime(), ID: last.ID}))
@@ -308,12 +314,23 @@ func feedQuery(v url.Values) string {
 func (s *Server) fillFilters(cfg *config.Config, l *locale, v *riverView) {
 	f := s.riverFilters(cfg)
 	v.Members = f.members
-	if v.Filter.Member != "" {
-		v.Members = slices.Clone(f.members)
-		for _, id := range strings.Split(v.Filter.Member, ",") {
-			if i, ok := f.index[id]; ok {
-				v.Members[i].Selected = true
+	if ids := strings.Split(v.Filter.Member, ","); len(ids) > 1 {
+		// Several members (member=a,b, from a link or a feed's address): the select
+		// takes one value, so a browser would send only the last option marked selected
+		// and the next submission of the form would drop the others. The selection is
+		// one option of its own, first.
+		names := make([]string, len(ids))
+		for i, id := range ids {
+			names[i] = id
+			if m, ok := f.byID[id]; ok {
+				names[i] = m.Name
 			}
+		}
+		v.Members = append([]optionView{{Value: v.Filter.Member, Label: strings.Join(names, ", "), Selected: true}}, f.members...)
+	} else if v.Filter.Member != "" {
+		v.Members = slices.Clone(f.members)
+		if i, ok := f.index[v.Filter.Member]; ok {
+			v.Members[i].Selected = true
 		}
 	}
 	byLabel := func(a, b optionView) int { return cmp.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)) }

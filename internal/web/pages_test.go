@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -724,6 +725,79 @@ func TestRiverFormKeepsSelection(t *testing.T) {
 	}
 }
 
+// formSubmission is the query a browser sends when the river's filter form is submitted
+// unchanged: each input's value, and each select's selected option (of several marked
+// selected in a select that takes one value, the last; of none, the first).
+func formSubmission(t *testing.T, body string) url.Values {
+	t.Helper()
+	form := htmlFind(htmlParse(t, body), func(n *html.Node) bool { return n.Data == "form" && htmlAttr(n, "class") == "filters" })
+	if form == nil {
+		t.Fatal("no filter form")
+	}
+	v := url.Values{}
+	for _, n := range htmlFindAll(form, func(n *html.Node) bool { return n.Data == "input" || n.Data == "select" }) {
+		name := htmlAttr(n, "name")
+		if name == "" {
+			continue
+		}
+		if n.Data == "input" {
+			v.Add(name, htmlAttr(n, "value"))
+			continue
+		}
+		opts := htmlFindAll(n, func(o *html.Node) bool { return o.Data == "option" })
+		chosen := opts[0]
+		for _, o := range opts {
+			if slices.ContainsFunc(o.Attr, func(a html.Attribute) bool { return a.Key == "selected" }) {
+				chosen = o
+			}
+		}
+		v.Add(name, htmlAttr(chosen, "value"))
+	}
+	return v
+}
+
+// TestRiverFormKeepsSeveralMembers: a river of several members (member=a,b, as a link or
+// a feed's address gives it) keeps all of them when its form is submitted again, say
+// with a search: its member select takes one value, and marking each member's option
+// selected made the browser send only the last.
+func TestRiverFormKeepsSeveralMembers(t *testing.T) {
+	f := newPageFixture(t)
+	for _, c := range []struct{ page, want, label string }{
+		{"/?member=iss-japan,iss-israel&q=x", "iss-japan,iss-israel", "ISS Japan, ISS Israel"},
+		{"/?member=iss-japan&hl=fr", "iss-japan", "ISS Japan"},
+	} {
+		_, body := f.get(t, c.page, "")
+		if got := formSubmission(t, body).Get("member"); got != c.want {
+			t.Errorf("%s: the form submits member=%q, want %q", c.page, got, c.want)
+		}
+		if !strings.Contains(body, `selected>`+c.label+`</option>`) {
+			t.Errorf("%s: no option %q selected", c.page, c.label)
+		}
+		if n := strings.Count(body, " selected>"); n != 1 {
+			t.Errorf("%s: %d options selected, want 1", c.page, n)
+		}
+	}
+}
+
+// TestShareFormKeepsSelection: the share page's form has fields for the member, the
+// language and the number of items only; submitting it (to change the number of items)
+// kept neither the country, region, category or words of the selection the page was
+// given nor more than one of its members, and the snippets lost them.
+func TestShareFormKeepsSelection(t *testing.T) {
+	f := newPageFixture(t)
+	_, body := f.get(t, "/share?member=iss-japan,iss-israel&country=JP&region=Asia-Pacific&category=Adoption&q=x&limit=5", "")
+	got := formSubmission(t, body)
+	for k, want := range map[string]string{"member": "iss-japan,iss-israel", "country": "JP", "region": "Asia-Pacific", "category": "Adoption", "q": "x", "limit": "5"} {
+		if got.Get(k) != want {
+			t.Errorf("the share form submits %s=%q, want %q", k, got.Get(k), want)
+		}
+	}
+	_, body = f.get(t, "/share?member=iss-japan", "")
+	if got := formSubmission(t, body); got.Get("member") != "iss-japan" || got.Has("country") {
+		t.Errorf("one member: the share form submits %v", got)
+	}
+}
+
 // TestAutodiscoveryFollowsTheSelection: a reader (or browser) given a member's page or a
 // filtered river subscribes to the first <link rel="alternate"> it finds; that must be
 // the feed of what the page shows, not the whole network's.
@@ -830,6 +904,7 @@ func TestEmptyStates(t *testing.T) {
 		{"/members/iss-broken", "No news from this member yet."},
 		{"/members/iss-broken?hl=fr", "Pas encore d’actualités de ce membre."},
 		{"/?before=1000000000000000000_nf-x", "No older news."},
+		{"/?before=1000000000000000000_nf-x&member=iss-japan", "No older news."},
 	} {
 		_, body := f.get(t, c.path, "")
 		if !strings.Contains(body, `<li class="empty">`+html.EscapeString(c.want)+`</li>`) {
@@ -854,6 +929,33 @@ func TestEmptyStates(t *testing.T) {
 	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if body := rec.Body.String(); !strings.Contains(body, "No news yet: the sources have not been polled, or have published nothing.") {
 		t.Errorf("an empty network's river does not say it has no news yet:\n%s", body)
+	}
+}
+
+// TestRiverOlderLinkOnlyWhenOlderNews: a river page links older news only when there
+// is some. A selection of exactly a page's worth of items linked "Older news" to an
+// empty page, which then said that nothing matched the filters.
+func TestRiverOlderLinkOnlyWhenOlderNews(t *testing.T) {
+	f := newPageFixture(t)
+	for _, c := range []struct {
+		path  string
+		older bool
+	}{
+		{"/?member=iss-israel,iss-japan&limit=2", false}, // two items
+		{"/?member=iss-israel,iss-japan&limit=1", true},
+		{"/?member=iss-spain&limit=20", false}, // twenty items
+		{"/?member=iss-spain&limit=19", true},
+	} {
+		_, body := f.get(t, c.path, "")
+		if got := strings.Contains(body, `rel="next"`); got != c.older {
+			t.Errorf("%s: older news link %v, want %v", c.path, got, c.older)
+		}
+	}
+	_, body := f.get(t, "/?member=iss-spain&limit=19", "")
+	next := htmlAttrOf(htmlFind(htmlParse(t, body), func(n *html.Node) bool { return n.Data == "a" && htmlAttr(n, "rel") == "next" }), "href")
+	_, body = f.get(t, next, "")
+	if n := strings.Count(body, `<li class="item">`); n != 1 || !strings.Contains(body, "Noticia 19") {
+		t.Errorf("%s: %d items, want the oldest, Noticia 19", next, n)
 	}
 }
 
@@ -913,7 +1015,7 @@ func TestRiverFiltersMadeOncePerConfig(t *testing.T) {
 	if n := testing.AllocsPerRun(5, func() { fill("") }); n > 50 {
 		t.Errorf("filters of a river page over 2,000 members: %.0f allocations, want at most 50", n)
 	}
-	v := fill("m0007,m1500")
+	v := fill("m0007")
 	if len(v.Members) != 2000 || v.Members[0].Value != "m0000" || v.Members[1999].Value != "m1999" {
 		t.Fatalf("members not sorted by name: %d options, first %+v", len(v.Members), v.Members[0])
 	}
@@ -923,8 +1025,11 @@ func TestRiverFiltersMadeOncePerConfig(t *testing.T) {
 			selected = append(selected, o.Value)
 		}
 	}
-	if !slices.Equal(selected, []string{"m0007", "m1500"}) {
-		t.Errorf("selected %v, want [m0007 m1500]", selected)
+	if !slices.Equal(selected, []string{"m0007"}) {
+		t.Errorf("selected %v, want [m0007]", selected)
+	}
+	if v := fill("m0007,m1500"); len(v.Members) != 2001 || !v.Members[0].Selected || v.Members[0].Value != "m0007,m1500" || v.Members[0].Label != "Member 0007, Member 1500" {
+		t.Errorf("two members: %d options, first %+v; want 2001, the selection first", len(v.Members), v.Members[0])
 	}
 	if got := fill(""); slices.ContainsFunc(got.Members, func(o optionView) bool { return o.Selected }) {
 		t.Error("a selection stayed selected on the next page without one")
