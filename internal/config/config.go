@@ -242,14 +242,14 @@ func Load(path string) (*Config, error) {
 func Parse(file string, data []byte) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlError(file, nil, err)
+		return nil, yamlError(file, data, nil, err)
 	}
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	// An empty file (or only comments) is an empty config: the validation says what it lacks.
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, yamlError(file, &root, err)
+		return nil, yamlError(file, data, &root, err)
 	}
 	c.File = file
 	c.applyDefaults()
@@ -280,8 +280,8 @@ var (
 )
 
 // yamlError turns yaml.v3's messages ("line 5: field foo not found in type config.Member")
-// into Errors naming file, line and key.
-func yamlError(file string, root *yaml.Node, err error) error {
+// into Errors naming file, line and key; data is the file's text.
+func yamlError(file string, data []byte, root *yaml.Node, err error) error {
 	var te *yaml.TypeError
 	var msgs []string
 	if errors.As(err, &te) {
@@ -301,6 +301,10 @@ func yamlError(file string, root *yaml.Node, err error) error {
 				e.Line++
 				e.Msg += " (in the block that starts on this line)"
 			}
+			if l := tabIndented(data, e.Line, strings.Contains(e.Msg, "tab character")); l > 0 {
+				e.Line = l
+				e.Msg += " (the line is indented with a tab: YAML indents with spaces)"
+			}
 		}
 		if root != nil {
 			e.Key = keyAtLine(root, e.Line)
@@ -311,6 +315,28 @@ func yamlError(file string, root *yaml.Node, err error) error {
 		errs = append(errs, e)
 	}
 	return errors.Join(errs...)
+}
+
+// tabIndented returns the line, counted from 1, of the first line from line on whose
+// indentation holds a tab (only line itself unless onward), or 0. yaml.v3 reports a tab
+// that "violates indentation" on the line of the value before it, and one that starts a
+// line as a character that "cannot start any token", which does not say that a tab is
+// the trouble.
+func tabIndented(data []byte, line int, onward bool) int {
+	if line < 1 {
+		return 0
+	}
+	lines := strings.Split(string(data), "\n")
+	for i := line - 1; i < len(lines); i++ {
+		text := lines[i]
+		if strings.ContainsRune(text[:len(text)-len(strings.TrimLeft(text, " \t"))], '\t') {
+			return i + 1
+		}
+		if !onward {
+			break
+		}
+	}
+	return 0
 }
 
 // keyAtLine returns the dotted path of the mapping key on line (the deepest one).

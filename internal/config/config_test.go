@@ -50,6 +50,10 @@ func TestLoadInvalid(t *testing.T) {
 		{"bad-size", `invalid-bad-size.yml:2: fetch.max_body: invalid size "lots"`},
 		{"no-source", `invalid-no-source.yml:2: members[0]: no sources and no homepage`},
 		{"syntax", `invalid-syntax.yml:3: `},
+		// yaml.v3 gives the line of the value before a tab-indented line; the tab's own
+		// line is the one to point at, and the message says what a tab has to do with it.
+		{"tab-indent", `invalid-tab-indent.yml:6: found a tab character that violates indentation (the line is indented with a tab: YAML indents with spaces)`},
+		{"tab-token", `invalid-tab-token.yml:7: found character that cannot start any token (the line is indented with a tab: YAML indents with spaces)`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,16 +46,24 @@ type embedView struct {
 	Items                         []itemView
 }
 
+// embedQuery parses the filters of the embedded list (and of the share page that makes
+// its snippets): as a feed's, with the list's own bound on limit, which a limit out of
+// range in either direction is told (the feeds' 500 was named for limit=0).
+func (s *Server) embedQuery(v url.Values, cfg *config.Config) (news.Query, error) {
+	if l := v.Get("limit"); l != "" {
+		if n, err := strconv.Atoi(l); err != nil || n < 1 || n > EmbedMaxLimit {
+			return news.Query{}, bad("limit must be a whole number from 1 to %d", EmbedMaxLimit)
+		}
+	}
+	return s.parseQuery(v, cfg, EmbedDefaultLimit)
+}
+
 // embed serves a small self-contained HTML list of the newest items for an iframe.
 func (s *Server) embed(w http.ResponseWriter, r *http.Request) {
 	cfg := s.config()
-	q, err := s.parseQuery(r.URL.Query(), cfg, EmbedDefaultLimit)
+	q, err := s.embedQuery(r.URL.Query(), cfg)
 	if err != nil {
 		s.fail(w, r, err)
-		return
-	}
-	if q.Limit > EmbedMaxLimit {
-		s.fail(w, r, bad("limit must be a whole number from 1 to %d", EmbedMaxLimit))
 		return
 	}
 	if !q.Before.IsZero() {

@@ -88,6 +88,9 @@ func TestEmbed(t *testing.T) {
 		{query: "member=jp&limit=1", status: 200, items: 1, lang: "en"},
 		{query: "member=zz", status: 400, message: `unknown member "zz"`},
 		{query: "limit=51", status: 400, message: "limit must be a whole number from 1 to 50"},
+		// The embed's own bound, not the feeds' 500, whichever way the limit is wrong.
+		{query: "limit=0", status: 400, message: "limit must be a whole number from 1 to 50\n"},
+		{query: "limit=ten", status: 400, message: "limit must be a whole number from 1 to 50\n"},
 		{query: "before=1_x", status: 400, message: "no pages"},
 	}
 	for _, tc := range tests {

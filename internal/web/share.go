@@ -25,13 +25,9 @@ type shareView struct {
 func (s *Server) share(w http.ResponseWriter, r *http.Request) {
 	cfg := s.config()
 	v := r.URL.Query()
-	q, err := s.parseQuery(v, cfg, EmbedDefaultLimit)
+	q, err := s.embedQuery(v, cfg)
 	if err != nil {
 		s.fail(w, r, err)
-		return
-	}
-	if q.Limit > EmbedMaxLimit {
-		s.fail(w, r, bad("limit must be a whole number from 1 to %d", EmbedMaxLimit))
 		return
 	}
 	title := cfg.Network.Title
