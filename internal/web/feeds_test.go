@@ -280,6 +280,7 @@ func TestFeedFilters(t *testing.T) {
 		{name: "no filter", path: "feed", want: all},
 		{name: "one member", path: "feed", query: "member=fr", want: []string{"i10", "i03", "i02"}},
 		{name: "several members", path: "feed", query: "member=fr,jp", want: []string{"i12", "i10", "i06", "i03", "i02"}},
+		{name: "members repeated", path: "feed", query: "member=fr&member=jp", want: []string{"i12", "i10", "i06", "i03", "i02"}},
 		{name: "members with spaces and empties", path: "feed", query: "member=+jp+,,au", want: []string{"i12", "i09", "i06", "i01"}},
 		{name: "country any case", path: "feed", query: "country=ch", want: []string{"i11", "i05", "i04"}},
 		{name: "region any case", path: "feed", query: "region=EUROPE", want: []string{"i11", "i10", "i05", "i04", "i03", "i02"}},

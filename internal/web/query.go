@@ -39,7 +39,7 @@ func (s *Server) parseQuery(v url.Values, cfg *config.Config, defLimit int) (new
 			return q, bad("unknown parameter %q (known: %s)", k, strings.Join(filterKeys, ", "))
 		}
 	}
-	if m := v.Get("member"); m != "" {
+	if m := param(v, "member"); m != "" {
 		for _, id := range strings.Split(m, ",") {
 			id = strings.TrimSpace(id)
 			if id == "" {
@@ -138,7 +138,7 @@ func parseCursor(s string) (news.Cursor, error) {
 func canonicalQuery(v url.Values) string {
 	out := url.Values{}
 	for _, k := range filterKeys {
-		if s := v.Get(k); s != "" {
+		if s := param(v, k); s != "" {
 			out.Set(k, s)
 		}
 	}
@@ -150,4 +150,13 @@ func canonicalQuery(v url.Values) string {
 // a selection that does not include the earliest publisher.
 func clustered(q news.Query) bool {
 	return len(q.Members) == 0 && q.Country == "" && q.Region == ""
+}
+
+// param is the value of query parameter k: member=a,b and member=a&member=b (what a form
+// of checkboxes sends) alike give "a,b"; any other parameter's first value.
+func param(v url.Values, k string) string {
+	if k == "member" {
+		return strings.Join(v[k], ",")
+	}
+	return v.Get(k)
 }
