@@ -103,16 +103,18 @@ type renderCache struct {
 const DefaultCacheBytes = 64 << 20
 
 // cacheKey names one cached response: the config it was rendered with (a reload makes a
-// new one), the address with its canonical query, and the since time it selected
-// ("since=7d" moves).
+// new one), the address with its canonical query, the interface language of a page
+// rendered in one (the embedded list: hl= or Accept-Language), and the since time it
+// selected ("since=7d" moves).
 type cacheKey struct {
 	cfg   *config.Config
 	addr  string
+	lang  string
 	since int64
 }
 
 // String is the key for singleflight, made only when rendering.
-func (k cacheKey) String() string { return fmt.Sprintf("%p %s %d", k.cfg, k.addr, k.since) }
+func (k cacheKey) String() string { return fmt.Sprintf("%p %s %s %d", k.cfg, k.addr, k.lang, k.since) }
 
 func newRenderCache(max int, maxBytes int64) *renderCache {
 	return &renderCache{m: map[cacheKey]*rendered{}, max: max, maxBytes: maxBytes}
@@ -131,7 +133,7 @@ func (c *renderCache) earlier(key cacheKey) *rendered {
 	defer c.mu.Unlock()
 	var best *rendered
 	for k, e := range c.m {
-		if k.addr == key.addr && k.since == key.since && (best == nil || e.version > best.version) {
+		if k.addr == key.addr && k.lang == key.lang && k.since == key.since && (best == nil || e.version > best.version) {
 			best = e
 		}
 	}
@@ -221,7 +223,9 @@ func writeRendered(w http.ResponseWriter, r *http.Request, e *rendered) {
 	} else {
 		h["Etag"] = e.etagH
 	}
-	h["Vary"] = varyH
+	if _, set := h["Vary"]; !set {
+		h["Vary"] = varyH
+	}
 	if e.lastModH != nil {
 		h["Last-Modified"] = e.lastModH
 	}

@@ -39,11 +39,12 @@ var embedCSP = func() string {
 		"base-uri 'none'; form-action 'none'; frame-ancestors *; sandbox allow-popups allow-popups-to-escape-sandbox"
 }()
 
-// embedView is what embed.html shows.
+// embedView is what embed.html shows. Lang is the interface language (of "More news",
+// the dates, the empty list), not the items': each item carries its own.
 type embedView struct {
-	Lang, Title, Network, MoreURL string
-	CSS                           template.CSS
-	Items                         []itemView
+	Lang, Title, More, Empty, MoreURL string
+	CSS                               template.CSS
+	Items                             []itemView
 }
 
 // embedQuery parses the filters of the embedded list (and of the share page that makes
@@ -58,9 +59,15 @@ func (s *Server) embedQuery(v url.Values, cfg *config.Config) (news.Query, error
 	return s.parseQuery(v, cfg, EmbedDefaultLimit)
 }
 
-// embed serves a small self-contained HTML list of the newest items for an iframe.
+// varyLangH is the Vary of an embedded list whose language comes from Accept-Language.
+var varyLangH = []string{"Accept-Encoding, Accept-Language"}
+
+// embed serves a small self-contained HTML list of the newest items for an iframe, in
+// the interface language chosen as the pages choose it (?hl=, else Accept-Language): a
+// member's site asks for its own language with hl=.
 func (s *Server) embed(w http.ResponseWriter, r *http.Request) {
 	cfg := s.config()
+	l := chooseLocale(r)
 	q, err := s.embedQuery(r.URL.Query(), cfg)
 	if err != nil {
 		s.fail(w, r, err)
@@ -72,22 +79,31 @@ func (s *Server) embed(w http.ResponseWriter, r *http.Request) {
 	}
 	q.Clustered = clustered(q)
 	w.Header().Set("Content-Security-Policy", embedCSP)
-	key := cacheKey{cfg: cfg, addr: "/embed?" + canonicalQuery(r.URL.Query()), since: q.Since.Unix()}
+	w.Header().Set("Content-Language", l.Code)
+	if !l.Explicit {
+		w.Header()["Vary"] = varyLangH
+	}
+	// The language is part of the key, and whether hl= chose it: the list's links keep an
+	// explicit choice.
+	lang := l.Code
+	if l.Explicit {
+		lang = "hl=" + l.Code
+	}
+	key := cacheKey{cfg: cfg, addr: "/embed?" + canonicalQuery(r.URL.Query()), lang: lang, since: q.Since.Unix()}
 	version, ok := s.version(r.Context())
 	err = s.cache.serve(w, r, key, version, ok, func() ([]byte, string, time.Time, error) {
 		items, err := s.items(r.Context(), q)
 		if err != nil {
 			return nil, "", time.Time{}, fmt.Errorf("read items: %w", err)
 		}
-		v := embedView{Lang: cfg.Network.Language, Network: cfg.Network.Title, CSS: template.CSS(embedCSS), Items: s.itemViews(cfg, items)}
-		if q.Language != "" {
-			v.Lang = q.Language
-		}
-		v.Title, v.MoreURL = cfg.Network.Title, withQuery(cfg.Network.URL, feedQuery(r.URL.Query()))
+		v := embedView{Lang: l.Code, More: l.T("More news from %s", cfg.Network.Title), Empty: l.T("No news yet."),
+			CSS: template.CSS(embedCSS), Items: s.localItemViews(cfg, l, items)}
+		more, _ := url.ParseQuery(feedQuery(r.URL.Query()))
+		v.Title, v.MoreURL = cfg.Network.Title, withQuery(cfg.Network.URL, l.keep(more).Encode())
 		if len(q.Members) == 1 {
 			m, _ := cfg.Member(q.Members[0])
 			v.Title = m.Name + " – " + cfg.Network.Title
-			v.MoreURL = withQuery(cfg.Network.URL+"members/"+url.PathEscape(m.ID), "")
+			v.MoreURL = withQuery(cfg.Network.URL+"members/"+url.PathEscape(m.ID), l.keep(url.Values{}).Encode())
 		}
 		for i := range v.Items {
 			if v.Items[i].Link == "" {
@@ -122,14 +138,16 @@ func newest(items []news.Item) time.Time {
 }
 
 // embedJS finds its own <script> element and puts a sandboxed iframe of /embed after it,
-// passing on its data-member, data-lang, data-limit (and other filter) attributes. The
+// passing on its data-member, data-lang, data-limit (and other filter) attributes and
+// data-hl, the list's interface language. It sizes the iframe through the CSSOM, which
+// a page's Content-Security-Policy allows where it refuses style attributes. The
 // list's address is resolved against the script's own, so it works under any sub-path.
 const embedJS = `(function () {
   "use strict";
   var s = document.currentScript;
   if (!s || !s.parentNode) { return; }
   var src = new URL("embed", s.src);
-  ["member", "country", "region", "lang", "category", "q", "limit"].forEach(function (k) {
+  ["member", "country", "region", "lang", "category", "q", "limit", "hl"].forEach(function (k) {
     var v = s.getAttribute("data-" + k);
     if (v) { src.searchParams.set(k, v); }
   });
@@ -164,10 +182,18 @@ type embedSnippets struct {
 	EmbedURL, IFrame, Script string
 }
 
+// embedParams are the parameters the snippets pass on to the list: its filters, limit
+// and interface language (hl).
+var embedParams = []string{"member", "country", "region", "lang", "category", "q", "limit", "hl"}
+
 // snippets builds the iframe and script snippets for the filters in v under cfg's URL.
+// The iframe is sized by its width, height and frameborder attributes, not a style
+// attribute: members' sites whose Content-Security-Policy refuses inline styles
+// (style-src without 'unsafe-inline') would show it 300×150 with a border. Its class
+// lets a site restyle it from its own stylesheet.
 func snippets(cfg *config.Config, v url.Values, title string) embedSnippets {
 	q := url.Values{}
-	for _, k := range []string{"member", "country", "region", "lang", "category", "q", "limit"} {
+	for _, k := range embedParams {
 		if s := v.Get(k); s != "" {
 			q.Set(k, s)
 		}
@@ -175,14 +201,14 @@ func snippets(cfg *config.Config, v url.Values, title string) embedSnippets {
 	src := withQuery(cfg.Network.URL+"embed", q.Encode())
 	esc := template.HTMLEscapeString
 	var attrs strings.Builder
-	for _, k := range []string{"member", "country", "region", "lang", "category", "q", "limit"} {
+	for _, k := range embedParams {
 		if s := q.Get(k); s != "" {
 			fmt.Fprintf(&attrs, ` data-%s="%s"`, k, esc(s))
 		}
 	}
 	return embedSnippets{
 		EmbedURL: src,
-		IFrame: fmt.Sprintf(`<iframe src="%s" title="%s" sandbox="allow-popups allow-popups-to-escape-sandbox" loading="lazy" referrerpolicy="no-referrer" style="width:100%%;height:400px;border:0"></iframe>`,
+		IFrame: fmt.Sprintf(`<iframe src="%s" title="%s" sandbox="allow-popups allow-popups-to-escape-sandbox" loading="lazy" referrerpolicy="no-referrer" class="networkfeed-embed" width="100%%" height="400" frameborder="0"></iframe>`,
 			esc(src), esc(title)),
 		Script: fmt.Sprintf(`<script src="%s" data-title="%s"%s async></script>`, esc(cfg.Network.URL+"embed.js"), esc(title), attrs.String()),
 	}

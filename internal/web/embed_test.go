@@ -84,7 +84,7 @@ func TestEmbed(t *testing.T) {
 		message string
 	}{
 		{query: "", status: 200, items: 10, lang: "en"},
-		{query: "member=fr&lang=fr&limit=3", status: 200, items: 2, lang: "fr"},
+		{query: "member=fr&lang=fr&limit=3", status: 200, items: 2, lang: "en"}, // the interface language: the items carry theirs
 		{query: "member=jp&limit=1", status: 200, items: 1, lang: "en"},
 		{query: "member=zz", status: 400, message: `unknown member "zz"`},
 		{query: "limit=51", status: 400, message: "limit must be a whole number from 1 to 50"},
@@ -198,11 +198,14 @@ func TestShare(t *testing.T) {
 		wantScript string
 	}{
 		{query: "", status: 200,
-			wantIFrame: `<iframe src="https://news.example.org/embed" title="Test Network" sandbox="allow-popups allow-popups-to-escape-sandbox" loading="lazy" referrerpolicy="no-referrer" style="width:100%;height:400px;border:0"></iframe>`,
+			wantIFrame: `<iframe src="https://news.example.org/embed" title="Test Network" sandbox="allow-popups allow-popups-to-escape-sandbox" loading="lazy" referrerpolicy="no-referrer" class="networkfeed-embed" width="100%" height="400" frameborder="0"></iframe>`,
 			wantScript: `<script src="https://news.example.org/embed.js" data-title="Test Network" async></script>`},
 		{query: "member=fr&lang=fr&limit=5", status: 200,
-			wantIFrame: `<iframe src="https://news.example.org/embed?lang=fr&amp;limit=5&amp;member=fr" title="ISS France – Test Network" sandbox="allow-popups allow-popups-to-escape-sandbox" loading="lazy" referrerpolicy="no-referrer" style="width:100%;height:400px;border:0"></iframe>`,
+			wantIFrame: `<iframe src="https://news.example.org/embed?lang=fr&amp;limit=5&amp;member=fr" title="ISS France – Test Network" sandbox="allow-popups allow-popups-to-escape-sandbox" loading="lazy" referrerpolicy="no-referrer" class="networkfeed-embed" width="100%" height="400" frameborder="0"></iframe>`,
 			wantScript: `<script src="https://news.example.org/embed.js" data-title="ISS France – Test Network" data-member="fr" data-lang="fr" data-limit="5" async></script>`},
+		{query: "member=fr&hl=fr", status: 200, // the page's language chosen with hl=: the list speaks it too
+			wantIFrame: `<iframe src="https://news.example.org/embed?hl=fr&amp;member=fr" title="ISS France – Test Network" sandbox="allow-popups allow-popups-to-escape-sandbox" loading="lazy" referrerpolicy="no-referrer" class="networkfeed-embed" width="100%" height="400" frameborder="0"></iframe>`,
+			wantScript: `<script src="https://news.example.org/embed.js" data-title="ISS France – Test Network" data-member="fr" data-hl="fr" async></script>`},
 		{query: "member=nope", status: 400},
 	}
 	for _, tc := range tests {
@@ -241,5 +244,113 @@ func TestShare(t *testing.T) {
 				t.Errorf("GET %s: %d", src, res.StatusCode)
 			}
 		})
+	}
+}
+
+// TestEmbedLanguage: the embedded list speaks the language a member's site asks for
+// with hl= (else the reader's Accept-Language, as the pages do): "More news", the empty
+// list and the dates, tagged with that language, while each item keeps its own; the
+// render cache keeps one copy per language.
+func TestEmbedLanguage(t *testing.T) {
+	items := append(filterItems(), mk("h01", "jp", "he", 13, "שירות סוציאלי בינלאומי"))
+	f := newFeedFixture(t, items, "languages: [ja]", "languages: [ja, he]")
+	tests := []struct {
+		name, query, accept string
+		lang                string   // <html lang>, Content-Language, the small print's lang
+		varyLang            bool     // Vary: Accept-Language
+		want                []string // in the text
+		itemLangs           []string // the <li>s' lang, in order
+		more                string   // the "More news" link
+	}{
+		{name: "default English", query: "member=fr", lang: "en", varyLang: true,
+			want: []string{"More news from Test Network", "1 March 2026"}, itemLangs: []string{"fr", "en", "fr"},
+			more: "https://news.example.org/members/fr"},
+		{name: "hl=fr", query: "member=fr&hl=fr", lang: "fr",
+			want: []string{"Plus d’actualités sur Test Network", "1er mars 2026"}, itemLangs: []string{"fr", "en", "fr"},
+			more: "https://news.example.org/members/fr?hl=fr"},
+		{name: "hl beats Accept-Language", query: "member=fr&hl=es", accept: "fr", lang: "es",
+			want: []string{"Más noticias en Test Network", "1 de marzo de 2026"}, itemLangs: []string{"fr", "en", "fr"},
+			more: "https://news.example.org/members/fr?hl=es"},
+		{name: "Accept-Language", query: "member=fr", accept: "fr-CH, fr;q=0.9", lang: "fr", varyLang: true,
+			want: []string{"Plus d’actualités sur Test Network", "1er mars 2026"}, itemLangs: []string{"fr", "en", "fr"},
+			more: "https://news.example.org/members/fr"},
+		{name: "Hebrew items, French list", query: "lang=he&hl=fr", lang: "fr",
+			want: []string{"Plus d’actualités sur Test Network", "mars 2026"}, itemLangs: []string{"he"},
+			more: "https://news.example.org/?hl=fr&lang=he"},
+		{name: "empty, Spanish", query: "q=nothing-matches&hl=es", lang: "es",
+			want: []string{"Aún no hay noticias.", "Más noticias en Test Network"},
+			more: "https://news.example.org/?hl=es&q=nothing-matches"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var hdr []string
+			if tc.accept != "" {
+				hdr = []string{"Accept-Language", tc.accept}
+			}
+			res, body := f.get(t, "/embed?"+tc.query, hdr...)
+			if res.StatusCode != 200 {
+				t.Fatalf("status %d: %s", res.StatusCode, body)
+			}
+			if got := res.Header.Get("Content-Language"); got != tc.lang {
+				t.Errorf("Content-Language %q, want %q", got, tc.lang)
+			}
+			if got := strings.Contains(res.Header.Get("Vary"), "Accept-Language"); got != tc.varyLang || !strings.Contains(res.Header.Get("Vary"), "Accept-Encoding") {
+				t.Errorf("Vary %q (Accept-Language wanted: %v)", res.Header.Get("Vary"), tc.varyLang)
+			}
+			doc, err := html.Parse(strings.NewReader(string(body)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var liLangs, smallLangs []string
+			var htmlLang, htmlDir, more, text string
+			var walk func(*html.Node)
+			walk = func(n *html.Node) {
+				switch {
+				case n.Type == html.TextNode:
+					text += n.Data
+				case n.Type == html.ElementNode && n.Data == "html":
+					htmlLang, htmlDir = attrValue(n, "lang"), attrValue(n, "dir")
+				case n.Type == html.ElementNode && n.Data == "li" && attrValue(n, "lang") != "":
+					liLangs = append(liLangs, attrValue(n, "lang"))
+				case n.Type == html.ElementNode && n.Data == "small":
+					smallLangs = append(smallLangs, attrValue(n, "lang"))
+				case n.Type == html.ElementNode && n.Data == "a" && n.Parent != nil && attrValue(n.Parent, "class") == "more":
+					more = attrValue(n, "href")
+				}
+				for c := n.FirstChild; c != nil; c = c.NextSibling {
+					walk(c)
+				}
+			}
+			walk(doc)
+			if htmlLang != tc.lang || htmlDir != "ltr" {
+				t.Errorf("<html lang=%q dir=%q>, want lang %q dir ltr", htmlLang, htmlDir, tc.lang)
+			}
+			if !slices.Equal(liLangs, tc.itemLangs) {
+				t.Errorf("items' lang %q, want %q", liLangs, tc.itemLangs)
+			}
+			for _, l := range smallLangs {
+				if l != tc.lang {
+					t.Errorf("member and date tagged %q, want %q", l, tc.lang)
+				}
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("text lacks %q:\n%s", w, text)
+				}
+			}
+			if more != tc.more {
+				t.Errorf("more link %q, want %q", more, tc.more)
+			}
+		})
+	}
+}
+
+// TestEmbedScriptPassesLanguage: embed.js passes data-hl on to the list.
+func TestEmbedScriptPassesLanguage(t *testing.T) {
+	f := newFeedFixture(t, nil)
+	_, body := f.get(t, "/embed.js")
+	m := regexp.MustCompile(`\[("member".*?)\]\.forEach`).FindSubmatch(body)
+	if m == nil || !strings.Contains(string(m[1]), `"hl"`) {
+		t.Errorf("embed.js passes on %s, not hl", m)
 	}
 }

@@ -22,13 +22,14 @@ var feedFormats = []string{publish.FormatRSS, publish.FormatAtom, publish.Format
 
 // feedRoutes registers the syndication endpoints.
 func (s *Server) feedRoutes(mux *http.ServeMux) {
+	// Public: readable from members' own pages' scripts (see handlePublic).
 	for _, f := range feedFormats {
-		mux.HandleFunc("GET /feed."+f, func(w http.ResponseWriter, r *http.Request) { s.feed(w, r, f, "") })
-		mux.HandleFunc("GET /members/{id}/feed."+f, func(w http.ResponseWriter, r *http.Request) { s.memberFeed(w, r, f) })
+		handlePublic(mux, "/feed."+f, func(w http.ResponseWriter, r *http.Request) { s.feed(w, r, f, "") })
+		handlePublic(mux, "/members/{id}/feed."+f, func(w http.ResponseWriter, r *http.Request) { s.memberFeed(w, r, f) })
 	}
-	mux.HandleFunc("GET /opml", s.opml)   // opml.go: the network's sources by region
-	mux.HandleFunc("GET /embed", s.embed) // embed.go: a self-contained list for iframes
-	mux.HandleFunc("GET /embed.js", s.embedScript)
+	handlePublic(mux, "/opml", s.opml)   // opml.go: the network's sources by region
+	handlePublic(mux, "/embed", s.embed) // embed.go: a self-contained list for iframes
+	handlePublic(mux, "/embed.js", s.embedScript)
 	mux.HandleFunc("GET /share", s.share) // share.go: feed addresses and embedding snippets
 }
 

@@ -355,6 +355,10 @@ var messages = []tr{
 	{key: "Preview", fr: "Aperçu", es: "Vista previa"},
 	{key: "Preview of the embedded list", fr: "Aperçu de la liste intégrée", es: "Vista previa de la lista integrada"},
 
+	// Embedded list (on members' own sites, in the language their hl= asks for).
+	{key: "No news yet.", fr: "Pas encore d’actualités.", es: "Aún no hay noticias."},
+	{key: "More news from %s", fr: "Plus d’actualités sur %s", es: "Más noticias en %s"},
+
 	// Error kinds (the detail stays in the poller's words).
 	{key: "kind:dns", en: "Name lookup (DNS) failed", fr: "Échec de la résolution du nom (DNS)", es: "Falló la resolución del nombre (DNS)"},
 	{key: "kind:timeout", en: "Timed out", fr: "Délai dépassé", es: "Tiempo de espera agotado"},

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/text/language"
-
 	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/news"
 )
@@ -22,9 +20,9 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", s.river)
 	mux.HandleFunc("GET /members/{id}", s.memberPage)
 	mux.HandleFunc("GET /sources", s.sources)
-	mux.HandleFunc("GET /sources.json", s.sourcesJSON)
-	mux.HandleFunc("GET /sources.csv", s.sourcesCSV)
-	mux.HandleFunc("GET /sources/alerts.atom", s.alertsFeed)
+	handlePublic(mux, "/sources.json", s.sourcesJSON) // readable from other sites' scripts
+	handlePublic(mux, "/sources.csv", s.sourcesCSV)
+	handlePublic(mux, "/sources/alerts.atom", s.alertsFeed)
 }
 
 // Typed views: templates never see maps of anything.
@@ -177,11 +175,6 @@ func itemLocation(m *config.Member, it *news.Item) *time.Location {
 		}
 	}
 	return m.Location(config.Source{})
-}
-
-// itemViews shows items in English (for pages outside the interface languages, e.g. embeds).
-func (s *Server) itemViews(cfg *config.Config, items []news.Item) []itemView {
-	return s.localItemViews(cfg, newLocale(language.English, false), items)
 }
 
 // localItemViews shows items with dates, names and links in the reader's language.

@@ -164,6 +164,46 @@ func securityHeaders(h http.Handler) http.Handler {
 	})
 }
 
+// Cross-origin reads. The feeds, sources.json and sources.csv, the alerts feed, the
+// OPML list, the embedded list and its script are public, read-only and served without
+// cookies: a member's own pages may read them with fetch() from any origin. Every
+// response of theirs (errors included, so a script can read why) allows any origin with
+// the same value, so they need no Vary: Origin. The HTML pages do not allow it: nothing
+// needs to read them from another site.
+var (
+	corsOriginH  = []string{"*"}
+	corsExposeH  = []string{"ETag, Retry-After"} // beyond the CORS-safelisted headers
+	corsMethodsH = []string{"GET, HEAD"}
+	corsAllowH   = []string{"GET, HEAD, OPTIONS"}
+	corsHeadersH = []string{"*"}     // any request header (If-None-Match, Cache-Control…): no credentials
+	corsMaxAgeH  = []string{"86400"} // a preflight's answer is kept a day
+)
+
+// handlePublic registers h for GET (and HEAD) at path, readable from any origin, and
+// answers the CORS preflight (OPTIONS) a cross-origin fetch() sends before a request
+// with other headers than the safelisted ones (If-None-Match, for one).
+func handlePublic(mux *http.ServeMux, path string, h http.HandlerFunc) {
+	mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
+		hdr := w.Header()
+		hdr["Access-Control-Allow-Origin"] = corsOriginH
+		hdr["Access-Control-Expose-Headers"] = corsExposeH
+		h(w, r)
+	})
+	mux.HandleFunc("OPTIONS "+path, preflight)
+}
+
+// preflight answers OPTIONS on a public resource: GET and HEAD, with any headers, from
+// any origin. The answer is the same for every request, so it varies with nothing.
+func preflight(w http.ResponseWriter, r *http.Request) {
+	hdr := w.Header()
+	hdr["Access-Control-Allow-Origin"] = corsOriginH
+	hdr["Access-Control-Allow-Methods"] = corsMethodsH
+	hdr["Access-Control-Allow-Headers"] = corsHeadersH
+	hdr["Access-Control-Max-Age"] = corsMaxAgeH
+	hdr["Allow"] = corsAllowH
+	w.WriteHeader(http.StatusNoContent)
+}
+
 func (p Probes) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()

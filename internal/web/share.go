@@ -40,7 +40,7 @@ func (s *Server) share(w http.ResponseWriter, r *http.Request) {
 		Page:     s.pageIn(r, l, l.T("Share and embed")+" – "+cfg.Network.Title),
 		Limit:    q.Limit,
 		OPMLURL:  cfg.Network.URL + "opml",
-		Snippets: snippets(cfg, shareEmbedQuery(v, q.Limit), title),
+		Snippets: snippets(cfg, l.keep(shareEmbedQuery(v, q.Limit)), title),
 	}
 	for _, m := range cfg.Members {
 		view.Members = append(view.Members, memberView{ID: m.ID, Name: m.Name, Country: m.Country, Region: m.Region, Selected: len(q.Members) == 1 && q.Members[0] == m.ID})
@@ -76,7 +76,8 @@ func (s *Server) share(w http.ResponseWriter, r *http.Request) {
 }
 
 // shareEmbedQuery is the selection for the embed snippets: the filters, and the limit
-// when it is not the default.
+// when it is not the default. The page adds hl= when its language was chosen with it
+// (the language switcher): the list then speaks that language on the member's site.
 func shareEmbedQuery(v url.Values, limit int) url.Values {
 	out := url.Values{}
 	for _, k := range []string{"member", "country", "region", "lang", "category", "q"} {
