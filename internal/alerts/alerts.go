@@ -1,5 +1,6 @@
 // Package alerts notices when a source's health changes (it starts failing, goes stale,
-// recovers, its selectors stop matching, it is disabled), keeps a bounded record of
+// recovers, its selectors stop matching, some of its field selectors stop matching while
+// its items still come, it is disabled), keeps a bounded record of
 // those changes for the alerts feed, and posts each one to a webhook.
 //
 // Changes are observed where a refresh finishes: Observer.Observe has the signature of
@@ -46,6 +47,9 @@ const (
 	KindStale     = "stale"
 	KindRecovered = "recovered"
 	KindDisabled  = "disabled"
+	// KindWarning: the source still yields items (its health stays ok), but a field
+	// selector of its no longer matches any of them (news.SourceState.Warning).
+	KindWarning = "warning"
 )
 
 // Alert is one health change of one source.
@@ -60,6 +64,8 @@ type Alert struct {
 	HTTPCode  int         `json:"http_code,omitempty"`
 	ErrorKind string      `json:"error_kind,omitempty"`
 	Error     string      `json:"error,omitempty"`
+	// Warning is the source's warning, for a KindWarning alert.
+	Warning string `json:"warning,omitempty"`
 }
 
 // Text is the alert in one English sentence (webhook "text", feed entry title).
@@ -76,12 +82,17 @@ func (a Alert) Text() string {
 		s = "has recovered"
 	case KindDisabled:
 		s = "is disabled"
+	case KindWarning:
+		s = "still yields items, but not all its selectors match"
 	default:
 		s = "changed from " + string(a.From) + " to " + string(a.To)
 	}
 	out := a.Member + ": " + a.Source + " " + s
 	if a.Error != "" && (a.Kind == KindFailing || a.Kind == KindSelectors) {
 		out += ": " + a.Error
+	}
+	if a.Warning != "" && a.Kind == KindWarning {
+		out += ": " + a.Warning
 	}
 	return out
 }
@@ -155,10 +166,14 @@ func New(o Options) *Observer {
 }
 
 // stateKey is the health as alerts distinguish it: failing because the selectors no
-// longer match is its own state.
-func stateKey(h news.Health, errKind string) string {
+// longer match is its own state, and so is ok with a warning (a field selector that
+// matches no item).
+func stateKey(h news.Health, errKind, warning string) string {
 	if h == news.HealthFailing && errKind == "selectors" {
 		return "failing/selectors"
+	}
+	if h == news.HealthOK && warning != "" {
+		return "ok/warning"
 	}
 	return string(h)
 }
@@ -234,12 +249,12 @@ func (ob *Observer) record(ctx context.Context, log *slog.Logger, before, after 
 		if bh == "" { // never polled: no state stored
 			bh = news.HealthUnknown
 		}
-		prev = stateKey(bh, before.ErrorKind)
+		prev = stateKey(bh, before.ErrorKind, before.Warning)
 		if i := slices.IndexFunc(ob.ring, func(a Alert) bool { return a.Source == after.URL }); i >= 0 {
-			prev = stateKey(ob.ring[i].To, ob.ring[i].ErrorKind)
+			prev = stateKey(ob.ring[i].To, ob.ring[i].ErrorKind, ob.ring[i].Warning)
 		}
 	}
-	next := stateKey(cur, after.ErrorKind)
+	next := stateKey(cur, after.ErrorKind, after.Warning)
 	ob.health[after.URL] = assessed{next, after.LastPoll}
 	kind := changeKind(prev, next)
 	if kind == "" {
@@ -248,6 +263,9 @@ func (ob *Observer) record(ctx context.Context, log *slog.Logger, before, after 
 	from, _, _ := strings.Cut(prev, "/")
 	a := Alert{At: now.UTC(), Kind: kind, Member: after.Member, Source: after.URL, From: news.Health(from), To: cur,
 		HTTPCode: after.HTTPCode, ErrorKind: after.ErrorKind, Error: after.Error}
+	if kind == KindWarning {
+		a.Warning = after.Warning
+	}
 	sum := sha256.Sum256([]byte(a.Source + "\x00" + a.At.Format(time.RFC3339Nano) + "\x00" + a.Kind))
 	a.ID = "alert-" + hex.EncodeToString(sum[:10])
 	ob.ring = append([]Alert{a}, ob.ring...)
@@ -268,6 +286,8 @@ func changeKind(prev, next string) string {
 	switch next {
 	case "failing/selectors":
 		return KindSelectors
+	case "ok/warning":
+		return KindWarning
 	case string(news.HealthFailing):
 		if prev == "failing/selectors" {
 			return "" // still failing, for another reason: the dashboard shows it

@@ -506,3 +506,66 @@ func TestAlertsWaitingForTheStoreHoldNoOneElse(t *testing.T) {
 		t.Errorf("%d alerts stored, want 4", len(stored))
 	}
 }
+
+// A page whose date selector stops matching while its items still come keeps its health
+// (ok) but gets one alert naming the selector, and one more when it matches again.
+func TestObserverWarnings(t *testing.T) {
+	ms := &memStore{}
+	clock := now
+	ob := New(Options{Store: ms, Log: quiet(), Now: func() time.Time { return clock }})
+	for i, d := range weekly(8, days(2)) {
+		ms.items = append(ms.items, news.Item{ID: fmt.Sprint(i), Member: "iss-be", Source: src, Published: d})
+	}
+	warned := func(w string) news.SourceState {
+		st := state(news.HealthOK, "")
+		st.Warning = w
+		return st
+	}
+	const w12, w13 = "date selector `.date` matched none of 12 items", "date selector `.date` matched none of 13 items"
+	steps := []struct {
+		name          string
+		before, after news.SourceState
+		want          string
+	}{
+		{"first poll ok", state(news.HealthUnknown, ""), state(news.HealthOK, ""), ""},
+		{"date selector stops matching", state(news.HealthOK, ""), warned(w12), KindWarning},
+		{"still not matching, one item more", warned(w12), warned(w13), ""},
+		{"matches again", warned(w13), state(news.HealthOK, ""), KindRecovered},
+		{"stops matching again", state(news.HealthOK, ""), warned(w12), KindWarning},
+	}
+	var want []string
+	for _, s := range steps {
+		clock = clock.Add(time.Hour)
+		ob.Observe(s.before, s.after, poll.Result{URL: src})
+		if h, _, _ := ob.Health(src); h != news.HealthOK {
+			t.Errorf("after %q: Health = %q, want ok", s.name, h)
+		}
+		if s.want != "" {
+			want = append([]string{s.want}, want...)
+		}
+		got := ob.Recent(t.Context())
+		if len(got) != len(want) {
+			t.Fatalf("after %q: %d alerts, want %d (%+v)", s.name, len(got), len(want), got)
+		}
+		if len(want) > 0 && got[0].Kind != want[0] {
+			t.Fatalf("after %q: alert is %s, want %s", s.name, got[0].Kind, want[0])
+		}
+	}
+	a := ob.Recent(t.Context())[0]
+	if a.Warning != w12 || a.From != news.HealthOK || a.To != news.HealthOK || !strings.Contains(a.Text(), w12) {
+		t.Errorf("warning alert = %+v, text %q", a, a.Text())
+	}
+	// Another process starts from the stored alerts: the warning still there is no change.
+	ob2 := New(Options{Store: ms, Log: quiet(), Now: func() time.Time { return clock }})
+	ob2.Observe(state(news.HealthOK, ""), warned(w13), poll.Result{URL: src})
+	if got := ob2.Recent(t.Context()); len(got) != len(want) {
+		t.Errorf("a restart repeated the warning: %d alerts, want %d", len(got), len(want))
+	}
+	// Failing then (the warning kept from the last read): a failing alert, not a warning.
+	failing := state(news.HealthFailing, "http_5xx")
+	failing.Warning = w12
+	ob2.Observe(warned(w12), failing, poll.Result{URL: src})
+	if got := ob2.Recent(t.Context()); got[0].Kind != KindFailing || got[0].Warning != "" {
+		t.Errorf("failing with a warning kept: %+v", got[0])
+	}
+}

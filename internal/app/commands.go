@@ -105,7 +105,7 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 		job  int
 		text string
 	}
-	var lines []line // FAIL, BUSY and MOVED lines, printed in the order of jobs
+	var lines []line // FAIL, BUSY, MOVED and WARN lines, printed in the order of jobs
 	newItems, failed, polled, busy := 0, 0, 0, 0
 	poll.PollEach(ctx, ref, jobs, workers, func(i, done, failing int, r poll.Result) {
 		newItems += r.New
@@ -127,6 +127,9 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 		}
 		if r.Redirect != "" {
 			lines = append(lines, line{i, fmt.Sprintf("MOVED\t%s\t%s\tmoved permanently to %s: update feeds.yaml\n", r.Member, r.URL, r.Redirect)})
+		}
+		if r.Err == nil && r.Warning != "" {
+			lines = append(lines, line{i, fmt.Sprintf("WARN\t%s\t%s\t%s\n", r.Member, r.URL, r.Warning)})
 		}
 		if tty {
 			fmt.Fprintf(out, "\r\033[Kpolled %d/%d sources, %d failing", done, len(jobs), failing)
@@ -220,6 +223,9 @@ func runPreview(ctx context.Context, args []string, env Env, stdout, stderr io.W
 		return fmt.Errorf("%s: %s", u, words)
 	}
 	fmt.Fprintf(stdout, "%s: %d items, found by %s\n", u, len(items), res.Via)
+	if res.Warning != "" {
+		fmt.Fprintf(stdout, "warning: %s\n", res.Warning)
+	}
 	if res.Inferred != nil && res.Inferred.Item != "" {
 		fmt.Fprintf(stdout, "\nInferred selectors, to paste under this source in feeds.yaml:\n  - page: %s\n    %s\n", u, res.Inferred.YAML())
 	}

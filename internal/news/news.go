@@ -111,6 +111,11 @@ type SourceState struct {
 	FeedURL string `json:"feed_url,omitempty"`
 	// Redirect is the permanent redirect target seen on the last poll ("update your feeds.yaml").
 	Redirect string `json:"redirect,omitempty"`
+	// Warning is what the last successful read of the source found amiss without failing
+	// it, in plain words: a page's field selectors that no longer match any of its items
+	// ("date selector `.date` matched none of 12 items"; see page.Miss). Its health stays
+	// ok; a read without such a problem clears it (a 304 or a failure keeps it).
+	Warning string `json:"warning,omitempty"`
 	// RetryAfter is the time before which the source must not be polled again (429/503).
 	RetryAfter time.Time `json:"retry_after,omitempty"`
 	// NewestDated is the date of the newest dated item the source has listed (kept

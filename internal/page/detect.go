@@ -49,7 +49,7 @@ func Detect(doc []byte, pageURL string, o Options) (Detection, error) {
 		{TierMicrodata, microdataSelectors},
 		{TierHEntry, hEntrySelectors},
 	} {
-		if items := p.extractWhere(t.sel, func(b *html.Node) bool { return !noise.in(b) }, true); len(items) >= 2 {
+		if items, _ := p.extractWhere(t.sel, func(b *html.Node) bool { return !noise.in(b) }, true); len(items) >= 2 {
 			return Detection{Tier: t.tier, Selectors: t.sel, Items: items}, nil
 		}
 	}

@@ -12,6 +12,9 @@ import (
 
 // Enrichment is what an article page adds to an item found on a list.
 type Enrichment struct {
+	// Title is the article's title (og:title, else twitter:title, else its first <h1>,
+	// else <title>): for an item whose list gives it none but a read-more link.
+	Title     string
 	Published time.Time
 	Precision news.Precision // news.PrecisionNone when the page gives no date
 	Summary   string
@@ -21,10 +24,12 @@ type Enrichment struct {
 
 var (
 	mMeta        = cascadia.MustCompile(`meta[content]`)
+	mH1          = cascadia.MustCompile(`h1`)
+	mTitle       = cascadia.MustCompile(`head title, title`)
 	mArticleTime = cascadia.MustCompile(`article time[datetime], time[datetime][itemprop=datePublished], [itemprop=datePublished][content]`)
 )
 
-// Enrich reads an article page's publication date (article:published_time, JSON-LD datePublished, a
+// Enrich reads an article page's title, publication date (article:published_time, JSON-LD datePublished, a
 // microdata or <time> date), description (og:description, else the meta description), image (og:image)
 // and language (<html lang>, else og:locale).
 func Enrich(doc []byte, pageURL string, o Options) Enrichment {
@@ -75,6 +80,19 @@ func Enrich(doc []byte, pageURL string, o Options) Enrichment {
 			setDate(attr(n, "content"))
 		}
 	}
+	e.Title = CleanText(meta["og:title"])
+	if e.Title == "" {
+		e.Title = CleanText(meta["twitter:title"])
+	}
+	for _, m := range []cascadia.Matcher{mH1, mTitle} {
+		if e.Title != "" {
+			break
+		}
+		if n := cascadia.Query(p.root, m); n != nil {
+			e.Title = CleanText(text(n, nil))
+		}
+	}
+	e.Title = truncate(e.Title, summaryLen)
 	e.Summary = meta["og:description"]
 	if e.Summary == "" {
 		e.Summary = meta["description"]

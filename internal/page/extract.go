@@ -23,18 +23,65 @@ import (
 // from a <time> element or date-like text in the item; undated items get news.PrecisionNone.
 // It returns ErrNoMatch when the item selector matches nothing.
 func Extract(doc []byte, pageURL string, sel Selectors, o Options) ([]news.Item, error) {
+	items, _, err := ExtractChecked(doc, pageURL, sel, o)
+	return items, err
+}
+
+// ExtractChecked is Extract that also reports the field selectors (title, link, date,
+// summary, image) given in sel that found nothing in any of the items: after a partial
+// redesign the item selector still matches and items keep coming, but, with no error,
+// they quietly lost their dates (each dated when first seen), summaries or images.
+func ExtractChecked(doc []byte, pageURL string, sel Selectors, o Options) ([]news.Item, []Miss, error) {
 	if err := sel.Validate(); err != nil {
-		return nil, fmt.Errorf("extract %s: %w", pageURL, err)
+		return nil, nil, fmt.Errorf("extract %s: %w", pageURL, err)
 	}
 	p, err := parsePage(doc, pageURL, o)
 	if err != nil {
-		return nil, fmt.Errorf("extract %s: %w", pageURL, err)
+		return nil, nil, fmt.Errorf("extract %s: %w", pageURL, err)
 	}
-	items := p.extract(sel)
+	items, h := p.extractWhere(sel, nil, false)
 	if len(items) == 0 {
-		return nil, fmt.Errorf("extract %s: item %q: %w", pageURL, sel.Item, ErrNoMatch)
+		return nil, nil, fmt.Errorf("extract %s: item %q: %w", pageURL, sel.Item, ErrNoMatch)
 	}
-	return items, nil
+	return items, h.misses(sel), nil
+}
+
+// Miss is a field selector that found nothing in any item of a page.
+type Miss struct {
+	Field    string // title, link, date, summary or image
+	Selector string
+	Items    int // the items read
+	// Matched: the date selector matched, but no date could be read from what it matched.
+	Matched bool
+}
+
+// String says it in words for the dashboard: "date selector `.date` matched none of 12 items".
+func (m Miss) String() string {
+	if m.Matched {
+		return fmt.Sprintf("%s selector `%s` matched, but no date could be read in any of %d items", m.Field, m.Selector, m.Items)
+	}
+	return fmt.Sprintf("%s selector `%s` matched none of %d items", m.Field, m.Selector, m.Items)
+}
+
+// hits counts, over the items read, those in which each field selector matched (dated:
+// those dated from what the date selector matched).
+type hits struct{ items, title, link, date, dated, summary, image int }
+
+func (h hits) misses(sel Selectors) []Miss {
+	var out []Miss
+	for _, f := range []struct {
+		name, sel string
+		n         int
+	}{{"title", sel.Title, h.title}, {"link", sel.Link, h.link}, {"date", sel.Date, h.date}, {"summary", sel.Summary, h.summary}, {"image", sel.Image, h.image}} {
+		switch {
+		case f.sel == "" || h.items == 0:
+		case f.n == 0:
+			out = append(out, Miss{Field: f.name, Selector: f.sel, Items: h.items})
+		case f.name == "date" && h.dated == 0:
+			out = append(out, Miss{Field: f.name, Selector: f.sel, Items: h.items, Matched: true})
+		}
+	}
+	return out
 }
 
 // pageDoc is one parsed page and what every item read from it shares.
@@ -91,16 +138,13 @@ type parts struct {
 	dateSet, summarySet, imageSet bool
 }
 
-func (p *pageDoc) extract(sel Selectors) []news.Item {
-	return p.extractWhere(sel, nil, false)
-}
-
 // extractWhere reads the items whose blocks pass keep (all when keep is nil). For a
 // detection tier (detected), sel.Summary is what such items usually hold: an item where it
 // matches nothing takes the default summary, as when no summary selector is given. A
 // Joomla blog marks each item up as a microdata BlogPosting, but its intro text carries no
 // itemprop: the General Secretariat's page read by the microdata tier had no summaries.
-func (p *pageDoc) extractWhere(sel Selectors, keep func(*html.Node) bool, detected bool) []news.Item {
+// It also counts in how many of the items each field selector matched.
+func (p *pageDoc) extractWhere(sel Selectors, keep func(*html.Node) bool, detected bool) ([]news.Item, hits) {
 	mItem := cascadia.MustCompile(sel.Item)
 	compile := func(s string) cascadia.Matcher {
 		if s == "" {
@@ -111,6 +155,7 @@ func (p *pageDoc) extractWhere(sel Selectors, keep func(*html.Node) bool, detect
 	mT, mL, mD, mS, mI := compile(sel.Title), compile(sel.Link), compile(sel.Date), compile(sel.Summary), compile(sel.Image)
 	blocks := outermost(cascadia.QueryAll(p.root, mItem))
 	var items []news.Item
+	var h hits
 	read := 0
 	for _, b := range blocks {
 		if keep != nil && !keep(b) {
@@ -137,9 +182,21 @@ func (p *pageDoc) extractWhere(sel Selectors, keep func(*html.Node) bool, detect
 		}
 		if it, ok := p.item(pt); ok {
 			items = append(items, it)
+			h.items++
+			for _, c := range []struct {
+				n   *html.Node
+				hit *int
+			}{{pt.title, &h.title}, {pt.link, &h.link}, {pt.date, &h.date}, {pt.summary, &h.summary}, {pt.image, &h.image}} {
+				if c.n != nil {
+					*c.hit++
+				}
+			}
+			if pt.date != nil && it.Precision != news.PrecisionNone {
+				h.dated++
+			}
 		}
 	}
-	return items
+	return items, h
 }
 
 // outermost drops the nodes nested inside another node of the list, keeping document order.
@@ -173,6 +230,14 @@ func (p *pageDoc) item(pt parts) (news.Item, bool) {
 	var it news.Item
 	if pt.title != nil {
 		it.Title = CleanText(text(pt.title, nil))
+		if it.Title == "" {
+			// The title selector matched a read-more link ("Lire la suite"), which text
+			// leaves out; the item may still have a heading.
+			if t := defaultTitle(b); t != nil && t != pt.title {
+				pt.title = t
+				it.Title = CleanText(text(t, nil))
+			}
+		}
 	}
 	if pt.link == nil {
 		pt.link = defaultLink(b, pt.title)
@@ -195,6 +260,16 @@ func (p *pageDoc) item(pt parts) (news.Item, bool) {
 	}
 	if it.Precision == news.PrecisionNone {
 		it.Published = time.Time{}
+	}
+	if it.Title == "" {
+		// Its only title was a read-more phrase ("Click here for more", "Weiterlesen"),
+		// which is no title: the item's first words are, as for a feed item without one
+		// (clean.Item). It came out untitled when its text was too short for a summary.
+		skip := map[*html.Node]bool{}
+		if pt.date != nil {
+			skip[pt.date] = true
+		}
+		it.Title = truncate(CleanText(text(b, skip)), untitledLen)
 	}
 	it.Summary = p.summaryOf(pt)
 	if pt.image == nil && !pt.imageSet {
@@ -360,6 +435,10 @@ func (p *pageDoc) dateOf(pt parts) (time.Time, news.Precision, *html.Node) {
 	}
 	return time.Time{}, news.PrecisionNone, nil
 }
+
+// untitledLen is the length, in runes, of the title taken from an untitled item's first
+// words (clean.UntitledLength, for feed items).
+const untitledLen = 100
 
 // rxTitleDate is a short lead of a title holding a digit and ending in a colon or a dash
 // ("April 2017: …", "12.03.2024 – …"): a date there dates the item. "Geneva: …" has no digit,

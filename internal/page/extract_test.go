@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -309,5 +310,75 @@ func TestDateLeadingTheTitle(t *testing.T) {
 		if !it.Published.Equal(w.date) || (w.prec != "" && it.Precision != w.prec) {
 			t.Errorf("%q: dated %v (%q), want %v (%q)", it.Title, it.Published, it.Precision, w.date, w.prec)
 		}
+	}
+}
+
+// ExtractChecked names the field selectors that found nothing in any item while the item
+// selector still matches (a partial redesign): the items come, silently undated.
+func TestExtractCheckedMisses(t *testing.T) {
+	doc := []byte(`<html><body>
+<div class="it"><h2><a href="/a">First story</a></h2><span class="when">12 March 2026</span><p class="lead">Lead one.</p><img src="/1.jpg"></div>
+<div class="it"><h2><a href="/b">Second story</a></h2><span class="when">10 March 2026</span><p class="lead">Lead two.</p></div>
+<div class="it"><h2><a href="/c">Third story</a></h2><span class="date">sometime</span></div></body></html>`)
+	tests := []struct {
+		name string
+		sel  Selectors
+		want []string
+	}{
+		{"all match", Selectors{Item: "div.it", Title: "h2", Link: "h2 a", Date: ".when", Summary: "p.lead", Image: "img"}, nil},
+		{"no selectors but the item's", Selectors{Item: "div.it"}, nil},
+		{"date class renamed", Selectors{Item: "div.it", Date: ".published"}, []string{"date selector `.published` matched none of 3 items"}},
+		{"date matched, never read", Selectors{Item: "div.it", Date: ".date"}, []string{"date selector `.date` matched, but no date could be read in any of 3 items"}},
+		{"several", Selectors{Item: "div.it", Title: "h3", Link: "h3 a", Summary: "p.intro", Image: "img.thumb"}, []string{
+			"title selector `h3` matched none of 3 items", "link selector `h3 a` matched none of 3 items",
+			"summary selector `p.intro` matched none of 3 items", "image selector `img.thumb` matched none of 3 items"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			items, misses, err := ExtractChecked(doc, "https://example.org/", tc.sel, Options{Languages: []string{"en"}})
+			if err != nil || len(items) != 3 {
+				t.Fatalf("%d items, %v", len(items), err)
+			}
+			var got []string
+			for _, m := range misses {
+				got = append(got, m.String())
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("misses\n got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+	if _, misses, err := ExtractChecked(doc, "https://example.org/", Selectors{Item: "div.gone", Date: ".x"}, Options{}); !errors.Is(err, ErrNoMatch) || misses != nil {
+		t.Errorf("unmatched item selector: %v, %v; want ErrNoMatch and no misses", misses, err)
+	}
+}
+
+// An item whose only title is a read-more phrase ("Click here for more", "Lire la
+// suite", "Weiterlesen") came out with an empty title when its text was too short to be
+// a summary: it takes its first words, as a feed item without a title does; a heading
+// beside a title selector that matched the read-more link is its title.
+func TestExtractReadMoreTitles(t *testing.T) {
+	long := "ISS was invited to the High Commissioner's Dialogue on Protection Challenges in Geneva last week, with refugee youth representatives and States."
+	doc := []byte(`<html lang="en"><body>
+<div class="it"><h2><a href="/a/1">Click here for more</a></h2><span class="d">12 March 2026</span><p>` + long + `</p></div>
+<div class="it"><h2><a href="/a/2">Lire la suite</a></h2><span class="d">10 March 2026</span><p>Kafala mission.</p></div>
+<div class="it"><h2><a href="/a/3">Weiterlesen</a></h2><span class="d">9 March 2026</span></div>
+<div class="it"><h3>Mediation conference in Biel</h3><p>A national conference on the search of origins.</p><a class="more" href="/a/4">Read more</a></div></body></html>`)
+	for _, sel := range []Selectors{{Item: "div.it", Date: ".d"}, {Item: "div.it", Title: "a", Date: ".d"}} {
+		t.Run(sel.YAML(), func(t *testing.T) {
+			items, err := Extract(doc, "https://example.org/news", sel, Options{Languages: []string{"en"}})
+			if err != nil || len(items) != 4 {
+				t.Fatalf("%d items, %v", len(items), err)
+			}
+			want := []string{truncate(long, untitledLen), "Kafala mission.", "", "Mediation conference in Biel"}
+			for i, it := range items {
+				if it.Title != want[i] {
+					t.Errorf("item %d (%s): title %q, want %q", i, it.Link, it.Title, want[i])
+				}
+			}
+			if items[1].Published.IsZero() || strings.Contains(items[1].Title, "March") {
+				t.Errorf("item 2: date %v, title %q: the date is not the title", items[1].Published, items[1].Title)
+			}
+		})
 	}
 }

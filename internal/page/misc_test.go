@@ -188,3 +188,22 @@ func TestDetectNoList(t *testing.T) {
 		t.Errorf("Detect on a page without news: err = %v, want ErrNoMatch", err)
 	}
 }
+
+// An article page's title, for an item its list left untitled (a read-more link alone).
+func TestEnrichTitle(t *testing.T) {
+	cases := []struct{ name, head, body, want string }{
+		{"og:title first", `<meta property="og:title" content="Kafala evaluation mission in Morocco"><title>Kafala – ISS</title>`, `<h1>ISS</h1>`, "Kafala evaluation mission in Morocco"},
+		{"twitter:title", `<meta name="twitter:title" content="Mediation in Biel"><title>News – ISS</title>`, ``, "Mediation in Biel"},
+		{"heading", `<title>News – ISS</title>`, `<article><h1>PAC meets in <em>Athens</em></h1></article>`, "PAC meets in Athens"},
+		{"title element", `<title>Work with us! </title>`, `<p>Text.</p>`, "Work with us!"},
+		{"none", ``, `<p>Text.</p>`, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			doc := []byte(`<!doctype html><html lang="en"><head>` + c.head + `</head><body>` + c.body + `</body></html>`)
+			if got := Enrich(doc, "https://example.org/article", Options{Languages: []string{"en"}}).Title; got != c.want {
+				t.Errorf("title %q, want %q", got, c.want)
+			}
+		})
+	}
+}

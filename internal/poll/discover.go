@@ -69,10 +69,10 @@ func (r *Refresher) findFeed(ctx context.Context, candidates []string) (*feed.Fe
 	return nil, nil, false
 }
 
-// enrich completes new items that came from a page without a date, summary or image by
-// fetching each one's article page once (at most MaxEnrich per refresh, through the same
-// polite client) and taking article:published_time / JSON-LD datePublished,
-// og:description and og:image. known holds the IDs already stored: those are not fetched.
+// enrich completes new items that came from a page without a title, date, summary or
+// image by fetching each one's article page once (at most MaxEnrich per refresh, through
+// the same polite client) and taking og:title (or the page's heading or title),
+// article:published_time / JSON-LD datePublished, og:description and og:image. known holds the IDs already stored: those are not fetched.
 func (r *Refresher) enrich(ctx context.Context, j Job, items []news.Item, known map[string]news.Item) {
 	fetched := 0
 	opts := r.pageOptions(j)
@@ -102,6 +102,11 @@ func (r *Refresher) enrich(ctx context.Context, j Job, items []news.Item, known 
 		if it.Summary == "" && e.Summary != "" {
 			it.Summary = clean.Summary(e.Summary, clean.SummaryLength)
 		}
+		if it.Title == "" && e.Title != "" {
+			// A list item with nothing but a read-more link and no text of its own:
+			// the article's title is its title.
+			it.Title = clean.Title(e.Title)
+		}
 		if it.Image == "" && e.Image != "" {
 			it.Image = e.Image
 		}
@@ -109,10 +114,10 @@ func (r *Refresher) enrich(ctx context.Context, j Job, items []news.Item, known 
 }
 
 // needsEnrich reports whether enrich would fetch its article page: a new item with a
-// link that lacks a date, a summary or an image.
+// link that lacks a title, a date, a summary or an image.
 func needsEnrich(it *news.Item, known map[string]news.Item) bool {
 	if _, ok := known[it.ID]; ok || it.Link == "" {
 		return false
 	}
-	return it.Precision == news.PrecisionNone || it.Summary == "" || it.Image == ""
+	return it.Title == "" || it.Precision == news.PrecisionNone || it.Summary == "" || it.Image == ""
 }

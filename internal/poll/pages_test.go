@@ -190,3 +190,106 @@ func TestWordPressRESTAPI(t *testing.T) {
 		t.Errorf("first item = %q %v %q", items[0].Title, items[0].Published, items[0].Content)
 	}
 }
+
+// A redesign that renames the date's class while the item selector still matches: the
+// items keep coming, undated, so the source is not failing, but its state carries a
+// warning naming the selector, kept while the page is unchanged (304) and cleared once
+// the selector matches again.
+func TestPageSelectorWarning(t *testing.T) {
+	var body atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := body.Load().(string)
+		etag := fmt.Sprintf(`"%x"`, len(b))
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("ETag", etag)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, b)
+	}))
+	defer srv.Close()
+	page := func(dateClass string, n int) string {
+		var b strings.Builder
+		b.WriteString(`<html lang="en"><body><div class="news">`)
+		for i := range n {
+			fmt.Fprintf(&b, `<div class="item"><h2><a href="/a/%d">Story number %d</a></h2><span class="%s">%d March 2026</span><p>Some words about story %d.</p></div>`, i, i, dateClass, 20-i, i)
+		}
+		b.WriteString(`</div></body></html>`)
+		return b.String()
+	}
+	cfg, err := config.Parse("test.yml", []byte("retention: {max_age: 36500d}\nmembers: [{id: m, name: M, homepage: \"https://m.example.org/\"}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := openBolt(t)
+	ref := newTestRefresher(t, st, cfg, nil)
+	job := pageJob("m", srv.URL+"/news", &config.Selectors{Item: "div.item", Title: "h2", Link: "h2 a", Date: ".date"})
+	check := func(step string, wantNew int, wantWarning string) Result {
+		t.Helper()
+		r := ref.Refresh(t.Context(), job)
+		s, _ := sourceState(t, st, job.URL())
+		if r.Err != nil || r.New != wantNew || s.Health != news.HealthOK || s.Warning != wantWarning || r.Health != news.HealthOK {
+			t.Errorf("%s: new %d, err %v, health %s, warning %q; want %d new, ok, warning %q", step, r.New, r.Err, s.Health, s.Warning, wantNew, wantWarning)
+		}
+		return r
+	}
+	body.Store(page("date", 3))
+	check("dates match", 3, "")
+	body.Store(page("published-on", 4))
+	const warning = "date selector `.date` matched none of 4 items"
+	check("date class renamed", 1, warning)
+	if r := check("unchanged page (304)", 0, warning); !r.NotMod {
+		t.Errorf("unchanged page: not a 304: %+v", r)
+	}
+	body.Store(page("date", 5))
+	check("dates match again", 1, "")
+}
+
+// A list whose item is nothing but a read-more link ("Click here for more") and a date:
+// the item takes its article page's title, and the next poll of the list, which still
+// gives none, leaves it (no update, no empty title).
+func TestPageReadMoreOnlyItemTitle(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/news/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><html lang="en"><body><div class="blog">
+<div class="item"><h2><a href="/a/dialogue.html">Click here for more</a></h2><span class="date">12 March 2026</span></div>
+<div class="item"><h2><a href="/a/pac.html">ISS PAC meets in Athens</a></h2><span class="date">10 March 2026</span></div></div></body></html>`)
+	})
+	mux.HandleFunc("/a/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><html lang="en"><head><title>News – ISS</title></head><body><h1>High Commissioner’s Dialogue on Protection Challenges</h1></body></html>`)
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	cfg, err := config.Parse("test.yml", []byte("retention: {max_age: 36500d}\nmembers: [{id: gs, name: GS, homepage: \"https://gs.example.org/\"}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := openBolt(t)
+	ref := newTestRefresher(t, st, cfg, nil)
+	job := pageJob("gs", srv.URL+"/news/", &config.Selectors{Item: "div.item", Date: ".date"})
+	if r := ref.Refresh(t.Context(), job); r.Err != nil || r.New != 2 {
+		t.Fatalf("first poll: %+v", r)
+	}
+	title := func() string {
+		for _, it := range storedItems(t, st, "gs") {
+			if strings.HasSuffix(it.Link, "/a/dialogue.html") {
+				return it.Title
+			}
+		}
+		t.Fatal("item not stored")
+		return ""
+	}
+	const want = "High Commissioner’s Dialogue on Protection Challenges"
+	if got := title(); got != want {
+		t.Errorf("title %q, want %q (the article's)", got, want)
+	}
+	if r := ref.Refresh(t.Context(), job); r.Err != nil || r.New != 0 || r.Updated != 0 {
+		t.Errorf("second poll: %+v; want nothing new or updated", r)
+	}
+	if got := title(); got != want {
+		t.Errorf("after the second poll: title %q, want %q", got, want)
+	}
+}

@@ -89,6 +89,10 @@ type Result struct {
 	// (nil otherwise: a poll keeps every source's result).
 	Via      string
 	Inferred *page.Selectors
+	// Warning names, in plain words, the field selectors of a page read with selectors
+	// that matched nothing in any item, though items were found ("" when all matched);
+	// recorded as the source's news.SourceState.Warning.
+	Warning string
 	// Health, NextPoll, RetryAfter and Redirect (where the source moved permanently: its
 	// URL in feeds.yaml is to be updated) are what the refresh recorded for the source.
 	Health     news.Health
@@ -602,11 +606,19 @@ func (r *Refresher) collectOnce(ctx context.Context, j Job, st *news.SourceState
 		return f.Items, resp.StatusCode, nil
 	case j.Source.Select != nil:
 		res.Via = viaSelectors
-		var items []news.Item
+		var (
+			items  []news.Item
+			misses []page.Miss
+		)
 		err = r.parsing(ctx, func() (err error) {
-			items, err = page.Extract(resp.Body, resp.URL, selectors(j.Source.Select), opts)
+			items, misses, err = page.ExtractChecked(resp.Body, resp.URL, selectors(j.Source.Select), opts)
 			return err
 		})
+		words := make([]string, len(misses))
+		for i, m := range misses {
+			words[i] = m.String()
+		}
+		res.Warning = strings.Join(words, "; ")
 		return items, resp.StatusCode, err
 	}
 	// A page without selectors, or a homepage: prefer a real feed when there is one (the
@@ -945,6 +957,9 @@ func (r *Refresher) record(j Job, st *news.SourceState, res Result, code int, st
 		st.LastSuccess = start
 		st.Failures = 0
 		st.Error, st.ErrorKind = "", ""
+		if !res.NotMod {
+			st.Warning = res.Warning // an unchanged page (304) still has what it had
+		}
 		st.RetryAfter = time.Time{}
 		st.Health = news.HealthOK
 		if res.New > 0 {

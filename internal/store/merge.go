@@ -12,6 +12,8 @@ import (
 //   - ID, Key, FirstSeen and ClusterID stay as first given;
 //   - Published stays unless the source now gives a real date no later than FirstSeen (an
 //     undated item that gains a date moves to it; an edited post never jumps to the top);
+//   - Title, Summary and Image stay when the source now gives none (an article page gave
+//     them to an item its list left without);
 //   - Updated moves only when the visible content changed: to incoming.Updated or, when
 //     later, to incoming.FirstSeen (when the edit was seen).
 func Merge(old, incoming news.Item) (news.Item, bool) {
@@ -32,6 +34,9 @@ func Merge(old, incoming news.Item) (news.Item, bool) {
 	}
 	if m.Summary == "" {
 		m.Summary = old.Summary
+	}
+	if m.Title == "" {
+		m.Title = old.Title // one its article page gave (an item untitled on its list)
 	}
 	if m.Image == "" {
 		m.Image = old.Image

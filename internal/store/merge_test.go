@@ -31,3 +31,21 @@ func TestMergeEnclosuresAndEditTime(t *testing.T) {
 		t.Errorf("first seen %v, published %v moved", m.FirstSeen, m.Published)
 	}
 }
+
+// A page item untitled on its list took its article page's title when first stored: the
+// list, polled again, still gives none, which must neither wipe the title nor count as
+// an edit.
+func TestMergeKeepsTitleWhenNoneGiven(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	old := news.Item{ID: "a", Key: "url:https://gs.example.org/a/3", Title: "Kafala evaluation mission", Link: "https://gs.example.org/a/3", Summary: "From the article.", Published: t0, Updated: t0, FirstSeen: t0}
+	in := old
+	in.Title, in.Summary, in.FirstSeen = "", "", t0.Add(time.Hour)
+	m, changed := Merge(old, in)
+	if changed || m.Title != old.Title {
+		t.Errorf("merge of an untitled copy: changed %v, title %q; want unchanged, %q", changed, m.Title, old.Title)
+	}
+	in.Title = "Kafala evaluation mission in Morocco"
+	if m, changed := Merge(old, in); !changed || m.Title != in.Title {
+		t.Errorf("a new title: changed %v, title %q", changed, m.Title)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"html/template"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -43,6 +44,7 @@ type sourceView struct {
 	HTTPCode    int               `json:"http_code"`
 	Error       string            `json:"error"`
 	ErrorKind   string            `json:"error_kind"`
+	Warning     string            `json:"warning"` // a selector matching no item, its health ok; "" when none
 	Items       int               `json:"items"`
 	FeedURL     string            `json:"feed_url,omitempty"`
 	Redirect    string            `json:"redirect,omitempty"`
@@ -59,6 +61,7 @@ type sourceView struct {
 // sourceText is a row's text as shown.
 type sourceText struct {
 	Health, LastPoll, LastSuccess, LastNewItem, NextPoll, ErrorKind, Typical string
+	Warning                                                                  string // its label ("Warning:"), before the warning in the poller's words
 	Redirect                                                                 string // "Moved permanently to …: update feeds.yaml"
 	FeedFound                                                                string // "feed found: …", for a homepage or page source
 	Sparkline                                                                template.HTML
@@ -112,7 +115,7 @@ func (s *Server) sourceViews(r *http.Request, cfg *config.Config, l *locale, onl
 			a := alerts.Assess(st, md.bySource[src.URL()], now)
 			v := sourceView{MemberID: m.ID, MemberName: m.Name, URL: src.URL(), Kind: src.Kind(), Health: a.Health,
 				LastPoll: st.LastPoll, LastSuccess: st.LastSuccess, LastNewItem: st.LastNewItem, NextPoll: st.NextPoll,
-				HTTPCode: st.HTTPCode, Error: st.Error, ErrorKind: st.ErrorKind, Items: st.Items, FeedURL: st.FeedURL,
+				HTTPCode: st.HTTPCode, Error: st.Error, ErrorKind: st.ErrorKind, Warning: st.Warning, Items: st.Items, FeedURL: st.FeedURL,
 				Redirect: st.Redirect, History: st.History, LastItem: a.LastItem, TypicalGapSec: int64(a.TypicalGap / time.Second),
 				Weekly: a.Weekly[:]}
 			if l != nil {
@@ -239,8 +242,16 @@ func rowText(l *locale, now time.Time, v *sourceView, a alerts.Assessment, absol
 	if v.Redirect != "" {
 		d.Redirect = l.T("Moved permanently to %s: update feeds.yaml", v.Redirect)
 	}
-	if a.TypicalGap > 0 {
-		d.Typical = l.T("usually a new item every %s", l.T("%d days", max(1, int((a.TypicalGap+12*time.Hour)/(24*time.Hour)))))
+	if v.Warning != "" {
+		d.Warning = l.T("Warning:") // the warning itself stays in the poller's words
+	}
+	switch hours := int((a.TypicalGap + 30*time.Minute) / time.Hour); {
+	case a.TypicalGap <= 0:
+	case hours < 24:
+		// An hourly source was "usually a new item every 1 day".
+		d.Typical = l.T("usually a new item every %d hours", max(1, hours))
+	default:
+		d.Typical = l.T("usually a new item every %s", l.T("%d days", int((a.TypicalGap+12*time.Hour)/(24*time.Hour))))
 	}
 	total := 0
 	for _, n := range a.Weekly {
@@ -362,7 +373,8 @@ func (s *Server) sources(w http.ResponseWriter, r *http.Request) {
 	if qv.Get("problems") != "" {
 		v.Problems = true
 		rows = slices.DeleteFunc(rows, func(sv sourceView) bool {
-			return sv.Health == news.HealthOK || sv.Health == news.HealthDisabled
+			// An ok source with a warning (a selector that matches none of its items) is one.
+			return sv.Health == news.HealthOK && sv.Warning == "" || sv.Health == news.HealthDisabled
 		})
 	}
 	if h := qv.Get("health"); h != "" {
@@ -433,7 +445,7 @@ func (s *Server) sourcesCSV(w http.ResponseWriter, r *http.Request) {
 	}
 	var buf bytes.Buffer
 	cw := csv.NewWriter(&buf)
-	cw.Write([]string{"member", "url", "kind", "health", "last_poll", "last_success", "last_new_item", "http_code", "items", "error", "error_kind", "last_item", "typical_gap_days", "items_26_weeks"})
+	cw.Write([]string{"member", "url", "kind", "health", "last_poll", "last_success", "last_new_item", "http_code", "items", "error", "error_kind", "last_item", "typical_gap_days", "items_26_weeks", "warning"})
 	for _, v := range rows {
 		total := 0
 		for _, n := range v.Weekly {
@@ -441,15 +453,27 @@ func (s *Server) sourcesCSV(w http.ResponseWriter, r *http.Request) {
 		}
 		gap := ""
 		if v.TypicalGapSec > 0 {
-			gap = strconv.FormatFloat(float64(v.TypicalGapSec)/86400, 'f', 1, 64)
+			gap = gapDays(v.TypicalGapSec)
 		}
 		cw.Write([]string{v.MemberID, v.URL, v.Kind, string(v.Health), rfc(v.LastPoll), rfc(v.LastSuccess), rfc(v.LastNewItem), strconv.Itoa(v.HTTPCode), strconv.Itoa(v.Items), v.Error,
-			v.ErrorKind, rfc(v.LastItem), gap, strconv.Itoa(total)})
+			v.ErrorKind, rfc(v.LastItem), gap, strconv.Itoa(total), v.Warning})
 	}
 	cw.Flush()
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="sources.csv"`)
 	w.Write(buf.Bytes())
+}
+
+// gapDays is a typical gap of sec seconds in days, for the CSV: one decimal from a day
+// up, two significant digits below (an hourly source's 0.042, which one decimal made
+// 0.0, as if it published continuously).
+func gapDays(sec int64) string {
+	d := float64(sec) / 86400
+	decimals := 1
+	if d < 1 {
+		decimals = max(1, 1-int(math.Floor(math.Log10(d))))
+	}
+	return strconv.FormatFloat(d, 'f', decimals, 64)
 }
 
 // alertsFeed serves /sources/alerts.atom: one entry per health change, read from where
@@ -463,7 +487,7 @@ func (s *Server) alertsFeed(w http.ResponseWriter, r *http.Request) {
 	}
 	f := publish.Feed{
 		Title:       "Source health alerts – " + cfg.Network.Title,
-		Description: "Member sources that start failing, go stale, recover, stop matching their selectors or are disabled",
+		Description: "Member sources that start failing, go stale, recover, stop matching their selectors (or some of them) or are disabled",
 		HTMLURL:     cfg.Network.URL + "sources",
 		SelfURL:     cfg.Network.URL + "sources/alerts.atom",
 		Language:    "en",
@@ -472,11 +496,17 @@ func (s *Server) alertsFeed(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, a := range list {
 		body := fmt.Sprintf("Health went from %s to %s.", a.From, a.To)
+		if a.From == a.To {
+			body = fmt.Sprintf("Health stays %s.", a.To) // a warning, or its end
+		}
 		if a.HTTPCode != 0 {
 			body += fmt.Sprintf(" HTTP %d.", a.HTTPCode)
 		}
 		if a.Error != "" {
 			body += " Last error: " + a.Error
+		}
+		if a.Warning != "" {
+			body += " Warning: " + a.Warning
 		}
 		f.Items = append(f.Items, news.Item{ID: a.ID, Title: a.Text(), Summary: body, Member: a.Member, Source: a.Source,
 			Link: cfg.Network.URL + "members/" + url.PathEscape(a.Member), Published: a.At, Updated: a.At, Categories: []string{a.Kind}})

@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"encoding/xml"
 	"flag"
 	"fmt"
@@ -1036,5 +1038,90 @@ func TestRiverFiltersMadeOncePerConfig(t *testing.T) {
 	}
 	if v := fill(""); len(v.Languages) != 1 || v.Languages[0].Value != "fr" || len(v.Countries) != 1 || len(v.Regions) != 1 {
 		t.Errorf("languages %v, countries %v, regions %v; want fr, CH, Europe", v.Languages, v.Countries, v.Regions)
+	}
+}
+
+// An hourly source was "usually a new item every 1 day" on the dashboard and 0.0 days
+// apart in the CSV; a page whose date selector matched none of its items, its health ok,
+// said nothing of it.
+func TestDashboardHourlyGapAndWarning(t *testing.T) {
+	var hourly []news.Item
+	for i := 1; i <= 6; i++ {
+		hourly = append(hourly, news.Item{Member: "iss-israel", Country: "IL", Source: "https://il.example/feed", Title: fmt.Sprintf("חדשות %d", i), Language: "he",
+			Link: fmt.Sprintf("https://il.example/h%d", i), Published: pageNow.Add(-time.Duration(i) * time.Hour)})
+	}
+	f := newPageFixture(t, hourly...)
+	const warning = "date selector `.date` matched none of 12 items"
+	gs, err := f.store.Source(t.Context(), "https://gs.example/news")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs.Warning = warning
+	if err := f.store.PutSource(t.Context(), gs); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"/sources":       "usually a new item every hour",
+		"/sources?hl=fr": "d’habitude un nouvel article toutes les heures",
+		"/sources?hl=es": "normalmente una noticia nueva cada hora",
+	} {
+		_, body := f.get(t, path, "")
+		body = html.UnescapeString(body)
+		if !strings.Contains(body, want) || strings.Contains(body, "every 1 day") {
+			t.Errorf("%s lacks %q", path, want)
+		}
+		if !strings.Contains(body, warning) || path == "/sources" && !strings.Contains(body, "ok: 3") {
+			t.Errorf("%s: no warning %q beside an ok health", path, warning)
+		}
+	}
+	if _, body := f.get(t, "/sources?problems=1", ""); !strings.Contains(body, `href="https://gs.example/news"`) {
+		t.Error("problems view leaves out the source with a warning")
+	}
+	_, body := f.get(t, "/sources.json", "")
+	var js struct {
+		Sources []struct {
+			URL, Health, Warning string
+			Gap                  int64 `json:"typical_gap_seconds"`
+		} `json:"sources"`
+	}
+	if err := json.Unmarshal([]byte(body), &js); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range js.Sources {
+		switch s.URL {
+		case "https://gs.example/news":
+			if s.Health != "ok" || s.Warning != warning {
+				t.Errorf("sources.json gs: %+v", s)
+			}
+		case "https://il.example/feed":
+			if s.Gap != 3600 || s.Warning != "" {
+				t.Errorf("sources.json il: %+v", s)
+			}
+		}
+	}
+	_, body = f.get(t, "/sources.csv", "")
+	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := func(name string) int { return slices.Index(recs[0], name) }
+	if col("typical_gap_days") != 12 || col("items_26_weeks") != 13 || col("warning") != 14 {
+		t.Fatalf("csv header %q: columns moved", recs[0])
+	}
+	for _, r := range recs[1:] {
+		switch r[col("url")] {
+		case "https://il.example/feed":
+			if r[col("typical_gap_days")] != "0.042" {
+				t.Errorf("csv hourly gap %q, want 0.042", r[col("typical_gap_days")])
+			}
+		case "https://es.example/feed":
+			if r[col("typical_gap_days")] != "7.0" {
+				t.Errorf("csv weekly gap %q, want 7.0", r[col("typical_gap_days")])
+			}
+		case "https://gs.example/news":
+			if r[col("warning")] != warning || r[col("health")] != "ok" {
+				t.Errorf("csv gs row %q", r)
+			}
+		}
 	}
 }

@@ -231,7 +231,9 @@ func testSources(t *testing.T, s store.Store) {
 		HTTPCode: 500, Error: "server error", ETag: `"abc"`, LastPoll: base, Items: 3,
 		// Backoff and rate-limit state, which the scheduler reads again after a restart.
 		Failures: 2, NextPoll: base.Add(2 * time.Hour), RetryAfter: base.Add(time.Hour),
-		History: []news.PollRecord{{At: base, Duration: time.Second, HTTPCode: 500, Error: "server error"}}}
+		History: []news.PollRecord{{At: base, Duration: time.Second, HTTPCode: 500, Error: "server error"}},
+		// A page's selector that matched none of its items, kept from its last success.
+		Warning: "date selector `.date` matched none of 12 items"}
 	if err := s.PutSource(ctx(t), st); err != nil {
 		t.Fatal(err)
 	}
@@ -244,6 +246,9 @@ func testSources(t *testing.T, s store.Store) {
 	}
 	if got.ETag != `"abc"` || got.HTTPCode != 500 || !got.LastPoll.Equal(base) || len(got.History) != 1 || got.History[0].Duration != time.Second {
 		t.Errorf("source round trip = %+v", got)
+	}
+	if got.Warning != st.Warning {
+		t.Errorf("warning round trip: %q, want %q", got.Warning, st.Warning)
 	}
 	if got.Failures != 2 || !got.NextPoll.Equal(st.NextPoll) || !got.RetryAfter.Equal(st.RetryAfter) {
 		t.Errorf("backoff state round trip: failures %d, next poll %s, Retry-After %s; want %d, %s, %s",
@@ -294,7 +299,7 @@ func testSources(t *testing.T, s store.Store) {
 			}
 			continue
 		}
-		if len(b.History) != 1 || b.History[0].Duration != time.Second || b.Failures != 2 || !b.RetryAfter.Equal(st.RetryAfter) || !b.NextPoll.Equal(st.NextPoll) {
+		if len(b.History) != 1 || b.History[0].Duration != time.Second || b.Failures != 2 || !b.RetryAfter.Equal(st.RetryAfter) || !b.NextPoll.Equal(st.NextPoll) || b.Warning != st.Warning {
 			t.Errorf("SourceStates %s = %+v, want its state with the newest poll only", b.URL, b)
 		}
 	}
