@@ -75,8 +75,120 @@ const purellFlags = purell.FlagLowercaseScheme | purell.FlagLowercaseHost |
 // no user info. http and https links to the same page are the same page. Anything
 // that is not an absolute http(s) URL with a host gives "".
 //
+// A Joomla article link without SEF URLs (index.php?option=com_content&view=article&
+// id=245:kafala-mission&catid=12&Itemid=101) is known by its article's number alone:
+// "id=245&option=com_content&view=article". Itemid (the menu entry the link was made
+// under: it changes when the site's menus are reorganised), catid (when the article
+// moves category), the id's ":alias" (when an editor renames it) and tmpl (the page
+// template around the same article, tmpl=component for a print or modal view) name
+// no other article; Joomla finds the article by its number. Other parameters stay:
+// lang, with which translation extensions (Falang, JoomFish) serve another language
+// of the same article number, and limitstart or showall, another page of it. A link
+// without option=com_content&view=article and one numeric id, or whose path is not
+// index.php or the root, is not such a link (index.php?Itemid=101 alone names the
+// article of that menu entry).
+//
 // Canonical is idempotent: Canonical(Canonical(s)) == Canonical(s).
-func Canonical(raw string) string {
+func Canonical(raw string) string { return canonical(raw, true) }
+
+// EarlierCanonical returns the canonical link earlier versions (before Joomla article
+// links were known by their number) gave raw, when it is not Canonical(raw), else "".
+// Items those versions stored are keyed and indexed by it.
+func EarlierCanonical(raw string) string {
+	if !mentionsJoomla(raw) {
+		return ""
+	}
+	if c := canonical(raw, false); c != canonical(raw, true) {
+		return c
+	}
+	return ""
+}
+
+// Recanonical returns this version's canonical form of link, a canonical link that an
+// earlier version stored: link itself unless that form has changed since (a Joomla
+// article link, see Canonical).
+func Recanonical(link string) string {
+	if !mentionsJoomla(link) {
+		return link
+	}
+	if c := Canonical(link); c != "" {
+		return c
+	}
+	return link
+}
+
+// CurrentKey returns key, a Key earlier versions may have given an item (Assign's
+// forms: "url:"+link, "url:"+link+" title:"+hash, "guid:"+GUID+" "+link), with its
+// canonical link in this version's form (Recanonical); key itself when that is the
+// same.
+func CurrentKey(key string) string {
+	if !mentionsJoomla(key) {
+		return key
+	}
+	var link string
+	switch {
+	case strings.HasPrefix(key, "url:"):
+		link, _, _ = strings.Cut(key[len("url:"):], " title:")
+	case strings.HasPrefix(key, "guid:"):
+		i := strings.LastIndexByte(key, ' ')
+		if i < 0 || !strings.HasPrefix(key[i+1:], "https://") {
+			return key
+		}
+		link = key[i+1:]
+	default:
+		return key
+	}
+	if c := Recanonical(link); c != link {
+		if k := KeyWithLink(key, link, c); k != "" {
+			return k
+		}
+	}
+	return key
+}
+
+// KeyWithLink returns key, given to an item whose canonical link is from, with that
+// link replaced by to (see CurrentKey for the forms), or "" when key holds no link.
+func KeyWithLink(key, from, to string) string {
+	switch {
+	case from == "":
+		return ""
+	case key == "url:"+from:
+		return "url:" + to
+	case strings.HasPrefix(key, "url:"+from+" title:"):
+		return "url:" + to + key[len("url:")+len(from):]
+	case strings.HasPrefix(key, "guid:") && strings.HasSuffix(key, " "+from):
+		return key[:len(key)-len(from)] + to
+	}
+	return ""
+}
+
+// mentionsJoomla reports whether s may hold a Joomla article link: a quick test
+// before a parse.
+func mentionsJoomla(s string) bool {
+	for i := 3; i+8 <= len(s); i++ {
+		j := strings.IndexByte(s[i:], '_')
+		if j < 0 {
+			return false
+		}
+		if i += j; i+8 <= len(s) && strings.EqualFold(s[i-3:i+8], "com_content") {
+			return true
+		}
+	}
+	return false
+}
+
+// joomlaPath reports whether a URL path is one a Joomla site without SEF URLs serves
+// its pages from: index.php, or the site's root. (A directory's "/fr/?option=…" is not:
+// Canonical drops its trailing slash, and "/fr" could be any page.)
+func joomlaPath(p string) bool {
+	return p == "" || p == "/" || strings.EqualFold(p[strings.LastIndexByte(p, '/')+1:], "index.php")
+}
+
+// joomlaDropped are the parameters of a Joomla article link that name no other
+// article (see Canonical), lower-cased.
+var joomlaDropped = map[string]bool{"itemid": true, "catid": true, "tmpl": true}
+
+func canonical(raw string, joomla bool) string {
 	raw = strings.TrimSpace(raw)
 	if raw == "" || !utf8.ValidString(raw) {
 		return ""
@@ -94,7 +206,7 @@ func Canonical(raw string) string {
 	if strings.Trim(u.Hostname(), ".") == "" {
 		return ""
 	}
-	q, ok := canonicalQuery(u.RawQuery)
+	q, ok := canonicalQuery(u.RawQuery, joomla && joomlaPath(u.Path))
 	if !ok {
 		return ""
 	}
@@ -134,14 +246,14 @@ func Canonical(raw string) string {
 }
 
 // canonicalQuery drops tracking parameters and empty pairs, re-escapes every pair the
-// way url.QueryEscape does and sorts them (by key, then value). It reports false for a
-// query that cannot be decoded.
-func canonicalQuery(raw string) (string, bool) {
+// way url.QueryEscape does and sorts them (by key, then value). With joomla, the query
+// of a Joomla article link keeps only what names the article (see Canonical). It
+// reports false for a query that cannot be decoded.
+func canonicalQuery(raw string, joomla bool) (string, bool) {
 	if raw == "" {
 		return "", true
 	}
-	type pair struct{ k, v string }
-	var pairs []pair
+	var pairs []queryPair
 	for part := range strings.SplitSeq(raw, "&") {
 		if part == "" {
 			continue
@@ -158,20 +270,34 @@ func canonicalQuery(raw string) (string, bool) {
 		if dk == "" || isTracking(dk) {
 			continue
 		}
-		p := pair{url.QueryEscape(dk), ""}
-		if hasEq {
-			p.v = "=" + url.QueryEscape(dv)
-		}
-		pairs = append(pairs, p)
+		pairs = append(pairs, queryPair{dk, dv, hasEq})
 	}
-	slices.SortFunc(pairs, func(a, b pair) int {
+	if joomla {
+		if id, ok := joomlaArticle(pairs); ok {
+			pairs = slices.DeleteFunc(pairs, func(p queryPair) bool { return joomlaDropped[strings.ToLower(p.k)] })
+			for i := range pairs {
+				if pairs[i].k == "id" {
+					pairs[i].v = id
+				}
+			}
+		}
+	}
+	type escaped struct{ k, v string }
+	enc := make([]escaped, len(pairs))
+	for i, p := range pairs {
+		enc[i].k = url.QueryEscape(p.k)
+		if p.hasEq {
+			enc[i].v = "=" + url.QueryEscape(p.v)
+		}
+	}
+	slices.SortFunc(enc, func(a, b escaped) int {
 		if c := strings.Compare(a.k, b.k); c != 0 {
 			return c
 		}
 		return strings.Compare(a.v, b.v)
 	})
 	var b strings.Builder
-	for i, p := range pairs {
+	for i, p := range enc {
 		if i > 0 {
 			b.WriteByte('&')
 		}
@@ -179,6 +305,38 @@ func canonicalQuery(raw string) (string, bool) {
 		b.WriteString(p.v)
 	}
 	return b.String(), true
+}
+
+// queryPair is a query parameter, decoded.
+type queryPair struct {
+	k, v  string
+	hasEq bool
+}
+
+// joomlaArticle reports whether a query's parameters are those of a Joomla article
+// link: option=com_content, view=article and an id that starts with the article's
+// number, each once. It returns that number.
+func joomlaArticle(params []queryPair) (string, bool) {
+	var option, view, ids int
+	var id string
+	for _, p := range params {
+		k, v := p.k, p.v
+		switch k {
+		case "option":
+			if option++; !strings.EqualFold(v, "com_content") {
+				return "", false
+			}
+		case "view":
+			if view++; !strings.EqualFold(v, "article") {
+				return "", false
+			}
+		case "id":
+			ids++
+			// Joomla reads "245:alias" (and "245-alias") as the number 245.
+			id = strings.TrimLeft(v[:len(v)-len(strings.TrimLeft(v, "0123456789"))], "0")
+		}
+	}
+	return id, option == 1 && view == 1 && ids == 1 && id != ""
 }
 
 // Key is the identity of an item within its member:

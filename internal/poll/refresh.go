@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"maps"
 	"net/url"
 	"runtime"
 	"slices"
@@ -31,6 +30,7 @@ import (
 type Store interface {
 	Upsert(ctx context.Context, items []news.Item) (news.UpsertResult, error)
 	ItemsByKey(ctx context.Context, member string, keys []string) ([]news.Item, error)
+	CarryTombstones(ctx context.Context, ids map[string]string) ([]string, error)
 	Source(ctx context.Context, url string) (news.SourceState, error)
 	PutSource(ctx context.Context, st news.SourceState) error
 	Trim(ctx context.Context, source string, maxItems int, maxAge time.Duration, now time.Time) (int, error)
@@ -785,24 +785,70 @@ func (r *Refresher) prepare(j Job, items []news.Item, base string, now time.Time
 // the one stored under the link alone, before another item came with the same link,
 // stays itself; and so does one stored as sharing its link, when a later poll lists a
 // single item with that link. It returns the stored items matched, by ID.
+//
+// Items an earlier version stored may be keyed and indexed by its canonical form of
+// their link (identity.EarlierCanonical: a Joomla article link with its menu entry):
+// they are looked up under that form too, and found under this version's forms of
+// their keys and links (store.Merge then rewrites them so). An item stored under
+// neither that retention removed under the ID such a version gave it has that
+// tombstone carried to its ID of now (Store.CarryTombstones), so that it stays out.
 func (r *Refresher) recognise(ctx context.Context, member string, items []news.Item) (map[string]news.Item, error) {
 	keys := make([]string, 0, 2*len(items))
 	perLink := map[string]int{}
-	for _, it := range items {
+	var earlier []string // by item: its canonical link in an earlier version's form, if another
+	for i, it := range items {
 		keys = append(keys, it.Key)
 		if it.Canonical != "" {
 			keys = append(keys, it.Canonical)
 			if perLink[it.Canonical]++; perLink[it.Canonical] == 2 {
 				keys = append(keys, "url:"+it.Canonical)
 			}
+			if e := identity.EarlierCanonical(it.Link); e != "" {
+				if earlier == nil {
+					earlier = make([]string, len(items))
+				}
+				earlier[i] = e
+				keys = append(keys, e, "url:"+e)
+				if k := identity.KeyWithLink(it.Key, it.Canonical, e); k != "" && k != "url:"+e {
+					keys = append(keys, k)
+				}
+			}
 		}
+	}
+	// earlierKey is what an earlier version keyed items[i] by with key, or "".
+	earlierKey := func(i int, key string) string {
+		if earlier == nil || earlier[i] == "" {
+			return ""
+		}
+		return identity.KeyWithLink(key, items[i].Canonical, earlier[i])
+	}
+	// unstored keeps out an item matched by no stored item whose ID of an earlier
+	// version retention removed: that tombstone is carried to its ID of now.
+	unstored := func(used map[string]news.Item) error {
+		ids := map[string]string{}
+		for i := range earlier {
+			it := &items[i]
+			if _, ok := used[it.ID]; ok {
+				continue
+			}
+			if k := earlierKey(i, it.Key); k != "" {
+				ids[identity.ID(member, k)] = it.ID
+			}
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		if _, err := r.Store.CarryTombstones(ctx, ids); err != nil {
+			return fmt.Errorf("look up removed items: %w", err)
+		}
+		return nil
 	}
 	stored, err := r.Store.ItemsByKey(ctx, member, keys)
 	if err != nil {
 		return nil, fmt.Errorf("look up stored items: %w", err)
 	}
 	if len(stored) == 0 {
-		return nil, nil
+		return nil, unstored(nil)
 	}
 	byKey := map[string]news.Item{}
 	byLink := map[string][]news.Item{}
@@ -815,6 +861,15 @@ func (r *Refresher) recognise(ctx context.Context, member string, items []news.I
 			}
 			if link != "" {
 				byLink[link] = append(byLink[link], s)
+			}
+			// Stored by an earlier version: found under this version's forms too.
+			if k := identity.CurrentKey(s.Key); k != s.Key {
+				if _, ok := byKey[k]; !ok {
+					byKey[k] = s
+				}
+			}
+			if c := identity.Recanonical(link); c != link {
+				byLink[c] = append(byLink[c], s)
 			}
 		}
 	}
@@ -841,7 +896,14 @@ func (r *Refresher) recognise(ctx context.Context, member string, items []news.I
 		}
 	}
 	if len(alt) > 0 {
-		found, err := r.Store.ItemsByKey(ctx, member, slices.Collect(maps.Values(alt)))
+		look := make([]string, 0, len(alt))
+		for i, k := range alt {
+			look = append(look, k)
+			if e := earlierKey(i, k); e != "" {
+				look = append(look, e)
+			}
+		}
+		found, err := r.Store.ItemsByKey(ctx, member, look)
 		if err != nil {
 			return nil, fmt.Errorf("look up stored items: %w", err)
 		}
@@ -874,6 +936,9 @@ func (r *Refresher) recognise(ctx context.Context, member string, items []news.I
 				break
 			}
 		}
+	}
+	if err := unstored(used); err != nil {
+		return nil, err
 	}
 	return used, nil
 }

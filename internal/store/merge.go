@@ -3,13 +3,17 @@ package store
 import (
 	"slices"
 
+	"github.com/iss-network/networkfeed/internal/identity"
 	"github.com/iss-network/networkfeed/internal/news"
 )
 
 // Merge returns what must be stored when incoming is seen for an item already stored as old,
-// and whether anything a reader would notice changed. Every backend calls it, so that an item
-// is updated the same way whatever it is stored in:
-//   - ID, Key, FirstSeen and ClusterID stay as first given;
+// and whether it must be written: anything a reader would notice changed, or only the item's
+// canonical link or key (a link in an earlier version's form), when Updated stays. Every
+// backend calls it, so that an item is updated the same way whatever it is stored in:
+//   - ID, FirstSeen and ClusterID stay as first given, and Key too, unless incoming's is
+//     this version's form of it (identity.CurrentKey: a Joomla article link an earlier
+//     version keyed by its menu entry);
 //   - Published stays unless the source now gives a real date no later than FirstSeen (an
 //     undated item that gains a date moves to it; an edited post never jumps to the top);
 //   - Title, Summary and Image stay when the source now gives none (an article page gave
@@ -20,6 +24,9 @@ func Merge(old, incoming news.Item) (news.Item, bool) {
 	m := incoming
 	m.ID = old.ID
 	m.Key = old.Key
+	if incoming.Key != old.Key && incoming.Key != "" && identity.CurrentKey(old.Key) == incoming.Key {
+		m.Key = incoming.Key
+	}
 	m.FirstSeen = old.FirstSeen
 	if m.ClusterID == "" {
 		m.ClusterID = old.ClusterID
@@ -47,7 +54,18 @@ func Merge(old, incoming news.Item) (news.Item, bool) {
 		old.Language != m.Language || !slices.Equal(old.Categories, m.Categories) ||
 		!old.Published.Equal(m.Published) || old.Precision != m.Precision
 	if !changed {
-		return old, false
+		if m.Key == old.Key && (incoming.Canonical == "" || incoming.Canonical == old.Canonical) {
+			return old, false
+		}
+		// Only how the item is known changed (a canonical link in an earlier version's
+		// form): it is written again, to be found under its key and link as they are
+		// now, but nothing a reader sees was updated.
+		up := old
+		up.Key = m.Key
+		if incoming.Canonical != "" {
+			up.Canonical = incoming.Canonical
+		}
+		return up, true
 	}
 	if !m.Updated.After(old.Updated) {
 		m.Updated = old.Updated

@@ -49,3 +49,37 @@ func TestMergeKeepsTitleWhenNoneGiven(t *testing.T) {
 		t.Errorf("a new title: changed %v, title %q", changed, m.Title)
 	}
 }
+
+// An item an earlier version stored under a Joomla article link with its menu entry
+// (Itemid) is written again under this version's key and link on its next poll, so that
+// it is found when the menu entry changes; nothing a reader sees moves.
+func TestMergeRekeysEarlierLinks(t *testing.T) {
+	const (
+		link    = "https://iss.example.org/index.php?option=com_content&view=article&id=245:kafala&catid=12&Itemid=101"
+		earlier = "https://iss.example.org/index.php?Itemid=101&catid=12&id=245%3Akafala&option=com_content&view=article"
+		now     = "https://iss.example.org/index.php?id=245&option=com_content&view=article"
+	)
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	old := news.Item{ID: "a", Key: "url:" + earlier, Canonical: earlier, Link: link, Title: "Kafala", Published: t0, Updated: t0, FirstSeen: t0}
+	in := old
+	in.Key, in.Canonical, in.Updated, in.FirstSeen = "url:"+now, now, t0.Add(48*time.Hour), t0.Add(48*time.Hour)
+	m, changed := Merge(old, in)
+	if !changed {
+		t.Fatal("an item keyed by an earlier form: not written again")
+	}
+	if m.Key != "url:"+now || m.Canonical != now || m.ID != "a" {
+		t.Errorf("merged: id %s, key %q, canonical %q; want a, url:%s", m.ID, m.Key, m.Canonical, now)
+	}
+	if !m.Updated.Equal(t0) || !m.FirstSeen.Equal(t0) {
+		t.Errorf("merged: updated %v, first seen %v; want both %v (nothing a reader sees changed)", m.Updated, m.FirstSeen, t0)
+	}
+	if _, changed := Merge(m, in); changed {
+		t.Error("the item rewritten: changed again")
+	}
+
+	// A key of another form is kept (a GUID change, matched by link).
+	in.Key = "guid:urn:iss:245"
+	if m, _ := Merge(old, in); m.Key != old.Key {
+		t.Errorf("key %q taken, want the stored %q", m.Key, old.Key)
+	}
+}

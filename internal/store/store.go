@@ -37,6 +37,12 @@ type Store interface {
 	// ItemsByKey returns the stored items of member whose Key, or Canonical link (Link when Canonical is empty), is one of keys
 	// (used by the identity stage to recognise re-keyed items).
 	ItemsByKey(ctx context.Context, member string, keys []string) ([]news.Item, error)
+	// CarryTombstones takes ids, each an item's ID as an earlier version gave it mapped to
+	// the ID it has now (its key changed form: see identity.EarlierCanonical): when
+	// retention removed the item under the earlier ID, its tombstone, with the time of the
+	// trim, keeps it out under its ID of now too. It returns the earlier IDs found
+	// tombstoned.
+	CarryTombstones(ctx context.Context, ids map[string]string) ([]string, error)
 
 	// Source returns one source's state, or ErrNotFound.
 	Source(ctx context.Context, url string) (news.SourceState, error)

@@ -699,6 +699,38 @@ func (s *Store) ItemsByKey(ctx context.Context, member string, keys []string) ([
 	return out, nil
 }
 
+// CarryTombstones implements store.Store.
+func (s *Store) CarryTombstones(ctx context.Context, ids map[string]string) ([]string, error) {
+	var found []string
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		tombs := tx.Bucket(bTombs)
+		for from := range ids {
+			if tombs.Get([]byte(from)) != nil {
+				found = append(found, from)
+			}
+		}
+		return nil
+	})
+	if err != nil || len(found) == 0 {
+		return nil, err
+	}
+	err = s.update(ctx, func(tx *bbolt.Tx) error {
+		tombs := tx.Bucket(bTombs)
+		for _, from := range found {
+			if t := tombs.Get([]byte(from)); t != nil && tombs.Get([]byte(ids[from])) == nil {
+				if err := tombs.Put([]byte(ids[from]), slices.Clone(t)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("carry %d tombstones: %w", len(found), err)
+	}
+	return found, nil
+}
+
 // Items implements store.Store: it walks the most selective timeline (several for several
 // members, merged) from the cursor backwards and filters the rest in memory.
 func (s *Store) Items(ctx context.Context, q news.Query) ([]news.Item, error) {

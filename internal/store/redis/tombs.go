@@ -70,3 +70,34 @@ func (s *Store) runUpkeep(ctx context.Context, maxAge time.Duration, now time.Ti
 	}
 	return s.expireTombs(ctx, maxAge, now)
 }
+
+// carryTombsScript: for each pair (ARGV[i], ARGV[i+1]) whose first ID is in the
+// sorted set KEYS[1], adds the second with the same score (keeping one it has); it
+// returns the first IDs found.
+var carryTombsScript = redis.NewScript(`
+local out = {}
+for i = 1, #ARGV, 2 do
+  local t = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if t then
+    redis.call('ZADD', KEYS[1], 'NX', t, ARGV[i+1])
+    out[#out+1] = ARGV[i]
+  end
+end
+return out
+`)
+
+// CarryTombstones implements store.Store.
+func (s *Store) CarryTombstones(ctx context.Context, ids map[string]string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, 0, 2*len(ids))
+	for from, to := range ids {
+		args = append(args, from, to)
+	}
+	found, err := carryTombsScript.Run(ctx, s.c, []string{s.tombKey()}, args...).StringSlice()
+	if err != nil {
+		return nil, s.fail(ctx, "redis carry tombstones", err)
+	}
+	return found, nil
+}

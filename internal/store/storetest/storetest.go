@@ -49,6 +49,7 @@ func Run(t *testing.T, open Opener) {
 		{"Sources", testSources},
 		{"TrimAndTombstones", testTrimAndTombstones},
 		{"TombstonesExpire", testTombstonesExpire},
+		{"CarryTombstones", testCarryTombstones},
 		{"Version", testVersion},
 		{"Leases", testLeases},
 		{"ConcurrentSameItem", testConcurrentSameItem},
@@ -552,5 +553,38 @@ func testItemsCostWhatTheyFind(t *testing.T, s store.Store) {
 	perRead := (after.TotalAlloc - before.TotalAlloc) / reads
 	if room := uint64(q.Limit) * uint64(unsafe.Sizeof(news.Item{})); perRead > room/4 {
 		t.Errorf("a read of 3 items with limit %d allocates %d bytes, want under %d (a quarter of room for the limit)", q.Limit, perRead, room/4)
+	}
+}
+
+// testCarryTombstones: an item an earlier version stored under another ID (its key's
+// link in an earlier form) and retention removed stays out under its ID of now, until
+// that tombstone expires.
+func testCarryTombstones(t *testing.T, s store.Store) {
+	mustUpsert(t, s, Item("gs", 1), Item("gs", 2))
+	src, maxAge := Item("gs", 1).Source, 48*time.Hour
+	trimmedAt := base.Add(10 * time.Hour)
+	if n, err := s.Trim(ctx(t), src, 1, maxAge, trimmedAt); err != nil || n != 1 {
+		t.Fatalf("trim by count: %d, %v; want gs-001 removed", n, err)
+	}
+	found, err := s.CarryTombstones(ctx(t), map[string]string{"gs-001": "gs-901", "gs-002": "gs-902", "gs-003": "gs-903"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(found) != "[gs-001]" {
+		t.Errorf("CarryTombstones found %v, want [gs-001]", found)
+	}
+	again := func(n int, id string) news.Item {
+		it := Item("gs", n)
+		it.ID = id
+		return it
+	}
+	if r := mustUpsert(t, s, again(1, "gs-901"), again(3, "gs-903")); fmt.Sprint(r.NewIDs) != "[gs-903]" {
+		t.Errorf("upsert under the IDs of now = %+v, want only gs-903 new (gs-901 kept out)", r)
+	}
+	if _, err := s.Trim(ctx(t), src, 0, maxAge, trimmedAt.Add(maxAge+time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if r := mustUpsert(t, s, again(1, "gs-901")); r.New != 1 {
+		t.Errorf("upsert after the carried tombstone expired = %+v, want the item new again", r)
 	}
 }
