@@ -170,14 +170,19 @@ func TestBuildSite(t *testing.T) {
 	if d := string(dash); strings.Contains(d, " ago<") || strings.Contains(d, ">in ") || !strings.Contains(d, " UTC<") {
 		t.Errorf("sources/index.html shows times relative to the build, not dates and times")
 	}
-	// The share page previews the static list and its form stays on the static share page.
-	share, err := os.ReadFile(filepath.Join(out, "share/index.html"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{`action="../share/index.html"`, `src="../embed.html"`} {
-		if !strings.Contains(string(share), want) {
-			t.Errorf("share/index.html lacks %s", want)
+	// The share page previews the static list. Forms send their choice to the live site:
+	// a written file ignores the query a form adds (the river's filter showed every item).
+	for _, tc := range []struct{ file, want string }{
+		{"share/index.html", `src="../embed.html"`},
+		{"share/index.html", `action="https://news.example.org/network/share"`},
+		{"index.html", `action="https://news.example.org/network/"`},
+	} {
+		b, err := os.ReadFile(filepath.Join(out, tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), tc.want) {
+			t.Errorf("%s lacks %s", tc.file, tc.want)
 		}
 	}
 
@@ -245,5 +250,29 @@ func TestBuildRegionalLanguageTags(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, f)); err == nil {
 			t.Errorf("%s was written: items are filed under base languages", f)
 		}
+	}
+}
+
+// A write that fails (a full disk, here a rename onto a directory) leaves nothing behind:
+// a half-written "feed.atom.tmp" stayed in the site, to be published with it.
+func TestWriteFileFailureLeavesNoTemp(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "feed.atom", "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := writeFile(filepath.Join(dir, "feed.atom"), []byte("<feed/>"))
+	if err == nil || !strings.Contains(err.Error(), "feed.atom") {
+		t.Errorf("err %v, want one naming feed.atom", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("files left: %v", entries)
+	}
+	// A written file is readable by the web server that hosts the site.
+	if err := writeFile(filepath.Join(dir, "index.html"), []byte("<p>")); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "index.html")); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("index.html: %v, %v", fi.Mode(), err)
 	}
 }

@@ -443,7 +443,8 @@ var (
 // relativeLinks rewrites the links of an HTML page served at addr and written to file: an
 // address the build wrote (root-relative, absolute under base, or a relative path such as
 // a form's action="share") becomes a path relative to file; any other root-relative
-// address (a paged or filtered view) points at base, the live site.
+// address (a paged or filtered view), and every form's action (its fields become a query
+// the written file would ignore), points at base, the live site.
 func relativeLinks(page []byte, addr, file string, files map[string]string, base string) []byte {
 	depth := strings.Count(file, "/")
 	up := strings.Repeat("../", depth)
@@ -473,6 +474,10 @@ func relativeLinks(page []byte, addr, file string, files map[string]string, base
 		}
 		var out string
 		switch {
+		case attr == "action":
+			// A form sends its fields as the query, which a written file ignores:
+			// a filter chosen on a static page is applied by the live site.
+			out = strings.TrimSuffix(base, "/") + strings.SplitN(addr, "?", 2)[0]
 		case ok:
 			out = up + target
 		default:
@@ -518,14 +523,50 @@ func writeFile(path string, b []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+	return replaceFile(path, b, 0o644, false)
+}
+
+// replaceFile puts b in place of the file at path through a temporary file beside it
+// and a rename, with permissions perm; sync flushes it to disk before the rename. The
+// temporary file has a name of its own (two writers never share one) and is removed
+// when the write fails (a full disk left a half-written "feed.atom.tmp" in the site).
+func replaceFile(path string, b []byte, perm os.FileMode, sync bool) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	_, err = f.Write(b)
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), perm) // CreateTemp's is 0600: a web server must read the site
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// saveConfig replaces a config file: the file a symbolic link names (the link is kept,
+// where a rename replaced it by a file the service never reads), with its permissions
+// (it may hold a webhook's secret), synced, as an editor saves it.
+func saveConfig(path string, b []byte) error {
+	if p, err := filepath.EvalSymlinks(path); err == nil {
+		path = p
+	}
+	perm := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		perm = fi.Mode().Perm()
+	}
+	return replaceFile(path, b, perm, true)
 }
 
 func runDemo(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {

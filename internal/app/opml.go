@@ -2,10 +2,12 @@ package app
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/url"
 	"os"
@@ -13,59 +15,109 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
 	"gopkg.in/yaml.v3"
 
 	"github.com/iss-network/networkfeed/internal/config"
+	"github.com/iss-network/networkfeed/internal/fetch"
 )
 
 // opmlFeed is one feed outline of an imported OPML file.
 type opmlFeed struct {
 	Title, XMLURL, HTMLURL, Region, Country string
+	Line                                    int // where the outline starts in the OPML file
 }
 
 // readOPML returns the feed outlines of an OPML document, depth first. A folder's text
 // is taken as the region of the feeds under it; a category "/Region/CC" (as networkfeed's
-// /opml writes) sets region and country.
+// /opml writes) sets region and country. Exports differ in the ways readers tolerate:
+// attribute names in any case (xmlurl, XMLURL), any encoding (a BOM, UTF-16,
+// windows-1252), HTML entities (&eacute;) and titles escaped twice (&amp;amp;). A feed
+// outline whose xmlUrl is not an absolute http(s) URL is an error naming its line: it
+// would otherwise be lost, or make the whole config invalid.
 func readOPML(r io.Reader) ([]opmlFeed, error) {
-	type outline struct {
-		Text     string    `xml:"text,attr"`
-		Title    string    `xml:"title,attr"`
-		XMLURL   string    `xml:"xmlUrl,attr"`
-		HTMLURL  string    `xml:"htmlUrl,attr"`
-		Category string    `xml:"category,attr"`
-		Children []outline `xml:"outline"`
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
 	}
-	var doc struct {
-		XMLName xml.Name  `xml:"opml"`
-		Body    []outline `xml:"body>outline"`
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, errors.New("the file is empty")
 	}
-	dec := xml.NewDecoder(r)
-	dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
-		if strings.EqualFold(label, "utf-8") || strings.EqualFold(label, "us-ascii") {
-			return in, nil
-		}
-		return nil, fmt.Errorf("unsupported encoding %q (convert the file to UTF-8)", label)
+	// To UTF-8 from what its BOM, its declaration or its bytes say, the declaration
+	// rewritten to UTF-8.
+	if b, err = fetch.ToUTF8(b, "application/xml"); err != nil {
+		return nil, err
 	}
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("read opml: %w", err)
-	}
-	var out []opmlFeed
-	var walk func(os []outline, region string)
-	walk = func(os []outline, region string) {
-		for _, o := range os {
-			title := strings.TrimSpace(o.Title)
-			if title == "" {
-				title = strings.TrimSpace(o.Text)
+	dec := xml.NewDecoder(bytes.NewReader(b))
+	dec.Entity = xml.HTMLEntity
+	dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) { return in, nil }
+	attr := func(e xml.StartElement, name string) string {
+		for _, a := range e.Attr {
+			if strings.EqualFold(a.Name.Local, name) {
+				return strings.TrimSpace(a.Value)
 			}
-			if o.XMLURL == "" {
-				walk(o.Children, title)
+		}
+		return ""
+	}
+	var (
+		out   []opmlFeed
+		seen  bool     // an <opml> element
+		path  []string // names of the open elements
+		scope []string // per open outline: the region of the outlines in it
+	)
+	region := func() string {
+		if len(scope) == 0 {
+			return ""
+		}
+		return scope[len(scope)-1]
+	}
+	for {
+		line, _ := dec.InputPos() // before the token: where a tag starts
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			name := t.Name.Local
+			if len(path) == 0 && name != "opml" {
+				return nil, fmt.Errorf("not an OPML file: line %d: <%s>, not <opml>", line, name)
+			}
+			seen = true
+			inBody := len(path) >= 2 && path[1] == "body"
+			path = append(path, name)
+			if name != "outline" || !inBody {
 				continue
 			}
-			f := opmlFeed{Title: title, XMLURL: strings.TrimSpace(o.XMLURL), HTMLURL: strings.TrimSpace(o.HTMLURL), Region: region}
-			if parts := strings.Split(strings.Trim(o.Category, "/"), "/"); len(parts) >= 1 && strings.HasPrefix(o.Category, "/") {
+			title := attr(t, "title")
+			if title == "" {
+				title = attr(t, "text")
+			}
+			title = strings.TrimSpace(html.UnescapeString(title)) // escaped twice by the exporter
+			xmlURL := attr(t, "xmlUrl")
+			if xmlURL == "" {
+				scope = append(scope, title) // a folder: its title is its feeds' region
+				continue
+			}
+			if !httpURL(xmlURL) {
+				return nil, fmt.Errorf("line %d: feed %q: xmlUrl %q is not an absolute http(s) URL", line, title, xmlURL)
+			}
+			f := opmlFeed{Title: title, XMLURL: xmlURL, HTMLURL: attr(t, "htmlUrl"), Region: region(), Line: line}
+			scope = append(scope, f.Region) // outlines in a feed's: its folder's region
+			if !httpURL(f.HTMLURL) {
+				f.HTMLURL = "" // only a hint: the homepage it would give the member
+			}
+			if cat := attr(t, "category"); strings.HasPrefix(cat, "/") {
+				parts := strings.Split(strings.Trim(cat, "/"), "/")
 				f.Region = parts[0]
-				if len(parts) >= 2 && regexp.MustCompile(`^[A-Z]{2}$`).MatchString(parts[1]) {
+				if len(parts) >= 2 && countryRE.MatchString(parts[1]) {
 					f.Country = parts[1]
 				}
 			}
@@ -73,11 +125,27 @@ func readOPML(r io.Reader) ([]opmlFeed, error) {
 				f.Title = f.XMLURL
 			}
 			out = append(out, f)
-			walk(o.Children, region)
+		case xml.EndElement:
+			if len(path) > 0 {
+				if path[len(path)-1] == "outline" && len(path) >= 3 && path[1] == "body" {
+					scope = scope[:len(scope)-1]
+				}
+				path = path[:len(path)-1]
+			}
 		}
 	}
-	walk(doc.Body, "")
+	if !seen {
+		return nil, errors.New("not an OPML file: no <opml> element")
+	}
 	return out, nil
+}
+
+var countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
+
+// httpURL reports whether s is an absolute http(s) URL, as feeds.yaml needs.
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // importResult says what an import did.
@@ -124,6 +192,10 @@ func importOPML(file string, src []byte, feeds []opmlFeed) ([]byte, importResult
 	}
 	inserts := map[int][]string{} // after line n (1-based): lines to insert
 	var newMembers []*yaml.Node
+	// The sources of the members this import creates, by homepage host: a site's
+	// other feeds join its new member, as they would join it in a later import.
+	newByHost := map[string]*yaml.Node{}
+	newIDs := map[*yaml.Node]string{}
 	for _, f := range feeds {
 		if have[f.XMLURL] {
 			res.Skipped = append(res.Skipped, f.XMLURL)
@@ -152,7 +224,12 @@ func importOPML(file string, src []byte, feeds []opmlFeed) ([]byte, importResult
 			res.Added = append(res.Added, cfg.Members[i].ID+": "+f.XMLURL)
 			continue
 		}
-		id := uniqueID(slug(f.Title), ids)
+		if seq := cmp.Or(newByHost[host(f.HTMLURL)], newByHost[host(f.XMLURL)]); seq != nil {
+			seq.Content = append(seq.Content, &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: "feed"}, {Kind: yaml.ScalarNode, Value: f.XMLURL}}})
+			res.Added = append(res.Added, newIDs[seq]+": "+f.XMLURL)
+			continue
+		}
+		id := uniqueID(memberID(f), ids)
 		ids[id] = true
 		m := &yaml.Node{Kind: yaml.MappingNode}
 		add := func(k, v string) {
@@ -166,7 +243,11 @@ func importOPML(file string, src []byte, feeds []opmlFeed) ([]byte, importResult
 		add("region", f.Region)
 		add("homepage", f.HTMLURL)
 		src := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: "feed"}, {Kind: yaml.ScalarNode, Value: f.XMLURL}}}
-		m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "sources"}, &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{src}})
+		seq := &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{src}}
+		m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "sources"}, seq)
+		if h := host(f.HTMLURL); h != "" {
+			newByHost[h], newIDs[seq] = seq, id
+		}
 		m.HeadComment = "imported from OPML"
 		newMembers = append(newMembers, m)
 		res.NewMembers = append(res.NewMembers, id)
@@ -180,19 +261,25 @@ func importOPML(file string, src []byte, feeds []opmlFeed) ([]byte, importResult
 			return nil, res, fmt.Errorf("encode new members: %w", err)
 		}
 		indent := strings.Repeat(" ", members.Content[0].Column-3)
-		text := "\n"
+		var text strings.Builder // not +=: thousands of members made that quadratic
+		text.WriteString("\n")
 		for _, l := range strings.SplitAfter(buf.String(), "\n") {
 			if l != "" {
-				text += indent + l
+				text.WriteString(indent + l)
 			}
 		}
 		last := endLine(lines, members.Content[len(members.Content)-1])
-		inserts[last] = append(inserts[last], text)
+		inserts[last] = append(inserts[last], text.String())
 	}
+	// The file's line ends, for the lines inserted too.
+	crlf := strings.HasSuffix(lines[0], "\r\n")
 	var out strings.Builder
 	for i, l := range lines {
 		out.WriteString(l)
 		for _, ins := range inserts[i+1] {
+			if crlf {
+				ins = strings.ReplaceAll(ins, "\n", "\r\n")
+			}
 			out.WriteString(ins)
 		}
 	}
@@ -269,13 +356,27 @@ func host(u string) string {
 
 var nonID = regexp.MustCompile(`[^a-z0-9]+`)
 
+// memberID is the id a new member gets from its feed: its title's words, else (a title
+// in Hebrew or Japanese, say) its site's host name, rather than "imported-7".
+func memberID(f opmlFeed) string {
+	if id := slug(f.Title); id != "" {
+		return id
+	}
+	if id := slug(cmp.Or(host(f.HTMLURL), host(f.XMLURL))); id != "" {
+		return id
+	}
+	return "imported"
+}
+
 func slug(s string) string {
+	// Accents off the letters: Sénégal is senegal, not s-n-gal. (A chain is not safe
+	// for concurrent use: one per call.)
+	if t, _, err := transform.String(transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC), s); err == nil {
+		s = t
+	}
 	s = strings.Trim(nonID.ReplaceAllString(strings.ToLower(s), "-"), "-")
 	if len(s) > 40 {
 		s = strings.TrimRight(s[:40], "-")
-	}
-	if s == "" {
-		s = "imported"
 	}
 	return s
 }
@@ -316,7 +417,7 @@ func runImportOPML(ctx context.Context, args []string, env Env, stdout, stderr i
 	defer in.Close()
 	feeds, err := readOPML(in)
 	if err != nil {
-		return err
+		return fmt.Errorf("read %s: %w", fs.Arg(0), err)
 	}
 	src, err := os.ReadFile(c.config)
 	if err != nil {
@@ -331,7 +432,7 @@ func runImportOPML(ctx context.Context, args []string, env Env, stdout, stderr i
 		return err
 	}
 	if len(res.Added)+len(res.NewMembers) > 0 {
-		if err := writeFile(filepath.Clean(c.config), out); err != nil {
+		if err := saveConfig(filepath.Clean(c.config), out); err != nil {
 			return err
 		}
 	}
