@@ -132,8 +132,10 @@ var (
 // German, Dutch and Bulgarian pages write it beside a date: "10 h 15", "10h", "10 Uhr",
 // "10.15 Uhr", "10:15 ч.". go-dateparser reads the hour word as a count of hours ago:
 // "04/03/2026 à 10h" was ten hours before the poll, a date that moved at every poll,
-// and "4. März 2026 um 10 Uhr" was 10 March.
-var rxClockWord = regexp.MustCompile(`(?i)(^|[^\pL\pN.:,])(\d{1,2})(?:\s*[.:]\s*(\d{2}))?\s*(h|hs|hrs|uhr|uur|ч)(?:\s*(\d{2}))?(\.?)(\s*min\b)?`)
+// and "4. März 2026 um 10 Uhr" was 10 March. The hour words go longest first: an
+// alternation takes the first that matches, and "h" in "18 hs" (Argentina, Uruguay)
+// left "s" behind, a letter, so the time was not rewritten.
+var rxClockWord = regexp.MustCompile(`(?i)(^|[^\pL\pN.:,])(\d{1,2})(?:\s*[.:]\s*(\d{2}))?\s*(hrs|hs|h|uhr|uur|ч)(?:\s*(\d{2}))?(\.?)(\s*min\b)?`)
 
 // clockTimes rewrites the clock times of a dated text (it has a year: "il y a 3 h", "vor
 // 3 Std." are not clock times) that carry an hour word as "10:15" (rxClockWord). A

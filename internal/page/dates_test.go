@@ -121,6 +121,13 @@ func TestParseDate(t *testing.T) {
 		{name: "es clock time hour word", langs: []string{"es"}, in: "4 de marzo de 2024 a las 10 h", want: time.Date(2024, 3, 4, 10, 0, 0, 0, time.UTC), prec: news.PrecisionExact},
 		{name: "de clock time Uhr", langs: []string{"de"}, in: "4. März 2024 um 10 Uhr", want: time.Date(2024, 3, 4, 10, 0, 0, 0, time.UTC), prec: news.PrecisionExact},
 		{name: "bg clock time", langs: []string{"bg"}, in: "04.03.2024, 10:15 ч.", want: time.Date(2024, 3, 4, 10, 15, 0, 0, time.UTC), prec: news.PrecisionExact},
+		// Argentina and Uruguay write the hour "18 hs" (and "18 hrs"): the hour word "h"
+		// matched first and, a letter following it, the time stayed "18 hours ago" (or the
+		// 18th, or January).
+		{name: "es clock time hs", langs: []string{"es"}, in: "Publicado el 4 de marzo de 2024 a las 18 hs", want: time.Date(2024, 3, 4, 18, 0, 0, 0, time.UTC), prec: news.PrecisionExact},
+		{name: "es clock time hs beside the date", langs: []string{"es"}, in: "4 de marzo de 2024 18 hs", want: time.Date(2024, 3, 4, 18, 0, 0, 0, time.UTC), prec: news.PrecisionExact},
+		{name: "es clock time hrs", langs: []string{"es"}, in: "04/03/2024 - 18 hrs", want: time.Date(2024, 3, 4, 18, 0, 0, 0, time.UTC), prec: news.PrecisionExact},
+		{name: "es clock time hs no space", langs: []string{"es"}, in: "04/03/2024 - 18hs", want: time.Date(2024, 3, 4, 18, 0, 0, 0, time.UTC), prec: news.PrecisionExact},
 		{name: "fr hours ago stays relative", langs: []string{"fr"}, in: "il y a 3 h", want: day(2024, 3, 10), prec: news.PrecisionDay},
 		{name: "title is no date", langs: []string{"en"}, in: "ISS PAC meets in Athens", nodate: true},
 		{name: "bare year is no date", langs: []string{"en"}, in: "ISS Global Report 2016", nodate: true},

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -426,14 +427,32 @@ func (p *pageDoc) dateOf(pt parts) (time.Time, news.Precision, *html.Node) {
 	// A date leading the title, set off by a colon or a dash ("April 2017: ISS network
 	// submits its first activity report", on the General Secretariat's page): the item had
 	// no date, and an item new at a later poll took that poll's time.
+	// The lead must hold a year, and the date be of that year: a lead such as "1 in 4
+	// children" or "3 weeks in Geneva" reads as a day of the poll's year, or one relative
+	// to the poll, which a later poll moves.
 	if pt.title != nil {
-		if m := rxTitleDate.FindStringSubmatch(text(pt.title, nil)); m != nil {
-			if t, pr, ok := p.dates.parse(m[1]); ok {
+		if m := rxTitleDate.FindStringSubmatch(text(pt.title, nil)); m != nil && rxYear.MatchString(m[1]) {
+			if t, pr, ok := p.dates.parse(m[1]); ok && yearWritten(m[1], t, p.dates.loc) {
 				return t, pr, nil
 			}
 		}
 	}
 	return time.Time{}, news.PrecisionNone, nil
+}
+
+// yearWritten tells whether t's year, in loc (a day's midnight in the member's zone) or
+// in UTC (a month's first), is written in s, or s gives its year as a Chinese or
+// Japanese one ("令和6年").
+func yearWritten(s string, t time.Time, loc *time.Location) bool {
+	if strings.Contains(s, "年") {
+		return true
+	}
+	for _, l := range []*time.Location{loc, time.UTC} {
+		if l != nil && strings.Contains(s, strconv.Itoa(t.In(l).Year())) {
+			return true
+		}
+	}
+	return false
 }
 
 // untitledLen is the length, in runes, of the title taken from an untitled item's first

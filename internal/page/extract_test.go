@@ -313,6 +313,36 @@ func TestDateLeadingTheTitle(t *testing.T) {
 	}
 }
 
+// TestTitleLeadThatIsNoDate: a title's lead before a colon or a dash dates an undated
+// item only when it is a date with its year. "1 in 4 children: …" was 4 January of the
+// poll's year, "3 weeks in Geneva – …" three weeks after the poll and "2 hours with the
+// children: …" the poll's day (a date that moved at every poll).
+func TestTitleLeadThatIsNoDate(t *testing.T) {
+	doc := []byte(`<html><body><div class="news">
+<div class="it"><h2><a href="/a">1 in 4 children: a new study on kinship care</a></h2><p>Read the study.</p></div>
+<div class="it"><h2><a href="/b">3 weeks in Geneva – our trainees report</a></h2><p>Their report.</p></div>
+<div class="it"><h2><a href="/c">2 hours with the children: a day at the centre</a></h2><p>A visit.</p></div>
+<div class="it"><h2><a href="/d">5 days of training: social workers from 12 countries</a></h2><p>Training.</p></div>
+<div class="it"><h2><a href="/e">1 in 4 children in 2023: the figures</a></h2><p>Figures.</p></div>
+<div class="it"><h2><a href="/f">12 May 2024 – Webinar on kafala</a></h2><p>Register.</p></div>
+</div></body></html>`)
+	items, err := Extract(doc, "https://example.org/news", Selectors{Item: "div.it"}, Options{Languages: []string{"en"}, Now: corpusNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 6 {
+		t.Fatalf("got %d items, want 6", len(items))
+	}
+	for _, it := range items[:5] {
+		if it.Precision != news.PrecisionNone {
+			t.Errorf("%q: dated %v (%q), want undated", it.Title, it.Published, it.Precision)
+		}
+	}
+	if it := items[5]; !it.Published.Equal(time.Date(2024, 5, 12, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("%q: dated %v (%q), want 12 May 2024", it.Title, it.Published, it.Precision)
+	}
+}
+
 // ExtractChecked names the field selectors that found nothing in any item while the item
 // selector still matches (a partial redesign): the items come, silently undated.
 func TestExtractCheckedMisses(t *testing.T) {

@@ -194,7 +194,7 @@ var embedParams = []string{"member", "country", "region", "lang", "category", "q
 func snippets(cfg *config.Config, v url.Values, title string) embedSnippets {
 	q := url.Values{}
 	for _, k := range embedParams {
-		if s := v.Get(k); s != "" {
+		if s := param(v, k); s != "" {
 			q.Set(k, s)
 		}
 	}

@@ -286,7 +286,7 @@ func (s *Server) river(w http.ResponseWriter, r *http.Request) {
 func pageQuery(v url.Values) url.Values {
 	out := url.Values{}
 	for _, k := range filterKeys {
-		if s := v.Get(k); s != "" {
+		if s := param(v, k); s != "" {
 			out.Set(k, s)
 		}
 	}
@@ -297,7 +297,7 @@ func pageQuery(v url.Values) url.Values {
 func feedQuery(v url.Values) string {
 	c := url.Values{}
 	for _, k := range []string{"member", "country", "region", "lang", "category", "q"} {
-		if s := v.Get(k); s != "" {
+		if s := param(v, k); s != "" {
 			c.Set(k, s)
 		}
 	}

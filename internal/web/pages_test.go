@@ -1125,3 +1125,32 @@ func TestDashboardHourlyGapAndWarning(t *testing.T) {
 		}
 	}
 }
+
+// TestRepeatedMembersKeptInLinks: member=a&member=b (what a form of checkboxes sends)
+// selects both members, and so must every link made from it: the river's "Older news"
+// and its feed links, the share page's feeds and snippets and the embed's "More news"
+// kept member=a alone (the next page of the river showed a's items only).
+func TestRepeatedMembersKeptInLinks(t *testing.T) {
+	f := newPageFixture(t)
+	for _, c := range []struct{ path, want string }{
+		{"/?member=iss-israel&member=iss-japan&limit=1", "/?before="},
+		{"/?member=iss-israel&member=iss-japan&limit=1", "https://news.example.org/feed.rss?"},
+		{"/share?member=iss-israel&member=iss-japan", "https://news.example.org/feed.atom?"},
+		{"/share?member=iss-israel&member=iss-japan", "https://news.example.org/embed?"},
+		{"/share?member=iss-israel&member=iss-japan", `data-member="`},
+		{"/embed?member=iss-israel&member=iss-japan", "https://news.example.org/?"},
+	} {
+		_, body := f.get(t, c.path, "")
+		body = html.UnescapeString(body)
+		i := strings.Index(body, c.want)
+		if i < 0 {
+			t.Errorf("%s: no %s", c.path, c.want)
+			continue
+		}
+		link := body[i:]
+		link = link[:strings.IndexAny(link[len(c.want):], `" `)+len(c.want)]
+		if !strings.Contains(link, "iss-israel") || !strings.Contains(link, "iss-japan") {
+			t.Errorf("%s: %s does not keep both members", c.path, link)
+		}
+	}
+}

@@ -81,7 +81,7 @@ func (s *Server) share(w http.ResponseWriter, r *http.Request) {
 func shareEmbedQuery(v url.Values, limit int) url.Values {
 	out := url.Values{}
 	for _, k := range []string{"member", "country", "region", "lang", "category", "q"} {
-		if s := v.Get(k); s != "" {
+		if s := param(v, k); s != "" {
 			out.Set(k, s)
 		}
 	}
