@@ -33,6 +33,7 @@ import (
 	"github.com/iss-network/networkfeed/internal/demo"
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/poll"
+	"github.com/iss-network/networkfeed/internal/store"
 	"github.com/iss-network/networkfeed/internal/web"
 )
 
@@ -94,7 +95,9 @@ func runPoll(ctx context.Context, args []string, env Env, stdout, stderr io.Writ
 var alertsDrain = 40 * time.Second
 
 // pollOnce refreshes every job, shows progress on a terminal and prints a summary; a
-// failing source is reported, never fatal. Only what it prints of each result is kept.
+// failing source is reported, never fatal, but a source the store could not record (it
+// stopped answering) makes it return an error after the summary: the run did not store
+// what it fetched. Only what it prints of each result is kept.
 // When ctx ends first (SIGINT, SIGTERM), the refreshes it cut short are not listed as
 // failing: the summary says the poll was interrupted and how many sources it polled,
 // and the error it returns gives the command a non-zero exit.
@@ -106,13 +109,16 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 		text string
 	}
 	var lines []line // FAIL, BUSY, MOVED and WARN lines, printed in the order of jobs
-	newItems, failed, polled, busy := 0, 0, 0, 0
+	newItems, failed, polled, busy, unrecorded := 0, 0, 0, 0, 0
 	poll.PollEach(ctx, ref, jobs, workers, func(i, done, failing int, r poll.Result) {
 		newItems += r.New
 		if r.Err != nil && ctx.Err() != nil {
 			return // cut short by the interruption
 		}
 		polled++
+		if errors.Is(r.Err, store.ErrUnavailable) {
+			unrecorded++ // listed as failing too, with the store as the reason
+		}
 		switch {
 		case errors.Is(r.Err, poll.ErrBusy):
 			busy++
@@ -154,6 +160,10 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 		others = fmt.Sprintf(", %d left to the process polling them", busy)
 	}
 	fmt.Fprintf(out, "polled %d sources in %s: %d new items, %d failing%s\n", len(jobs), took, newItems, failed, others)
+	if unrecorded > 0 {
+		// Not a member's failure: the run did not do its work, which cron must see.
+		return fmt.Errorf("store unavailable: %d of %d sources not recorded", unrecorded, len(jobs))
+	}
 	return nil
 }
 

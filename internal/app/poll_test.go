@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,6 +20,7 @@ import (
 	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/poll"
+	"github.com/iss-network/networkfeed/internal/store"
 	boltstore "github.com/iss-network/networkfeed/internal/store/bolt"
 	"github.com/iss-network/networkfeed/internal/syncbuf"
 )
@@ -170,6 +173,12 @@ func TestProgressLine(t *testing.T) {
 			"polled 2/4 sources since start, 1 failing"},
 		{"sources removed", []poll.Result{{URL: "a"}, {URL: "b", Err: boom}, {URL: "c", Err: boom}}, []string{"a", "d"},
 			"polled 1/2 sources since start, 0 failing"},
+		// Refreshes that recorded nothing (the store stopped answering, or a shutdown cut
+		// them short) are not the source's failures: they counted as failing (found by a
+		// helper's audit), as neither the dashboard nor the alerts do.
+		{"not recorded", []poll.Result{{URL: "a"}, {URL: "b", Err: fmt.Errorf("store items: %w", store.ErrUnavailable)},
+			{URL: "c", Err: context.Canceled}, {URL: "a", Err: fmt.Errorf("look up stored items: %w", store.ErrUnavailable)}}, []string{"a", "b", "c"},
+			"polled 1/3 sources since start, 0 failing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf syncbuf.Buffer
@@ -373,5 +382,43 @@ func TestPollSaysWhenItStopsASource(t *testing.T) {
 	}
 	if down == "" || strings.Contains(down, "polling stopped") {
 		t.Errorf("500 line %q, want a FAIL line without 'polling stopped'", down)
+	}
+}
+
+// downStore is a store that stops answering when items are to be written, as Redis does
+// when it goes away in the middle of a poll.
+type downStore struct{ poll.Store }
+
+func (downStore) Upsert(context.Context, []news.Item) (news.UpsertResult, error) {
+	return news.UpsertResult{}, fmt.Errorf("redis upsert: %w: connection refused", store.ErrUnavailable)
+}
+
+// TestPollFailsWhenTheStoreStopsAnswering: sources whose items the store could not
+// record are listed (FAIL, the store is unavailable) and the poll returns an error, a
+// non-zero exit. It exited 0, found by a helper's audit with a Redis stopped during a
+// run: "polled 14 sources: 13 failing" and a cron job that saw success while nothing
+// was stored.
+func TestPollFailsWhenTheStoreStopsAnswering(t *testing.T) {
+	site := newSignalSite(t)
+	path := filepath.Join(t.TempDir(), "feeds.yaml")
+	writeSignalConfig(t, path, site.srv.URL, "a", "b", "gone")
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bolt, err := boltstore.Open(filepath.Join(t.TempDir(), "nf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bolt.Close() })
+	log := newLoggerFor(io.Discard, func(string) string { return "" }, false)
+	ref := newRefresher(func() *config.Config { return cfg }, newFetcher(cfg), downStore{bolt}, log)
+	var out bytes.Buffer
+	err = pollOnce(context.Background(), ref, poll.Jobs(cfg), 2, &out)
+	if err == nil || !strings.Contains(err.Error(), "2 of 3 sources not recorded") {
+		t.Errorf("poll with the store down: err %v, want one saying 2 of 3 sources were not recorded", err)
+	}
+	if !regexp.MustCompile(`(?m)^FAIL +m-a +\S+/a\.xml +the store is unavailable$`).MatchString(out.String()) || !strings.Contains(out.String(), "3 failing") {
+		t.Errorf("poll output:\n%s\nwant a's FAIL line naming the store, and 3 failing", out.String())
 	}
 }

@@ -132,6 +132,7 @@ func serve(ctx context.Context, o serveOptions) error {
 				return
 			case <-hup:
 				err := reload(o, sched, prog, fetcher)
+				m.ConfigReloaded(err)
 				if o.reloaded != nil {
 					o.reloaded(err)
 				}
@@ -312,6 +313,9 @@ func (p *progress) observe(r poll.Result) {
 	defer p.mu.Unlock()
 	if p.configured != nil && !p.configured[r.URL] {
 		return // removed by a reload while it was being polled
+	}
+	if errors.Is(r.Err, store.ErrUnavailable) || errors.Is(r.Err, context.Canceled) {
+		return // nothing recorded: the store's failure or a shutdown's, not the source's
 	}
 	p.polled[r.URL] = true
 	if r.Err != nil {

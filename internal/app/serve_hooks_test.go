@@ -289,3 +289,58 @@ members:
 		t.Errorf("the worker's metrics listener serves the web view: / = %d", code)
 	}
 }
+
+// TestMetricsShowARejectedReload: a SIGHUP whose config is invalid is rejected and the
+// old config kept, which /metrics shows (networkfeed_config_last_reload_successful 0,
+// until a reload succeeds), as Prometheus and blackbox_exporter do: it was a log line
+// alone, so monitoring could not see that the file on disk is not what runs (found by a
+// helper's metrics audit).
+func TestMetricsShowARejectedReload(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "feeds.yaml")
+	good := "network: {title: T, url: \"https://news.example.org/\"}\nmembers:\n  - {id: iss-usa, name: ISS USA, homepage: \"https://usa.example.org/\", disabled: true}\n"
+	if err := os.WriteFile(path, []byte(good), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hup, reloaded, addr := make(chan os.Signal, 1), make(chan error, 1), make(chan string, 1)
+	_, stop := startServe(t, cfg, serveOptions{configPath: path, workers: 1, leaseTTL: time.Minute, metricsAddr: "127.0.0.1:0", hup: hup,
+		reloaded: func(err error) { reloaded <- err }, listeningMetrics: func(a string) { addr <- a }})
+	defer stop()
+	base := "http://" + <-addr
+	successful := func() string {
+		t.Helper()
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "networkfeed_config_last_reload_successful "); ok {
+				return v
+			}
+		}
+		return "(missing)"
+	}
+	for _, step := range []struct {
+		name, yaml, want string
+	}{
+		{"at start", "", "1"},
+		{"rejected", "members: [{id: BAD ID!, name: x}]\n", "0"},
+		{"accepted again", good, "1"},
+	} {
+		if step.yaml != "" {
+			if err := os.WriteFile(path, []byte(step.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			hup <- syscall.SIGHUP
+			<-reloaded
+		}
+		if got := successful(); got != step.want {
+			t.Errorf("%s: networkfeed_config_last_reload_successful %s, want %s", step.name, got, step.want)
+		}
+	}
+}

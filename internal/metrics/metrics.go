@@ -1,6 +1,6 @@
 // Package metrics exposes networkfeed's Prometheus metrics: polls by outcome, poll
-// durations, bytes fetched, items new/updated/unchanged/duplicate, sources by health and
-// queue lag.
+// durations, bytes fetched, items new/updated/unchanged/duplicate, sources by health,
+// queue lag, and whether the last config reload was taken.
 package metrics
 
 import (
@@ -30,6 +30,8 @@ type Metrics struct {
 	bytes    prometheus.Counter
 	items    *prometheus.CounterVec
 	health   *healthCollector // nil without sources
+	reloadOK prometheus.Gauge
+	reloadAt prometheus.Gauge
 }
 
 // New registers every metric on a fresh registry; sources feeds the health and lag gauges.
@@ -41,9 +43,13 @@ func New(sources Sources, cfg func() *config.Config) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry()}
 	m.polls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "networkfeed_polls_total", Help: "Source refreshes by outcome (ok, not_modified, or the error kind)."}, []string{"outcome"})
 	m.duration = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "networkfeed_poll_duration_seconds", Help: "Time one source refresh took, end to end.", Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 10)})
-	m.bytes = prometheus.NewCounter(prometheus.CounterOpts{Name: "networkfeed_fetched_bytes_total", Help: "Body bytes fetched from member sites (after decompression)."})
+	m.bytes = prometheus.NewCounter(prometheus.CounterOpts{Name: "networkfeed_fetched_bytes_total", Help: "Body bytes fetched from member sites by refreshes (after decompression): sources, the feeds they advertise, article pages."})
 	m.items = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "networkfeed_items_total", Help: "Items seen by polls: new, updated, unchanged (stored before, same content), or duplicate (a repeat of another item of the same poll, dropped)."}, []string{"result"})
-	m.reg.MustRegister(m.polls, m.duration, m.bytes, m.items, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reloadOK = prometheus.NewGauge(prometheus.GaugeOpts{Name: "networkfeed_config_last_reload_successful", Help: "0 when the last config reload (SIGHUP) was rejected, the process going on with the config before it; 1 otherwise."})
+	m.reloadAt = prometheus.NewGauge(prometheus.GaugeOpts{Name: "networkfeed_config_last_reload_success_timestamp_seconds", Help: "When the config in use was loaded (at start or by a reload), in Unix seconds."})
+	m.reloadOK.Set(1)
+	m.reloadAt.SetToCurrentTime()
+	m.reg.MustRegister(m.polls, m.duration, m.bytes, m.items, m.reloadOK, m.reloadAt, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// The usual labels exist from the start, at 0, so that a rate over them has a start.
 	for _, o := range []string{"ok", "not_modified"} {
 		m.polls.WithLabelValues(o)
@@ -90,6 +96,17 @@ func (m *Metrics) Observe(before, after news.SourceState, r poll.Result) {
 	m.items.WithLabelValues("updated").Add(float64(r.Updated))
 	m.items.WithLabelValues("unchanged").Add(float64(r.Unchanged))
 	m.items.WithLabelValues("duplicate").Add(float64(r.Duplicate))
+}
+
+// ConfigReloaded records the outcome of a config reload: a rejected one (err) shows as
+// networkfeed_config_last_reload_successful 0 until a reload succeeds.
+func (m *Metrics) ConfigReloaded(err error) {
+	if err != nil {
+		m.reloadOK.Set(0)
+		return
+	}
+	m.reloadOK.Set(1)
+	m.reloadAt.SetToCurrentTime()
 }
 
 // Handler serves the registry in the Prometheus text format.

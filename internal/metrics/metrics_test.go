@@ -58,6 +58,8 @@ func TestScrape(t *testing.T) {
 		`networkfeed_sources{health="failing"} 1`,
 		`networkfeed_sources{health="disabled"} 1`,
 		`networkfeed_sources{health="unknown"} 0`,
+		`networkfeed_config_last_reload_successful 1`,
+		`networkfeed_config_last_reload_success_timestamp_seconds`,
 		`process_resident_memory_bytes`,
 		`go_goroutines`,
 	} {

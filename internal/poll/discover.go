@@ -48,7 +48,7 @@ func feedCandidates(body []byte, pageURL string, probeCMS bool) []string {
 
 // findFeed looks for a real feed behind a page: it returns the first of candidates
 // (see feedCandidates) that answers with a parseable feed.
-func (r *Refresher) findFeed(ctx context.Context, candidates []string) (*feed.Feed, *fetch.Response, bool) {
+func (r *Refresher) findFeed(ctx context.Context, res *Result, candidates []string) (*feed.Feed, *fetch.Response, bool) {
 	for _, u := range candidates {
 		if ctx.Err() != nil {
 			break
@@ -57,7 +57,7 @@ func (r *Refresher) findFeed(ctx context.Context, candidates []string) (*feed.Fe
 			f    *feed.Feed
 			resp *fetch.Response
 		)
-		if err := r.linkedGet(ctx, fetch.Request{URL: u, Accept: fetch.AcceptFeeds}, func(got *fetch.Response) {
+		if err := r.linkedGet(ctx, res, fetch.Request{URL: u, Accept: fetch.AcceptFeeds}, func(got *fetch.Response) {
 			if parsed, err := feed.Parse(got.Body); err == nil && len(parsed.Items) > 0 {
 				f, resp = parsed, got
 			}
@@ -73,7 +73,7 @@ func (r *Refresher) findFeed(ctx context.Context, candidates []string) (*feed.Fe
 // image by fetching each one's article page once (at most MaxEnrich per refresh, through
 // the same polite client) and taking og:title (or the page's heading or title),
 // article:published_time / JSON-LD datePublished, og:description and og:image. known holds the IDs already stored: those are not fetched.
-func (r *Refresher) enrich(ctx context.Context, j Job, items []news.Item, known map[string]news.Item) {
+func (r *Refresher) enrich(ctx context.Context, res *Result, j Job, items []news.Item, known map[string]news.Item) {
 	fetched := 0
 	opts := r.pageOptions(j)
 	for i := range items {
@@ -86,7 +86,7 @@ func (r *Refresher) enrich(ctx context.Context, j Job, items []news.Item, known 
 		}
 		fetched++
 		var e page.Enrichment
-		if err := r.linkedGet(ctx, fetch.Request{URL: it.Link}, func(resp *fetch.Response) {
+		if err := r.linkedGet(ctx, res, fetch.Request{URL: it.Link}, func(resp *fetch.Response) {
 			e = page.Enrich(resp.Body, resp.URL, opts)
 		}); err != nil {
 			r.Log.Debug("enrich: article page", "member", j.Member.ID, "source", j.URL(), "link", it.Link, "err", err)

@@ -83,7 +83,7 @@ type Result struct {
 	NotMod    bool
 	Err       error
 	Duration  time.Duration
-	Bytes     int
+	Bytes     int // body bytes of every response read: the source's, a discovered feed's, linked pages'
 	// Via says how items were found: "feed", "discovered feed <url>", "selectors",
 	// or "detected (<tier>)"; Inferred holds the selectors automatic detection used
 	// (nil otherwise: a poll keeps every source's result).
@@ -265,8 +265,8 @@ func (r *Refresher) offSlot(ctx context.Context, release *func(), res *Result, f
 // linkedGet fetches a linked URL for a refresh that holds no processing slot (offSlot)
 // and hands the answer to use: the body is read only with a read-ahead slot, and use
 // runs in a parsing slot, so that such refreshes, however many, hold no more bodies
-// and take no more CPUs than the ones processing.
-func (r *Refresher) linkedGet(ctx context.Context, req fetch.Request, use func(*fetch.Response)) error {
+// and take no more CPUs than the ones processing. The body's bytes count in res.Bytes.
+func (r *Refresher) linkedGet(ctx context.Context, res *Result, req fetch.Request, use func(*fetch.Response)) error {
 	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
 		return context.DeadlineExceeded // the budget is spent (ctx may not say so yet)
 	}
@@ -277,6 +277,7 @@ func (r *Refresher) linkedGet(ctx context.Context, req fetch.Request, use func(*
 	if err != nil {
 		return err
 	}
+	res.Bytes += len(resp.Body)
 	return r.parsing(ctx, func() error { use(resp); return nil })
 }
 
@@ -402,7 +403,7 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 			res.unrecorded, res.unrecordedSeen = unrecordedItems(stored, j.URL(), before.LastSuccess)
 			if (res.Via == viaSelectors || strings.HasPrefix(res.Via, viaDetected)) &&
 				slices.ContainsFunc(items, func(it news.Item) bool { return needsEnrich(&it, stored) }) {
-				err = r.offSlot(ctx, &release, &res, func(ctx context.Context) { r.enrich(ctx, j, items, stored) })
+				err = r.offSlot(ctx, &release, &res, func(ctx context.Context) { r.enrich(ctx, &res, j, items, stored) })
 			}
 		}
 		if err == nil {
@@ -577,7 +578,7 @@ func (r *Refresher) collectOnce(ctx context.Context, j Job, st *news.SourceState
 		}
 		*release = rel
 	}
-	res.Bytes = len(resp.Body)
+	res.Bytes += len(resp.Body) // after a discovered feed that failed, the page's too
 	if resp.PermanentRedirect != "" && target == j.URL() {
 		st.Redirect = resp.PermanentRedirect
 	} else if target == j.URL() {
@@ -631,7 +632,7 @@ func (r *Refresher) collectOnce(ctx context.Context, j Job, st *news.SourceState
 			fr    *fetch.Response
 			found bool
 		)
-		if err := r.offSlot(ctx, release, res, func(ctx context.Context) { f, fr, found = r.findFeed(ctx, candidates) }); err != nil {
+		if err := r.offSlot(ctx, release, res, func(ctx context.Context) { f, fr, found = r.findFeed(ctx, res, candidates) }); err != nil {
 			return nil, 0, err
 		}
 		if found {
@@ -650,7 +651,7 @@ func (r *Refresher) collectOnce(ctx context.Context, j Job, st *news.SourceState
 			u     string
 			werr  error
 		)
-		if err := r.offSlot(ctx, release, res, func(ctx context.Context) { items, u, werr = r.wpPosts(ctx, root) }); err != nil {
+		if err := r.offSlot(ctx, release, res, func(ctx context.Context) { items, u, werr = r.wpPosts(ctx, res, root) }); err != nil {
 			return nil, 0, err
 		}
 		if werr == nil && len(items) > 0 {

@@ -53,14 +53,14 @@ type wpPost struct {
 }
 
 // wpPosts reads the newest posts from a WordPress REST API root.
-func (r *Refresher) wpPosts(ctx context.Context, root string) ([]news.Item, string, error) {
+func (r *Refresher) wpPosts(ctx context.Context, res *Result, root string) ([]news.Item, string, error) {
 	u := strings.TrimSuffix(root, "/") + "/wp/v2/posts?per_page=20&_fields=id,guid,date_gmt,modified_gmt,link,title,excerpt,content"
 	if strings.Contains(root, "?rest_route=") {
 		u = root + "/wp/v2/posts&per_page=20"
 	}
 	var posts []wpPost
 	var perr error
-	if err := r.linkedGet(ctx, fetch.Request{URL: u, Accept: "application/json"}, func(resp *fetch.Response) {
+	if err := r.linkedGet(ctx, res, fetch.Request{URL: u, Accept: "application/json"}, func(resp *fetch.Response) {
 		perr = json.Unmarshal(resp.Body, &posts)
 	}); err != nil {
 		return nil, u, err
