@@ -83,9 +83,19 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, format, member str
 // directory under the network URL ("", "members/x/"), query its canonical filter query;
 // paging, when not nil, are the request's parameters, from which the next link is made.
 func (s *Server) buildFeed(ctx context.Context, cfg *config.Config, q news.Query, format, member, dir, query string, paging url.Values) (publish.Feed, error) {
-	items, err := s.items(ctx, q)
+	// A paged feed reads one item more than it holds, to know whether an older page has
+	// any: a feed whose selection held exactly a page linked an empty next page.
+	read := q
+	if paging != nil && q.Limit > 0 {
+		read.Limit++
+	}
+	items, err := s.items(ctx, read)
 	if err != nil {
 		return publish.Feed{}, fmt.Errorf("read items: %w", err)
+	}
+	more := q.Limit > 0 && len(items) > q.Limit
+	if more {
+		items = items[:q.Limit]
 	}
 	base := cfg.Network.URL
 	f := publish.Feed{
@@ -130,7 +140,7 @@ func (s *Server) buildFeed(ctx context.Context, cfg *config.Config, q news.Query
 		f.Updated = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
 	if paging != nil {
-		pageLinks(&f, base+dir+"feed."+format, paging, q, items)
+		pageLinks(&f, base+dir+"feed."+format, paging, q, items, more)
 	}
 	return f, nil
 }
@@ -142,8 +152,8 @@ func (s *Server) buildFeed(ctx context.Context, cfg *config.Config, q news.Query
 // document: "first" on every paged feed, "current" on the pages behind it. A page of
 // newer items (previous, next-archive) would need the store to read forwards from a
 // cursor, so it is not linked.
-func pageLinks(f *publish.Feed, addr string, paging url.Values, q news.Query, items []news.Item) {
-	more := len(items) == q.Limit && q.Limit > 0
+// more says whether older items than these exist.
+func pageLinks(f *publish.Feed, addr string, paging url.Values, q news.Query, items []news.Item, more bool) {
 	if !more && q.Before.IsZero() {
 		return // one page holds everything: not paged
 	}

@@ -469,3 +469,28 @@ func mustParseQuery(t *testing.T, addr string) url.Values {
 	}
 	return u.Query()
 }
+
+// A selection that fills its last page exactly has no link to an empty page after it:
+// ten items in pages of five are two pages (a reader following next fetched a third,
+// empty one; the river had the same off-by-one).
+func TestFeedPagingEndsWithTheLastItem(t *testing.T) {
+	f := newFeedFixture(t, pagingItems(10, 0))
+	for _, format := range []string{"rss", "atom", "json"} {
+		next, pages, items := "/feed."+format+"?limit=5", 0, 0
+		for next != "" {
+			if pages++; pages > 3 {
+				t.Fatalf("%s: more than 3 pages", format)
+			}
+			res, body := f.get(t, strings.TrimPrefix(next, strings.TrimSuffix(testBase, "/")))
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("GET %s: %d %s", next, res.StatusCode, body)
+			}
+			p := parseFeed(t, format, body)
+			items += len(p.IDs)
+			next = p.Next
+		}
+		if pages != 2 || items != 10 {
+			t.Errorf("%s: %d items in %d pages, want 10 in 2", format, items, pages)
+		}
+	}
+}
