@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/iss-network/networkfeed/internal/config"
+	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/syncbuf"
 )
 
@@ -92,5 +93,28 @@ func TestLogLinesNameMemberAndSource(t *testing.T) {
 		if !seen[msg] {
 			t.Errorf("no %q line was logged (the test no longer covers it): %s", msg, out.String())
 		}
+	}
+}
+
+// A permanent redirect and a selector warning are logged once, when they first show:
+// serve said nothing of either (only the dashboard and poll's output did).
+func TestMovesAndWarningsLoggedOnce(t *testing.T) {
+	var out syncbuf.Buffer
+	log := slog.New(slog.NewJSONHandler(&out, nil))
+	ok := news.SourceState{URL: "https://a.example/feed", Health: news.HealthOK}
+	moved := ok
+	moved.Redirect = "https://b.example/feed"
+	warned := moved
+	warned.Warning = "date selector `.date` matched none of 4 items"
+	logChange(log, ok, moved, Result{})
+	logChange(log, moved, moved, Result{})
+	logChange(log, moved, warned, Result{})
+	logChange(log, warned, warned, Result{})
+	got := out.String()
+	if n := strings.Count(got, "source moved permanently: update feeds.yaml"); n != 1 || !strings.Contains(got, `"to":"https://b.example/feed"`) {
+		t.Errorf("move logged %d times, want once with its target:\n%s", n, got)
+	}
+	if n := strings.Count(got, "source selectors partly match"); n != 1 || !strings.Contains(got, "matched none of 4 items") {
+		t.Errorf("warning logged %d times, want once with its text:\n%s", n, got)
 	}
 }

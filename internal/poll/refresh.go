@@ -479,6 +479,14 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 // logChange logs a source's health changes (a failure, a disable, a recovery) and
 // keeps every routine poll at debug level, so logs stay quiet when all is well.
 func logChange(log *slog.Logger, before, after news.SourceState, res Result) {
+	// A move and a warning ask the operator to edit feeds.yaml: said once, when they
+	// first show (they were only on the dashboard and in poll's output).
+	if after.Redirect != "" && after.Redirect != before.Redirect {
+		log.Warn("source moved permanently: update feeds.yaml", "to", after.Redirect)
+	}
+	if after.Warning != "" && after.Warning != before.Warning {
+		log.Warn("source selectors partly match", "warning", after.Warning)
+	}
 	switch {
 	case after.Health == news.HealthDisabled && before.Health != news.HealthDisabled:
 		log.Warn("source disabled", "kind", after.ErrorKind, "reason", after.Error, "err", res.Err)
