@@ -13,15 +13,7 @@ import (
 )
 
 func TestReadOPML(t *testing.T) {
-	f, err := os.Open(filepath.Join("testdata", "opml", "import.opml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	feeds, err := readOPML(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	feeds := readOPMLFile(t, filepath.Join("testdata", "opml", "import.opml"))
 	want := []opmlFeed{
 		{"ISS France", "https://www.iss-france.example.org/rss.xml", "https://www.iss-france.example.org/", "Europe", "", 6},
 		{"ISS France (English)", "https://www.iss-france.example.org/en/rss.xml", "https://iss-france.example.org/en/", "Europe", "", 7},
@@ -56,15 +48,7 @@ func TestImportOPML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join("testdata", "opml", "import.opml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	feeds, err := readOPML(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	feeds := readOPMLFile(t, filepath.Join("testdata", "opml", "import.opml"))
 	out, res, err := importOPML("feeds.yaml", src, feeds)
 	if err != nil {
 		t.Fatal(err)
@@ -254,15 +238,7 @@ func TestReadOPMLExports(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			f, err := os.Open(filepath.Join("testdata", "opml", "exports", tc.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			feeds, err := readOPML(f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			feeds := readOPMLFile(t, filepath.Join("testdata", "opml", "exports", tc.file))
 			if !slices.Equal(feeds, tc.want) {
 				t.Errorf("feeds\n%+v\nwant\n%+v", feeds, tc.want)
 			}
@@ -410,4 +386,19 @@ func TestImportOPMLCommandKeepsLinkAndMode(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("files beside feeds.yaml: %v", entries)
 	}
+}
+
+// readOPMLFile reads the feeds of the OPML file at path.
+func readOPMLFile(t *testing.T, path string) []opmlFeed {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	feeds, err := readOPML(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return feeds
 }

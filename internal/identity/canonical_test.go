@@ -54,15 +54,7 @@ func TestCanonical(t *testing.T) {
 		{"empty", "", ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := Canonical(tt.in)
-			if got != tt.want {
-				t.Errorf("Canonical(%q) = %q, want %q", tt.in, got, tt.want)
-			}
-			if again := Canonical(got); again != got {
-				t.Errorf("not idempotent: Canonical(%q) = %q", got, again)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkCanonical(t, tt.in, tt.want) })
 	}
 }
 
@@ -161,5 +153,17 @@ func BenchmarkCanonical(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Canonical(in)
+	}
+}
+
+// checkCanonical checks that Canonical(in) is want, and that want is its own canonical form.
+func checkCanonical(t *testing.T, in, want string) {
+	t.Helper()
+	got := Canonical(in)
+	if got != want {
+		t.Errorf("Canonical(%q) = %q, want %q", in, got, want)
+	}
+	if again := Canonical(got); again != got {
+		t.Errorf("not idempotent: Canonical(%q) = %q", got, again)
 	}
 }
