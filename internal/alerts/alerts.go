@@ -139,6 +139,9 @@ type Observer struct {
 	// Observer.store), never with mu: a refresh that changes no health must not wait for
 	// another's alert to reach the store.
 	storing sync.Mutex
+	// unwritten are the IDs of alerts pending again after a failed write, whose failure
+	// was logged (with storing).
+	unwritten map[string]bool
 }
 
 // New returns an Observer; call Close when done to let webhook deliveries finish.
@@ -332,7 +335,10 @@ func (ob *Observer) loadLocked(ctx context.Context) {
 // store writes the pending alerts to the store, and returns once those pending when it
 // was called are written (or failed). The alerts of refreshes that end together share
 // one write: a first poll in which hundreds of sources fail wrote one record per alert,
-// each waiting for a commit, and every other refresh waited behind them.
+// each waiting for a commit, and every other refresh waited behind them. A write that
+// fails leaves its alerts pending for the next one (another alert's, or Close's): the
+// refresh whose write it was may have run out of time waiting its turn, and the alerts
+// of others that shared it are not to be lost with it.
 func (ob *Observer) store(ctx context.Context) {
 	ob.storing.Lock()
 	defer ob.storing.Unlock()
@@ -343,11 +349,25 @@ func (ob *Observer) store(ctx context.Context) {
 	if len(batch) == 0 {
 		return // written by the call before, which took them while this one waited
 	}
-	if err := ob.persist(ctx, batch); err != nil {
-		for _, a := range batch {
-			ob.o.Log.Error("alerts: persist", "member", a.Member, "source", a.Source, "alert", a.ID, "err", err)
-		}
+	err := ob.persist(ctx, batch)
+	if err == nil {
+		clear(ob.unwritten)
+		return
 	}
+	if ob.unwritten == nil {
+		ob.unwritten = map[string]bool{}
+	}
+	for _, a := range batch {
+		level := slog.LevelError
+		if ob.unwritten[a.ID] {
+			level = slog.LevelDebug // logged when its first write failed
+		}
+		ob.unwritten[a.ID] = true
+		ob.o.Log.Log(ctx, level, "alerts: persist", "member", a.Member, "source", a.Source, "alert", a.ID, "err", err)
+	}
+	ob.mu.Lock()
+	ob.pending = merge(batch, ob.pending, MaxStored)
+	ob.mu.Unlock()
 }
 
 // persist adds batch to the stored record (read, merge, write: a concurrent writer in
@@ -476,8 +496,10 @@ func (ob *Observer) postOnce(ctx context.Context, hook string, body []byte) (ret
 	return false, fmt.Errorf("post webhook: HTTP %d (not retried)", resp.StatusCode)
 }
 
-// Close waits for webhook deliveries in flight until ctx ends, then abandons them.
+// Close writes the alerts a failed write left pending (within ctx; a failure is logged),
+// and waits for webhook deliveries in flight until ctx ends, then abandons them.
 func (ob *Observer) Close(ctx context.Context) error {
+	ob.store(ctx) // alerts whose write failed: once more
 	done := make(chan struct{})
 	go func() { ob.wg.Wait(); close(done) }()
 	select {

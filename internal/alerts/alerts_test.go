@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -568,4 +569,92 @@ func TestObserverWarnings(t *testing.T) {
 	if got := ob2.Recent(t.Context()); got[0].Kind != KindFailing || got[0].Warning != "" {
 		t.Errorf("failing with a warning kept: %+v", got[0])
 	}
+}
+
+// flakyStore fails the writes whose numbers (from 1) are in fail; write number block
+// waits for release first.
+type flakyStore struct {
+	memStore
+	fail    map[int32]bool
+	block   int32
+	entered chan struct{}
+	release chan struct{}
+	puts    atomic.Int32
+}
+
+func (s *flakyStore) PutSource(ctx context.Context, st news.SourceState) error {
+	n := s.puts.Add(1)
+	if n == s.block {
+		s.entered <- struct{}{}
+		<-s.release
+	}
+	if s.fail[n] {
+		return errors.New("store unavailable")
+	}
+	return s.memStore.PutSource(ctx, st)
+}
+
+// Alerts that shared a write that failed are written by the next one (another alert's,
+// or Close's): the refresh whose write it was may have run out of time waiting its turn
+// (each Observe has 10 s), and the alerts of others, recorded while it waited, were lost
+// with it; and `poll`, whose last alert's write failed, exited without it.
+func TestAlertsOfAFailedWriteAreWrittenLater(t *testing.T) {
+	observe := func(ob *Observer, host string) {
+		url := "https://" + host + ".example/feed"
+		ob.Observe(sourceState(url, news.HealthOK), sourceState(url, news.HealthFailing), poll.Result{})
+	}
+	sources := func(st *flakyStore) []string {
+		stored, err := Load(t.Context(), st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, a := range stored {
+			out = append(out, a.Source)
+		}
+		slices.Sort(out)
+		return out
+	}
+
+	t.Run("shared write failed", func(t *testing.T) {
+		// x's write is under way; a and b record theirs meanwhile and wait; the write
+		// that takes both fails; the other must not find nothing to do.
+		fs := &flakyStore{fail: map[int32]bool{2: true}, block: 1, entered: make(chan struct{}, 1), release: make(chan struct{})}
+		ob := New(Options{Store: fs, Log: quiet(), Now: func() time.Time { return now }})
+		var wg sync.WaitGroup
+		wg.Go(func() { observe(ob, "x") })
+		<-fs.entered
+		wg.Go(func() { observe(ob, "a") })
+		wg.Go(func() { observe(ob, "b") })
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+			ob.mu.Lock()
+			n := len(ob.pending)
+			ob.mu.Unlock()
+			if n == 2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				close(fs.release)
+				t.Fatalf("%d alerts pending, want 2", n)
+			}
+		}
+		close(fs.release)
+		wg.Wait()
+		want := []string{"https://a.example/feed", "https://b.example/feed", "https://x.example/feed"}
+		if got := sources(fs); !slices.Equal(got, want) {
+			t.Errorf("alerts stored for %v, want %v", got, want)
+		}
+	})
+
+	t.Run("last write failed, Close writes it", func(t *testing.T) {
+		fs := &flakyStore{fail: map[int32]bool{1: true}}
+		ob := New(Options{Store: fs, Log: quiet(), Now: func() time.Time { return now }})
+		observe(ob, "a")
+		if err := ob.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got := sources(fs); !slices.Equal(got, []string{"https://a.example/feed"}) {
+			t.Errorf("alerts stored after Close for %v, want a's", got)
+		}
+	})
 }

@@ -702,17 +702,26 @@ func (s *Store) ItemsByKey(ctx context.Context, member string, keys []string) ([
 // CarryTombstones implements store.Store.
 func (s *Store) CarryTombstones(ctx context.Context, ids map[string]string) ([]string, error) {
 	var found []string
+	carry := 0 // found whose ID of now has no tombstone yet
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		tombs := tx.Bucket(bTombs)
-		for from := range ids {
+		for from, to := range ids {
 			if tombs.Get([]byte(from)) != nil {
 				found = append(found, from)
+				if tombs.Get([]byte(to)) == nil {
+					carry++
+				}
 			}
 		}
 		return nil
 	})
-	if err != nil || len(found) == 0 {
+	if err != nil {
 		return nil, err
+	}
+	if carry == 0 {
+		// None, or carried by an earlier poll (a page listing the item still asks on
+		// each): no write.
+		return found, nil
 	}
 	err = s.update(ctx, func(tx *bbolt.Tx) error {
 		tombs := tx.Bucket(bTombs)

@@ -54,3 +54,36 @@ func TestUpsertSameIDTwiceInOneBatch(t *testing.T) {
 		}
 	}
 }
+
+// A tombstone carried once is not carried again: a Joomla page that still lists an
+// item retention removed under its earlier ID asks on every poll, and each ask was a
+// write (a commit the refresh waited for) that changed nothing.
+func TestCarryTombstonesWritesOnlyWhatIsMissing(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	if _, err := s.Upsert(ctx, []news.Item{storetest.Item("gs", 1), storetest.Item("gs", 2)}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Trim(ctx, storetest.Item("gs", 1).Source, 1, 0, time.Now()); err != nil || n != 1 {
+		t.Fatalf("trim: %d, %v", n, err)
+	}
+	txid := func() int {
+		tx, err := s.db.Begin(false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		return tx.ID()
+	}
+	ids := map[string]string{"gs-001": "gs-901"}
+	if found, err := s.CarryTombstones(ctx, ids); err != nil || len(found) != 1 {
+		t.Fatalf("first carry: %v, %v", found, err)
+	}
+	before := txid()
+	if found, err := s.CarryTombstones(ctx, ids); err != nil || len(found) != 1 {
+		t.Fatalf("second carry: %v, %v; want gs-001 found again", found, err)
+	}
+	if after := txid(); after != before {
+		t.Errorf("a carry with nothing to carry committed %d write(s)", after-before)
+	}
+}
