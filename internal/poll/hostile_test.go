@@ -192,8 +192,9 @@ func hostileCases() []hostileCase {
 			}},
 		{name: "503 with Retry-After seconds", handler: status(503, "Retry-After", "7200"), wantKind: "http_5xx", wantWords: "retry after 2h0m0s",
 			check: func(t *testing.T, st news.SourceState, res Result, _ []news.Item) {
-				if got := st.RetryAfter.Sub(st.LastPoll); got != 2*time.Hour || st.NextPoll.Before(st.RetryAfter) {
-					t.Errorf("retry after %s, next poll %s: want 2h and not before it", got, st.NextPoll)
+				// Counted from the answer, which came res.Duration after the poll began.
+				if got := st.RetryAfter.Sub(st.LastPoll); got != 2*time.Hour+res.Duration || st.NextPoll.Before(st.RetryAfter) {
+					t.Errorf("retry after %s, next poll %s: want 2h after the answer (%s after the poll began) and not before it", got, st.NextPoll, res.Duration)
 				}
 			}},
 		{name: "429 with Retry-After date", handler: func(w http.ResponseWriter, r *http.Request) {

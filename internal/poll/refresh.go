@@ -1049,7 +1049,7 @@ func (r *Refresher) record(j Job, st *news.SourceState, res Result, code int, st
 			rec.HTTPCode = 304
 		}
 		if j.Source.Interval <= 0 {
-			interval = Adapt(j.URL(), prev, published, start, cfg.Fetch.Interval.D(), cfg.Fetch.MinInterval.D(), cfg.Fetch.MaxInterval.D())
+			interval = Adapt(j.URL(), prev, published, res.New, start, cfg.Fetch.Interval.D(), cfg.Fetch.MinInterval.D(), cfg.Fetch.MaxInterval.D())
 		}
 		st.NextPoll = start.Add(jitter(j.URL(), interval))
 	default:
@@ -1061,7 +1061,9 @@ func (r *Refresher) record(j Job, st *news.SourceState, res Result, code int, st
 		var he *fetch.HTTPStatusError
 		if errors.As(res.Err, &he) {
 			if he.RetryAfter > 0 {
-				st.RetryAfter = start.Add(he.RetryAfter)
+				// From the answer, which came at the refresh's end (a failed refresh
+				// parses nothing): an overloaded server may take long to answer.
+				st.RetryAfter = start.Add(res.Duration + he.RetryAfter)
 				if st.RetryAfter.After(st.NextPoll) {
 					st.NextPoll = st.RetryAfter
 				}
@@ -1121,8 +1123,11 @@ func Backoff(interval time.Duration, n int) time.Duration {
 // newest one, when that is longer: a quiet source is polled less), clamped to
 // [minI, maxI]. With fewer than three dated items (a 304, an undated page) it keeps
 // the interval the previous successful poll chose, stretched to half the time since
-// new items were last seen; def on a first poll or after failures.
-func Adapt(u string, prev news.SourceState, published []time.Time, now time.Time, def, minI, maxI time.Duration) time.Duration {
+// new items were last seen; when the poll found fresh new items, they came about every
+// (time since new items were last seen) / fresh, and it takes half that: an undated
+// page that starts publishing more often is polled more often again. def on a first
+// poll or after failures.
+func Adapt(u string, prev news.SourceState, published []time.Time, fresh int, now time.Time, def, minI, maxI time.Duration) time.Duration {
 	clamp := func(d time.Duration) time.Duration {
 		if minI > 0 {
 			d = max(d, minI)
@@ -1148,8 +1153,12 @@ func Adapt(u string, prev news.SourceState, published []time.Time, now time.Time
 	}
 	if prev.Polls > 0 && prev.Failures == 0 && prev.RetryAfter.IsZero() && prev.NextPoll.After(prev.LastPoll) {
 		d := unjitter(u, prev.NextPoll.Sub(prev.LastPoll))
-		if !prev.LastNewItem.IsZero() {
-			d = max(d, now.Sub(prev.LastNewItem)/2) // quiet since: polled less
+		if since := now.Sub(prev.LastNewItem); !prev.LastNewItem.IsZero() && since > 0 {
+			if fresh > 0 {
+				d = since / time.Duration(fresh) / 2 // new items since: about one every since/fresh
+			} else {
+				d = max(d, since/2) // quiet since: polled less
+			}
 		}
 		return clamp(d)
 	}

@@ -31,28 +31,34 @@ func TestAdapt(t *testing.T) {
 	)
 	u := "https://m.example.org/feed"
 	okPrev := news.SourceState{Polls: 3, LastPoll: now.Add(-2 * time.Hour), NextPoll: now.Add(-2 * time.Hour).Add(jitter(u, 90*time.Minute))}
+	quiet6h := news.SourceState{Polls: 9, LastPoll: now.Add(-6 * time.Hour), NextPoll: now.Add(-6 * time.Hour).Add(jitter(u, maxI)), LastNewItem: now.Add(-6 * time.Hour)}
+	quiet6h3 := quiet6h
+	quiet6h3.LastNewItem = now.Add(-3 * time.Hour)
 	tests := []struct {
 		name      string
 		prev      news.SourceState
 		published []time.Time
+		fresh     int
 		want      time.Duration
 	}{
-		{"first poll, no dates", news.SourceState{}, nil, def},
-		{"hourly publisher: half an hour", news.SourceState{}, every(time.Hour, 20, now.Add(-10*time.Minute)), 30 * time.Minute},
-		{"every 4 hours: two hours", news.SourceState{}, every(4*time.Hour, 20, now.Add(-time.Hour)), 2 * time.Hour},
-		{"every minute: clamped to min_interval", news.SourceState{}, every(time.Minute, 20, now), minI},
-		{"weekly: clamped to max_interval", news.SourceState{}, every(7*24*time.Hour, 20, now.Add(-time.Hour)), maxI},
-		{"hourly once, quiet for 4 hours: polled less", news.SourceState{}, every(time.Hour, 20, now.Add(-4*time.Hour)), 2 * time.Hour},
-		{"one outlier gap does not move the median", news.SourceState{}, append(every(time.Hour, 10, now), now.Add(-30*24*time.Hour)), 30 * time.Minute},
-		{"too few dates: previous interval kept", okPrev, every(time.Hour, 2, now), 90 * time.Minute},
-		{"304: previous interval kept", okPrev, nil, 90 * time.Minute},
-		{"304s for 8 hours: stretched", news.SourceState{Polls: 3, LastPoll: okPrev.LastPoll, NextPoll: okPrev.NextPoll, LastNewItem: now.Add(-8 * time.Hour)}, nil, 4 * time.Hour},
-		{"after failures: default", news.SourceState{Polls: 3, Failures: 2, LastPoll: okPrev.LastPoll, NextPoll: okPrev.NextPoll}, nil, def},
-		{"after Retry-After: default", news.SourceState{Polls: 3, RetryAfter: now, LastPoll: okPrev.LastPoll, NextPoll: okPrev.NextPoll}, nil, def},
+		{"first poll, no dates", news.SourceState{}, nil, 0, def},
+		{"hourly publisher: half an hour", news.SourceState{}, every(time.Hour, 20, now.Add(-10*time.Minute)), 0, 30 * time.Minute},
+		{"every 4 hours: two hours", news.SourceState{}, every(4*time.Hour, 20, now.Add(-time.Hour)), 0, 2 * time.Hour},
+		{"every minute: clamped to min_interval", news.SourceState{}, every(time.Minute, 20, now), 0, minI},
+		{"weekly: clamped to max_interval", news.SourceState{}, every(7*24*time.Hour, 20, now.Add(-time.Hour)), 0, maxI},
+		{"hourly once, quiet for 4 hours: polled less", news.SourceState{}, every(time.Hour, 20, now.Add(-4*time.Hour)), 0, 2 * time.Hour},
+		{"one outlier gap does not move the median", news.SourceState{}, append(every(time.Hour, 10, now), now.Add(-30*24*time.Hour)), 0, 30 * time.Minute},
+		{"too few dates: previous interval kept", okPrev, every(time.Hour, 2, now), 0, 90 * time.Minute},
+		{"304: previous interval kept", okPrev, nil, 0, 90 * time.Minute},
+		{"304s for 8 hours: stretched", news.SourceState{Polls: 3, LastPoll: okPrev.LastPoll, NextPoll: okPrev.NextPoll, LastNewItem: now.Add(-8 * time.Hour)}, nil, 0, 4 * time.Hour},
+		{"undated, 6 new items 6 hours after the last: one an hour, polled every half hour", quiet6h, nil, 6, 30 * time.Minute},
+		{"undated, 1 new item 3 hours after the last: 90 minutes", quiet6h3, nil, 1, 90 * time.Minute},
+		{"after failures: default", news.SourceState{Polls: 3, Failures: 2, LastPoll: okPrev.LastPoll, NextPoll: okPrev.NextPoll}, nil, 0, def},
+		{"after Retry-After: default", news.SourceState{Polls: 3, RetryAfter: now, LastPoll: okPrev.LastPoll, NextPoll: okPrev.NextPoll}, nil, 0, def},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Adapt(u, tc.prev, tc.published, now, def, minI, maxI)
+			got := Adapt(u, tc.prev, tc.published, tc.fresh, now, def, minI, maxI)
 			if d := got - tc.want; d < -time.Second || d > time.Second {
 				t.Errorf("Adapt = %s, want %s", got, tc.want)
 			}
@@ -523,5 +529,89 @@ func TestReloadShorterIntervalPolledOnceAcrossProcesses(t *testing.T) {
 		if !next.Equal(st.NextPoll) || st.NextPoll.Sub(st.LastPoll) > 2*time.Minute {
 			t.Errorf("process %s: next poll %s, want the stored %s (last poll %s)", s.Owner, next, st.NextPoll, st.LastPoll)
 		}
+	}
+}
+
+// TestUndatedSourceFollowsAFasterRate: a source whose items carry no dates (many news
+// pages), quiet long enough to be polled every max_interval, that starts publishing
+// hourly is polled more often again. Before, found by a helper's scheduling audit, the
+// interval of an undated source could only grow: with no dates to learn from, a poll
+// kept the previous interval (stretched when quiet), so after one quiet weekend such a
+// source stayed at 6h36m for good, however much it published (six new items a poll).
+func TestUndatedSourceFollowsAFasterRate(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	now := t0
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	hourlyFrom := t0.Add(3 * 24 * time.Hour)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var items []string
+		for p := clock().Truncate(time.Hour); !p.Before(hourlyFrom) && len(items) < 10; p = p.Add(-time.Hour) {
+			items = append(items, fmt.Sprintf("h%d|News %d|https://m.example.org/%d|", p.Unix(), p.Unix(), p.Unix()))
+		}
+		for i := len(items); i < 10; i++ { // the old, undated news
+			items = append(items, fmt.Sprintf("old%d|Old %d|https://m.example.org/old/%d|", i, i, i))
+		}
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Write([]byte(rss(items...)))
+	}))
+	defer srv.Close()
+	db := openBolt(t)
+	ref := newTestRefresher(t, db, testConfig(t, "{interval: 30m, min_interval: 10m, max_interval: 6h}"), nil)
+	ref.Now = clock
+	j := feedJob("u", srv.URL+"/news")
+	var intervals []time.Duration
+	for next := t0; next.Before(t0.Add(5 * 24 * time.Hour)); {
+		mu.Lock()
+		now = next
+		mu.Unlock()
+		res := ref.Refresh(context.Background(), j)
+		if res.Err != nil {
+			t.Fatal(res.Err)
+		}
+		next = res.NextPoll
+		if !now.Before(hourlyFrom) {
+			intervals = append(intervals, next.Sub(now))
+		}
+	}
+	if len(intervals) < 10 {
+		t.Fatalf("%d polls in the two days it published hourly: intervals %v", len(intervals), intervals)
+	}
+	// The last day's polls: at most an hour apart (and no closer than min_interval).
+	for _, d := range intervals[len(intervals)-10:] {
+		if d > time.Hour+6*time.Minute || d < 10*time.Minute {
+			t.Errorf("intervals once it published hourly: %v; want the last ones between 10m and an hour", intervals)
+			break
+		}
+	}
+}
+
+// TestRetryAfterCountsFromTheAnswer: a server's Retry-After counts from its answer, not
+// from when the request was sent. Before, found by a helper's scheduling audit, it was
+// added to the refresh's start, so an overloaded server that took 20 s to answer "503,
+// Retry-After: 30" was asked again 10 s after its answer: the slower the server, the
+// less of its wait was honoured.
+func TestRetryAfterCountsFromTheAnswer(t *testing.T) {
+	var mu sync.Mutex
+	var answered time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(1500 * time.Millisecond) // overloaded
+		mu.Lock()
+		answered = time.Now()
+		mu.Unlock()
+		w.Header().Set("Retry-After", "2")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	db := openBolt(t)
+	ref := newTestRefresher(t, db, testConfig(t, "{interval: 1s, min_interval: 1s}"), nil)
+	res := ref.Refresh(context.Background(), feedJob("a", srv.URL+"/feed"))
+	mu.Lock()
+	defer mu.Unlock()
+	if want := answered.Add(2 * time.Second); res.RetryAfter.Before(want.Add(-100 * time.Millisecond)) {
+		t.Errorf("Retry-After recorded until %s after the answer; want 2s", res.RetryAfter.Sub(answered))
+	}
+	if st, _ := sourceState(t, db, feedJob("a", srv.URL+"/feed").URL()); st.NextPoll.Before(res.RetryAfter) {
+		t.Errorf("next poll %s before the Retry-After %s", st.NextPoll, res.RetryAfter)
 	}
 }
