@@ -112,11 +112,12 @@ func isCount(text string) bool {
 var rxFirstOfMonth = regexp.MustCompile(`(^|\P{L})1er\b`)
 
 // rxSeptAbbr is September abbreviated as French writes it ("4 sept. 2025", WordPress's
-// "4 sept 2025"), before a year or at the end of a label. go-dateparser's French reads
+// "4 sept 2025"), before a year, before a dash and a month ("sept.-oct. 2023": it was
+// 7 October), or at the end of a label. go-dateparser's French reads
 // "sept" as the number seven: "4 sept. 2025" was 4 July 2025, "sept. 2025" today.
 // "sep" is September in every language the network uses; "sept jours" (seven days) is
 // left alone.
-var rxSeptAbbr = regexp.MustCompile(`(?i)(^|[^\pL\pN])sept(\.?\s*(?:\d{2,4}(?:\D|$)|$))`)
+var rxSeptAbbr = regexp.MustCompile(`(?i)(^|[^\pL\pN])sept(\.?\s*(?:[-–]\s*\pL|\d{2,4}(?:\D|$)|$))`)
 
 // rxAbbrMonthDot is the dot of an abbreviated month between a day and a year ("4 déc.
 // 2025", "4. Dez. 2025"). Searching a labelled date ("Publié le 4 déc. 2025"), go-dateparser

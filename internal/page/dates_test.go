@@ -262,3 +262,17 @@ func TestNumericDatesInTheMembersCountryOrder(t *testing.T) {
 		}
 	}
 }
+
+// "sept.-oct. 2023" (a French two-month issue) is no 7 October: "sept" before a dash is
+// September too. The range itself is not read (no date beats a wrong day).
+func TestSeptemberBeforeADash(t *testing.T) {
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	for _, in := range []string{"sept.-oct. 2023", "sept.–oct. 2023", "Publié en sept.-oct. 2023"} {
+		if d, p, ok := ParseDate(in, Options{Languages: []string{"fr"}, Now: now}); ok && (d.Month() != time.September || d.Year() != 2023) {
+			t.Errorf("%q read as %v (%s), want September 2023 or no date", in, d, p)
+		}
+	}
+	if d, _, ok := ParseDate("sept jours de formation", Options{Languages: []string{"fr"}, Now: now}); ok && d.Month() == time.September {
+		t.Errorf("\"sept jours\" (seven days) read as September: %v", d)
+	}
+}
