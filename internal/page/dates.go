@@ -119,6 +119,11 @@ var rxFirstOfMonth = regexp.MustCompile(`(^|\P{L})1er\b`)
 // left alone.
 var rxSeptAbbr = regexp.MustCompile(`(?i)(^|[^\pL\pN])sept(\.?\s*(?:[-–]\s*\pL|\d{2,4}(?:\D|$)|$))`)
 
+// rxSeptAfterDay is "sept" after a day ("17 sept.-3 oct. 2023", "du 17 sept. au 3 oct.",
+// "17-sept-2023"), before a dot, a dash or "au": September, which rxSeptAbbr, reading
+// what follows it, cannot tell (17 July). "les 10 sept principes" is left alone.
+var rxSeptAfterDay = regexp.MustCompile(`(?i)(\b(?:[12]?\d|3[01])(?:er)?\.?[\s-]+)sept(\.|\s*[-–]|\s+au\b)`)
+
 // rxAbbrMonthDot is the dot of an abbreviated month between a day and a year ("4 déc.
 // 2025", "4. Dez. 2025"). Searching a labelled date ("Publié le 4 déc. 2025"), go-dateparser
 // splits sentences at that dot, and the year was lost: 4 December of the current year.
@@ -198,6 +203,7 @@ func (d *dateParser) parse(text string) (time.Time, news.Precision, bool) {
 	}
 	text = rxFirstOfMonth.ReplaceAllString(text, "${1}1")
 	text = rxSeptAbbr.ReplaceAllString(text, "${1}sep${2}")
+	text = rxSeptAfterDay.ReplaceAllString(text, "${1}sep${2}")
 	text = rxAbbrMonthDot.ReplaceAllString(text, "${1}${2}")
 	text = rxAbbrMonthDotMDY.ReplaceAllString(text, "${1}${2}${3}")
 	if rxYear.MatchString(text) {

@@ -276,3 +276,17 @@ func TestSeptemberBeforeADash(t *testing.T) {
 		t.Errorf("\"sept jours\" (seven days) read as September: %v", d)
 	}
 }
+
+// "sept" after a day is September, whatever follows it: a range of days ("17 sept.-3 oct.
+// 2023", "du 17 sept. au 3 oct. 2023") and "17-sept-2024" were 17 July.
+func TestSeptemberAfterADay(t *testing.T) {
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	for _, in := range []string{"17 sept.-3 oct. 2023", "du 17 sept. au 3 oct. 2023", "17 sept. – 3 oct. 2023", "Publié le 17-sept-2023"} {
+		if d, p, ok := ParseDate(in, Options{Languages: []string{"fr"}, Now: now}); ok && (d.Month() != time.September || d.Year() != 2023) {
+			t.Errorf("%q read as %v (%s), want September 2023 or no date", in, d, p)
+		}
+	}
+	if d, _, ok := ParseDate("Publié le 17 septembre 2023", Options{Languages: []string{"fr"}, Now: now}); !ok || d.Month() != time.September || d.Day() != 17 {
+		t.Errorf("\"17 septembre 2023\" read as %v, %v", d, ok)
+	}
+}

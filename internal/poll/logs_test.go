@@ -118,3 +118,23 @@ func TestMovesAndWarningsLoggedOnce(t *testing.T) {
 		t.Errorf("warning logged %d times, want once with its text:\n%s", n, got)
 	}
 }
+
+// A warning whose page lists one more item (a page that keeps its older news: its
+// warning's count grows at each new item) is the same warning: it is not logged again.
+func TestWarningNotLoggedAgainForAnotherItemCount(t *testing.T) {
+	var out syncbuf.Buffer
+	log := slog.New(slog.NewJSONHandler(&out, nil))
+	warned := news.SourceState{URL: "https://a.example/news", Health: news.HealthOK,
+		Warning: "date selector `.date` matched none of 12 items; image selector `img.t2` matched none of 12 items"}
+	grown := warned
+	grown.Warning = "date selector `.date` matched none of 13 items; image selector `img.t2` matched none of 13 items"
+	other := grown
+	other.Warning = "summary selector `.date` matched none of 13 items"
+	logChange(log, news.SourceState{URL: warned.URL, Health: news.HealthOK}, warned, Result{})
+	logChange(log, warned, grown, Result{})
+	logChange(log, grown, grown, Result{})
+	logChange(log, grown, other, Result{}) // another field: said
+	if n := strings.Count(out.String(), "source selectors partly match"); n != 2 {
+		t.Errorf("warning logged %d times, want twice (when it first showed, and for another field):\n%s", n, out.String())
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -476,6 +477,9 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 	return res
 }
 
+// rxWarningCount is the item count of a warning's page (page.Miss.String: "… of 12 items").
+var rxWarningCount = regexp.MustCompile(` of \d+ items\b`)
+
 // logChange logs a source's health changes (a failure, a disable, a recovery) and
 // keeps every routine poll at debug level, so logs stay quiet when all is well.
 func logChange(log *slog.Logger, before, after news.SourceState, res Result) {
@@ -484,7 +488,9 @@ func logChange(log *slog.Logger, before, after news.SourceState, res Result) {
 	if after.Redirect != "" && after.Redirect != before.Redirect {
 		log.Warn("source moved permanently: update feeds.yaml", "to", after.Redirect)
 	}
-	if after.Warning != "" && after.Warning != before.Warning {
+	if after.Warning != "" && rxWarningCount.ReplaceAllString(after.Warning, "") != rxWarningCount.ReplaceAllString(before.Warning, "") {
+		// The same fields missing on a page of one more item (its count changed) is the
+		// same warning: a page that keeps its older news would log it at each new item.
 		log.Warn("source selectors partly match", "warning", after.Warning)
 	}
 	switch {
