@@ -96,6 +96,14 @@ var (
 		`|\b\d{1,3}\s*(minutes|minute|minuten|minutos|minuti|minut|minuty|mins|min)\b\.?\s*(de |of |di )?(read|reading|lesezeit|lesedauer|lecture|de lecture|lectura|lettura|leestijd|czytania|leitura|citire)\b`)
 )
 
+// rxIssueNumber is the number of a newsletter's or a journal's issue or volume with its
+// year ("Vol. 12, 2023", "No. 12, 2023", "Nr. 12/2023", "Ausgabe 3/2024", "N° 4/2023"),
+// which a date element may hold beside or instead of a date: go-dateparser read the
+// number as a month (December 2023, March 2024). A year alone is no date (there is no
+// year precision), so it is taken out of the text ("Nr. 3/2024 · 4. März 2024" keeps
+// its date).
+var rxIssueNumber = regexp.MustCompile(`(?i)(?:^|[^\pL\pN])(?:(?:vol|volume|issue|no|nr|n|n[°º]|num|núm|numéro|numero|número|ausgabe|heft|jahrgang|jg)\.?\s*\d{1,4}\s*[,/]\s*)+(?:1[89]|20)\d\d\b`)
+
 // isCount reports whether text is a count of pages or items (rxNotDate) whose total is
 // no year.
 func isCount(text string) bool {
@@ -123,6 +131,18 @@ var rxSeptAbbr = regexp.MustCompile(`(?i)(^|[^\pL\pN])sept(\.?\s*(?:[-–]\s*\pL
 // "17-sept-2023"), before a dot, a dash or "au": September, which rxSeptAbbr, reading
 // what follows it, cannot tell (17 July). "les 10 sept principes" is left alone.
 var rxSeptAfterDay = regexp.MustCompile(`(?i)(\b(?:[12]?\d|3[01])(?:er)?\.?[\s-]+)sept(\.|\s*[-–]|\s+au\b)`)
+
+// rxSettAbbr is September abbreviated as Italian writes it ("4 sett. 2023", "4 set.
+// 2023"), before a year, a dash ("4 sett.-3 ott. 2023") or "al" ("dal 4 sett. al 3 ott."):
+// go-dateparser's Italian reads "sett" as settimana, the week ("4 sett. 2023" was 4 weeks
+// ago), and "set." was April or March where Italian is not the member's first language.
+// Both become "settembre", which every language reads ("sep" lost the date beside "alle
+// 10:30"). "4 sett. fa" (4 weeks ago) is left alone. rxFebrAbbr is German's "Febr." ("4. Febr. 2024"), which
+// go-dateparser's German does not know (no date, or April 2023 in a labelled date): "Feb.".
+var (
+	rxSettAbbr = regexp.MustCompile(`(?i)(^|[^\pL\pN])(?:sett\.?|set\.)\s*([-–]\s*[\pL\pN]|-?\s*\d{4}(?:\D|$)|al\b)`)
+	rxFebrAbbr = regexp.MustCompile(`(?i)\b(feb)r\b`)
+)
 
 // rxAbbrMonthDot is the dot of an abbreviated month between a day and a year ("4 déc.
 // 2025", "4. Dez. 2025"). Searching a labelled date ("Publié le 4 déc. 2025"), go-dateparser
@@ -198,12 +218,17 @@ func (d *dateParser) parse(text string) (time.Time, news.Precision, bool) {
 	if rxReadingTime.MatchString(text) {
 		text = strings.TrimSpace(rxReadingTime.ReplaceAllString(text, " "))
 	}
+	if rxIssueNumber.MatchString(text) {
+		text = strings.TrimSpace(rxIssueNumber.ReplaceAllString(text, " "))
+	}
 	if isCount(text) || !strings.ContainsFunc(text, unicode.IsDigit) {
 		return time.Time{}, news.PrecisionNone, false
 	}
 	text = rxFirstOfMonth.ReplaceAllString(text, "${1}1")
 	text = rxSeptAbbr.ReplaceAllString(text, "${1}sep${2}")
 	text = rxSeptAfterDay.ReplaceAllString(text, "${1}sep${2}")
+	text = rxSettAbbr.ReplaceAllString(text, "${1}settembre ${2}")
+	text = rxFebrAbbr.ReplaceAllString(text, "${1}")
 	text = rxAbbrMonthDot.ReplaceAllString(text, "${1}${2}")
 	text = rxAbbrMonthDotMDY.ReplaceAllString(text, "${1}${2}${3}")
 	if rxYear.MatchString(text) {

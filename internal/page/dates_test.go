@@ -113,6 +113,25 @@ func TestParseDate(t *testing.T) {
 		{name: "fr label sept abbreviation", langs: []string{"fr"}, in: "Publié le 4 sept. 2023", want: day(2023, 9, 4), prec: news.PrecisionDay},
 		{name: "de label abbreviated month", langs: []string{"de"}, in: "Veröffentlicht am 4. Dez. 2022", want: day(2022, 12, 4), prec: news.PrecisionDay},
 		{name: "en label abbreviated month first", langs: []string{"en"}, in: "Published on Dec. 4, 2023", want: day(2023, 12, 4), prec: news.PrecisionDay},
+		// Italian abbreviates September "sett." (go-dateparser's Italian: settimana, "4 weeks
+		// ago"), German February "Febr." (no date, or April 2023 with a label), and an issue
+		// number with its year was read as a month ("Nr. 12/2023": December 2023).
+		{name: "it sett abbreviation", langs: []string{"it"}, in: "4 sett. 2023", want: day(2023, 9, 4), prec: news.PrecisionDay},
+		{name: "it sett abbreviation no dot", langs: []string{"it"}, in: "4 sett 2023", want: day(2023, 9, 4), prec: news.PrecisionDay},
+		{name: "it label sett abbreviation", langs: []string{"it"}, in: "Pubblicato il 4 sett. 2023", want: day(2023, 9, 4), prec: news.PrecisionDay},
+		{name: "it sett abbreviation with time", langs: []string{"it"}, in: "4 sett 2023 alle 10:30", want: time.Date(2023, 9, 4, 10, 30, 0, 0, time.UTC), prec: news.PrecisionExact},
+		{name: "it sett range", langs: []string{"it"}, in: "dal 4 sett. al 3 ott. 2023", want: day(2023, 9, 4), prec: news.PrecisionDay},
+		{name: "it set abbreviation italian second", langs: []string{"en", "it"}, in: "4 set. 2023", want: day(2023, 9, 4), prec: news.PrecisionDay},
+		{name: "it sett weeks ago stays relative", langs: []string{"it"}, in: "4 sett. fa", want: day(2024, 2, 11), prec: news.PrecisionDay},
+		{name: "it other abbreviations", langs: []string{"it"}, in: "Pubblicato il 4 gen. 2023", want: day(2023, 1, 4), prec: news.PrecisionDay},
+		{name: "de febr abbreviation", langs: []string{"de"}, in: "4. Febr. 2024", want: day(2024, 2, 4), prec: news.PrecisionDay},
+		{name: "de label febr abbreviation", langs: []string{"de"}, in: "Veröffentlicht am 4. Febr. 2024", want: day(2024, 2, 4), prec: news.PrecisionDay},
+		{name: "en volume is no date", langs: []string{"en"}, in: "Vol. 12, 2023", nodate: true},
+		{name: "en issue number is no date", langs: []string{"en"}, in: "No. 12, 2023", nodate: true},
+		{name: "de issue number is no date", langs: []string{"de"}, in: "Nr. 12/2023", nodate: true},
+		{name: "de Ausgabe is no date", langs: []string{"de"}, in: "Ausgabe 3/2024", nodate: true},
+		{name: "de issue number beside a date", langs: []string{"de"}, in: "Nr. 3/2024 · 4. März 2024", want: day(2024, 3, 4), prec: news.PrecisionDay},
+		{name: "en month and year in digits", langs: []string{"en"}, in: "12/2023", want: day(2023, 12, 1), prec: news.PrecisionMonth},
 		// A clock time written with an hour word was read as hours ago: "à 10h" was ten
 		// hours before the poll, a date that moved at every poll, "um 10 Uhr" the 10th.
 		{name: "fr clock time hour word", langs: []string{"fr"}, in: "Publié le 04/03/2024 à 10h", want: time.Date(2024, 3, 4, 10, 0, 0, 0, time.UTC), prec: news.PrecisionExact},
