@@ -88,12 +88,18 @@ const purellFlags = purell.FlagLowercaseScheme | purell.FlagLowercaseHost |
 // index.php or the root, is not such a link (index.php?Itemid=101 alone names the
 // article of that menu entry).
 //
+// A K2 item link (index.php?option=com_k2&view=item&id=245:kafala-mission&Itemid=101)
+// is known by its item's number the same way: "id=245&option=com_k2&view=item", the
+// same parameters dropped and kept; K2 too finds the item by its number. One with a
+// task (task=download's id is an attachment's, with its hash; task=edit) is not such a
+// link, nor K2's lists (view=itemlist).
+//
 // Canonical is idempotent: Canonical(Canonical(s)) == Canonical(s).
 func Canonical(raw string) string { return canonical(raw, true) }
 
 // EarlierCanonical returns the canonical link earlier versions (before Joomla article
-// links were known by their number) gave raw, when it is not Canonical(raw), else "".
-// Items those versions stored are keyed and indexed by it.
+// links, then K2 item links, were known by their number) gave raw, when it is not
+// Canonical(raw), else "". Items those versions stored are keyed and indexed by it.
 func EarlierCanonical(raw string) string {
 	if !mentionsJoomla(raw) {
 		return ""
@@ -106,7 +112,7 @@ func EarlierCanonical(raw string) string {
 
 // Recanonical returns this version's canonical form of link, a canonical link that an
 // earlier version stored: link itself unless that form has changed since (a Joomla
-// article link, see Canonical).
+// article or K2 item link, see Canonical).
 func Recanonical(link string) string {
 	if !mentionsJoomla(link) {
 		return link
@@ -162,15 +168,17 @@ func KeyWithLink(key, from, to string) string {
 	return ""
 }
 
-// mentionsJoomla reports whether s may hold a Joomla article link: a quick test
-// before a parse.
+// mentionsJoomla reports whether s may hold a Joomla article or K2 item link: a quick
+// test before a parse.
 func mentionsJoomla(s string) bool {
-	for i := 3; i+8 <= len(s); i++ {
+	for i := 3; i+3 <= len(s); i++ {
 		j := strings.IndexByte(s[i:], '_')
 		if j < 0 {
 			return false
 		}
-		if i += j; i+8 <= len(s) && strings.EqualFold(s[i-3:i+8], "com_content") {
+		i += j
+		if i+8 <= len(s) && strings.EqualFold(s[i-3:i+8], "com_content") ||
+			i+3 <= len(s) && strings.EqualFold(s[i-3:i+3], "com_k2") {
 			return true
 		}
 	}
@@ -184,8 +192,8 @@ func joomlaPath(p string) bool {
 	return p == "" || p == "/" || strings.EqualFold(p[strings.LastIndexByte(p, '/')+1:], "index.php")
 }
 
-// joomlaDropped are the parameters of a Joomla article link that name no other
-// article (see Canonical), lower-cased.
+// joomlaDropped are the parameters of a Joomla article or K2 item link that name no
+// other article (see Canonical), lower-cased.
 var joomlaDropped = map[string]bool{"itemid": true, "catid": true, "tmpl": true}
 
 func canonical(raw string, joomla bool) string {
@@ -314,29 +322,39 @@ type queryPair struct {
 }
 
 // joomlaArticle reports whether a query's parameters are those of a Joomla article
-// link: option=com_content, view=article and an id that starts with the article's
-// number, each once. It returns that number.
+// link (option=com_content, view=article) or a K2 item link (option=com_k2, view=item,
+// no task), with an id that starts with the article's number, each once. It returns
+// that number.
 func joomlaArticle(params []queryPair) (string, bool) {
-	var option, view, ids int
-	var id string
+	var options, views, ids, tasks int
+	var option, view, id string
 	for _, p := range params {
 		k, v := p.k, p.v
 		switch k {
 		case "option":
-			if option++; !strings.EqualFold(v, "com_content") {
-				return "", false
-			}
+			options++
+			option = v
 		case "view":
-			if view++; !strings.EqualFold(v, "article") {
-				return "", false
-			}
+			views++
+			view = v
 		case "id":
 			ids++
 			// Joomla reads "245:alias" (and "245-alias") as the number 245.
 			id = strings.TrimLeft(v[:len(v)-len(strings.TrimLeft(v, "0123456789"))], "0")
+		case "task":
+			tasks++
 		}
 	}
-	return id, option == 1 && view == 1 && ids == 1 && id != ""
+	if options != 1 || views != 1 || ids != 1 || id == "" {
+		return "", false
+	}
+	switch {
+	case strings.EqualFold(option, "com_content"):
+		return id, strings.EqualFold(view, "article")
+	case strings.EqualFold(option, "com_k2"):
+		return id, strings.EqualFold(view, "item") && tasks == 0
+	}
+	return "", false
 }
 
 // Key is the identity of an item within its member:
