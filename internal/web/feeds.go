@@ -83,19 +83,18 @@ func (s *Server) feed(w http.ResponseWriter, r *http.Request, format, member str
 // directory under the network URL ("", "members/x/"), query its canonical filter query;
 // paging, when not nil, are the request's parameters, from which the next link is made.
 func (s *Server) buildFeed(ctx context.Context, cfg *config.Config, q news.Query, format, member, dir, query string, paging url.Values) (publish.Feed, error) {
-	// A paged feed reads one item more than it holds, to know whether an older page has
-	// any: a feed whose selection held exactly a page linked an empty next page.
-	read := q
-	if paging != nil && q.Limit > 0 {
-		read.Limit++
+	var (
+		items []news.Item
+		more  bool
+		err   error
+	)
+	if paging != nil {
+		items, more, err = s.pageOf(ctx, q)
+	} else {
+		items, err = s.items(ctx, q)
 	}
-	items, err := s.items(ctx, read)
 	if err != nil {
 		return publish.Feed{}, fmt.Errorf("read items: %w", err)
-	}
-	more := q.Limit > 0 && len(items) > q.Limit
-	if more {
-		items = items[:q.Limit]
 	}
 	base := cfg.Network.URL
 	f := publish.Feed{
@@ -143,6 +142,21 @@ func (s *Server) buildFeed(ctx context.Context, cfg *config.Config, q news.Query
 		pageLinks(&f, base+dir+"feed."+format, paging, q, items, more)
 	}
 	return f, nil
+}
+
+// pageOf reads one page of q's items and whether older ones exist: one item more than
+// the page holds is read to know (a selection that filled its last page exactly linked
+// an empty next page, in the river and in the feeds).
+func (s *Server) pageOf(ctx context.Context, q news.Query) ([]news.Item, bool, error) {
+	read := q
+	if q.Limit > 0 {
+		read.Limit++
+	}
+	items, err := s.items(ctx, read)
+	if err != nil || q.Limit <= 0 || len(items) <= q.Limit {
+		return items, false, err
+	}
+	return items[:q.Limit], true, nil
 }
 
 // pageLinks sets the RFC 5005 links of a live feed at addr with request parameters

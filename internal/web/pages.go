@@ -230,17 +230,11 @@ func (s *Server) river(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q.Clustered = clustered(q)
-	// One more item than the page shows tells whether there is an older page: a page
-	// that happened to end with the last item linked "Older news" to an empty page.
-	q.Limit++
-	items, err := s.items(r.Context(), q)
-	q.Limit--
+	items, more, err := s.pageOf(r.Context(), q)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	more := len(items) > q.Limit
-	items = items[:min(len(items), q.Limit)]
 	v := riverView{Page: s.pageIn(r, l, cfg.Network.Title), List: itemsView{L: l, Items: s.localItemViews(cfg, l, items)}}
 	v.Filter = filterView{Member: strings.Join(q.Members, ","), Country: q.Country, Region: q.Region, Lang: q.Language, Q: q.Text}
 	for _, name := range []string{"category", "since", "limit"} {
@@ -304,14 +298,12 @@ func feedQuery(v url.Values) string {
 	return c.Encode()
 }
 
-func (s *Server) fillFilters(cfg *config.Config, l *locale, v *riverView) {
-	f := s.riverFilters(cfg)
-	v.Members = f.members
-	if ids := strings.Split(v.Filter.Member, ","); len(ids) > 1 {
-		// Several members (member=a,b, from a link or a feed's address): the select
-		// takes one value, so a browser would send only the last option marked selected
-		// and the next submission of the form would drop the others. The selection is
-		// one option of its own, first.
+// memberOptions are the member select's options with selected ("a" or "a,b") chosen.
+// Several members (member=a,b, from a link or a feed's address) are one option of their
+// own, first: the select takes one value, so a browser would send only the last option
+// marked selected, and the next submission of the form would drop the others.
+func (f *riverFilters) memberOptions(selected string) []optionView {
+	if ids := strings.Split(selected, ","); len(ids) > 1 {
 		names := make([]string, len(ids))
 		for i, id := range ids {
 			names[i] = id
@@ -319,13 +311,20 @@ func (s *Server) fillFilters(cfg *config.Config, l *locale, v *riverView) {
 				names[i] = m.Name
 			}
 		}
-		v.Members = append([]optionView{{Value: v.Filter.Member, Label: strings.Join(names, ", "), Selected: true}}, f.members...)
-	} else if v.Filter.Member != "" {
-		v.Members = slices.Clone(f.members)
-		if i, ok := f.index[v.Filter.Member]; ok {
-			v.Members[i].Selected = true
-		}
+		return append([]optionView{{Value: selected, Label: strings.Join(names, ", "), Selected: true}}, f.members...)
 	}
+	i, ok := f.index[selected]
+	if !ok {
+		return f.members // shared: never written
+	}
+	opts := slices.Clone(f.members)
+	opts[i].Selected = true
+	return opts
+}
+
+func (s *Server) fillFilters(cfg *config.Config, l *locale, v *riverView) {
+	f := s.riverFilters(cfg)
+	v.Members = f.memberOptions(v.Filter.Member)
 	byLabel := func(a, b optionView) int { return cmp.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)) }
 	for _, c := range f.countries {
 		v.Countries = append(v.Countries, optionView{Value: c, Label: l.Country(c), Selected: c == v.Filter.Country})

@@ -12,7 +12,7 @@ import (
 // shareView is the /share page: feed addresses and embedding snippets for a selection.
 type shareView struct {
 	Page
-	Members   []memberView
+	Members   []optionView
 	Languages []optionView
 	Limit     int
 	Kept      []keptParam
@@ -42,20 +42,8 @@ func (s *Server) share(w http.ResponseWriter, r *http.Request) {
 		OPMLURL:  cfg.Network.URL + "opml",
 		Snippets: snippets(cfg, l.keep(shareEmbedQuery(v, q.Limit)), title),
 	}
-	for _, m := range cfg.Members {
-		view.Members = append(view.Members, memberView{ID: m.ID, Name: m.Name, Country: m.Country, Region: m.Region, Selected: len(q.Members) == 1 && q.Members[0] == m.ID})
-	}
-	slices.SortFunc(view.Members, func(a, b memberView) int { return cmp.Compare(a.Name, b.Name) })
-	if len(q.Members) > 1 {
-		// The select takes one value: several members are one option of their own (see
-		// fillFilters), else submitting the form would keep only the last.
-		names := make([]string, len(q.Members))
-		for i, id := range q.Members {
-			m, _ := cfg.Member(id)
-			names[i] = m.Name
-		}
-		view.Members = append([]memberView{{ID: strings.Join(q.Members, ","), Name: strings.Join(names, ", "), Selected: true}}, view.Members...)
-	}
+	rf := s.riverFilters(cfg)
+	view.Members = rf.memberOptions(strings.Join(q.Members, ","))
 	// The selection's filters the form has no field for, kept as hidden fields so that
 	// changing the language or the number of items does not drop them.
 	for _, name := range []string{"country", "region", "category", "q"} {
@@ -63,7 +51,7 @@ func (s *Server) share(w http.ResponseWriter, r *http.Request) {
 			view.Kept = append(view.Kept, keptParam{name, val})
 		}
 	}
-	for _, lg := range s.riverFilters(cfg).languages {
+	for _, lg := range rf.languages {
 		view.Languages = append(view.Languages, optionView{Value: lg, Label: l.Language(lg), Selected: lg == q.Language})
 	}
 	slices.SortFunc(view.Languages, func(a, b optionView) int { return cmp.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)) })
