@@ -18,8 +18,9 @@ import (
 
 // ParseDate reads a date written on a page: a date element's text ("5 juin 2018", "3. März 2019",
 // "2019年3月5日", "May 2017", "2 days ago", ISO 8601) or running text holding one ("May 2017: ISS launched
-// ..."). A range ("30 November to 1 December 2017") gives its start. Parsing is restricted to o.Languages
-// plus English. Day precision gives midnight in o.Location; month precision the 1st of the month, 00:00 UTC.
+// ..."). A range ("30 November to 1 December 2017", "sept.-oct. 2023") gives its start, a
+// publication date beside an update date the publication date, and a Hebrew-calendar date
+// its Gregorian day. Parsing is restricted to o.Languages plus English. Day precision gives midnight in o.Location; month precision the 1st of the month, 00:00 UTC.
 func ParseDate(text string, o Options) (time.Time, news.Precision, bool) {
 	return newDateParser(o).parse(text)
 }
@@ -113,6 +114,67 @@ func isCount(text string) bool {
 	}
 	total, _ := strconv.Atoi(m[1])
 	return total < 1900 || total > 2100
+}
+
+// Labels of a page's update date and of its publication date, in the network's
+// languages, longest first (an alternation takes the first that matches).
+var (
+	rxUpdatedLabel   = regexp.MustCompile(`(?i)(?:^|[^\pL])(last updated|last modified|updated|modified|dernière mise à jour|mis à jour|mise à jour|actualisé|modifié le|zuletzt aktualisiert|zuletzt geändert|aktualisiert|geändert am|letzte änderung|actualizado|última actualización|aggiornato|ultimo aggiornamento|atualizado|bijgewerkt|laatst gewijzigd|zaktualizowano|actualizat|обновено|актуализирано|ενημερώθηκε|τελευταία ενημέρωση|עודכן|更新日|更新时间|更新於|更新)`)
+	rxPublishedLabel = regexp.MustCompile(`(?i)(?:^|[^\pL])(originally published|first published|published|posted|publié|publiée|publication|veröffentlicht|erschienen|erstellt|publicado|publicación|pubblicato|publicação|gepubliceerd|geplaatst|opublikowano|publicat|публикувано|δημοσιεύθηκε|δημοσίευση|פורסם|公開日|公開|掲載日|投稿日|发布时间|发布|發布|发表|發表)`)
+	// rxDateSeparator closes an update date that no publication label follows ("Updated
+	// 4 December 2025 · 2 December 2025").
+	rxDateSeparator = regexp.MustCompile(`\s[·•|;]\s|\s[-–—]\s`)
+)
+
+// splitUpdated parts a date label that gives a page's update date (rxUpdatedLabel) into
+// pub, the text without it, and upd, the update date without its label; ok is false when
+// the text has no update label, or is longer than a date label (a paragraph that speaks
+// of an update). An update label runs to a publication label, a separator or the end.
+//
+// The publication date wins when both are given: "Updated 4 December 2025 · Published 2
+// December 2025" and "Aktualisiert am 4. Dezember 2025, veröffentlicht am 2. Dezember
+// 2025" were the 4th, the first date written, which moved the item at each update. A
+// date given only as an update is still the item's date (the best the page gives), read
+// without its label: "Mis à jour le 4 décembre 2025" was no date to go-dateparser.
+func splitUpdated(text string) (pub, upd string, ok bool) {
+	if utf8.RuneCountInString(text) > 120 {
+		return "", "", false
+	}
+	locs := rxUpdatedLabel.FindAllStringSubmatchIndex(text, -1)
+	var pb, ub strings.Builder
+	last := 0
+	for _, l := range locs {
+		start, end := l[2], l[3]
+		if start < last {
+			continue
+		}
+		if r, _ := utf8.DecodeRuneInString(text[end:]); unicode.IsLetter(r) && r < 0x2E80 {
+			continue // "updates", "Modifiedness"; CJK labels run into their date
+		}
+		stop := len(text)
+		if m := rxPublishedLabel.FindStringSubmatchIndex(text[end:]); m != nil {
+			stop = end + m[2]
+		}
+		if m := rxDateSeparator.FindStringIndex(text[end:]); m != nil && end+m[0] < stop {
+			stop = end + m[0]
+		}
+		pb.WriteString(text[last:start])
+		pb.WriteString(" ")
+		ub.WriteString(text[end:stop])
+		ub.WriteString(" ")
+		last = stop
+		ok = true
+	}
+	if !ok {
+		return "", "", false
+	}
+	pb.WriteString(text[last:])
+	pub, upd = strings.TrimSpace(pb.String()), strings.TrimSpace(ub.String())
+	upd = strings.TrimLeft(upd, ":： ")
+	if !strings.ContainsFunc(pub, unicode.IsDigit) || rxYear.MatchString(upd) && !rxYear.MatchString(pub) {
+		pub = ""
+	}
+	return pub, upd, true
 }
 
 // rxFirstOfMonth is the French first of the month ("le 1er mars 2024"), which
@@ -211,7 +273,8 @@ func clockTimes(text string) string {
 // its day (relativeDay).
 func (d *dateParser) parse(text string) (time.Time, news.Precision, bool) {
 	text = strings.Join(strings.Fields(text), " ")
-	if text == "" || !strings.ContainsFunc(text, unicode.IsDigit) {
+	text, hebrew := hebrewDates(text)
+	if text == "" || !strings.ContainsFunc(text, unicode.IsDigit) || hebrew && !rxYear.MatchString(text) {
 		return time.Time{}, news.PrecisionNone, false
 	}
 	text = strings.Map(halfWidthDigit, text)
@@ -223,6 +286,12 @@ func (d *dateParser) parse(text string) (time.Time, news.Precision, bool) {
 	}
 	if isCount(text) || !strings.ContainsFunc(text, unicode.IsDigit) {
 		return time.Time{}, news.PrecisionNone, false
+	}
+	if pub, upd, ok := splitUpdated(text); ok {
+		if t, p, ok := d.parse(pub); ok {
+			return t, p, true
+		}
+		return d.parse(upd)
 	}
 	text = rxFirstOfMonth.ReplaceAllString(text, "${1}1")
 	text = rxSeptAbbr.ReplaceAllString(text, "${1}sep${2}")
@@ -238,6 +307,9 @@ func (d *dateParser) parse(text string) (time.Time, news.Precision, bool) {
 	// go-dateparser's own order, when set, would also read year-first dates ("2024/03/05")
 	// in it.
 	text = isoNumericDates(text, d.order)
+	text = monthYears(text)
+	text = d.monthRanges(text)
+	text = d.abbrMonthYears(text)
 	text = eraYears(text)
 	if len([]rune(text)) <= 40 && !rxYear.MatchString(text) {
 		text = d.yearlessDates(text)
@@ -555,6 +627,104 @@ func rewriteNumericDates(text, order string) string {
 		}
 		return fmt.Sprintf("%s%s-%02d-%02d%s", lead, g[6], month, day, g[7])
 	})
+}
+
+// rxMonthYear is a month and year written in digits ("12/2023", "03.2024", "3-2024"), as
+// newsletter and report listings date an issue, that is no part of a longer date.
+var rxMonthYear = regexp.MustCompile(`(^|[^\d./-])(\d{1,2})[./-]((?:1[89]|20)\d\d)($|[^\d./-])`)
+
+// monthYears rewrites the all-digit months of text (rxMonthYear) as "2023-12", which
+// go-dateparser reads as a month in every language. Parsed whole in the order of a
+// member that writes the day first, "12/2023" was the 12 March 2023, "03/2024" the 3rd;
+// searched in running text it was already December 2023. An issue number with its year
+// ("Nr. 12/2023") was taken out before (rxIssueNumber).
+func monthYears(text string) string {
+	if !rxYear.MatchString(text) {
+		return text
+	}
+	return rxMonthYear.ReplaceAllStringFunc(text, func(m string) string {
+		g := rxMonthYear.FindStringSubmatch(m)
+		switch month, _ := strconv.Atoi(g[2]); {
+		case month > 12:
+			return g[1] + g[3] + g[4] // no month: the year alone, no date ("13/2023" was 13 March)
+		case month < 1:
+			return m
+		default:
+			return fmt.Sprintf("%s%s-%02d%s", g[1], g[3], month, g[4])
+		}
+	})
+}
+
+// rxMonthRange is two months and a year, the span of a newsletter's issue ("sept.-oct.
+// 2023", "Sept–Oct 2023", "juillet-août 2024", "November/December 2023", "julio-agosto de
+// 2024"). Whether the two words are months is left to go-dateparser (monthRanges).
+var rxMonthRange = regexp.MustCompile(`(^|[^\pL\pN])(\pL{3,12}\.?)\s*[-–—/]\s*(\pL{3,12}\.?)(\s*,?\s*(?:de\s+|del\s+)?)((?:1[89]|20)\d\d)($|\D)`)
+
+// monthRanges rewrites a two-month span of text (rxMonthRange) as its first month with
+// the year: "sept.-oct. 2023" is "sept. 2023", a month-precise date. go-dateparser read
+// no date in such a span, and the issue took the time first seen. The second month is
+// checked too: "Sommer-Newsletter 2023" and "Kinder-Rechte 2023" stay as they are. A
+// span over the new year ("Dezember/Januar 2024") starts in the year before.
+func (d *dateParser) monthRanges(text string) string {
+	if !rxYear.MatchString(text) {
+		return text
+	}
+	checks := 0
+	return rxMonthRange.ReplaceAllStringFunc(text, func(m string) string {
+		if checks++; checks > maxMonthChecks {
+			return m
+		}
+		g := rxMonthRange.FindStringSubmatch(m)
+		year, _ := strconv.Atoi(g[5])
+		first, ok1 := d.month(g[2] + " " + g[5])
+		second, ok2 := d.month(g[3] + " " + g[5])
+		if !ok1 || !ok2 || first == second {
+			return m
+		}
+		if first > second {
+			year--
+		}
+		return fmt.Sprintf("%s%s %d%s", g[1], g[2], year, g[6])
+	})
+}
+
+// rxAbbrMonthYear is an abbreviated month with its dot before a year, without a day
+// ("déc. 2023", "Sept. 2023").
+var rxAbbrMonthYear = regexp.MustCompile(`(^|[^\pL\pN])(\pL{3,5})\.(\s*)((?:1[89]|20)\d\d)($|\D)`)
+
+// abbrMonthYears drops the dot of an abbreviated month before a year (rxAbbrMonthYear)
+// when go-dateparser reads the two as a month: searching a labelled month ("Publié en
+// déc. 2023", or a two-month issue once monthRanges made it its first month), it split
+// the sentence at that dot and read no date (as rxAbbrMonthDot, with a day).
+func (d *dateParser) abbrMonthYears(text string) string {
+	if !strings.Contains(text, ".") || !rxYear.MatchString(text) {
+		return text
+	}
+	checks := 0
+	return rxAbbrMonthYear.ReplaceAllStringFunc(text, func(m string) string {
+		if checks++; checks > maxMonthChecks {
+			return m
+		}
+		g := rxAbbrMonthYear.FindStringSubmatch(m)
+		if _, ok := d.month(g[2] + " " + g[4]); !ok {
+			return m
+		}
+		return g[1] + g[2] + g[3] + g[4] + g[5]
+	})
+}
+
+// maxMonthChecks bounds the spans of one text that monthRanges and abbrMonthYears have
+// go-dateparser check (a parse each, outside searchBudget): a date label holds one or two,
+// and a crafted text thousands.
+const maxMonthChecks = 4
+
+// month reads s as a month with its year, in the member's languages.
+func (d *dateParser) month(s string) (time.Month, bool) {
+	dt, err := d.p.Parse(d.cfg, s)
+	if err != nil || dt.IsZero() || dt.Period != date.Month {
+		return 0, false
+	}
+	return dt.Time.Month(), true
 }
 
 // pick chooses the first usable date among search results.

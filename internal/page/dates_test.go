@@ -103,6 +103,16 @@ func TestParseDate(t *testing.T) {
 		// with a time only the time was (today at 10:30).
 		{name: "he prefixed numeric", langs: []string{"he"}, in: "פורסם ב-16.01.2024", want: day(2024, 1, 16), prec: news.PrecisionDay},
 		{name: "he prefixed numeric with time", langs: []string{"he"}, in: "עודכן ב-05/03/2024 10:30", want: time.Date(2024, 3, 5, 10, 30, 0, 0, time.UTC), prec: news.PrecisionExact},
+		// A date of the Hebrew calendar was no date, and beside a time the poll's day at that
+		// time: it is read (25 Kislev 5786 is 15 December 2025), and one that cannot be
+		// read (no year, a plain Adar of a leap year) dates nothing.
+		{name: "he hebrew calendar", langs: []string{"he"}, in: "כ״ה בכסלו תשפ״ו", want: day(2025, 12, 15), prec: news.PrecisionDay},
+		{name: "he hebrew calendar ascii quotes", langs: []string{"he"}, in: `כ"ה כסלו התשפ"ו`, want: day(2025, 12, 15), prec: news.PrecisionDay},
+		{name: "he hebrew calendar with label and time", langs: []string{"he"}, in: "פורסם: יום ב׳, כ״ה בכסלו ה׳תשפ״ו 10:30", want: time.Date(2025, 12, 15, 10, 30, 0, 0, time.UTC), prec: news.PrecisionExact},
+		{name: "he hebrew calendar adar II", langs: []string{"he"}, in: "י״ד באדר ב׳ תשפ״ד", want: day(2024, 3, 24), prec: news.PrecisionDay},
+		{name: "he hebrew calendar without year and a time", langs: []string{"he"}, in: "כ״ה בכסלו 10:30", nodate: true},
+		{name: "he hebrew calendar plain adar of a leap year", langs: []string{"he"}, in: "י״ד באדר תשפ״ד 10:30", nodate: true},
+		{name: "he hebrew calendar beside the gregorian", langs: []string{"he"}, in: "כ״ג בכסלו 15.12.2025", want: day(2025, 12, 15), prec: news.PrecisionDay},
 		// French abbreviates September "sept", which go-dateparser read as the number seven
 		// (4 July); and an abbreviated month's dot split a labelled date from its year (4
 		// December of the current year, April for "Dec. 4, 2023").
@@ -132,6 +142,43 @@ func TestParseDate(t *testing.T) {
 		{name: "de Ausgabe is no date", langs: []string{"de"}, in: "Ausgabe 3/2024", nodate: true},
 		{name: "de issue number beside a date", langs: []string{"de"}, in: "Nr. 3/2024 · 4. März 2024", want: day(2024, 3, 4), prec: news.PrecisionDay},
 		{name: "en month and year in digits", langs: []string{"en"}, in: "12/2023", want: day(2023, 12, 1), prec: news.PrecisionMonth},
+		// A month and year in digits, as newsletter and report listings date an issue, were
+		// read whole in the order of a member that writes the day first: 12 March 2023.
+		{name: "fr month and year in digits", langs: []string{"fr"}, in: "12/2023", want: day(2023, 12, 1), prec: news.PrecisionMonth},
+		{name: "de month and year in digits", langs: []string{"de"}, in: "12/2023", want: day(2023, 12, 1), prec: news.PrecisionMonth},
+		{name: "de month and year with dot", langs: []string{"de"}, in: "03.2024", want: day(2024, 3, 1), prec: news.PrecisionMonth},
+		{name: "it month and year one digit", langs: []string{"it"}, in: "3/2024", want: day(2024, 3, 1), prec: news.PrecisionMonth},
+		{name: "fr month and year with label", langs: []string{"fr"}, in: "Lettre d’information 12/2023", want: day(2023, 12, 1), prec: news.PrecisionMonth},
+		{name: "fr day month year stays a day", langs: []string{"fr"}, in: "05/12/2023", want: day(2023, 12, 5), prec: news.PrecisionDay},
+		{name: "fr thirteenth month is no date", langs: []string{"fr"}, in: "13/2023", nodate: true},
+		// A two-month newsletter issue is dated by its first month: it was no date.
+		{name: "fr month range", langs: []string{"fr"}, in: "sept.-oct. 2023", want: day(2023, 9, 1), prec: news.PrecisionMonth},
+		{name: "fr month range in full", langs: []string{"fr"}, in: "juillet-août 2024", want: day(2024, 7, 1), prec: news.PrecisionMonth},
+		{name: "it month range", langs: []string{"it"}, in: "sett.-ott. 2023", want: day(2023, 9, 1), prec: news.PrecisionMonth},
+		{name: "en month range en dash", langs: []string{"en"}, in: "Sept–Oct 2023", want: day(2023, 9, 1), prec: news.PrecisionMonth},
+		{name: "en month range slash", langs: []string{"en"}, in: "November/December 2023", want: day(2023, 11, 1), prec: news.PrecisionMonth},
+		{name: "de month range", langs: []string{"de"}, in: "Juli/August 2024", want: day(2024, 7, 1), prec: news.PrecisionMonth},
+		{name: "es month range de", langs: []string{"es"}, in: "julio-agosto de 2024", want: day(2024, 7, 1), prec: news.PrecisionMonth},
+		{name: "de month range over the new year", langs: []string{"de"}, in: "Dezember/Januar 2024", want: day(2023, 12, 1), prec: news.PrecisionMonth},
+		{name: "en month range in a title", langs: []string{"en"}, in: "Newsletter Sept-Oct 2023: news from the network", want: day(2023, 9, 1), prec: news.PrecisionMonth},
+		{name: "fr label abbreviated month and year", langs: []string{"fr"}, in: "Publié en déc. 2023", want: day(2023, 12, 1), prec: news.PrecisionMonth},
+		{name: "de label abbreviated month and year", langs: []string{"de"}, in: "Erschienen im Dez. 2023", want: day(2023, 12, 1), prec: news.PrecisionMonth},
+		{name: "de compound word is no month range", langs: []string{"de"}, in: "Sommer-Newsletter 2023", nodate: true},
+		// An update date beside a publication date: the publication date wins, before or
+		// after it (the update date was read when it came first). An update date alone is
+		// the item's date ("Mis à jour le …" was no date).
+		{name: "en updated then published", langs: []string{"en"}, in: "Updated 4 December 2025 · Published 2 December 2025", want: day(2025, 12, 2), prec: news.PrecisionDay},
+		{name: "en published then updated", langs: []string{"en"}, in: "Published 2 December 2025 · Updated 4 December 2025", want: day(2025, 12, 2), prec: news.PrecisionDay},
+		{name: "en updated originally published", langs: []string{"en"}, in: "Updated December 4, 2025, originally published December 2, 2025", want: day(2025, 12, 2), prec: news.PrecisionDay},
+		{name: "de updated then published", langs: []string{"de"}, in: "Aktualisiert am 4. Dezember 2025, veröffentlicht am 2. Dezember 2025", want: day(2025, 12, 2), prec: news.PrecisionDay},
+		{name: "fr updated then published", langs: []string{"fr"}, in: "Mis à jour le 4 décembre 2025 - Publié le 2 décembre 2025", want: day(2025, 12, 2), prec: news.PrecisionDay},
+		{name: "ja updated then published", langs: []string{"ja"}, in: "更新日：2019年3月5日 公開日：2019年3月1日", want: day(2019, 3, 1), prec: news.PrecisionDay},
+		{name: "en updated then a date", langs: []string{"en"}, in: "Updated 4 December 2025 · 2 December 2025", want: day(2025, 12, 2), prec: news.PrecisionDay},
+		{name: "fr update only", langs: []string{"fr"}, in: "Mis à jour le 4 décembre 2025", want: day(2025, 12, 4), prec: news.PrecisionDay},
+		{name: "fr update only mise", langs: []string{"fr"}, in: "Mise à jour le 4 décembre 2025", want: day(2025, 12, 4), prec: news.PrecisionDay},
+		{name: "en update only", langs: []string{"en"}, in: "Updated 4 December 2025", want: day(2025, 12, 4), prec: news.PrecisionDay},
+		{name: "de update only", langs: []string{"de"}, in: "Aktualisiert am 4. Dezember 2025", want: day(2025, 12, 4), prec: news.PrecisionDay},
+		{name: "en update beside a count", langs: []string{"en"}, in: "Updated 4 December 2025 · 12 comments", want: day(2025, 12, 4), prec: news.PrecisionDay},
 		// A clock time written with an hour word was read as hours ago: "à 10h" was ten
 		// hours before the poll, a date that moved at every poll, "um 10 Uhr" the 10th.
 		{name: "fr clock time hour word", langs: []string{"fr"}, in: "Publié le 04/03/2024 à 10h", want: time.Date(2024, 3, 4, 10, 0, 0, 0, time.UTC), prec: news.PrecisionExact},
@@ -283,12 +330,12 @@ func TestNumericDatesInTheMembersCountryOrder(t *testing.T) {
 }
 
 // "sept.-oct. 2023" (a French two-month issue) is no 7 October: "sept" before a dash is
-// September too. The range itself is not read (no date beats a wrong day).
+// September too, and the issue is dated by its first month (monthRanges).
 func TestSeptemberBeforeADash(t *testing.T) {
 	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	for _, in := range []string{"sept.-oct. 2023", "sept.–oct. 2023", "Publié en sept.-oct. 2023"} {
-		if d, p, ok := ParseDate(in, Options{Languages: []string{"fr"}, Now: now}); ok && (d.Month() != time.September || d.Year() != 2023) {
-			t.Errorf("%q read as %v (%s), want September 2023 or no date", in, d, p)
+		if d, p, ok := ParseDate(in, Options{Languages: []string{"fr"}, Now: now}); !ok || d.Month() != time.September || d.Year() != 2023 || p != news.PrecisionMonth {
+			t.Errorf("%q read as %v (%s, %v), want September 2023", in, d, p, ok)
 		}
 	}
 	if d, _, ok := ParseDate("sept jours de formation", Options{Languages: []string{"fr"}, Now: now}); ok && d.Month() == time.September {
@@ -307,5 +354,41 @@ func TestSeptemberAfterADay(t *testing.T) {
 	}
 	if d, _, ok := ParseDate("Publié le 17 septembre 2023", Options{Languages: []string{"fr"}, Now: now}); !ok || d.Month() != time.September || d.Day() != 17 {
 		t.Errorf("\"17 septembre 2023\" read as %v, %v", d, ok)
+	}
+}
+
+// The Hebrew calendar's new years and feasts, as published, read from their Hebrew dates.
+func TestHebrewDate(t *testing.T) {
+	for _, c := range []struct {
+		year  int
+		month string
+		day   int
+		want  string
+	}{
+		{5783, "תשרי", 1, "2022-09-26"},
+		{5784, "תשרי", 1, "2023-09-16"},
+		{5785, "תשרי", 1, "2024-10-03"},
+		{5786, "תשרי", 10, "2025-10-02"},
+		{5787, "תשרי", 1, "2026-09-12"},
+		{5785, "כסלו", 25, "2024-12-26"},
+		{5784, "אדר ב׳", 14, "2024-03-24"},
+		{5785, "אדר", 14, "2025-03-14"},
+		{5784, "ניסן", 15, "2024-04-23"},
+		{5785, "ניסן", 15, "2025-04-13"},
+		{5786, "שבט", 15, "2026-02-02"},
+	} {
+		got, ok := hebrewDate(c.year, c.month, c.day)
+		if !ok || got.Format("2006-01-02") != c.want {
+			t.Errorf("hebrewDate(%d, %s, %d) = %v (%v), want %s", c.year, c.month, c.day, got, ok, c.want)
+		}
+	}
+	for _, c := range []struct {
+		year  int
+		month string
+		day   int
+	}{{5786, "חשון", 30}, {5785, "אדר ב׳", 14}, {5784, "אדר", 14}, {5786, "תמוז", 30}} {
+		if got, ok := hebrewDate(c.year, c.month, c.day); ok {
+			t.Errorf("hebrewDate(%d, %s, %d) = %v, want no day", c.year, c.month, c.day, got)
+		}
 	}
 }

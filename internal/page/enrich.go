@@ -76,8 +76,8 @@ func Enrich(doc []byte, pageURL string, o Options) Enrichment {
 		}
 	}
 	if e.Precision == news.PrecisionNone {
-		if n := cascadia.Query(p.root, mArticleTime); n != nil && !setDate(attr(n, "datetime")) {
-			setDate(attr(n, "content"))
+		if ns := publishedFirst(cascadia.QueryAll(p.root, mArticleTime)); len(ns) > 0 && !setDate(attr(ns[0], "datetime")) {
+			setDate(attr(ns[0], "content"))
 		}
 	}
 	e.Title = CleanText(meta["og:title"])

@@ -256,6 +256,9 @@ func (p *pageDoc) item(pt parts) (news.Item, bool) {
 
 	var dateNode *html.Node
 	it.Published, it.Precision, dateNode = p.dateOf(pt)
+	if it.Precision == news.PrecisionDay && dateNode != nil && !rxYear.MatchString(text(dateNode, nil)+" "+attr(dateNode, "datetime")+" "+attr(dateNode, "content")) {
+		it.Published = p.linkYear(it.Link, it.Published)
+	}
 	if pt.date == nil {
 		pt.date = dateNode // left out of the summary ("5 juin 2018" was an item's summary)
 	}
@@ -382,12 +385,12 @@ func (p *pageDoc) dateOf(pt parts) (time.Time, news.Precision, *html.Node) {
 		}
 		return time.Time{}, news.PrecisionNone, nil
 	}
-	if n := cascadia.Query(pt.block, mTimeAttr); n != nil {
-		if t, pr, ok := try(n); ok {
-			return t, pr, n
+	if ns := publishedFirst(cascadia.QueryAll(pt.block, mTimeAttr)); len(ns) > 0 {
+		if t, pr, ok := try(ns[0]); ok {
+			return t, pr, ns[0]
 		}
 	}
-	for i, n := range cascadia.QueryAll(pt.block, mDateish) {
+	for i, n := range publishedFirst(cascadia.QueryAll(pt.block, mDateish)) {
 		if i >= 4 {
 			break
 		}
@@ -438,6 +441,66 @@ func (p *pageDoc) dateOf(pt parts) (time.Time, news.Precision, *html.Node) {
 		}
 	}
 	return time.Time{}, news.PrecisionNone, nil
+}
+
+// rxLinkMonth is the year and month of a dated permalink ("/2018/05/12/slug",
+// "/2018/05/slug"), as WordPress writes them.
+var rxLinkMonth = regexp.MustCompile(`/((?:19|20)\d\d)/(0[1-9]|1[0-2])/`)
+
+// linkYear gives t, a day read from a date label without its year ("12 May", "05.03."),
+// the year of the item's link when the link is dated in the same month: the label is read
+// as the latest such day not after the poll, right for this year's news but a year or
+// more too late on an archive page ("/2018/05/12/…" with "12 May" was 12 May of the
+// year before the poll). Without such a link the latest such day stays.
+func (p *pageDoc) linkYear(link string, t time.Time) time.Time {
+	m := rxLinkMonth.FindStringSubmatch(link)
+	if m == nil {
+		return t
+	}
+	y, _ := strconv.Atoi(m[1])
+	mo, _ := strconv.Atoi(m[2])
+	if time.Month(mo) != t.Month() || y == t.Year() {
+		return t
+	}
+	d := time.Date(y, t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
+	if d.Month() != t.Month() || d.After(p.o.now()) {
+		return t // 29 February of a year without it, or a link dated later than the poll
+	}
+	return d
+}
+
+// publishedFirst puts the date elements that mark an update date only (itemprop
+// dateModified, class "updated" or "modified" without "published") after the others.
+// WordPress themes such as GeneratePress and Astra write a modified post's update time
+// before its publication time ('<time class="updated">' then '<time class="entry-date
+// published">', the first hidden by the theme's style): the item took its update date,
+// which moved it at each update.
+func publishedFirst(ns []*html.Node) []*html.Node {
+	if len(ns) < 2 {
+		return ns
+	}
+	var pub, upd []*html.Node
+	for _, n := range ns {
+		if updateOnly(n) {
+			upd = append(upd, n)
+		} else {
+			pub = append(pub, n)
+		}
+	}
+	return append(pub, upd...)
+}
+
+// updateOnly reports whether n is marked as a date of update and not of publication.
+func updateOnly(n *html.Node) bool {
+	prop := strings.ToLower(attr(n, "itemprop"))
+	if strings.Contains(prop, "published") || strings.Contains(prop, "created") {
+		return false
+	}
+	if prop == "datemodified" {
+		return true
+	}
+	class := strings.ToLower(attr(n, "class"))
+	return !strings.Contains(class, "published") && (strings.Contains(class, "updated") || strings.Contains(class, "modified"))
 }
 
 // yearWritten tells whether t's year, in loc (a day's midnight in the member's zone) or

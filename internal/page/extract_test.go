@@ -412,3 +412,63 @@ func TestExtractReadMoreTitles(t *testing.T) {
 		})
 	}
 }
+
+// A modified post's update time written before its publication time (GeneratePress and
+// Astra write '<time class="updated">' first and hide it with their style): the item is
+// dated by its publication, not by its last update, which moved it at each edit. A date
+// marked as an update only still dates an item that has no other.
+func TestPublishedTimeBeforeUpdatedTime(t *testing.T) {
+	doc := []byte(`<html><body><div class="news">
+<article class="it"><h2><a href="/a">Kafala: a guide for social workers</a></h2><div class="entry-meta"><span class="posted-on"><time class="updated" datetime="2023-12-04T10:00:00+00:00" itemprop="dateModified">4 December 2023</time><time class="entry-date published" datetime="2023-12-02T09:00:00+00:00" itemprop="datePublished">2 December 2023</time></span></div><p>The guide.</p></article>
+<article class="it"><h2><a href="/b">Annual meeting in Geneva</a></h2><div class="entry-meta"><time class="updated" datetime="2023-11-20T10:00:00+00:00">20 November 2023</time></div><p>The meeting.</p></article>
+</div></body></html>`)
+	items, err := Extract(doc, "https://example.org/news", Selectors{Item: "article.it"}, Options{Languages: []string{"en"}, Now: corpusNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 2 {
+		t.Fatalf("got %d items, want 2", len(items))
+	}
+	for i, want := range []time.Time{time.Date(2023, 12, 2, 9, 0, 0, 0, time.UTC), time.Date(2023, 11, 20, 10, 0, 0, 0, time.UTC)} {
+		if it := items[i]; !it.Published.Equal(want) {
+			t.Errorf("%q: dated %v, want %v", it.Title, it.Published, want)
+		}
+	}
+	article := []byte(`<html><body><article><h1>Kafala: a guide</h1><time class="updated" datetime="2023-12-04T10:00:00+00:00">4 December 2023</time> <time class="entry-date published" datetime="2023-12-02T09:00:00+00:00">2 December 2023</time><p>The guide.</p></article></body></html>`)
+	if e := Enrich(article, "https://example.org/a", Options{Languages: []string{"en"}}); !e.Published.Equal(time.Date(2023, 12, 2, 9, 0, 0, 0, time.UTC)) {
+		t.Errorf("Enrich: dated %v, want the publication time, 2 December 2023 09:00", e.Published)
+	}
+}
+
+// A date without its year. Leading a title ("12 May: …") it does not date the item: a
+// lead must hold its year (TestTitleLeadThatIsNoDate). As an item's date label it is the
+// latest such day not after the poll (this year's news), unless the item's link is dated
+// in that month ("/2018/05/12/…" on an archive page): then it is of the link's year.
+func TestDateWithoutItsYear(t *testing.T) {
+	doc := []byte(`<html><body><div class="news">
+<div class="it"><h2><a href="/news/board">12 May: meeting of the board</a></h2><p>The board met.</p></div>
+<div class="it"><h2><a href="/news/kafala">Kafala seminar</a></h2><span class="date">12 May</span><p>The seminar.</p></div>
+<div class="it"><h2><a href="/2018/05/12/assembly">General assembly</a></h2><span class="date">12 May</span><p>The assembly.</p></div>
+<div class="it"><h2><a href="/2018/06/12/report">Annual report</a></h2><span class="date">12 May</span><p>The report.</p></div>
+<div class="it"><h2><a href="/2018/05/12/dated">Training</a></h2><span class="date">12 May 2019</span><p>The training.</p></div>
+</div></body></html>`)
+	items, err := Extract(doc, "https://example.org/news", Selectors{Item: "div.it"}, Options{Languages: []string{"en"}, Now: corpusNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 5 {
+		t.Fatalf("got %d items, want 5", len(items))
+	}
+	want := []time.Time{
+		{},
+		time.Date(2023, 5, 12, 0, 0, 0, 0, time.UTC), // corpusNow is 10 March 2024
+		time.Date(2018, 5, 12, 0, 0, 0, 0, time.UTC),
+		time.Date(2023, 5, 12, 0, 0, 0, 0, time.UTC), // the link is of another month
+		time.Date(2019, 5, 12, 0, 0, 0, 0, time.UTC), // the label's own year wins
+	}
+	for i, w := range want {
+		if it := items[i]; !it.Published.Equal(w) {
+			t.Errorf("%q: dated %v (%q), want %v", it.Title, it.Published, it.Precision, w)
+		}
+	}
+}
