@@ -91,7 +91,7 @@ func newPolicy() *bluemonday.Policy {
 }
 
 // Item cleans it in place: Title and Author become plain text (an item without a title takes
-// the first line of its text, at most UntitledLength runes), Link and Image absolute
+// the first line of its text, at most UntitledLength runes, else its first image's alt text), Link and Image absolute
 // (resolved against base, or dropped when not http/https or longer than MaxURL),
 // Content sanitised HTML with absolute links (dropped when longer than MaxContent),
 // Summary a plain-text summary of about SummaryLength runes (from Summary, else
@@ -113,6 +113,7 @@ func (c *Cleaner) Item(it *news.Item, base *url.URL, fallbackLang string) {
 
 	// Each HTML-to-text conversion is done once: the summary's source and the body the language
 	// is detected from share them, and the body is only made when the item has no language tag.
+	summaryHTML := it.Summary
 	text := Text(it.Summary)
 	var contentText string
 	contentDone := false
@@ -127,6 +128,11 @@ func (c *Cleaner) Item(it *news.Item, base *url.URL, fallbackLang string) {
 		// a Blogger post left untitled) showed as an empty link: its first words are its title.
 		first, _, _ := strings.Cut(text, "\n")
 		it.Title = truncate(first, UntitledLength)
+	}
+	if it.Title == "" {
+		// A post that is only a picture (an Instagram post through WordPress) has no words but
+		// its image's: a caption is text and gave the title above; its alt text is the rest.
+		it.Title = truncate(imageAlt(it.Content, summaryHTML), UntitledLength)
 	}
 
 	if l := normaliseTag(it.Language); l != "" {

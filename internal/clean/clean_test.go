@@ -456,7 +456,9 @@ func TestItemSummaryTwiceEscaped(t *testing.T) {
 
 // TestItemWithoutTitle: an item with no title (a social post through rss.app or RSS-Bridge,
 // a JSON Feed note, an untitled Blogger post) takes its text's first line, cut to
-// UntitledLength runes, rather than showing as an empty link; one with no text keeps none.
+// UntitledLength runes, rather than showing as an empty link; one that is only an image (an
+// Instagram post through WordPress) takes its caption, else its alt text; one with neither
+// keeps none.
 func TestItemWithoutTitle(t *testing.T) {
 	c := New()
 	long := strings.Repeat("word ", 40)
@@ -466,6 +468,13 @@ func TestItemWithoutTitle(t *testing.T) {
 		{long, "", truncate(strings.TrimSpace(long), UntitledLength)},
 		{`<img src="https://e.org/1.jpg">`, "", ""},
 		{"", "", ""},
+		// Only an image: its caption, else its alt text (it was untitled).
+		{"", `<figure><img src="https://e.org/3.jpg" alt="Children at the summer camp"><figcaption>Summer camp 2026 in Geneva</figcaption></figure>`, "Summer camp 2026 in Geneva"},
+		{"", `<p><a href="https://e.org/p"><img src="https://e.org/3.jpg" alt="Children &amp; families &lt;3 at the summer camp"></a></p>`, "Children & families <3 at the summer camp"},
+		{`<img src="https://e.org/4.jpg" alt="  Kids
+ at  play ">`, "", "Kids at play"},
+		{`<img src="https://e.org/5.jpg" alt="IMG_2041.JPG"><img src="https://e.org/6.jpg" alt=""><img src="https://e.org/7.jpg" alt="Second picture">`, "", "Second picture"},
+		{"", `<img src="https://e.org/8.jpg" alt="` + long + `">`, truncate(strings.TrimSpace(long), UntitledLength)},
 	} {
 		it := news.Item{Summary: tc.summary, Content: tc.content, Language: "en"}
 		c.Item(&it, nil, "en")

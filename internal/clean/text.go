@@ -425,3 +425,43 @@ func isCJK(r rune) bool {
 	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai) ||
 		(r >= 0x3000 && r <= 0x303f) || (r >= 0xff00 && r <= 0xffef)
 }
+
+// rxFileName matches an image's file name, which some sites give as its alt text
+// ("IMG_2041.jpg"): no description of it.
+var rxFileName = regexp.MustCompile(`(?i)^\S+\.(?:jpe?g|png|gif|webp|avif|heic|svg)$`)
+
+// imageAlt is the alt text of the first image in docs (HTML) that has one describing it, as a
+// title (plain text on one line), or "".
+func imageAlt(docs ...string) string {
+	for _, doc := range docs {
+		if !strings.Contains(doc, "alt") {
+			continue
+		}
+		z := html.NewTokenizer(strings.NewReader(doc))
+		for {
+			tt := z.Next()
+			if tt == html.ErrorToken {
+				break
+			}
+			if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+				continue
+			}
+			name, more := z.TagName()
+			if atom.Lookup(name) != atom.Img {
+				continue
+			}
+			for more {
+				var k, v []byte
+				k, v, more = z.TagAttr()
+				if string(k) != "alt" {
+					continue
+				}
+				// The tokenizer unescaped the value once: it is text, whose "<" is no tag.
+				if alt := Title(html.EscapeString(string(v))); alt != "" && !rxFileName.MatchString(alt) {
+					return alt
+				}
+			}
+		}
+	}
+	return ""
+}

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -50,7 +51,9 @@ const detectPrefix = 4096
 
 // Parse parses a feed document (already UTF-8). Items carry GUID, Title, Link, Summary,
 // Content, Author, Image, Categories, Language and dates as the feed gives them; an item
-// without a date gets news.PrecisionNone and a zero Published.
+// without a date gets news.PrecisionNone and a zero Published. Title, Summary and Content
+// are HTML: plain text (an Atom text construct of type text, a JSON Feed's content_text)
+// is given escaped.
 func Parse(body []byte) (*Feed, error) {
 	if !IsFeed(body) {
 		return nil, ErrNotFeed
@@ -62,7 +65,7 @@ func Parse(body []byte) (*Feed, error) {
 	}
 	p := gofeed.NewParser()
 	p.RSSTranslator = rssTranslator{}
-	p.AtomTranslator = atomTranslator{}
+	p.AtomTranslator = atomTranslator{body: body}
 	p.JSONTranslator = jsonTranslator{}
 	f, err := p.Parse(bytes.NewReader(body))
 	if err != nil {
@@ -183,26 +186,50 @@ func rawAuthor(ri *rss.Item) string {
 	return ""
 }
 
-// atomTranslator is gofeed's Atom translator with an entry's image looked for in its content
-// and summary, as gofeed does for RSS items (it gives Atom entries none): Joomla's, WordPress's
-// and Blogger's Atom feeds carry their images only there.
-type atomTranslator struct{}
+// atomTranslator is gofeed's Atom translator with an entry's text constructs of type text
+// written as HTML (escaped: the rest of the pipeline reads titles, summaries and content as
+// HTML), and an entry's image looked for in its HTML content and summary, as gofeed does for
+// RSS items (it gives Atom entries none): Joomla's, WordPress's and Blogger's Atom feeds carry
+// their images only there. body is the document, where the types of the text constructs are
+// read (atomTexts).
+type atomTranslator struct{ body []byte }
 
-func (atomTranslator) Translate(feed any) (*gofeed.Feed, error) {
+func (t atomTranslator) Translate(feed any) (*gofeed.Feed, error) {
 	f, err := (&gofeed.DefaultAtomTranslator{}).Translate(feed)
 	if err != nil {
 		return nil, err
 	}
 	af := feed.(*atom.Feed) // Translate checked it
+	texts := atomTexts(t.body)
+	if len(texts) != len(af.Entries) {
+		texts = nil // the scan did not find gofeed's entries: they stay as gofeed gives them
+	}
 	for i, e := range af.Entries {
-		if i >= len(f.Items) || f.Items[i] == nil || e == nil || f.Items[i].Image != nil || hasImageFile(f.Items[i]) {
+		if i >= len(f.Items) || f.Items[i] == nil || e == nil {
 			continue
 		}
-		if e.Content != nil {
-			f.Items[i].Image = firstImage(e.Content.Value)
+		gi := f.Items[i]
+		var text textKinds
+		if texts != nil {
+			text = texts[i]
 		}
-		if f.Items[i].Image == nil {
-			f.Items[i].Image = firstImage(e.Summary)
+		if text.title {
+			gi.Title = html.EscapeString(gi.Title)
+		}
+		if text.summary {
+			gi.Description = textHTML(gi.Description)
+		}
+		if text.content && e.Content != nil {
+			gi.Content = textHTML(gi.Content)
+		}
+		if gi.Image != nil || hasImageFile(gi) {
+			continue
+		}
+		if e.Content != nil && !text.content {
+			gi.Image = firstImage(e.Content.Value)
+		}
+		if gi.Image == nil && !text.summary {
+			gi.Image = firstImage(e.Summary)
 		}
 	}
 	return f, nil
@@ -366,6 +393,12 @@ func item(gi *gofeed.Item, f *gofeed.Feed) news.Item {
 		it.Language = f.Language
 	}
 	pub, upd := gi.PublishedParsed, gi.UpdatedParsed
+	if t, ok := offsetDate(gi.Published); ok {
+		pub = t
+	}
+	if t, ok := offsetDate(gi.Updated); ok {
+		upd = t
+	}
 	switch {
 	case pub != nil:
 		it.Published = pub.UTC()
@@ -389,6 +422,50 @@ func item(gi *gofeed.Item, f *gofeed.Feed) news.Item {
 		it.Precision = news.PrecisionNone
 	}
 	return it
+}
+
+// rxGMTOffset matches a zone written as an offset from GMT or UTC at the end of a date ("GMT+2",
+// "UTC+02:00", "GMT+0200", "GMT-5"), with the zone's name in brackets after it as JavaScript
+// writes it ("GMT+0200 (Central European Summer Time)").
+var rxGMTOffset = regexp.MustCompile(`(?i)\s*(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?(?:\s*\([^()]*\))?\s*$`)
+
+// offsetLayouts are the dates offsetDate reads before their offset.
+var offsetLayouts = []string{
+	"Mon, 2 Jan 2006 15:04:05", "Mon, 2 Jan 2006 15:04", "2 Jan 2006 15:04:05", "2 Jan 2006 15:04",
+	"Mon Jan 2 2006 15:04:05", "Mon Jan 2 15:04:05 2006",
+	"2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02 15:04",
+}
+
+// offsetDate reads a date whose zone is written as an offset from GMT or UTC (rxGMTOffset):
+// gofeed read "GMT+2", "GMT-5" and "UTC+02:00" as GMT itself, hours off, and "GMT+02:00" and
+// "UTC+2" not at all. ok is false for a date written otherwise, which gofeed reads; a date so
+// written in another form (another language's day and month names) is given as nil, for
+// DatesIn to read it.
+func offsetDate(raw string) (t *time.Time, ok bool) {
+	m := rxGMTOffset.FindStringSubmatchIndex(raw)
+	if m == nil {
+		return nil, false
+	}
+	h, _ := strconv.Atoi(raw[m[4]:m[5]])
+	mins := 0
+	if m[6] >= 0 {
+		mins, _ = strconv.Atoi(raw[m[6]:m[7]])
+	}
+	if h > 14 || mins > 59 {
+		return nil, true
+	}
+	offset := h*3600 + mins*60
+	if raw[m[2]] == '-' {
+		offset = -offset
+	}
+	rest := strings.TrimSpace(raw[:m[0]])
+	for _, layout := range offsetLayouts {
+		if d, err := time.Parse(layout, rest); err == nil {
+			d = time.Date(d.Year(), d.Month(), d.Day(), d.Hour(), d.Minute(), d.Second(), d.Nanosecond(), time.FixedZone("", offset))
+			return &d, true
+		}
+	}
+	return nil, true
 }
 
 // dayOnly reports whether a date written raw, parsed as t, names a day and no time of day

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iss-network/networkfeed/internal/clean"
 	"github.com/iss-network/networkfeed/internal/news"
 )
 
@@ -93,7 +94,7 @@ func TestParseErrors(t *testing.T) {
 // never expanded (seeds in testdata/fuzz/FuzzParse: billion laughs, an external entity,
 // invalid UTF-8, odd JSON types; and the fixtures below).
 func FuzzParse(f *testing.F) {
-	for _, n := range []string{"rss2.xml", "rss1.xml", "atom10.xml", "jsonfeed.json", "truncated.xml"} {
+	for _, n := range []string{"rss2.xml", "rss1.xml", "atom10.xml", "atom-text.xml", "jsonfeed.json", "truncated.xml"} {
 		b, err := os.ReadFile(filepath.Join("testdata", n))
 		if err != nil {
 			f.Fatal(err)
@@ -319,6 +320,131 @@ func TestDayOnlyDates(t *testing.T) {
 		}
 		if it.Precision == news.PrecisionExact && !it.Published.Equal(before[i].Published) {
 			t.Errorf("%s moved to %s", it.Title, it.Published)
+		}
+	}
+}
+
+// TestAtomTextConstructs: an Atom title, summary or content of type text (type="text", or no
+// type) is plain text, whose "<" and "&" are characters, not markup; type="html" is escaped
+// HTML and type="xhtml" markup (RFC 4287 3.1). gofeed gives all three decoded alike: text
+// reached the cleaner as HTML, so "a <b> tag" lost its "<b>" and a text summary's "<img …>"
+// became the item's image. The items are cleaned as the poller cleans them; python3-feedparser
+// reads testdata/atom-text.xml the same way.
+func TestAtomTextConstructs(t *testing.T) {
+	f, err := Parse(load(t, "atom-text.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ title, summary, content, image string }{
+		{"Children <3 families & a <b> tag mention", `if a < b then c && d <img src="https://e.org/x.png">`,
+			"<p>Line one &lt;br&gt; stays text.</p><p>Second paragraph &amp;amp; more.</p>", ""},
+		{"if a < b then", "Kids <5 & <i>parents</i>", "", ""}, // no type: text
+		{"Cross-border mediation & more", "Hello world", "", ""},
+		{"Rights first", "Markup kept", "<p>Markup <em>kept</em></p>", ""},
+		{"Youth <3 sport & <b>play</b>", "CDATA HTML", "", ""}, // text in CDATA
+	}
+	if len(f.Items) != len(want) {
+		t.Fatalf("%d items, want %d", len(f.Items), len(want))
+	}
+	c := clean.New()
+	for i, w := range want {
+		it := f.Items[i]
+		if it.Image != w.image {
+			t.Errorf("item %d: image %q, want %q", i, it.Image, w.image)
+		}
+		c.Item(&it, nil, "en")
+		if it.Title != w.title || it.Summary != w.summary || it.Content != w.content {
+			t.Errorf("item %d:\n title %q\n summary %q\n content %q\nwant\n title %q\n summary %q\n content %q",
+				i, it.Title, it.Summary, it.Content, w.title, w.summary, w.content)
+		}
+	}
+}
+
+// TestAtomTexts: the scan that finds an Atom entry's text constructs keeps to gofeed's
+// entries and their own title, summary and content (not an atom:source's, an extension's or
+// one in xhtml markup), knows Atom under a prefix, and reads types as gofeed does.
+func TestAtomTexts(t *testing.T) {
+	for _, c := range []struct {
+		name, doc string
+		want      []textKinds
+	}{
+		{"fixture", string(load(t, "atom-text.xml")), []textKinds{{true, true, true}, {true, true, false}, {false, false, false}, {false, false, false}, {true, false, false}}},
+		{"prefixed", `<a:feed xmlns:a="http://www.w3.org/2005/Atom"><a:entry><a:title>x</a:title><a:summary type="html">y</a:summary></a:entry></a:feed>`, []textKinds{{true, false, false}}},
+		{"other prefix", `<feed xmlns="http://www.w3.org/2005/Atom" xmlns:x="urn:x"><entry><x:title type="html">x</x:title><title type="html">t</title></entry></feed>`, []textKinds{{false, false, false}}},
+		{"last wins", `<feed><entry><title type="html">a</title><title>b</title></entry><entry/></feed>`, []textKinds{{true, false, false}, {}}},
+		{"atom 0.3", `<feed version="0.3"><entry><title type="text/plain" mode="escaped">a</title><summary type="text/html" mode="escaped">b</summary><content mode="xml">c</content></entry></feed>`, []textKinds{{true, false, false}}},
+		{"comment and cdata", `<feed><!-- <entry> --><entry><summary type='TEXT'><![CDATA[<title type="html">]]></summary></entry></feed>`, []textKinds{{false, true, false}}},
+		{"xhtml inside", `<feed><entry><content type="xhtml"><div><title>in markup</title></div></content></entry></feed>`, []textKinds{{false, false, false}}},
+	} {
+		if got := atomTexts([]byte(c.doc)); !slices.Equal(got, c.want) {
+			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestOffsetDates: a date whose zone is an offset from GMT or UTC, as some members' feeds
+// write it ("GMT+2", "UTC+02:00", "GMT+0200"), is read with that offset. gofeed read
+// "GMT+2", "GMT-5" and "UTC+02:00" as GMT (the item two or five hours off) and could not read
+// "GMT+02:00" or "UTC+2" at all; one it cannot read in another form is left to DatesIn, never
+// dated wrong.
+func TestOffsetDates(t *testing.T) {
+	want := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		raw  string
+		want time.Time
+	}{
+		{"Mon, 02 Mar 2026 10:00:00 GMT+2", want},
+		{"Mon, 2 Mar 2026 10:00:00 GMT+02:00", want},
+		{"Mon, 02 Mar 2026 10:00:00 GMT+0200", want},
+		{"Mon, 02 Mar 2026 10:00:00 UTC+02:00", want},
+		{"Mon, 02 Mar 2026 10:00 UTC+2", want},
+		{"Mon, 02 Mar 2026 03:00:00 GMT-5", want},
+		{"Mon, 02 Mar 2026 13:30:00 GMT+5:30", want},
+		{"2026-03-02T10:00:00 GMT+2", want},
+		{"2026-03-02 10:00:00 gmt+0200", want},
+		{"Mon Mar 02 2026 10:00:00 GMT+0200 (Central European Summer Time)", want},
+		{"Mon, 02 Mar 2026 10:00:00 +0200", want},       // gofeed's
+		{"Mon, 02 Mar 2026 08:00:00 GMT", want},         // gofeed's
+		{"Mo, 02 Mär 2026 10:00:00 GMT+2", time.Time{}}, // for DatesIn
+		{"Mon, 02 Mar 2026 10:00:00 GMT+25", time.Time{}},
+	} {
+		for _, doc := range []string{
+			`<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><title>x</title><link>https://e.org/1</link><pubDate>` + c.raw + `</pubDate></item></channel></rss>`,
+			`<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>t</id><entry><title>x</title><id>1</id><updated>` + c.raw + `</updated></entry></feed>`,
+		} {
+			f, err := Parse([]byte(doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			it := f.Items[0]
+			if !it.Published.Equal(c.want) || !it.Updated.Equal(c.want) {
+				t.Errorf("%s %q: published %v, updated %v, want %v", f.Type, c.raw, it.Published, it.Updated, c.want)
+			}
+			if c.want.IsZero() && f.Unread[0] != c.raw {
+				t.Errorf("%s %q: unread %q, want the date for DatesIn", f.Type, c.raw, f.Unread[0])
+			}
+		}
+	}
+}
+
+// TestImageOnlyItems: a WordPress post that is only a picture (an Instagram post syndicated
+// to the site) has no title and no words: it takes its image's caption, else its alt text,
+// as an untitled item with words takes its first ones. Such posts showed as empty links.
+func TestImageOnlyItems(t *testing.T) {
+	f, err := Parse(load(t, "wp-image-only.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Children and volunteers at the ISS Australia family day", "Walk for Children, Melbourne", ""}
+	if len(f.Items) != len(want) {
+		t.Fatalf("%d items, want %d", len(f.Items), len(want))
+	}
+	c := clean.New()
+	for i, w := range want {
+		it := f.Items[i]
+		c.Item(&it, nil, "en")
+		if it.Title != w {
+			t.Errorf("item %d: title %q, want %q", i, it.Title, w)
 		}
 	}
 }
