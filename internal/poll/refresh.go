@@ -1015,9 +1015,46 @@ const (
 	// DisabledRecheck is how often a source disabled by 410 or repeated 404 is checked
 	// again; one success re-enables it.
 	DisabledRecheck = 24 * time.Hour
-	// maxBackoff bounds the wait after failures.
+	// maxBackoff bounds the wait after failures, unless a healthy poll of the source
+	// waits longer (see Backoff).
 	maxBackoff = 24 * time.Hour
 )
+
+// bounds gives a source's interval before any learning (its own, or fetch.interval) and
+// the bounds of the wait after a healthy poll of it: [min_interval, max_interval] for a
+// source without its own interval; for one with its own, at most that interval, and no
+// less than min_interval unless the interval itself is shorter.
+func bounds(cfg *config.Config, j Job) (interval, lo, hi time.Duration) {
+	f := cfg.Fetch
+	if iv := j.Source.Interval.D(); iv > 0 {
+		return iv, min(f.MinInterval.D(), iv), iv
+	}
+	return f.Interval.D(), f.MinInterval.D(), f.MaxInterval.D()
+}
+
+// latestNextPoll is the latest the poll after st's last one may be under cfg: a next poll
+// recorded under an earlier config (a longer interval or max_interval, or a backoff from
+// one) waits no longer than cfg would have had it wait after that poll. A Retry-After
+// holds, as does cfg's backoff and the daily check of a source the poller disabled. Zero
+// for a source never polled.
+func latestNextPoll(cfg *config.Config, j Job, st news.SourceState) time.Time {
+	if st.LastPoll.IsZero() {
+		return time.Time{}
+	}
+	interval, _, hi := bounds(cfg, j)
+	wait := hi // what a healthy poll waits at most (jitter)
+	if st.Failures > 0 {
+		wait = Backoff(interval, hi, st.Failures)
+		if st.Health == news.HealthDisabled {
+			wait = max(DisabledRecheck, wait)
+		}
+	}
+	latest := st.LastPoll.Add(wait)
+	if st.RetryAfter.After(latest) {
+		latest = st.RetryAfter
+	}
+	return latest
+}
 
 // record updates the source's state after a refresh. published holds the dates of
 // the items this poll saw (empty on a 304), from which the interval is learned.
@@ -1027,10 +1064,7 @@ func (r *Refresher) record(j Job, st *news.SourceState, res Result, code int, st
 	st.LastPoll = start
 	st.Polls++
 	st.HTTPCode = code
-	interval := cfg.Fetch.Interval.D()
-	if j.Source.Interval > 0 {
-		interval = j.Source.Interval.D()
-	}
+	interval, lo, hi := bounds(cfg, j)
 	rec := news.PollRecord{At: start, Duration: res.Duration, HTTPCode: code, New: res.New, Updated: res.Updated}
 	switch {
 	case res.Err == nil:
@@ -1055,15 +1089,15 @@ func (r *Refresher) record(j Job, st *news.SourceState, res Result, code int, st
 			rec.HTTPCode = 304
 		}
 		if j.Source.Interval <= 0 {
-			interval = Adapt(j.URL(), prev, published, res.New, start, cfg.Fetch.Interval.D(), cfg.Fetch.MinInterval.D(), cfg.Fetch.MaxInterval.D())
+			interval = Adapt(j.URL(), prev, published, res.New, start, interval, lo, hi)
 		}
-		st.NextPoll = start.Add(jitter(j.URL(), interval))
+		st.NextPoll = start.Add(jitter(j.URL(), interval, lo, hi))
 	default:
 		st.Failures++
 		st.ErrorKind, st.Error = Describe(res.Err)
 		st.Health = news.HealthFailing
 		rec.Error = st.Error
-		st.NextPoll = start.Add(Backoff(interval, st.Failures))
+		st.NextPoll = start.Add(Backoff(interval, hi, st.Failures))
 		var he *fetch.HTTPStatusError
 		if errors.As(res.Err, &he) {
 			if he.RetryAfter > 0 {
@@ -1094,7 +1128,7 @@ func (r *Refresher) record(j Job, st *news.SourceState, res Result, code int, st
 // goneReason says why a source answering code is disabled, or "" when it is not:
 // 410 Gone at once, 404 when the previous GoneAfter404s-1 polls got 404 too.
 func goneReason(code int, history []news.PollRecord) string {
-	const fix = "polling stopped: correct or remove this source in feeds.yaml (it is checked again daily; " +
+	const fix = "polling stopped: correct or remove this source in feeds.yaml (it is checked again daily, or at its interval when longer; " +
 		"one good answer, or a successful `networkfeed poll`, re-enables it)"
 	switch code {
 	case 410:
@@ -1115,13 +1149,17 @@ func goneReason(code int, history []news.PollRecord) string {
 }
 
 // Backoff is the wait after the n-th failure in a row: the interval doubled per failure
-// (from the second), at most 24 hours; a failing source is never given up on.
-func Backoff(interval time.Duration, n int) time.Duration {
+// (from the second), at most 24 hours, or longest (the longest a healthy poll of the
+// source waits: its own interval, or max_interval) when that is longer, so that the limit
+// never has a failing source polled more often than a healthy one; a failing source is
+// never given up on.
+func Backoff(interval, longest time.Duration, n int) time.Duration {
+	limit := max(maxBackoff, longest)
 	d := interval
-	for i := 1; i < n && d < maxBackoff; i++ {
+	for i := 1; i < n && d < limit; i++ {
 		d *= 2
 	}
-	return min(d, maxBackoff)
+	return min(d, limit)
 }
 
 // Adapt learns a source's polling interval from how often it really publishes: half
@@ -1179,12 +1217,25 @@ func jitterFraction(u string) float64 {
 	return float64(h.Sum32()%1000) / 10000
 }
 
-// jitter is the interval plus the source's share of it.
-func jitter(u string, interval time.Duration) time.Duration {
-	return interval + time.Duration(float64(interval)*jitterFraction(u))
+// jitter is the wait after a healthy poll for an interval within [lo, hi]: the interval
+// plus the source's share of it, never past hi (0: no bound). An interval within a tenth
+// of hi counts as hi/1.1, so that the sources that wait as long as hi allows still spread,
+// over the tenth below it, instead of all waiting hi.
+func jitter(u string, interval, lo, hi time.Duration) time.Duration {
+	d := interval
+	if hi > 0 {
+		d = min(d, time.Duration(float64(hi)/1.1))
+	}
+	d = max(d, lo)
+	d += time.Duration(float64(d) * jitterFraction(u))
+	if hi > 0 {
+		d = min(d, hi) // when lo is within a tenth of hi
+	}
+	return d
 }
 
-// unjitter recovers the interval jitter was given.
+// unjitter recovers the interval jitter was given (an interval within a tenth of hi as
+// hi/1.1, which jitter takes it as).
 func unjitter(u string, d time.Duration) time.Duration {
 	return time.Duration(float64(d)/(1+jitterFraction(u)) + 0.5)
 }

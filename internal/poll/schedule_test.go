@@ -30,8 +30,8 @@ func TestAdapt(t *testing.T) {
 		maxI = 6 * time.Hour
 	)
 	u := "https://m.example.org/feed"
-	okPrev := news.SourceState{Polls: 3, LastPoll: now.Add(-2 * time.Hour), NextPoll: now.Add(-2 * time.Hour).Add(jitter(u, 90*time.Minute))}
-	quiet6h := news.SourceState{Polls: 9, LastPoll: now.Add(-6 * time.Hour), NextPoll: now.Add(-6 * time.Hour).Add(jitter(u, maxI)), LastNewItem: now.Add(-6 * time.Hour)}
+	okPrev := news.SourceState{Polls: 3, LastPoll: now.Add(-2 * time.Hour), NextPoll: now.Add(-2 * time.Hour).Add(jitter(u, 90*time.Minute, minI, maxI))}
+	quiet6h := news.SourceState{Polls: 9, LastPoll: now.Add(-6 * time.Hour), NextPoll: now.Add(-6 * time.Hour).Add(jitter(u, maxI, minI, maxI)), LastNewItem: now.Add(-6 * time.Hour)}
 	quiet6h3 := quiet6h
 	quiet6h3.LastNewItem = now.Add(-3 * time.Hour)
 	tests := []struct {
@@ -67,14 +67,26 @@ func TestAdapt(t *testing.T) {
 }
 
 func TestJitterRoundTrip(t *testing.T) {
+	const lo, hi = 10 * time.Minute, 6 * time.Hour
 	for _, u := range []string{"https://a.example/feed", "https://b.example/rss", "http://c.example/news.html"} {
 		for _, d := range []time.Duration{time.Minute, 30 * time.Minute, 6 * time.Hour} {
-			j := jitter(u, d)
+			j := jitter(u, d, 0, 0)
 			if j < d || j > d+d/10 {
 				t.Errorf("jitter(%s, %s) = %s: want within 10%%", u, d, j)
 			}
 			if back := unjitter(u, j); back != d {
 				t.Errorf("unjitter(jitter(%s)) = %s", d, back)
+			}
+		}
+		// Within bounds: never past hi; an interval near hi is taken as hi/1.1, which
+		// unjitter gives back.
+		for _, d := range []time.Duration{lo, 30 * time.Minute, 5 * time.Hour, 5*time.Hour + 50*time.Minute, hi} {
+			j := jitter(u, d, lo, hi)
+			if j < lo || j > hi {
+				t.Errorf("jitter(%s, %s) = %s: want within [%s, %s]", u, d, j, lo, hi)
+			}
+			if again := jitter(u, unjitter(u, j), lo, hi); again-j > time.Microsecond || j-again > time.Microsecond {
+				t.Errorf("jitter(unjitter(jitter(%s))) = %s, want %s", d, again, j)
 			}
 		}
 	}
@@ -86,7 +98,7 @@ func TestBackoff(t *testing.T) {
 		want time.Duration
 	}{{1, 30 * time.Minute}, {2, time.Hour}, {3, 2 * time.Hour}, {6, 16 * time.Hour}, {7, 24 * time.Hour}, {1000, 24 * time.Hour}}
 	for _, tc := range tests {
-		if got := Backoff(30*time.Minute, tc.n); got != tc.want {
+		if got := Backoff(30*time.Minute, 6*time.Hour, tc.n); got != tc.want {
 			t.Errorf("Backoff(30m, %d) = %s, want %s", tc.n, got, tc.want)
 		}
 	}
@@ -613,5 +625,245 @@ func TestRetryAfterCountsFromTheAnswer(t *testing.T) {
 	}
 	if st, _ := sourceState(t, db, feedJob("a", srv.URL+"/feed").URL()); st.NextPoll.Before(res.RetryAfter) {
 		t.Errorf("next poll %s before the Retry-After %s", st.NextPoll, res.RetryAfter)
+	}
+}
+
+// TestNextPollWithinBounds: a healthy source's next poll is never later than
+// max_interval (a source of its own interval: that interval) after its poll, nor sooner
+// than min_interval, and sources of one interval still spread. Before, found by a
+// helper's scheduling audit, up to a tenth of the interval was added after the clamp to
+// max_interval, so with max_interval 6h a quiet source waited up to 6h36m.
+func TestNextPollWithinBounds(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	every := func(gap time.Duration) string {
+		var items []string
+		for i := range 10 {
+			p := now.Add(-time.Duration(i) * gap)
+			items = append(items, fmt.Sprintf("g%d|News %d|https://m.example.org/%d|%s", i, i, i, p.Format(time.RFC1123)))
+		}
+		return rss(items...)
+	}
+	tests := []struct {
+		name     string
+		fetch    string
+		interval time.Duration // the source's own
+		body     string
+		lo, hi   time.Duration
+	}{
+		{"quiet source: at most max_interval", "{interval: 30m, min_interval: 10m, max_interval: 6h}", 0, goodFeed("q"), 10 * time.Minute, 6 * time.Hour},
+		{"weekly publisher: at most max_interval", "{interval: 30m, min_interval: 10m, max_interval: 6h}", 0, every(7 * 24 * time.Hour), 10 * time.Minute, 6 * time.Hour},
+		{"busy publisher: at least min_interval", "{interval: 30m, min_interval: 10m, max_interval: 6h}", 0, every(time.Minute), 10 * time.Minute, 6 * time.Hour},
+		{"own interval: at most it", "{interval: 30m}", 2 * time.Hour, goodFeed("o"), 10 * time.Minute, 2 * time.Hour},
+		{"own interval of min_interval: not sooner", "{interval: 30m, min_interval: 10m}", 10 * time.Minute, goodFeed("m"), 10 * time.Minute, 10 * time.Minute},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/rss+xml")
+				w.Write([]byte(tc.body))
+			}))
+			defer srv.Close()
+			ref := newTestRefresher(t, openBolt(t), testConfig(t, tc.fetch), nil)
+			ref.Now = func() time.Time { return now }
+			waits := map[time.Duration]bool{}
+			for i := range 20 {
+				j := feedJob(fmt.Sprint("m", i), fmt.Sprintf("%s/feed%d", srv.URL, i))
+				j.Source.Interval = config.Duration(tc.interval)
+				res := ref.Refresh(context.Background(), j)
+				if res.Err != nil {
+					t.Fatal(res.Err)
+				}
+				wait := res.NextPoll.Sub(now)
+				if wait < tc.lo || wait > tc.hi {
+					t.Errorf("%s: next poll %s after its poll, want within [%s, %s]", j.URL(), wait, tc.lo, tc.hi)
+				}
+				waits[wait] = true
+			}
+			if tc.lo < tc.hi && len(waits) < 10 {
+				t.Errorf("20 sources of one interval wait %d different times, want them spread", len(waits))
+			}
+		})
+	}
+}
+
+// TestBackoffNeverBelowHealthyInterval: the backoff limit does not make a failing source
+// polled more often than a healthy one: a source polled weekly when healthy is retried
+// weekly at most, not daily. Before, found by a helper's scheduling audit, backoff was
+// capped at 24 h whatever the source's interval (or max_interval).
+func TestBackoffNeverBelowHealthyInterval(t *testing.T) {
+	const week = 7 * 24 * time.Hour
+	tests := []struct {
+		name     string
+		fetch    string
+		interval time.Duration
+		failures int // before this poll
+		status   int // the answer; 500 if 0
+		want     time.Duration
+	}{
+		{"weekly source, first failure", "{interval: 30m}", week, 0, 0, week},
+		{"weekly source, tenth failure", "{interval: 30m}", week, 9, 0, week},
+		{"max_interval a week, tenth failure", "{interval: 30m, max_interval: 7d}", 0, 9, 0, week},
+		{"usual bounds, tenth failure: a day", "{interval: 30m}", 0, 9, 0, 24 * time.Hour},
+		{"hourly source, tenth failure: a day", "{interval: 30m}", time.Hour, 9, 0, 24 * time.Hour},
+		{"two-day source, second failure", "{interval: 30m}", 48 * time.Hour, 1, 0, 48 * time.Hour},
+		{"weekly source gone: checked weekly", "{interval: 30m}", week, 0, 410, week},
+		{"hourly source gone: checked daily", "{interval: 30m}", time.Hour, 0, 410, 24 * time.Hour},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var code int
+		fmt.Sscan(r.URL.Query().Get("status"), &code)
+		w.WriteHeader(code)
+	}))
+	defer srv.Close()
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openBolt(t)
+			ref := newTestRefresher(t, db, testConfig(t, tc.fetch), nil)
+			ref.Now = func() time.Time { return now }
+			if tc.status == 0 {
+				tc.status = http.StatusInternalServerError
+			}
+			j := feedJob("m", fmt.Sprintf("%s/feed?status=%d", srv.URL, tc.status))
+			j.Source.Interval = config.Duration(tc.interval)
+			if tc.failures > 0 {
+				st := news.SourceState{URL: j.URL(), Health: news.HealthFailing, Polls: tc.failures, Failures: tc.failures, HTTPCode: 500,
+					LastPoll: now.Add(-time.Hour), NextPoll: now}
+				if err := db.PutSource(context.Background(), st); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res := ref.Refresh(context.Background(), j)
+			if res.Err == nil {
+				t.Fatal("refresh of a 500 succeeded")
+			}
+			if got := res.NextPoll.Sub(now); got != tc.want {
+				t.Errorf("next poll %s after failure %d (%s), want %s", got, tc.failures+1, res.Err, tc.want)
+			}
+		})
+	}
+}
+
+// TestRestartHoldsStoredScheduleToConfig: at a start, a source's stored next poll, set
+// under an earlier config, waits no longer than the config in use would have it wait
+// after that poll (its own interval shortened, max_interval lowered), while a
+// Retry-After and a backoff still hold. Before, found by a helper's scheduling audit, a
+// source whose interval was shortened from a week to 2 hours, and the service
+// restarted, waited out the week (a SIGHUP reload already applied it).
+func TestRestartHoldsStoredScheduleToConfig(t *testing.T) {
+	const day = 24 * time.Hour
+	now := time.Now()
+	tests := []struct {
+		name     string
+		fetch    string
+		interval time.Duration // the source's own, in the config now
+		st       news.SourceState
+		want     time.Time // zero: due at the start (spread)
+	}{
+		{"own interval shortened from a week to 2h", "{interval: 30m}", 2 * time.Hour,
+			news.SourceState{Polls: 3, LastPoll: now.Add(-time.Hour), NextPoll: now.Add(-time.Hour + 7*day), Health: news.HealthOK}, now.Add(time.Hour)},
+		{"own interval shortened, overdue by the new one", "{interval: 30m}", 2 * time.Hour,
+			news.SourceState{Polls: 3, LastPoll: now.Add(-3 * time.Hour), NextPoll: now.Add(-3*time.Hour + 7*day), Health: news.HealthOK}, time.Time{}},
+		{"max_interval lowered from a day to 6h", "{interval: 30m, max_interval: 6h}", 0,
+			news.SourceState{Polls: 3, LastPoll: now.Add(-time.Hour), NextPoll: now.Add(-time.Hour + day), Health: news.HealthOK}, now.Add(5 * time.Hour)},
+		{"backoff of an interval shortened from a week to an hour", "{interval: 30m}", time.Hour,
+			news.SourceState{Polls: 3, Failures: 2, LastPoll: now.Add(-time.Hour), NextPoll: now.Add(-time.Hour + 7*day), Health: news.HealthFailing}, now.Add(time.Hour)},
+		{"backoff holds", "{interval: 30m}", time.Hour,
+			news.SourceState{Polls: 3, Failures: 3, LastPoll: now.Add(-time.Hour), NextPoll: now.Add(3 * time.Hour), Health: news.HealthFailing}, now.Add(3 * time.Hour)},
+		{"Retry-After holds", "{interval: 30m}", time.Hour,
+			news.SourceState{Polls: 3, Failures: 1, LastPoll: now.Add(-time.Hour), NextPoll: now.Add(5 * time.Hour), RetryAfter: now.Add(5 * time.Hour), Health: news.HealthFailing}, now.Add(5 * time.Hour)},
+		{"a disabled source is checked again daily", "{interval: 30m}", time.Hour,
+			news.SourceState{Polls: 3, Failures: 1, LastPoll: now.Add(-time.Hour), NextPoll: now.Add(-time.Hour + day), Health: news.HealthDisabled}, now.Add(-time.Hour + day)},
+		{"a healthy poll's next time holds", "{interval: 30m}", 2 * time.Hour,
+			news.SourceState{Polls: 3, LastPoll: now.Add(-time.Hour), NextPoll: now.Add(30 * time.Minute), Health: news.HealthOK}, now.Add(30 * time.Minute)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, hits := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Write([]byte(goodFeed("r")))
+			})
+			db := openBolt(t)
+			ctx := context.Background()
+			j := feedJob("m", srv.URL+"/feed")
+			j.Source.Interval = config.Duration(tc.interval)
+			tc.st.URL = j.URL()
+			if err := db.PutSource(ctx, tc.st); err != nil {
+				t.Fatal(err)
+			}
+			ref := newTestRefresher(t, db, testConfig(t, tc.fetch), nil)
+			s := &Scheduler{Refresher: ref, Store: db, Owner: "test", Log: ref.Log}
+			s.defaults()
+			s.storeOK.Store(true)
+			s.next, s.refused, s.busy, s.sooner = map[string]time.Time{}, map[string]time.Time{}, map[string]bool{}, map[string]reloaded{}
+			s.SetJobs([]Job{j}) // as serve does, before Run seeds
+			s.seed(ctx, now)
+			next, seeded := s.next[j.URL()]
+			if tc.want.IsZero() {
+				if seeded {
+					t.Fatalf("next poll at start+%s, want it due at the start", next.Sub(now))
+				}
+				// Due: the poll fetches it, rather than taking the stored time again.
+				s.pollOne(ctx, j)
+				if hits("/feed") != 1 {
+					t.Errorf("poll of a source due at the start fetched it %d times, want once", hits("/feed"))
+				}
+				return
+			}
+			if !next.Equal(tc.want) {
+				t.Errorf("next poll at start+%s, want start+%s", next.Sub(now), tc.want.Sub(now))
+			}
+		})
+	}
+}
+
+// TestReloadShorterLongestWaitTakesEffect: a reload that lowers max_interval, or removes
+// a source's own interval longer than max_interval, has the sources it concerns polled
+// within the new bound of the reload; one that raises it leaves the next poll where it
+// was. Before, found by a helper's scheduling audit, only a source's own interval set or
+// shortened applied at once: after max_interval went from 24h to 6h, quiet sources still
+// waited up to a day.
+func TestReloadShorterLongestWaitTakesEffect(t *testing.T) {
+	const day = 24 * time.Hour
+	tests := []struct {
+		name              string
+		before, after     string // fetch settings
+		ivBefore, ivAfter time.Duration
+		wantWithin        time.Duration // of the reload; 0: the next poll stays
+	}{
+		{"max_interval lowered from a day to 6h", "{interval: 30m, max_interval: 24h}", "{interval: 30m, max_interval: 6h}", 0, 0, 6 * time.Hour},
+		{"own weekly interval removed", "{interval: 30m, max_interval: 6h}", "{interval: 30m, max_interval: 6h}", 7 * day, 0, 6 * time.Hour},
+		{"max_interval raised", "{interval: 30m, max_interval: 6h}", "{interval: 30m, max_interval: 24h}", 0, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Write([]byte(goodFeed("q"))) // quiet since March: waits as long as allowed
+			}))
+			defer srv.Close()
+			db := openBolt(t)
+			cfg := testConfig(t, tc.before)
+			ref := newTestRefresher(t, db, cfg, nil)
+			ref.Config = func() *config.Config { return cfg }
+			s := &Scheduler{Refresher: ref, Store: db, Owner: "test", Log: ref.Log}
+			s.defaults()
+			s.storeOK.Store(true)
+			s.next, s.refused, s.busy, s.sooner = map[string]time.Time{}, map[string]time.Time{}, map[string]bool{}, map[string]reloaded{}
+			j := feedJob("m", srv.URL+"/feed")
+			j.Source.Interval = config.Duration(tc.ivBefore)
+			s.SetJobs([]Job{j})
+			s.pollOne(context.Background(), j)
+			before := s.next[j.URL()]
+			cfg = testConfig(t, tc.after) // what serve's reload does: the config, then the jobs
+			j.Source.Interval = config.Duration(tc.ivAfter)
+			reload := time.Now()
+			s.SetJobs([]Job{j})
+			after := s.next[j.URL()]
+			switch {
+			case tc.wantWithin == 0 && !after.Equal(before):
+				t.Errorf("next poll moved from reload+%s to reload+%s, want it kept", before.Sub(reload), after.Sub(reload))
+			case tc.wantWithin > 0 && after.After(reload.Add(tc.wantWithin+time.Second)): // SetJobs reads the clock after reload
+				t.Errorf("next poll at reload+%s, want within %s", after.Sub(reload), tc.wantWithin)
+			}
+		})
 	}
 }

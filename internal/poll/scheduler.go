@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/store"
 )
@@ -55,7 +56,10 @@ type Scheduler struct {
 	// and the latest its next poll may be, until that poll starts: a poll in flight at the
 	// reload sets the next poll by the old interval when it finishes, and the stored state
 	// has the old one.
-	sooner  map[string]reloaded
+	sooner map[string]reloaded
+	// longest holds each source's longest wait when the jobs were last set
+	// (longestWaits), for a reload to tell which it shortens.
+	longest map[string]time.Duration
 	storeOK atomic.Bool
 }
 
@@ -66,36 +70,58 @@ type SourceLister interface {
 	SourceStates(ctx context.Context) ([]news.SourceState, error)
 }
 
-// SetJobs replaces the set of sources (config reload); in-flight refreshes go on. A
-// source whose own interval the reload set or shortened is next polled no later than
-// that interval from now (a Retry-After still holds); other changes apply from the
-// source's next poll.
+// SetJobs replaces the set of sources (config reload: the config first, then the jobs);
+// in-flight refreshes go on. A source whose own interval the reload set, or whose
+// longest wait it shortened (its own interval, or max_interval for a source without
+// one), is next polled no later than that wait from now (a Retry-After still holds);
+// other changes apply from the source's next poll.
 func (s *Scheduler) SetJobs(jobs []Job) {
+	longest := s.longestWaits(jobs)
 	old := s.jobs.Swap(&jobs)
-	if old == nil {
-		return
-	}
-	was := make(map[string]time.Duration, len(*old))
-	for _, j := range *old {
-		was[j.URL()] = j.Source.Interval.D()
-	}
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.sooner == nil {
+	was := s.longest
+	s.longest = longest
+	if old == nil || s.sooner == nil {
 		return // not running yet: the first polls come from the store and the spread
 	}
+	own := make(map[string]bool, len(*old))
+	for _, j := range *old {
+		own[j.URL()] = j.Source.Interval > 0
+	}
 	for _, j := range jobs {
-		u, iv := j.URL(), j.Source.Interval.D()
+		u := j.URL()
 		prev, known := was[u]
-		if !known || iv <= 0 || (prev > 0 && iv >= prev) {
+		d := longest[u]
+		set := j.Source.Interval > 0 && !own[u]
+		if !known || d <= 0 || !(set || d < prev) {
 			continue
 		}
 		// Kept until the poll it brings forward (pollOne): a poll in flight sets the
 		// next poll by the old interval (finished), and so does the stored state.
-		s.sooner[u] = reloaded{at: now, by: now.Add(iv)}
-		s.bringForward(u, now.Add(iv))
+		s.sooner[u] = reloaded{at: now, by: now.Add(d)}
+		s.bringForward(u, now.Add(d))
 	}
+}
+
+// longestWaits gives, for each job, the longest a healthy poll of it waits under the
+// config in use (bounds): its own interval, or max_interval; without a config, its own
+// interval or 0.
+func (s *Scheduler) longestWaits(jobs []Job) map[string]time.Duration {
+	var cfg *config.Config
+	if s.Refresher != nil && s.Refresher.Config != nil {
+		cfg = s.Refresher.Config()
+	}
+	out := make(map[string]time.Duration, len(jobs))
+	for _, j := range jobs {
+		d := j.Source.Interval.D()
+		if cfg != nil {
+			_, _, d = bounds(cfg, j)
+		}
+		out[j.URL()] = d
+	}
+	return out
 }
 
 // reloaded is a reload that shortened a source's interval: when it was, and the latest
@@ -199,7 +225,8 @@ func (s *Scheduler) Run(ctx context.Context) error {
 }
 
 // seed takes next poll times from the store: a source whose NextPoll or Retry-After is
-// still ahead waits for it; others are spread over the start window.
+// still ahead waits for it, no longer than the config in use allows (held); others are
+// spread over the start window. The jobs are set before.
 func (s *Scheduler) seed(ctx context.Context, now time.Time) {
 	ls, ok := s.Store.(SourceLister)
 	if !ok {
@@ -210,11 +237,38 @@ func (s *Scheduler) seed(ctx context.Context, now time.Time) {
 		s.Log.Warn("read source states at start: first polls spread over the start window", "err", err)
 		return
 	}
+	jobs := map[string]Job{}
+	if js := s.jobs.Load(); js != nil {
+		for _, j := range *js {
+			jobs[j.URL()] = j
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, st := range states {
+		if j, ok := jobs[st.URL]; ok {
+			st = s.held(j, st)
+		}
 		s.noteState(st.URL, st.NextPoll, st.RetryAfter, now)
 	}
+}
+
+// held returns a source's stored state with its next poll no later than the config in
+// use allows (latestNextPoll): one recorded under an earlier config, with a longer
+// interval, max_interval or backoff, waits no longer after a restart (or a reload
+// another process made) than one recorded under this one would.
+func (s *Scheduler) held(j Job, st news.SourceState) news.SourceState {
+	if s.Refresher == nil || s.Refresher.Config == nil {
+		return st
+	}
+	cfg := s.Refresher.Config()
+	if cfg == nil {
+		return st
+	}
+	if latest := latestNextPoll(cfg, j, st); !latest.IsZero() && st.NextPoll.After(latest) {
+		st.NextPoll = latest
+	}
+	return st
 }
 
 // noteState records a source's next poll time and Retry-After (mu held).
@@ -388,6 +442,9 @@ func (s *Scheduler) pollOne(ctx context.Context, j Job) {
 	delete(s.sooner, u)
 	s.mu.Unlock()
 	st, err := s.Store.Source(ctx, u)
+	if err == nil {
+		st = s.held(j, st) // as seed had it: a next poll of an earlier config does not hold
+	}
 	// The stored next poll is the old interval's unless a poll since the reload, by this
 	// process or another sharing the store, recorded it by the new one: then it holds.
 	sooner = sooner && st.LastPoll.Before(r.at)

@@ -230,7 +230,7 @@ func rowText(l *locale, now time.Time, v *sourceView, a alerts.Assessment, absol
 	d := sourceText{Health: l.T(string(v.Health)), LastPoll: when(v.LastPoll), LastSuccess: when(v.LastSuccess),
 		LastNewItem: when(a.LastItem), NextPoll: when(v.NextPoll), MemberURL: l.URL("/members/" + url.PathEscape(v.MemberID))}
 	if v.Health == news.HealthDisabled && v.NextPoll.IsZero() {
-		d.NextPoll = "—" // disabled in feeds.yaml; one the poller disabled is checked again daily
+		d.NextPoll = "—" // disabled in feeds.yaml; one the poller disabled is checked again daily (or at its interval when longer)
 	}
 	if v.ErrorKind != "" {
 		d.ErrorKind = l.T("kind:" + v.ErrorKind)
