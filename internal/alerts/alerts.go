@@ -169,17 +169,21 @@ func New(o Options) *Observer {
 }
 
 // stateKey is the health as alerts distinguish it: failing because the selectors no
-// longer match is its own state, and so is ok with a warning (a field selector that
-// matches no item).
+// longer match is its own state, and so is ok with each warning (the field selectors
+// that match no item: another field missing too is another state, and a new alert;
+// the page's item count in it is not, see poll.WarningKey).
 func stateKey(h news.Health, errKind, warning string) string {
 	if h == news.HealthFailing && errKind == "selectors" {
 		return "failing/selectors"
 	}
 	if h == news.HealthOK && warning != "" {
-		return "ok/warning"
+		return warningKey + poll.WarningKey(warning)
 	}
 	return string(h)
 }
+
+// warningKey begins the state key of an ok source with a warning.
+const warningKey = "ok/warning:"
 
 // Health is the health this process assessed for the source at url after its last
 // refresh of it (stale included, which the store does not keep), and that refresh's
@@ -210,19 +214,30 @@ func (ob *Observer) Observe(before, after news.SourceState, r poll.Result) {
 	defer cancel()
 	now := ob.o.Now()
 	log := ob.o.Log.With("member", after.Member, "source", after.URL)
-	cur := after.Health
+	o := observed{before: before, after: after, cur: after.Health, now: now}
 	// A source whose newest item is no older than the least quiet time that makes any
 	// source stale cannot be stale (Assess's newest item is at least as recent): its
 	// items are not read. That is every refresh of an active source.
-	if cur == news.HealthOK && (after.NewestDated.IsZero() || now.Sub(after.NewestDated) > MinStale) {
+	if o.cur == news.HealthOK && (after.NewestDated.IsZero() || now.Sub(after.NewestDated) > MinStale) {
 		items, err := ob.o.Store.Items(ctx, ItemsQuery(after.Member, now))
 		if err != nil {
 			log.Warn("alerts: read items to assess staleness", "err", err)
+			o.unassessed = true
 		} else {
-			cur = Assess(after, DatesOf(items, after.URL), now).Health
+			o.cur = Assess(after, DatesOf(items, after.URL), now).Health
 		}
 	}
-	a, changed := ob.record(ctx, log, before, after, cur, now)
+	a, changed, unsure := ob.record(ctx, log, o)
+	if unsure {
+		// The first change this process sees of the source: another process may have
+		// alerted it already, after this one read the stored alerts, and its state in
+		// the store may be older than that alert (its write failed while the store was
+		// away, the alert's was retried): the source's poll by another worker then
+		// alerted the same failure twice. Read the stored alerts again and decide.
+		ob.reload(ctx)
+		o.checked = true
+		a, changed, _ = ob.record(ctx, log, o)
+	}
 	if !changed {
 		return
 	}
@@ -239,9 +254,25 @@ func (ob *Observer) Observe(before, after news.SourceState, r poll.Result) {
 	}
 }
 
-// record notes the source's health cur after a refresh and, when it changed, the alert,
-// in memory (the ring, and pending for the store).
-func (ob *Observer) record(ctx context.Context, log *slog.Logger, before, after news.SourceState, cur news.Health, now time.Time) (Alert, bool) {
+// observed is one refresh as Observe assessed it.
+type observed struct {
+	before, after news.SourceState
+	cur           news.Health // after.Health, or stale
+	now           time.Time
+	// unassessed: the source's items could not be read (the store did not answer), so
+	// staleness was not assessed: a stale source stays stale (it was reported recovered,
+	// then stale again once the store answered).
+	unassessed bool
+	// checked: the stored alerts were read again for this change (see record's unsure).
+	checked bool
+}
+
+// record notes the source's health after a refresh and, when it changed, the alert, in
+// memory (the ring, and pending for the store). It records nothing and returns unsure
+// when the change is the first this process sees of the source and the stored alerts
+// were not read again for it (o.checked).
+func (ob *Observer) record(ctx context.Context, log *slog.Logger, o observed) (a Alert, changed, unsure bool) {
+	before, after, cur, now := o.before, o.after, o.cur, o.now
 	ob.mu.Lock()
 	defer ob.mu.Unlock()
 	ob.loadLocked(ctx)
@@ -257,14 +288,20 @@ func (ob *Observer) record(ctx context.Context, log *slog.Logger, before, after 
 			prev = stateKey(ob.ring[i].To, ob.ring[i].ErrorKind, ob.ring[i].Warning)
 		}
 	}
+	if o.unassessed && prev == string(news.HealthStale) {
+		cur = news.HealthStale
+	}
 	next := stateKey(cur, after.ErrorKind, after.Warning)
-	ob.health[after.URL] = assessed{next, after.LastPoll}
 	kind := changeKind(prev, next)
+	if kind != "" && !known && !o.checked {
+		return Alert{}, false, true
+	}
+	ob.health[after.URL] = assessed{next, after.LastPoll}
 	if kind == "" {
-		return Alert{}, false
+		return Alert{}, false, false
 	}
 	from, _, _ := strings.Cut(prev, "/")
-	a := Alert{At: now.UTC(), Kind: kind, Member: after.Member, Source: after.URL, From: news.Health(from), To: cur,
+	a = Alert{At: now.UTC(), Kind: kind, Member: after.Member, Source: after.URL, From: news.Health(from), To: cur,
 		HTTPCode: after.HTTPCode, ErrorKind: after.ErrorKind, Error: after.Error}
 	if kind == KindWarning {
 		a.Warning = after.Warning
@@ -277,7 +314,7 @@ func (ob *Observer) record(ctx context.Context, log *slog.Logger, before, after 
 	}
 	log.Info("source health changed", "from", a.From, "to", a.To, "kind", a.Kind)
 	ob.pending = append(ob.pending, a)
-	return a, true
+	return a, true, false
 }
 
 // changeKind names the change from state key prev to next, or "" when it is not worth
@@ -286,11 +323,12 @@ func changeKind(prev, next string) string {
 	if prev == next {
 		return ""
 	}
+	if strings.HasPrefix(next, warningKey) {
+		return KindWarning // a first warning, or another one
+	}
 	switch next {
 	case "failing/selectors":
 		return KindSelectors
-	case "ok/warning":
-		return KindWarning
 	case string(news.HealthFailing):
 		if prev == "failing/selectors" {
 			return "" // still failing, for another reason: the dashboard shows it
@@ -316,6 +354,20 @@ func (ob *Observer) Recent(ctx context.Context) []Alert {
 	defer ob.mu.Unlock()
 	ob.loadLocked(ctx)
 	return slices.Clone(ob.ring)
+}
+
+// reload merges the stored alerts into the ring again: other processes' alerts since
+// loadLocked's read.
+func (ob *Observer) reload(ctx context.Context) {
+	stored, err := Load(ctx, ob.o.Store)
+	if err != nil {
+		ob.o.Log.Warn("alerts: read stored alerts", "err", err)
+		return
+	}
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	ob.loaded = true
+	ob.ring = merge(ob.ring, stored, ob.o.Keep)
 }
 
 // loadLocked merges the stored alerts into the ring once.

@@ -509,7 +509,9 @@ func TestAlertsWaitingForTheStoreHoldNoOneElse(t *testing.T) {
 }
 
 // A page whose date selector stops matching while its items still come keeps its health
-// (ok) but gets one alert naming the selector, and one more when it matches again.
+// (ok) but gets one alert naming the selector, one more when another field's stops
+// matching too or the first matches again while the other does not (the first warning
+// alone was alerted: a second field lost went unreported), and one when all match again.
 func TestObserverWarnings(t *testing.T) {
 	ms := &memStore{}
 	clock := now
@@ -523,6 +525,7 @@ func TestObserverWarnings(t *testing.T) {
 		return st
 	}
 	const w12, w13 = "date selector `.date` matched none of 12 items", "date selector `.date` matched none of 13 items"
+	const title = "title selector `h3` matched none of 13 items"
 	steps := []struct {
 		name          string
 		before, after news.SourceState
@@ -531,7 +534,10 @@ func TestObserverWarnings(t *testing.T) {
 		{"first poll ok", state(news.HealthUnknown, ""), state(news.HealthOK, ""), ""},
 		{"date selector stops matching", state(news.HealthOK, ""), warned(w12), KindWarning},
 		{"still not matching, one item more", warned(w12), warned(w13), ""},
-		{"matches again", warned(w13), state(news.HealthOK, ""), KindRecovered},
+		{"the title selector stops matching too", warned(w13), warned(w13 + "; " + title), KindWarning},
+		{"both still not matching", warned(w13 + "; " + title), warned(w12 + "; " + title), ""},
+		{"the date selector matches again, the title's not", warned(w12 + "; " + title), warned(title), KindWarning},
+		{"matches again", warned(title), state(news.HealthOK, ""), KindRecovered},
 		{"stops matching again", state(news.HealthOK, ""), warned(w12), KindWarning},
 	}
 	var want []string
@@ -655,6 +661,97 @@ func TestAlertsOfAFailedWriteAreWrittenLater(t *testing.T) {
 		}
 		if got := sources(fs); !slices.Equal(got, []string{"https://a.example/feed"}) {
 			t.Errorf("alerts stored after Close for %v, want a's", got)
+		}
+	})
+}
+
+// outageStore is a memStore that answers nothing while down.
+type outageStore struct {
+	memStore
+	down atomic.Bool
+}
+
+var errOutage = fmt.Errorf("read: %w", store.ErrUnavailable)
+
+func (s *outageStore) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
+	if s.down.Load() {
+		return nil, errOutage
+	}
+	return s.memStore.Items(ctx, q)
+}
+
+func (s *outageStore) Source(ctx context.Context, url string) (news.SourceState, error) {
+	if s.down.Load() {
+		return news.SourceState{}, errOutage
+	}
+	return s.memStore.Source(ctx, url)
+}
+
+func (s *outageStore) PutSource(ctx context.Context, st news.SourceState) error {
+	if s.down.Load() {
+		return errOutage
+	}
+	return s.memStore.PutSource(ctx, st)
+}
+
+// A store outage is no change of a source's health: a stale source whose items could
+// not be read was reported recovered, then stale again once the store answered; and a
+// failure whose source state could not be written (its alert was, later) was alerted
+// again by the next worker to poll the source, which read the older state.
+func TestStoreOutageMakesNoAlertOfItsOwn(t *testing.T) {
+	kinds := func(as []Alert) []string {
+		var out []string
+		for _, a := range as {
+			out = append(out, a.Kind)
+		}
+		return out
+	}
+	t.Run("stale source, items unreadable", func(t *testing.T) {
+		outage := &outageStore{}
+		for i, d := range weekly(8, days(30)) { // weekly items, none for a month: stale
+			outage.items = append(outage.items, news.Item{ID: fmt.Sprint(i), Member: "iss-be", Source: src, Published: d})
+		}
+		clock := now
+		ob := New(Options{Store: outage, Log: quiet(), Now: func() time.Time { return clock }})
+		for _, down := range []bool{false, true, false} {
+			outage.down.Store(down)
+			clock = clock.Add(time.Hour)
+			ob.Observe(state(news.HealthOK, ""), state(news.HealthOK, ""), poll.Result{URL: src})
+			if h, _, _ := ob.Health(src); h != news.HealthStale {
+				t.Errorf("store down %v: Health = %s, want stale", down, h)
+			}
+		}
+		if got := kinds(ob.Recent(t.Context())); !slices.Equal(got, []string{KindStale}) {
+			t.Errorf("alerts %v, want one stale", got)
+		}
+	})
+	t.Run("failure alerted by another worker", func(t *testing.T) {
+		outage := &outageStore{}
+		clock := now
+		w1 := New(Options{Store: outage, Log: quiet(), Now: func() time.Time { return clock }})
+		w2 := New(Options{Store: outage, Log: quiet(), Now: func() time.Time { return clock }})
+		w2.Recent(t.Context()) // w2 has read the stored alerts: none
+		// w1's poll finds the source failing while the store is away: neither its state
+		// nor the alert is written then; the alert is, when the store is back.
+		outage.down.Store(true)
+		clock = clock.Add(time.Hour)
+		w1.Observe(state(news.HealthOK, ""), state(news.HealthFailing, "http_5xx"), poll.Result{URL: src})
+		outage.down.Store(false)
+		if err := w1.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		// w2 polls it next, from the state stored before the failure.
+		clock = clock.Add(time.Hour)
+		w2.Observe(state(news.HealthOK, ""), state(news.HealthFailing, "http_5xx"), poll.Result{URL: src})
+		stored, err := Load(t.Context(), outage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := kinds(stored); !slices.Equal(got, []string{KindFailing}) {
+			t.Errorf("alerts stored %v, want one failing", got)
+		}
+		if got := kinds(w2.Recent(t.Context())); !slices.Equal(got, []string{KindFailing}) {
+			t.Errorf("second worker's alerts %v, want w1's failing", got)
 		}
 	})
 }

@@ -67,6 +67,22 @@ func newFlags(name string, env Env, stderr io.Writer) (*flag.FlagSet, *common) {
 	return fs, c
 }
 
+// parseFlags parses a command's flags. The flag package has then printed a bad flag's
+// error and the command's usage: the error returned is a usageError, which Run does not
+// print again (it said "flag provided but not defined: -x" twice, and exited 1).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	return nil
+}
+
+// usageError is a command line the flag package refused, and has already explained.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
 // open loads the config and opens the store the flags name; the caller closes the store.
 func (c *common) open(ctx context.Context) (*config.Config, store.Store, error) {
 	cfg, err := config.Load(c.config)
@@ -133,7 +149,7 @@ func Run(args []string, env Env, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+		if errors.As(err, new(usageError)) { // -h, -help included: flag.ErrHelp
 			return 2
 		}
 		fmt.Fprintf(stderr, "networkfeed %s: %v\n", cmd, err)

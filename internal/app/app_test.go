@@ -70,6 +70,33 @@ func TestCommandsRefuseArguments(t *testing.T) {
 	}
 }
 
+// TestBadFlagSaidOnce: a flag a command does not know, or a bad value, is said once with
+// the command's usage, and the exit code is 2 (the flag package printed the error and
+// the usage, then Run printed the error again and exited 1).
+func TestBadFlagSaidOnce(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"serve", "-nosuchflag"}, "flag provided but not defined: -nosuchflag"},
+		{[]string{"poll", "-workers", "many"}, `invalid value "many" for flag -workers`},
+		{[]string{"check", "-workers", "4"}, "flag provided but not defined: -workers"},
+		{[]string{"preview", "-lnag", "fr", "https://a.example.org/"}, "flag provided but not defined: -lnag"},
+		{[]string{"build", "-out"}, "flag needs an argument: -out"},
+		{[]string{"demo", "-x"}, "flag provided but not defined: -x"},
+		{[]string{"import-opml", "-dryrun", "list.opml"}, "flag provided but not defined: -dryrun"},
+	} {
+		t.Run(tc.args[0], func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			var stdout, stderr strings.Builder
+			code := Run(append([]string{"networkfeed"}, tc.args...), func(string) string { return "" }, &stdout, &stderr)
+			if code != 2 || strings.Count(stderr.String(), tc.says) != 1 || !strings.Contains(stderr.String(), "Usage of "+tc.args[0]) {
+				t.Errorf("exit %d, stderr %q", code, stderr.String())
+			}
+		})
+	}
+}
+
 // TestPreviewRefusesUnknownTimezone: -timezone is checked as feeds.yaml's timezone: is;
 // an unknown zone was taken silently, and the page's local times read in another.
 func TestPreviewRefusesUnknownTimezone(t *testing.T) {

@@ -40,7 +40,7 @@ import (
 func runPoll(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
 	fs, c := newFlags("poll", env, stderr)
 	workers := fs.Int("workers", 16, "concurrent refreshes")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := noArgs(fs); err != nil {
@@ -169,7 +169,7 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 
 func runCheck(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
 	fs, c := newFlags("check", env, stderr)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := noArgs(fs); err != nil {
@@ -195,7 +195,7 @@ func runPreview(ctx context.Context, args []string, env Env, stdout, stderr io.W
 	country := fs.String("country", "", "member country (decides the time zone of local times and the order of all-digit dates)")
 	tz := fs.String("timezone", "", "IANA time zone for local times on the page")
 	private := fs.Bool("allow-private", false, "allow loopback and private addresses (local testing)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -289,7 +289,7 @@ func cut(s string, n int) string {
 func runBuild(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
 	fs, c := newFlags("build", env, stderr)
 	out := fs.String("out", "", "directory to write the static site into")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := noArgs(fs); err != nil {
@@ -581,7 +581,7 @@ func saveConfig(path string, b []byte) error {
 
 func runDemo(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
 	fs, c := newFlags("demo", env, stderr)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := noArgs(fs); err != nil {

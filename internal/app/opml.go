@@ -36,9 +36,12 @@ type opmlFeed struct {
 // is taken as the region of the feeds under it; a category "/Region/CC" (as networkfeed's
 // /opml writes) sets region and country. Exports differ in the ways readers tolerate:
 // attribute names in any case (xmlurl, XMLURL), any encoding (a BOM, UTF-16,
-// windows-1252), HTML entities (&eacute;) and titles escaped twice (&amp;amp;). A feed
-// outline whose xmlUrl is not an absolute http(s) URL is an error naming its line: it
-// would otherwise be lost, or make the whole config invalid.
+// windows-1252), HTML entities (&eacute;) and titles escaped twice (&amp;amp;), the feed:
+// scheme of old exports (feed://host/rss, feed:https://host/rss), and what hand editing
+// leaves: a bare & (a URL's "?a=1&b=2"), read as "&amp;" would be. An element closed by
+// another's end tag, a file cut short, and a feed outline whose xmlUrl is not an
+// absolute http(s) URL are errors naming their line: the outlines would be read into the
+// wrong folders or lost, or make the whole config invalid.
 func readOPML(r io.Reader) ([]opmlFeed, error) {
 	b, err := io.ReadAll(r)
 	if err != nil {
@@ -54,6 +57,10 @@ func readOPML(r io.Reader) ([]opmlFeed, error) {
 	}
 	dec := xml.NewDecoder(bytes.NewReader(b))
 	dec.Entity = xml.HTMLEntity
+	// Not strict: a bare & (or an unknown entity) is kept as it is written, where the
+	// strict decoder refused the whole file. It would also close an element by any end
+	// tag: RawToken does not match end tags, and the loop below does, as strictly.
+	dec.Strict = false
 	dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) { return in, nil }
 	attr := func(e xml.StartElement, name string) string {
 		for _, a := range e.Attr {
@@ -77,8 +84,11 @@ func readOPML(r io.Reader) ([]opmlFeed, error) {
 	}
 	for {
 		line, _ := dec.InputPos() // before the token: where a tag starts
-		tok, err := dec.Token()
+		tok, err := dec.RawToken()
 		if err == io.EOF {
+			if len(path) > 0 {
+				return nil, fmt.Errorf("line %d: unexpected EOF: <%s> not closed", line, path[len(path)-1])
+			}
 			break
 		}
 		if err != nil {
@@ -101,7 +111,7 @@ func readOPML(r io.Reader) ([]opmlFeed, error) {
 				title = attr(t, "text")
 			}
 			title = strings.TrimSpace(html.UnescapeString(title)) // escaped twice by the exporter
-			xmlURL := attr(t, "xmlUrl")
+			xmlURL := fromFeedScheme(attr(t, "xmlUrl"))
 			if xmlURL == "" {
 				scope = append(scope, title) // a folder: its title is its feeds' region
 				continue
@@ -126,12 +136,16 @@ func readOPML(r io.Reader) ([]opmlFeed, error) {
 			}
 			out = append(out, f)
 		case xml.EndElement:
-			if len(path) > 0 {
-				if path[len(path)-1] == "outline" && len(path) >= 3 && path[1] == "body" {
-					scope = scope[:len(scope)-1]
+			if len(path) == 0 || path[len(path)-1] != t.Name.Local {
+				if len(path) == 0 {
+					return nil, fmt.Errorf("line %d: unexpected end element </%s>", line, t.Name.Local)
 				}
-				path = path[:len(path)-1]
+				return nil, fmt.Errorf("line %d: element <%s> closed by </%s>", line, path[len(path)-1], t.Name.Local)
 			}
+			if path[len(path)-1] == "outline" && len(path) >= 3 && path[1] == "body" {
+				scope = scope[:len(scope)-1]
+			}
+			path = path[:len(path)-1]
 		}
 	}
 	if !seen {
@@ -143,6 +157,26 @@ func readOPML(r io.Reader) ([]opmlFeed, error) {
 var countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
 
 // httpURL reports whether s is an absolute http(s) URL, as feeds.yaml needs.
+// fromFeedScheme is the http(s) URL that a feed: URL of old exports and subscribe links
+// stands for: feed://host/rss is http://host/rss, feed:https://host/rss is
+// https://host/rss. Any other URL is returned as it is.
+func fromFeedScheme(s string) string {
+	scheme, rest, ok := strings.Cut(s, ":")
+	if !ok || !strings.EqualFold(scheme, "feed") {
+		return s
+	}
+	if after, ok := strings.CutPrefix(rest, "//"); ok {
+		if httpURL(after) {
+			return after // feed://https://host/rss, as some browsers wrote
+		}
+		return "http:" + rest
+	}
+	if httpURL(rest) {
+		return rest
+	}
+	return s
+}
+
 func httpURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
@@ -404,7 +438,7 @@ func yamlScalar(s string) string {
 func runImportOPML(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
 	fs, c := newFlags("import-opml", env, stderr)
 	dry := fs.Bool("dry-run", false, "print the new feeds.yaml instead of writing it")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

@@ -215,8 +215,10 @@ func importAndParse(t *testing.T, src string, feeds []opmlFeed) ([]byte, *config
 }
 
 // Real exports differ from the spec: attribute names in other cases (xmlurl), encodings
-// other than UTF-8 (windows-1252, UTF-16, a BOM), HTML entities and titles escaped twice.
-// Every feed must be read, with its title readable: a feed read as a folder was lost.
+// other than UTF-8 (windows-1252, UTF-16, a BOM), HTML entities and titles escaped twice,
+// the feed: scheme of old exports, and a hand-edited file's bare & (either refused the
+// whole file). Every feed must be read, with its title
+// readable: a feed read as a folder was lost.
 func TestReadOPMLExports(t *testing.T) {
 	cafe := []opmlFeed{{"Café – “news”", "https://cafe.example.fr/rss", "https://cafe.example.fr/", "Blogs", "", 3}}
 	tests := []struct {
@@ -235,6 +237,12 @@ func TestReadOPMLExports(t *testing.T) {
 		{"windows-1252.opml", cafe},
 		{"utf-16.opml", cafe},
 		{"utf-8-bom.opml", cafe},
+		{"hand-edited.opml", []opmlFeed{
+			{"Old feed: link", "http://old.example.org/rss", "", "Links & such", "", 4},
+			{"Feed: link to https", "https://tls.example.org/rss", "", "Links & such", "", 5},
+			{"Browser's feed link", "https://browser.example.org/rss", "", "Links & such", "", 6},
+			{"Families & Kinship", "https://kin.example.org/index.php?format=feed&type=rss", "https://kin.example.org/?a=1&b=2", "Links & such", "", 7},
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -253,11 +261,15 @@ func TestReadOPMLErrors(t *testing.T) {
 	tests := []struct{ name, opml, want string }{
 		{"empty", "  \n", "the file is empty"},
 		{"not opml", "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"></rss>\n", "not an OPML file: line 2: <rss>"},
-		{"bare ampersand", head + "<outline text=\"A\" xmlUrl=\"https://a.example.org/?x=1&y=2\"/>\n</body></opml>\n", "line 3"},
 		{"unclosed outline", head + "<outline text=\"A\" xmlUrl=\"https://a.example.org/feed\">\n</body></opml>\n", "line 4"},
 		{"truncated", head + "<outline text=\"A\" xmlUrl=\"https://a.example.org/feed\"/>\n", "unexpected EOF"},
-		{"feed scheme", head + "<outline text=\"Ok\" xmlUrl=\"https://ok.example.org/\"/>\n<outline text=\"Bad\" xmlUrl=\"feed://a.example.org/rss\"/>\n</body></opml>\n",
-			`line 4: feed "Bad": xmlUrl "feed://a.example.org/rss" is not an absolute http(s) URL`},
+		{"closed by another's end tag", head + "<outline text=\"Folder\">\n<outline text=\"A\" xmlUrl=\"https://a.example.org/feed\"/>\n</folder>\n</body></opml>\n",
+			"line 5: element <outline> closed by </folder>"},
+		{"end tag of nothing", head + "</body></opml>\n</opml>\n", "line 4: unexpected end element </opml>"},
+		{"other scheme", head + "<outline text=\"Ok\" xmlUrl=\"https://ok.example.org/\"/>\n<outline text=\"Bad\" xmlUrl=\"ftp://a.example.org/rss\"/>\n</body></opml>\n",
+			`line 4: feed "Bad": xmlUrl "ftp://a.example.org/rss" is not an absolute http(s) URL`},
+		{"feed scheme of another", head + "<outline text=\"Bad\" xmlUrl=\"feed:ftp://a.example.org/rss\"/>\n</body></opml>\n",
+			`line 3: feed "Bad": xmlUrl "feed:ftp://a.example.org/rss" is not an absolute http(s) URL`},
 		{"relative", head + "<outline text=\"Rel\" xmlUrl=\"/rss\"/>\n</body></opml>\n", "line 3: feed \"Rel\""},
 	}
 	for _, tc := range tests {

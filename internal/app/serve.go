@@ -34,7 +34,7 @@ func runServe(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 	workers := fs.Int("workers", 16, "concurrent refreshes")
 	leaseTTL := fs.Duration("lease-ttl", 2*time.Minute, "how long a source's poll lease lives without renewal (a killed process's sources are taken over after it)")
 	metricsAddr := fs.String("metrics-addr", env("NETWORKFEED_METRICS_ADDR"), "also serve /metrics, /healthz and /readyz on this address (e.g. :9090; for -web=false workers; empty: not)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := noArgs(fs); err != nil {

@@ -480,6 +480,11 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 // rxWarningCount is the item count of a warning's page (page.Miss.String: "… of 12 items").
 var rxWarningCount = regexp.MustCompile(` of \d+ items\b`)
 
+// WarningKey is what a source's warning (news.SourceState.Warning) says, without the
+// item count of its page: the same fields missing on a page of one more item is the
+// same warning, or a page that keeps its older news would repeat it at each new item.
+func WarningKey(w string) string { return rxWarningCount.ReplaceAllString(w, "") }
+
 // logChange logs a source's health changes (a failure, a disable, a recovery) and
 // keeps every routine poll at debug level, so logs stay quiet when all is well.
 func logChange(log *slog.Logger, before, after news.SourceState, res Result) {
@@ -488,9 +493,7 @@ func logChange(log *slog.Logger, before, after news.SourceState, res Result) {
 	if after.Redirect != "" && after.Redirect != before.Redirect {
 		log.Warn("source moved permanently: update feeds.yaml", "to", after.Redirect)
 	}
-	if after.Warning != "" && rxWarningCount.ReplaceAllString(after.Warning, "") != rxWarningCount.ReplaceAllString(before.Warning, "") {
-		// The same fields missing on a page of one more item (its count changed) is the
-		// same warning: a page that keeps its older news would log it at each new item.
+	if after.Warning != "" && WarningKey(after.Warning) != WarningKey(before.Warning) {
 		log.Warn("source selectors partly match", "warning", after.Warning)
 	}
 	switch {
