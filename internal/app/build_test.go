@@ -31,13 +31,15 @@ members:
 
 func buildItems() []news.Item {
 	var out []news.Item
-	for i, m := range []struct{ member, country, region, lang string }{
-		{"au", "AU", "Asia-Pacific", "en"}, {"ch", "CH", "Europe", "fr"}, {"ch", "CH", "Europe", "de"}, {"au", "AU", "Asia-Pacific", "en"},
+	// Sources as the config lists them (ch has only a homepage): items of others are not shown.
+	for i, m := range []struct{ member, country, region, lang, source string }{
+		{"au", "AU", "Asia-Pacific", "en", "https://au.example.org/feed/"}, {"ch", "CH", "Europe", "fr", "https://ch.example.org/"},
+		{"ch", "CH", "Europe", "de", "https://ch.example.org/"}, {"au", "AU", "Asia-Pacific", "en", "https://au.example.org/feed/"},
 	} {
 		p := time.Date(2026, 3, 1, i, 0, 0, 0, time.UTC)
 		id := fmt.Sprintf("b%d", i)
 		out = append(out, news.Item{ID: id, Key: id, Member: m.member, Country: m.country, Region: m.region, Language: m.lang,
-			Source: "https://" + m.member + ".example.org/feed/", Title: "Item " + id, Link: "https://" + m.member + ".example.org/" + id,
+			Source: m.source, Title: "Item " + id, Link: "https://" + m.member + ".example.org/" + id,
 			Published: p, Updated: p, FirstSeen: p})
 	}
 	return out

@@ -92,3 +92,33 @@ func TestItemsAStoreRefusedAreFetchedAgain(t *testing.T) {
 		t.Fatalf("next poll: err %v, not modified %v, %d items stored; want the 3 items", res.Err, res.NotMod, len(storedItems(t, db, "m")))
 	}
 }
+
+// TestRenamedMemberPollsAfresh: a member whose id changed is one removed and one added
+// (ids are part of item ids and URLs). Its source's state, kept by URL, is the old
+// member's: the new one's first poll must not be conditional on it (its 304 would store
+// nothing under the new id, while the old id's items are no longer shown) nor take over
+// its history; it is a first poll.
+func TestRenamedMemberPollsAfresh(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Write([]byte(goodFeed("kept")))
+	}))
+	defer srv.Close()
+	db := openBolt(t)
+	ref := newTestRefresher(t, db, testConfig(t, ""), nil)
+	if res := ref.Refresh(context.Background(), feedJob("iss-old", srv.URL+"/feed")); res.Err != nil || res.New != 3 {
+		t.Fatalf("first poll: %+v", res)
+	}
+	res := ref.Refresh(context.Background(), feedJob("iss-new", srv.URL+"/feed"))
+	if res.Err != nil || res.NotMod || res.New != 3 || len(storedItems(t, db, "iss-new")) != 3 {
+		t.Fatalf("renamed member's poll: err %v, not modified %v, %d new; want the 3 items stored under the new id", res.Err, res.NotMod, res.New)
+	}
+	if st, _ := sourceState(t, db, srv.URL+"/feed"); st.Member != "iss-new" || st.Polls != 1 || len(st.History) != 1 {
+		t.Errorf("state after the renamed member's poll: member %q, %d polls, %d in history; want the new member's first", st.Member, st.Polls, len(st.History))
+	}
+}

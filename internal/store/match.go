@@ -9,7 +9,7 @@ import (
 )
 
 // Matcher returns the predicate for every field of q that is not a timeline position
-// (Members, Country, Region, Language, Category, Text, Since). Backends walk the most
+// (Members, Country, Region, Language, Category, Text, Since, Listed). Backends walk the most
 // selective index and filter what they read with it, so every backend filters alike.
 func Matcher(q news.Query) func(*news.Item) bool {
 	words := strings.Fields(apostrophes.Replace(identity.Fold(q.Text)))
@@ -19,6 +19,9 @@ func Matcher(q news.Query) func(*news.Item) bool {
 	anyApostrophe := slices.ContainsFunc(words, func(w string) bool { return strings.Contains(w, "'") })
 	return func(it *news.Item) bool {
 		if len(q.Members) > 0 && !slices.Contains(q.Members, it.Member) {
+			return false
+		}
+		if q.Listed != nil && !q.Listed(it.Member, it.Source) {
 			return false
 		}
 		if q.Country != "" && !strings.EqualFold(q.Country, it.Country) {

@@ -8,12 +8,13 @@ import (
 )
 
 // FiltersContent reports whether q filters on what each copy of a story says for itself
-// (its language, categories, words). Clustered reads show a story once, from its shown
-// copy; such a filter can leave that copy out and keep a hidden one, which then stands in
-// for the story (StandsIn): a French member's copy of a story the GS published in English
-// is the story in a French selection.
+// (its language, categories, words) or on where it came from (Listed). Clustered reads
+// show a story once, from its shown copy; such a filter can leave that copy out and keep
+// a hidden one, which then stands in for the story (StandsIn): a French member's copy of
+// a story the GS published in English is the story in a French selection, and a
+// branch's copy is the story once the GS's source is removed from the config.
 func FiltersContent(q news.Query) bool {
-	return q.Language != "" || q.Category != "" || q.Text != ""
+	return q.Language != "" || q.Category != "" || q.Text != "" || q.Listed != nil
 }
 
 // StandsIn reports whether the copy id of the story of the cluster with entries es

@@ -15,7 +15,7 @@ import (
 func TestSyndicatedStoryInSelections(t *testing.T) {
 	fix := func(m string, h int) news.Item {
 		it := storetest.Story(m, 1, 7)
-		it.Country, it.Region = testMembers[m].country, testMembers[m].region
+		it.Country, it.Region, it.Source = testMembers[m].country, testMembers[m].region, testMembers[m].source
 		it.Published = t0.Add(time.Duration(h) * time.Hour)
 		it.Updated, it.FirstSeen = it.Published, it.Published
 		return it

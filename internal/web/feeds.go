@@ -96,6 +96,7 @@ func (s *Server) buildFeed(ctx context.Context, cfg *config.Config, q news.Query
 	if err != nil {
 		return publish.Feed{}, fmt.Errorf("read items: %w", err)
 	}
+	s.riverFilters(cfg).withoutUnlisted(items)
 	base := cfg.Network.URL
 	f := publish.Feed{
 		Title:       cfg.Network.Title,

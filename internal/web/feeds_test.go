@@ -48,8 +48,11 @@ func feedCfg(t testing.TB, edits ...string) *config.Config {
 	return cfg
 }
 
-var testMembers = map[string]struct{ country, region string }{
-	"au": {"AU", "Asia-Pacific"}, "fr": {"FR", "Europe"}, "ch": {"CH", "Europe"}, "jp": {"JP", "Asia-Pacific"}, "us": {"US", "Americas"},
+// testMembers are feedConfig's members' countries, regions and (first) sources.
+var testMembers = map[string]struct{ country, region, source string }{
+	"au": {"AU", "Asia-Pacific", "https://au.example.org/feed/"}, "fr": {"FR", "Europe", "https://fr.example.org/actualites/"},
+	"ch": {"CH", "Europe", "https://ch.example.org/rss.xml"}, "jp": {"JP", "Asia-Pacific", "https://jp.example.org/"},
+	"us": {"US", "Americas", "https://us.example.org/atom.xml"},
 }
 
 var t0 = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -59,7 +62,7 @@ func mk(id, m, lang string, h int, title string, cats ...string) news.Item {
 	p := t0.Add(time.Duration(h) * time.Hour)
 	return news.Item{
 		ID: id, Key: id, Member: m, Country: testMembers[m].country, Region: testMembers[m].region,
-		Source: "https://" + m + ".example.org/feed/", Title: title, Link: "https://" + m + ".example.org/news/" + id,
+		Source: testMembers[m].source, Title: title, Link: "https://" + m + ".example.org/news/" + id,
 		Summary: "Summary of " + title, Language: lang, Categories: cats, Published: p, Updated: p, FirstSeen: p,
 	}
 }

@@ -182,7 +182,9 @@ func (s *Server) localItemViews(cfg *config.Config, l *locale, items []news.Item
 	out := make([]itemView, len(items))
 	// Members by ID, once per list: a page of 500 items would otherwise walk the
 	// members (and copy each) for every item, its zone and its AlsoBy.
-	byID := s.riverFilters(cfg).byID
+	rf := s.riverFilters(cfg)
+	rf.withoutUnlisted(items)
+	byID := rf.byID
 	for i, it := range items {
 		m := byID[it.Member]
 		v := itemView{Item: it, Date: dateText(l, &it, itemLocation(m, &it)), DateISO: rfc(it.SortTime()), MemberName: it.Member,
@@ -342,8 +344,8 @@ func (s *Server) fillFilters(cfg *config.Config, l *locale, v *riverView) {
 // riverFilters are what the river's filter form lists of a config, in any language: its
 // members as options sorted by name (none selected; shared, never modified), their
 // indexes by member ID, and the countries, regions and published languages of its
-// members. They are made once per config: at 10,000 members, sorting the members by
-// lower-cased name took a third of each river request.
+// members. They are made once per config: at 10,000 members, sorting the members by lower-cased name
+// took a third of each river request.
 type riverFilters struct {
 	cfg                *config.Config
 	members            []optionView
@@ -352,6 +354,27 @@ type riverFilters struct {
 	languages          []string // cfg.PublishedLanguages()
 	networkLanguage    string   // the base language of network.language
 	byID               map[string]*config.Member
+}
+
+// listed reports whether the config lists member (news.Query.Listed): the items of a
+// member removed from it stay stored, and are not shown. A member whose id changed is
+// one removed and one added: the items stored under the old id are not shown. The
+// items of a source removed from a member that stays are still shown: they are that
+// member's news (a feed moved to a new URL, a page replaced by a feed), and an item
+// the new source lists again keeps the one ID and the place it had.
+func (f *riverFilters) listed(member, _ string) bool {
+	_, ok := f.byID[member]
+	return ok
+}
+
+// withoutUnlisted drops from the items' AlsoBy the members the config no longer lists.
+func (f *riverFilters) withoutUnlisted(items []news.Item) {
+	for i := range items {
+		it := &items[i]
+		if slices.ContainsFunc(it.AlsoBy, func(id string) bool { return f.byID[id] == nil }) {
+			it.AlsoBy = slices.DeleteFunc(slices.Clone(it.AlsoBy), func(id string) bool { return f.byID[id] == nil })
+		}
+	}
 }
 
 func (s *Server) riverFilters(cfg *config.Config) *riverFilters {

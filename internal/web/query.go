@@ -33,7 +33,9 @@ func bad(format string, a ...any) error { return &BadRequest{Msg: fmt.Sprintf(fo
 // The languages members publish in are those worked out once per config (riverFilters):
 // parsing each member's tags on every lang= request took 12 ms at 10,000 members.
 func (s *Server) parseQuery(v url.Values, cfg *config.Config, defLimit int) (news.Query, error) {
-	q := news.Query{Limit: defLimit}
+	// Only the items of the members the config lists: those removed from it are gone
+	// from every feed and page at once.
+	q := news.Query{Limit: defLimit, Listed: s.riverFilters(cfg).listed}
 	for k := range v {
 		if !slices.Contains(filterKeys, k) && k != "hl" && k != "problems" && k != "sort" {
 			return q, bad("unknown parameter %q (known: %s)", k, strings.Join(filterKeys, ", "))

@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 		{"EditKeepsIDAndPublished", testEditKeepsIDAndPublished},
 		{"NewestFirstAndPaging", testNewestFirstAndPaging},
 		{"Filters", testFilters},
+		{"Listed", testListed},
 		{"ItemsByKey", testItemsByKey},
 		{"Sources", testSources},
 		{"TrimAndTombstones", testTrimAndTombstones},
@@ -207,6 +208,57 @@ func testFilters(t *testing.T, s store.Store) {
 			}
 		})
 	}
+}
+
+// Items of members and sources no longer in the config (Listed says no) are left out
+// along the timeline, not after the page is cut: every page is full while listed items
+// remain, and a story whose shown copy is left out is shown from the next listed copy.
+func testListed(t *testing.T, s store.Store) {
+	page := "https://iss-ssi.example.org/news/kafala"
+	for i := 1; i <= 6; i++ {
+		gs, au, fr := Item("gs", i), Item("au", i+10), Item("fr", i+20)
+		if i%2 == 0 {
+			au.ID, au.Key, au.Source = fmt.Sprintf("au-%03d", i+30), fmt.Sprintf("guid:au/old/%d", i), "https://au.example.org/old-feed"
+		}
+		mustUpsert(t, s, gs, au, fr)
+	}
+	// One story told by the GS first, then by fr: fr-027 is its hidden copy.
+	story, copy := Item("gs", 7), Item("fr", 27)
+	story.Canonical, copy.Canonical = page, page
+	mustUpsert(t, s, story, copy)
+	wantCluster(t, s, "fr-027", "gs-007")
+	// The GS left the network; au's old feed was removed from its sources.
+	listed := func(member, source string) bool {
+		return member != "gs" && source != "https://au.example.org/old-feed"
+	}
+	cases := []struct {
+		name string
+		q    news.Query
+		want string
+	}{
+		{"all", news.Query{Limit: 4}, "[fr-027 fr-026 fr-025 fr-024]"},
+		{"page 2", news.Query{Limit: 4, Before: news.Cursor{Time: Item("fr", 24).Published, ID: "fr-024"}}, "[fr-023 fr-022 fr-021 au-015]"},
+		{"page 3", news.Query{Limit: 4, Before: news.Cursor{Time: Item("au", 15).Published, ID: "au-015"}}, "[au-013 au-011]"},
+		{"member", news.Query{Members: []string{"au", "gs"}, Limit: 3}, "[au-015 au-013 au-011]"},
+		{"removed member", news.Query{Members: []string{"gs"}, Limit: 3}, "[]"},
+		{"region", news.Query{Region: "Europe", Limit: 3}, "[fr-027 fr-026 fr-025]"},
+		{"clustered: the next copy stands in", news.Query{Clustered: true, Limit: 2}, "[fr-027 fr-026]"},
+		{"words", news.Query{Text: "au", Limit: 10}, "[au-015 au-013 au-011]"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.q.Listed = listed
+			got, err := s.Items(ctx(t), c.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(ids(got)) != c.want {
+				t.Errorf("got %v, want %s", ids(got), c.want)
+			}
+		})
+	}
+	// Without Listed, the GS's copy is the story: fr's is not shown.
+	wantIDs(t, "clustered, everything listed", query(t, s, news.Query{Clustered: true, Limit: 2}), "[fr-026 fr-025]")
 }
 
 func testItemsByKey(t *testing.T, s store.Store) {
