@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -863,6 +864,64 @@ func TestReloadShorterLongestWaitTakesEffect(t *testing.T) {
 				t.Errorf("next poll moved from reload+%s to reload+%s, want it kept", before.Sub(reload), after.Sub(reload))
 			case tc.wantWithin > 0 && after.After(reload.Add(tc.wantWithin+time.Second)): // SetJobs reads the clock after reload
 				t.Errorf("next poll at reload+%s, want within %s", after.Sub(reload), tc.wantWithin)
+			}
+		})
+	}
+}
+
+// unreadableState is a store whose source states cannot be read after the first read
+// (pollOne's), as with a state record that no longer decodes: the refresh then records
+// nothing.
+type unreadableState struct {
+	Store
+	reads atomic.Int32
+}
+
+func (s *unreadableState) Source(ctx context.Context, u string) (news.SourceState, error) {
+	if s.reads.Add(1) > 1 {
+		return news.SourceState{}, errors.New("decode source state: unexpected end of JSON input")
+	}
+	return s.Store.Source(ctx, u)
+}
+
+// TestUnrecordedRefreshRetriedAtTheSourcesInterval: a refresh that records nothing, for
+// another reason than a store outage (its state unreadable), is tried again after the
+// source's own interval, not fetch.interval. Before, found by a helper's scheduling
+// audit, a source of its own 10-minute interval waited 30 minutes, and a weekly one was
+// tried every 30 minutes.
+func TestUnrecordedRefreshRetriedAtTheSourcesInterval(t *testing.T) {
+	tests := []struct {
+		name     string
+		interval time.Duration // the source's own
+		want     time.Duration
+	}{
+		{"own interval shorter than fetch.interval", 10 * time.Minute, 10 * time.Minute},
+		{"weekly", 7 * 24 * time.Hour, 7 * 24 * time.Hour},
+		{"no own interval", 0, 30 * time.Minute},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, hits := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Write([]byte(goodFeed("u")))
+			})
+			db := &unreadableState{Store: openBolt(t)}
+			ref := newTestRefresher(t, db, testConfig(t, "{interval: 30m}"), nil)
+			s := &Scheduler{Refresher: ref, Store: db, Owner: "test", Log: ref.Log}
+			s.defaults()
+			s.storeOK.Store(true)
+			s.next, s.refused, s.busy, s.sooner = map[string]time.Time{}, map[string]time.Time{}, map[string]bool{}, map[string]reloaded{}
+			j := feedJob("m", srv.URL+"/feed")
+			j.Source.Interval = config.Duration(tc.interval)
+			s.SetJobs([]Job{j})
+			before := time.Now()
+			s.pollOne(context.Background(), j)
+			after := time.Now()
+			if hits("/feed") != 0 {
+				t.Fatalf("a refresh whose state could not be read fetched the source %d times", hits("/feed"))
+			}
+			next := s.next[j.URL()]
+			if next.Before(before.Add(tc.want)) || next.After(after.Add(tc.want)) {
+				t.Errorf("tried again %s after the refresh, want %s", next.Sub(before).Round(time.Second), tc.want)
 			}
 		})
 	}

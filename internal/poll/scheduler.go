@@ -265,10 +265,22 @@ func (s *Scheduler) held(j Job, st news.SourceState) news.SourceState {
 	if cfg == nil {
 		return st
 	}
-	if latest := latestNextPoll(cfg, j, st); !latest.IsZero() && st.NextPoll.After(latest) {
-		st.NextPoll = latest
-	}
+	st.NextPoll = NextPoll(cfg, j.Source, st)
 	return st
+}
+
+// NextPoll is when a source of state st is next polled under cfg: its stored next poll,
+// held to what cfg allows (latestNextPoll), as a scheduler running cfg takes it at a
+// start, at a reload and when the source comes due. The dashboard shows it: a next poll
+// recorded under an earlier config is not the one that holds.
+func NextPoll(cfg *config.Config, src config.Source, st news.SourceState) time.Time {
+	if cfg == nil {
+		return st.NextPoll
+	}
+	if latest := latestNextPoll(cfg, Job{Source: src}, st); !latest.IsZero() && st.NextPoll.After(latest) {
+		return latest
+	}
+	return st.NextPoll
 }
 
 // noteState records a source's next poll time and Retry-After (mu held).
@@ -466,8 +478,11 @@ func (s *Scheduler) pollOne(ctx context.Context, j Job) {
 		s.storeDown(res.Err)
 		s.setNext(u, time.Now().Add(5*time.Second))
 	case errors.Is(res.Err, context.Canceled) || res.NextPoll.IsZero():
-		// Abandoned at shutdown, or nothing recorded: due again next time round.
-		s.setNext(u, time.Now().Add(s.Refresher.Config().Fetch.Interval.D()))
+		// Abandoned at shutdown, or nothing recorded (the source's state unreadable): due
+		// again after the source's interval (its own, or fetch.interval), nothing having
+		// been learned of it.
+		interval, _, _ := bounds(s.Refresher.Config(), j)
+		s.setNext(u, time.Now().Add(interval))
 	default:
 		s.finished(u, news.SourceState{NextPoll: res.NextPoll, RetryAfter: res.RetryAfter}, time.Now())
 	}

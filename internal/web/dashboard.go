@@ -21,6 +21,7 @@ import (
 	"github.com/iss-network/networkfeed/internal/alerts"
 	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/news"
+	"github.com/iss-network/networkfeed/internal/poll"
 	"github.com/iss-network/networkfeed/internal/publish"
 	"github.com/iss-network/networkfeed/internal/store"
 )
@@ -111,6 +112,10 @@ func (s *Server) sourceViews(r *http.Request, cfg *config.Config, l *locale, onl
 			}
 			if m.Disabled || src.Disabled {
 				st.Health, st.NextPoll = news.HealthDisabled, time.Time{} // not polled at all
+			} else {
+				// When the poller will poll it: a next poll recorded under an earlier config
+				// (a longer interval or max_interval) waits no longer than this one allows.
+				st.NextPoll = poll.NextPoll(cfg, src, st)
 			}
 			a := alerts.Assess(st, md.bySource[src.URL()], now)
 			v := sourceView{MemberID: m.ID, MemberName: m.Name, URL: src.URL(), Kind: src.Kind(), Health: a.Health,

@@ -100,7 +100,7 @@ func newPageFixture(t *testing.T, extra ...news.Item) *pageFixture {
 		{URL: "https://il.example/feed", Member: "iss-israel", Kind: "feed", Health: news.HealthOK, LastPoll: pageNow.Add(-5 * time.Minute), LastSuccess: pageNow.Add(-5 * time.Minute), LastNewItem: pageNow.Add(-2 * time.Hour), HTTPCode: 200, Items: 1},
 		{URL: "https://es.example/feed", Member: "iss-spain", Kind: "feed", Health: news.HealthOK, LastPoll: pageNow.Add(-5 * time.Minute), LastSuccess: pageNow.Add(-5 * time.Minute), HTTPCode: 304, Items: 20, Redirect: "https://es.example/rss"},
 		{URL: "https://q.example/feed", Member: "iss-quiet", Kind: "feed", Health: news.HealthOK, LastPoll: pageNow.Add(-5 * time.Minute), LastSuccess: pageNow.Add(-5 * time.Minute), HTTPCode: 200, Items: 6},
-		{URL: "https://be.example/feed", Member: "iss-broken", Kind: "feed", Health: news.HealthFailing, LastPoll: pageNow.Add(-5 * time.Minute), LastSuccess: pageNow.Add(-72 * time.Hour), HTTPCode: 500, ErrorKind: "http_5xx", Error: "the server had an internal error (HTTP 500)", Failures: 4, NextPoll: pageNow.Add(4 * time.Hour),
+		{URL: "https://be.example/feed", Member: "iss-broken", Kind: "feed", Health: news.HealthFailing, LastPoll: pageNow.Add(-5 * time.Minute), LastSuccess: pageNow.Add(-72 * time.Hour), HTTPCode: 500, ErrorKind: "http_5xx", Error: "the server had an internal error (HTTP 500)", Failures: 5, NextPoll: pageNow.Add(4 * time.Hour), // within the fifth failure's 8h backoff
 			History: []news.PollRecord{{At: pageNow.Add(-5 * time.Minute), Duration: 30 * time.Millisecond, HTTPCode: 500, Error: "the server had an internal error (HTTP 500)"}}},
 	}
 	for _, s := range states {
@@ -1152,5 +1152,58 @@ func TestRepeatedMembersKeptInLinks(t *testing.T) {
 		if !strings.Contains(link, "iss-israel") || !strings.Contains(link, "iss-japan") {
 			t.Errorf("%s: %s does not keep both members", c.path, link)
 		}
+	}
+}
+
+// TestDashboardNextPollHeldToConfig: the dashboard and sources.json show when the poller
+// will poll a source, not a next poll recorded under an earlier config. Before, found by
+// a helper's scheduling audit, a quiet source last polled under max_interval 24h, and the
+// service restarted (or reloaded) with 6h, was polled within 6h of its last poll but
+// shown as due the next day until then.
+func TestDashboardNextPollHeldToConfig(t *testing.T) {
+	f := newPageFixture(t)
+	ctx := t.Context()
+	tests := []struct {
+		url        string
+		next, want time.Time
+	}{
+		// max_interval is 6h by default: a day recorded under a longer one waits 6h.
+		{"https://gs.example/news", pageNow.Add(24 * time.Hour), pageNow.Add(-10*time.Minute + 6*time.Hour)},
+		// A next poll within the config's bounds is shown as recorded.
+		{"https://il.example/feed", pageNow.Add(time.Hour), pageNow.Add(time.Hour)},
+	}
+	for _, tc := range tests {
+		st, err := f.store.Source(ctx, tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.NextPoll = tc.next
+		if err := f.store.PutSource(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, body := f.get(t, "/sources.json", "")
+	var js struct {
+		Sources []struct {
+			URL      string
+			NextPoll time.Time `json:"next_poll"`
+		} `json:"sources"`
+	}
+	if err := json.Unmarshal([]byte(body), &js); err != nil {
+		t.Fatal(err)
+	}
+	shown := map[string]time.Time{}
+	for _, s := range js.Sources {
+		shown[s.URL] = s.NextPoll
+	}
+	for _, tc := range tests {
+		if !shown[tc.url].Equal(tc.want) {
+			t.Errorf("sources.json: %s next poll now%+v, want now%+v", tc.url, shown[tc.url].Sub(pageNow), tc.want.Sub(pageNow))
+		}
+	}
+	l := newLocale(language.English, false)
+	want := l.Ago(pageNow, tests[0].want)
+	if _, body := f.get(t, "/sources", ""); !strings.Contains(body, "<td>"+want+"</td>") {
+		t.Errorf("/sources lacks the held next poll %q", want)
 	}
 }
