@@ -20,7 +20,8 @@ import (
 // "2019年3月5日", "May 2017", "2 days ago", ISO 8601) or running text holding one ("May 2017: ISS launched
 // ..."). A range ("30 November to 1 December 2017", "sept.-oct. 2023") gives its start, a
 // publication date beside an update date the publication date, and a Hebrew-calendar date
-// its Gregorian day. Parsing is restricted to o.Languages plus English. Day precision gives midnight in o.Location; month precision the 1st of the month, 00:00 UTC.
+// its Gregorian day. Only the first maxParseLen characters of text are read. Parsing is
+// restricted to o.Languages plus English. Day precision gives midnight in o.Location; month precision the 1st of the month, 00:00 UTC.
 func ParseDate(text string, o Options) (time.Time, news.Precision, bool) {
 	return newDateParser(o).parse(text)
 }
@@ -38,6 +39,8 @@ type dateParser struct {
 	// the searches made and refused (for tests).
 	searching         time.Duration
 	searches, skipped int
+	// read counts the runes of date text parse has rewritten and read (for tests).
+	read int
 }
 
 // searchBudget bounds the time one page's date searches take. A search of running text
@@ -84,7 +87,43 @@ var (
 	rxISO      = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$`)
 	rxYear     = regexp.MustCompile(`(^|\D)(1[89]|20)\d\d(\D|$)|\d年`)
 	maxDateLen = 200
+	// maxParseLen bounds the date text parse reads: its first maxParseLen runes, whitespace
+	// collapsed, up to the last whole word (dateWords). A date label is a few dozen
+	// characters, a byline with its date a few hundred; a longer text is no date label but
+	// a date selector matching a whole listing or article (a redesign, a broken or hostile
+	// page), and its date, if any, leads it. The search reads maxDateLen runes of it; twice
+	// that leaves room for what the rewrites take out (a reading time, an issue number).
+	// Unbounded, the rewrites before the search ran over all of it, outside searchBudget: a
+	// 90 KB text took a quarter of a second per item (BenchmarkParseDateLongText).
+	maxParseLen = 2 * maxDateLen
 )
+
+// dateWords is text with its whitespace collapsed, cut to its first maxParseLen runes
+// at a word's end (a word longer than that is cut inside).
+func dateWords(text string) string {
+	var b strings.Builder
+	n := 0
+	for w := range strings.FieldsSeq(text) {
+		k := utf8.RuneCountInString(w)
+		if n > 0 {
+			if n+1+k > maxParseLen {
+				break
+			}
+			b.WriteByte(' ')
+			n++
+		} else if k > maxParseLen {
+			i := 0
+			for range maxParseLen {
+				_, size := utf8.DecodeRuneInString(w[i:])
+				i += size
+			}
+			w, k = w[:i], maxParseLen
+		}
+		b.WriteString(w)
+		n += k
+	}
+	return b.String()
+}
 
 // Texts that a date element of a theme may hold beside or instead of a date, and that
 // go-dateparser reads as one: a count of pages or items ("Page 2 of 10", "2 von 10": 10
@@ -98,12 +137,13 @@ var (
 )
 
 // rxIssueNumber is the number of a newsletter's or a journal's issue or volume with its
-// year ("Vol. 12, 2023", "No. 12, 2023", "Nr. 12/2023", "Ausgabe 3/2024", "N° 4/2023"),
+// year ("Vol. 12, 2023", "No. 12, 2023", "Nr. 12/2023", "Ausgabe 3/2024", "N° 4/2023", a
+// double issue "Ausgabe 1-2/2024"),
 // which a date element may hold beside or instead of a date: go-dateparser read the
 // number as a month (December 2023, March 2024). A year alone is no date (there is no
 // year precision), so it is taken out of the text ("Nr. 3/2024 · 4. März 2024" keeps
 // its date).
-var rxIssueNumber = regexp.MustCompile(`(?i)(?:^|[^\pL\pN])(?:(?:vol|volume|issue|no|nr|n|n[°º]|num|núm|numéro|numero|número|ausgabe|heft|jahrgang|jg)\.?\s*\d{1,4}\s*[,/]\s*)+(?:1[89]|20)\d\d\b`)
+var rxIssueNumber = regexp.MustCompile(`(?i)(?:^|[^\pL\pN])(?:(?:vol|volume|issue|no|nr|n|n[°º]|num|núm|numéro|numero|número|ausgabe|heft|jahrgang|jg)\.?\s*\d{1,4}(?:\s*[-–]\s*\d{1,4})?\s*[,/]\s*)+(?:1[89]|20)\d\d\b`)
 
 // isCount reports whether text is a count of pages or items (rxNotDate) whose total is
 // no year.
@@ -272,12 +312,14 @@ func clockTimes(text string) string {
 // time that depends on when the page is read ("2 hours ago", "vor 3 Stunden") is kept to
 // its day (relativeDay).
 func (d *dateParser) parse(text string) (time.Time, news.Precision, bool) {
-	text = strings.Join(strings.Fields(text), " ")
+	text = dateWords(text)
+	d.read += utf8.RuneCountInString(text)
 	text, hebrew := hebrewDates(text)
 	if text == "" || !strings.ContainsFunc(text, unicode.IsDigit) || hebrew && !rxYear.MatchString(text) {
 		return time.Time{}, news.PrecisionNone, false
 	}
 	text = strings.Map(halfWidthDigit, text)
+	text = digitRanges(text) // before the issue numbers: "Nr. 12/2023-01/2024" left "-01/2024"
 	if rxReadingTime.MatchString(text) {
 		text = strings.TrimSpace(rxReadingTime.ReplaceAllString(text, " "))
 	}
@@ -311,6 +353,7 @@ func (d *dateParser) parse(text string) (time.Time, news.Precision, bool) {
 	text = d.monthRanges(text)
 	text = d.abbrMonthYears(text)
 	text = eraYears(text)
+	text = cjkDayRanges(text)
 	if len([]rune(text)) <= 40 && !rxYear.MatchString(text) {
 		text = d.yearlessDates(text)
 	}
@@ -385,6 +428,20 @@ func eraYears(text string) string {
 		}
 		return strconv.Itoa(eraStart[g[1]]+n) + "年"
 	})
+}
+
+// rxDayRangeCJK is a range of days in one month written in Chinese or Japanese, its end
+// a day alone ("2018年3月16日～17日", "2018年3月16日-17日", weekdays after the days:
+// "16日（火）～17日（水）"), as an event is dated.
+var rxDayRangeCJK = regexp.MustCompile(`(\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)(\s*[（(][^）)]{1,4}[）)])?\s*[～〜~\-－–—]\s*\d{1,2}\s*日(?:\s*[（(][^）)]{1,4}[）)])?`)
+
+// cjkDayRanges leaves a day range of text (rxDayRangeCJK) its first day: go-dateparser
+// read the end alone ("17日") as a number of days ago, a date that moved at every poll.
+func cjkDayRanges(text string) string {
+	if !strings.Contains(text, "日") {
+		return text
+	}
+	return rxDayRangeCJK.ReplaceAllString(text, "${1}${2}")
 }
 
 var (
@@ -627,6 +684,25 @@ func rewriteNumericDates(text, order string) string {
 		}
 		return fmt.Sprintf("%s%s-%02d-%02d%s", lead, g[6], month, day, g[7])
 	})
+}
+
+// rxDigitRange is two all-digit dates or months, each with its year, joined by a plain
+// hyphen ("12/2023-01/2024", "12.2023-01.2024", "05.03.2024-06.03.2024"), a range as
+// newsletters and events are dated.
+var rxDigitRange = regexp.MustCompile(`((?:^|[^\d./-])\d{1,2}[./-](?:\d{1,2}[./-])?(?:1[89]|20)\d\d)-(\d{1,2}[./-](?:\d{1,2}[./-])?(?:1[89]|20)\d\d(?:$|[^\d./-]))`)
+
+// digitRanges spaces the hyphen of an all-digit range (rxDigitRange) as an en dash, so
+// that its first date is read (the range's start, as for months in words): the hyphen
+// glued the two dates into one run of digits, which isoNumericDates and monthYears do not
+// take apart (a hyphen may belong to the date, "12-01-2024"), and go-dateparser read no
+// date ("12/2023-01/2024", "05/03/2024-06/03/2024") or the wrong one ("12.2023-01.2024"
+// was January 2023, "05.03.2024-06.03.2024" June 2024). With an en dash or spaces they
+// were read right.
+func digitRanges(text string) string {
+	if !strings.Contains(text, "-") {
+		return text
+	}
+	return rxDigitRange.ReplaceAllString(text, "${1} – ${2}")
 }
 
 // rxMonthYear is a month and year written in digits ("12/2023", "03.2024", "3-2024"), as

@@ -98,6 +98,13 @@ func TestParseDate(t *testing.T) {
 		{name: "ja reiwa full-width", langs: []string{"ja"}, in: "令和６年１月１６日（火）", want: day(2024, 1, 16), prec: news.PrecisionDay},
 		{name: "ja reiwa first year", langs: []string{"ja"}, in: "令和元年5月7日", want: day(2019, 5, 7), prec: news.PrecisionDay},
 		{name: "ja heisei", langs: []string{"ja"}, in: "掲載日：平成31年4月1日", want: day(2019, 4, 1), prec: news.PrecisionDay},
+		// A range of days in one month, as Japanese and Chinese pages date an event, was
+		// read as "17 days ago" (its end, "17日"), a date that moved at every poll.
+		{name: "ja day range", langs: []string{"ja"}, in: "2018年3月16日～17日", want: day(2018, 3, 16), prec: news.PrecisionDay},
+		{name: "ja day range wave dash", langs: []string{"ja"}, in: "2018年3月16日〜17日", want: day(2018, 3, 16), prec: news.PrecisionDay},
+		{name: "ja day range weekdays", langs: []string{"ja"}, in: "令和6年1月16日（火）～17日（水）", want: day(2024, 1, 16), prec: news.PrecisionDay},
+		{name: "zh day range", langs: []string{"zh"}, in: "2018年3月16日-17日", want: day(2018, 3, 16), prec: news.PrecisionDay},
+		{name: "zh day range zhi", langs: []string{"zh"}, in: "2018年3月16日至17日", want: day(2018, 3, 16), prec: news.PrecisionDay},
 		{name: "zh roc year", langs: []string{"zh-Hant"}, in: "民國113年2月20日", want: day(2024, 2, 20), prec: news.PrecisionDay},
 		// Hebrew glues its prepositions to a date with a hyphen: the date was not read, and
 		// with a time only the time was (today at 10:30).
@@ -141,6 +148,11 @@ func TestParseDate(t *testing.T) {
 		{name: "de issue number is no date", langs: []string{"de"}, in: "Nr. 12/2023", nodate: true},
 		{name: "de Ausgabe is no date", langs: []string{"de"}, in: "Ausgabe 3/2024", nodate: true},
 		{name: "de issue number beside a date", langs: []string{"de"}, in: "Nr. 3/2024 · 4. März 2024", want: day(2024, 3, 4), prec: news.PrecisionDay},
+		// A double issue ("1-2/2024") was 2 January; an issue number before a range in
+		// digits left "-01/2024", the 1st of the poll's month (with an en dash: January).
+		{name: "de double issue is no date", langs: []string{"de"}, in: "Ausgabe 1-2/2024", nodate: true},
+		{name: "de double issue beside a date", langs: []string{"de"}, in: "Ausgabe 1-2/2024 · 4. März 2024", want: day(2024, 3, 4), prec: news.PrecisionDay},
+		{name: "de issue number before a month range", langs: []string{"de"}, in: "Nr. 12/2023-01/2024", want: day(2024, 1, 1), prec: news.PrecisionMonth},
 		{name: "en month and year in digits", langs: []string{"en"}, in: "12/2023", want: day(2023, 12, 1), prec: news.PrecisionMonth},
 		// A month and year in digits, as newsletter and report listings date an issue, were
 		// read whole in the order of a member that writes the day first: 12 March 2023.
@@ -163,6 +175,19 @@ func TestParseDate(t *testing.T) {
 		{name: "en month range in a title", langs: []string{"en"}, in: "Newsletter Sept-Oct 2023: news from the network", want: day(2023, 9, 1), prec: news.PrecisionMonth},
 		{name: "fr label abbreviated month and year", langs: []string{"fr"}, in: "Publié en déc. 2023", want: day(2023, 12, 1), prec: news.PrecisionMonth},
 		{name: "de label abbreviated month and year", langs: []string{"de"}, in: "Erschienen im Dez. 2023", want: day(2023, 12, 1), prec: news.PrecisionMonth},
+		// A range of months or days in digits joined by a plain hyphen was no date, or the
+		// wrong one (January 2023, June 2024); with an en dash it was its first.
+		{name: "fr month range in digits hyphen", langs: []string{"fr"}, in: "12/2023-01/2024", want: day(2023, 12, 1), prec: news.PrecisionMonth},
+		{name: "en month range in digits hyphen", langs: []string{"en"}, in: "12/2023-01/2024", want: day(2023, 12, 1), prec: news.PrecisionMonth},
+		{name: "de month range in digits with dots", langs: []string{"de"}, in: "12.2023-01.2024", want: day(2023, 12, 1), prec: news.PrecisionMonth},
+		{name: "fr month range in digits with hyphens", langs: []string{"fr"}, in: "12-2023-01-2024", want: day(2023, 12, 1), prec: news.PrecisionMonth},
+		{name: "fr month range in digits with label", langs: []string{"fr"}, in: "Lettre 12/2023-01/2024 du réseau", want: day(2023, 12, 1), prec: news.PrecisionMonth},
+		{name: "fr month range in digits en dash", langs: []string{"fr"}, in: "12/2023–01/2024", want: day(2023, 12, 1), prec: news.PrecisionMonth},
+		{name: "de day range in digits hyphen", langs: []string{"de"}, in: "05.03.2024-06.03.2024", want: day(2024, 3, 5), prec: news.PrecisionDay},
+		{name: "fr day range in digits hyphen", langs: []string{"fr"}, in: "du 05/03/2024-06/03/2024 à Genève", want: day(2024, 3, 5), prec: news.PrecisionDay},
+		{name: "en day range in digits hyphen", langs: []string{"en"}, in: "03/05/2024-03/06/2024", want: day(2024, 3, 5), prec: news.PrecisionDay},
+		{name: "fr day with hyphens stays a day", langs: []string{"fr"}, in: "12-01-2024", want: day(2024, 1, 12), prec: news.PrecisionDay},
+		{name: "fr day range with hyphens", langs: []string{"fr"}, in: "12-01-2024-13-01-2024", want: day(2024, 1, 12), prec: news.PrecisionDay},
 		{name: "de compound word is no month range", langs: []string{"de"}, in: "Sommer-Newsletter 2023", nodate: true},
 		// An update date beside a publication date: the publication date wins, before or
 		// after it (the update date was read when it came first). An update date alone is
@@ -195,6 +220,18 @@ func TestParseDate(t *testing.T) {
 		{name: "es clock time hrs", langs: []string{"es"}, in: "04/03/2024 - 18 hrs", want: time.Date(2024, 3, 4, 18, 0, 0, 0, time.UTC), prec: news.PrecisionExact},
 		{name: "es clock time hs no space", langs: []string{"es"}, in: "04/03/2024 - 18hs", want: time.Date(2024, 3, 4, 18, 0, 0, 0, time.UTC), prec: news.PrecisionExact},
 		{name: "fr hours ago stays relative", langs: []string{"fr"}, in: "il y a 3 h", want: day(2024, 3, 10), prec: news.PrecisionDay},
+		// A capitalised word holding a Z after a date (a place, or Joomla's German hit
+		// counter "Zugriffe") was taken for the time zone Z: no date, or the day of the
+		// month in the poll's year.
+		{name: "en date before Zurich", langs: []string{"en"}, in: "16 March 2018 Zurich", want: day(2018, 3, 16), prec: news.PrecisionDay},
+		{name: "en label date before Zurich", langs: []string{"en"}, in: "Posted on 16 March 2018, Zurich office", want: day(2018, 3, 16), prec: news.PrecisionDay},
+		{name: "de date before Zürich", langs: []string{"de"}, in: "16. März 2018, Zürich", want: day(2018, 3, 16), prec: news.PrecisionDay},
+		{name: "de joomla hits", langs: []string{"de"}, in: "Details Veröffentlicht: 16. März 2018 Zugriffe: 1234", want: day(2018, 3, 16), prec: news.PrecisionDay},
+		{name: "de joomla hits without label", langs: []string{"de"}, in: "16. März 2018 Zugriffe: 1234", want: day(2018, 3, 16), prec: news.PrecisionDay},
+		{name: "es date before Zaragoza", langs: []string{"es"}, in: "16 de marzo de 2018 Zaragoza", want: day(2018, 3, 16), prec: news.PrecisionDay},
+		{name: "pl date before Zakopane", langs: []string{"pl"}, in: "16 marca 2018 Zakopane", want: day(2018, 3, 16), prec: news.PrecisionDay},
+		{name: "en time zone still read", langs: []string{"en"}, in: "16 March 2018 10:30 CET, Geneva", want: time.Date(2018, 3, 16, 9, 30, 0, 0, time.UTC), prec: news.PrecisionExact},
+		{name: "en time zone before words still read", langs: []string{"en"}, in: "Posted 16 March 2018 10:30 EST by admin", want: time.Date(2018, 3, 16, 15, 30, 0, 0, time.UTC), prec: news.PrecisionExact},
 		{name: "title is no date", langs: []string{"en"}, in: "ISS PAC meets in Athens", nodate: true},
 		{name: "bare year is no date", langs: []string{"en"}, in: "ISS Global Report 2016", nodate: true},
 		{name: "image caption", langs: []string{"en"}, in: "Capture1", nodate: true},
@@ -389,6 +426,31 @@ func TestHebrewDate(t *testing.T) {
 	}{{5786, "חשון", 30}, {5785, "אדר ב׳", 14}, {5784, "אדר", 14}, {5786, "תמוז", 30}} {
 		if got, ok := hebrewDate(c.year, c.month, c.day); ok {
 			t.Errorf("hebrewDate(%d, %s, %d) = %v, want no day", c.year, c.month, c.day, got)
+		}
+	}
+}
+
+// A date text is read to its first maxParseLen runes: a date selector matching a whole
+// listing (90 KB) had every rewrite run over all of it before the search, a quarter of a
+// second per item outside searchBudget (BenchmarkParseDateLongText). The date leading it
+// is still read.
+func TestLongDateText(t *testing.T) {
+	d := newDateParser(Options{Languages: []string{"fr", "en"}, Now: corpusNow})
+	got, p, ok := d.parse(longDateText())
+	if want := time.Date(2024, 3, 12, 0, 0, 0, 0, time.UTC); !ok || !got.Equal(want) || p != news.PrecisionDay {
+		t.Errorf("parse(long text) = %v %q %v, want %v", got, p, ok, want)
+	}
+	if d.read > maxParseLen {
+		t.Errorf("parse read %d runes of a %d-byte text, want at most %d", d.read, len(longDateText()), maxParseLen)
+	}
+	for _, c := range []struct{ in, want string }{
+		{" 12\n\t March   2024 ", "12 March 2024"},
+		{"12 March 2024 " + strings.Repeat("word ", 200), "12 March 2024 " + strings.TrimSpace(strings.Repeat("word ", 77))},
+		{strings.Repeat("-1", 1000), strings.Repeat("-1", maxParseLen/2)},
+		{strings.Repeat("é", 1000), strings.Repeat("é", maxParseLen)},
+	} {
+		if got := dateWords(c.in); got != c.want {
+			t.Errorf("dateWords(%.30q…) = %.30q… (%d runes), want %.30q… (%d)", c.in, got, len([]rune(got)), c.want, len([]rune(c.want)))
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -469,6 +470,39 @@ func TestDateWithoutItsYear(t *testing.T) {
 	for i, w := range want {
 		if it := items[i]; !it.Published.Equal(w) {
 			t.Errorf("%q: dated %v (%q), want %v", it.Title, it.Published, it.Precision, w)
+		}
+	}
+}
+
+// The date selector inferred for pinning a detected list names the publication time, not
+// the update time a WordPress theme writes first ('<time class="updated">' before '<time
+// class="entry-date published">'): it was the first time[datetime] in each item, "time",
+// and the pinned list was dated by its last edits while detection gave the publication.
+func TestInferredDateSelectorPublished(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`<html><body><main class="site-main">`)
+	for i := range 4 {
+		fmt.Fprintf(&b, `<article class="post"><h2 class="entry-title"><a href="/2023/12/post-%d/">News story number %d of the network</a></h2><div class="entry-meta"><span class="posted-on"><time class="updated" datetime="2024-02-0%dT10:00:00+00:00">%d February 2024</time><time class="entry-date published" datetime="2023-12-0%dT09:00:00+00:00">%d December 2023</time></span></div><p>The story told in a few words, number %d.</p></article>`, i, i, i+1, i+1, i+1, i+1, i)
+	}
+	b.WriteString(`</main></body></html>`)
+	o := Options{Languages: []string{"en"}, Now: corpusNow}
+	d, err := Detect([]byte(b.String()), "https://example.org/news/", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(d.Selectors.Date, "published") {
+		t.Errorf("inferred date selector %q, want the published time's", d.Selectors.Date)
+	}
+	items, err := Extract([]byte(b.String()), "https://example.org/news/", d.Selectors, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 4 {
+		t.Fatalf("%s: %d items, want 4", d.Selectors.YAML(), len(items))
+	}
+	for i, it := range items {
+		if want := time.Date(2023, 12, i+1, 9, 0, 0, 0, time.UTC); !it.Published.Equal(want) || !d.Items[i].Published.Equal(want) {
+			t.Errorf("%q: dated %v pinned, %v detected, want %v", it.Title, it.Published, d.Items[i].Published, want)
 		}
 	}
 }

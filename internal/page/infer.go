@@ -22,10 +22,24 @@ func (p *pageDoc) inferSelectors(g *group) Selectors {
 	}
 	s.Title = relativeSelector(g.blocks, titles, nil)
 	s.Link = linkSelector(g.blocks, titles, links, s.Title)
-	if times := firstIn(g.blocks, mTimeAttr); allFound(times) {
+	if times := publishedTimes(g.blocks); allFound(times) {
 		s.Date = relativeSelector(g.blocks, times, nil)
 	}
 	return s
+}
+
+// publishedTimes is each block's date element (mTimeAttr) that dateOf reads: the first,
+// those marked as an update date only put last (publishedFirst). On a WordPress theme
+// that writes '<time class="updated">' before '<time class="entry-date published">' the
+// selector was "time", the update time, and the pinned list moved at each edit of a post.
+func publishedTimes(blocks []*html.Node) []*html.Node {
+	out := make([]*html.Node, len(blocks))
+	for i, b := range blocks {
+		if ns := publishedFirst(cascadia.QueryAll(b, mTimeAttr)); len(ns) > 0 {
+			out[i] = ns[0]
+		}
+	}
+	return out
 }
 
 // itemSelector builds "tag.class" selectors for the blocks (one per kind of block, joined by commas),
@@ -267,14 +281,6 @@ func matchesAll(blocks, targets []*html.Node, find func(*html.Node) *html.Node) 
 		}
 	}
 	return ok*10 >= len(blocks)*9
-}
-
-func firstIn(blocks []*html.Node, m cascadia.Matcher) []*html.Node {
-	out := make([]*html.Node, len(blocks))
-	for i, b := range blocks {
-		out[i] = cascadia.Query(b, m)
-	}
-	return out
 }
 
 func allFound(nodes []*html.Node) bool {

@@ -76,7 +76,8 @@ func isASCIITimezoneLetter(character byte) bool {
 	return character >= 'a' && character <= 'z'
 }
 
-// WordIsTz check if the specified word is a timezone code.
+// WordIsTz check if the specified word is a timezone code: the whole word with its case,
+// punctuation around it aside ("CET", "CET,", "Z", not "Zurich").
 func WordIsTz(word string) bool {
-	return loadTables().rxSearch.MatchString(word)
+	return loadTables().rxSearch.MatchString(strings.Trim(word, `()"'{}[],.،;:`))
 }

@@ -80,7 +80,10 @@ var loadTables = sync.OnceValue(func() *tables {
 	sort.Strings(patterns)
 	strSearchPatterns := strings.Join(patterns, "|")
 
-	rxSearch := regexp.MustCompile(strSearchPatterns)
+	// networkfeed's change: rxSearch matches a whole word (WordIsTz). Unanchored, it
+	// matched any word holding a zone's name, and every capitalised word with a Z in it
+	// ("Zurich", "Zaragoza", German "Zugriffe") was the time zone Z.
+	rxSearch := regexp.MustCompile("^(?:" + strSearchPatterns + ")$")
 	rxSearchIgnoreCase := regexp.MustCompile("(?i)" + strSearchPatterns)
 	return &tables{offsets, rxSearch, rxSearchIgnoreCase, regexp.MustCompile("(?i)^(?:" + strSearchPatterns + ")$")}
 })
