@@ -24,23 +24,41 @@ import (
 	redisstore "github.com/iss-network/networkfeed/internal/store/redis"
 )
 
-const usage = `networkfeed gathers member news into one network feed and web view.
+// commands are networkfeed's commands: their arguments after the flags and what they do,
+// for the usage of networkfeed and of each command.
+var commands = []struct{ name, args, about string }{
+	{"serve", "[flags]", "poll on schedule and serve HTTP (-web=false: a pure worker)"},
+	{"poll", "[flags]", "poll every source once, store, exit"},
+	{"check", "[flags]", "validate the config"},
+	{"preview", "[flags] URL", "show what a feed or page would yield, without storing"},
+	{"build", "[flags] -out DIR", "write the feeds and web view as static files"},
+	{"demo", "[flags]", "run an offline demo network on loopback and serve it"},
+	{"import-opml", "[flags] FILE", "add an OPML list of feeds to feeds.yaml (comments kept)"},
+}
 
-Usage:
-  networkfeed serve   [flags]          poll on schedule and serve HTTP (-web=false: a pure worker)
-  networkfeed poll    [flags]          poll every source once, store, exit
-  networkfeed check   [flags]          validate the config
-  networkfeed preview [flags] URL      show what a feed or page would yield, without storing
-  networkfeed build   [flags] -out DIR write the feeds and web view as static files
-  networkfeed demo    [flags]          run an offline demo network on loopback and serve it
-  networkfeed import-opml [flags] FILE add an OPML list of feeds to feeds.yaml (comments kept)
-
+// usage is networkfeed's own usage, for `networkfeed help` and a command line without
+// a command it knows.
+var usage = func() string {
+	var b strings.Builder
+	b.WriteString("networkfeed gathers member news into one network feed and web view.\n\nUsage:\n")
+	line := func(name, args, about string) {
+		fmt.Fprintf(&b, "  networkfeed %-24s %s\n", fmt.Sprintf("%-7s %s", name, args), about)
+	}
+	for _, c := range commands {
+		line(c.name, c.args, c.about)
+	}
+	line("help", "COMMAND", "show a command's usage and flags (also: networkfeed COMMAND -h)")
+	b.WriteString(`
 Common flags (each also from the environment):
   -config  path to feeds.yaml        (NETWORKFEED_CONFIG, default feeds.yaml)
   -store   store: a file path for the embedded store, or redis://… (NETWORKFEED_STORE,
            default ./data/networkfeed.db)
   -addr    HTTP listen address        (NETWORKFEED_ADDR, default :8080)
-`
+
+A mistake in the command line exits 2; -h and help exit 0.
+`)
+	return b.String()
+}()
 
 // Env is how the process environment is read (os.Getenv in main).
 type Env func(string) string
@@ -59,29 +77,64 @@ func (c *common) register(fs *flag.FlagSet, env Env) {
 }
 
 // newFlags makes a command's flag set with the common flags registered.
-func newFlags(name string, env Env, stderr io.Writer) (*flag.FlagSet, *common) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func newFlags(name string, env Env) (*flag.FlagSet, *common) {
+	fs := newFlagSet(name)
 	c := &common{}
 	c.register(fs, env)
 	return fs, c
 }
 
-// parseFlags parses a command's flags. The flag package has then printed a bad flag's
-// error and the command's usage: the error returned is a usageError, which Run does not
-// print again (it said "flag provided but not defined: -x" twice, and exited 1).
+// newFlagSet makes a command's flag set. It prints nothing itself: Run says a usage
+// mistake once, with the command's usage (commandUsage), instead of the flag package's
+// "Usage of serve:".
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parseFlags parses a command's flags; a bad flag, and -h or -help (flag.ErrHelp), is a
+// usageError.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+		return usageError{fs, err}
 	}
 	return nil
 }
 
-// usageError is a command line the flag package refused, and has already explained.
-type usageError struct{ err error }
+// usageError is a command line a command refused before doing anything: a bad flag, a
+// missing or unexpected argument. Run says it with the command's usage and exits 2
+// (runtime failures exit 1); flag.ErrHelp prints the usage alone, and exits 0.
+type usageError struct {
+	fs  *flag.FlagSet
+	err error
+}
 
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
+
+func usageErrorf(fs *flag.FlagSet, format string, a ...any) error {
+	return usageError{fs, fmt.Errorf(format, a...)}
+}
+
+// commandUsage writes a command's usage: its command line, what it does and its flags.
+func commandUsage(w io.Writer, fs *flag.FlagSet) {
+	args, about := "[flags]", ""
+	for _, c := range commands {
+		if c.name == fs.Name() {
+			args, about = c.args, c.about
+		}
+	}
+	fmt.Fprintf(w, "usage: networkfeed %s %s\n\n", fs.Name(), args)
+	if about != "" {
+		fmt.Fprintf(w, "%s\n\n", about)
+	}
+	fmt.Fprintln(w, "Flags:")
+	out := fs.Output()
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(out)
+}
 
 // open loads the config and opens the store the flags name; the caller closes the store.
 func (c *common) open(ctx context.Context) (*config.Config, store.Store, error) {
@@ -101,7 +154,7 @@ func (c *common) open(ctx context.Context) (*config.Config, store.Store, error) 
 // ignored -workers.
 func noArgs(fs *flag.FlagSet) error {
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (flags go before arguments; the config file is -config FILE)", fs.Arg(0))
+		return usageErrorf(fs, "unexpected argument %q (flags go before arguments; the config file is -config FILE)", fs.Arg(0))
 	}
 	return nil
 }
@@ -113,49 +166,73 @@ func envOr(env Env, key, def string) string {
 	return def
 }
 
-// Run runs the command named by args[1] and returns the process exit code.
+// Run runs the command named by args[1] and returns the process exit code: 0, 1 when
+// the command failed, 2 for a mistake in the command line.
 func Run(args []string, env Env, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if len(args) < 2 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprintf(stderr, "networkfeed: no command given\n\n%s", usage)
 		return 2
 	}
 	cmd, rest := args[1], args[2:]
-	if stopProfiles := startProfiles(env, stderr); stopProfiles != nil {
-		defer stopProfiles()
-	}
-	var err error
 	switch cmd {
-	case "serve":
-		err = runServe(ctx, rest, env, stdout, stderr)
-	case "poll":
-		err = runPoll(ctx, rest, env, stdout, stderr)
-	case "check":
-		err = runCheck(ctx, rest, env, stdout, stderr)
-	case "preview":
-		err = runPreview(ctx, rest, env, stdout, stderr)
-	case "build":
-		err = runBuild(ctx, rest, env, stdout, stderr)
-	case "demo":
-		err = runDemo(ctx, rest, env, stdout, stderr)
-	case "import-opml":
-		err = runImportOPML(ctx, rest, env, stdout, stderr)
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
+		if len(rest) == 0 {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+		if len(rest) > 1 || command(rest[0]) == nil {
+			fmt.Fprintf(stderr, "networkfeed help: unknown command %q\n\n%s", strings.Join(rest, " "), usage)
+			return 2
+		}
+		cmd, rest = rest[0], []string{"-h"} // the command's own usage
+	}
+	run := command(cmd)
+	if run == nil {
 		fmt.Fprintf(stderr, "networkfeed: unknown command %q\n\n%s", cmd, usage)
 		return 2
 	}
-	if err != nil {
-		if errors.As(err, new(usageError)) { // -h, -help included: flag.ErrHelp
-			return 2
-		}
+	if stopProfiles := startProfiles(env, stderr); stopProfiles != nil {
+		defer stopProfiles()
+	}
+	err := run(ctx, rest, env, stdout, stderr)
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue) && errors.Is(ue.err, flag.ErrHelp): // -h, -help
+		commandUsage(stdout, ue.fs)
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "networkfeed %s: %v\n\n", cmd, err)
+		commandUsage(stderr, ue.fs)
+		return 2
+	default:
 		fmt.Fprintf(stderr, "networkfeed %s: %v\n", cmd, err)
 		return 1
 	}
-	return 0
+}
+
+// command returns the function that runs the command name, nil for none.
+func command(name string) func(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
+	switch name {
+	case "serve":
+		return runServe
+	case "poll":
+		return runPoll
+	case "check":
+		return runCheck
+	case "preview":
+		return runPreview
+	case "build":
+		return runBuild
+	case "demo":
+		return runDemo
+	case "import-opml":
+		return runImportOPML
+	}
+	return nil
 }
 
 // newLogger builds the process logger once: text on a terminal, JSON otherwise.

@@ -72,7 +72,8 @@ func TestCommandsRefuseArguments(t *testing.T) {
 
 // TestBadFlagSaidOnce: a flag a command does not know, or a bad value, is said once with
 // the command's usage, and the exit code is 2 (the flag package printed the error and
-// the usage, then Run printed the error again and exited 1).
+// the usage, then Run printed the error again and exited 1). The usage is networkfeed's,
+// not the flag package's "Usage of serve:".
 func TestBadFlagSaidOnce(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -90,10 +91,87 @@ func TestBadFlagSaidOnce(t *testing.T) {
 			t.Chdir(t.TempDir())
 			var stdout, stderr strings.Builder
 			code := Run(append([]string{"networkfeed"}, tc.args...), func(string) string { return "" }, &stdout, &stderr)
-			if code != 2 || strings.Count(stderr.String(), tc.says) != 1 || !strings.Contains(stderr.String(), "Usage of "+tc.args[0]) {
+			if code != 2 || strings.Count(stderr.String(), tc.says) != 1 || !strings.HasPrefix(stderr.String(), "networkfeed "+tc.args[0]+": ") ||
+				!strings.Contains(stderr.String(), "\nusage: networkfeed "+tc.args[0]+" [flags]") {
 				t.Errorf("exit %d, stderr %q", code, stderr.String())
 			}
 		})
+	}
+}
+
+// TestUsageMistakes: a command line a command cannot run (an unexpected, missing or extra
+// argument, an unknown command, none) is said once, with the usage, and exits 2, as a bad
+// flag does; a failure of the command itself exits 1, without the usage. They exited 1
+// with the message alone, as if the command had run and failed.
+func TestUsageMistakes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		says string
+		code int
+	}{
+		{"poll argument", []string{"poll", "x"}, `networkfeed poll: unexpected argument "x"`, 2},
+		{"build without -out", []string{"build"}, "networkfeed build: needs -out DIR", 2},
+		{"preview without URL", []string{"preview"}, "networkfeed preview: needs one URL, got 0", 2},
+		{"preview two URLs", []string{"preview", "https://a.example.org/", "https://b.example.org/"}, "networkfeed preview: needs one URL, got 2", 2},
+		{"preview unknown zone", []string{"preview", "-timezone", "Mars/Olympus", "https://a.example.org/"}, `networkfeed preview: -timezone: unknown time zone "Mars/Olympus"`, 2},
+		{"preview bad selectors", []string{"preview", "-select", "itme: article", "https://a.example.org/"}, "networkfeed preview: -select: ", 2},
+		{"import-opml without file", []string{"import-opml"}, "networkfeed import-opml: needs one OPML file", 2},
+		{"unknown command", []string{"nosuch"}, `networkfeed: unknown command "nosuch"`, 2},
+		{"no command", []string{}, "networkfeed: no command given", 2},
+		{"help for no command", []string{"help", "nosuch"}, `networkfeed help: unknown command "nosuch"`, 2},
+		{"check without config", []string{"check"}, "networkfeed check: read config: ", 1},
+		{"import-opml missing file", []string{"import-opml", "list.opml"}, "networkfeed import-opml: import opml: open list.opml", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			var stdout, stderr strings.Builder
+			code := Run(append([]string{"networkfeed"}, tc.args...), func(string) string { return "" }, &stdout, &stderr)
+			if code != tc.code || !strings.HasPrefix(stderr.String(), tc.says) || strings.Count(stderr.String(), tc.says) != 1 {
+				t.Errorf("exit %d, stderr %q: want exit %d, starting %q", code, stderr.String(), tc.code, tc.says)
+			}
+			usage := "\nusage: networkfeed "
+			if len(tc.args) > 0 && command(tc.args[0]) != nil {
+				usage += tc.args[0] + " " // the command's own
+			} else {
+				usage = "\nUsage:\n  networkfeed serve" // networkfeed's
+			}
+			if said := strings.Contains(stderr.String(), usage); said != (tc.code == 2) {
+				t.Errorf("usage %q said: %v, want %v:\n%s", usage, said, tc.code == 2, stderr.String())
+			}
+			if stdout.Len() > 0 {
+				t.Errorf("stdout %q", stdout.String())
+			}
+		})
+	}
+}
+
+// TestHelp: -h, -help and `networkfeed help COMMAND` print the command's usage (its
+// command line, what it does, its flags) on stdout and exit 0, as Go's flag convention
+// has it, every command alike; they printed the flag package's "Usage of serve:" and
+// exited 2, as for a mistake.
+func TestHelp(t *testing.T) {
+	for _, c := range commands {
+		for _, args := range [][]string{{c.name, "-h"}, {c.name, "-help"}, {"help", c.name}} {
+			t.Run(strings.Join(args, " "), func(t *testing.T) {
+				t.Chdir(t.TempDir())
+				var stdout, stderr strings.Builder
+				code := Run(append([]string{"networkfeed"}, args...), func(string) string { return "" }, &stdout, &stderr)
+				want := "usage: networkfeed " + c.name + " " + c.args + "\n\n" + c.about + "\n\nFlags:\n"
+				if code != 0 || !strings.HasPrefix(stdout.String(), want) || stderr.Len() > 0 {
+					t.Errorf("exit %d, stdout %q, stderr %q: want exit 0, stdout starting %q", code, stdout.String(), stderr.String(), want)
+				}
+				if !strings.Contains(stdout.String(), "\n  -") {
+					t.Errorf("no flags listed:\n%s", stdout.String())
+				}
+			})
+		}
+	}
+	for _, arg := range []string{"help", "-h", "-help", "--help"} {
+		var stdout, stderr strings.Builder
+		if code := Run([]string{"networkfeed", arg}, func(string) string { return "" }, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "\n  networkfeed help    COMMAND ") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", arg, code, stdout.String(), stderr.String())
+		}
 	}
 }
 

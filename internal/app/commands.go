@@ -38,7 +38,7 @@ import (
 )
 
 func runPoll(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
-	fs, c := newFlags("poll", env, stderr)
+	fs, c := newFlags("poll", env)
 	workers := fs.Int("workers", 16, "concurrent refreshes")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -168,7 +168,7 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 }
 
 func runCheck(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
-	fs, c := newFlags("check", env, stderr)
+	fs, c := newFlags("check", env)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -188,8 +188,7 @@ func runCheck(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 }
 
 func runPreview(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("preview", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("preview")
 	sel := fs.String("select", "", `selectors to try, as in feeds.yaml: 'item: article, title: h2, link: "h2 a", date: time'`)
 	lang := fs.String("lang", "en", "member languages, comma-separated (for dates and detection)")
 	country := fs.String("country", "", "member country (decides the time zone of local times and the order of all-digit dates)")
@@ -199,11 +198,11 @@ func runPreview(ctx context.Context, args []string, env Env, stdout, stderr io.W
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("preview needs one URL")
+		return usageErrorf(fs, "needs one URL, got %d arguments", fs.NArg())
 	}
 	u := fs.Arg(0)
 	if _, err := time.LoadLocation(*tz); err != nil { // as feeds.yaml's timezone: is checked
-		return fmt.Errorf("-timezone: unknown time zone %q", *tz)
+		return usageErrorf(fs, "-timezone: unknown time zone %q", *tz)
 	}
 	src := config.Source{Page: u, Timezone: *tz}
 	if *sel != "" {
@@ -211,7 +210,7 @@ func runPreview(ctx context.Context, args []string, env Env, stdout, stderr io.W
 		dec := yaml.NewDecoder(strings.NewReader("{" + strings.Trim(*sel, "{} ") + "}"))
 		dec.KnownFields(true)
 		if err := dec.Decode(&s); err != nil {
-			return fmt.Errorf("-select: %w", err)
+			return usageError{fs, fmt.Errorf("-select: %w", err)}
 		}
 		src.Select = &s
 	}
@@ -287,7 +286,7 @@ func cut(s string, n int) string {
 }
 
 func runBuild(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
-	fs, c := newFlags("build", env, stderr)
+	fs, c := newFlags("build", env)
 	out := fs.String("out", "", "directory to write the static site into")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -296,7 +295,7 @@ func runBuild(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 		return err
 	}
 	if *out == "" {
-		return fmt.Errorf("build needs -out DIR")
+		return usageErrorf(fs, "needs -out DIR, the directory to write the site into")
 	}
 	cfg, st, err := c.open(ctx)
 	if err != nil {
@@ -580,7 +579,7 @@ func saveConfig(path string, b []byte) error {
 }
 
 func runDemo(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
-	fs, c := newFlags("demo", env, stderr)
+	fs, c := newFlags("demo", env)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

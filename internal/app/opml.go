@@ -436,13 +436,13 @@ func yamlScalar(s string) string {
 }
 
 func runImportOPML(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
-	fs, c := newFlags("import-opml", env, stderr)
+	fs, c := newFlags("import-opml", env)
 	dry := fs.Bool("dry-run", false, "print the new feeds.yaml instead of writing it")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return errors.New("import-opml needs one OPML file")
+		return usageErrorf(fs, "needs one OPML file, got %d arguments", fs.NArg())
 	}
 	in, err := os.Open(fs.Arg(0))
 	if err != nil {

@@ -28,7 +28,7 @@ import (
 var nowFunc = time.Now
 
 func runServe(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {
-	fs, c := newFlags("serve", env, stderr)
+	fs, c := newFlags("serve", env)
 	webOn := fs.Bool("web", true, "serve HTTP (false: a pure polling worker)")
 	pollOn := fs.Bool("poll", true, "poll sources on schedule (false: a pure web front)")
 	workers := fs.Int("workers", 16, "concurrent refreshes")
