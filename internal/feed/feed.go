@@ -429,6 +429,21 @@ func item(gi *gofeed.Item, f *gofeed.Feed) news.Item {
 // writes it ("GMT+0200 (Central European Summer Time)").
 var rxGMTOffset = regexp.MustCompile(`(?i)\s*(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?(?:\s*\([^()]*\))?\s*$`)
 
+// mayHaveGMTOffset is a quick look for what rxGMTOffset matches: "GMT" or "UTC" (in any
+// case) followed by a sign. Most dates have none, and the expression costs about 1.4 µs a
+// date: 0.5 s of CPU in a first poll of 10,000 feeds.
+func mayHaveGMTOffset(raw string) bool {
+	for i := 0; i+3 < len(raw); i++ {
+		if c := raw[i] | 0x20; (c == 'g' || c == 'u') && (strings.EqualFold(raw[i:i+3], "GMT") || strings.EqualFold(raw[i:i+3], "UTC")) {
+			rest := strings.TrimLeft(raw[i+3:], "\t\n\f\r ")
+			if rest != "" && (rest[0] == '+' || rest[0] == '-') {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // offsetLayouts are the dates offsetDate reads before their offset.
 var offsetLayouts = []string{
 	"Mon, 2 Jan 2006 15:04:05", "Mon, 2 Jan 2006 15:04", "2 Jan 2006 15:04:05", "2 Jan 2006 15:04",
@@ -442,6 +457,9 @@ var offsetLayouts = []string{
 // written in another form (another language's day and month names) is given as nil, for
 // DatesIn to read it.
 func offsetDate(raw string) (t *time.Time, ok bool) {
+	if !mayHaveGMTOffset(raw) {
+		return nil, false
+	}
 	m := rxGMTOffset.FindStringSubmatchIndex(raw)
 	if m == nil {
 		return nil, false

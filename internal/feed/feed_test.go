@@ -448,3 +448,14 @@ func TestImageOnlyItems(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkOffsetDate: the look for a GMT offset that every item's dates go through; most
+// dates have none ("GMT" alone, "+0000").
+func BenchmarkOffsetDate(b *testing.B) {
+	dates := []string{"Mon, 02 Jan 2006 15:04:05 GMT", "Mon, 02 Jan 2006 15:04:05 +0000", "2006-01-02T15:04:05Z", "Mon, 02 Jan 2006 15:04:05 GMT+2"}
+	for b.Loop() {
+		for _, d := range dates {
+			offsetDate(d)
+		}
+	}
+}
