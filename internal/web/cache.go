@@ -254,18 +254,27 @@ func writeRendered(w http.ResponseWriter, r *http.Request, e *rendered) {
 // over If-Modified-Since.
 func notModified(r *http.Request, e *rendered) bool {
 	if inm := r.Header.Get("If-None-Match"); inm != "" {
-		bare := strings.Trim(e.etag, `"`)
-		for _, t := range strings.Split(inm, ",") {
-			t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-			t = strings.Trim(t, `"`)
-			if t == "*" || t == bare || t == bare+"-gz" {
-				return true
-			}
-		}
-		return false
+		return etagMatches(inm, e.etag)
 	}
 	if ims := r.Header.Get("If-Modified-Since"); ims != "" && !e.lastMod.IsZero() {
 		if t, err := http.ParseTime(ims); err == nil && !e.lastMod.After(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// etagMatches reports whether an If-None-Match value names etag (weakly: W/ ignored),
+// or its gzipped variant (etag with "-gz"), or is "*".
+func etagMatches(inm, etag string) bool {
+	if inm == "" {
+		return false
+	}
+	bare := strings.Trim(etag, `"`)
+	for _, t := range strings.Split(inm, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		t = strings.Trim(t, `"`)
+		if t == "*" || t == bare || t == bare+"-gz" {
 			return true
 		}
 	}

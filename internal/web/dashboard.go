@@ -344,7 +344,7 @@ func (s *Server) sources(w http.ResponseWriter, r *http.Request) {
 	l := chooseLocale(r)
 	rows, _, err := s.sourceViews(r, cfg, l, nil)
 	if err != nil {
-		s.fail(w, r, err)
+		s.failPage(w, r, l, err)
 		return
 	}
 	qv := r.URL.Query()

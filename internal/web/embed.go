@@ -169,9 +169,15 @@ var embedJSETag = func() string {
 	return `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
 }()
 
+// embedScriptCacheControl lets browsers keep /embed.js an hour, then revalidate it (its
+// ETag: a 304 costs a few hundred bytes). The snippet members paste names no version, so
+// a day's max-age kept the previous release's script on their sites that long after an
+// upgrade.
+const embedScriptCacheControl = "public, max-age=3600"
+
 func (s *Server) embedScript(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Header().Set("Cache-Control", embedScriptCacheControl)
 	w.Header().Set("ETag", embedJSETag)
 	w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
 	http.ServeContent(w, r, "embed.js", time.Time{}, strings.NewReader(embedJS))

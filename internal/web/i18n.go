@@ -359,6 +359,13 @@ var messages = []tr{
 	{key: "Preview", fr: "Aperçu", es: "Vista previa"},
 	{key: "Preview of the embedded list", fr: "Aperçu de la liste intégrée", es: "Vista previa de la lista integrada"},
 
+	// Error pages (the detail stays in English, as the feeds' plain-text errors give it).
+	{key: "Page not found", fr: "Page introuvable", es: "Página no encontrada"},
+	{key: "This address is not valid", fr: "Cette adresse n’est pas valide", es: "Esta dirección no es válida"},
+	{key: "Temporarily unavailable", fr: "Temporairement indisponible", es: "No disponible temporalmente"},
+	{key: "Something went wrong", fr: "Une erreur s’est produite", es: "Se ha producido un error"},
+	{key: "Back to the news", fr: "Retour aux actualités", es: "Volver a las noticias"},
+
 	// Embedded list (on members' own sites, in the language their hl= asks for).
 	{key: "No news yet.", fr: "Pas encore d’actualités.", es: "Aún no hay noticias."},
 	{key: "More news from %s", fr: "Plus d’actualités sur %s", es: "Más noticias en %s"},

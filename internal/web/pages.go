@@ -228,13 +228,13 @@ func (s *Server) river(w http.ResponseWriter, r *http.Request) {
 	l := chooseLocale(r)
 	q, err := s.parseQuery(r.URL.Query(), cfg, 30)
 	if err != nil {
-		s.fail(w, r, err)
+		s.failPage(w, r, l, err)
 		return
 	}
 	q.Clustered = clustered(q)
 	items, more, err := s.pageOf(r.Context(), q)
 	if err != nil {
-		s.fail(w, r, err)
+		s.failPage(w, r, l, err)
 		return
 	}
 	v := riverView{Page: s.pageIn(r, l, cfg.Network.Title), List: itemsView{L: l, Items: s.localItemViews(cfg, l, items)}}
@@ -425,12 +425,12 @@ func (s *Server) memberPage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	m, ok := cfg.Member(id)
 	if !ok {
-		s.fail(w, r, fmt.Errorf("member %q: %w", id, errNotFound))
+		s.failPage(w, r, l, fmt.Errorf("member %q: %w", id, errNotFound))
 		return
 	}
 	rows, byMember, err := s.sourceViews(r, cfg, l, []string{id})
 	if err != nil {
-		s.fail(w, r, err)
+		s.failPage(w, r, l, err)
 		return
 	}
 	items := byMember[id]

@@ -6,6 +6,8 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -14,6 +16,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -124,7 +127,7 @@ func (s *Server) Handler() http.Handler {
 	s.pageRoutes(mux) // pages.go: river, member pages, dashboard
 	mux.HandleFunc("GET /static/", s.static.ServeHTTP)
 	Probes{Store: s.store, Ready: s.ready, Metrics: s.metrics}.Register(mux)
-	return securityHeaders(mux)
+	return securityHeaders(s.notFoundPages(mux))
 }
 
 // Probes are the routes an operator's monitoring asks: /healthz, /readyz and, when
@@ -283,8 +286,20 @@ func (s *Server) readVersion(ctx context.Context) (uint64, bool) {
 
 var errUnavailable = errors.New("the store is unavailable and nothing is cached for this address")
 
-// fail writes an error page or message with the right status.
+// fail writes an error message as plain text, with the right status: the answer of the
+// feeds, JSON, CSV, OPML and the embedded list, whose readers are programs.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code, msg := s.failure(w, r, err)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	fmt.Fprintln(w, msg)
+}
+
+// failure classifies err: the status and the message to answer with. It sets
+// Retry-After where a retry will help, and logs what is not the request's fault nor a
+// known outage.
+func (s *Server) failure(w http.ResponseWriter, r *http.Request, err error) (int, string) {
 	var br *BadRequest
 	code := http.StatusInternalServerError
 	msg := "internal error"
@@ -309,10 +324,94 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		s.log.Error("request failed", "path", r.URL.Path, "err", err)
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	return code, msg
+}
+
+// errorView is the error page: a heading in the reader's language, the message (in
+// English, as the feeds' plain-text errors give it) and a way back to the news.
+type errorView struct {
+	Page
+	Code    int
+	Heading string
+	Message string
+}
+
+// failPage answers an HTML page's request that failed with a page in the site's layout
+// and the reader's language, with the status and Retry-After fail would give: a reader
+// who follows an old link to a member that left, or finds the store down, sees where
+// they are and a link to the river, not a raw line of text.
+func (s *Server) failPage(w http.ResponseWriter, r *http.Request, l *locale, err error) {
+	code, msg := s.failure(w, r, err)
+	heading := l.T("Something went wrong")
+	switch code {
+	case http.StatusBadRequest:
+		heading = l.T("This address is not valid")
+	case http.StatusNotFound:
+		heading = l.T("Page not found")
+	case http.StatusServiceUnavailable:
+		heading = l.T("Temporarily unavailable")
+	}
+	v := errorView{Page: s.pageIn(r, l, heading+" – "+s.config().Network.Title), Code: code, Heading: heading, Message: msg}
+	var buf bytes.Buffer
+	if err := s.tmpl.ExecuteTemplate(&buf, "error.html", v); err != nil {
+		s.log.Error("render error page", "path", r.URL.Path, "err", err)
+		s.fail(w, r, err)
+		return
+	}
+	htmlHeaders(w, l)
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(code)
-	fmt.Fprintln(w, msg)
+	w.Write(buf.Bytes())
+}
+
+// notFoundPages answers a browser's request for an address no route serves (an old
+// link) with the error page rather than the mux's line of text; other clients (feed
+// readers, scripts: no text/html in Accept) and other statuses get the mux's answer.
+func (s *Server) notFoundPages(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if (r.Method != http.MethodGet && r.Method != http.MethodHead) || !strings.Contains(r.Header.Get("Accept"), "text/html") {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		if _, pattern := mux.Handler(r); pattern != "" { // a route: it answers for itself
+			mux.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(&notFoundWriter{ResponseWriter: w, page: func() {
+			s.failPage(w, r, chooseLocale(r), fmt.Errorf("%s: %w", r.URL.Path, errNotFound))
+		}}, r)
+	})
+}
+
+// notFoundWriter writes the error page instead of a 404 the mux writes, and drops the
+// mux's text; any other status passes through.
+type notFoundWriter struct {
+	http.ResponseWriter
+	page     func()
+	replaced bool
+}
+
+func (w *notFoundWriter) WriteHeader(code int) {
+	if code == http.StatusNotFound && !w.replaced {
+		w.replaced = true
+		w.page()
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *notFoundWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *notFoundWriter) Write(b []byte) (int, error) {
+	if w.replaced {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 var errNotFound = errors.New("not found")
@@ -342,17 +441,34 @@ func (s *Server) items(ctx context.Context, q news.Query) ([]news.Item, error) {
 	return s.store.Items(ctx, q)
 }
 
+// pageCSP is the HTML pages' Content-Security-Policy.
+const pageCSP = "default-src 'self'; img-src * data:; style-src 'self'; script-src 'none'; frame-ancestors 'self'"
+
 // render executes a template into a buffer, then writes it: a template error never
-// leaves half a page.
+// leaves half a page. A page is validated by the hash of its bytes: they depend on the
+// store, the config, the language, the query and, on the dashboard and member pages,
+// the time ("5 minutes ago"), so no cheaper key would be right; the hash is a small
+// part of a render, and a reader revalidating an unchanged page (If-None-Match) gets a
+// 304 without the body.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, code int, view any) {
 	var buf bytes.Buffer
 	if err := s.tmpl.ExecuteTemplate(&buf, name, view); err != nil {
 		s.fail(w, r, fmt.Errorf("render %s: %w", name, err))
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src * data:; style-src 'self'; script-src 'none'; frame-ancestors 'self'")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", pageCSP)
+	if code == http.StatusOK {
+		sum := sha256.Sum256(buf.Bytes())
+		etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+		h.Set("ETag", etag)
+		if etagMatches(r.Header.Get("If-None-Match"), etag) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(code)
 	w.Write(buf.Bytes())
 }

@@ -24,10 +24,11 @@ type shareView struct {
 // share shows copy-paste snippets for the feeds, the iframe and the script tag.
 func (s *Server) share(w http.ResponseWriter, r *http.Request) {
 	cfg := s.config()
+	l := chooseLocale(r)
 	v := r.URL.Query()
 	q, err := s.embedQuery(v, cfg)
 	if err != nil {
-		s.fail(w, r, err)
+		s.failPage(w, r, l, err)
 		return
 	}
 	title := cfg.Network.Title
@@ -35,7 +36,6 @@ func (s *Server) share(w http.ResponseWriter, r *http.Request) {
 		m, _ := cfg.Member(q.Members[0])
 		title = m.Name + " – " + cfg.Network.Title
 	}
-	l := chooseLocale(r)
 	view := shareView{
 		Page:     s.pageIn(r, l, l.T("Share and embed")+" – "+cfg.Network.Title),
 		Limit:    q.Limit,
