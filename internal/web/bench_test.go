@@ -93,3 +93,9 @@ func BenchmarkFeedUncachedFiltered(b *testing.B) {
 	h := benchFixture(b, benchItems)
 	benchServe(b, h, func(i int) string { return "/feed.atom?member=ch&lang=de&since=" + sinceParam(i) })
 }
+
+// BenchmarkRiver renders the river (/) from the store, its ETag (a hash of the page) included.
+func BenchmarkRiver(b *testing.B) {
+	h := benchFixture(b, benchItems)
+	benchServe(b, h, func(int) string { return "/" })
+}
