@@ -55,6 +55,17 @@ var (
 // under cfg into a new directory, which it returns.
 func buildOut(t *testing.T, cfg *config.Config, items []news.Item) string {
 	t.Helper()
+	out := t.TempDir()
+	if err := buildInto(t, cfg, items, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// buildInto stores items in a new embedded store and builds the site of them under cfg
+// into out.
+func buildInto(t *testing.T, cfg *config.Config, items []news.Item, out string) error {
+	t.Helper()
 	st, err := boltstore.Open(filepath.Join(t.TempDir(), "build.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -67,11 +78,8 @@ func buildOut(t *testing.T, cfg *config.Config, items []news.Item) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := t.TempDir()
-	if _, err := buildSite(context.Background(), ws, cfg, out); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	_, err = buildSite(context.Background(), ws, cfg, out)
+	return err
 }
 
 func TestBuildSite(t *testing.T) {
@@ -277,4 +285,189 @@ func TestWriteFileFailureLeavesNoTemp(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(dir, "index.html")); err != nil || fi.Mode().Perm() != 0o644 {
 		t.Errorf("index.html: %v, %v", fi.Mode(), err)
 	}
+}
+
+const buildMemberHK = `  - {id: hk, name: ISS Hong Kong, country: HK, region: Asia-Pacific, languages: [zh-Hant, en-GB], homepage: "https://hk.example.org/"}
+`
+
+func buildItemsHK() []news.Item {
+	p := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	return append(buildItems(), news.Item{ID: "hk1", Key: "hk1", Member: "hk", Country: "HK", Region: "Asia-Pacific", Language: "zh",
+		Source: "https://hk.example.org/", Title: "國際社會服務社", Link: "https://hk.example.org/hk1", Published: p, Updated: p, FirstSeen: p})
+}
+
+func parseBuildConfig(t *testing.T, yaml string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse("build feeds.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func writeTestFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkFiles reports the files of want (relative to dir) that are missing, and those
+// of gone that exist.
+func checkFiles(t *testing.T, dir string, want, gone []string) {
+	t.Helper()
+	for _, f := range want {
+		if _, err := os.Lstat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s is gone: %v", f, err)
+		}
+	}
+	for _, f := range gone {
+		if _, err := os.Lstat(filepath.Join(dir, f)); err == nil {
+			t.Errorf("%s is still there", f)
+		}
+	}
+}
+
+// TestBuildRemovesStaleFiles: a member removed from feeds.yaml kept its page, its embed
+// and its feeds in the built site forever (its items are hidden everywhere else), and
+// so did the feeds of a country and a language only it had. The next build removes the
+// files an earlier build wrote and it does not, and nothing else: not an operator's own
+// files, nor what the list of built files names outside the directory or through a
+// symbolic link.
+func TestBuildRemovesStaleFiles(t *testing.T) {
+	out := t.TempDir()
+	if err := buildInto(t, parseBuildConfig(t, buildConfig+buildMemberHK), buildItemsHK(), out); err != nil {
+		t.Fatal(err)
+	}
+	hkFiles := []string{"members/hk/index.html", "members/hk/embed.html", "members/hk/feed.atom", "members/hk/feed.rss",
+		"members/hk/feed.json", "countries/hk/feed.atom", "languages/zh/feed.json"}
+	checkFiles(t, out, hkFiles, nil)
+
+	// An operator's files, and a list of built files tampered with: paths outside the
+	// directory, and paths through a symbolic link to a directory elsewhere.
+	own := []string{"CNAME", "robots.txt", "own/page.html", "members/hk/notes.txt"}
+	for _, f := range own {
+		writeTestFile(t, filepath.Join(out, f), "mine")
+	}
+	elsewhere := t.TempDir()
+	writeTestFile(t, filepath.Join(elsewhere, "feed.atom"), "not the site's")
+	writeTestFile(t, filepath.Join(elsewhere, "site", "outside.txt"), "not the site's")
+	if err := os.Symlink(elsewhere, filepath.Join(out, "members", "linked")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(elsewhere, "feed.atom"), filepath.Join(out, "linked.atom")); err != nil {
+		t.Fatal(err)
+	}
+	list, err := os.ReadFile(filepath.Join(out, builtList))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered := string(list) + strings.Join([]string{"../" + filepath.Base(elsewhere) + "/feed.atom", elsewhere + "/feed.atom",
+		"members/hk/../../CNAME", "./robots.txt", "members/linked/feed.atom", "linked.atom", "own", builtList,
+		"members/linked/../../" + filepath.Base(elsewhere) + "/site/outside.txt"}, "\n") + "\n"
+	writeTestFile(t, filepath.Join(out, builtList), tampered)
+
+	if err := buildInto(t, parseBuildConfig(t, buildConfig), buildItems(), out); err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, out, append(own, "members/au/feed.atom", "members/ch/index.html", "countries/au/feed.atom", "languages/en/feed.atom",
+		"index.html", "members/linked", "linked.atom", builtList), hkFiles)
+	checkFiles(t, elsewhere, []string{"feed.atom", "site/outside.txt"}, nil)
+	// Directories left empty go; one holding an operator's file stays.
+	checkFiles(t, out, []string{"members/hk"}, []string{"countries/hk", "languages/zh"})
+
+	// The list now names what this build wrote, and nothing of the operator's.
+	list, err = os.ReadFile(filepath.Join(out, builtList))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range append(own, "members/hk/feed.atom", "linked.atom", "members/linked/feed.atom") {
+		if slices.Contains(strings.Split(string(list), "\n"), f) {
+			t.Errorf("the list of built files names %s", f)
+		}
+	}
+	if !slices.Contains(strings.Split(string(list), "\n"), "members/au/feed.atom") {
+		t.Errorf("the list of built files lacks members/au/feed.atom:\n%s", list)
+	}
+}
+
+// TestBuildWithoutListRemovesNothing: a directory built before build listed its files
+// (or never built) has nothing removed from it: build cannot tell its files from others.
+func TestBuildWithoutListRemovesNothing(t *testing.T) {
+	out := t.TempDir()
+	old := []string{"members/old/feed.atom", "members/old/index.html", "static/style.0123abcd.css", "CNAME"}
+	for _, f := range old {
+		writeTestFile(t, filepath.Join(out, f), "older")
+	}
+	if err := buildInto(t, parseBuildConfig(t, buildConfig), buildItems(), out); err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, out, append(old, builtList), nil)
+	// The next build removes nothing either: those files were not this build's.
+	if err := buildInto(t, parseBuildConfig(t, buildConfig), buildItems(), out); err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, out, old, nil)
+}
+
+// TestFailedBuildRemovesNothing: a build that fails midway removes nothing, and lists
+// what it wrote with what the build before it wrote: the next build removes both a member
+// removed before the failed build and one added to it only.
+func TestFailedBuildRemovesNothing(t *testing.T) {
+	out := t.TempDir()
+	if err := buildInto(t, parseBuildConfig(t, buildConfig+buildMemberHK), buildItemsHK(), out); err != nil {
+		t.Fatal(err)
+	}
+	// A directory where opml.xml goes makes the build fail after the feeds.
+	if err := os.Remove(filepath.Join(out, "opml.xml")); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, filepath.Join(out, "opml.xml", "x"), "in the way")
+	nz := `  - {id: nz, name: ISS Aotearoa, country: NZ, region: Asia-Pacific, languages: [en], homepage: "https://nz.example.org/"}
+`
+	if err := buildInto(t, parseBuildConfig(t, buildConfig+nz), buildItems(), out); err == nil {
+		t.Fatal("the build did not fail")
+	}
+	checkFiles(t, out, []string{"members/au/index.html", "members/hk/index.html", "members/hk/feed.atom", "languages/zh/feed.atom",
+		"members/nz/feed.atom", "countries/nz/feed.atom"}, nil)
+	if err := os.RemoveAll(filepath.Join(out, "opml.xml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := buildInto(t, parseBuildConfig(t, buildConfig), buildItems(), out); err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, out, []string{"members/au/index.html", "opml.xml"}, []string{"members/hk", "languages/zh", "countries/hk", "members/nz", "countries/nz"})
+}
+
+// TestBuildRemovesLeftTemps: a build killed while writing a file leaves its temporary
+// file beside it (".feed.atom.123.tmp"), which was published with the site until deleted
+// by hand. The next build removes such files of the files it writes, unless newer than
+// itself (another build's, writing now); no other hidden file.
+func TestBuildRemovesLeftTemps(t *testing.T) {
+	out := t.TempDir()
+	cfg := parseBuildConfig(t, buildConfig)
+	if err := buildInto(t, cfg, buildItems(), out); err != nil {
+		t.Fatal(err)
+	}
+	past, future := time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+	for _, tc := range []struct {
+		file string
+		when time.Time
+	}{
+		{".feed.atom.12345.tmp", past}, {"members/au/.index.html.999.tmp", past}, {"." + builtList + ".4.tmp", past},
+		{".feed.rss.777.tmp", future}, {".feed.json.x1.tmp", past}, {".mine.1.tmp", past}, {"own/.page.html.2.tmp", past},
+	} {
+		writeTestFile(t, filepath.Join(out, tc.file), "<feed>")
+		if err := os.Chtimes(filepath.Join(out, tc.file), tc.when, tc.when); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := buildInto(t, cfg, buildItems(), out); err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, out, []string{".feed.rss.777.tmp", ".feed.json.x1.tmp", ".mine.1.tmp", "own/.page.html.2.tmp", "feed.atom"},
+		[]string{".feed.atom.12345.tmp", "members/au/.index.html.999.tmp", "." + builtList + ".4.tmp"})
 }

@@ -325,8 +325,38 @@ func buildServer(st web.Reader, cfg *config.Config, log *slog.Logger) (*web.Serv
 // list (opml.xml), the share page (share/index.html), the embeddable lists of the network
 // (embed.html) and of each member (members/au/embed.html), and the static files the pages use. Links between pages are rewritten
 // to relative ones, so the output works from any directory of any host; feeds keep
-// absolute self links under network.url, as feed readers need.
-func buildSite(ctx context.Context, ws *web.Server, cfg *config.Config, out string) (int, error) {
+// absolute self links under network.url, as feed readers need. Files an earlier build
+// wrote and this one does not are removed (see builtList); n counts the files written.
+func buildSite(ctx context.Context, ws *web.Server, cfg *config.Config, out string) (n int, err error) {
+	started := time.Now()
+	prev, err := readBuilt(out)
+	if err != nil {
+		return 0, err
+	}
+	written := map[string]bool{}
+	err = writeSite(ctx, ws, cfg, func(file string, b []byte) error {
+		if err := writeFile(filepath.Join(out, filepath.FromSlash(file)), b); err != nil {
+			return err
+		}
+		written[file] = true
+		n++
+		return nil
+	})
+	if err != nil {
+		// Nothing is removed, but what this build wrote is listed beside what the last
+		// one did: the next build removes what it no longer writes of either.
+		maps.Copy(written, prev)
+		if lerr := saveBuilt(out, written); lerr != nil {
+			err = errors.Join(err, lerr)
+		}
+		return n, err
+	}
+	return n, removeStale(out, prev, written, started)
+}
+
+// writeSite renders the site build makes and hands each file to write, under its
+// slash-separated path in the output directory.
+func writeSite(ctx context.Context, ws *web.Server, cfg *config.Config, write func(file string, b []byte) error) error {
 	h := ws.Handler()
 	formats := []string{"rss", "atom", "json"}
 	// files maps a served address (path?query) to the file that holds it.
@@ -386,30 +416,22 @@ func buildSite(ctx context.Context, ws *web.Server, cfg *config.Config, out stri
 		addFeeds("languages/"+l+"/", "lang", l)
 	}
 
-	n := 0
-	write := func(file string, b []byte) error {
-		if err := writeFile(filepath.Join(out, filepath.FromSlash(file)), b); err != nil {
-			return err
-		}
-		n++
-		return nil
-	}
 	for _, f := range feeds {
 		b, err := ws.StaticFeed(ctx, f.format, f.filters, f.dir)
 		if err != nil {
-			return n, err
+			return err
 		}
 		if err := write(f.dir+"feed."+f.format, b); err != nil {
-			return n, err
+			return err
 		}
 	}
 	for _, p := range []string{"/sources.json", "/sources.csv", "/opml"} {
 		b, err := get(ctx, h, p)
 		if err != nil {
-			return n, err
+			return err
 		}
 		if err := write(files[p], b); err != nil {
-			return n, err
+			return err
 		}
 	}
 	// Static files: whatever the pages link to under /static/.
@@ -417,7 +439,7 @@ func buildSite(ctx context.Context, ws *web.Server, cfg *config.Config, out stri
 	for _, p := range pages {
 		b, err := get(ctx, h, p)
 		if err != nil {
-			return n, err
+			return err
 		}
 		bodies = append(bodies, b)
 		for _, ref := range staticRefs(b) {
@@ -427,20 +449,20 @@ func buildSite(ctx context.Context, ws *web.Server, cfg *config.Config, out stri
 			}
 			sb, err := get(ctx, h, ref)
 			if err != nil {
-				return n, err
+				return err
 			}
 			files[ref] = strings.TrimPrefix(ref, "/")
 			if err := write(files[ref], sb); err != nil {
-				return n, err
+				return err
 			}
 		}
 	}
 	for i, p := range pages {
 		if err := write(files[p], relativeLinks(bodies[i], p, files[p], files, cfg.Network.URL)); err != nil {
-			return n, err
+			return err
 		}
 	}
-	return n, nil
+	return nil
 }
 
 var (
@@ -528,6 +550,14 @@ func get(ctx context.Context, h http.Handler, path string) ([]byte, error) {
 }
 
 // writeFile writes through a temporary file and a rename, so a reader never sees half a file.
+// The rename comes after the whole file is written and closed, so a build killed midway
+// leaves each file whole, the last build's or its own. The files are not synced: a sync
+// of each made a build of 850 files three times slower (1.2 s to 3.4 s on ext4), and a
+// sync of the directories at the end keeps the names, not what the files hold. A machine
+// that loses power within seconds of a build may come back with some of them empty on a
+// file system that does not write a file's data before its rename (ext4's default
+// auto_da_alloc does for a file renamed over another, XFS does not): building again
+// rewrites them all.
 func writeFile(path string, b []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
