@@ -151,11 +151,10 @@ type Query struct {
 	Before    Cursor    // paging: items strictly older than this cursor
 	Limit     int
 	Clustered bool // show each cluster once (combined feeds)
-	// Listed, when set, leaves out the items whose member and source it does not list:
-	// those of members and sources removed from the config, which stay stored until
-	// upkeep forgets them. A story whose shown copy it leaves out is shown from the next
-	// copy it keeps.
-	Listed func(member, source string) bool
+	// Listed, when set, leaves out the items of the members it does not list: those of
+	// members removed from the config, which stay stored. A story whose shown copy it
+	// leaves out is shown from the next copy it keeps.
+	Listed func(member string) bool
 }
 
 // Cursor is a position in a timeline: a sort time and an item ID to break ties.

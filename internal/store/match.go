@@ -21,7 +21,7 @@ func Matcher(q news.Query) func(*news.Item) bool {
 		if len(q.Members) > 0 && !slices.Contains(q.Members, it.Member) {
 			return false
 		}
-		if q.Listed != nil && !q.Listed(it.Member, it.Source) {
+		if q.Listed != nil && !q.Listed(it.Member) {
 			return false
 		}
 		if q.Country != "" && !strings.EqualFold(q.Country, it.Country) {

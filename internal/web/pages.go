@@ -362,7 +362,7 @@ type riverFilters struct {
 // items of a source removed from a member that stays are still shown: they are that
 // member's news (a feed moved to a new URL, a page replaced by a feed), and an item
 // the new source lists again keeps the one ID and the place it had.
-func (f *riverFilters) listed(member, _ string) bool {
+func (f *riverFilters) listed(member string) bool {
 	_, ok := f.byID[member]
 	return ok
 }

@@ -795,7 +795,16 @@ func (s *Store) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
 				continue
 			}
 			if q.Clustered && r.hidden && !store.FiltersContent(q) {
-				continue // another member's copy of the story is shown
+				if q.Listed == nil {
+					continue // another member's copy of the story is shown
+				}
+				es, err := loadCluster(tx, string(r.cluster))
+				if err != nil {
+					return err
+				}
+				if !store.ListedStandsIn(q.Listed, string(id), es) {
+					continue // a listed member's copy of the story is shown
+				}
 			}
 			it, err := r.decode(tx, id)
 			if err != nil {
@@ -809,7 +818,7 @@ func (s *Store) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
 			if !match(&it) {
 				continue
 			}
-			if q.Clustered && r.hidden {
+			if q.Clustered && r.hidden && store.FiltersContent(q) {
 				// Shown only when the filter leaves out the copies before it.
 				es, err := loadCluster(tx, string(r.cluster))
 				if err != nil {

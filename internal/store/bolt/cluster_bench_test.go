@@ -95,3 +95,38 @@ func BenchmarkClusterDecision(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkClusteredRead reads the newest 50 stories of a store where every story has a
+// second member's copy (hidden), as the network feed does: without Listed, and with
+// Listed listing every member (what the web view always sets), where a hidden copy costs
+// its cluster's record.
+func BenchmarkClusteredRead(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "nf.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	const stories = 2000
+	for i := 0; i < stories; i += 250 {
+		var items []news.Item
+		for j := i; j < i+250; j++ {
+			items = append(items, storetest.StoryItem(j), copyOf(j, 1))
+		}
+		if _, err := s.Upsert(b.Context(), items); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		listed func(string) bool
+	}{{"without Listed", nil}, {"Listed", func(string) bool { return true }}} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				its, err := s.Items(b.Context(), news.Query{Clustered: true, Limit: 50, Listed: tc.listed})
+				if err != nil || len(its) != 50 {
+					b.Fatalf("%d items, %v", len(its), err)
+				}
+			}
+		})
+	}
+}

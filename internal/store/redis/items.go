@@ -183,7 +183,7 @@ func (s *Store) Items(ctx context.Context, q news.Query) ([]news.Item, error) {
 			return nil, fmt.Errorf("redis items: %w", err)
 		}
 		for i, it := range items {
-			if q.Clustered && hidden[i] && !store.FiltersContent(q) {
+			if q.Clustered && hidden[i] && !store.FiltersContent(q) && q.Listed == nil {
 				continue // another member's copy of the story is shown
 			}
 			if !m.match(&it) {
@@ -221,6 +221,10 @@ func (s *Store) standsIn(ctx context.Context, q news.Query, it *news.Item) (bool
 	es, err := parseEntries(v)
 	if err != nil {
 		return false, fmt.Errorf("cluster %s: %w", it.ClusterID, err)
+	}
+	if !store.FiltersContent(q) {
+		// Only q.Listed filters copies: the entries say it all (no copy is read).
+		return store.ListedStandsIn(q.Listed, it.ID, es), nil
 	}
 	// The copies in one read: a story has a few.
 	ids := make([]string, 0, len(es))

@@ -210,40 +210,42 @@ func testFilters(t *testing.T, s store.Store) {
 	}
 }
 
-// Items of members and sources no longer in the config (Listed says no) are left out
-// along the timeline, not after the page is cut: every page is full while listed items
-// remain, and a story whose shown copy is left out is shown from the next listed copy.
+// Items of members no longer in the config (Listed says no) are left out along the
+// timeline, not after the page is cut: every page is full while listed items remain,
+// and a story whose shown copy is left out is shown from the next listed copy, while
+// one whose shown copy is listed is not shown again from another.
 func testListed(t *testing.T, s store.Store) {
 	page := "https://iss-ssi.example.org/news/kafala"
 	for i := 1; i <= 6; i++ {
-		gs, au, fr := Item("gs", i), Item("au", i+10), Item("fr", i+20)
-		if i%2 == 0 {
-			au.ID, au.Key, au.Source = fmt.Sprintf("au-%03d", i+30), fmt.Sprintf("guid:au/old/%d", i), "https://au.example.org/old-feed"
-		}
-		mustUpsert(t, s, gs, au, fr)
+		mustUpsert(t, s, Item("gs", i), Item("au", i+10), Item("fr", i+20))
 	}
-	// One story told by the GS first, then by fr: fr-027 is its hidden copy.
+	// One story told by the GS first, then by fr: fr-027 is its hidden copy. Another told
+	// by au first, then by fr: fr-028 is its hidden copy.
 	story, copy := Item("gs", 7), Item("fr", 27)
 	story.Canonical, copy.Canonical = page, page
 	mustUpsert(t, s, story, copy)
 	wantCluster(t, s, "fr-027", "gs-007")
-	// The GS left the network; au's old feed was removed from its sources.
-	listed := func(member, source string) bool {
-		return member != "gs" && source != "https://au.example.org/old-feed"
-	}
+	auStory, auCopy := Item("au", 8), Item("fr", 28)
+	auStory.Canonical, auCopy.Canonical = page+"-2", page+"-2"
+	mustUpsert(t, s, auStory, auCopy)
+	wantCluster(t, s, "fr-028", "au-008")
+	// The GS left the network.
+	listed := func(member string) bool { return member != "gs" }
 	cases := []struct {
 		name string
 		q    news.Query
 		want string
 	}{
-		{"all", news.Query{Limit: 4}, "[fr-027 fr-026 fr-025 fr-024]"},
-		{"page 2", news.Query{Limit: 4, Before: news.Cursor{Time: Item("fr", 24).Published, ID: "fr-024"}}, "[fr-023 fr-022 fr-021 au-015]"},
-		{"page 3", news.Query{Limit: 4, Before: news.Cursor{Time: Item("au", 15).Published, ID: "au-015"}}, "[au-013 au-011]"},
-		{"member", news.Query{Members: []string{"au", "gs"}, Limit: 3}, "[au-015 au-013 au-011]"},
+		{"all", news.Query{Limit: 4}, "[fr-028 fr-027 fr-026 fr-025]"},
+		{"page 2", news.Query{Limit: 4, Before: news.Cursor{Time: Item("fr", 25).Published, ID: "fr-025"}}, "[fr-024 fr-023 fr-022 fr-021]"},
+		{"page 3", news.Query{Limit: 4, Before: news.Cursor{Time: Item("fr", 21).Published, ID: "fr-021"}}, "[au-016 au-015 au-014 au-013]"},
+		{"member", news.Query{Members: []string{"au", "gs"}, Limit: 3}, "[au-016 au-015 au-014]"},
 		{"removed member", news.Query{Members: []string{"gs"}, Limit: 3}, "[]"},
-		{"region", news.Query{Region: "Europe", Limit: 3}, "[fr-027 fr-026 fr-025]"},
+		{"region", news.Query{Region: "Europe", Limit: 3}, "[fr-028 fr-027 fr-026]"},
+		// fr-027 stands in for the GS's story; fr-028 not for au's, which is shown as au-008.
 		{"clustered: the next copy stands in", news.Query{Clustered: true, Limit: 2}, "[fr-027 fr-026]"},
-		{"words", news.Query{Text: "au", Limit: 10}, "[au-015 au-013 au-011]"},
+		{"clustered: a listed shown copy stays the story", news.Query{Clustered: true, Before: news.Cursor{Time: Item("au", 11).Published, ID: "au-011"}, Limit: 1}, "[au-008]"},
+		{"words", news.Query{Text: "au", Limit: 10}, "[au-016 au-015 au-014 au-013 au-012 au-011 au-008]"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -257,8 +259,10 @@ func testListed(t *testing.T, s store.Store) {
 			}
 		})
 	}
-	// Without Listed, the GS's copy is the story: fr's is not shown.
-	wantIDs(t, "clustered, everything listed", query(t, s, news.Query{Clustered: true, Limit: 2}), "[fr-026 fr-025]")
+	// Everything listed: the GS's copy is the story, fr's are not shown.
+	all := func(string) bool { return true }
+	wantIDs(t, "clustered, everything listed", query(t, s, news.Query{Clustered: true, Limit: 2, Listed: all}), "[fr-026 fr-025]")
+	wantIDs(t, "clustered, without Listed", query(t, s, news.Query{Clustered: true, Limit: 2}), "[fr-026 fr-025]")
 }
 
 func testItemsByKey(t *testing.T, s store.Store) {
