@@ -156,7 +156,6 @@ func readOPML(r io.Reader) ([]opmlFeed, error) {
 
 var countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
 
-// httpURL reports whether s is an absolute http(s) URL, as feeds.yaml needs.
 // fromFeedScheme is the http(s) URL that a feed: URL of old exports and subscribe links
 // stands for: feed://host/rss is http://host/rss, feed:https://host/rss is
 // https://host/rss. Any other URL is returned as it is.
@@ -177,6 +176,7 @@ func fromFeedScheme(s string) string {
 	return s
 }
 
+// httpURL reports whether s is an absolute http(s) URL, as feeds.yaml needs.
 func httpURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
