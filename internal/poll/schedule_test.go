@@ -492,6 +492,41 @@ func TestReloadShorterIntervalTakesEffect(t *testing.T) {
 	}
 }
 
+// TestReloadRenamedMemberPolledAtOnce: a reload that changes a member's id (or moves a
+// source to another member) has the source polled under its new member within the
+// spread of added sources. Before, found by an end-to-end check, it waited out the old
+// member's next poll (its interval, up to max_interval or a week), while the old id's
+// items were no longer shown: the member's news was gone until then.
+func TestReloadRenamedMemberPolledAtOnce(t *testing.T) {
+	srv, hits := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(goodFeed("rn")))
+	})
+	db := openBolt(t)
+	ref := newTestRefresher(t, db, testConfig(t, ""), nil)
+	job := feedJob("iss-old", srv.URL+"/feed")
+	job.Source.Interval = config.Duration(time.Hour)
+	results := make(chan Result, 10)
+	s := &Scheduler{Refresher: ref, Store: db, Owner: "test", Workers: 1, Tick: 10 * time.Millisecond, Spread: time.Millisecond,
+		Progress: func(r Result) { results <- r }}
+	s.SetJobs([]Job{job})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	<-results
+	renamed := feedJob("iss-new", job.URL())
+	renamed.Source.Interval = job.Source.Interval
+	s.SetJobs([]Job{renamed}) // what serve's reload does
+	select {
+	case res := <-results:
+		if res.Member != "iss-new" || res.New != 3 {
+			t.Errorf("poll after the rename: member %q, %d new; want iss-new's first poll, 3 new", res.Member, res.New)
+		}
+	case <-time.After(4 * time.Second):
+		t.Errorf("member renamed: %d fetches in the 4 s after the reload, want its first poll under the new id", hits("/feed")-1)
+	}
+}
+
 // TestReloadShorterIntervalPolledOnceAcrossProcesses: when every process sharing a store
 // reloads a config that shortens a source's interval, the first of them to poll it
 // polls it; the others, finding the lease free afterwards, take the next poll it
@@ -777,6 +812,13 @@ func TestRestartHoldsStoredScheduleToConfig(t *testing.T) {
 			news.SourceState{Polls: 3, Failures: 1, LastPoll: now.Add(-time.Hour), NextPoll: now.Add(-time.Hour + day), Health: news.HealthDisabled}, now.Add(-time.Hour + day)},
 		{"a healthy poll's next time holds", "{interval: 30m}", 2 * time.Hour,
 			news.SourceState{Polls: 3, LastPoll: now.Add(-time.Hour), NextPoll: now.Add(30 * time.Minute), Health: news.HealthOK}, now.Add(30 * time.Minute)},
+		// The member's id changed while the service was down: its first poll under the
+		// new id comes at the start, not at the old id's next poll (its items were
+		// hidden until then: a week for a weekly source).
+		{"the state of the member's old id", "{interval: 30m}", 7 * day,
+			news.SourceState{Member: "m-old", Polls: 3, LastPoll: now.Add(-time.Hour), NextPoll: now.Add(-time.Hour + 7*day), Health: news.HealthOK}, time.Time{}},
+		{"the state of the member's old id: Retry-After holds", "{interval: 30m}", 7 * day,
+			news.SourceState{Member: "m-old", Polls: 3, Failures: 1, LastPoll: now.Add(-time.Hour), NextPoll: now.Add(5 * time.Hour), RetryAfter: now.Add(5 * time.Hour), Health: news.HealthFailing}, now.Add(5 * time.Hour)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -87,11 +87,23 @@ func (s *Scheduler) SetJobs(jobs []Job) {
 		return // not running yet: the first polls come from the store and the spread
 	}
 	own := make(map[string]bool, len(*old))
+	member := make(map[string]string, len(*old))
 	for _, j := range *old {
 		own[j.URL()] = j.Source.Interval > 0
+		member[j.URL()] = memberID(j)
 	}
 	for _, j := range jobs {
 		u := j.URL()
+		if m, ok := member[u]; ok && m != memberID(j) {
+			// Its member's id changed (or the source moved to another member): one
+			// member removed and one added, whose first poll is spread as an added
+			// source's is, not left to the old member's schedule (its items are no
+			// longer shown meanwhile). Kept until that poll, as a shortened interval is.
+			by := now.Add(spreadOffset(u, s.Spread))
+			s.sooner[u] = reloaded{at: now, by: by}
+			s.bringForward(u, by)
+			continue
+		}
 		prev, known := was[u]
 		d := longest[u]
 		set := j.Source.Interval > 0 && !own[u]
@@ -256,8 +268,15 @@ func (s *Scheduler) seed(ctx context.Context, now time.Time) {
 // held returns a source's stored state with its next poll no later than the config in
 // use allows (latestNextPoll): one recorded under an earlier config, with a longer
 // interval, max_interval or backoff, waits no longer after a restart (or a reload
-// another process made) than one recorded under this one would.
+// another process made) than one recorded under this one would. A state another member
+// left holds only its Retry-After.
 func (s *Scheduler) held(j Job, st news.SourceState) news.SourceState {
+	if st.Member != "" && st.Member != memberID(j) {
+		// A state another member left (its member's id changed, or the source moved)
+		// schedules nothing for this one: Refresh starts it afresh, and it is due as an
+		// added source is. The server's Retry-After still holds.
+		return news.SourceState{URL: st.URL, RetryAfter: st.RetryAfter}
+	}
 	if s.Refresher == nil || s.Refresher.Config == nil {
 		return st
 	}
@@ -281,6 +300,14 @@ func NextPoll(cfg *config.Config, src config.Source, st news.SourceState) time.T
 		return latest
 	}
 	return st.NextPoll
+}
+
+// memberID is the id of a job's member ("" for a job without one).
+func memberID(j Job) string {
+	if j.Member == nil {
+		return ""
+	}
+	return j.Member.ID
 }
 
 // noteState records a source's next poll time and Retry-After (mu held).

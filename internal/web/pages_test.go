@@ -1155,6 +1155,51 @@ func TestRepeatedMembersKeptInLinks(t *testing.T) {
 	}
 }
 
+// TestDashboardRenamedMember: a source whose state another member left (its member's id
+// changed in feeds.yaml) is shown as never polled under its new member until its first
+// poll there. Before, found by an end-to-end check, the renamed member's row showed the
+// old id's health, last poll, item count and next poll, while none of those items were
+// shown any more and the poll that would bring them was not the one shown.
+func TestDashboardRenamedMember(t *testing.T) {
+	f := newPageFixture(t)
+	ctx := t.Context()
+	const u = "https://il.example/feed"
+	st, err := f.store.Source(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Member, st.Items, st.NextPoll = "iss-old-id", 7, pageNow.Add(time.Hour)
+	if err := f.store.PutSource(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	_, body := f.get(t, "/sources.json", "")
+	var js struct {
+		Sources []struct {
+			URL      string
+			Health   string
+			Items    int
+			LastPoll time.Time `json:"last_poll"`
+			NextPoll time.Time `json:"next_poll"`
+		} `json:"sources"`
+	}
+	if err := json.Unmarshal([]byte(body), &js); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, s := range js.Sources {
+		if s.URL != u {
+			continue
+		}
+		found = true
+		if s.Health != string(news.HealthUnknown) || s.Items != 0 || !s.LastPoll.IsZero() || !s.NextPoll.IsZero() {
+			t.Errorf("sources.json: %s left by another member: health %q, %d items, last poll %v, next poll %v; want never polled", u, s.Health, s.Items, s.LastPoll, s.NextPoll)
+		}
+	}
+	if !found {
+		t.Errorf("sources.json lacks %s", u)
+	}
+}
+
 // TestDashboardNextPollHeldToConfig: the dashboard and sources.json show when the poller
 // will poll a source, not a next poll recorded under an earlier config. Before, found by
 // a helper's scheduling audit, a quiet source last polled under max_interval 24h, and the
