@@ -18,76 +18,48 @@ var atomNamespaces = []string{"http://www.w3.org/2005/Atom", "http://purl.org/at
 // atomTexts returns the textKinds of each entry of an Atom document, in document order:
 // the last title, summary and content directly in each entry (gofeed keeps the last one),
 // not those of an entry's atom:source or of its extensions. Like checkDepth it scans bytes
-// for markup rather than tokenizing the document again; an element counts as Atom's when it
+// for markup (eachStartTag) rather than tokenizing the document again; an element counts as Atom's when it
 // has no prefix or a prefix the root element binds to an Atom namespace.
 func atomTexts(body []byte) []textKinds {
 	var (
 		out     []textKinds
-		depth   int
 		inEntry bool // the element open at depth 2 is an entry
 		atom    = map[string]bool{"": true}
 	)
-	for i := 0; ; {
-		j := bytes.IndexByte(body[i:], '<')
-		if j < 0 {
-			return out
+	eachStartTag(body, func(depth int, tag []byte, _ bool) bool {
+		if depth > 3 {
+			return true
 		}
-		i += j + 1
-		rest := body[i:]
+		prefix, name := tagName(tag)
 		switch {
-		case bytes.HasPrefix(rest, []byte("!--")):
-			i = skipPast(body, i, "-->")
-		case bytes.HasPrefix(rest, []byte("![CDATA[")):
-			i = skipPast(body, i, "]]>")
-		case bytes.HasPrefix(rest, []byte("?")):
-			i = skipPast(body, i, "?>")
-		case bytes.HasPrefix(rest, []byte("!")):
-			i = skipPast(body, i, ">")
-		case bytes.HasPrefix(rest, []byte("/")):
-			depth = max(depth-1, 0)
-			i = skipPast(body, i, ">")
-		default:
-			end, empty := tagEnd(body, i)
-			depth++
-			if depth <= 3 {
-				tag := body[i:end]
-				prefix, name := tagName(tag)
-				switch {
-				case depth == 1:
-					eachAttr(tag, func(k, v string) {
-						if p, ok := strings.CutPrefix(k, "xmlns:"); ok {
-							for _, ns := range atomNamespaces {
-								if strings.TrimSpace(v) == ns {
-									atom[p] = true
-								}
-							}
+		case depth == 1:
+			eachAttr(tag, func(k, v string) {
+				if p, ok := strings.CutPrefix(k, "xmlns:"); ok {
+					for _, ns := range atomNamespaces {
+						if strings.TrimSpace(v) == ns {
+							atom[p] = true
 						}
-					})
-				case depth == 2:
-					if inEntry = atom[prefix] && strings.EqualFold(name, "entry"); inEntry {
-						out = append(out, textKinds{})
-					}
-				case inEntry && atom[prefix]:
-					k := &out[len(out)-1]
-					switch strings.ToLower(name) {
-					case "title":
-						k.title = textType(tag)
-					case "summary":
-						k.summary = textType(tag)
-					case "content":
-						k.content = textType(tag)
 					}
 				}
+			})
+		case depth == 2:
+			if inEntry = atom[prefix] && strings.EqualFold(name, "entry"); inEntry {
+				out = append(out, textKinds{})
 			}
-			if empty {
-				depth--
+		case inEntry && atom[prefix]:
+			k := &out[len(out)-1]
+			switch strings.ToLower(name) {
+			case "title":
+				k.title = textType(tag)
+			case "summary":
+				k.summary = textType(tag)
+			case "content":
+				k.content = textType(tag)
 			}
-			i = end
 		}
-		if i >= len(body) {
-			return out
-		}
-	}
+		return true
+	})
+	return out
 }
 
 // textType reports whether the start tag of a text construct says it holds plain text, as

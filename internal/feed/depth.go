@@ -14,19 +14,34 @@ import (
 const MaxDepth = 10_000
 
 // checkDepth returns an error when an XML document nests elements more than MaxDepth
-// deep. It scans bytes for markup rather than tokenizing with encoding/xml, which would
-// cost a good part of the parse again (this is under 2% of it, BenchmarkCheckDepth), as
-// the decoder would see it: comments, CDATA
-// sections, processing instructions and declarations are skipped whole, empty-element
-// tags do not nest, and a quoted attribute value may hold '>'. It never errs on a
-// document the decoder would accept at that depth; on malformed markup it may stop
-// early and leave the error to the parser.
+// deep. It scans bytes for markup (eachStartTag) rather than tokenizing with
+// encoding/xml, which would cost a good part of the parse again (this is under 2% of it,
+// BenchmarkCheckDepth). It never errs on a document the decoder would accept at that
+// depth; on malformed markup it may stop early and leave the error to the parser.
 func checkDepth(body []byte) error {
+	var err error
+	eachStartTag(body, func(depth int, _ []byte, empty bool) bool {
+		if !empty && depth > MaxDepth {
+			err = fmt.Errorf("elements nested more than %d deep", MaxDepth)
+			return false
+		}
+		return true
+	})
+	return err
+}
+
+// eachStartTag calls f with each start tag of an XML document (body[i:end], from its
+// name to just past its '>'), its depth (the root is 1) and whether it is an
+// empty-element tag, until f returns false. It scans bytes for markup as the decoder
+// would see it: comments, CDATA sections, processing instructions and declarations are
+// skipped whole, empty-element tags do not nest, and a quoted attribute value may hold
+// '>'.
+func eachStartTag(body []byte, f func(depth int, tag []byte, empty bool) bool) {
 	depth := 0
 	for i := 0; ; {
 		j := bytes.IndexByte(body[i:], '<')
 		if j < 0 {
-			return nil
+			return
 		}
 		i += j + 1
 		rest := body[i:]
@@ -44,15 +59,16 @@ func checkDepth(body []byte) error {
 			i = skipPast(body, i, ">")
 		default:
 			end, empty := tagEnd(body, i)
+			if !f(depth+1, body[i:end], empty) {
+				return
+			}
 			if !empty {
-				if depth++; depth > MaxDepth {
-					return fmt.Errorf("elements nested more than %d deep", MaxDepth)
-				}
+				depth++
 			}
 			i = end
 		}
 		if i >= len(body) {
-			return nil
+			return
 		}
 	}
 }
