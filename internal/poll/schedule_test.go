@@ -473,14 +473,7 @@ func TestReloadShorterIntervalTakesEffect(t *testing.T) {
 	ref := newTestRefresher(t, db, testConfig(t, ""), nil)
 	job := feedJob("a", srv.URL+"/feed")
 	job.Source.Interval = config.Duration(time.Hour)
-	results := make(chan Result, 10)
-	s := &Scheduler{Refresher: ref, Store: db, Owner: "test", Workers: 1, Tick: 10 * time.Millisecond, Spread: time.Millisecond,
-		Progress: func(r Result) { results <- r }}
-	s.SetJobs([]Job{job})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	s, results := runScheduler(t, ref, db, job)
 	<-results
 	reloaded := job
 	reloaded.Source.Interval = config.Duration(time.Second)
@@ -505,14 +498,7 @@ func TestReloadRenamedMemberPolledAtOnce(t *testing.T) {
 	ref := newTestRefresher(t, db, testConfig(t, ""), nil)
 	job := feedJob("iss-old", srv.URL+"/feed")
 	job.Source.Interval = config.Duration(time.Hour)
-	results := make(chan Result, 10)
-	s := &Scheduler{Refresher: ref, Store: db, Owner: "test", Workers: 1, Tick: 10 * time.Millisecond, Spread: time.Millisecond,
-		Progress: func(r Result) { results <- r }}
-	s.SetJobs([]Job{job})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	s, results := runScheduler(t, ref, db, job)
 	<-results
 	renamed := feedJob("iss-new", job.URL())
 	renamed.Source.Interval = job.Source.Interval
@@ -967,4 +953,19 @@ func TestUnrecordedRefreshRetriedAtTheSourcesInterval(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runScheduler runs a scheduler of one worker polling job until the test ends, and
+// returns it and the results of its polls.
+func runScheduler(t *testing.T, ref *Refresher, db Store, job Job) (*Scheduler, chan Result) {
+	t.Helper()
+	results := make(chan Result, 10)
+	s := &Scheduler{Refresher: ref, Store: db, Owner: "test", Workers: 1, Tick: 10 * time.Millisecond, Spread: time.Millisecond,
+		Progress: func(r Result) { results <- r }}
+	s.SetJobs([]Job{job})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return s, results
 }

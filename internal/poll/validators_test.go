@@ -68,16 +68,7 @@ func (f *failingUpsert) Upsert(ctx context.Context, items []news.Item) (news.Ups
 // poll must not be conditional on that poll's answer, whose 304 would leave the items
 // out for good.
 func TestItemsAStoreRefusedAreFetchedAgain(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("ETag", `"v1"`)
-		if r.Header.Get("If-None-Match") == `"v1"` {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		w.Header().Set("Content-Type", "application/rss+xml")
-		w.Write([]byte(goodFeed("kept")))
-	}))
-	defer srv.Close()
+	srv := etagFeedServer(t)
 	db := openBolt(t)
 	st := &failingUpsert{Store: db}
 	st.fail.Store(true)
@@ -99,16 +90,7 @@ func TestItemsAStoreRefusedAreFetchedAgain(t *testing.T) {
 // nothing under the new id, while the old id's items are no longer shown) nor take over
 // its history; it is a first poll.
 func TestRenamedMemberPollsAfresh(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("ETag", `"v1"`)
-		if r.Header.Get("If-None-Match") == `"v1"` {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		w.Header().Set("Content-Type", "application/rss+xml")
-		w.Write([]byte(goodFeed("kept")))
-	}))
-	defer srv.Close()
+	srv := etagFeedServer(t)
 	db := openBolt(t)
 	ref := newTestRefresher(t, db, testConfig(t, ""), nil)
 	if res := ref.Refresh(context.Background(), feedJob("iss-old", srv.URL+"/feed")); res.Err != nil || res.New != 3 {
@@ -121,4 +103,20 @@ func TestRenamedMemberPollsAfresh(t *testing.T) {
 	if st, _ := sourceState(t, db, srv.URL+"/feed"); st.Member != "iss-new" || st.Polls != 1 || len(st.History) != 1 {
 		t.Errorf("state after the renamed member's poll: member %q, %d polls, %d in history; want the new member's first", st.Member, st.Polls, len(st.History))
 	}
+}
+
+// etagFeedServer serves a feed of 3 items with an ETag, and 304 to a request that sends it.
+func etagFeedServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("ETag", `"v1"`)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Write([]byte(goodFeed("kept")))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
