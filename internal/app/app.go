@@ -1,5 +1,5 @@
 // Package app wires networkfeed's packages into its commands (serve, poll, check,
-// preview, build, demo, import-opml) and owns flags, signals and shutdown order.
+// preview, build, demo, import-opml, prune) and owns flags, signals and shutdown order.
 package app
 
 import (
@@ -34,6 +34,7 @@ var commands = []struct{ name, args, about string }{
 	{"build", "[flags] -out DIR", "write the feeds and web view as static files"},
 	{"demo", "[flags]", "run an offline demo network on loopback and serve it"},
 	{"import-opml", "[flags] FILE", "add an OPML list of feeds to feeds.yaml (comments kept)"},
+	{"prune", "[flags]", "remove from the store the items of members removed from feeds.yaml"},
 }
 
 // usage is networkfeed's own usage, for `networkfeed help` and a command line without
@@ -231,6 +232,8 @@ func command(name string) func(ctx context.Context, args []string, env Env, stdo
 		return runDemo
 	case "import-opml":
 		return runImportOPML
+	case "prune":
+		return runPrune
 	}
 	return nil
 }

@@ -524,7 +524,11 @@ type sourceLease struct {
 	ttl        time.Duration
 }
 
-func (l sourceLease) name() string { return "poll:" + l.url }
+func (l sourceLease) name() string { return LeaseName(l.url) }
+
+// LeaseName is the name of the lease a process holds on the source at url while it
+// polls it (`prune` takes it too while it removes the source's items).
+func LeaseName(url string) string { return "poll:" + url }
 
 // claim takes the lease, or renews it; false when another process holds it.
 func (l sourceLease) claim(ctx context.Context) (bool, error) {

@@ -60,6 +60,14 @@ type Store interface {
 	// item never comes back as new. It returns how many items were removed.
 	Trim(ctx context.Context, source string, maxItems int, maxAge time.Duration, now time.Time) (int, error)
 
+	// Forget removes every item member stored from source, with no tombstones, and
+	// source's state (its history with it) when the state is member's: what `prune` does
+	// to a member or source removed from the config. Items another member stored from
+	// the same URL stay. With no tombstones, a member or source put back in the config
+	// starts afresh: what its source lists then is stored again as new (under the same
+	// IDs). It returns how many items were removed.
+	Forget(ctx context.Context, member, source string) (int, error)
+
 	// Version changes whenever stored items change; caches key on it.
 	Version(ctx context.Context) (uint64, error)
 

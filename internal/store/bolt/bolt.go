@@ -1238,3 +1238,58 @@ func putItem(tx *bbolt.Tx, it *news.Item) error {
 	}
 	return putBody(tx, []byte(it.ID), v)
 }
+
+// Forget implements store.Store: source's items of member go as Trim's do (indexes,
+// keys, cluster, story), with no tombstone, and source's state with its history when it
+// is member's, in one transaction.
+func (s *Store) Forget(ctx context.Context, member, source string) (int, error) {
+	removed := 0
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		removed = 0
+		var ids [][]byte
+		for t := newTimeline(tx.Bucket(bIndex).Cursor(), "s:"+source, news.Cursor{}); t.key != nil; t.prev() {
+			ids = append(ids, bytes.Clone(t.suffix()[8:]))
+		}
+		for _, id := range ids {
+			it, found, err := getItem(tx, id)
+			if err != nil {
+				return err
+			}
+			if !found || it.Member != member {
+				continue
+			}
+			if err := deleteIndexes(tx, &it); err != nil {
+				return err
+			}
+			if err := deleteItem(tx, id); err != nil {
+				return err
+			}
+			if err := s.leaveCluster(tx, &it); err != nil {
+				return err
+			}
+			removed++
+		}
+		if v := tx.Bucket(bSources).Get([]byte(source)); v != nil {
+			var st news.SourceState
+			if err := json.Unmarshal(v, &st); err != nil {
+				return fmt.Errorf("decode source %s: %w", source, err)
+			}
+			if st.Member == member {
+				if err := tx.Bucket(bSources).Delete([]byte(source)); err != nil {
+					return err
+				}
+				if err := tx.Bucket(bHistory).Delete([]byte(source)); err != nil {
+					return err
+				}
+			}
+		}
+		if removed > 0 {
+			return bumpVersion(tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("forget %s of %s: %w", source, member, err)
+	}
+	return removed, nil
+}

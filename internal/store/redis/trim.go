@@ -11,7 +11,7 @@ import (
 )
 
 // dropScript removes one item if its stored value is still what the caller read, with
-// its index entries and its story, and tombstones its ID.
+// its index entries and its story, and tombstones its ID (unless given no time: Forget).
 //
 // It takes the item out of its cluster (see cluster.go), so that another copy of the
 // story is shown when it was the shown one. Its filing stays in the stream of story
@@ -20,7 +20,7 @@ import (
 //
 // KEYS: item, tomb, ver, key-index hash, clusters, items' cluster state, stories, then
 // the sorted sets it is in.
-// ARGV: id, expected value, the time (Unix seconds) for its tombstone, nF, then nF
+// ARGV: id, expected value, the time (Unix seconds) for its tombstone ("": none), nF, then nF
 // key-index fields pointing at it.
 // Returns 1 removed, 0 changed or gone meanwhile.
 var dropScript = redis.NewScript(luaClusters + `
@@ -40,7 +40,7 @@ local nF = tonumber(ARGV[4])
 for i = 5, 4 + nF do
   if redis.call('HGET', KEYS[4], ARGV[i]) == id then redis.call('HDEL', KEYS[4], ARGV[i]) end
 end
-redis.call('ZADD', KEYS[2], ARGV[3], id)
+if ARGV[3] ~= '' then redis.call('ZADD', KEYS[2], ARGV[3], id) end
 redis.call('INCR', KEYS[3])
 return 1
 `)
@@ -133,8 +133,9 @@ func (s *Store) trimCandidates(ctx context.Context, zkey string, maxItems int, c
 	return ids, counted, nil
 }
 
-// drop removes the items with ids for which doomed holds; again reports that some
-// changed meanwhile and the candidates must be read again.
+// drop removes the items with ids for which doomed holds, tombstoned as of now (the
+// zero time: not tombstoned); again reports that some changed meanwhile and the
+// candidates must be read again.
 func (s *Store) drop(ctx context.Context, ids []string, doomed func(*news.Item) bool, now time.Time) (removed int, again bool, err error) {
 	keys := make([]string, len(ids))
 	for i, id := range ids {
@@ -197,7 +198,11 @@ func (s *Store) drop(ctx context.Context, ids []string, doomed func(*news.Item) 
 func (s *Store) dropCmd(ctx context.Context, pipe redis.Pipeliner, key string, it *news.Item, cur string, now time.Time) *redis.Cmd {
 	ks := append([]string{key, s.tombKey(), s.verKey(), s.keysKey(), s.clustersKey(), s.clusterOfKey(), s.storiesKey()}, s.indexKeys(it)...)
 	fields := lookupFields(it)
-	args := []any{it.ID, cur, now.Unix(), len(fields)}
+	var tomb any = ""
+	if !now.IsZero() {
+		tomb = now.Unix()
+	}
+	args := []any{it.ID, cur, tomb, len(fields)}
 	for _, f := range fields {
 		args = append(args, f)
 	}

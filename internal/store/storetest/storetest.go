@@ -50,6 +50,7 @@ func Run(t *testing.T, open Opener) {
 		{"Sources", testSources},
 		{"TrimAndTombstones", testTrimAndTombstones},
 		{"TombstonesExpire", testTombstonesExpire},
+		{"Forget", testForget},
 		{"CarryTombstones", testCarryTombstones},
 		{"Version", testVersion},
 		{"Leases", testLeases},
@@ -359,6 +360,70 @@ func testSources(t *testing.T, s store.Store) {
 		if len(b.History) != 1 || b.History[0].Duration != time.Second || b.Failures != 2 || !b.RetryAfter.Equal(st.RetryAfter) || !b.NextPoll.Equal(st.NextPoll) || b.Warning != st.Warning {
 			t.Errorf("SourceStates %s = %+v, want its state with the newest poll only", b.URL, b)
 		}
+	}
+}
+
+// Forget removes a member's items of one source and the source's state, and leaves no
+// tombstones: the member put back in the config starts afresh. Items another member
+// stored from the same URL, and a state that is another member's, stay.
+func testForget(t *testing.T, s store.Store) {
+	src := Item("gs", 1).Source
+	moved := Item("au", 9) // au's item from the same URL (the feed changed hands)
+	moved.Source = src
+	mustUpsert(t, s, Item("gs", 1), Item("gs", 2), Item("gs", 3), Item("au", 1), moved)
+	// A story the GS told first, then fr: fr's copy is hidden while the GS's is stored.
+	story, copy := Item("gs", 4), Item("fr", 24)
+	story.Canonical, copy.Canonical = "https://iss-ssi.example.org/news/x", "https://iss-ssi.example.org/news/x"
+	mustUpsert(t, s, story, copy)
+	wantCluster(t, s, "fr-024", "gs-004")
+	for _, st := range []news.SourceState{
+		{URL: src, Member: "gs", History: []news.PollRecord{{At: base, New: 4}, {At: base.Add(-time.Hour)}}},
+		{URL: Item("au", 1).Source, Member: "au"},
+	} {
+		if err := s.PutSource(ctx(t), st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v0, err := s.Version(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	n, err := s.Forget(ctx(t), "gs", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 4 {
+		t.Errorf("Forget removed %d items, want 4", n)
+	}
+	wantIDs(t, "items left", query(t, s, news.Query{}), "[fr-024 au-009 au-001]")
+	wantIDs(t, "clustered: fr's copy is the story now", query(t, s, news.Query{Clustered: true}), "[fr-024 au-009 au-001]")
+	if got, err := s.ItemsByKey(ctx(t), "gs", []string{"guid:gs/1", "https://gs.example.org/news/2"}); err != nil || len(got) != 0 {
+		t.Errorf("ItemsByKey after Forget = %v, %v; want none", ids(got), err)
+	}
+	if _, err := s.Source(ctx(t), src); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("forgotten source's state: err = %v, want ErrNotFound", err)
+	}
+	if sts, err := s.Sources(ctx(t)); err != nil || len(sts) != 1 || sts[0].Member != "au" {
+		t.Errorf("Sources after Forget = %+v, %v; want au's only", sts, err)
+	}
+	if v1, err := s.Version(ctx(t)); err != nil || v1 == v0 {
+		t.Errorf("version %d after Forget, was %d (err %v): caches would serve the items", v1, v0, err)
+	}
+	// No tombstones: the GS back in the config stores what its feed lists again.
+	if r := mustUpsert(t, s, Item("gs", 1), Item("gs", 2)); r.New != 2 {
+		t.Errorf("upsert after Forget = %+v, want both new", r)
+	}
+	// A state that is another member's stays, and so do its items.
+	if n, err := s.Forget(ctx(t), "gs", Item("au", 1).Source); err != nil || n != 0 {
+		t.Errorf("Forget of gs on au's source = %d, %v; want 0", n, err)
+	}
+	if _, err := s.Source(ctx(t), Item("au", 1).Source); err != nil {
+		t.Errorf("au's state: %v", err)
+	}
+	// Nothing stored: nothing to do.
+	if n, err := s.Forget(ctx(t), "xx", "https://nowhere.example.org/feed"); err != nil || n != 0 {
+		t.Errorf("Forget of nothing = %d, %v", n, err)
 	}
 }
 
