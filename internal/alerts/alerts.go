@@ -200,10 +200,11 @@ func (ob *Observer) Health(url string) (news.Health, time.Time, bool) {
 	return news.Health(h), a.polled, true
 }
 
-// assessed is a source's state key (stateKey) and the LastPoll it was assessed for.
+// assessed is a source's state key (stateKey), the LastPoll it was assessed for and the
+// member it was polled for.
 type assessed struct {
-	key    string
-	polled time.Time
+	key, member string
+	polled      time.Time
 }
 
 // Observe is called after every refresh (poll.Refresher.Observe). It assesses the
@@ -277,6 +278,11 @@ func (ob *Observer) record(ctx context.Context, log *slog.Logger, o observed) (a
 	defer ob.mu.Unlock()
 	ob.loadLocked(ctx)
 	last, known := ob.health[after.URL]
+	// A state another member left (its member's id changed, or the source moved: one
+	// member removed and one added) is none of this one's, as poll.Refresh has it: the
+	// new member's source starts from unknown, and neither recovers from nor stays in the
+	// old member's failing or stale.
+	known = known && last.member == after.Member
 	prev := last.key
 	if !known {
 		bh := before.Health
@@ -284,7 +290,7 @@ func (ob *Observer) record(ctx context.Context, log *slog.Logger, o observed) (a
 			bh = news.HealthUnknown
 		}
 		prev = stateKey(bh, before.ErrorKind, before.Warning)
-		if i := slices.IndexFunc(ob.ring, func(a Alert) bool { return a.Source == after.URL }); i >= 0 {
+		if i := slices.IndexFunc(ob.ring, func(a Alert) bool { return a.Source == after.URL && a.Member == after.Member }); i >= 0 {
 			prev = stateKey(ob.ring[i].To, ob.ring[i].ErrorKind, ob.ring[i].Warning)
 		}
 	}
@@ -296,7 +302,7 @@ func (ob *Observer) record(ctx context.Context, log *slog.Logger, o observed) (a
 	if kind != "" && !known && !o.checked {
 		return Alert{}, false, true
 	}
-	ob.health[after.URL] = assessed{next, after.LastPoll}
+	ob.health[after.URL] = assessed{key: next, member: after.Member, polled: after.LastPoll}
 	if kind == "" {
 		return Alert{}, false, false
 	}

@@ -755,3 +755,53 @@ func TestStoreOutageMakesNoAlertOfItsOwn(t *testing.T) {
 		}
 	})
 }
+
+// TestRenamedMemberStartsAfresh: a source whose member's id changed (or that moved to
+// another member) is the new member's from unknown, as poll.Refresh has it (its before
+// is empty): it neither recovers from the old member's failing nor stays in it. The
+// new member's first ok poll was alerted "recovered" (from the old member's failing),
+// and its first failing one was no alert at all, in this process and in one that read
+// the old member's alerts from the store.
+func TestRenamedMemberStartsAfresh(t *testing.T) {
+	renamed := func(h news.Health, kind string) news.SourceState {
+		st := state(h, kind)
+		st.Member = "iss-belgium"
+		return st
+	}
+	for _, restart := range []bool{false, true} {
+		for _, tc := range []struct {
+			name  string
+			after news.SourceState
+			want  string // kind, or "" for no alert
+		}{
+			{"first poll ok", renamed(news.HealthOK, ""), ""},
+			{"first poll failing", renamed(news.HealthFailing, "http_5xx"), KindFailing},
+		} {
+			t.Run(fmt.Sprintf("%s, restart %v", tc.name, restart), func(t *testing.T) {
+				ms := &memStore{}
+				ob := New(Options{Store: ms, Log: quiet(), Now: func() time.Time { return now }})
+				ob.Observe(state(news.HealthUnknown, ""), state(news.HealthOK, ""), poll.Result{URL: src})
+				ob.Observe(state(news.HealthOK, ""), state(news.HealthFailing, "http_5xx"), poll.Result{URL: src})
+				if restart {
+					ob = New(Options{Store: ms, Log: quiet(), Now: func() time.Time { return now.Add(time.Hour) }})
+				}
+				ob.Observe(news.SourceState{}, tc.after, poll.Result{URL: src})
+				got := ob.Recent(t.Context())
+				if len(got) == 0 || got[len(got)-1].Kind != KindFailing || got[len(got)-1].Member != "iss-be" {
+					t.Fatalf("alerts %+v: want the old member's failing first", got)
+				}
+				var kinds []string
+				for _, a := range got[:len(got)-1] {
+					kinds = append(kinds, a.Member+" "+a.Kind)
+				}
+				var want []string
+				if tc.want != "" {
+					want = []string{"iss-belgium " + tc.want}
+				}
+				if !slices.Equal(kinds, want) {
+					t.Errorf("alerts after the rename %q, want %q", kinds, want)
+				}
+			})
+		}
+	}
+}

@@ -37,6 +37,13 @@ var commands = []struct{ name, args, about string }{
 	{"prune", "[flags]", "remove from the store the items of members removed from feeds.yaml"},
 }
 
+// helpArgs and helpAbout are the help command's line in usage; help is not in commands,
+// having no flags of its own.
+const (
+	helpArgs  = "COMMAND"
+	helpAbout = "show a command's usage and flags (also: networkfeed COMMAND -h)"
+)
+
 // usage is networkfeed's own usage, for `networkfeed help` and a command line without
 // a command it knows.
 var usage = func() string {
@@ -48,7 +55,7 @@ var usage = func() string {
 	for _, c := range commands {
 		line(c.name, c.args, c.about)
 	}
-	line("help", "COMMAND", "show a command's usage and flags (also: networkfeed COMMAND -h)")
+	line("help", helpArgs, helpAbout)
 	b.WriteString(`
 Common flags (each also from the environment):
   -config  path to feeds.yaml        (NETWORKFEED_CONFIG, default feeds.yaml)
@@ -181,6 +188,11 @@ func Run(args []string, env Env, stdout, stderr io.Writer) int {
 	case "help", "-h", "-help", "--help":
 		if len(rest) == 0 {
 			fmt.Fprint(stdout, usage)
+			return 0
+		}
+		if len(rest) == 1 && (rest[0] == "help" || rest[0] == "-h" || rest[0] == "-help" || rest[0] == "--help") {
+			// help's own usage, as for any command usage lists.
+			fmt.Fprintf(stdout, "usage: networkfeed help %s\n\n%s\n", helpArgs, helpAbout)
 			return 0
 		}
 		if len(rest) > 1 || command(rest[0]) == nil {

@@ -175,6 +175,24 @@ func TestHelp(t *testing.T) {
 	}
 }
 
+// TestHelpHelp: `networkfeed help help` (and `help -h`) prints help's own usage and
+// exits 0, as for every command the usage lists; it said unknown command "help" and
+// exited 2.
+func TestHelpHelp(t *testing.T) {
+	for _, arg := range []string{"help", "-h", "-help", "--help"} {
+		var stdout, stderr strings.Builder
+		code := Run([]string{"networkfeed", "help", arg}, func(string) string { return "" }, &stdout, &stderr)
+		want := "usage: networkfeed help COMMAND\n\n"
+		if code != 0 || !strings.HasPrefix(stdout.String(), want) || stderr.Len() > 0 {
+			t.Errorf("help %s: exit %d, stdout %q, stderr %q: want exit 0, stdout starting %q", arg, code, stdout.String(), stderr.String(), want)
+		}
+	}
+	var stdout, stderr strings.Builder
+	if code := Run([]string{"networkfeed", "help", "nope"}, func(string) string { return "" }, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), `unknown command "nope"`) {
+		t.Errorf("help nope: exit %d, stderr %q: want exit 2, unknown command", code, stderr.String())
+	}
+}
+
 // TestPreviewRefusesUnknownTimezone: -timezone is checked as feeds.yaml's timezone: is;
 // an unknown zone was taken silently, and the page's local times read in another.
 func TestPreviewRefusesUnknownTimezone(t *testing.T) {

@@ -74,6 +74,7 @@ func readOPML(r io.Reader) ([]opmlFeed, error) {
 		out   []opmlFeed
 		seen  bool     // an <opml> element
 		path  []string // names of the open elements
+		at    []int    // the lines where they open
 		scope []string // per open outline: the region of the outlines in it
 	)
 	region := func() string {
@@ -87,7 +88,7 @@ func readOPML(r io.Reader) ([]opmlFeed, error) {
 		tok, err := dec.RawToken()
 		if err == io.EOF {
 			if len(path) > 0 {
-				return nil, fmt.Errorf("line %d: unexpected EOF: <%s> not closed", line, path[len(path)-1])
+				return nil, fmt.Errorf("line %d: unexpected EOF: <%s> opened at line %d not closed", line, path[len(path)-1], at[len(at)-1])
 			}
 			break
 		}
@@ -102,7 +103,7 @@ func readOPML(r io.Reader) ([]opmlFeed, error) {
 			}
 			seen = true
 			inBody := len(path) >= 2 && path[1] == "body"
-			path = append(path, name)
+			path, at = append(path, name), append(at, line)
 			if name != "outline" || !inBody {
 				continue
 			}
@@ -140,12 +141,12 @@ func readOPML(r io.Reader) ([]opmlFeed, error) {
 				if len(path) == 0 {
 					return nil, fmt.Errorf("line %d: unexpected end element </%s>", line, t.Name.Local)
 				}
-				return nil, fmt.Errorf("line %d: element <%s> closed by </%s>", line, path[len(path)-1], t.Name.Local)
+				return nil, fmt.Errorf("line %d: element <%s> closed by </%s> (<%[2]s> opened at line %[4]d)", line, path[len(path)-1], t.Name.Local, at[len(at)-1])
 			}
 			if path[len(path)-1] == "outline" && len(path) >= 3 && path[1] == "body" {
 				scope = scope[:len(scope)-1]
 			}
-			path = path[:len(path)-1]
+			path, at = path[:len(path)-1], at[:len(at)-1]
 		}
 	}
 	if !seen {
@@ -462,21 +463,38 @@ func runImportOPML(ctx context.Context, args []string, env Env, stdout, stderr i
 		return err
 	}
 	if *dry {
-		_, err := stdout.Write(out)
-		return err
+		// stdout is the config alone, to be redirected to a file; the summary goes to
+		// stderr.
+		if _, err := stdout.Write(out); err != nil {
+			return err
+		}
+		importSummary(stderr, c.config, fs.Arg(0), len(feeds), res, true)
+		return nil
 	}
 	if len(res.Added)+len(res.NewMembers) > 0 {
 		if err := saveConfig(filepath.Clean(c.config), out); err != nil {
 			return err
 		}
 	}
+	importSummary(stdout, c.config, fs.Arg(0), len(feeds), res, false)
+	return nil
+}
+
+// importSummary says what an import did, or on a dry run would have done.
+func importSummary(w io.Writer, config, opml string, feeds int, res importResult, dry bool) {
+	added, member, counts := "added feed to %s\n", "new member %s (check its country, region and languages)\n", "%d added to members, %d new members"
+	if dry {
+		added, member, counts = "would add feed to %s\n", "would add new member %s (check its country, region and languages)\n", "%d would be added to members, %d would be new members"
+	}
 	for _, a := range res.Added {
-		fmt.Fprintf(stdout, "added feed to %s\n", a)
+		fmt.Fprintf(w, added, a)
 	}
 	for _, id := range res.NewMembers {
-		fmt.Fprintf(stdout, "new member %s (check its country, region and languages)\n", id)
+		fmt.Fprintf(w, member, id)
 	}
-	fmt.Fprintf(stdout, "%s: %d feeds in %s: %d added to members, %d new members, %d already listed\n",
-		c.config, len(feeds), fs.Arg(0), len(res.Added), len(res.NewMembers), len(res.Skipped))
-	return nil
+	fmt.Fprintf(w, "%s: %d feeds in %s: "+counts+", %d already listed\n",
+		config, feeds, opml, len(res.Added), len(res.NewMembers), len(res.Skipped))
+	if dry {
+		fmt.Fprintf(w, "dry run: nothing written to %s\n", config)
+	}
 }

@@ -147,6 +147,44 @@ func TestImportOPMLCommand(t *testing.T) {
 	}
 }
 
+// TestImportOPMLDryRunSummary: -dry-run prints the new config on stdout, exactly, and what
+// the import would do on stderr, as a real run says it, and writes nothing; it printed
+// the config alone, leaving the new members to check unsaid.
+func TestImportOPMLDryRunSummary(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "feeds.yaml")
+	src, _ := os.ReadFile(filepath.Join("testdata", "opml", "feeds.yaml"))
+	if err := os.WriteFile(cfgPath, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opml := filepath.Join("testdata", "opml", "import.opml")
+	want, _, err := importOPML(cfgPath, src, readOPMLFile(t, opml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	env := func(k string) string { return map[string]string{"NETWORKFEED_CONFIG": cfgPath}[k] }
+	if code := Run([]string{"networkfeed", "import-opml", "-dry-run", opml}, env, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !bytes.Equal(stdout.Bytes(), want) {
+		t.Errorf("stdout is not the new config alone:\n%s", stdout.String())
+	}
+	for _, w := range []string{
+		"would add feed to iss-germany: https://iss-germany.example.org/feed/\n",
+		"would add new member kinship-care-network (check its country, region and languages)\n",
+		"3 would be added to members, 2 would be new members, 1 already listed\n",
+		"dry run: nothing written to " + cfgPath + "\n",
+	} {
+		if !strings.Contains(stderr.String(), w) {
+			t.Errorf("stderr %q: want %q", stderr.String(), w)
+		}
+	}
+	if after, _ := os.ReadFile(cfgPath); !bytes.Equal(after, src) {
+		t.Error("a dry run changed the config")
+	}
+}
+
 // A value written over several lines (a quoted or plain scalar continued on the next
 // lines, a flow list closed on a line of its own) ends its member: the import's lines go
 // after it, not into it, where they became part of the value and the config stayed valid.
@@ -255,16 +293,20 @@ func TestReadOPMLExports(t *testing.T) {
 }
 
 // A file that cannot be imported says where, in the OPML file: a feed URL that is no
-// http(s) URL was reported at a line of the config that would have been written.
+// http(s) URL was reported at a line of the config that would have been written. An
+// element left open says where it opened too: the wrong end tag's line alone left the
+// outline to look for.
 func TestReadOPMLErrors(t *testing.T) {
 	const head = "<?xml version=\"1.0\"?>\n<opml version=\"2.0\"><head/><body>\n"
 	tests := []struct{ name, opml, want string }{
 		{"empty", "  \n", "the file is empty"},
 		{"not opml", "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"></rss>\n", "not an OPML file: line 2: <rss>"},
 		{"unclosed outline", head + "<outline text=\"A\" xmlUrl=\"https://a.example.org/feed\">\n</body></opml>\n", "line 4"},
-		{"truncated", head + "<outline text=\"A\" xmlUrl=\"https://a.example.org/feed\"/>\n", "unexpected EOF"},
+		{"truncated", head + "<outline text=\"A\" xmlUrl=\"https://a.example.org/feed\"/>\n", "line 4: unexpected EOF: <body> opened at line 2 not closed"},
 		{"closed by another's end tag", head + "<outline text=\"Folder\">\n<outline text=\"A\" xmlUrl=\"https://a.example.org/feed\"/>\n</folder>\n</body></opml>\n",
-			"line 5: element <outline> closed by </folder>"},
+			"line 5: element <outline> closed by </folder> (<outline> opened at line 3)"},
+		{"closed far from its start", head + "<outline text=\"Folder\">\n<outline text=\"A\" xmlUrl=\"https://a.example.org/feed\"/>\n\n<outline text=\"B\" xmlUrl=\"https://b.example.org/feed\"/>\n</bod></opml>\n",
+			"line 7: element <outline> closed by </bod> (<outline> opened at line 3)"},
 		{"end tag of nothing", head + "</body></opml>\n</opml>\n", "line 4: unexpected end element </opml>"},
 		{"other scheme", head + "<outline text=\"Ok\" xmlUrl=\"https://ok.example.org/\"/>\n<outline text=\"Bad\" xmlUrl=\"ftp://a.example.org/rss\"/>\n</body></opml>\n",
 			`line 4: feed "Bad": xmlUrl "ftp://a.example.org/rss" is not an absolute http(s) URL`},

@@ -185,8 +185,15 @@ func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
 		for _, m := range cfg.Members {
 			for _, src := range m.AllSources() {
 				s, ok := byURL[src.URL()]
+				if ok && s.Member != "" && s.Member != m.ID {
+					// A state another member left (this member's id changed, or the
+					// source moved) is none of this one's, as the dashboard has it: never
+					// polled under this member, due when the scheduler has it due, not
+					// failing or overdue by the old member's last poll.
+					ok = false
+				}
 				if !ok {
-					s.URL = src.URL() // never polled
+					s = news.SourceState{URL: src.URL()} // never polled
 				}
 				if m.Disabled || src.Disabled {
 					// Not polled at all: no health of its own, and never overdue.

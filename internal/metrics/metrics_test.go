@@ -215,3 +215,34 @@ func TestQueueLagCountsSourcesNeverPolled(t *testing.T) {
 		}
 	}
 }
+
+// TestScrapeRenamedMember: a source whose member's id changed (or that moved to another
+// member) counts as the new member's never-polled source, as the dashboard shows it,
+// due when the scheduler has it due: it counted as failing by the old member's state,
+// and overdue by that state's next poll.
+func TestScrapeRenamedMember(t *testing.T) {
+	now := time.Now()
+	cfg, err := config.Parse("feeds.yaml", []byte("members:\n  - {id: iss-belgium, name: B, sources: [{feed: \"https://be.example.org/feed.xml\"}]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(fakeSources{{URL: "https://be.example.org/feed.xml", Member: "iss-be", Health: news.HealthFailing, NextPoll: now.Add(-time.Hour)}},
+		func() *config.Config { return cfg })
+	m.DueWith(func(u string) (time.Time, bool) {
+		return now.Add(-20 * time.Second), u == "https://be.example.org/feed.xml"
+	})
+	text := scrape(t, m)
+	for _, want := range []string{
+		`networkfeed_sources{health="unknown"} 1`,
+		`networkfeed_sources{health="failing"} 0`,
+	} {
+		if !strings.Contains("\n"+text, "\n"+want+"\n") {
+			t.Errorf("scrape lacks the line %s", want)
+		}
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if lag, ok := strings.CutPrefix(line, "networkfeed_queue_lag_seconds "); ok && !strings.HasPrefix(lag, "20") {
+			t.Errorf("queue lag %s, want about 20 seconds (due as the scheduler has it, not at the old member's next poll)", lag)
+		}
+	}
+}
