@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 
 	"github.com/iss-network/networkfeed/internal/clean"
 	"github.com/iss-network/networkfeed/internal/config"
@@ -49,13 +50,12 @@ const (
 var usage = func() string {
 	var b strings.Builder
 	b.WriteString("networkfeed gathers member news into one network feed and web view.\n\nUsage:\n")
-	line := func(name, args, about string) {
-		fmt.Fprintf(&b, "  networkfeed %-24s %s\n", fmt.Sprintf("%-7s %s", name, args), about)
-	}
+	tw := tabwriter.NewWriter(&b, 0, 0, 1, ' ', 0)
 	for _, c := range commands {
-		line(c.name, c.args, c.about)
+		fmt.Fprintf(tw, "  networkfeed %s\t%s\t %s\n", c.name, c.args, c.about)
 	}
-	line("help", helpArgs, helpAbout)
+	fmt.Fprintf(tw, "  networkfeed %s\t%s\t %s\n", "help", helpArgs, helpAbout)
+	tw.Flush()
 	b.WriteString(`
 Common flags (each also from the environment):
   -config  path to feeds.yaml        (NETWORKFEED_CONFIG, default feeds.yaml)

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -169,8 +170,24 @@ func TestHelp(t *testing.T) {
 	}
 	for _, arg := range []string{"help", "-h", "-help", "--help"} {
 		var stdout, stderr strings.Builder
-		if code := Run([]string{"networkfeed", arg}, func(string) string { return "" }, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "\n  networkfeed help    COMMAND ") {
+		if code := Run([]string{"networkfeed", arg}, func(string) string { return "" }, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "\n  networkfeed help ") {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q", arg, code, stdout.String(), stderr.String())
+		}
+		// Each command's arguments and description start in the same columns (import-opml's
+		// arguments did not).
+		argCol, aboutCol := -1, -1
+		for _, c := range append(slices.Clone(commands), struct{ name, args, about string }{"help", helpArgs, helpAbout}) {
+			for line := range strings.Lines(stdout.String()) {
+				if !strings.HasPrefix(line, "  networkfeed "+c.name+" ") {
+					continue
+				}
+				a, d := strings.Index(line, c.args), strings.Index(line, c.about)
+				if argCol < 0 {
+					argCol, aboutCol = a, d
+				} else if a != argCol || d != aboutCol {
+					t.Errorf("%s: %s's arguments and description start at columns %d and %d, the first command's at %d and %d:\n%s", arg, c.name, a, d, argCol, aboutCol, stdout.String())
+				}
+			}
 		}
 	}
 }
