@@ -1051,21 +1051,12 @@ func (s *Store) trimSource(ctx context.Context, source string, maxItems int, max
 		removed = 0
 		tombs := tx.Bucket(bTombs)
 		for _, id := range trimmable(tx, source, maxItems, maxAge, now) {
-			it, found, err := getItem(tx, id)
+			ok, err := s.removeItem(tx, id, "")
 			if err != nil {
 				return err
 			}
-			if !found {
+			if !ok {
 				continue
-			}
-			if err := deleteIndexes(tx, &it); err != nil {
-				return err
-			}
-			if err := deleteItem(tx, id); err != nil {
-				return err
-			}
-			if err := s.leaveCluster(tx, &it); err != nil {
-				return err
 			}
 			var ts [8]byte
 			binary.BigEndian.PutUint64(ts[:], uint64(now.Unix()))
@@ -1239,6 +1230,22 @@ func putItem(tx *bbolt.Tx, it *news.Item) error {
 	return putBody(tx, []byte(it.ID), v)
 }
 
+// removeItem removes item id, when stored (and member's, when member is not ""): its
+// indexes and keys, its body, and its place in its cluster (Trim, Forget).
+func (s *Store) removeItem(tx *bbolt.Tx, id []byte, member string) (bool, error) {
+	it, found, err := getItem(tx, id)
+	if err != nil || !found || (member != "" && it.Member != member) {
+		return false, err
+	}
+	if err := deleteIndexes(tx, &it); err != nil {
+		return false, err
+	}
+	if err := deleteItem(tx, id); err != nil {
+		return false, err
+	}
+	return true, s.leaveCluster(tx, &it)
+}
+
 // Forget implements store.Store: source's items of member go as Trim's do (indexes,
 // keys, cluster, story), with no tombstone, and source's state with its history when it
 // is member's, in one transaction.
@@ -1251,23 +1258,13 @@ func (s *Store) Forget(ctx context.Context, member, source string) (int, error) 
 			ids = append(ids, bytes.Clone(t.suffix()[8:]))
 		}
 		for _, id := range ids {
-			it, found, err := getItem(tx, id)
+			ok, err := s.removeItem(tx, id, member)
 			if err != nil {
 				return err
 			}
-			if !found || it.Member != member {
-				continue
+			if ok {
+				removed++
 			}
-			if err := deleteIndexes(tx, &it); err != nil {
-				return err
-			}
-			if err := deleteItem(tx, id); err != nil {
-				return err
-			}
-			if err := s.leaveCluster(tx, &it); err != nil {
-				return err
-			}
-			removed++
 		}
 		if v := tx.Bucket(bSources).Get([]byte(source)); v != nil {
 			var st news.SourceState
