@@ -114,6 +114,8 @@ type Result struct {
 	// once linkedSet.
 	linkedLeft time.Duration
 	linkedSet  bool
+	// recorded is the state the refresh recorded for the source (set with NextPoll).
+	recorded news.SourceState
 }
 
 // Refresher does one refresh of one source.
@@ -474,6 +476,7 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 	}
 	r.record(j, &st, res, code, start, published)
 	res.Health, res.NextPoll, res.RetryAfter, res.Redirect = st.Health, st.NextPoll, st.RetryAfter, st.Redirect
+	res.recorded = st
 	if perr := r.Store.PutSource(context.WithoutCancel(ctx), st); perr != nil {
 		log.Error("record source state", "err", perr)
 	}

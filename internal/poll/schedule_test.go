@@ -541,6 +541,16 @@ func TestReloadShorterIntervalPolledOnceAcrossProcesses(t *testing.T) {
 	if hits("/feed") != 1 {
 		t.Fatalf("first poll: %d fetches", hits("/feed"))
 	}
+	// That poll was an hour ago: due by the new interval (a reload polls a source when a
+	// start would: its last poll plus the new interval).
+	first, err := db.Source(ctx, job.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.LastPoll, first.NextPoll = first.LastPoll.Add(-time.Hour), first.NextPoll.Add(-time.Hour)
+	if err := db.PutSource(ctx, first); err != nil {
+		t.Fatal(err)
+	}
 	shorter := job
 	shorter.Source.Interval = config.Duration(time.Minute)
 	for _, s := range procs {
@@ -968,4 +978,83 @@ func runScheduler(t *testing.T, ref *Refresher, db Store, job Job) (*Scheduler, 
 	go func() { s.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	return s, results
+}
+
+// TestReloadNextPollAsShown: after a reload that lowers max_interval from 24h to 6h, the
+// scheduler polls a source when the dashboard (NextPoll) says, as a restart would: two
+// hours after its last poll, four hours from now; its backoff and Retry-After hold; and
+// the sources already overdue by the new bound are spread over the window of added
+// sources. Before, found by a helper's scheduling audit, every quiet source the reload
+// concerned fell due at once, six hours after the reload, while the dashboard showed
+// each one's last poll plus six hours; backing-off sources were brought forward past
+// their backoff.
+func TestReloadNextPollAsShown(t *testing.T) {
+	now := time.Now()
+	tests := []struct {
+		name   string
+		st     news.SourceState // relative to now, recorded under max_interval 24h
+		spread bool             // overdue by the new bound: due within the spread
+		about  time.Duration    // from the reload, when checked
+	}{
+		{"quiet source polled two hours ago",
+			news.SourceState{Polls: 5, LastPoll: now.Add(-2 * time.Hour), NextPoll: now.Add(20 * time.Hour), Health: news.HealthOK}, false, 4 * time.Hour},
+		{"backing off: its backoff holds",
+			news.SourceState{Polls: 9, Failures: 6, LastPoll: now.Add(-2 * time.Hour), NextPoll: now.Add(14 * time.Hour), Health: news.HealthFailing}, false, 14 * time.Hour},
+		{"under a Retry-After",
+			news.SourceState{Polls: 5, Failures: 1, LastPoll: now.Add(-10 * time.Hour), NextPoll: now.Add(3 * time.Hour),
+				RetryAfter: now.Add(3 * time.Hour), Health: news.HealthFailing}, false, 3 * time.Hour},
+		{"overdue by the new bound",
+			news.SourceState{Polls: 5, LastPoll: now.Add(-10 * time.Hour), NextPoll: now.Add(12 * time.Hour), Health: news.HealthOK}, true, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openBolt(t)
+			ctx := context.Background()
+			cfg := testConfig(t, "{interval: 30m, max_interval: 24h}")
+			ref := newTestRefresher(t, db, cfg, nil)
+			ref.Config = func() *config.Config { return cfg }
+			var jobs []Job
+			for i := range 20 { // overdue ones: not all at once
+				j := feedJob("m", fmt.Sprintf("https://m%d.example.org/feed", i))
+				st := tc.st
+				st.URL, st.Member = j.URL(), "m"
+				if err := db.PutSource(ctx, st); err != nil {
+					t.Fatal(err)
+				}
+				jobs = append(jobs, j)
+			}
+			s := &Scheduler{Refresher: ref, Store: db, Owner: "test", Log: ref.Log}
+			s.defaults()
+			s.storeOK.Store(true)
+			s.next, s.refused, s.busy, s.sooner = map[string]time.Time{}, map[string]time.Time{}, map[string]bool{}, map[string]reloaded{}
+			s.SetJobs(jobs)
+			s.seed(ctx, now)
+			cfg = testConfig(t, "{interval: 30m, max_interval: 6h}") // SIGHUP: the config, then the jobs
+			reload := time.Now()
+			s.SetJobs(jobs)
+			after := time.Now()
+			seen := map[time.Time]bool{}
+			for _, j := range jobs {
+				st, err := db.Source(ctx, j.URL())
+				if err != nil {
+					t.Fatal(err)
+				}
+				shown := NextPoll(cfg, j.Source, st) // what /sources.json shows
+				next := s.next[j.URL()]
+				seen[next] = true
+				switch {
+				case tc.spread && (next.Before(reload) || !next.Before(after.Add(s.Spread))):
+					t.Fatalf("%s: next poll at reload+%s, want within the spread (%s)", j.URL(), next.Sub(reload), s.Spread)
+				case !tc.spread && !next.Equal(shown):
+					t.Fatalf("%s: next poll at reload+%s, the dashboard shows reload+%s", j.URL(), next.Sub(reload), shown.Sub(reload))
+				}
+			}
+			if tc.spread && len(seen) < len(jobs)/2 {
+				t.Errorf("%d overdue sources due at %d times, want them spread", len(jobs), len(seen))
+			}
+			if d := s.next[jobs[0].URL()].Sub(reload); tc.about > 0 && (d < tc.about-time.Minute || d > tc.about) {
+				t.Errorf("next poll at reload+%s, want about %s", d, tc.about)
+			}
+		})
+	}
 }

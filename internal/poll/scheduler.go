@@ -52,11 +52,14 @@ type Scheduler struct {
 	next    map[string]time.Time
 	refused map[string]time.Time // source URL -> its Retry-After
 	busy    map[string]bool
-	// sooner holds, for a source a reload gave a shorter interval, when the reload was
+	// sooner holds, for a source a reload moved to another member, when the reload was
 	// and the latest its next poll may be, until that poll starts: a poll in flight at the
-	// reload sets the next poll by the old interval when it finishes, and the stored state
-	// has the old one.
+	// reload sets the next poll by the old member's state when it finishes, and the
+	// stored state is the old member's.
 	sooner map[string]reloaded
+	// known holds what NextPoll needs of each source's state as this process last saw it
+	// (at start, or at its poll), for a reload to put its next poll where a start would.
+	known map[string]news.SourceState
 	// longest holds each source's longest wait when the jobs were last set
 	// (longestWaits), for a reload to tell which it shortens.
 	longest map[string]time.Duration
@@ -73,8 +76,8 @@ type SourceLister interface {
 // SetJobs replaces the set of sources (config reload: the config first, then the jobs);
 // in-flight refreshes go on. A source whose own interval the reload set, or whose
 // longest wait it shortened (its own interval, or max_interval for a source without
-// one), is next polled no later than that wait from now (a Retry-After still holds);
-// other changes apply from the source's next poll.
+// one), is next polled when a start under the new config would poll it, and the
+// dashboard shows (reloadedNext); other changes apply from the source's next poll.
 func (s *Scheduler) SetJobs(jobs []Job) {
 	longest := s.longestWaits(jobs)
 	old := s.jobs.Swap(&jobs)
@@ -110,11 +113,37 @@ func (s *Scheduler) SetJobs(jobs []Job) {
 		if !known || d <= 0 || !(set || d < prev) {
 			continue
 		}
-		// Kept until the poll it brings forward (pollOne): a poll in flight sets the
-		// next poll by the old interval (finished), and so does the stored state.
-		s.sooner[u] = reloaded{at: now, by: now.Add(d)}
-		s.bringForward(u, now.Add(d))
+		// A poll in flight, finishing, and the stored state, which has the old wait, are
+		// held to the new one as this is (finished, pollOne).
+		s.bringForward(u, s.reloadedNext(j, d, now))
 	}
+}
+
+// reloadedNext is the next poll of a source whose longest wait a reload shortened to d
+// (mu held): the one NextPoll gives for the state this process last saw of it, as a start
+// under the new config would have it and the dashboard shows (its last poll plus the
+// wait now allowed; a Retry-After and the backoff hold). One already past is due within
+// the spread of added sources, so that a reload does not poll every overdue source at
+// once. Of a source whose state it has not seen, no later than d from now. Another
+// process may have polled the source since: pollOne then takes the stored next poll.
+func (s *Scheduler) reloadedNext(j Job, d time.Duration, now time.Time) time.Time {
+	st, ok := s.known[j.URL()]
+	if !ok {
+		return now.Add(d)
+	}
+	if n := s.held(j, st).NextPoll; n.After(now) {
+		return n
+	}
+	return now.Add(spreadOffset(j.URL(), s.Spread))
+}
+
+// remember keeps what NextPoll needs of a source's state (mu held).
+func (s *Scheduler) remember(st news.SourceState) {
+	if s.known == nil {
+		s.known = map[string]news.SourceState{}
+	}
+	s.known[st.URL] = news.SourceState{URL: st.URL, Member: st.Member, LastPoll: st.LastPoll, NextPoll: st.NextPoll,
+		RetryAfter: st.RetryAfter, Failures: st.Failures, Health: st.Health}
 }
 
 // longestWaits gives, for each job, the longest a healthy poll of it waits under the
@@ -261,6 +290,7 @@ func (s *Scheduler) seed(ctx context.Context, now time.Time) {
 		if j, ok := jobs[st.URL]; ok {
 			st = s.held(j, st)
 		}
+		s.remember(st)
 		s.noteState(st.URL, st.NextPoll, st.RetryAfter, now)
 	}
 }
@@ -443,14 +473,20 @@ func (s *Scheduler) setNext(u string, t time.Time) {
 	s.mu.Unlock()
 }
 
-// finished records a refresh's outcome: its next poll time and any Retry-After.
-func (s *Scheduler) finished(u string, st news.SourceState, now time.Time) {
+// finished records a refresh's outcome: its next poll time, held to what the config in
+// use allows (a refresh recorded under the config before a reload waits no longer than
+// one under this one), and any Retry-After.
+func (s *Scheduler) finished(j Job, st news.SourceState, now time.Time) {
+	u := j.URL()
+	st.URL = u
+	st = s.held(j, st)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.busy, u)
+	s.remember(st)
 	s.next[u] = now // overwritten below unless the state has no time ahead
 	s.noteState(u, st.NextPoll, st.RetryAfter, now)
-	if r, ok := s.sooner[u]; ok { // a reload shortened its interval meanwhile
+	if r, ok := s.sooner[u]; ok { // a reload moved it to another member meanwhile
 		s.bringForward(u, r.by)
 	}
 }
@@ -477,19 +513,19 @@ func (s *Scheduler) pollOne(ctx context.Context, j Job) {
 	ctx, release := lease.hold(ctx, s.Log.With("member", j.Member.ID, "source", u))
 	defer release()
 	s.mu.Lock()
-	r, sooner := s.sooner[u] // a reload shortened its interval: the stored next poll may be the old one's
+	r, sooner := s.sooner[u] // a reload moved it to another member: the stored next poll may be the old one's
 	delete(s.sooner, u)
 	s.mu.Unlock()
 	st, err := s.Store.Source(ctx, u)
 	if err == nil {
 		st = s.held(j, st) // as seed had it: a next poll of an earlier config does not hold
 	}
-	// The stored next poll is the old interval's unless a poll since the reload, by this
-	// process or another sharing the store, recorded it by the new one: then it holds.
+	// The stored next poll is the old member's unless a poll since the reload, by this
+	// process or another sharing the store, recorded it for the new one: then it holds.
 	sooner = sooner && st.LastPoll.Before(r.at)
 	switch {
 	case err == nil && ((st.NextPoll.After(now) && !sooner) || st.RetryAfter.After(now)):
-		s.finished(u, st, now) // polled meanwhile by another process, or still refused
+		s.finished(j, st, now) // polled meanwhile by another process, or still refused
 		return
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		s.storeDown(err)
@@ -511,7 +547,7 @@ func (s *Scheduler) pollOne(ctx context.Context, j Job) {
 		interval, _, _ := bounds(s.Refresher.Config(), j)
 		s.setNext(u, time.Now().Add(interval))
 	default:
-		s.finished(u, news.SourceState{NextPoll: res.NextPoll, RetryAfter: res.RetryAfter}, time.Now())
+		s.finished(j, res.recorded, time.Now())
 	}
 }
 
