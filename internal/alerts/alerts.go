@@ -435,8 +435,20 @@ func (ob *Observer) persist(ctx context.Context, batch []Alert) error {
 	if err != nil {
 		return err
 	}
-	all := merge(batch, stored, MaxStored)
-	st := news.SourceState{URL: StoreKey, Kind: "alerts", Health: news.HealthUnknown, LastPoll: all[0].At, Polls: len(all)}
+	return Put(ctx, ob.o.Store, merge(batch, stored, MaxStored))
+}
+
+// SourceWriter writes one source state.
+type SourceWriter interface {
+	PutSource(ctx context.Context, st news.SourceState) error
+}
+
+// Put stores all (newest first) as the alerts record, in place of the one stored.
+func Put(ctx context.Context, s SourceWriter, all []Alert) error {
+	st := news.SourceState{URL: StoreKey, Kind: "alerts", Health: news.HealthUnknown, Polls: len(all)}
+	if len(all) > 0 {
+		st.LastPoll = all[0].At
+	}
 	for _, x := range all {
 		b, err := json.Marshal(x)
 		if err != nil {
@@ -444,7 +456,7 @@ func (ob *Observer) persist(ctx context.Context, batch []Alert) error {
 		}
 		st.History = append(st.History, news.PollRecord{At: x.At, HTTPCode: x.HTTPCode, Error: string(b)})
 	}
-	if err := ob.o.Store.PutSource(ctx, st); err != nil {
+	if err := s.PutSource(ctx, st); err != nil {
 		return fmt.Errorf("store alerts: %w", err)
 	}
 	return nil

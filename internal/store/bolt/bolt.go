@@ -206,8 +206,14 @@ func scopes(it *news.Item) []string {
 
 // languageScopes lists the language timelines in the index: one seek each.
 func languageScopes(c *bbolt.Cursor) []string {
+	return scopesOf(c, "l:")
+}
+
+// scopesOf lists the timelines in the index whose scope starts with kind ("l:", "m:"):
+// one seek each.
+func scopesOf(c *bbolt.Cursor, kind string) []string {
 	var out []string
-	for k, _ := c.Seek([]byte("l:")); k != nil && bytes.HasPrefix(k, []byte("l:")); {
+	for k, _ := c.Seek([]byte(kind)); k != nil && bytes.HasPrefix(k, []byte(kind)); {
 		end := bytes.IndexByte(k, 0)
 		if end < 0 {
 			break // not an index key
@@ -1244,6 +1250,22 @@ func (s *Store) removeItem(tx *bbolt.Tx, id []byte, member string) (bool, error)
 		return false, err
 	}
 	return true, s.leaveCluster(tx, &it)
+}
+
+// Members lists the members that have items stored, one seek in the index each: what
+// prune reads to find the items of a removed member no source state leads to.
+func (s *Store) Members(ctx context.Context) ([]string, error) {
+	var out []string
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		for _, sc := range scopesOf(tx.Bucket(bIndex).Cursor(), "m:") {
+			out = append(out, strings.TrimPrefix(sc, "m:"))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list members: %w", err)
+	}
+	return out, nil
 }
 
 // Forget implements store.Store: source's items of member go as Trim's do (indexes,
