@@ -505,7 +505,11 @@ func (s *Server) alertsFeed(w http.ResponseWriter, r *http.Request) {
 		Members:     publishMembers(cfg),
 		Updated:     time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
 	}
+	listed := s.riverFilters(cfg).listed
 	for _, a := range list {
+		if !listed(a.Member) {
+			continue // a member removed from the config, as in every feed (prune drops them)
+		}
 		body := fmt.Sprintf("Health went from %s to %s.", a.From, a.To)
 		if a.From == a.To {
 			body = fmt.Sprintf("Health stays %s.", a.To) // a warning, or its end

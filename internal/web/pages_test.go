@@ -529,6 +529,11 @@ func TestAlertsFeed(t *testing.T) {
 	ob.Observe(be, failing, poll.Result{})
 	clock = clock.Add(time.Hour)
 	ob.Observe(failing, be, poll.Result{})
+	// A member removed from the config: its alerts leave the feed, as its items do.
+	gone := news.SourceState{URL: "https://gone.example/feed", Member: "iss-gone", Health: news.HealthOK}
+	goneFailing := gone
+	goneFailing.Health, goneFailing.ErrorKind, goneFailing.Error = news.HealthFailing, "http_5xx", "gone member's failure"
+	ob.Observe(gone, goneFailing, poll.Result{})
 
 	resp, body := f.get(t, "/sources/alerts.atom", "")
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/atom+xml") {
