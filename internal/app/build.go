@@ -3,8 +3,11 @@ package app
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -16,18 +19,23 @@ import (
 )
 
 // builtList names the file in build's output directory that lists the files the last
-// build wrote, one slash-separated path a line, so that the next build removes those it
-// no longer writes (the pages and feeds of a member removed from feeds.yaml, a country or
-// language no member has any more, static files under an older content hash) and no
-// other file: an operator's CNAME, robots.txt or own pages are never listed. A directory
-// without the list (built before build kept one, or never) has nothing removed from it.
+// build wrote, one slash-separated path a line, each followed by a tab and the SHA-256 of
+// what was written, so that the next build removes those it no longer writes (the pages
+// and feeds of a member removed from feeds.yaml, a country or language no member has any
+// more, static files under an older content hash) and no other file: an operator's
+// CNAME, robots.txt or own pages are never listed, and a listed file the operator has
+// since replaced by one of their own (a page saying where a removed member went) is no
+// longer the build's. A directory without the list (built before build kept one, or
+// never) has nothing removed from it; a line without a hash (written before build kept
+// them) names a file removed whatever it holds.
 const builtList = ".networkfeed-build"
 
-// readBuilt reads the list of files the last build into out wrote; nil when there is none.
+// readBuilt reads the list of files the last build into out wrote, each with the
+// SHA-256 it was written with (hex; "" when the line has none); nil when there is none.
 // A line that is not a plain path inside out (absolute, with "..", the list itself) is
 // ignored: the list is a file in a published directory, which anyone with write access
 // to it may have edited.
-func readBuilt(out string) (map[string]bool, error) {
+func readBuilt(out string) (map[string]string, error) {
 	b, err := os.ReadFile(filepath.Join(out, builtList))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -35,15 +43,15 @@ func readBuilt(out string) (map[string]bool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the list of built files: %w", err)
 	}
-	files := map[string]bool{}
+	files := map[string]string{}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
-		p := sc.Text()
+		p, sum, _ := strings.Cut(sc.Text(), "\t")
 		if p == "" || strings.HasPrefix(p, "#") || p != path.Clean(p) || strings.Contains(p, `\`) ||
 			!filepath.IsLocal(filepath.FromSlash(p)) || p == builtList {
 			continue
 		}
-		files[p] = true
+		files[p] = sum
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("read the list of built files: %w", err)
@@ -51,13 +59,18 @@ func readBuilt(out string) (map[string]bool, error) {
 	return files, nil
 }
 
-// saveBuilt replaces the list of built files in out by files. It is synced to disk,
-// unlike the files it lists (see writeFile): it decides what the next build removes.
-func saveBuilt(out string, files map[string]bool) error {
+// saveBuilt replaces the list of built files in out by files (each with its SHA-256,
+// see builtList). It is synced to disk, unlike the files it lists (see writeFile): it
+// decides what the next build removes.
+func saveBuilt(out string, files map[string]string) error {
 	var b bytes.Buffer
-	b.WriteString("# Files written by networkfeed build, which the next build removes when it no longer writes them.\n")
+	b.WriteString("# Files written by networkfeed build, which the next build removes when it no longer writes them (unless changed since).\n")
 	for _, p := range slices.Sorted(maps.Keys(files)) {
-		b.WriteString(p + "\n")
+		b.WriteString(p)
+		if sum := files[p]; sum != "" {
+			b.WriteString("\t" + sum)
+		}
+		b.WriteString("\n")
 	}
 	return replaceFile(filepath.Join(out, builtList), b.Bytes(), 0o644, true)
 }
@@ -68,9 +81,10 @@ func saveBuilt(out string, files map[string]bool) error {
 // writing one of them left beside it (".feed.atom.123.tmp"), when older than started,
 // when this build started (a newer one is another build's, writing). Only regular files
 // are removed, reached through directories of out (not symbolic links: a link to a
-// directory elsewhere is not the build's to clean). A file that cannot be removed stays
-// listed, for the next build to try again.
-func removeStale(out string, prev, written map[string]bool, started time.Time) error {
+// directory elsewhere is not the build's to clean), and only while they hold what the
+// build wrote: one replaced since is left, and leaves the list. A file that cannot be
+// removed stays listed, for the next build to try again.
+func removeStale(out string, prev, written map[string]string, started time.Time) error {
 	root, err := os.OpenRoot(out)
 	if err != nil {
 		return fmt.Errorf("remove stale files: %w", err)
@@ -87,7 +101,7 @@ func removeStale(out string, prev, written map[string]bool, started time.Time) e
 	}
 	built := maps.Clone(written)
 	maps.Copy(built, prev)
-	built[builtList] = true
+	built[builtList] = ""
 	dirs := map[string]bool{}
 	for p := range built {
 		dirs[path.Dir(p)] = true
@@ -101,17 +115,17 @@ func removeStale(out string, prev, written map[string]bool, started time.Time) e
 	list := maps.Clone(written)
 	var stale []string
 	for p := range prev {
-		if !written[p] {
+		if !listed(written, p) {
 			stale = append(stale, p)
 		}
 	}
 	slices.Sort(stale)
 	for _, p := range stale {
-		if !plainFile(root, p) {
+		if !plainFile(root, p) || !unchanged(root, p, prev[p]) {
 			continue
 		}
 		if !remove(p) {
-			list[p] = true
+			list[p] = prev[p]
 			continue
 		}
 		// Directories emptied by the removal go too; Remove keeps one that is not empty.
@@ -129,7 +143,7 @@ func removeStale(out string, prev, written map[string]bool, started time.Time) e
 
 // leftTemps lists the temporary files in dir of root that replaceFile made for a file of
 // built and that were last written before started.
-func leftTemps(root *os.Root, dir string, built map[string]bool, started time.Time) []string {
+func leftTemps(root *os.Root, dir string, built map[string]string, started time.Time) []string {
 	if dir != "." && !plainDir(root, dir) {
 		return nil
 	}
@@ -149,7 +163,7 @@ func leftTemps(root *os.Root, dir string, built map[string]bool, started time.Ti
 			continue
 		}
 		i := strings.LastIndexByte(name, '.')
-		if i < 0 || strings.Trim(name[i+1:], "0123456789") != "" || !built[path.Join(dir, name[:i])] {
+		if i < 0 || strings.Trim(name[i+1:], "0123456789") != "" || !listed(built, path.Join(dir, name[:i])) {
 			continue
 		}
 		if fi, err := e.Info(); err == nil && fi.ModTime().Before(started) {
@@ -157,6 +171,36 @@ func leftTemps(root *os.Root, dir string, built map[string]bool, started time.Ti
 		}
 	}
 	return out
+}
+
+// listed reports whether files names p.
+func listed(files map[string]string, p string) bool {
+	_, ok := files[p]
+	return ok
+}
+
+// fileSum is the SHA-256 of b in hex, as the list of built files has it.
+func fileSum(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// unchanged reports whether the file p of root still holds what was written with
+// SHA-256 sum; true when sum is "" (listed without one).
+func unchanged(root *os.Root, p, sum string) bool {
+	if sum == "" {
+		return true
+	}
+	f, err := root.Open(filepath.FromSlash(p))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false
+	}
+	return hex.EncodeToString(h.Sum(nil)) == sum
 }
 
 // plainDir reports whether p is a directory of root reached through directories only.

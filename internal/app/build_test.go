@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
 	"fmt"
@@ -380,17 +381,59 @@ func TestBuildRemovesStaleFiles(t *testing.T) {
 	checkFiles(t, out, []string{"members/hk"}, []string{"countries/hk", "languages/zh"})
 
 	// The list now names what this build wrote, and nothing of the operator's.
-	list, err = os.ReadFile(filepath.Join(out, builtList))
-	if err != nil {
-		t.Fatal(err)
-	}
+	names := builtNames(t, out)
 	for _, f := range append(own, "members/hk/feed.atom", "linked.atom", "members/linked/feed.atom") {
-		if slices.Contains(strings.Split(string(list), "\n"), f) {
+		if names[f] {
 			t.Errorf("the list of built files names %s", f)
 		}
 	}
-	if !slices.Contains(strings.Split(string(list), "\n"), "members/au/feed.atom") {
-		t.Errorf("the list of built files lacks members/au/feed.atom:\n%s", list)
+	if !names["members/au/feed.atom"] {
+		t.Errorf("the list of built files lacks members/au/feed.atom")
+	}
+}
+
+// builtNames reads the paths the list of built files in out names.
+func builtNames(t *testing.T, out string) map[string]bool {
+	t.Helper()
+	files, err := readBuilt(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for p := range files {
+		names[p] = true
+	}
+	return names
+}
+
+// TestBuildKeepsReplacedStaleFile: an operator who removes a member from feeds.yaml and
+// puts a page of their own where its page was (where the member went) keeps it. Before,
+// the next build removed it: the list named the path, whatever the file held since. A
+// file listed without a hash (a list of an earlier version) is still removed.
+func TestBuildKeepsReplacedStaleFile(t *testing.T) {
+	out := t.TempDir()
+	if err := buildInto(t, parseBuildConfig(t, buildConfig+buildMemberHK), buildItemsHK(), out); err != nil {
+		t.Fatal(err)
+	}
+	mine := "<p>ISS Hong Kong's news is now at https://hk.example.org/</p>"
+	writeTestFile(t, filepath.Join(out, "members/hk/index.html"), mine)
+	list, err := os.ReadFile(filepath.Join(out, builtList))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// members/hk/feed.atom as a list without hashes names it.
+	old := regexp.MustCompile(`(?m)^(members/hk/feed\.atom)\t[0-9a-f]+$`).ReplaceAllString(string(list), "$1")
+	writeTestFile(t, filepath.Join(out, builtList), old)
+
+	if err := buildInto(t, parseBuildConfig(t, buildConfig), buildItems(), out); err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, out, []string{"members/hk/index.html"}, []string{"members/hk/feed.atom", "members/hk/feed.rss", "members/hk/embed.html"})
+	if b, err := os.ReadFile(filepath.Join(out, "members/hk/index.html")); err != nil || string(b) != mine {
+		t.Errorf("members/hk/index.html: %q, %v; want the operator's page", b, err)
+	}
+	if builtNames(t, out)["members/hk/index.html"] {
+		t.Errorf("the list of built files still names the operator's members/hk/index.html")
 	}
 }
 
@@ -440,6 +483,40 @@ func TestFailedBuildRemovesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFiles(t, out, []string{"members/au/index.html", "opml.xml"}, []string{"members/hk", "languages/zh", "countries/hk", "members/nz", "countries/nz"})
+}
+
+// TestFailedBuildListsWhatItWrote: a file both the last build and a failed one wrote is
+// listed as the failed one wrote it, so the next build, which no longer writes it,
+// removes it (and does not take it for one replaced by the operator).
+func TestFailedBuildListsWhatItWrote(t *testing.T) {
+	out := t.TempDir()
+	if err := buildInto(t, parseBuildConfig(t, buildConfig+buildMemberHK), buildItemsHK(), out); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(out, "opml.xml")); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, filepath.Join(out, "opml.xml", "x"), "in the way")
+	p := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	more := append(buildItemsHK(), news.Item{ID: "hk2", Key: "hk2", Member: "hk", Country: "HK", Region: "Asia-Pacific", Language: "zh",
+		Source: "https://hk.example.org/", Title: "新聞", Link: "https://hk.example.org/hk2", Published: p, Updated: p, FirstSeen: p})
+	before, err := os.ReadFile(filepath.Join(out, "members/hk/feed.atom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := buildInto(t, parseBuildConfig(t, buildConfig+buildMemberHK), more, out); err == nil {
+		t.Fatal("the build did not fail")
+	}
+	if after, err := os.ReadFile(filepath.Join(out, "members/hk/feed.atom")); err != nil || bytes.Equal(before, after) {
+		t.Fatalf("the failed build did not rewrite members/hk/feed.atom (%v)", err)
+	}
+	if err := os.RemoveAll(filepath.Join(out, "opml.xml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := buildInto(t, parseBuildConfig(t, buildConfig), buildItems(), out); err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, out, nil, []string{"members/hk/feed.atom", "members/hk"})
 }
 
 // TestBuildRemovesLeftTemps: a build killed while writing a file leaves its temporary

@@ -333,19 +333,24 @@ func buildSite(ctx context.Context, ws *web.Server, cfg *config.Config, out stri
 	if err != nil {
 		return 0, err
 	}
-	written := map[string]bool{}
+	written := map[string]string{}
 	err = writeSite(ctx, ws, cfg, func(file string, b []byte) error {
 		if err := writeFile(filepath.Join(out, filepath.FromSlash(file)), b); err != nil {
 			return err
 		}
-		written[file] = true
+		written[file] = fileSum(b)
 		n++
 		return nil
 	})
 	if err != nil {
 		// Nothing is removed, but what this build wrote is listed beside what the last
-		// one did: the next build removes what it no longer writes of either.
-		maps.Copy(written, prev)
+		// one did: the next build removes what it no longer writes of either (as this
+		// build wrote it, where both did).
+		for p, sum := range prev {
+			if _, ok := written[p]; !ok {
+				written[p] = sum
+			}
+		}
 		if lerr := saveBuilt(out, written); lerr != nil {
 			err = errors.Join(err, lerr)
 		}
