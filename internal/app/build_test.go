@@ -464,11 +464,7 @@ func TestFailedBuildRemovesNothing(t *testing.T) {
 	if err := buildInto(t, parseBuildConfig(t, buildConfig+buildMemberHK), buildItemsHK(), out); err != nil {
 		t.Fatal(err)
 	}
-	// A directory where opml.xml goes makes the build fail after the feeds.
-	if err := os.Remove(filepath.Join(out, "opml.xml")); err != nil {
-		t.Fatal(err)
-	}
-	writeTestFile(t, filepath.Join(out, "opml.xml", "x"), "in the way")
+	blockOPML(t, out)
 	nz := `  - {id: nz, name: ISS Aotearoa, country: NZ, region: Asia-Pacific, languages: [en], homepage: "https://nz.example.org/"}
 `
 	if err := buildInto(t, parseBuildConfig(t, buildConfig+nz), buildItems(), out); err == nil {
@@ -476,9 +472,7 @@ func TestFailedBuildRemovesNothing(t *testing.T) {
 	}
 	checkFiles(t, out, []string{"members/au/index.html", "members/hk/index.html", "members/hk/feed.atom", "languages/zh/feed.atom",
 		"members/nz/feed.atom", "countries/nz/feed.atom"}, nil)
-	if err := os.RemoveAll(filepath.Join(out, "opml.xml")); err != nil {
-		t.Fatal(err)
-	}
+	unblockOPML(t, out)
 	if err := buildInto(t, parseBuildConfig(t, buildConfig), buildItems(), out); err != nil {
 		t.Fatal(err)
 	}
@@ -493,10 +487,7 @@ func TestFailedBuildListsWhatItWrote(t *testing.T) {
 	if err := buildInto(t, parseBuildConfig(t, buildConfig+buildMemberHK), buildItemsHK(), out); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Remove(filepath.Join(out, "opml.xml")); err != nil {
-		t.Fatal(err)
-	}
-	writeTestFile(t, filepath.Join(out, "opml.xml", "x"), "in the way")
+	blockOPML(t, out)
 	p := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	more := append(buildItemsHK(), news.Item{ID: "hk2", Key: "hk2", Member: "hk", Country: "HK", Region: "Asia-Pacific", Language: "zh",
 		Source: "https://hk.example.org/", Title: "新聞", Link: "https://hk.example.org/hk2", Published: p, Updated: p, FirstSeen: p})
@@ -510,9 +501,7 @@ func TestFailedBuildListsWhatItWrote(t *testing.T) {
 	if after, err := os.ReadFile(filepath.Join(out, "members/hk/feed.atom")); err != nil || bytes.Equal(before, after) {
 		t.Fatalf("the failed build did not rewrite members/hk/feed.atom (%v)", err)
 	}
-	if err := os.RemoveAll(filepath.Join(out, "opml.xml")); err != nil {
-		t.Fatal(err)
-	}
+	unblockOPML(t, out)
 	if err := buildInto(t, parseBuildConfig(t, buildConfig), buildItems(), out); err != nil {
 		t.Fatal(err)
 	}
@@ -547,4 +536,21 @@ func TestBuildRemovesLeftTemps(t *testing.T) {
 	}
 	checkFiles(t, out, []string{".feed.rss.777.tmp", ".feed.json.x1.tmp", ".mine.1.tmp", "own/.page.html.2.tmp", "feed.atom"},
 		[]string{".feed.atom.12345.tmp", "members/au/.index.html.999.tmp", "." + builtList + ".4.tmp"})
+}
+
+// blockOPML puts a directory where the build in out writes opml.xml, so that the next
+// build fails after its feeds; unblockOPML takes it away.
+func blockOPML(t *testing.T, out string) {
+	t.Helper()
+	if err := os.Remove(filepath.Join(out, "opml.xml")); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, filepath.Join(out, "opml.xml", "x"), "in the way")
+}
+
+func unblockOPML(t *testing.T, out string) {
+	t.Helper()
+	if err := os.RemoveAll(filepath.Join(out, "opml.xml")); err != nil {
+		t.Fatal(err)
+	}
 }

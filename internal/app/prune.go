@@ -58,26 +58,34 @@ func statelessTargets(ctx context.Context, st store.Store, cfg *config.Config, t
 		if _, ok := cfg.Member(m); ok {
 			continue
 		}
-		q := news.Query{Members: []string{m}, Limit: 500}
-		for {
-			items, err := st.Items(ctx, q)
-			if err != nil {
-				return nil, fmt.Errorf("read the items of %s: %w", m, err)
+		err := eachItemOf(ctx, st, m, func(it *news.Item) {
+			if k := [2]string{m, it.Source}; !have[k] {
+				have[k] = true
+				out = append(out, pruneTarget{member: m, url: it.Source, memberGone: true, noState: true})
 			}
-			if len(items) == 0 {
-				break
-			}
-			for _, it := range items {
-				if k := [2]string{m, it.Source}; !have[k] {
-					have[k] = true
-					out = append(out, pruneTarget{member: m, url: it.Source, memberGone: true, noState: true})
-				}
-			}
-			last := items[len(items)-1]
-			q.Before = news.Cursor{Time: last.SortTime(), ID: last.ID}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read the items of %s: %w", m, err)
 		}
 	}
 	return out, nil
+}
+
+// eachItemOf calls f with every item member has stored, newest first, reading a page
+// of them at a time.
+func eachItemOf(ctx context.Context, st store.Store, member string, f func(*news.Item)) error {
+	q := news.Query{Members: []string{member}, Limit: 500}
+	for {
+		items, err := st.Items(ctx, q)
+		if err != nil || len(items) == 0 {
+			return err
+		}
+		for i := range items {
+			f(&items[i])
+		}
+		last := items[len(items)-1]
+		q.Before = news.Cursor{Time: last.SortTime(), ID: last.ID}
+	}
 }
 
 // alertGone tells whether prune removes alert a from the stored alerts record: it is
@@ -304,22 +312,13 @@ func storedCounts(ctx context.Context, st store.Store, targets []pruneTarget) (m
 		}
 	}
 	for _, m := range members {
-		q := news.Query{Members: []string{m}, Limit: 500}
-		for {
-			items, err := st.Items(ctx, q)
-			if err != nil {
-				return nil, fmt.Errorf("count the items of %s: %w", m, err)
+		err := eachItemOf(ctx, st, m, func(it *news.Item) {
+			if k := [2]string{m, it.Source}; want[k] {
+				counts[k]++
 			}
-			if len(items) == 0 {
-				break
-			}
-			for _, it := range items {
-				if k := [2]string{m, it.Source}; want[k] {
-					counts[k]++
-				}
-			}
-			last := items[len(items)-1]
-			q.Before = news.Cursor{Time: last.SortTime(), ID: last.ID}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("count the items of %s: %w", m, err)
 		}
 	}
 	return counts, nil

@@ -185,7 +185,7 @@ func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
 		for _, m := range cfg.Members {
 			for _, src := range m.AllSources() {
 				s, ok := byURL[src.URL()]
-				if ok && s.Member != "" && s.Member != m.ID {
+				if ok && s.LeftBy(m.ID) {
 					// A state another member left (this member's id changed, or the
 					// source moved) is none of this one's, as the dashboard has it: never
 					// polled under this member, due when the scheduler has it due, not

@@ -126,6 +126,11 @@ type SourceState struct {
 	History []PollRecord `json:"history,omitempty"`
 }
 
+// LeftBy reports whether the state was recorded for another member than member: states
+// are kept by source URL, so a member whose id changed (one removed and one added) finds
+// the old id's. Such a state is none of member's: its source counts as never polled.
+func (s SourceState) LeftBy(member string) bool { return s.Member != "" && s.Member != member }
+
 // PollRecord is one entry in a source's poll history.
 type PollRecord struct {
 	At       time.Time     `json:"at"`

@@ -372,7 +372,7 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 		return res
 	}
 	before := st
-	if errors.Is(err, store.ErrNotFound) || (st.Member != "" && st.Member != j.Member.ID) {
+	if errors.Is(err, store.ErrNotFound) || st.LeftBy(j.Member.ID) {
 		// A state another member left (the source moved, or its member's id changed: one
 		// member removed and one added) is none of this one's: its validators would make
 		// this first poll a 304 that stores nothing under this member. Its changes are

@@ -301,7 +301,7 @@ func (s *Scheduler) seed(ctx context.Context, now time.Time) {
 // another process made) than one recorded under this one would. A state another member
 // left holds only its Retry-After.
 func (s *Scheduler) held(j Job, st news.SourceState) news.SourceState {
-	if st.Member != "" && st.Member != memberID(j) {
+	if st.LeftBy(memberID(j)) {
 		// A state another member left (its member's id changed, or the source moved)
 		// schedules nothing for this one: Refresh starts it afresh, and it is due as an
 		// added source is. The server's Retry-After still holds.

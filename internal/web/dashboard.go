@@ -107,7 +107,7 @@ func (s *Server) sourceViews(r *http.Request, cfg *config.Config, l *locale, onl
 		fresh[m.ID] = md
 		for _, src := range m.AllSources() {
 			st, ok := byURL[src.URL()]
-			if ok && st.Member != "" && st.Member != m.ID {
+			if ok && st.LeftBy(m.ID) {
 				// A state another member left (this member's id changed, or the source
 				// moved): none of this member's, whose first poll starts afresh (poll.Refresh)
 				// and comes soon (the scheduler spreads it as an added source's).
