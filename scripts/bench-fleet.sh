@@ -17,6 +17,7 @@
 #                                              how many items are in a cluster, after each run),
 #                                              NFENV (environment for networkfeed, e.g. "GOMEMLIMIT=64MiB"),
 #                                              TRACE (dir: execution traces, for go tool trace),
+#                                              RSSLOG (dir: RssAnon and RssFile in MB every 0.1 s),
 #                                              KEEP (dir: networkfeed's stderr and a copy of the
 #                                              embedded store's file after each run)
 set -euo pipefail
@@ -71,6 +72,7 @@ run_poll() {
     pid=$(pgrep -P "$tpid" | head -1 || true)
     if [ -n "$pid" ]; then
       a=$(awk '/^RssAnon/{print $2}' "/proc/$pid/status" 2>/dev/null || true)
+      [ -n "${RSSLOG:-}" ] && awk -v t="$(date +%s.%N)" '/^Rss(Anon|File)/{v[$1]=$2} END{printf "%.1f %d %d\n", t, v["RssAnon:"]/1024, v["RssFile:"]/1024}' "/proc/$pid/status" >>"$RSSLOG/$slug.rss" 2>/dev/null
       [ -n "$a" ] && [ "$a" -gt "$anon" ] && anon=$a
     fi
     sleep 0.1

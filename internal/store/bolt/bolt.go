@@ -160,6 +160,7 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	s.release() // loading the index read the whole story log
 	go s.writer()
 	return s, nil
 }

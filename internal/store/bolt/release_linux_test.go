@@ -1,0 +1,77 @@
+package bolt
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/iss-network/networkfeed/internal/news"
+)
+
+// mappedKB is how much of the file at path this process has resident in its mappings
+// (the Rss lines of /proc/self/smaps for that file), in KiB.
+func mappedKB(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		t.Skip("no /proc/self/smaps:", err)
+	}
+	defer f.Close()
+	kb, in := 0, false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		switch {
+		case len(fields) >= 5 && strings.Contains(fields[0], "-") && !strings.HasSuffix(fields[0], ":"):
+			in = len(fields) >= 6 && fields[5] == path // a mapping's first line
+		case in && len(fields) == 3 && fields[0] == "Rss:":
+			n, _ := strconv.Atoi(fields[1])
+			kb += n
+		}
+	}
+	return kb
+}
+
+// TestOpenLetsGoOfMappedFile checks that opening a store does not leave the story log
+// it read mapped (it counted in a new serve's RSS): reading the log maps it, and Open
+// lets go of what it mapped.
+func TestOpenLetsGoOfMappedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nf.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := make([]news.Item, 0, 200)
+	for i := range 3000 {
+		items = append(items, benchItem(i))
+		if len(items) == cap(items) {
+			if _, err := s.Upsert(t.Context(), items); err != nil {
+				t.Fatal(err)
+			}
+			items = items[:0]
+		}
+	}
+	s.Close()
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.bands.Load().Seq() != 3000 {
+		t.Fatalf("index holds %d filings after reopen, want 3000", s.bands.Load().Seq())
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A few pages may be mapped again by the writer's first steps; the story log of
+	// 3,000 items is over a megabyte.
+	if kb := mappedKB(t, path); kb > 256 {
+		t.Errorf("after Open, %d KiB of the %d KiB file are mapped, want at most 256", kb, fi.Size()/1024)
+	}
+	if _, err := s.Item(t.Context(), benchItem(7).ID); err != nil {
+		t.Errorf("reading an item after the release: %v", err)
+	}
+}
