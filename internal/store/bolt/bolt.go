@@ -88,7 +88,9 @@ type Store struct {
 	writes     chan *write
 	closed     chan struct{}
 	writerDone chan struct{}
-	closeOnce  sync.Once
+	// releaserDone is closed when the releaser (release.go) has stopped.
+	releaserDone chan struct{}
+	closeOnce    sync.Once
 	// largestGroup is the most writes one transaction has taken (for tests).
 	largestGroup atomic.Int64
 	// linger is how long the writer waits for more writes when it finds several
@@ -155,13 +157,14 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: migrate to layout %d: %w", path, layout, err)
 	}
 	s := &Store{db: db, now: time.Now, window: RecentStories, linger: defaultLinger,
-		writes: make(chan *write, maxGroup), closed: make(chan struct{}), writerDone: make(chan struct{})}
+		writes: make(chan *write, maxGroup), closed: make(chan struct{}), writerDone: make(chan struct{}), releaserDone: make(chan struct{})}
 	if err := s.loadBands(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	s.release() // loading the index read the whole story log
 	go s.writer()
+	go s.releaser()
 	return s, nil
 }
 
@@ -169,6 +172,7 @@ func Open(path string) (*Store, error) {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { close(s.closed) })
 	<-s.writerDone
+	<-s.releaserDone
 	return s.db.Close()
 }
 

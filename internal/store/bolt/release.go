@@ -1,6 +1,10 @@
 package bolt
 
-import bbolt "go.etcd.io/bbolt"
+import (
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+)
 
 // The process's resident memory counts every page of the store's file it has mapped,
 // and bbolt reads the file through one mapping. Opening a store reads its whole story
@@ -11,9 +15,35 @@ import bbolt "go.etcd.io/bbolt"
 // (Store.release). A page read again is mapped again from the page cache, without
 // reading the disk.
 //
-// Letting go after each commit too was tried (BENCHMARKS.md, session 17): a poll of
-// 10,000 fleet feeds peaked at 366–398 MB instead of 571–600 MB, but took 5% longer,
-// every commit faulting in again the pages the one before had mapped.
+// A running store maps more of the file as it is read (each poll's reads, the web
+// view's, fault-around mapping the neighbours of each page read): a serve's RSS climbed
+// to the size of its file. The store lets go of the mapped pages again every
+// releaseEvery (Store.releaser). Letting go after each commit instead was tried
+// (BENCHMARKS.md, session 17): a first poll of 10,000 fleet feeds peaked at 366–398 MB
+// instead of 571–600 MB, but took 5% longer, every commit faulting in again the pages
+// the one before had mapped. Once a minute costs nothing measurable.
+
+// releaseEvery is how often a store lets go of the pages of its file it has mapped
+// (a variable for tests).
+var releaseEvery = time.Minute
+
+// releaser lets go of the mapped pages every releaseEvery until Close.
+func (s *Store) releaser() {
+	defer close(s.releaserDone)
+	if !releaseMapped {
+		return
+	}
+	t := time.NewTicker(releaseEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			s.release()
+		case <-s.closed:
+			return
+		}
+	}
+}
 
 // release unmaps the pages of the file the process has mapped, keeping them in the
 // page cache. It holds a read transaction meanwhile: bbolt remaps the file only when

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iss-network/networkfeed/internal/news"
 )
@@ -74,4 +75,43 @@ func TestOpenLetsGoOfMappedFile(t *testing.T) {
 	if _, err := s.Item(t.Context(), benchItem(7).ID); err != nil {
 		t.Errorf("reading an item after the release: %v", err)
 	}
+}
+
+// TestStoreLetsGoOfMappedFileAgain checks that a running store does not keep what its
+// reads map: reading every item maps much of the file, and the releaser lets go of it.
+func TestStoreLetsGoOfMappedFileAgain(t *testing.T) {
+	defer func(d time.Duration) { releaseEvery = d }(releaseEvery)
+	releaseEvery = 20 * time.Millisecond
+	path := filepath.Join(t.TempDir(), "nf.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	items := make([]news.Item, 0, 200)
+	for i := range 3000 {
+		items = append(items, benchItem(i))
+		if len(items) == cap(items) {
+			if _, err := s.Upsert(t.Context(), items); err != nil {
+				t.Fatal(err)
+			}
+			items = items[:0]
+		}
+	}
+	read := func() {
+		for i := range 3000 {
+			if _, err := s.Item(t.Context(), benchItem(i).ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	read()
+	deadline := time.Now().Add(10 * time.Second)
+	for kb := mappedKB(t, path); kb > 256; kb = mappedKB(t, path) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d KiB of the file still mapped 10 s after reading every item, want at most 256", kb)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	read() // the pages let go of read as before
 }
