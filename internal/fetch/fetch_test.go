@@ -747,6 +747,76 @@ func TestRobotsServerError(t *testing.T) {
 	}
 }
 
+// TestRobotsCacheIsBounded: parsed, a robots.txt can take a hundred times its size (its
+// wildcard patterns become regexps: a 512 KiB one held 63 MB), and the cache kept every
+// host's for good, so that a site leading requests to ever new host names (article
+// links, redirects) made the process hold more and more. Expired files are let go, and
+// the rest weigh no more than maxBytes, those expiring soonest let go first.
+func TestRobotsCacheIsBounded(t *testing.T) {
+	robots := []byte("User-agent: *\nDisallow: /*private*\n" + strings.Repeat("Disallow: /*.pdf$\n", 100))
+	var hits [4]atomic.Int32
+	var urls [4]string
+	for i := range urls {
+		srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/robots.txt" {
+				hits[i].Add(1)
+				w.Write(robots)
+				return
+			}
+			fmt.Fprint(w, "ok")
+		}))
+		urls[i] = srv.URL
+	}
+	c := loopbackClient(Options{RespectRobots: true})
+	now := time.Now()
+	c.robots.now = func() time.Time { return now }
+	w := robotsWeight(robots)
+	c.robots.maxBytes = 2*w + w/2 // room for two
+	get := func(i int, path string) error {
+		now = now.Add(time.Second) // so that the first read expires first
+		_, err := c.Get(context.Background(), Request{URL: urls[i] + path})
+		return err
+	}
+	held := func() (n int, weight int64) {
+		c.robots.mu.Lock()
+		defer c.robots.mu.Unlock()
+		for _, e := range c.robots.entries {
+			n, weight = n+1, weight+e.weight
+		}
+		return n, weight
+	}
+
+	for i := range 3 {
+		if err := get(i, "/feed"); err != nil {
+			t.Fatalf("server %d: %v", i, err)
+		}
+	}
+	if n, weight := held(); n != 2 || weight > c.robots.maxBytes {
+		t.Fatalf("after 3 hosts: %d robots.txt kept weighing %d, want 2 within %d", n, weight, c.robots.maxBytes)
+	}
+	// The host let go is asked again, and its rules still hold.
+	if err := get(0, "/private/x"); !errors.Is(err, ErrRobots) {
+		t.Fatalf("host let go, disallowed path: %v, want ErrRobots", err)
+	}
+	if n := hits[0].Load(); n != 2 {
+		t.Errorf("robots.txt of the host let go read %d times, want 2", n)
+	}
+	if n := hits[2].Load(); n != 1 {
+		t.Errorf("robots.txt of a host kept read %d times, want 1", n)
+	}
+
+	t.Run("expired files are let go", func(t *testing.T) {
+		c.robots.maxBytes = robotsCacheBytes
+		now = now.Add(2 * time.Hour)
+		if err := get(3, "/feed"); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := held(); n != 1 {
+			t.Errorf("%d robots.txt kept, want only the one read after the others expired", n)
+		}
+	})
+}
+
 func TestHead(t *testing.T) {
 	big := strings.Repeat("a", 200<<10)
 	mux := http.NewServeMux()

@@ -1,19 +1,23 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/temoto/robotstxt"
 )
 
-// robotsCache keeps one parsed robots.txt per scheme+host for ttl.
+// robotsCache keeps one parsed robots.txt per scheme+host for ttl, and no more than
+// maxBytes of them (see trim).
 type robotsCache struct {
-	ttl time.Duration
-	now func() time.Time
+	ttl      time.Duration
+	now      func() time.Time
+	maxBytes int64 // what the entries may weigh together (robotsWeight)
 
 	mu      sync.Mutex
 	entries map[string]*robotsEntry
@@ -24,10 +28,79 @@ type robotsEntry struct {
 	data    *robotstxt.RobotsData
 	down    int // robots.txt answered this 5xx and no earlier copy is kept: everything disallowed
 	expires time.Time
+	weight  int64 // robotsWeight of data
 }
 
 func newRobotsCache(ttl time.Duration) *robotsCache {
-	return &robotsCache{ttl: ttl, now: time.Now, entries: map[string]*robotsEntry{}}
+	return &robotsCache{ttl: ttl, now: time.Now, maxBytes: robotsCacheBytes, entries: map[string]*robotsEntry{}}
+}
+
+// robotsCacheBytes bounds the robots.txt files kept, by their weight in memory. A file
+// is read up to robotsCap, but parsed it can take a hundred times that (a 512 KiB file
+// of one wildcard pattern held 63 MB), and each host name has its own: without a bound,
+// a site could make the process hold that much for every host name it leads requests
+// to (article links, advertised feeds, redirects), each kept for good.
+const robotsCacheBytes = 128 << 20
+
+// robotsEntryBytes is what an entry weighs besides its parsed file (a host whose
+// robots.txt is missing has one too).
+const robotsEntryBytes = 512
+
+// robotsWeight estimates the memory a robots.txt takes once parsed: about twice its
+// size, and 128 bytes for each character of a line with a wildcard (* or $), which the
+// parser compiles into a regexp (measured with github.com/temoto/robotstxt v1.1.2:
+// 56 to 120 bytes).
+func robotsWeight(body []byte) int64 {
+	w := robotsEntryBytes + 2*int64(len(body))
+	for line := range bytes.Lines(body) {
+		if bytes.ContainsAny(line, "*$") {
+			w += 128 * int64(len(line))
+		}
+	}
+	return w
+}
+
+// trim lets go of entries until those kept weigh no more than maxBytes: the expired
+// ones, then those that expire soonest. The entry of key, just read, stays whatever it
+// weighs (the requests waiting for it use it). rc.mu must be held.
+func (rc *robotsCache) trim(key string) {
+	now := rc.now()
+	type kept struct {
+		key string
+		e   *robotsEntry
+	}
+	var (
+		held   int64
+		others []kept
+	)
+	for k, e := range rc.entries {
+		select {
+		case <-e.ready:
+		default:
+			continue // being fetched: weighs nothing yet
+		}
+		if k == key {
+			held += e.weight
+			continue
+		}
+		if now.After(e.expires) {
+			delete(rc.entries, k)
+			continue
+		}
+		held += e.weight
+		others = append(others, kept{k, e})
+	}
+	if held <= rc.maxBytes {
+		return
+	}
+	slices.SortFunc(others, func(a, b kept) int { return a.e.expires.Compare(b.e.expires) })
+	for _, o := range others {
+		if held <= rc.maxBytes {
+			break
+		}
+		delete(rc.entries, o.key)
+		held -= o.e.weight
+	}
 }
 
 // robotsRetry is how soon a robots.txt that answered a server error is asked again.
@@ -59,19 +132,22 @@ func (c *Client) checkRobots(ctx context.Context, u *url.URL) error {
 		e = &robotsEntry{ready: make(chan struct{})}
 		rc.entries[key] = e
 		rc.mu.Unlock()
-		e.data, e.down = c.loadRobots(ctx, key+"/robots.txt")
+		e.data, e.down, e.weight = c.loadRobots(ctx, key+"/robots.txt")
 		e.expires = rc.now().Add(rc.ttl)
 		if e.down != 0 {
 			// A server error: asked again soon; the copy read before, if any, holds meanwhile.
 			e.expires = rc.now().Add(min(rc.ttl, robotsRetry))
 			if old != nil && old.data != nil {
-				e.data, e.down = old.data, 0
+				e.data, e.down, e.weight = old.data, 0, old.weight
 			}
 		}
 		if ctx.Err() != nil {
 			e.expires = time.Time{} // cut short by the caller: try again next time
 		}
+		rc.mu.Lock()
 		close(e.ready)
+		rc.trim(key)
+		rc.mu.Unlock()
 	} else {
 		rc.mu.Unlock()
 		select {
@@ -99,28 +175,29 @@ func (c *Client) checkRobots(ctx context.Context, u *url.URL) error {
 	return nil
 }
 
-// loadRobots fetches and parses robots.txt; nil data means "allow everything", and down,
-// when not 0, is the server error (5xx) it answered (see checkRobots).
-func (c *Client) loadRobots(ctx context.Context, robotsURL string) (data *robotstxt.RobotsData, down int) {
+// loadRobots fetches and parses robots.txt; nil data means "allow everything", down,
+// when not 0, is the server error (5xx) it answered (see checkRobots), and weight is
+// robotsWeight of what is kept.
+func (c *Client) loadRobots(ctx context.Context, robotsURL string) (data *robotstxt.RobotsData, down int, weight int64) {
 	ctx = context.WithValue(ctx, redirectKey{}, &redirectState{skipRobots: true})
 	resp, err := c.do(ctx, http.MethodGet, robotsURL, http.Header{"Accept": {"text/plain, */*"}})
 	if err != nil {
-		return nil, 0
+		return nil, 0, robotsEntryBytes
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 500 && resp.StatusCode <= 599 {
-		return nil, resp.StatusCode
+		return nil, resp.StatusCode, robotsEntryBytes
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, 0
+		return nil, 0, robotsEntryBytes
 	}
 	body, err := readBody(resp, robotsCap, true)
 	if err != nil {
-		return nil, 0
+		return nil, 0, robotsEntryBytes
 	}
 	data, err = robotstxt.FromBytes(body)
 	if err != nil {
-		return nil, 0
+		return nil, 0, robotsEntryBytes
 	}
-	return data, 0
+	return data, 0, robotsWeight(body)
 }
