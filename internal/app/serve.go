@@ -41,6 +41,12 @@ func runServe(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 		return err
 	}
 	log := newLogger(stderr, env)
+	// SIGHUP is caught before the store opens, which may wait (for the embedded store's
+	// lock while the process before this one lets go of it, for Redis): its default
+	// action would end the process. A reload asked for meanwhile is done once serving.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	cfg, st, err := c.open(ctx)
 	if err != nil {
 		return err
@@ -51,7 +57,7 @@ func runServe(ctx context.Context, args []string, env Env, stdout, stderr io.Wri
 	return serve(ctx, serveOptions{
 		log: log, store: st, config: &current, configPath: c.config, addr: c.addr,
 		web: *webOn, poll: *pollOn, workers: *workers, leaseTTL: *leaseTTL, stdout: stdout,
-		metricsAddr: *metricsAddr,
+		metricsAddr: *metricsAddr, hup: hup,
 	})
 }
 

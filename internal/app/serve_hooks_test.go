@@ -344,3 +344,60 @@ func TestMetricsShowARejectedReload(t *testing.T) {
 		}
 	}
 }
+
+// TestServeReloadAskedWhileTheStoreOpens: a SIGHUP that comes while serve still waits to
+// open its store (here the embedded store's lock, held as the process before it would
+// hold it while shutting down) does not end the process, as SIGHUP's default action
+// would: the reload is done once serving.
+func TestServeReloadAskedWhileTheStoreOpens(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("needs /proc to see the process open its store")
+	}
+	dir := t.TempDir()
+	storePath := filepath.Join(dir, "nf.db")
+	cfgPath := filepath.Join(dir, "feeds.yaml")
+	if err := os.WriteFile(cfgPath, []byte(`network: {title: T, url: "https://news.example.org/"}
+members:
+  - {id: iss-usa, name: ISS USA, languages: [en], sources: [{feed: "https://usa.example.org/feed"}]}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	held, err := boltstore.Open(storePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	p := startProcess(t, "serve", "-config", cfgPath, "-store", storePath, "-addr", "127.0.0.1:0", "-poll=false")
+	exited := make(chan error, 1)
+	go func() { exited <- p.cmd.Wait() }()
+	opening := func() bool { // the process has the store's file open: it waits for the lock
+		fds, _ := filepath.Glob(fmt.Sprintf("/proc/%d/fd/*", p.cmd.Process.Pid))
+		return slices.ContainsFunc(fds, func(fd string) bool {
+			target, err := os.Readlink(fd)
+			return err == nil && target == storePath
+		})
+	}
+	for deadline := time.Now().Add(10 * time.Second); !opening(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the process did not open its store; output:\n%s", p.out.String())
+		}
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	held.Close()
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(p.out.String(), `"config reloaded"`); time.Sleep(20 * time.Millisecond) {
+		select {
+		case err := <-exited:
+			t.Fatalf("serve ended (%v) on a SIGHUP while opening its store; output:\n%s", err, p.out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload after the SIGHUP; output:\n%s", p.out.String())
+		}
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := <-exited; err != nil {
+		t.Errorf("serve after SIGTERM: %v; output:\n%s", err, p.out.String())
+	}
+}

@@ -49,6 +49,19 @@ func (e *HTTPStatusError) Error() string {
 	return fmt.Sprintf("fetch %s: %s", e.URL, statusWords(e.Code))
 }
 
+// NotModifiedError is a 304 answer to a conditional request. It matches ErrNotModified
+// and says where 301/308 redirects led before it: a feed that moved, its new address
+// answering 304 to the validators the request carried there, still moved.
+type NotModifiedError struct {
+	URL string
+	// Redirect is where 301/308 redirects led before the answer, as Response.PermanentRedirect.
+	Redirect string
+}
+
+func (e *NotModifiedError) Error() string { return fmt.Sprintf("fetch %s: %s", e.URL, ErrNotModified) }
+
+func (e *NotModifiedError) Is(t error) bool { return t == ErrNotModified }
+
 // TimeoutError is a request cut off by Options.Timeout. It matches ErrTimeout and
 // context.DeadlineExceeded.
 type TimeoutError struct {
@@ -146,6 +159,9 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 			return maxRetryAfter
 		}
 		d = time.Duration(n) * time.Second
+	} else if errors.Is(err, strconv.ErrRange) && v[0] != '-' {
+		// Delay-seconds too many for an int64: a very long wait, not no wait at all.
+		return maxRetryAfter
 	} else if t, err := http.ParseTime(v); err == nil {
 		d = t.Sub(now)
 	}

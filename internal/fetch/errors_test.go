@@ -105,6 +105,7 @@ func TestParseRetryAfter(t *testing.T) {
 		{"-30", 0},
 		{"soon", 0},
 		{"99999999999999999", maxRetryAfter},
+		{"99999999999999999999", maxRetryAfter}, // past int64: still delay-seconds, and huge
 		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
 		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
 		{now.Add(30 * 24 * time.Hour).Format(http.TimeFormat), maxRetryAfter},

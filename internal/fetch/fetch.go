@@ -196,8 +196,9 @@ type Response struct {
 	PermanentRedirect string
 }
 
-// Get fetches r.URL. A 304 to a conditional request returns ErrNotModified; any other non-2xx
-// answer returns *HTTPStatusError. Errors can be explained with Describe.
+// Get fetches r.URL. A 304 to a conditional request returns ErrNotModified (as a
+// *NotModifiedError); any other non-2xx answer returns *HTTPStatusError. Errors can be
+// explained with Describe.
 func (c *Client) Get(ctx context.Context, r Request) (*Response, error) {
 	h := http.Header{}
 	if r.ETag != "" {
@@ -216,7 +217,7 @@ func (c *Client) Get(ctx context.Context, r Request) (*Response, error) {
 		return nil, err
 	}
 	if resp.StatusCode == http.StatusNotModified && (r.ETag != "" || r.LastModified != "") {
-		return nil, fmt.Errorf("fetch %s: %w", r.URL, ErrNotModified)
+		return nil, &NotModifiedError{URL: r.URL, Redirect: resp.PermanentRedirect}
 	}
 	if err := statusError(r.URL, resp); err != nil {
 		return nil, err

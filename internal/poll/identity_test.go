@@ -121,6 +121,45 @@ func TestRedirectNoteFollowsFailures(t *testing.T) {
 	}
 }
 
+// A feed moved permanently whose new address answers the poll's conditional request
+// with 304 (the same file behind an http→https or a /feed → /feed/ redirect, its ETag
+// unchanged) is noted as moved as well: a quiet feed would otherwise never show
+// "update feeds.yaml" until it changed. The note goes once the old address answers 304
+// by itself again.
+func TestRedirectNotedOnNotModified(t *testing.T) {
+	var moved atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/feed.xml" && moved.Load() {
+			http.Redirect(w, r, "/moved.xml", http.StatusMovedPermanently)
+			return
+		}
+		w.Header().Set("ETag", `"v1"`)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Write([]byte(goodFeed("m")))
+	}))
+	defer srv.Close()
+	st := openBolt(t)
+	r := newTestRefresher(t, st, testConfig(t, ""), nil)
+	j := feedJob("m", srv.URL+"/feed.xml")
+	for i, step := range []struct {
+		moved bool
+		want  string
+	}{{false, ""}, {true, srv.URL + "/moved.xml"}, {true, srv.URL + "/moved.xml"}, {false, ""}} {
+		moved.Store(step.moved)
+		res := r.Refresh(context.Background(), j)
+		if res.Err != nil || (i > 0 && !res.NotMod) {
+			t.Fatalf("poll %d: err %v, not modified %v: want a 304 after the first", i+1, res.Err, res.NotMod)
+		}
+		if s, _ := sourceState(t, st, j.URL()); s.Redirect != step.want || res.Redirect != step.want {
+			t.Errorf("poll %d: redirect %q (result %q), want %q", i+1, s.Redirect, res.Redirect, step.want)
+		}
+	}
+}
+
 // When a later poll lists a single item with a link that items stored earlier shared
 // (the others left the feed's window, or got links of their own), that item takes the
 // stored item of its own title, not whichever one the store's link index names: the

@@ -588,9 +588,14 @@ func (r *Refresher) collectOnce(ctx context.Context, j Job, st *news.SourceState
 		// A source that answers with an error says whether it still moved on the way (a
 		// redirect to an address that is now gone), or no longer does: the dashboard's
 		// "update feeds.yaml" note follows it.
-		var he *fetch.HTTPStatusError
+		var (
+			he *fetch.HTTPStatusError
+			nm *fetch.NotModifiedError
+		)
 		if target == j.URL() && errors.As(err, &he) {
 			st.Redirect = he.Redirect
+		} else if target == j.URL() && errors.As(err, &nm) {
+			st.Redirect = nm.Redirect // a 304 at the address it moved to
 		}
 		if target != j.URL() && (statusOf(err) == 404 || statusOf(err) == 410) {
 			st.FeedURL, st.ETag, st.LastModified = "", "", "" // the discovered feed is gone: back to the page
@@ -1170,6 +1175,9 @@ func Backoff(interval, longest time.Duration, n int) time.Duration {
 	limit := max(maxBackoff, longest)
 	d := interval
 	for i := 1; i < n && d < limit; i++ {
+		if d > limit/2 {
+			return limit // doubled it would pass the limit, or overflow (intervals of years)
+		}
 		d *= 2
 	}
 	return min(d, limit)

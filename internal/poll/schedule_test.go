@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/iss-network/networkfeed/internal/config"
+	"github.com/iss-network/networkfeed/internal/fetch"
 	"github.com/iss-network/networkfeed/internal/news"
 )
 
@@ -101,6 +102,14 @@ func TestBackoff(t *testing.T) {
 	for _, tc := range tests {
 		if got := Backoff(30*time.Minute, 6*time.Hour, tc.n); got != tc.want {
 			t.Errorf("Backoff(30m, %d) = %s, want %s", tc.n, got, tc.want)
+		}
+	}
+	// Durations as long as the config allows (106751d) must not overflow into a negative
+	// wait, which would have a failing source polled at every tick.
+	const day = 24 * time.Hour
+	for _, n := range []int{2, 3, 4, 64, 1000} {
+		if got := Backoff(40000*day, 106751*day, n); got < 40000*day || got > 106751*day {
+			t.Errorf("Backoff(40000d, 106751d, %d) = %s, want within [40000d, 106751d]", n, got)
 		}
 	}
 }
@@ -1056,5 +1065,80 @@ func TestReloadNextPollAsShown(t *testing.T) {
 				t.Errorf("next poll at reload+%s, want about %s", d, tc.about)
 			}
 		})
+	}
+}
+
+// TestShutdownStartsNoNewPolls: once Run's context has ended, sources that are due are
+// left for the next start, even with workers free to take them: a shutdown lets polls in
+// flight finish, it does not begin new ones (here every source is due at once, as at a
+// start, and the context has ended before Run looks).
+func TestShutdownStartsNoNewPolls(t *testing.T) {
+	var fetched atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetched.Add(1)
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Write([]byte(goodFeed("m")))
+	}))
+	defer srv.Close()
+	db := openBolt(t)
+	ref := newTestRefresher(t, db, testConfig(t, ""), nil)
+	var jobs []Job
+	for i := range 20000 {
+		jobs = append(jobs, feedJob(fmt.Sprintf("m%d", i), fmt.Sprintf("%s/%d.xml", srv.URL, i)))
+	}
+	s := &Scheduler{Refresher: ref, Store: db, Owner: "test", Workers: 32, Tick: time.Millisecond, Spread: time.Nanosecond, Log: ref.Log}
+	s.SetJobs(jobs)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s.Run(ctx)
+	if n := fetched.Load(); n != 0 {
+		t.Errorf("%d sources fetched after the shutdown began, want none", n)
+	}
+	states, err := db.SourceStates(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(states) != 0 {
+		t.Errorf("%d sources recorded after the shutdown began, want none", len(states))
+	}
+}
+
+// TestSlowHostLeavesWorkersForOtherHosts: a host with more sources due than there are
+// workers, slow to answer, does not hold every worker while its sources wait for its
+// per-host slots: another host's source is polled meanwhile.
+func TestSlowHostLeavesWorkersForOtherHosts(t *testing.T) {
+	slow := newSlowSite(t)
+	defer close(slow.release)
+	fast, fastPolled := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Write([]byte(goodFeed("fast")))
+	})), make(chan struct{}, 10)
+	defer fast.Close()
+	db := openBolt(t)
+	cfg := testConfig(t, "{interval: 30m, per_host: 1}")
+	f := fetch.New(fetch.Options{Timeout: time.Minute, AllowPrivate: true, PerHost: 1})
+	ref := newTestRefresher(t, db, cfg, f)
+	ref.Observe = func(_, _ news.SourceState, r Result) {
+		if strings.HasPrefix(r.URL, "http://localhost:") {
+			fastPolled <- struct{}{}
+		}
+	}
+	var jobs []Job
+	for i := range 4 { // the slow site serves /feed only: the query tells the sources apart
+		jobs = append(jobs, feedJob(fmt.Sprintf("slow%d", i), fmt.Sprintf("%s/feed?s=%d", slow.srv.URL, i)))
+	}
+	// The same loopback server under another host name: a host of its own for the limits.
+	jobs = append(jobs, feedJob("fast", strings.Replace(fast.URL, "127.0.0.1", "localhost", 1)+"/feed"))
+	s := &Scheduler{Refresher: ref, Store: db, Owner: "test", Workers: 2, Tick: time.Millisecond, Spread: time.Nanosecond, Log: ref.Log, Grace: -1}
+	s.SetJobs(jobs)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	<-slow.started
+	select {
+	case <-fastPolled:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the other host's source was not polled while the slow host's first poll hung: its sources hold every worker")
 	}
 }

@@ -239,11 +239,16 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	for {
 		now := time.Now()
 		for _, j := range s.due(now, start) {
-			select {
-			case work <- j:
-			case <-ctx.Done():
-				s.setNext(j.URL(), now) // not started: due again at the next start
+			// Once ctx has ended, a free worker must not take a job: select would pick
+			// either ready case at random, starting new polls after a shutdown began.
+			if ctx.Err() == nil {
+				select {
+				case work <- j:
+					continue
+				case <-ctx.Done():
+				}
 			}
+			s.setNext(j.URL(), now) // not started: due again at the next start
 		}
 		select {
 		case <-ctx.Done():
@@ -364,6 +369,7 @@ func (s *Scheduler) due(now, start time.Time) []Job {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	blocked := s.blockedHosts(*jobs, now)
+	inflight, perHost := s.inflightHosts()
 	var out []Job
 	for _, j := range *jobs {
 		u := j.URL()
@@ -386,11 +392,39 @@ func (s *Scheduler) due(now, start time.Time) []Job {
 			n = until
 		}
 		if !now.Before(n) {
+			if inflight != nil {
+				h := hostOf(u)
+				if inflight[h] >= perHost {
+					continue // due still: taken when one of its host's polls ends
+				}
+				inflight[h]++
+			}
 			s.busy[u] = true
 			out = append(out, j)
 		}
 	}
 	return out
+}
+
+// inflightHosts counts the sources being polled per host when the config limits
+// requests per host (fetch.per_host), and gives that limit; nil when it does not (mu
+// held). A host's sources are handed to workers no more than per_host at a time: the
+// others would wait in their workers for one of the host's request slots, and a slow
+// host with as many sources due as there are workers would hold every worker, leaving
+// the other hosts' sources unpolled until it answered.
+func (s *Scheduler) inflightHosts() (map[string]int, int) {
+	if s.Refresher == nil || s.Refresher.Config == nil {
+		return nil, 0
+	}
+	cfg := s.Refresher.Config()
+	if cfg == nil || cfg.Fetch.PerHost <= 0 {
+		return nil, 0
+	}
+	inflight := map[string]int{}
+	for u := range s.busy {
+		inflight[hostOf(u)]++
+	}
+	return inflight, cfg.Fetch.PerHost
 }
 
 // blockedHosts returns, for each host whose every source is under a Retry-After, the
