@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/news"
@@ -420,5 +421,81 @@ func TestPollFailsWhenTheStoreStopsAnswering(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^FAIL +m-a +\S+/a\.xml +the store is unavailable$`).MatchString(out.String()) || !strings.Contains(out.String(), "3 failing") {
 		t.Errorf("poll output:\n%s\nwant a's FAIL line naming the store, and 3 failing", out.String())
+	}
+}
+
+// TestProgressOnlyWhenPolling: serve keeps a progress line on a terminal when it polls;
+// a pure web front (-poll=false) polls nothing and shows none (it printed "polled 0/N
+// sources since start, 0 failing" when it shut down).
+func TestProgressOnlyWhenPolling(t *testing.T) {
+	cfg, err := config.Parse("feeds.yaml", []byte("network: {title: T, url: \"https://news.example.org/\"}\nfetch: {interval: 1h}\nmembers:\n  - {id: m, name: M, disabled: true, sources: [{feed: \"http://127.0.0.1:1/a.xml\"}]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		poll bool
+		want string // on the terminal, "" for nothing
+	}{
+		{true, "polled 0/0 sources since start, 0 failing"},
+		{false, ""},
+	} {
+		t.Run(fmt.Sprintf("poll=%v", tc.poll), func(t *testing.T) {
+			term, screenText := openTerminal(t)
+			listening := make(chan string, 1)
+			_, stop := startServe(t, cfg, serveOptions{addr: "127.0.0.1:0", web: true, poll: tc.poll, workers: 1, stdout: term,
+				listening: func(a string) { listening <- a }})
+			<-listening
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			got := strings.TrimSpace(strings.Join(screen(screenText()), "\n"))
+			if got != tc.want {
+				t.Errorf("the terminal shows %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// openTerminal opens a pseudo-terminal: what the process writes to the file it returns
+// (a terminal, as isTerminal sees it) is read back by text, which closes it first.
+func openTerminal(t *testing.T) (*os.File, func() string) {
+	t.Helper()
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals: %v", err)
+	}
+	t.Cleanup(func() { master.Close() })
+	var n uint32
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, master.Fd(), syscall.TIOCGPTN, uintptr(unsafe.Pointer(&n))); e != 0 {
+		t.Fatalf("TIOCGPTN: %v", e)
+	}
+	var unlock int32
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, master.Fd(), syscall.TIOCSPTLCK, uintptr(unsafe.Pointer(&unlock))); e != 0 {
+		t.Fatalf("TIOCSPTLCK: %v", e)
+	}
+	term, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { term.Close() })
+	// Raw output: the terminal would otherwise turn "\n" into "\r\n".
+	var tio syscall.Termios
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, term.Fd(), syscall.TCGETS, uintptr(unsafe.Pointer(&tio))); e != 0 {
+		t.Fatalf("TCGETS: %v", e)
+	}
+	tio.Oflag &^= syscall.OPOST
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, term.Fd(), syscall.TCSETS, uintptr(unsafe.Pointer(&tio))); e != 0 {
+		t.Fatalf("TCSETS: %v", e)
+	}
+	var out syncbuf.Buffer
+	read := make(chan struct{})
+	go func() {
+		io.Copy(&out, master) // until the terminal closes (EIO)
+		close(read)
+	}()
+	return term, func() string {
+		term.Close()
+		<-read
+		return out.String()
 	}
 }

@@ -2,6 +2,8 @@ package app
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -9,6 +11,9 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/iss-network/networkfeed/internal/config"
+	"github.com/iss-network/networkfeed/internal/poll"
 )
 
 // TestPollCommandPingsHub: `networkfeed poll` (from cron, beside a `serve -poll=false`
@@ -54,6 +59,50 @@ members:
 	for _, got := range topics {
 		if got == "https://news.example.org/members/iss-broken/feed.atom" {
 			t.Errorf("hub pinged for a member whose feed did not change: %v", topics)
+		}
+	}
+}
+
+// TestServePingsHubABatchAtATime: serve pings the hub for the refreshes that changed items
+// while a ping was in flight together, after it: a goroutine per refresh pinged the
+// network feeds once for every such refresh (ten refreshes, ten pings of feed.atom, and
+// the hub fetches each), and against a slow hub held four connections per refresh.
+func TestServePingsHubABatchAtATime(t *testing.T) {
+	var (
+		mu      sync.Mutex
+		topics  = map[string]int{}
+		started = make(chan struct{}, 100)
+		release = make(chan struct{})
+	)
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		topics[r.FormValue("hub.url")]++
+		mu.Unlock()
+		started <- struct{}{}
+		<-release // a slow hub
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hub.Close()
+	cfg, err := config.Parse("feeds.yaml", []byte(fmt.Sprintf("network: {title: T, url: \"https://news.example.org/\", websub_hub: %q}\nmembers:\n  - {id: m0, name: M, homepage: \"https://m.example.org/\"}\n", hub.URL)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHubNotifier(func() *config.Config { return cfg }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h.observe(poll.Result{Member: "m0", New: 1})
+	<-started // the first refresh's ping is at the hub
+	for i := 1; i < 10; i++ {
+		h.observe(poll.Result{Member: fmt.Sprintf("m%d", i), Updated: 1})
+	}
+	close(release)
+	h.wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if n := topics["https://news.example.org/feed.atom"]; n > 2 {
+		t.Errorf("the network feed was pinged %d times for 10 refreshes, one after the other", n)
+	}
+	for i := range 10 {
+		if u := fmt.Sprintf("https://news.example.org/members/m%d/feed.json", i); topics[u] != 1 {
+			t.Errorf("%s pinged %d times, want once", u, topics[u])
 		}
 	}
 }

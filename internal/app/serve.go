@@ -109,7 +109,9 @@ func serve(ctx context.Context, o serveOptions) error {
 	}
 	jobs := poll.Jobs(cfgFn())
 	var prog *progress
-	if o.stdout != nil && isTerminal(o.stdout) {
+	// Only a process that polls has progress to show: a pure web front (-poll=false)
+	// printed "polled 0/N sources since start" at its shutdown.
+	if o.poll && o.stdout != nil && isTerminal(o.stdout) {
 		prog = newProgress(o.stdout, len(jobs))
 	}
 	sched := &poll.Scheduler{Refresher: ref, Store: o.store, Log: o.log, Owner: poll.NewOwner(), Workers: o.workers, LeaseTTL: o.leaseTTL,

@@ -198,6 +198,11 @@ func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
 				if m.Disabled || src.Disabled {
 					// Not polled at all: no health of its own, and never overdue.
 					s = news.SourceState{Health: news.HealthDisabled}
+				} else {
+					// When the scheduler polls it, as the dashboard shows: a next poll
+					// recorded under an earlier config (a longer interval or max_interval)
+					// waits no longer than this one allows, and is overdue from then.
+					s.NextPoll = poll.NextPoll(cfg, src, s)
 				}
 				count(s)
 			}

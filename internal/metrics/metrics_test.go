@@ -246,3 +246,27 @@ func TestScrapeRenamedMember(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueLagHoldsNextPollToTheConfig: a next poll recorded under an earlier config (a
+// longer interval) is held to what the config in use allows, as the scheduler polls it
+// and /sources shows it: a source whose interval was shortened to 1m, last polled 10
+// minutes ago, is 9 minutes overdue (the gauge read its old next poll, hours ahead: 0).
+func TestQueueLagHoldsNextPollToTheConfig(t *testing.T) {
+	now := time.Now()
+	cfg, err := config.Parse("feeds.yaml", []byte("fetch: {min_interval: 1m}\nmembers:\n  - {id: a, name: A, sources: [{feed: \"https://a.example.org/feed.xml\", interval: 1m}]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(fakeSources{{URL: "https://a.example.org/feed.xml", Member: "a", Health: news.HealthOK, Polls: 3,
+		LastPoll: now.Add(-10 * time.Minute), LastSuccess: now.Add(-10 * time.Minute), NextPoll: now.Add(5 * time.Hour)}},
+		func() *config.Config { return cfg })
+	lag := "none"
+	for _, line := range strings.Split(scrape(t, m), "\n") {
+		if v, ok := strings.CutPrefix(line, "networkfeed_queue_lag_seconds "); ok {
+			lag = v
+		}
+	}
+	if !strings.HasPrefix(lag, "54") {
+		t.Errorf("queue lag %s, want about 540 seconds (last poll 10 minutes ago, interval 1m)", lag)
+	}
+}
