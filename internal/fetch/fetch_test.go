@@ -506,7 +506,7 @@ func TestMoveTakesSlotsInOrder(t *testing.T) {
 		}
 		done <- err
 	}()
-	for len(l.hostSem("b")) == 0 { // the new request has b's slot and waits for the global one
+	for l.taken("b") == 0 { // the new request has b's slot and waits for the global one
 		time.Sleep(time.Millisecond)
 	}
 	if err := a.move(ctx, "b"); err != nil {
@@ -515,6 +515,68 @@ func TestMoveTakesSlotsInOrder(t *testing.T) {
 	a.release()
 	if err := <-done; err != nil {
 		t.Fatalf("request to b: %v", err)
+	}
+}
+
+// taken is how many of host's slots are held.
+func (l *limiter) taken(host string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if h := l.hosts[host]; h != nil {
+		return len(h.ch)
+	}
+	return 0
+}
+
+// TestLimiterForgetsIdleHosts: the limiter kept a semaphore for every host name ever
+// asked for, for the life of the process (a site leading requests to ever new names
+// made it grow for good). A host's entry goes when no request holds or waits for one of
+// its slots, and the limit still holds while one does.
+func TestLimiterForgetsIdleHosts(t *testing.T) {
+	l := newLimiter(1, 4)
+	ctx := context.Background()
+	for i := range 100 {
+		s, err := l.hold(ctx, fmt.Sprintf("h%d.example.org", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			if err := s.move(ctx, fmt.Sprintf("moved%d.example.org", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.release()
+	}
+	a, err := l.hold(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if _, err := l.hold(short, "a"); err == nil {
+		t.Fatal("a second request to a held host got a slot: the limit is 1")
+	}
+	waited := make(chan error, 1)
+	go func() {
+		s, err := l.hold(ctx, "a")
+		if err == nil {
+			s.release()
+		}
+		waited <- err
+	}()
+	select {
+	case err := <-waited:
+		t.Fatalf("a request to a held host did not wait: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	a.release()
+	if err := <-waited; err != nil {
+		t.Fatal(err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n := len(l.hosts); n != 0 {
+		t.Errorf("%d hosts kept after every request ended, want 0", n)
 	}
 }
 

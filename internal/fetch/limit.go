@@ -10,30 +10,56 @@ type limiter struct {
 	perHost int           // <= 0: no per-host limit
 	global  chan struct{} // nil: no global limit
 
-	mu    sync.Mutex
-	hosts map[string]chan struct{}
+	mu sync.Mutex
+	// hosts holds the slots of the hosts with a request holding or waiting for one: a
+	// host's entry goes when its last user leaves, so that the map does not keep every
+	// host name ever asked for (article links, redirects) for the life of the process.
+	hosts map[string]*hostSlots
+}
+
+// hostSlots is one host's semaphore and how many requests hold or wait for a slot of it.
+type hostSlots struct {
+	ch    chan struct{}
+	users int
 }
 
 func newLimiter(perHost, global int) *limiter {
-	l := &limiter{perHost: perHost, hosts: map[string]chan struct{}{}}
+	l := &limiter{perHost: perHost, hosts: map[string]*hostSlots{}}
 	if global > 0 {
 		l.global = make(chan struct{}, global)
 	}
 	return l
 }
 
-func (l *limiter) hostSem(host string) chan struct{} {
+// enter returns host's semaphore (nil when there is no per-host limit), counting the
+// caller among its users until it calls leave.
+func (l *limiter) enter(host string) chan struct{} {
 	if l.perHost <= 0 {
 		return nil
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s := l.hosts[host]
-	if s == nil {
-		s = make(chan struct{}, l.perHost)
-		l.hosts[host] = s
+	h := l.hosts[host]
+	if h == nil {
+		h = &hostSlots{ch: make(chan struct{}, l.perHost)}
+		l.hosts[host] = h
 	}
-	return s
+	h.users++
+	return h.ch
+}
+
+// leave ends a use of host's semaphore begun with enter.
+func (l *limiter) leave(host string) {
+	if l.perHost <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if h := l.hosts[host]; h != nil {
+		if h.users--; h.users <= 0 {
+			delete(l.hosts, host)
+		}
+	}
 }
 
 // acquire takes a slot for host and then a global slot (in that order, so a request waiting on
@@ -48,15 +74,33 @@ func (l *limiter) acquire(ctx context.Context, host string) (release func(), err
 
 // hold is acquire, giving what the request holds as slots, which a redirect can move.
 func (l *limiter) hold(ctx context.Context, host string) (*slots, error) {
-	hs := l.hostSem(host)
+	hs, err := l.take(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	return &slots{l: l, host: host, hs: hs, held: true}, nil
+}
+
+// take takes a slot of host, then a global one; on failure it holds neither.
+func (l *limiter) take(ctx context.Context, host string) (chan struct{}, error) {
+	hs := l.enter(host)
 	if err := take(ctx, hs); err != nil {
+		l.leave(host)
 		return nil, err
 	}
 	if err := take(ctx, l.global); err != nil {
 		give(hs)
+		l.leave(host)
 		return nil, err
 	}
-	return &slots{l: l, host: host, held: true}, nil
+	return hs, nil
+}
+
+// give gives back a slot of host and a global one, taken with take.
+func (l *limiter) give(host string, hs chan struct{}) {
+	give(l.global)
+	give(hs)
+	l.leave(host)
 }
 
 // slots is what one request holds: a slot of its host and a global one.
@@ -64,6 +108,7 @@ type slots struct {
 	l    *limiter
 	mu   sync.Mutex
 	host string
+	hs   chan struct{} // host's semaphore, while held
 	held bool
 }
 
@@ -75,8 +120,7 @@ func (s *slots) release() {
 		return
 	}
 	s.held = false
-	give(s.l.global)
-	give(s.l.hostSem(s.host))
+	s.l.give(s.host, s.hs)
 }
 
 // move takes the request's slots to host, where a redirect leads, so that the per-host
@@ -91,18 +135,13 @@ func (s *slots) move(ctx context.Context, host string) error {
 	if !s.held || host == s.host {
 		return nil
 	}
-	give(s.l.global)
-	give(s.l.hostSem(s.host))
-	s.held, s.host = false, host
-	hs := s.l.hostSem(host)
-	if err := take(ctx, hs); err != nil {
+	s.l.give(s.host, s.hs)
+	s.held, s.host, s.hs = false, host, nil
+	hs, err := s.l.take(ctx, host)
+	if err != nil {
 		return err
 	}
-	if err := take(ctx, s.l.global); err != nil {
-		give(hs)
-		return err
-	}
-	s.held = true
+	s.hs, s.held = hs, true
 	return nil
 }
 
