@@ -20,8 +20,10 @@ import (
 // to the size of its file. The store lets go of the mapped pages again every
 // releaseEvery (Store.releaser). Letting go after each commit instead was tried
 // (BENCHMARKS.md, session 17): a first poll of 10,000 fleet feeds peaked at 366–398 MB
-// instead of 571–600 MB, but took 5% longer, every commit faulting in again the pages
-// the one before had mapped. Once a minute costs nothing measurable.
+// instead of 571–600 MB, every commit faulting in again the pages the one before had
+// mapped, at a cost in time five pairs of runs could not tell from noise (−6 to +7%);
+// that peak still being far above the process's own memory, the time was kept. Once a
+// minute costs nothing measurable.
 
 // releaseEvery is how often a store lets go of the pages of its file it has mapped
 // (a variable for tests).
