@@ -36,6 +36,21 @@ func mappedKB(t *testing.T, path string) int {
 	return kb
 }
 
+// fillItems stores benchItem 0 to n-1, 200 a batch.
+func fillItems(t *testing.T, s *Store, n int) {
+	t.Helper()
+	items := make([]news.Item, 0, 200)
+	for i := range n {
+		items = append(items, benchItem(i))
+		if len(items) == cap(items) || i == n-1 {
+			if _, err := s.Upsert(t.Context(), items); err != nil {
+				t.Fatal(err)
+			}
+			items = items[:0]
+		}
+	}
+}
+
 // TestOpenLetsGoOfMappedFile checks that opening a store does not leave the story log
 // it read mapped (it counted in a new serve's RSS): reading the log maps it, and Open
 // lets go of what it mapped.
@@ -45,16 +60,7 @@ func TestOpenLetsGoOfMappedFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	items := make([]news.Item, 0, 200)
-	for i := range 3000 {
-		items = append(items, benchItem(i))
-		if len(items) == cap(items) {
-			if _, err := s.Upsert(t.Context(), items); err != nil {
-				t.Fatal(err)
-			}
-			items = items[:0]
-		}
-	}
+	fillItems(t, s, 3000)
 	s.Close()
 	if s, err = Open(path); err != nil {
 		t.Fatal(err)
@@ -88,16 +94,7 @@ func TestStoreLetsGoOfMappedFileAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	items := make([]news.Item, 0, 200)
-	for i := range 3000 {
-		items = append(items, benchItem(i))
-		if len(items) == cap(items) {
-			if _, err := s.Upsert(t.Context(), items); err != nil {
-				t.Fatal(err)
-			}
-			items = items[:0]
-		}
-	}
+	fillItems(t, s, 3000)
 	read := func() {
 		for i := range 3000 {
 			if _, err := s.Item(t.Context(), benchItem(i).ID); err != nil {
