@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -1140,5 +1141,148 @@ func TestSlowHostLeavesWorkersForOtherHosts(t *testing.T) {
 	case <-fastPolled:
 	case <-time.After(20 * time.Second):
 		t.Fatal("the other host's source was not polled while the slow host's first poll hung: its sources hold every worker")
+	}
+}
+
+// TestHeldBackSourceTakenWhenItsHostFrees: a due source held back because its host had
+// per_host polls in flight is handed out as soon as one of them ends, not at the next
+// tick: otherwise a host served at most per_host polls per tick (2 a second by
+// default), however fast it answered. The tick here never comes.
+func TestHeldBackSourceTakenWhenItsHostFrees(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Write([]byte(goodFeed("m")))
+	}))
+	defer srv.Close()
+	db := openBolt(t)
+	cfg := testConfig(t, "{interval: 30m, per_host: 1}")
+	f := fetch.New(fetch.Options{Timeout: time.Minute, AllowPrivate: true, PerHost: 1})
+	ref := newTestRefresher(t, db, cfg, f)
+	polled := make(chan string, 10)
+	ref.Observe = func(_, _ news.SourceState, r Result) { polled <- r.URL }
+	var jobs []Job
+	for i := range 3 {
+		jobs = append(jobs, feedJob(fmt.Sprintf("m%d", i), fmt.Sprintf("%s/%d.xml", srv.URL, i)))
+	}
+	s := &Scheduler{Refresher: ref, Store: db, Owner: "test", Workers: 3, Tick: time.Hour, Spread: time.Nanosecond, Log: ref.Log, Grace: -1}
+	s.SetJobs(jobs)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	for i := range len(jobs) {
+		select {
+		case <-polled:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%d of the host's %d due sources polled: the others wait for the next tick", i, len(jobs))
+		}
+	}
+}
+
+// TestSlowFeedHostOfPagesLeavesWorkersForOtherHosts: pages on hosts of their own whose
+// advertised feeds are all on one slow host (a shared feed host) are polled through
+// those feeds, so they are handed out no more than per_host at a time for the feeds'
+// host, not their pages': otherwise they held every worker, each waiting for one of the
+// feed host's request slots, as a slow host's own sources did.
+func TestSlowFeedHostOfPagesLeavesWorkersForOtherHosts(t *testing.T) {
+	slow := newSlowSite(t)
+	defer close(slow.release)
+	fast, fastPolled := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Write([]byte(goodFeed("fast")))
+	})), make(chan struct{}, 10)
+	defer fast.Close()
+	db := openBolt(t)
+	cfg := testConfig(t, "{interval: 30m, per_host: 1}")
+	f := fetch.New(fetch.Options{Timeout: time.Minute, AllowPrivate: true, PerHost: 1})
+	ref := newTestRefresher(t, db, cfg, f)
+	ref.Observe = func(_, _ news.SourceState, r Result) {
+		if strings.HasPrefix(r.URL, "http://localhost:") {
+			fastPolled <- struct{}{}
+		}
+	}
+	var jobs []Job
+	for i := range 4 {
+		// Pages on 127.0.0.2 to 127.0.0.5 (never asked: the feed each advertised is
+		// known), whose feeds are on the slow 127.0.0.1.
+		id := fmt.Sprintf("page%d", i)
+		j := pageJob(id, fmt.Sprintf("http://127.0.0.%d:9/news", i+2), nil)
+		if err := db.PutSource(t.Context(), news.SourceState{URL: j.URL(), Member: id, Kind: "page",
+			FeedURL: fmt.Sprintf("%s/feed?s=%d", slow.srv.URL, i)}); err != nil {
+			t.Fatal(err)
+		}
+		jobs = append(jobs, j)
+	}
+	jobs = append(jobs, feedJob("fast", strings.Replace(fast.URL, "127.0.0.1", "localhost", 1)+"/feed"))
+	s := &Scheduler{Refresher: ref, Store: db, Owner: "test", Workers: 2, Tick: time.Millisecond, Spread: time.Nanosecond, Log: ref.Log, Grace: -1}
+	s.SetJobs(jobs)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	<-slow.started
+	select {
+	case <-fastPolled:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the other host's source was not polled while the feed host's first poll hung: the pages hold every worker")
+	}
+}
+
+// TestSlowRedirectHostLeavesWorkersForOtherHosts: feeds on hosts of their own that moved
+// (301) to one slow host wait there for its request slots, so they are handed out no
+// more than per_host at a time for the host they moved to: otherwise they held every
+// worker, as a slow host's own sources did.
+func TestSlowRedirectHostLeavesWorkersForOtherHosts(t *testing.T) {
+	slow := newSlowSite(t)
+	defer close(slow.release)
+	fast, fastPolled := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		w.Write([]byte(goodFeed("fast")))
+	})), make(chan struct{}, 10)
+	defer fast.Close()
+	db := openBolt(t)
+	cfg := testConfig(t, "{interval: 30m, per_host: 1}")
+	f := fetch.New(fetch.Options{Timeout: time.Minute, AllowPrivate: true, PerHost: 1})
+	ref := newTestRefresher(t, db, cfg, f)
+	ref.Observe = func(_, _ news.SourceState, r Result) {
+		if strings.HasPrefix(r.URL, "http://localhost:") {
+			fastPolled <- struct{}{}
+		}
+	}
+	var jobs []Job
+	for i := range 4 {
+		// Feeds on 127.0.0.2 to 127.0.0.5 that moved to the slow 127.0.0.1, as their
+		// last poll saw.
+		moved := fmt.Sprintf("%s/feed?s=%d", slow.srv.URL, i)
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, moved, http.StatusMovedPermanently)
+		}))
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.%d:0", i+2))
+		if err != nil {
+			t.Skip("no loopback address of its own:", err)
+		}
+		srv.Listener.Close()
+		srv.Listener = l
+		srv.Start()
+		defer srv.Close()
+		id := fmt.Sprintf("moved%d", i)
+		j := feedJob(id, srv.URL+"/feed")
+		if err := db.PutSource(t.Context(), news.SourceState{URL: j.URL(), Member: id, Kind: "feed", Redirect: moved}); err != nil {
+			t.Fatal(err)
+		}
+		jobs = append(jobs, j)
+	}
+	jobs = append(jobs, feedJob("fast", strings.Replace(fast.URL, "127.0.0.1", "localhost", 1)+"/feed"))
+	s := &Scheduler{Refresher: ref, Store: db, Owner: "test", Workers: 2, Tick: time.Millisecond, Spread: time.Nanosecond, Log: ref.Log, Grace: -1}
+	s.SetJobs(jobs)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	<-slow.started
+	select {
+	case <-fastPolled:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the other host's source was not polled while the host the feeds moved to hung: they hold every worker")
 	}
 }

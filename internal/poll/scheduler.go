@@ -52,6 +52,14 @@ type Scheduler struct {
 	next    map[string]time.Time
 	refused map[string]time.Time // source URL -> its Retry-After
 	busy    map[string]bool
+	// heldHosts are the hosts of which due held back a due source, their per_host polls
+	// being in flight: the end of one of those polls wakes Run (wake) to hand the source
+	// out then, not at the next tick, which would let a host be polled no more than
+	// per_host times a tick however fast it answers.
+	heldHosts map[string]bool
+	wake      chan struct{}
+	// busyHost is the host each busy source's poll was counted against (pollHost).
+	busyHost map[string]string
 	// sooner holds, for a source a reload moved to another member, when the reload was
 	// and the latest its next poll may be, until that poll starts: a poll in flight at the
 	// reload sets the next poll by the old member's state when it finishes, and the
@@ -143,7 +151,7 @@ func (s *Scheduler) remember(st news.SourceState) {
 		s.known = map[string]news.SourceState{}
 	}
 	s.known[st.URL] = news.SourceState{URL: st.URL, Member: st.Member, LastPoll: st.LastPoll, NextPoll: st.NextPoll,
-		RetryAfter: st.RetryAfter, Failures: st.Failures, Health: st.Health}
+		RetryAfter: st.RetryAfter, Failures: st.Failures, Health: st.Health, FeedURL: st.FeedURL, Redirect: st.Redirect}
 }
 
 // longestWaits gives, for each job, the longest a healthy poll of it waits under the
@@ -217,6 +225,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	s.next = map[string]time.Time{}
 	s.refused = map[string]time.Time{}
 	s.busy = map[string]bool{}
+	s.busyHost = map[string]string{}
+	s.heldHosts = nil
+	s.wake = make(chan struct{}, 1)
+	wake := s.wake
 	s.sooner = map[string]reloaded{}
 	s.mu.Unlock()
 	s.seed(ctx, time.Now())
@@ -266,6 +278,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 			return nil
 		case <-t.C:
+		case <-wake: // a poll ended on a host whose due sources were held back
 		}
 	}
 }
@@ -370,6 +383,7 @@ func (s *Scheduler) due(now, start time.Time) []Job {
 	defer s.mu.Unlock()
 	blocked := s.blockedHosts(*jobs, now)
 	inflight, perHost := s.inflightHosts()
+	s.heldHosts = nil
 	var out []Job
 	for _, j := range *jobs {
 		u := j.URL()
@@ -393,11 +407,20 @@ func (s *Scheduler) due(now, start time.Time) []Job {
 		}
 		if !now.Before(n) {
 			if inflight != nil {
-				h := hostOf(u)
+				h := s.pollHost(j)
 				if inflight[h] >= perHost {
-					continue // due still: taken when one of its host's polls ends
+					// Due still: taken when one of its host's polls ends (freed).
+					if s.heldHosts == nil {
+						s.heldHosts = map[string]bool{}
+					}
+					s.heldHosts[h] = true
+					continue
 				}
 				inflight[h]++
+				if s.busyHost == nil {
+					s.busyHost = map[string]string{}
+				}
+				s.busyHost[u] = h
 			}
 			s.busy[u] = true
 			out = append(out, j)
@@ -422,9 +445,39 @@ func (s *Scheduler) inflightHosts() (map[string]int, int) {
 	}
 	inflight := map[string]int{}
 	for u := range s.busy {
-		inflight[hostOf(u)]++
+		inflight[s.busyHostOf(u)]++
 	}
 	return inflight, cfg.Fetch.PerHost
+}
+
+// pollHost is the host a poll of j waits on for its request slots (mu held), as its last
+// poll saw: that of the feed its page advertised when the poll reads that feed instead of
+// the page (collectOnce); else that of the address it moved to (301, 308), where the
+// request's slot moves (fetch); else its own. Pages whose feeds are on one shared host,
+// or feeds that moved to one, would otherwise be handed out all at once, each holding a
+// worker while it waited for that host's slots.
+func (s *Scheduler) pollHost(j Job) string {
+	u := j.URL()
+	var to string
+	if st, ok := s.known[u]; ok && !st.LeftBy(memberID(j)) {
+		if st.FeedURL != "" && j.Source.Kind() != "feed" && j.Source.Select == nil {
+			to = st.FeedURL
+		} else {
+			to = st.Redirect
+		}
+	}
+	if h := hostOf(to); h != "" {
+		return h
+	}
+	return hostOf(u)
+}
+
+// busyHostOf is the host source u's poll in flight was counted against (mu held).
+func (s *Scheduler) busyHostOf(u string) string {
+	if h, ok := s.busyHost[u]; ok {
+		return h
+	}
+	return hostOf(u)
 }
 
 // blockedHosts returns, for each host whose every source is under a Retry-After, the
@@ -503,8 +556,22 @@ func spreadOffset(u string, window time.Duration) time.Duration {
 func (s *Scheduler) setNext(u string, t time.Time) {
 	s.mu.Lock()
 	s.next[u] = t
-	delete(s.busy, u)
+	s.freed(u)
 	s.mu.Unlock()
+}
+
+// freed ends source u's poll (mu held), waking Run when due held back a source of its
+// host (heldHosts).
+func (s *Scheduler) freed(u string) {
+	h := s.busyHostOf(u)
+	delete(s.busy, u)
+	delete(s.busyHost, u)
+	if s.heldHosts[h] {
+		select {
+		case s.wake <- struct{}{}:
+		default: // a wake-up is pending already
+		}
+	}
 }
 
 // finished records a refresh's outcome: its next poll time, held to what the config in
@@ -516,7 +583,7 @@ func (s *Scheduler) finished(j Job, st news.SourceState, now time.Time) {
 	st = s.held(j, st)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.busy, u)
+	s.freed(u)
 	s.remember(st)
 	s.next[u] = now // overwritten below unless the state has no time ahead
 	s.noteState(u, st.NextPoll, st.RetryAfter, now)
