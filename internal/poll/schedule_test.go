@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,6 +57,9 @@ func TestAdapt(t *testing.T) {
 		{"304s for 8 hours: stretched", news.SourceState{Polls: 3, LastPoll: okPrev.LastPoll, NextPoll: okPrev.NextPoll, LastNewItem: now.Add(-8 * time.Hour)}, nil, 0, 4 * time.Hour},
 		{"undated, 6 new items 6 hours after the last: one an hour, polled every half hour", quiet6h, nil, 6, 30 * time.Minute},
 		{"undated, 1 new item 3 hours after the last: 90 minutes", quiet6h3, nil, 1, 90 * time.Minute},
+		{"every item stamped with one time: the dates say nothing, previous interval kept", okPrev, every(0, 20, now.Add(-time.Minute)), 0, 90 * time.Minute},
+		{"every item stamped with one time, first poll: default", news.SourceState{}, every(0, 20, now.Add(-time.Minute)), 0, def},
+		{"three items a day, dated by the day: one every eight hours", news.SourceState{}, slices.Concat(every(24*time.Hour, 7, now.Add(-time.Hour)), every(24*time.Hour, 7, now.Add(-time.Hour)), every(24*time.Hour, 7, now.Add(-time.Hour))), 0, 4 * time.Hour},
 		{"after failures: default", news.SourceState{Polls: 3, Failures: 2, LastPoll: okPrev.LastPoll, NextPoll: okPrev.NextPoll}, nil, 0, def},
 		{"after Retry-After: default", news.SourceState{Polls: 3, RetryAfter: now, LastPoll: okPrev.LastPoll, NextPoll: okPrev.NextPoll}, nil, 0, def},
 	}
