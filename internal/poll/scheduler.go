@@ -677,7 +677,9 @@ func (l sourceLease) claim(ctx context.Context) (bool, error) {
 }
 
 // hold keeps a claimed lease, renewing it every third of its TTL, until release, which
-// gives it back; the context it returns ends with release.
+// gives it back; the context it returns ends with release, or when a renewal finds the
+// lease held by another process (plain cancellation, as at a shutdown: the refresh then
+// records nothing).
 func (l sourceLease) hold(ctx context.Context, log *slog.Logger) (context.Context, func()) {
 	hctx, cancel := context.WithCancel(ctx)
 	go func() {
@@ -688,8 +690,19 @@ func (l sourceLease) hold(ctx context.Context, log *slog.Logger) (context.Contex
 			case <-hctx.Done():
 				return
 			case <-t.C:
-				if _, err := l.claim(hctx); err != nil && hctx.Err() == nil {
+				ok, err := l.claim(hctx)
+				switch {
+				case err != nil && hctx.Err() == nil:
 					log.Warn("renew lease", "lease", l.name(), "err", err)
+				case err == nil && !ok:
+					// Ours expired (the store was unreachable or hung for longer than
+					// the TTL) and another process took it: it is fetching the source
+					// now. Going on would fetch it twice at once and write this poll's
+					// state over the other's, so this poll is abandoned, recording
+					// nothing (a store write already begun is let finish).
+					log.Warn("lease lost to another process: poll abandoned", "lease", l.name())
+					cancel()
+					return
 				}
 			}
 		}
@@ -717,8 +730,9 @@ type sharedStore interface{ Shared() bool }
 // serve worker) holds its lease: it is being polled right now.
 var ErrBusy = errors.New("being polled by another process")
 
-// pollLeaseTTL is how long a lease PollEach takes lives without renewal.
-const pollLeaseTTL = 2 * time.Minute
+// pollLeaseTTL is how long a lease PollEach takes lives without renewal (a variable for
+// the tests, which shorten it to see renewals).
+var pollLeaseTTL = 2 * time.Minute
 
 // refreshLeased refreshes j under the source's lease, as a serve worker does (pollOne),
 // so that a poll run beside serve workers on one store never fetches a source one of
@@ -736,9 +750,13 @@ func (r *Refresher) refreshLeased(ctx context.Context, j Job, owner string) Resu
 	case !ok:
 		return Result{URL: u, Member: j.Member.ID, Err: ErrBusy}
 	}
-	ctx, release := lease.hold(ctx, r.Log.With("member", j.Member.ID, "source", u))
+	hctx, release := lease.hold(ctx, r.Log.With("member", j.Member.ID, "source", u))
 	defer release()
-	return r.Refresh(ctx, j)
+	res := r.Refresh(hctx, j)
+	if errors.Is(res.Err, context.Canceled) && ctx.Err() == nil {
+		res.Err = ErrBusy // its lease was lost to another process, which polls it now
+	}
+	return res
 }
 
 func (s *Scheduler) storeDown(err error) {
