@@ -348,6 +348,10 @@ type sourcesView struct {
 func (s *Server) sources(w http.ResponseWriter, r *http.Request) {
 	cfg := s.config()
 	l := chooseLocale(r)
+	keep, ok := s.storePage(w, r, cfg, l)
+	if !ok {
+		return
+	}
 	rows, _, err := s.sourceViews(r, cfg, l, nil)
 	if err != nil {
 		s.failPage(w, r, l, err)
@@ -409,7 +413,7 @@ func (s *Server) sources(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Sources = rows
 	htmlHeaders(w, l)
-	s.render(w, r, "sources.html", http.StatusOK, v)
+	s.render(w, r, "sources.html", http.StatusOK, v, keep)
 }
 
 // sortRows orders rows by the named column (default: health, problems first), then by

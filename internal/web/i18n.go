@@ -363,6 +363,9 @@ var messages = []tr{
 	{key: "Page not found", fr: "Page introuvable", es: "Página no encontrada"},
 	{key: "This address is not valid", fr: "Cette adresse n’est pas valide", es: "Esta dirección no es válida"},
 	{key: "Temporarily unavailable", fr: "Temporairement indisponible", es: "No disponible temporalmente"},
+	{key: "The news store cannot be reached just now: this is the page as last shown, and it may be out of date.",
+		fr: "Le stockage des actualités est injoignable pour le moment : voici la page telle qu’elle a été affichée la dernière fois, peut-être dépassée.",
+		es: "El almacén de noticias no responde en este momento: esta es la página tal como se mostró la última vez, y puede estar desactualizada."},
 	{key: "Something went wrong", fr: "Une erreur s’est produite", es: "Se ha producido un error"},
 	{key: "Back to the news", fr: "Retour aux actualités", es: "Volver a las noticias"},
 

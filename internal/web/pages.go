@@ -232,6 +232,10 @@ func (s *Server) river(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q.Clustered = clustered(q)
+	keep, ok := s.storePage(w, r, cfg, l)
+	if !ok {
+		return
+	}
 	items, more, err := s.pageOf(r.Context(), q)
 	if err != nil {
 		s.failPage(w, r, l, err)
@@ -275,7 +279,7 @@ func (s *Server) river(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	htmlHeaders(w, l)
-	s.render(w, r, "river.html", http.StatusOK, v)
+	s.render(w, r, "river.html", http.StatusOK, v, keep)
 }
 
 // pageQuery keeps a river page's filters and paging in canonical order.
@@ -428,6 +432,10 @@ func (s *Server) memberPage(w http.ResponseWriter, r *http.Request) {
 		s.failPage(w, r, l, fmt.Errorf("member %q: %w", id, errNotFound))
 		return
 	}
+	keep, ok := s.storePage(w, r, cfg, l)
+	if !ok {
+		return
+	}
 	rows, byMember, err := s.sourceViews(r, cfg, l, []string{id})
 	if err != nil {
 		s.failPage(w, r, l, err)
@@ -444,7 +452,7 @@ func (s *Server) memberPage(w http.ResponseWriter, r *http.Request) {
 	}
 	v.FeedURLs = v.Page.withSelectionFeeds(m.Name+" – "+cfg.Network.Title, cfg.Network.URL+"members/"+url.PathEscape(id)+"/", "")
 	htmlHeaders(w, l)
-	s.render(w, r, "member.html", http.StatusOK, v)
+	s.render(w, r, "member.html", http.StatusOK, v, keep)
 }
 
 func rfc(t time.Time) string {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -672,6 +673,81 @@ func TestPagesDuringStoreOutage(t *testing.T) {
 		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 			t.Errorf("%s: status %d, Retry-After %q: %s", p, resp.StatusCode, resp.Header.Get("Retry-After"), body)
 		}
+	}
+}
+
+// readsDownReader answers the store version but none of its reads: Redis went down
+// within the version's TTL, so the page finds out on its first read.
+type readsDownReader struct{ unavailableReader }
+
+func (r readsDownReader) Version(ctx context.Context) (uint64, error) { return r.Reader.Version(ctx) }
+
+// TestPagesServedFromLastCopyDuringOutage: while the store cannot be reached, a page
+// rendered before the outage (the river, a member page, the dashboard, in the reader's
+// language) is served from its last rendered copy with a notice at the top, as the feeds
+// are served from their last rendered bytes, and revalidates by the hash of what is
+// served; a page (or language) never rendered before still gets the 503 error page.
+// Before, every page was a 503 during an outage.
+func TestPagesServedFromLastCopyDuringOutage(t *testing.T) {
+	const notice = `<p class="notice" role="status">`
+	for _, tc := range []struct {
+		name string
+		down func(Reader) Reader
+	}{
+		{"store down", func(r Reader) Reader { return unavailableReader{r} }},
+		{"reads fail within the version's TTL", func(r Reader) Reader { return readsDownReader{unavailableReader{r}} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newPageFixture(t)
+			pages := []struct{ path, lang string }{{"/", ""}, {"/members/iss-gs", "fr"}, {"/sources?problems=1", ""}}
+			if res, _ := f.get(t, "/?q=children", ""); res.StatusCode != 200 { // a search: not kept
+				t.Fatalf("search before the outage: status %d", res.StatusCode)
+			}
+			before := map[string]string{}
+			for _, p := range pages {
+				res, body := f.get(t, p.path, p.lang)
+				if res.StatusCode != 200 || strings.Contains(body, notice) {
+					t.Fatalf("%s before the outage: status %d", p.path, res.StatusCode)
+				}
+				before[p.path] = body
+			}
+			f.srv.store = tc.down(f.srv.store)
+			f.srv.StoreChanged()
+			for _, p := range pages {
+				res, body := f.get(t, p.path, p.lang)
+				if res.StatusCode != 200 {
+					t.Errorf("%s during the outage: status %d, want 200 from the last copy: %.200s", p.path, res.StatusCode, body)
+					continue
+				}
+				i := strings.Index(body, "\n"+notice)
+				if i < 0 {
+					t.Errorf("%s: last copy served without the notice", p.path)
+				} else if j := i + strings.Index(body[i:], "</p>") + len("</p>"); body[:i]+body[j:] != before[p.path] {
+					t.Errorf("%s: the copy differs from the page before the outage beyond its notice", p.path)
+				}
+				if lang := res.Header.Get("Content-Language"); lang != cmp.Or(p.lang, "en") {
+					t.Errorf("%s: Content-Language %q", p.path, lang)
+				}
+				etag := res.Header.Get("ETag")
+				if etag == "" {
+					t.Fatalf("%s: no ETag", p.path)
+				}
+				req := httptest.NewRequest("GET", p.path, nil)
+				req.Header.Set("Accept-Language", p.lang)
+				req.Header.Set("If-None-Match", etag)
+				rec := httptest.NewRecorder()
+				f.h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusNotModified {
+					t.Errorf("%s: revalidating the copy: status %d, want 304", p.path, rec.Code)
+				}
+			}
+			for _, p := range []struct{ path, lang string }{{"/?member=iss-japan", ""}, {"/members/iss-gs", "es"}, {"/sources", ""}, {"/?q=children", ""}} {
+				res, body := f.get(t, p.path, p.lang)
+				if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || !strings.Contains(body, "<main") {
+					t.Errorf("%s (%s), never rendered: status %d, Retry-After %q, want the 503 error page", p.path, p.lang, res.StatusCode, res.Header.Get("Retry-After"))
+				}
+			}
+		})
 	}
 }
 

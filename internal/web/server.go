@@ -312,9 +312,8 @@ func (s *Server) failure(w http.ResponseWriter, r *http.Request, err error) (int
 		code, msg = http.StatusServiceUnavailable, err.Error()
 		w.Header().Set("Retry-After", "5")
 	case errors.Is(err, errUnavailable), errors.Is(err, store.ErrUnavailable):
-		// While Redis is unreachable, a feed with nothing cached and the pages (river,
-		// dashboard, member pages, which read the store on every request) are temporarily
-		// unavailable, not broken; logging each request would flood the log (version logs
+		// While Redis is unreachable, a feed or page (river, dashboard, member page) with
+		// no copy rendered before the outage is temporarily unavailable, not broken; logging each request would flood the log (version logs
 		// the outage once).
 		code, msg = http.StatusServiceUnavailable, "the store is unavailable: try again in a minute"
 		if errors.Is(err, errUnavailable) {
@@ -339,8 +338,12 @@ type errorView struct {
 // failPage answers an HTML page's request that failed with a page in the site's layout
 // and the reader's language, with the status and Retry-After fail would give: a reader
 // who follows an old link to a member that left, or finds the store down, sees where
-// they are and a link to the river, not a raw line of text.
+// they are and a link to the river, not a raw line of text. While the store is down, a
+// page rendered before is served from its last copy instead (servedCopy).
 func (s *Server) failPage(w http.ResponseWriter, r *http.Request, l *locale, err error) {
+	if s.servedCopy(w, r, l, err) {
+		return
+	}
 	code, msg := s.failure(w, r, err)
 	heading := l.T("Something went wrong")
 	switch code {
@@ -449,18 +452,27 @@ const pageCSP = "default-src 'self'; img-src * data:; style-src 'self'; script-s
 // store, the config, the language, the query and, on the dashboard and member pages,
 // the time ("5 minutes ago"), so no cheaper key would be right; the hash is a small
 // part of a render, and a reader revalidating an unchanged page (If-None-Match) gets a
-// 304 without the body.
-func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, code int, view any) {
+// 304 without the body. With keep, a page rendered with 200 is also kept in the render
+// cache, its last rendered copy to serve while the store cannot be reached (failPage).
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, code int, view any, keep *pageCopy) {
 	var buf bytes.Buffer
 	if err := s.tmpl.ExecuteTemplate(&buf, name, view); err != nil {
 		s.fail(w, r, fmt.Errorf("render %s: %w", name, err))
 		return
 	}
+	if keep != nil && code == http.StatusOK {
+		s.cache.put(keep.key, newRendered(keep.version, buf.Bytes(), "text/html; charset=utf-8", time.Time{}))
+	}
+	writePage(w, r, code, buf.Bytes())
+}
+
+// writePage writes a page's bytes, validated by their hash (see render).
+func writePage(w http.ResponseWriter, r *http.Request, code int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", pageCSP)
 	if code == http.StatusOK {
-		sum := sha256.Sum256(buf.Bytes())
+		sum := sha256.Sum256(body)
 		etag := `"` + hex.EncodeToString(sum[:12]) + `"`
 		h.Set("ETag", etag)
 		if etagMatches(r.Header.Get("If-None-Match"), etag) {
@@ -468,9 +480,64 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, cod
 			return
 		}
 	}
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(code)
-	w.Write(buf.Bytes())
+	w.Write(body)
+}
+
+// pageCopy names where a page that reads the store (the river, member pages, the
+// dashboard) keeps its last rendered copy: the render cache, under the page's path and
+// whole query (hl=, sort=… included) in the reader's language, and the store version
+// it was rendered at (the cache drops older versions first when full).
+type pageCopy struct {
+	key     cacheKey
+	version uint64
+}
+
+// storePage checks the store before a page reads it, as the feeds do through the
+// version: while it is down (or hung: the version's reading says so for its TTL), the
+// page is answered from its last copy, or with the 503 error page, at once rather than
+// after each read's timeout. It returns the copy to keep, or false when it answered.
+func (s *Server) storePage(w http.ResponseWriter, r *http.Request, cfg *config.Config, l *locale) (*pageCopy, bool) {
+	v, ok := s.version(r.Context())
+	if !ok {
+		s.failPage(w, r, l, errUnavailable)
+		return nil, false
+	}
+	if q := r.URL.Query(); q.Has("before") || q.Has("q") {
+		// Older pages and searches are not kept: a crawler walking them would push the
+		// feeds' entries out of the cache they share.
+		return nil, true
+	}
+	return &pageCopy{key: pageKey(r, cfg, l), version: v}, true
+}
+
+// pageKey is the cache key of a page's copy.
+func pageKey(r *http.Request, cfg *config.Config, l *locale) cacheKey {
+	return cacheKey{cfg: cfg, addr: withQuery(r.URL.Path, r.URL.Query().Encode()), lang: l.Code}
+}
+
+// servedCopy answers a page's request, when the store is unavailable, from the page's
+// last rendered copy (under this config or, after a reload, an earlier one), as the
+// feeds are served from their last rendered bytes. The copy says so at the top of its
+// content, so its bytes, and so its ETag, differ from the page's before the outage.
+func (s *Server) servedCopy(w http.ResponseWriter, r *http.Request, l *locale, err error) bool {
+	if !errors.Is(err, errUnavailable) && !errors.Is(err, store.ErrUnavailable) {
+		return false
+	}
+	key := pageKey(r, s.config(), l)
+	e := s.cache.get(key)
+	if e == nil {
+		if e = s.cache.earlier(key); e == nil {
+			return false
+		}
+	}
+	notice := `<main id="main">` + "\n" + `<p class="notice" role="status">` +
+		template.HTMLEscapeString(l.T("The news store cannot be reached just now: this is the page as last shown, and it may be out of date.")) + `</p>`
+	body := bytes.Replace(e.body, []byte(`<main id="main">`), []byte(notice), 1)
+	htmlHeaders(w, l)
+	writePage(w, r, http.StatusOK, body)
+	return true
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -60,7 +60,7 @@ func (s *Server) share(w http.ResponseWriter, r *http.Request) {
 		view.Feeds = append(view.Feeds, feedLink{f.label, withQuery(cfg.Network.URL+"feed."+f.ext, fq)})
 	}
 	htmlHeaders(w, l)
-	s.render(w, r, "share.html", http.StatusOK, view)
+	s.render(w, r, "share.html", http.StatusOK, view, nil)
 }
 
 // shareEmbedQuery is the selection for the embed snippets: the filters, and the limit
