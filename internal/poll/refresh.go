@@ -453,6 +453,13 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 	}
 	release()
 	release = func() {}
+	if err != nil && !errors.Is(err, context.Canceled) && errors.Is(ctx.Err(), context.Canceled) {
+		// Abandoned midway (a shutdown past its grace, a lease lost to another process):
+		// a step cut short may read as the source's failure (a feed probe that ended
+		// reads as "no feed", and the page as no longer matching), which would be
+		// recorded over the state of the process polling it now, counted and alerted on.
+		err = fmt.Errorf("%w (%w)", ctx.Err(), err)
+	}
 	res.Err = err
 	res.Duration = r.Now().Sub(start)
 	switch {
@@ -1218,7 +1225,10 @@ func Adapt(u string, prev news.SourceState, published []time.Time, fresh int, no
 			gaps = append(gaps, ts[i-1].Sub(ts[i]))
 		}
 		slices.Sort(gaps)
-		gap := gaps[len(gaps)/2] * time.Duration(len(ts)) / time.Duration(len(published))
+		// gap*distinct/total, divided first: a median gap of a century (a source listing
+		// items that far apart, retention.max_age allowing) times three overflows.
+		gap, distinct, total := gaps[len(gaps)/2], time.Duration(len(ts)), time.Duration(len(published))
+		gap = gap/total*distinct + gap%total*distinct/total
 		if quiet := now.Sub(ts[0]); quiet > gap {
 			gap = quiet
 		}

@@ -60,6 +60,7 @@ func TestAdapt(t *testing.T) {
 		{"every item stamped with one time: the dates say nothing, previous interval kept", okPrev, every(0, 20, now.Add(-time.Minute)), 0, 90 * time.Minute},
 		{"every item stamped with one time, first poll: default", news.SourceState{}, every(0, 20, now.Add(-time.Minute)), 0, def},
 		{"three items a day, dated by the day: one every eight hours", news.SourceState{}, slices.Concat(every(24*time.Hour, 7, now.Add(-time.Hour)), every(24*time.Hour, 7, now.Add(-time.Hour)), every(24*time.Hour, 7, now.Add(-time.Hour))), 0, 4 * time.Hour},
+		{"dates a century apart: clamped to max_interval (gap times items overflowed)", news.SourceState{}, every(100*365*24*time.Hour, 3, now.Add(-time.Hour)), 0, maxI},
 		{"after failures: default", news.SourceState{Polls: 3, Failures: 2, LastPoll: okPrev.LastPoll, NextPoll: okPrev.NextPoll}, nil, 0, def},
 		{"after Retry-After: default", news.SourceState{Polls: 3, RetryAfter: now, LastPoll: okPrev.LastPoll, NextPoll: okPrev.NextPoll}, nil, 0, def},
 	}

@@ -682,7 +682,9 @@ func (l sourceLease) claim(ctx context.Context) (bool, error) {
 // records nothing).
 func (l sourceLease) hold(ctx context.Context, log *slog.Logger) (context.Context, func()) {
 	hctx, cancel := context.WithCancel(ctx)
+	renewing := make(chan struct{})
 	go func() {
+		defer close(renewing)
 		t := time.NewTicker(l.ttl / 3)
 		defer t.Stop()
 		for {
@@ -694,7 +696,7 @@ func (l sourceLease) hold(ctx context.Context, log *slog.Logger) (context.Contex
 				switch {
 				case err != nil && hctx.Err() == nil:
 					log.Warn("renew lease", "lease", l.name(), "err", err)
-				case err == nil && !ok:
+				case err == nil && !ok && hctx.Err() == nil: // not one released meanwhile
 					// Ours expired (the store was unreachable or hung for longer than
 					// the TTL) and another process took it: it is fetching the source
 					// now. Going on would fetch it twice at once and write this poll's
@@ -709,6 +711,10 @@ func (l sourceLease) hold(ctx context.Context, log *slog.Logger) (context.Contex
 	}()
 	return hctx, func() {
 		cancel()
+		// A renewal already sent would take the lease again after the release (a Claim
+		// of a free lease takes it), leaving it held, unpolled, for a TTL: the release
+		// waits for it.
+		<-renewing
 		l.st.Release(context.WithoutCancel(ctx), l.name(), l.owner)
 	}
 }
