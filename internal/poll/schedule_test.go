@@ -17,6 +17,7 @@ import (
 	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/fetch"
 	"github.com/iss-network/networkfeed/internal/news"
+	boltstore "github.com/iss-network/networkfeed/internal/store/bolt"
 )
 
 func TestAdapt(t *testing.T) {
@@ -1109,10 +1110,12 @@ func TestShutdownStartsNoNewPolls(t *testing.T) {
 	}
 }
 
-// TestSlowHostLeavesWorkersForOtherHosts: a host with more sources due than there are
-// workers, slow to answer, does not hold every worker while its sources wait for its
-// per-host slots: another host's source is polled meanwhile.
-func TestSlowHostLeavesWorkersForOtherHosts(t *testing.T) {
+// otherHostPolled runs a scheduler of two workers with per_host 1 over the sources
+// slowJobs gives (given the store and the slow site: sources whose polls wait on that
+// site) and a source on another host (localhost), and fails with stuck unless that
+// source is polled while the slow site's first poll hangs.
+func otherHostPolled(t *testing.T, slowJobs func(db *boltstore.Store, slowURL string) []Job, stuck string) {
+	t.Helper()
 	slow := newSlowSite(t)
 	defer close(slow.release)
 	fast, fastPolled := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -1129,10 +1132,7 @@ func TestSlowHostLeavesWorkersForOtherHosts(t *testing.T) {
 			fastPolled <- struct{}{}
 		}
 	}
-	var jobs []Job
-	for i := range 4 { // the slow site serves /feed only: the query tells the sources apart
-		jobs = append(jobs, feedJob(fmt.Sprintf("slow%d", i), fmt.Sprintf("%s/feed?s=%d", slow.srv.URL, i)))
-	}
+	jobs := slowJobs(db, slow.srv.URL)
 	// The same loopback server under another host name: a host of its own for the limits.
 	jobs = append(jobs, feedJob("fast", strings.Replace(fast.URL, "127.0.0.1", "localhost", 1)+"/feed"))
 	s := &Scheduler{Refresher: ref, Store: db, Owner: "test", Workers: 2, Tick: time.Millisecond, Spread: time.Nanosecond, Log: ref.Log, Grace: -1}
@@ -1145,8 +1145,21 @@ func TestSlowHostLeavesWorkersForOtherHosts(t *testing.T) {
 	select {
 	case <-fastPolled:
 	case <-time.After(20 * time.Second):
-		t.Fatal("the other host's source was not polled while the slow host's first poll hung: its sources hold every worker")
+		t.Fatal(stuck)
 	}
+}
+
+// TestSlowHostLeavesWorkersForOtherHosts: a host with more sources due than there are
+// workers, slow to answer, does not hold every worker while its sources wait for its
+// per-host slots: another host's source is polled meanwhile.
+func TestSlowHostLeavesWorkersForOtherHosts(t *testing.T) {
+	otherHostPolled(t, func(_ *boltstore.Store, slowURL string) []Job {
+		var jobs []Job
+		for i := range 4 { // the slow site serves /feed only: the query tells the sources apart
+			jobs = append(jobs, feedJob(fmt.Sprintf("slow%d", i), fmt.Sprintf("%s/feed?s=%d", slowURL, i)))
+		}
+		return jobs
+	}, "the other host's source was not polled while the slow host's first poll hung: its sources hold every worker")
 }
 
 // TestHeldBackSourceTakenWhenItsHostFrees: a due source held back because its host had
@@ -1190,47 +1203,21 @@ func TestHeldBackSourceTakenWhenItsHostFrees(t *testing.T) {
 // host, not their pages': otherwise they held every worker, each waiting for one of the
 // feed host's request slots, as a slow host's own sources did.
 func TestSlowFeedHostOfPagesLeavesWorkersForOtherHosts(t *testing.T) {
-	slow := newSlowSite(t)
-	defer close(slow.release)
-	fast, fastPolled := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/rss+xml")
-		w.Write([]byte(goodFeed("fast")))
-	})), make(chan struct{}, 10)
-	defer fast.Close()
-	db := openBolt(t)
-	cfg := testConfig(t, "{interval: 30m, per_host: 1}")
-	f := fetch.New(fetch.Options{Timeout: time.Minute, AllowPrivate: true, PerHost: 1})
-	ref := newTestRefresher(t, db, cfg, f)
-	ref.Observe = func(_, _ news.SourceState, r Result) {
-		if strings.HasPrefix(r.URL, "http://localhost:") {
-			fastPolled <- struct{}{}
+	otherHostPolled(t, func(db *boltstore.Store, slowURL string) []Job {
+		var jobs []Job
+		for i := range 4 {
+			// Pages on 127.0.0.2 to 127.0.0.5 (never asked: the feed each advertised is
+			// known), whose feeds are on the slow 127.0.0.1.
+			id := fmt.Sprintf("page%d", i)
+			j := pageJob(id, fmt.Sprintf("http://127.0.0.%d:9/news", i+2), nil)
+			if err := db.PutSource(t.Context(), news.SourceState{URL: j.URL(), Member: id, Kind: "page",
+				FeedURL: fmt.Sprintf("%s/feed?s=%d", slowURL, i)}); err != nil {
+				t.Fatal(err)
+			}
+			jobs = append(jobs, j)
 		}
-	}
-	var jobs []Job
-	for i := range 4 {
-		// Pages on 127.0.0.2 to 127.0.0.5 (never asked: the feed each advertised is
-		// known), whose feeds are on the slow 127.0.0.1.
-		id := fmt.Sprintf("page%d", i)
-		j := pageJob(id, fmt.Sprintf("http://127.0.0.%d:9/news", i+2), nil)
-		if err := db.PutSource(t.Context(), news.SourceState{URL: j.URL(), Member: id, Kind: "page",
-			FeedURL: fmt.Sprintf("%s/feed?s=%d", slow.srv.URL, i)}); err != nil {
-			t.Fatal(err)
-		}
-		jobs = append(jobs, j)
-	}
-	jobs = append(jobs, feedJob("fast", strings.Replace(fast.URL, "127.0.0.1", "localhost", 1)+"/feed"))
-	s := &Scheduler{Refresher: ref, Store: db, Owner: "test", Workers: 2, Tick: time.Millisecond, Spread: time.Nanosecond, Log: ref.Log, Grace: -1}
-	s.SetJobs(jobs)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
-	<-slow.started
-	select {
-	case <-fastPolled:
-	case <-time.After(20 * time.Second):
-		t.Fatal("the other host's source was not polled while the feed host's first poll hung: the pages hold every worker")
-	}
+		return jobs
+	}, "the other host's source was not polled while the feed host's first poll hung: the pages hold every worker")
 }
 
 // TestSlowRedirectHostLeavesWorkersForOtherHosts: feeds on hosts of their own that moved
@@ -1238,56 +1225,30 @@ func TestSlowFeedHostOfPagesLeavesWorkersForOtherHosts(t *testing.T) {
 // more than per_host at a time for the host they moved to: otherwise they held every
 // worker, as a slow host's own sources did.
 func TestSlowRedirectHostLeavesWorkersForOtherHosts(t *testing.T) {
-	slow := newSlowSite(t)
-	defer close(slow.release)
-	fast, fastPolled := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/rss+xml")
-		w.Write([]byte(goodFeed("fast")))
-	})), make(chan struct{}, 10)
-	defer fast.Close()
-	db := openBolt(t)
-	cfg := testConfig(t, "{interval: 30m, per_host: 1}")
-	f := fetch.New(fetch.Options{Timeout: time.Minute, AllowPrivate: true, PerHost: 1})
-	ref := newTestRefresher(t, db, cfg, f)
-	ref.Observe = func(_, _ news.SourceState, r Result) {
-		if strings.HasPrefix(r.URL, "http://localhost:") {
-			fastPolled <- struct{}{}
+	otherHostPolled(t, func(db *boltstore.Store, slowURL string) []Job {
+		var jobs []Job
+		for i := range 4 {
+			// Feeds on 127.0.0.2 to 127.0.0.5 that moved to the slow 127.0.0.1, as their
+			// last poll saw.
+			moved := fmt.Sprintf("%s/feed?s=%d", slowURL, i)
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, moved, http.StatusMovedPermanently)
+			}))
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.%d:0", i+2))
+			if err != nil {
+				t.Skip("no loopback address of its own:", err)
+			}
+			srv.Listener.Close()
+			srv.Listener = l
+			srv.Start()
+			t.Cleanup(srv.Close)
+			id := fmt.Sprintf("moved%d", i)
+			j := feedJob(id, srv.URL+"/feed")
+			if err := db.PutSource(t.Context(), news.SourceState{URL: j.URL(), Member: id, Kind: "feed", Redirect: moved}); err != nil {
+				t.Fatal(err)
+			}
+			jobs = append(jobs, j)
 		}
-	}
-	var jobs []Job
-	for i := range 4 {
-		// Feeds on 127.0.0.2 to 127.0.0.5 that moved to the slow 127.0.0.1, as their
-		// last poll saw.
-		moved := fmt.Sprintf("%s/feed?s=%d", slow.srv.URL, i)
-		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			http.Redirect(w, r, moved, http.StatusMovedPermanently)
-		}))
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.%d:0", i+2))
-		if err != nil {
-			t.Skip("no loopback address of its own:", err)
-		}
-		srv.Listener.Close()
-		srv.Listener = l
-		srv.Start()
-		defer srv.Close()
-		id := fmt.Sprintf("moved%d", i)
-		j := feedJob(id, srv.URL+"/feed")
-		if err := db.PutSource(t.Context(), news.SourceState{URL: j.URL(), Member: id, Kind: "feed", Redirect: moved}); err != nil {
-			t.Fatal(err)
-		}
-		jobs = append(jobs, j)
-	}
-	jobs = append(jobs, feedJob("fast", strings.Replace(fast.URL, "127.0.0.1", "localhost", 1)+"/feed"))
-	s := &Scheduler{Refresher: ref, Store: db, Owner: "test", Workers: 2, Tick: time.Millisecond, Spread: time.Nanosecond, Log: ref.Log, Grace: -1}
-	s.SetJobs(jobs)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
-	<-slow.started
-	select {
-	case <-fastPolled:
-	case <-time.After(20 * time.Second):
-		t.Fatal("the other host's source was not polled while the host the feeds moved to hung: they hold every worker")
-	}
+		return jobs
+	}, "the other host's source was not polled while the host the feeds moved to hung: they hold every worker")
 }
