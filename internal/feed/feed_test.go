@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/iss-network/networkfeed/internal/clean"
 	"github.com/iss-network/networkfeed/internal/news"
@@ -110,9 +111,24 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		for _, it := range fd.Items {
-			// Parse's doc: an item without a date gets PrecisionNone and a zero Published.
-			if it.Precision == news.PrecisionNone && !it.Published.IsZero() {
-				t.Fatalf("undated item (precision none) published %s", it.Published)
+			// Parse's doc: an item without a date gets PrecisionNone and a zero Published;
+			// a dated one is not before earliest (an epoch placeholder is no date).
+			if (it.Precision == news.PrecisionNone) != it.Published.IsZero() {
+				t.Fatalf("precision %q with published %s", it.Precision, it.Published)
+			}
+			if !it.Published.IsZero() && it.Published.Before(earliest) {
+				t.Fatalf("published %s, before %s", it.Published, earliest)
+			}
+			// A UTF-8 document gives UTF-8 items (the store and the web view take them as is).
+			if utf8.Valid(b) {
+				for _, s := range []string{it.GUID, it.Title, it.Link, it.Summary, it.Content, it.Author, it.Image, it.Language} {
+					if !utf8.ValidString(s) {
+						t.Fatalf("invalid UTF-8 from a UTF-8 document: %.80q", s)
+					}
+				}
+			}
+			if it.GUID != strings.TrimSpace(it.GUID) || it.Link != strings.TrimSpace(it.Link) {
+				t.Fatalf("untrimmed guid %q or link %q", it.GUID, it.Link)
 			}
 			for _, s := range []string{it.Title, it.Summary, it.Content} {
 				for _, marker := range []string{"lollollol", "root:x:0:0"} { // billion laughs, /etc/passwd

@@ -167,3 +167,38 @@ func checkCanonical(t *testing.T, in, want string) {
 		t.Errorf("not idempotent: Canonical(%q) = %q", got, again)
 	}
 }
+
+// TestCanonicalLongLabel: a host label longer than DNS allows, holding a non-ASCII
+// letter, became an xn-- label that Canonical then rejected, so Canonical was not
+// idempotent (FuzzCanonical, testdata/fuzz/FuzzCanonical/297a73d249afb864). Such a
+// host names no page: the link has no canonical form.
+func TestCanonicalLongLabel(t *testing.T) {
+	for _, in := range []string{
+		"http://" + strings.Repeat("3", 156) + strings.Repeat("D", 851) + "%DD" + strings.Repeat("D", 18),
+		"http://" + strings.Repeat("a", 64) + ".example.org/",
+	} {
+		if c := Canonical(in); c != "" {
+			t.Errorf("Canonical(%.40q...) = %.60q..., want \"\"", in, c)
+		}
+	}
+	checkCanonical(t, "http://"+strings.Repeat("a", 63)+".example.org/x", "https://"+strings.Repeat("a", 63)+".example.org/x")
+}
+
+// TestCanonicalRepeatedWWW: with three leading "www." labels one was left, and Canonical
+// of the result removed it (FuzzCanonical, testdata/fuzz/FuzzCanonical/61565dab870dfbc6).
+func TestCanonicalRepeatedWWW(t *testing.T) {
+	checkCanonical(t, "http://www.www.www.example.org/a", "https://example.org/a")
+	checkCanonical(t, "https://www.www..www.s", "https://s/")
+}
+
+// TestCanonicalIDNPort: an xn-- last label before a port failed purell's IDNA step, so
+// Canonical of an IDN link with a port gave "" (FuzzCanonical,
+// testdata/fuzz/FuzzCanonical/435ab11efbeb1dfa).
+func TestCanonicalIDNPort(t *testing.T) {
+	checkCanonical(t, "http://пример.рф:8080/a", "https://xn--e1afmkfd.xn--p1ai:8080/a")
+	checkCanonical(t, "https://xn--e1afmkfd.xn--p1ai:8443/", "https://xn--e1afmkfd.xn--p1ai:8443/")
+	checkCanonical(t, "http://example.org:80/a", "https://example.org/a")
+	checkCanonical(t, "http://example.org:443/a", "https://example.org/a")
+	checkCanonical(t, "https://example.org:80/a", "https://example.org:80/a")
+	checkCanonical(t, "http://[::1]:8080/a", "https://[::1]:8080/a")
+}

@@ -73,7 +73,8 @@ const purellFlags = purell.FlagLowercaseScheme | purell.FlagLowercaseHost |
 // yclid, msclkid) and session IDs (PHPSESSID, jsessionid, also as the ";jsessionid="
 // path parameter) removed and the remaining query parameters sorted, no fragment and
 // no user info. http and https links to the same page are the same page. Anything
-// that is not an absolute http(s) URL with a host gives "".
+// that is not an absolute http(s) URL with a host (whose labels DNS allows: at most
+// 63 bytes each) gives "".
 //
 // A Joomla article link without SEF URLs (index.php?option=com_content&view=article&
 // id=245:kafala-mission&catid=12&Itemid=101) is known by its article's number alone:
@@ -222,24 +223,38 @@ func canonical(raw string, joomla bool) string {
 	u.RawFragment, u.Fragment = "", ""
 	u.Path = dropSessionParams(u.Path)
 	u.RawPath = "" // let purell escape Path its own way
+	// The port is kept here, not given to purell: its IDNA step reads the host with
+	// its port as one name, and failed on an xn-- last label before a port
+	// ("xn--p1ai:8080"), so Canonical of "http://пример.рф:8080/" was not idempotent
+	// (found by FuzzCanonical). Both schemes become https: 443 is dropped too.
+	port := u.Port()
+	u.Host = strings.TrimSuffix(u.Host, ":"+port)
+	if port == "443" || (u.Scheme == "http" && port == "80") {
+		port = ""
+	}
 	s, err := purell.NormalizeURLString(u.String(), purellFlags)
 	if err != nil {
 		return ""
 	}
-	// Second pass on the parsed result: purell's default-port removal needs the
-	// original scheme, after which both schemes become https.
+	// Second pass on the parsed result, whose host is made https's.
 	v, err := url.Parse(s)
 	if err != nil || v.Hostname() == "" {
 		return ""
 	}
-	host := strings.TrimPrefix(strings.TrimRight(v.Hostname(), "."), "www.")
-	if host == "" {
+	host := strings.TrimRight(v.Hostname(), ".")
+	// Every leading "www.", not one: purell removed one already, and a host left
+	// starting with "www." lost it in Canonical of the result, which was then not
+	// idempotent ("www.www.www.s" gave "https://www.s/"; found by FuzzCanonical).
+	for strings.HasPrefix(host, "www.") {
+		host = host[len("www."):]
+	}
+	if host == "" || !dnsLabels(host) {
 		return ""
 	}
 	if strings.Contains(host, ":") { // IPv6 literal
 		host = "[" + host + "]"
 	}
-	if port := v.Port(); port != "" && port != "443" {
+	if port != "" {
 		host += ":" + port
 	}
 	p := strings.TrimRight(v.EscapedPath(), "/")
@@ -251,6 +266,19 @@ func canonical(raw string, joomla bool) string {
 		out += "?" + v.RawQuery
 	}
 	return out
+}
+
+// dnsLabels reports whether no label of host is longer than DNS allows (63 bytes):
+// no page is served from such a name, and purell's IDNA step gives a long label with
+// a non-ASCII letter an xn-- form that it then rejects, so Canonical of the result
+// was "" (not idempotent; found by FuzzCanonical).
+func dnsLabels(host string) bool {
+	for label := range strings.SplitSeq(host, ".") {
+		if len(label) > 63 {
+			return false
+		}
+	}
+	return true
 }
 
 // canonicalQuery drops tracking parameters and empty pairs, re-escapes every pair the

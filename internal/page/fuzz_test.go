@@ -29,35 +29,15 @@ func fuzzSeeds(f *testing.F) {
 func FuzzExtract(f *testing.F) {
 	fuzzSeeds(f)
 	sel := Selectors{Item: "article, .item, li", Title: "h2, h3", Date: "time, .date"}
+	// Without a date selector the date is searched for in the item's text: another path.
+	noDate := Selectors{Item: sel.Item, Title: sel.Title}
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		items, err := Extract(doc, "https://example.org/news/", sel, Options{Languages: []string{"fr", "en"}, Now: corpusNow})
-		if err != nil {
-			return
-		}
-		for _, it := range items {
-			if !utf8.ValidString(it.Title) && utf8.ValidString(string(doc)) {
-				t.Errorf("invalid UTF-8 title %q", it.Title)
+		for _, sel := range []Selectors{sel, noDate} {
+			items, err := Extract(doc, "https://example.org/news/", sel, Options{Languages: []string{"fr", "en"}, Now: corpusNow})
+			if err != nil {
+				return
 			}
-			if it.Link != "" {
-				if u, err := url.Parse(it.Link); err != nil || !u.IsAbs() {
-					t.Errorf("link %q is not absolute", it.Link)
-				}
-			}
-			// Extract's doc: links and images are absolute; undated items get PrecisionNone.
-			if it.Image != "" {
-				if u, err := url.Parse(it.Image); err != nil || !u.IsAbs() {
-					t.Errorf("image %q is not absolute", it.Image)
-				}
-			}
-			if (it.Precision == news.PrecisionNone) != it.Published.IsZero() {
-				t.Errorf("precision %q with published %s", it.Precision, it.Published)
-			}
-			if it.Title == "" && it.Link == "" {
-				t.Errorf("item with neither title nor link")
-			}
-			if utf8.RuneCountInString(it.Summary) > summaryLen+1 {
-				t.Errorf("summary of %d runes", utf8.RuneCountInString(it.Summary))
-			}
+			checkItems(t, doc, items)
 		}
 	})
 }
@@ -72,12 +52,49 @@ func FuzzDetect(f *testing.F) {
 		if len(d.Items) < 2 {
 			t.Errorf("detection with %d items", len(d.Items))
 		}
+		checkItems(t, doc, d.Items)
 		if d.Tier != TierJSONLD {
 			if err := d.Selectors.Validate(); err != nil {
 				t.Errorf("tier %s gave invalid selectors: %v", d.Tier, err)
 			}
 		}
 	})
+}
+
+// checkItems checks what Extract's and Detect's docs promise of every item: UTF-8 text
+// from a UTF-8 page, absolute links and images, PrecisionNone exactly when undated, a
+// title or a link, and a summary cut to summaryLen.
+func checkItems(t *testing.T, doc []byte, items []news.Item) {
+	t.Helper()
+	for _, it := range items {
+		if utf8.Valid(doc) {
+			for _, s := range []string{it.Title, it.Summary, it.Link, it.Image} {
+				if !utf8.ValidString(s) {
+					t.Errorf("invalid UTF-8 from a UTF-8 page: %q", s)
+				}
+			}
+		}
+		if it.Link != "" {
+			if u, err := url.Parse(it.Link); err != nil || !u.IsAbs() {
+				t.Errorf("link %q is not absolute", it.Link)
+			}
+		}
+		// Extract's doc: links and images are absolute; undated items get PrecisionNone.
+		if it.Image != "" {
+			if u, err := url.Parse(it.Image); err != nil || !u.IsAbs() {
+				t.Errorf("image %q is not absolute", it.Image)
+			}
+		}
+		if (it.Precision == news.PrecisionNone) != it.Published.IsZero() {
+			t.Errorf("precision %q with published %s", it.Precision, it.Published)
+		}
+		if it.Title == "" && it.Link == "" {
+			t.Errorf("item with neither title nor link")
+		}
+		if utf8.RuneCountInString(it.Summary) > summaryLen+1 {
+			t.Errorf("summary of %d runes", utf8.RuneCountInString(it.Summary))
+		}
+	}
 }
 
 // BenchmarkDetect runs automatic detection over the whole corpus.
