@@ -130,14 +130,8 @@ func (h *hubNotifier) ping(ctx context.Context, members []string) {
 // wait lets pings in flight, and those of the members pending after them, finish (at
 // shutdown), for waitPings at most: then it ends them.
 func (h *hubNotifier) wait() {
-	done := make(chan struct{})
-	go func() { h.wg.Wait(); close(done) }()
-	t := time.NewTimer(waitPings)
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-		h.stop()
-		<-done
-	}
+	t := time.AfterFunc(waitPings, h.stop)
+	h.wg.Wait()
+	t.Stop()
+	h.stop()
 }

@@ -67,13 +67,7 @@ func TestScrape(t *testing.T) {
 			t.Errorf("scrape lacks the line %s", want)
 		}
 	}
-	lag := ""
-	for _, line := range strings.Split(text, "\n") {
-		if strings.HasPrefix(line, "networkfeed_queue_lag_seconds ") {
-			lag = strings.TrimPrefix(line, "networkfeed_queue_lag_seconds ")
-		}
-	}
-	if !strings.HasPrefix(lag, "90") {
+	if lag := queueLag(text); !strings.HasPrefix(lag, "90") {
 		t.Errorf("queue lag %q, want about 90 seconds (the most overdue source)", lag)
 	}
 }
@@ -122,10 +116,8 @@ func TestScrapeCountsConfiguredSources(t *testing.T) {
 			t.Errorf("scrape lacks the line %s", want)
 		}
 	}
-	for _, line := range strings.Split(text, "\n") {
-		if lag, ok := strings.CutPrefix(line, "networkfeed_queue_lag_seconds "); ok && !strings.HasPrefix(lag, "30") {
-			t.Errorf("queue lag %s, want about 30 seconds (the most overdue configured source)", lag)
-		}
+	if lag := queueLag(text); !strings.HasPrefix(lag, "30") {
+		t.Errorf("queue lag %s, want about 30 seconds (the most overdue configured source)", lag)
 	}
 }
 
@@ -209,10 +201,8 @@ func TestQueueLagCountsSourcesNeverPolled(t *testing.T) {
 		}
 		return time.Time{}, false
 	})
-	for _, line := range strings.Split(scrape(t, m), "\n") {
-		if lag, ok := strings.CutPrefix(line, "networkfeed_queue_lag_seconds "); ok && !strings.HasPrefix(lag, "90") {
-			t.Errorf("queue lag %s, want about 90 seconds (the source never polled, due 90 s ago)", lag)
-		}
+	if lag := queueLag(scrape(t, m)); !strings.HasPrefix(lag, "90") {
+		t.Errorf("queue lag %s, want about 90 seconds (the source never polled, due 90 s ago)", lag)
 	}
 }
 
@@ -240,10 +230,8 @@ func TestScrapeRenamedMember(t *testing.T) {
 			t.Errorf("scrape lacks the line %s", want)
 		}
 	}
-	for _, line := range strings.Split(text, "\n") {
-		if lag, ok := strings.CutPrefix(line, "networkfeed_queue_lag_seconds "); ok && !strings.HasPrefix(lag, "20") {
-			t.Errorf("queue lag %s, want about 20 seconds (due as the scheduler has it, not at the old member's next poll)", lag)
-		}
+	if lag := queueLag(text); !strings.HasPrefix(lag, "20") {
+		t.Errorf("queue lag %s, want about 20 seconds (due as the scheduler has it, not at the old member's next poll)", lag)
 	}
 }
 
@@ -260,13 +248,17 @@ func TestQueueLagHoldsNextPollToTheConfig(t *testing.T) {
 	m := New(fakeSources{{URL: "https://a.example.org/feed.xml", Member: "a", Health: news.HealthOK, Polls: 3,
 		LastPoll: now.Add(-10 * time.Minute), LastSuccess: now.Add(-10 * time.Minute), NextPoll: now.Add(5 * time.Hour)}},
 		func() *config.Config { return cfg })
-	lag := "none"
-	for _, line := range strings.Split(scrape(t, m), "\n") {
-		if v, ok := strings.CutPrefix(line, "networkfeed_queue_lag_seconds "); ok {
-			lag = v
-		}
-	}
-	if !strings.HasPrefix(lag, "54") {
+	if lag := queueLag(scrape(t, m)); !strings.HasPrefix(lag, "54") {
 		t.Errorf("queue lag %s, want about 540 seconds (last poll 10 minutes ago, interval 1m)", lag)
 	}
+}
+
+// queueLag is the value of networkfeed_queue_lag_seconds in a scrape ("none" without one).
+func queueLag(text string) string {
+	for _, line := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(line, "networkfeed_queue_lag_seconds "); ok {
+			return v
+		}
+	}
+	return "none"
 }

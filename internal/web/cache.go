@@ -49,8 +49,7 @@ var (
 
 func newRendered(version uint64, body []byte, ctype string, lastMod time.Time) *rendered {
 	e := &rendered{version: version, body: body, ctype: ctype, lastMod: lastMod.UTC().Truncate(time.Second)}
-	sum := sha256.Sum256(body)
-	e.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
+	e.etag = bodyETag(body)
 	e.ctypeH = []string{ctype}
 	e.etagH = []string{e.etag}
 	e.etagGzH = []string{strings.TrimSuffix(e.etag, `"`) + `-gz"`}
@@ -59,6 +58,12 @@ func newRendered(version uint64, body []byte, ctype string, lastMod time.Time) *
 	}
 	e.lengthH = []string{strconv.Itoa(len(body))}
 	return e
+}
+
+// bodyETag is the strong validator of a body: a hash of its bytes.
+func bodyETag(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + hex.EncodeToString(sum[:12]) + `"`
 }
 
 // gzWriters keeps gzip writers for reuse: a new one allocates about 800 KB.

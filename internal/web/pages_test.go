@@ -1158,17 +1158,7 @@ func TestDashboardHourlyGapAndWarning(t *testing.T) {
 	if _, body := f.get(t, "/sources?problems=1", ""); !strings.Contains(body, `href="https://gs.example/news"`) {
 		t.Error("problems view leaves out the source with a warning")
 	}
-	_, body := f.get(t, "/sources.json", "")
-	var js struct {
-		Sources []struct {
-			URL, Health, Warning string
-			Gap                  int64 `json:"typical_gap_seconds"`
-		} `json:"sources"`
-	}
-	if err := json.Unmarshal([]byte(body), &js); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range js.Sources {
+	for _, s := range f.sourcesJSON(t) {
 		switch s.URL {
 		case "https://gs.example/news":
 			if s.Health != "ok" || s.Warning != warning {
@@ -1180,7 +1170,7 @@ func TestDashboardHourlyGapAndWarning(t *testing.T) {
 			}
 		}
 	}
-	_, body = f.get(t, "/sources.csv", "")
+	_, body := f.get(t, "/sources.csv", "")
 	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
 	if err != nil {
 		t.Fatal(err)
@@ -1253,21 +1243,8 @@ func TestDashboardRenamedMember(t *testing.T) {
 	if err := f.store.PutSource(ctx, st); err != nil {
 		t.Fatal(err)
 	}
-	_, body := f.get(t, "/sources.json", "")
-	var js struct {
-		Sources []struct {
-			URL      string
-			Health   string
-			Items    int
-			LastPoll time.Time `json:"last_poll"`
-			NextPoll time.Time `json:"next_poll"`
-		} `json:"sources"`
-	}
-	if err := json.Unmarshal([]byte(body), &js); err != nil {
-		t.Fatal(err)
-	}
 	found := false
-	for _, s := range js.Sources {
+	for _, s := range f.sourcesJSON(t) {
 		if s.URL != u {
 			continue
 		}
@@ -1308,18 +1285,8 @@ func TestDashboardNextPollHeldToConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, body := f.get(t, "/sources.json", "")
-	var js struct {
-		Sources []struct {
-			URL      string
-			NextPoll time.Time `json:"next_poll"`
-		} `json:"sources"`
-	}
-	if err := json.Unmarshal([]byte(body), &js); err != nil {
-		t.Fatal(err)
-	}
 	shown := map[string]time.Time{}
-	for _, s := range js.Sources {
+	for _, s := range f.sourcesJSON(t) {
 		shown[s.URL] = s.NextPoll
 	}
 	for _, tc := range tests {
@@ -1332,4 +1299,26 @@ func TestDashboardNextPollHeldToConfig(t *testing.T) {
 	if _, body := f.get(t, "/sources", ""); !strings.Contains(body, "<td>"+want+"</td>") {
 		t.Errorf("/sources lacks the held next poll %q", want)
 	}
+}
+
+// jsonSource is what the tests read of a source in /sources.json.
+type jsonSource struct {
+	URL, Health, Warning string
+	Items                int
+	Gap                  int64     `json:"typical_gap_seconds"`
+	LastPoll             time.Time `json:"last_poll"`
+	NextPoll             time.Time `json:"next_poll"`
+}
+
+// sourcesJSON reads the sources of /sources.json.
+func (f *pageFixture) sourcesJSON(t *testing.T) []jsonSource {
+	t.Helper()
+	_, body := f.get(t, "/sources.json", "")
+	var js struct {
+		Sources []jsonSource `json:"sources"`
+	}
+	if err := json.Unmarshal([]byte(body), &js); err != nil {
+		t.Fatal(err)
+	}
+	return js.Sources
 }

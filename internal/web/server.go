@@ -6,8 +6,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -460,20 +458,25 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, cod
 		s.fail(w, r, fmt.Errorf("render %s: %w", name, err))
 		return
 	}
+	etag := ""
 	if keep != nil && code == http.StatusOK {
-		s.cache.put(keep.key, newRendered(keep.version, buf.Bytes(), "text/html; charset=utf-8", time.Time{}))
+		e := newRendered(keep.version, buf.Bytes(), "text/html; charset=utf-8", time.Time{})
+		s.cache.put(keep.key, e)
+		etag = e.etag // the body's hash, made once
 	}
-	writePage(w, r, code, buf.Bytes())
+	writePage(w, r, code, buf.Bytes(), etag)
 }
 
-// writePage writes a page's bytes, validated by their hash (see render).
-func writePage(w http.ResponseWriter, r *http.Request, code int, body []byte) {
+// writePage writes a page's bytes, validated by their hash, etag (bodyETag; "": worked
+// out here; see render).
+func writePage(w http.ResponseWriter, r *http.Request, code int, body []byte, etag string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", pageCSP)
 	if code == http.StatusOK {
-		sum := sha256.Sum256(body)
-		etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+		if etag == "" {
+			etag = bodyETag(body)
+		}
 		h.Set("ETag", etag)
 		if etagMatches(r.Header.Get("If-None-Match"), etag) {
 			w.WriteHeader(http.StatusNotModified)
@@ -536,7 +539,7 @@ func (s *Server) servedCopy(w http.ResponseWriter, r *http.Request, l *locale, e
 		template.HTMLEscapeString(l.T("The news store cannot be reached just now: this is the page as last shown, and it may be out of date.")) + `</p>`
 	body := bytes.Replace(e.body, []byte(`<main id="main">`), []byte(notice), 1)
 	htmlHeaders(w, l)
-	writePage(w, r, http.StatusOK, body)
+	writePage(w, r, http.StatusOK, body, "")
 	return true
 }
 
