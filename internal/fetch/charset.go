@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
 )
 
 // docKind is what a body is, as far as decoding goes.
@@ -52,7 +55,20 @@ var (
 // For XML the declaration's encoding is rewritten to UTF-8 (so a parser such as gofeed does not
 // decode the body twice) and characters XML forbids (C0 controls other than tab, LF, CR) are
 // dropped. For HTML the first <meta> charset is rewritten to utf-8 for the same reason.
+//
+// The result can be up to three times as long as body (a byte of a single-byte charset,
+// or an invalid one, becomes up to three bytes); Client.Get holds a body to
+// Options.MaxBody after conversion too.
 func ToUTF8(body []byte, contentType string) ([]byte, error) {
+	return toUTF8(body, contentType, 0, false)
+}
+
+// toUTF8 is ToUTF8 holding the result to limit bytes (when limit > 0), as a fetched body
+// is held on the wire and after decompression: a longer one is a *tooLargeError, or,
+// with truncate, is cut at limit, at a character's boundary. Without truncate the
+// conversion stops once it is sure to pass limit, so that what is never returned is
+// never held whole either.
+func toUTF8(body []byte, contentType string, limit int64, truncate bool) ([]byte, error) {
 	media, params := "", map[string]string{}
 	if contentType != "" {
 		if mt, p, err := mime.ParseMediaType(contentType); err == nil {
@@ -66,14 +82,25 @@ func ToUTF8(body []byte, contentType string) ([]byte, error) {
 		return body, nil
 	}
 	enc, rest := chooseEncoding(kind, body, params["charset"])
+	// While converting, the text may pass limit by what rewriting its declaration takes
+	// off at the end (see declSlack); only more than that is sure to be too large.
+	var bound int64
+	if limit > 0 && !truncate {
+		bound = limit + declSlack
+	}
 	out := rest
 	if enc != nil {
 		var err error
-		if out, err = enc.NewDecoder().Bytes(rest); err != nil {
-			return nil, fmt.Errorf("convert body to utf-8: %w", err)
+		if out, err = decode(enc, kind, rest, bound); errors.Is(err, ErrTooLarge) {
+			return nil, &tooLargeError{Limit: limit, Converted: true}
+		} else if err != nil {
+			return nil, err
 		}
 	}
 	if !utf8.Valid(out) {
+		if bound > 0 && int64(validLen(out, kind)) > bound {
+			return nil, &tooLargeError{Limit: limit, Converted: true}
+		}
 		out = bytes.ToValidUTF8(out, []byte("\uFFFD"))
 	}
 	switch kind {
@@ -83,7 +110,73 @@ func ToUTF8(body []byte, contentType string) ([]byte, error) {
 	case kindHTML:
 		out = fixMetaCharset(out)
 	}
+	if limit > 0 && int64(len(out)) > limit {
+		if !truncate {
+			return nil, &tooLargeError{Limit: limit, Converted: true}
+		}
+		i := int(limit)
+		for i > 0 && !utf8.RuneStart(out[i]) {
+			i--
+		}
+		out = out[:i]
+	}
 	return out, nil
+}
+
+// declSlack bounds what rewriting a document's declared charset to UTF-8 can take off:
+// the name it replaces lies within the first 4096 bytes (fixMetaCharset, fixXMLDecl).
+const declSlack = 4096
+
+// decode converts body from enc to UTF-8. With bound > 0 it stops with ErrTooLarge once
+// the result passes bound bytes, the characters XML forbids (which the result loses
+// anyway) left out of the count.
+func decode(enc encoding.Encoding, kind docKind, body []byte, bound int64) ([]byte, error) {
+	if bound <= 0 {
+		out, err := enc.NewDecoder().Bytes(body)
+		if err != nil {
+			return nil, fmt.Errorf("convert body to utf-8: %w", err)
+		}
+		return out, nil
+	}
+	var t transform.Transformer = enc.NewDecoder()
+	if kind == kindXML {
+		t = transform.Chain(t, runes.Remove(runes.Predicate(xmlForbidden)))
+	}
+	r := transform.NewReader(bytes.NewReader(body), t)
+	// Room for the usual growth (a byte of most single-byte charsets' upper half takes
+	// two), up to the bound and a byte to see the end.
+	out, err := readAll(newCapReader(r, bound, false), min(2*int64(len(body)), bound)+1)
+	if errors.Is(err, ErrTooLarge) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("convert body to utf-8: %w", err)
+	}
+	return out, nil
+}
+
+// validLen is len(bytes.ToValidUTF8(b, "\uFFFD")), counted without building it (each run
+// of invalid bytes becomes one 3-byte U+FFFD), less the characters XML forbids when kind
+// is XML.
+func validLen(b []byte, kind docKind) int {
+	n, invalid := 0, false
+	for i := 0; i < len(b); {
+		_, size := utf8.DecodeRune(b[i:])
+		switch {
+		case size == 1 && b[i] >= utf8.RuneSelf:
+			if !invalid {
+				n += len("\uFFFD")
+			}
+			invalid = true
+		case kind == kindXML && xmlForbidden(rune(b[i])):
+			invalid = false
+		default:
+			n += size
+			invalid = false
+		}
+		i += size
+	}
+	return n
 }
 
 // chooseEncoding returns the decoder to use (nil for UTF-8) and the body without its BOM.
@@ -299,9 +392,13 @@ func fixXMLDecl(b []byte) []byte {
 	return out
 }
 
+// xmlForbidden reports whether r is a C0 control character XML 1.0 forbids (all but tab,
+// LF, CR).
+func xmlForbidden(r rune) bool { return r < 0x20 && r != '\t' && r != '\n' && r != '\r' }
+
 // dropXMLControls removes C0 control characters XML 1.0 forbids (all but tab, LF, CR).
 func dropXMLControls(b []byte) []byte {
-	bad := func(c byte) bool { return c < 0x20 && c != '\t' && c != '\n' && c != '\r' }
+	bad := func(c byte) bool { return xmlForbidden(rune(c)) }
 	first := -1
 	for i, c := range b { // byte scan: C0 controls never occur inside multi-byte UTF-8
 		if bad(c) {

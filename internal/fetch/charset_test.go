@@ -3,6 +3,7 @@ package fetch
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"net/http"
 	"net/http/httptest"
@@ -187,8 +188,27 @@ func FuzzToUTF8(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if classify(mediaType(ct), body) != kindBinary && !utf8.Valid(out) {
+		text := classify(mediaType(ct), body) != kindBinary
+		if text && !utf8.Valid(out) {
 			t.Fatalf("invalid UTF-8 out of %q", body)
+		}
+		// A body within a cap (as fetched bodies are) is converted whole when the result
+		// fits the cap, else refused (truncated: cut at a character, a prefix of it).
+		for _, limit := range []int64{int64(len(body)), int64(len(out)), int64(len(out)) - 1, int64(len(out)) - 2} {
+			if limit <= 0 || limit < int64(len(body)) {
+				continue
+			}
+			capped, err := toUTF8(body, ct, limit, false)
+			switch {
+			case int64(len(out)) <= limit && (err != nil || !bytes.Equal(capped, out)):
+				t.Fatalf("cap %d, output of %d bytes: got %q, %v; want it whole", limit, len(out), capped, err)
+			case int64(len(out)) > limit && !errors.Is(err, ErrTooLarge):
+				t.Fatalf("cap %d, output of %d bytes: got %d bytes, %v; want ErrTooLarge", limit, len(out), len(capped), err)
+			}
+			cut, err := toUTF8(body, ct, limit, true)
+			if err != nil || int64(len(cut)) > limit || !bytes.HasPrefix(out, cut) || (text && !utf8.Valid(cut)) {
+				t.Fatalf("cap %d, truncated: got %q, %v; want a valid prefix of %q within the cap", limit, cut, err, out)
+			}
 		}
 	})
 }
@@ -226,5 +246,73 @@ func TestReplacementCharsetLabels(t *testing.T) {
 				t.Errorf("body %q: the %d-byte feed was replaced by the replacement encoding", resp.Body, len(c.body))
 			}
 		})
+	}
+}
+
+// TestConvertedBodyIsCapped (found by a helper's audit): the body cap held on the wire
+// and after decompression, but not after conversion to UTF-8, where a byte of a
+// single-byte charset takes up to three: a 1 MiB windows-1251 feed of "№" came out of
+// Get as 3 MiB under a 1 MiB max_body. A converted body over the cap is now refused
+// as too large, in words that say the conversion made it so; one that stays under the
+// cap is converted whole.
+func TestConvertedBodyIsCapped(t *testing.T) {
+	const limit = 4 << 10
+	xml := func(enc string, n int, ch string) string {
+		return `<?xml version="1.0" encoding="` + enc + `"?><rss><channel><title>` +
+			strings.Repeat(ch, n) + `</title></channel></rss>`
+	}
+	cases := []struct {
+		name, ctype, body string
+		tooLarge          bool
+		want              string // in the converted body, when not too large
+	}{
+		// 0xB9 is U+2116 NUMERO SIGN (3 bytes in UTF-8), 0xC4 U+0414 (2 bytes).
+		{"windows-1251 grown threefold", "application/rss+xml", xml("windows-1251", 4000, "\xb9"), true, ""},
+		{"windows-1251 grown twofold", "application/rss+xml", xml("windows-1251", 2040, "\xc4"), true, ""},
+		{"windows-1251 within the cap", "application/rss+xml", xml("windows-1251", 1900, "\xc4"), false, "ДДД"},
+		// 0xA4 is U+20AC EURO SIGN in ISO-8859-7.
+		{"iso-8859-7 by header", "application/rss+xml; charset=iso-8859-7", xml("iso-8859-7", 3000, "\xa4"), true, ""},
+		// Each invalid byte between ASCII letters becomes a 3-byte U+FFFD.
+		{"invalid utf-8", "application/rss+xml; charset=utf-8", xml("utf-8", 1500, "a\xff"), true, ""},
+		{"ascii near the cap", "application/rss+xml", xml("windows-1251", limit-120, "a"), false, "aaa"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if len(tc.body) > limit {
+				t.Fatalf("fixture of %d bytes is over the cap itself", len(tc.body))
+			}
+			srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tc.ctype)
+				w.Write([]byte(tc.body))
+			}))
+			resp, err := loopbackClient(Options{MaxBody: limit}).Get(context.Background(), Request{URL: srv.URL})
+			if !tc.tooLarge {
+				if err != nil || !utf8.Valid(resp.Body) || !strings.Contains(string(resp.Body), tc.want) {
+					t.Fatalf("Get = %v; want the body converted whole", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Get returned %d bytes under a cap of %d, want ErrTooLarge", len(resp.Body), limit)
+			}
+			if kind, words := Describe(err); !errors.Is(err, ErrTooLarge) || kind != "too_large" || !strings.Contains(words, "larger than 4 KiB once converted to UTF-8") {
+				t.Errorf("err %v (%s: %s), want too large, saying the conversion made it so", err, kind, words)
+			}
+		})
+	}
+
+	// Head's fallback GET cuts its body at the cap instead, converted too, at a
+	// character's boundary.
+	srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=windows-1251")
+		w.Write(bytes.Repeat([]byte("\xb9"), headCap))
+	}))
+	resp, err := loopbackClient(Options{}).Head(context.Background(), srv.URL)
+	if err != nil || len(resp.Body) > headCap || len(resp.Body) < headCap-2 || !utf8.Valid(resp.Body) {
+		t.Errorf("Head: err %v, %d bytes (valid UTF-8: %v); want at most %d, cut at a character", err, len(resp.Body), resp != nil && utf8.Valid(resp.Body), headCap)
 	}
 }

@@ -87,21 +87,33 @@ type blockedError struct{ Addr string }
 func (e *blockedError) Error() string   { return "connection to " + e.Addr + " blocked" }
 func (e *blockedError) Is(t error) bool { return t == ErrBlockedAddress }
 
-// tooLargeError is a body longer than Limit bytes.
-type tooLargeError struct{ Limit int64 }
+// tooLargeError is a body longer than Limit bytes: as received, decompressed, or, when
+// Converted, converted to UTF-8 (which can take up to three bytes for one).
+type tooLargeError struct {
+	Limit     int64
+	Converted bool
+}
 
-func (e *tooLargeError) Error() string   { return "response larger than " + sizeWords(e.Limit) }
+func (e *tooLargeError) Error() string {
+	if e.Converted {
+		return "response larger than " + sizeWords(e.Limit) + " once converted to UTF-8"
+	}
+	return "response larger than " + sizeWords(e.Limit)
+}
 func (e *tooLargeError) Is(t error) bool { return t == ErrTooLarge }
 
-// robotsError is a URL disallowed by robots.txt, or by its server error Status (5xx).
+// robotsError is a URL disallowed by robots.txt, or by the answer Status (429 or 5xx)
+// robots.txt gave instead of itself.
 type robotsError struct {
 	URL    string
 	Status int
+	// RetryAfter is what is left of the Retry-After that answer carried, else 0.
+	RetryAfter time.Duration
 }
 
 func (e *robotsError) Error() string {
 	if e.Status != 0 {
-		return fmt.Sprintf("robots.txt answered HTTP %d: nothing is fetched from the site until it answers (%s)", e.Status, e.URL)
+		return fmt.Sprintf("robots.txt answered HTTP %d: nothing is fetched from the site until it answers%s (%s)", e.Status, retryWords(e.RetryAfter), e.URL)
 	}
 	return "robots.txt disallows " + e.URL
 }
@@ -128,17 +140,39 @@ func statusError(rawURL string, r *Response) error {
 	if r.StatusCode >= 200 && r.StatusCode <= 299 {
 		return nil
 	}
-	e := &HTTPStatusError{URL: rawURL, Code: r.StatusCode, Redirect: r.PermanentRedirect}
-	if r.StatusCode == http.StatusTooManyRequests || r.StatusCode == http.StatusServiceUnavailable {
-		// An HTTP-date is read against the server's own clock (its Date), as it meant it:
-		// a server whose clock is hours ahead asks for minutes, not hours.
-		now := time.Now()
-		if d, err := http.ParseTime(r.Header.Get("Date")); err == nil {
-			now = d
-		}
-		e.RetryAfter = parseRetryAfter(r.Header.Get("Retry-After"), now)
+	return &HTTPStatusError{URL: rawURL, Code: r.StatusCode, Redirect: r.PermanentRedirect,
+		RetryAfter: retryAfterOf(r.StatusCode, r.Header)}
+}
+
+// retryAfterOf is the Retry-After of a 429 or 503 answer with header h, else 0.
+func retryAfterOf(code int, h http.Header) time.Duration {
+	if code != http.StatusTooManyRequests && code != http.StatusServiceUnavailable {
+		return 0
 	}
-	return e
+	// An HTTP-date is read against the server's own clock (its Date), as it meant it:
+	// a server whose clock is hours ahead asks for minutes, not hours.
+	now := time.Now()
+	if d, err := http.ParseTime(h.Get("Date")); err == nil {
+		now = d
+	}
+	return parseRetryAfter(h.Get("Retry-After"), now)
+}
+
+// RetryAfter is how long the server asked, with Retry-After, not to be asked again: from
+// a 429 or 503 answer to the request (*HTTPStatusError), or to its site's robots.txt,
+// which stands for the whole site. 0 when err carries none.
+func RetryAfter(err error) time.Duration {
+	var (
+		statusErr *HTTPStatusError
+		robots    *robotsError
+	)
+	switch {
+	case errors.As(err, &statusErr):
+		return statusErr.RetryAfter
+	case errors.As(err, &robots):
+		return robots.RetryAfter
+	}
+	return 0
 }
 
 // maxRetryAfter bounds a server's Retry-After so nonsense cannot overflow or park a source forever.
@@ -204,7 +238,7 @@ func Describe(err error) (kind string, words string) {
 	case errors.As(err, &blocked):
 		return "blocked_address", "refused to connect to the private or local address " + blocked.Addr
 	case errors.As(err, &large):
-		return "too_large", "response larger than " + sizeWords(large.Limit)
+		return "too_large", large.Error()
 	case errors.Is(err, ErrTooLarge), isHeadersTooLarge(err):
 		return "too_large", "response headers larger than " + sizeWords(maxHeaderBytes)
 	case errors.As(err, &redir):
@@ -213,8 +247,11 @@ func Describe(err error) (kind string, words string) {
 		}
 		return "redirects", fmt.Sprintf("too many redirects (more than %d)", redir.Max)
 	case errors.As(err, &robots):
-		if robots.Status != 0 {
-			return "robots", fmt.Sprintf("the site's robots.txt answered HTTP %d (a server error): nothing is fetched from the site until it answers", robots.Status)
+		switch {
+		case robots.Status == http.StatusTooManyRequests:
+			return "robots", "the site's robots.txt answered HTTP 429 (too many requests): nothing is fetched from the site until it answers" + retryWords(robots.RetryAfter)
+		case robots.Status != 0:
+			return "robots", fmt.Sprintf("the site's robots.txt answered HTTP %d (a server error): nothing is fetched from the site until it answers", robots.Status) + retryWords(robots.RetryAfter)
 		}
 		return "robots", "robots.txt does not allow fetching " + robots.URL
 	case errors.As(err, &timeout):
@@ -274,11 +311,15 @@ func statusKind(code int) string {
 }
 
 func statusSentence(e *HTTPStatusError) string {
-	w := statusWords(e.Code)
-	if e.RetryAfter > 0 {
-		w += " (retry after " + e.RetryAfter.Round(time.Second).String() + ")"
+	return statusWords(e.Code) + retryWords(e.RetryAfter)
+}
+
+// retryWords is " (retry after 1h0m0s)", or "" for no Retry-After.
+func retryWords(d time.Duration) string {
+	if d <= 0 {
+		return ""
 	}
-	return w
+	return " (retry after " + d.Round(time.Second).String() + ")"
 }
 
 func isHeadersTooLarge(err error) bool {

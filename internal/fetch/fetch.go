@@ -1,7 +1,7 @@
 // Package fetch is the one HTTP client every poll uses. It owns everything between a URL and a
-// UTF-8 body: conditional GETs, the total deadline, body caps (before and after gzip), the
-// dial-time address guard, redirects, per-host and global concurrency limits, robots.txt and
-// charset conversion. Every status-code rule (304, 429, Retry-After, ...) lives in this package.
+// UTF-8 body: conditional GETs, the total deadline, body caps (on the wire, after gzip and
+// after conversion to UTF-8), the dial-time address guard, redirects, per-host and global
+// concurrency limits, robots.txt and charset conversion. Every status-code rule (304, 429, Retry-After, ...) lives in this package.
 package fetch
 
 import (
@@ -43,8 +43,8 @@ type Options struct {
 	// Timeout is the total deadline for one request, headers and body included, so a server
 	// that drips its body is cut off. Waiting for a concurrency slot does not count. Default 30s.
 	Timeout time.Duration
-	// MaxBody caps the bytes read, enforced on the wire and again after gzip decompression.
-	// Default 10 MiB.
+	// MaxBody caps the bytes read, enforced on the wire, again after gzip decompression and
+	// again after conversion to UTF-8 (which can take three bytes for one). Default 10 MiB.
 	MaxBody int64
 	// AllowPrivate permits connections to loopback, private, link-local, multicast and
 	// unspecified addresses. Leave it false in production.
@@ -244,8 +244,9 @@ func (c *Client) Head(ctx context.Context, url string) (*Response, error) {
 }
 
 // fetch runs one request under the concurrency limits, robots rules and the total deadline,
-// reads at most maxBody bytes of the body (after decompression too) and converts it to UTF-8.
-// With truncate set, a longer body is cut instead of failing with ErrTooLarge. ready, when
+// reads at most maxBody bytes of the body (after decompression too) and converts it to UTF-8,
+// again at most maxBody bytes. With truncate set, a longer body is cut instead of failing
+// with ErrTooLarge. ready, when
 // not nil, is Request.Ready.
 func (c *Client) fetch(ctx context.Context, method, rawURL string, h http.Header, maxBody int64, truncate bool, ready func(context.Context) error) (*Response, error) {
 	u, err := parseURL(rawURL)
@@ -312,7 +313,7 @@ func (c *Client) fetch(ctx context.Context, method, rawURL string, h http.Header
 	if err != nil {
 		return nil, c.wrap(ctx, rawURL, err)
 	}
-	if body, err = ToUTF8(body, resp.Header.Get("Content-Type")); err != nil {
+	if body, err = toUTF8(body, resp.Header.Get("Content-Type"), maxBody, truncate); err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", rawURL, err)
 	}
 	out.Body = body

@@ -998,3 +998,87 @@ func TestReadyWaitHoldsNoSlot(t *testing.T) {
 		t.Fatalf("the waiting request: %v", err)
 	}
 }
+
+// TestRobotsTooManyRequests (found by a helper's audit): a robots.txt answering 429 was
+// taken as missing (RFC 9309's 4xx, "unavailable": everything allowed) and kept so for
+// the hour, so the feed was fetched at once from a host that had just asked for fewer
+// requests. Like a server error (Google's crawler treats 429 as one), it now refuses the
+// site's URLs without asking for them, and robots.txt is asked again soon, or once the
+// host's Retry-After has passed, which the error carries for the poller.
+func TestRobotsTooManyRequests(t *testing.T) {
+	cases := []struct {
+		name       string
+		code       int
+		retryAfter string
+		want       time.Duration // when robots.txt is asked again
+	}{
+		{"429 without Retry-After", http.StatusTooManyRequests, "", robotsRetry},
+		{"429 with Retry-After", http.StatusTooManyRequests, "1800", 30 * time.Minute},
+		{"503 with Retry-After", http.StatusServiceUnavailable, "1800", 30 * time.Minute},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var robotsHits, feedHits atomic.Int32
+			var limited atomic.Bool
+			limited.Store(true)
+			srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/robots.txt" {
+					robotsHits.Add(1)
+					if limited.Load() {
+						if tc.retryAfter != "" {
+							w.Header().Set("Retry-After", tc.retryAfter)
+						}
+						http.Error(w, "slow down", tc.code)
+						return
+					}
+					fmt.Fprint(w, "User-agent: *\nDisallow: /private\n")
+					return
+				}
+				feedHits.Add(1)
+				fmt.Fprint(w, "ok")
+			}))
+			c := loopbackClient(Options{RespectRobots: true})
+			now := time.Now()
+			c.robots.now = func() time.Time { return now }
+			get := func() error {
+				_, err := c.Get(context.Background(), Request{URL: srv.URL + "/feed"})
+				return err
+			}
+
+			err := get()
+			kind, words := Describe(err)
+			if !errors.Is(err, ErrRobots) || kind != "robots" || !strings.Contains(words, fmt.Sprintf("HTTP %d", tc.code)) {
+				t.Fatalf("robots.txt %d: err %v (%s: %s), want refused by robots, naming the %d", tc.code, err, kind, words, tc.code)
+			}
+			if n := feedHits.Load(); n != 0 {
+				t.Fatalf("feed requested %d times after robots.txt answered %d, want none", n, tc.code)
+			}
+			wantRA := time.Duration(0)
+			if tc.retryAfter != "" {
+				wantRA = tc.want
+				if !strings.Contains(words, "retry after 30m0s") {
+					t.Errorf("words %q do not say when to retry", words)
+				}
+			}
+			if got := RetryAfter(err); got != wantRA {
+				t.Errorf("RetryAfter = %s, want %s", got, wantRA)
+			}
+
+			// Not asked again before its time; the host is still refused meanwhile.
+			now = now.Add(tc.want - time.Second)
+			if err = get(); !errors.Is(err, ErrRobots) || robotsHits.Load() != 1 || feedHits.Load() != 0 {
+				t.Fatalf("before the retry: err %v, robots.txt asked %d times, feed %d; want refused, 1, 0", err, robotsHits.Load(), feedHits.Load())
+			}
+			if tc.retryAfter != "" && RetryAfter(err) != time.Second {
+				t.Errorf("RetryAfter a second before it ends = %s, want 1s", RetryAfter(err))
+			}
+
+			// Asked again then, well before the hour, and the feed is fetched.
+			limited.Store(false)
+			now = now.Add(2 * time.Second)
+			if err := get(); err != nil || robotsHits.Load() != 2 || feedHits.Load() != 1 {
+				t.Fatalf("after the retry: err %v, robots.txt asked %d times, feed %d; want nil, 2, 1", err, robotsHits.Load(), feedHits.Load())
+			}
+		})
+	}
+}

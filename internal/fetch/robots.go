@@ -26,9 +26,12 @@ type robotsCache struct {
 type robotsEntry struct {
 	ready   chan struct{} // closed once data is set
 	data    *robotstxt.RobotsData
-	down    int // robots.txt answered this 5xx and no earlier copy is kept: everything disallowed
+	down    int // robots.txt answered this 429 or 5xx and no earlier copy is kept: everything disallowed
 	expires time.Time
-	weight  int64 // robotsWeight of data
+	// retryUntil is when the Retry-After of a 429 or 503 answer ends (zero without one);
+	// robots.txt is not asked again before then.
+	retryUntil time.Time
+	weight     int64 // robotsWeight of data
 }
 
 func newRobotsCache(ttl time.Duration) *robotsCache {
@@ -103,16 +106,20 @@ func (rc *robotsCache) trim(key string) {
 	}
 }
 
-// robotsRetry is how soon a robots.txt that answered a server error is asked again.
+// robotsRetry is how soon a robots.txt that answered a server error or 429 is asked
+// again (later when its Retry-After asks for longer).
 const robotsRetry = 5 * time.Minute
 
 // checkRobots returns a *robotsError when robots.txt of u's host disallows u for our agent.
 // The robots.txt is fetched once per host (concurrent callers wait for the same fetch) through
 // the same guarded client. As RFC 9309 has it, one that is missing or refused (4xx) allows
 // everything, and a server error (5xx) disallows everything until it answers again (asked
-// every robotsRetry), unless an earlier copy is kept: then that copy holds meanwhile. A robots.txt that cannot be
-// fetched at all (DNS, connection, timeout) allows everything, so that the source's own
-// fetch reports what is wrong in its own words.
+// every robotsRetry, or once its Retry-After has passed), unless an earlier copy is kept:
+// then that copy holds meanwhile. 429 Too Many Requests counts as a server error, not as
+// a refusal (so Google's crawler has it): the host asks for fewer requests, and fetching
+// the whole site at once as if it had no robots.txt would be the opposite. A robots.txt
+// that cannot be fetched at all (DNS, connection, timeout) allows everything, so that the
+// source's own fetch reports what is wrong in its own words.
 func (c *Client) checkRobots(ctx context.Context, u *url.URL) error {
 	rc := c.robots
 	key := u.Scheme + "://" + u.Host
@@ -132,11 +139,16 @@ func (c *Client) checkRobots(ctx context.Context, u *url.URL) error {
 		e = &robotsEntry{ready: make(chan struct{})}
 		rc.entries[key] = e
 		rc.mu.Unlock()
-		e.data, e.down, e.weight = c.loadRobots(ctx, key+"/robots.txt")
+		var retryAfter time.Duration
+		e.data, e.down, retryAfter, e.weight = c.loadRobots(ctx, key+"/robots.txt")
 		e.expires = rc.now().Add(rc.ttl)
 		if e.down != 0 {
-			// A server error: asked again soon; the copy read before, if any, holds meanwhile.
-			e.expires = rc.now().Add(min(rc.ttl, robotsRetry))
+			// A server error: asked again soon, not before its Retry-After has passed;
+			// the copy read before, if any, holds meanwhile.
+			e.expires = rc.now().Add(max(min(rc.ttl, robotsRetry), retryAfter))
+			if retryAfter > 0 {
+				e.retryUntil = rc.now().Add(retryAfter)
+			}
 			if old != nil && old.data != nil {
 				e.data, e.down, e.weight = old.data, 0, old.weight
 			}
@@ -157,7 +169,11 @@ func (c *Client) checkRobots(ctx context.Context, u *url.URL) error {
 		}
 	}
 	if e.down != 0 {
-		return &robotsError{URL: u.String(), Status: e.down}
+		var retryAfter time.Duration
+		if !e.retryUntil.IsZero() {
+			retryAfter = max(0, e.retryUntil.Sub(rc.now()))
+		}
+		return &robotsError{URL: u.String(), Status: e.down, RetryAfter: retryAfter}
 	}
 	if e.data == nil {
 		return nil
@@ -176,28 +192,28 @@ func (c *Client) checkRobots(ctx context.Context, u *url.URL) error {
 }
 
 // loadRobots fetches and parses robots.txt; nil data means "allow everything", down,
-// when not 0, is the server error (5xx) it answered (see checkRobots), and weight is
-// robotsWeight of what is kept.
-func (c *Client) loadRobots(ctx context.Context, robotsURL string) (data *robotstxt.RobotsData, down int, weight int64) {
+// when not 0, is the server error (5xx) or 429 it answered (see checkRobots), with the
+// Retry-After that answer carried, and weight is robotsWeight of what is kept.
+func (c *Client) loadRobots(ctx context.Context, robotsURL string) (data *robotstxt.RobotsData, down int, retryAfter time.Duration, weight int64) {
 	ctx = context.WithValue(ctx, redirectKey{}, &redirectState{skipRobots: true})
 	resp, err := c.do(ctx, http.MethodGet, robotsURL, http.Header{"Accept": {"text/plain, */*"}})
 	if err != nil {
-		return nil, 0, robotsEntryBytes
+		return nil, 0, 0, robotsEntryBytes
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode >= 500 && resp.StatusCode <= 599 {
-		return nil, resp.StatusCode, robotsEntryBytes
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 && resp.StatusCode <= 599 {
+		return nil, resp.StatusCode, retryAfterOf(resp.StatusCode, resp.Header), robotsEntryBytes
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, 0, robotsEntryBytes
+		return nil, 0, 0, robotsEntryBytes
 	}
 	body, err := readBody(resp, robotsCap, true)
 	if err != nil {
-		return nil, 0, robotsEntryBytes
+		return nil, 0, 0, robotsEntryBytes
 	}
 	data, err = robotstxt.FromBytes(body)
 	if err != nil {
-		return nil, 0, robotsEntryBytes
+		return nil, 0, 0, robotsEntryBytes
 	}
-	return data, 0, robotsWeight(body)
+	return data, 0, 0, robotsWeight(body)
 }

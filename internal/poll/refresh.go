@@ -1123,16 +1123,17 @@ func (r *Refresher) record(j Job, st *news.SourceState, res Result, code int, st
 		st.Health = news.HealthFailing
 		rec.Error = st.Error
 		st.NextPoll = start.Add(Backoff(interval, hi, st.Failures))
+		// The source's answer or its site's robots.txt may have asked for a wait.
+		if ra := fetch.RetryAfter(res.Err); ra > 0 {
+			// From the answer, which came at the refresh's end (a failed refresh
+			// parses nothing): an overloaded server may take long to answer.
+			st.RetryAfter = start.Add(res.Duration + ra)
+			if st.RetryAfter.After(st.NextPoll) {
+				st.NextPoll = st.RetryAfter
+			}
+		}
 		var he *fetch.HTTPStatusError
 		if errors.As(res.Err, &he) {
-			if he.RetryAfter > 0 {
-				// From the answer, which came at the refresh's end (a failed refresh
-				// parses nothing): an overloaded server may take long to answer.
-				st.RetryAfter = start.Add(res.Duration + he.RetryAfter)
-				if st.RetryAfter.After(st.NextPoll) {
-					st.NextPoll = st.RetryAfter
-				}
-			}
 			if reason := goneReason(he.Code, prev.History); reason != "" {
 				st.Health = news.HealthDisabled
 				st.Error += "; " + reason

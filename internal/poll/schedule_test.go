@@ -676,6 +676,39 @@ func TestRetryAfterCountsFromTheAnswer(t *testing.T) {
 	}
 }
 
+// TestRobotsRetryAfter (found by a helper's audit): a robots.txt answering 429 let the
+// feed be fetched at once (the 429 was taken as "no robots.txt"). It now refuses the
+// source, and a Retry-After on robots.txt is the source's own, as on its feed: it is
+// not polled before it has passed.
+func TestRobotsRetryAfter(t *testing.T) {
+	var feedHits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			w.Header().Set("Retry-After", "3600")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		feedHits.Add(1)
+		serveBody("application/rss+xml", goodFeed("robots"))(w, r)
+	}))
+	defer srv.Close()
+	db := openBolt(t)
+	f := fetch.New(fetch.Options{Timeout: 5 * time.Second, AllowPrivate: true, PerHost: -1, RespectRobots: true})
+	ref := newTestRefresher(t, db, testConfig(t, "{interval: 10m, min_interval: 10m}"), f)
+	j := feedJob("a", srv.URL+"/feed")
+	res := ref.Refresh(context.Background(), j)
+	if n := feedHits.Load(); n != 0 {
+		t.Fatalf("feed requested %d times after robots.txt answered 429, want none", n)
+	}
+	st, _ := sourceState(t, db, j.URL())
+	if st.ErrorKind != "robots" || !strings.Contains(st.Error, "HTTP 429") || !strings.Contains(st.Error, "retry after 1h0m0s") {
+		t.Errorf("recorded error %s: %q; want robots, naming the 429 and its Retry-After", st.ErrorKind, st.Error)
+	}
+	if got := st.RetryAfter.Sub(st.LastPoll); got < time.Hour || st.NextPoll.Before(st.RetryAfter) || !res.RetryAfter.Equal(st.RetryAfter) {
+		t.Errorf("retry after %s, next poll %s: want an hour after the answer, and not before it", got, st.NextPoll.Sub(st.LastPoll))
+	}
+}
+
 // TestNextPollWithinBounds: a healthy source's next poll is never later than
 // max_interval (a source of its own interval: that interval) after its poll, nor sooner
 // than min_interval, and sources of one interval still spread. Before, found by a
