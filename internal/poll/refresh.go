@@ -471,6 +471,11 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 		// The scheduler pauses and polls the source again once the store answers.
 		log.Warn("store unavailable: source not recorded", "err", err)
 		return res
+	case errors.Is(err, store.ErrWrite):
+		// The store's failure too, but one that lasts (a full disk, Redis out of memory):
+		// recorded, as the store's (see record), so that the dashboard shows why the
+		// source's items are missing; said here, its health not changing.
+		log.Error("the store could not save the source's items", "err", err)
 	}
 	if err != nil {
 		// A failed refresh keeps the validators it started with: those of an answer it
@@ -1117,6 +1122,21 @@ func (r *Refresher) record(j Job, st *news.SourceState, res Result, code int, st
 			interval = Adapt(j.URL(), prev, published, res.New, start, interval, lo, hi)
 		}
 		st.NextPoll = start.Add(jitter(j.URL(), interval, lo, hi))
+	case errors.Is(res.Err, store.ErrWrite):
+		// The source answered and its items were read, but the store could not save them:
+		// no failure of the source's. Its health, failure count and last success stay as
+		// they were (its backoff with them), the error shown is the store's, and it is
+		// polled again after min_interval, its validators kept (see Refresh) for its items
+		// to come again: not at once, as for an unreachable store (whose lease claim
+		// fails before any fetch), since a full disk lasts until someone frees space and
+		// every source of the network would be fetched every few seconds meanwhile.
+		st.ErrorKind, st.Error = Describe(res.Err)
+		rec.Error = st.Error
+		wait := lo
+		if wait <= 0 {
+			wait = interval
+		}
+		st.NextPoll = start.Add(wait)
 	default:
 		st.Failures++
 		st.ErrorKind, st.Error = Describe(res.Err)
@@ -1297,6 +1317,13 @@ func Describe(err error) (kind, words string) {
 		// Before the fetch errors: a Redis that refuses connections wraps a dial error
 		// too, which is not the member's server refusing.
 		return "store", "the store is unavailable"
+	case errors.Is(err, store.ErrWrite):
+		// Before the fetch errors too: a disk's I/O error is not the member's connection.
+		var we *store.WriteError
+		if errors.As(err, &we) {
+			return "store", "the store could not save the items: " + we.Err.Error()
+		}
+		return "store", "the store could not save the items: " + err.Error()
 	}
 	kind, words = fetch.Describe(err)
 	if kind == "other" {

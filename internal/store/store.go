@@ -22,6 +22,22 @@ var ErrNotFound = errors.New("not found")
 // (Redis down); callers pause and retry rather than record a source failure.
 var ErrUnavailable = errors.New("store unavailable")
 
+// ErrWrite is what a *WriteError is (errors.Is): the backend answered but could not save
+// a write (a full disk or an I/O error during the embedded store's commit; Redis
+// refusing writes, out of memory under maxmemory or unable to persist). Unlike
+// ErrUnavailable, retrying at once rarely helps (someone has to free space); like it,
+// it is none of a source's doing, and the poller does not count it against one.
+var ErrWrite = errors.New("store write failed")
+
+// WriteError wraps the backend's error for a write it could not save; it is ErrWrite.
+// Err says why in the backend's words, without the operation (Describe-style messages
+// quote it).
+type WriteError struct{ Err error }
+
+func (e *WriteError) Error() string        { return "store write failed: " + e.Err.Error() }
+func (e *WriteError) Unwrap() error        { return e.Err }
+func (e *WriteError) Is(target error) bool { return target == ErrWrite }
+
 // Store is everything a backend provides.
 type Store interface {
 	// Upsert writes items atomically, one by one: an item whose ID is already stored is

@@ -386,7 +386,7 @@ var messages = []tr{
 	{key: "kind:too_large", en: "Response too large", fr: "Réponse trop volumineuse", es: "Respuesta demasiado grande"},
 	{key: "kind:redirects", en: "Redirect problem", fr: "Problème de redirection", es: "Problema de redirección"},
 	{key: "kind:robots", en: "Disallowed by robots.txt", fr: "Interdit par robots.txt", es: "Prohibido por robots.txt"},
-	{key: "kind:store", en: "Store unavailable", fr: "Stockage indisponible", es: "Almacenamiento no disponible"},
+	{key: "kind:store", en: "Store error", fr: "Erreur du stockage", es: "Error del almacenamiento"},
 	{key: "kind:not_feed", en: "Not a feed", fr: "Ce n’est pas un flux", es: "No es un canal"},
 	{key: "kind:parse", en: "Could not be read", fr: "Illisible", es: "No se pudo leer"},
 	{key: "kind:selectors", en: "Selectors no longer match", fr: "Les sélecteurs ne trouvent plus rien", es: "Los selectores ya no coinciden"},

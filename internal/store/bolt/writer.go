@@ -6,6 +6,8 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+
+	"github.com/iss-network/networkfeed/internal/store"
 )
 
 // Group commit. bbolt has one writer at a time and each commit ends in an fsync, so
@@ -173,14 +175,22 @@ func (s *Store) commit(group []*write) {
 		s.largestGroup.Store(n)
 	}
 	errs := make([]error, len(live))
+	ran := false // every write ran: an error after that is the commit's
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		for i, w := range live {
 			if errs[i] = w.fn(tx); errs[i] != nil {
 				return errs[i]
 			}
 		}
+		ran = true
 		return nil
 	})
+	if err != nil && ran {
+		// The commit could not be written (a full disk, an I/O error, a file that may not
+		// grow): the store's failure, not its writes', which poll tells from a source's.
+		// bbolt rolled it back: none of the writes landed, in part or whole.
+		err = &store.WriteError{Err: err}
+	}
 	if err == nil {
 		for _, w := range live {
 			w.done <- nil

@@ -21,7 +21,7 @@ import (
 // TestGroupCommitIsolatesAFailedWrite queues writes behind a blocked one so that the
 // writer runs them as one group; one of them fails. The others must land, the failed
 // one must leave nothing behind (not even in the story-key index), and each caller must
-// get its own result.
+// get its own result (the failed one's its own error, not a store write failure).
 func TestGroupCommitIsolatesAFailedWrite(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
@@ -74,6 +74,9 @@ func TestGroupCommitIsolatesAFailedWrite(t *testing.T) {
 		switch {
 		case i == 3 && !errors.Is(err, boom):
 			t.Errorf("failing write returned %v, want boom", err)
+		case i == 3 && errors.Is(err, store.ErrWrite):
+			// The write's own error, not the commit's: the poll would take it for the store's.
+			t.Errorf("failing write returned %v: a store write failure, though the commit never ran", err)
 		case i != 3 && err != nil:
 			t.Errorf("write %d failed with the failing one: %v", i, err)
 		}

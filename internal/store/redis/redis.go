@@ -213,12 +213,23 @@ func score(it *news.Item) float64 { return float64(it.SortTime().UnixMilli()) }
 func scoreArg(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // fail wraps err from Redis with op; errors that mean Redis cannot be reached right now
-// also wrap store.ErrUnavailable.
+// also wrap store.ErrUnavailable, and a write Redis refused is a *store.WriteError.
 func (s *Store) fail(ctx context.Context, op string, err error) error {
 	if ctx.Err() == nil && unavailable(err) {
 		return fmt.Errorf("%s: %w: %w", op, store.ErrUnavailable, err)
 	}
+	if refused(err) {
+		return fmt.Errorf("%s: %w", op, &store.WriteError{Err: err})
+	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// refused reports whether err is Redis refusing a write it would otherwise take: OOM
+// (used memory above maxmemory under the noeviction policy; in a script, at its first
+// write, so that it wrote nothing) or MISCONF (a snapshot it cannot save, with
+// stop-writes-on-bgsave-error). Both last until memory or disk is freed.
+func refused(err error) bool {
+	return redis.HasErrorPrefix(err, "OOM") || redis.HasErrorPrefix(err, "MISCONF")
 }
 
 // unavailable reports whether err means "Redis is not reachable or not ready", as
