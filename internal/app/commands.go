@@ -96,8 +96,9 @@ var alertsDrain = 40 * time.Second
 
 // pollOnce refreshes every job, shows progress on a terminal and prints a summary; a
 // failing source is reported, never fatal, but a source the store could not record (it
-// stopped answering) makes it return an error after the summary: the run did not store
-// what it fetched. Only what it prints of each result is kept.
+// stopped answering) or whose items it could not save (a full disk) makes it return an
+// error after the summary: the run did not store what it fetched. Only what it prints
+// of each result is kept.
 // When ctx ends first (SIGINT, SIGTERM), the refreshes it cut short are not listed as
 // failing: the summary says the poll was interrupted and how many sources it polled,
 // and the error it returns gives the command a non-zero exit.
@@ -109,7 +110,7 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 		text string
 	}
 	var lines []line // FAIL, BUSY, MOVED and WARN lines, printed in the order of jobs
-	newItems, failed, polled, busy, unrecorded := 0, 0, 0, 0, 0
+	newItems, failed, polled, busy, unrecorded, unsaved := 0, 0, 0, 0, 0, 0
 	poll.PollEach(ctx, ref, jobs, workers, func(i, done, failing int, r poll.Result) {
 		newItems += r.New
 		if r.Err != nil && ctx.Err() != nil {
@@ -118,6 +119,9 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 		polled++
 		if errors.Is(r.Err, store.ErrUnavailable) {
 			unrecorded++ // listed as failing too, with the store as the reason
+		}
+		if errors.Is(r.Err, store.ErrWrite) {
+			unsaved++ // likewise
 		}
 		switch {
 		case errors.Is(r.Err, poll.ErrBusy):
@@ -160,9 +164,16 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 		others = fmt.Sprintf(", %d left to the process polling them", busy)
 	}
 	fmt.Fprintf(out, "polled %d sources in %s: %d new items, %d failing%s\n", len(jobs), took, newItems, failed, others)
+	// Not a member's failure: the run did not do its work, which cron must see.
+	var errs []error
 	if unrecorded > 0 {
-		// Not a member's failure: the run did not do its work, which cron must see.
-		return fmt.Errorf("store unavailable: %d of %d sources not recorded", unrecorded, len(jobs))
+		errs = append(errs, fmt.Errorf("store unavailable: %d of %d sources not recorded", unrecorded, len(jobs)))
+	}
+	if unsaved > 0 {
+		errs = append(errs, fmt.Errorf("the store could not save items: those of %d of %d sources not saved", unsaved, len(jobs)))
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	return nil
 }

@@ -180,6 +180,11 @@ func TestProgressLine(t *testing.T) {
 		{"not recorded", []poll.Result{{URL: "a"}, {URL: "b", Err: fmt.Errorf("store items: %w", store.ErrUnavailable)},
 			{URL: "c", Err: context.Canceled}, {URL: "a", Err: fmt.Errorf("look up stored items: %w", store.ErrUnavailable)}}, []string{"a", "b", "c"},
 			"polled 1/3 sources since start, 0 failing"},
+		// A store that answers but cannot save is no failure of the source's either (its
+		// health stays as it was): polled, failing as before.
+		{"not saved", []poll.Result{{URL: "a"}, {URL: "b", Err: boom}, {URL: "a", Err: &store.WriteError{Err: boom}},
+			{URL: "b", Err: &store.WriteError{Err: boom}}, {URL: "c", Err: &store.WriteError{Err: boom}}}, []string{"a", "b", "c"},
+			"polled 3/3 sources since start, 1 failing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf syncbuf.Buffer
@@ -392,6 +397,42 @@ type downStore struct{ poll.Store }
 
 func (downStore) Upsert(context.Context, []news.Item) (news.UpsertResult, error) {
 	return news.UpsertResult{}, fmt.Errorf("redis upsert: %w: connection refused", store.ErrUnavailable)
+}
+
+// fullStore is a store that answers but cannot save items (a full disk, Redis out of
+// memory), as the stores report it.
+type fullStore struct{ poll.Store }
+
+func (fullStore) Upsert(context.Context, []news.Item) (news.UpsertResult, error) {
+	return news.UpsertResult{}, fmt.Errorf("upsert 2 items: %w", &store.WriteError{Err: errors.New("write nf.db: no space left on device")})
+}
+
+// TestPollFailsWhenTheStoreCannotSave: sources whose items the store could not save are
+// listed (FAIL, naming the store) and the poll returns an error, a non-zero exit: it
+// exited 0 while nothing was stored (found by a helper's audit).
+func TestPollFailsWhenTheStoreCannotSave(t *testing.T) {
+	site := newSignalSite(t)
+	path := filepath.Join(t.TempDir(), "feeds.yaml")
+	writeSignalConfig(t, path, site.srv.URL, "a", "b", "gone")
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bolt, err := boltstore.Open(filepath.Join(t.TempDir(), "nf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bolt.Close() })
+	log := newLoggerFor(io.Discard, func(string) string { return "" }, false)
+	ref := newRefresher(func() *config.Config { return cfg }, newFetcher(cfg), fullStore{bolt}, log)
+	var out bytes.Buffer
+	err = pollOnce(context.Background(), ref, poll.Jobs(cfg), 2, &out)
+	if err == nil || !strings.Contains(err.Error(), "2 of 3 sources not saved") {
+		t.Errorf("poll with a full store: err %v, want one saying the items of 2 of 3 sources were not saved", err)
+	}
+	if !regexp.MustCompile(`(?m)^FAIL +m-a +\S+/a\.xml +the store could not save the items: write nf\.db: no space left on device$`).MatchString(out.String()) {
+		t.Errorf("poll output:\n%s\nwant a's FAIL line naming the store", out.String())
+	}
 }
 
 // TestPollFailsWhenTheStoreStopsAnswering: sources whose items the store could not

@@ -326,12 +326,15 @@ func (p *progress) observe(r poll.Result) {
 		return // nothing recorded: the store's failure or a shutdown's, not the source's
 	}
 	p.polled[r.URL] = true
+	p.dirty = true
+	if errors.Is(r.Err, store.ErrWrite) {
+		return // the store could not save its items: the source's health stays as it was
+	}
 	if r.Err != nil {
 		p.failing[r.URL] = true
 	} else {
 		delete(p.failing, r.URL)
 	}
-	p.dirty = true
 }
 
 // setJobs is told the sources after a reload: the total becomes theirs, and sources
