@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -152,5 +153,31 @@ func TestFleetFeedPrepared(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("prepared items differ from %s (run with -update to accept):\n%s", golden, got)
+	}
+}
+
+// BenchmarkHeldHostPollEnds is the scheduler's CPU for one ended poll on a host of n due
+// sources under fetch.per_host 2 (many members on one platform, or the loopback fleet):
+// the poll's end, and the hand-out of the host's next held-back source that follows it
+// (Run, woken: freedDue). A round polls each of the n sources once: n of these. When every source
+// has been polled, they are all made due again and looked for as a tick does.
+func BenchmarkHeldHostPollEnds(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("sources=%d", n), func(b *testing.B) {
+			s, inflight, now := oneHostScheduler(b, n, 2)
+			start := now.Add(-time.Second)
+			later := now.Add(time.Hour)
+			b.ReportAllocs()
+			for b.Loop() {
+				if len(inflight) == 0 { // a round done: all due again, found at a tick
+					for u := range s.next {
+						s.next[u] = now
+					}
+					inflight = s.due(now, start)
+				}
+				s.setNext(inflight[0].URL(), later)
+				inflight = append(inflight[1:], s.freedDue(now, start)...)
+			}
+		})
 	}
 }

@@ -1285,3 +1285,75 @@ func TestSlowRedirectHostLeavesWorkersForOtherHosts(t *testing.T) {
 		return jobs
 	}, "the other host's source was not polled while the host the feeds moved to hung: they hold every worker")
 }
+
+// oneHostScheduler is a scheduler, set up as Run sets it up but not running, over n feeds
+// on one host, every one due, under fetch.per_host perHost; it has had its first look
+// (a tick's), which handed the host's first perHost sources out, and holds the others back.
+// It returns the sources handed out.
+func oneHostScheduler(t testing.TB, n, perHost int) (s *Scheduler, out []Job, now time.Time) {
+	t.Helper()
+	cfg := testConfig(t, fmt.Sprintf("{interval: 30m, per_host: %d}", perHost))
+	ref := newTestRefresher(t, nil, cfg, nil)
+	jobs := make([]Job, n)
+	for i := range jobs {
+		jobs[i] = feedJob(fmt.Sprintf("m%d", i), fmt.Sprintf("https://members.example.org/%d/feed.xml", i))
+	}
+	s = &Scheduler{Refresher: ref, Owner: "test", Spread: time.Nanosecond, Log: ref.Log}
+	s.SetJobs(jobs)
+	s.defaults()
+	s.next, s.refused, s.busy, s.busyHost = map[string]time.Time{}, map[string]time.Time{}, map[string]bool{}, map[string]string{}
+	s.wake = make(chan struct{}, 1)
+	start := time.Now()
+	now = start.Add(time.Second)
+	out = s.due(now, start)
+	if len(out) != perHost {
+		t.Fatalf("the first look handed out %d sources, want per_host's %d", len(out), perHost)
+	}
+	return s, out, now
+}
+
+// TestFreedHostLooksAtItsHeldSourcesOnly: when a poll ends on a host whose due sources
+// were held back (per_host), its next source is handed out without looking at every due
+// source again: a look parses each one's URL, and a host of n due sources would cost n
+// looks of n sources a round. Counted in allocations (a URL parse makes one), not time.
+func TestFreedHostLooksAtItsHeldSourcesOnly(t *testing.T) {
+	const n = 10000
+	s, out, now := oneHostScheduler(t, n, 1)
+	start, later := now.Add(-time.Second), now.Add(time.Hour)
+	polling, next := out[0].URL(), 1
+	allocs := testing.AllocsPerRun(50, func() {
+		s.setNext(polling, later) // its poll ended: Run wakes
+		got := s.freedDue(now, start)
+		want := fmt.Sprintf("https://members.example.org/%d/feed.xml", next)
+		if len(got) != 1 || got[0].URL() != want {
+			t.Fatalf("after a poll's end the host's sources handed out are %v, want %s alone", jobURLs(got), want)
+		}
+		polling, next = want, next+1
+	})
+	if allocs > 100 {
+		t.Errorf("handing out a freed host's next source made %.0f allocations with %d sources held back: it looks at them all", allocs, n)
+	}
+}
+
+// TestFreedHostAfterReload: after a reload that removed the source held back next for its
+// host, and listed the others in another order, the host's next source when it frees is
+// the one still due, not the removed one, nor the one just polled.
+func TestFreedHostAfterReload(t *testing.T) {
+	s, out, now := oneHostScheduler(t, 3, 1)
+	jobs := *s.jobs.Load()
+	s.SetJobs([]Job{jobs[2], jobs[0]})          // jobs[1], held back next, removed
+	s.setNext(out[0].URL(), now.Add(time.Hour)) // jobs[0]'s poll ended: due in an hour
+	got := s.freedDue(now, now.Add(-time.Second))
+	if len(got) != 1 || got[0].URL() != jobs[2].URL() {
+		t.Errorf("after the reload the freed host's sources handed out are %v, want %s alone", jobURLs(got), jobs[2].URL())
+	}
+}
+
+// jobURLs lists the jobs' sources.
+func jobURLs(jobs []Job) []string {
+	out := make([]string, len(jobs))
+	for i, j := range jobs {
+		out[i] = j.URL()
+	}
+	return out
+}

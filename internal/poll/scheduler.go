@@ -52,12 +52,16 @@ type Scheduler struct {
 	next    map[string]time.Time
 	refused map[string]time.Time // source URL -> its Retry-After
 	busy    map[string]bool
-	// heldHosts are the hosts of which due held back a due source, their per_host polls
-	// being in flight: the end of one of those polls wakes Run (wake) to hand the source
-	// out then, not at the next tick, which would let a host be polled no more than
-	// per_host times a tick however fast it answers.
-	heldHosts map[string]bool
-	wake      chan struct{}
+	// heldBack holds, for each host of which due held back due sources, their per_host
+	// polls being in flight, those sources (indexes into heldFrom, the jobs due looked at),
+	// in the order of the jobs. The end of one of the host's polls marks the host freed
+	// (freedHosts) and wakes Run (wake) to hand its next source out then (freedDue), not
+	// at the next tick, which would let a host be polled no more than per_host times a
+	// tick however fast it answers.
+	heldBack   map[string][]int
+	heldFrom   *[]Job
+	freedHosts map[string]bool
+	wake       chan struct{}
 	// busyHost is the host each busy source's poll was counted against (pollHost).
 	busyHost map[string]string
 	// sooner holds, for a source a reload moved to another member, when the reload was
@@ -226,7 +230,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	s.refused = map[string]time.Time{}
 	s.busy = map[string]bool{}
 	s.busyHost = map[string]string{}
-	s.heldHosts = nil
+	s.heldBack, s.heldFrom, s.freedHosts = nil, nil, nil
 	s.wake = make(chan struct{}, 1)
 	wake := s.wake
 	s.sooner = map[string]reloaded{}
@@ -248,9 +252,14 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	t := time.NewTicker(s.Tick)
 	defer t.Stop()
 	start := time.Now()
+	woken := false
 	for {
 		now := time.Now()
-		for _, j := range s.due(now, start) {
+		look := s.due
+		if woken {
+			look = s.freedDue
+		}
+		for _, j := range look(now, start) {
 			// Once ctx has ended, a free worker must not take a job: select would pick
 			// either ready case at random, starting new polls after a shutdown began.
 			if ctx.Err() == nil {
@@ -278,7 +287,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 			return nil
 		case <-t.C:
+			woken = false
 		case <-wake: // a poll ended on a host whose due sources were held back
+			woken = true
 		}
 	}
 }
@@ -383,9 +394,9 @@ func (s *Scheduler) due(now, start time.Time) []Job {
 	defer s.mu.Unlock()
 	blocked := s.blockedHosts(*jobs, now)
 	inflight, perHost := s.inflightHosts()
-	s.heldHosts = nil
+	s.heldBack, s.heldFrom, s.freedHosts = nil, jobs, nil
 	var out []Job
-	for _, j := range *jobs {
+	for i, j := range *jobs {
 		u := j.URL()
 		if s.busy[u] {
 			continue
@@ -402,18 +413,20 @@ func (s *Scheduler) due(now, start time.Time) []Job {
 			n = from.Add(spreadOffset(u, s.Spread))
 			s.next[u] = n
 		}
-		if until, ok := blocked[hostOf(u)]; ok && until.After(n) {
-			n = until
+		if len(blocked) > 0 { // a URL parse for every source, at every look, only when needed
+			if until, ok := blocked[hostOf(u)]; ok && until.After(n) {
+				n = until
+			}
 		}
 		if !now.Before(n) {
 			if inflight != nil {
 				h := s.pollHost(j)
 				if inflight[h] >= perHost {
-					// Due still: taken when one of its host's polls ends (freed).
-					if s.heldHosts == nil {
-						s.heldHosts = map[string]bool{}
+					// Due still: taken when one of its host's polls ends (freed, freedDue).
+					if s.heldBack == nil {
+						s.heldBack = map[string][]int{}
 					}
-					s.heldHosts[h] = true
+					s.heldBack[h] = append(s.heldBack[h], i)
 					continue
 				}
 				inflight[h]++
@@ -426,6 +439,49 @@ func (s *Scheduler) due(now, start time.Time) []Job {
 			out = append(out, j)
 		}
 	}
+	return out
+}
+
+// freedDue is Run's look when polls ended on hosts of which due held sources back
+// (freedHosts): it hands out those hosts' held-back sources, in due's order, as many as
+// each host's per_host then allows, and marks them busy. It looks at those sources only:
+// due looks at every source, parsing each due one's URL, and with a host of many due
+// sources (many members on one platform) a look at each of its polls' ends made n² URL
+// parses a round for n sources. The sources held back stay due meanwhile: only their
+// polls, not begun, set their next polls later. Sources that came due since due looked
+// wait for the next tick. After a reload that replaced the jobs (the held-back ones may
+// be gone or changed), or lifted per_host, it looks at every source (due).
+func (s *Scheduler) freedDue(now, start time.Time) []Job {
+	s.mu.Lock()
+	jobs := s.jobs.Load()
+	inflight, perHost := s.inflightHosts()
+	if jobs == nil || jobs != s.heldFrom || inflight == nil {
+		s.mu.Unlock()
+		return s.due(now, start)
+	}
+	defer s.mu.Unlock()
+	var out []Job
+	for h := range s.freedHosts {
+		held := s.heldBack[h]
+		for len(held) > 0 && inflight[h] < perHost {
+			j := (*jobs)[held[0]]
+			held = held[1:]
+			u := j.URL()
+			if s.busy[u] {
+				continue // a source listed twice (by two members), handed out already
+			}
+			inflight[h]++
+			s.busyHost[u] = h
+			s.busy[u] = true
+			out = append(out, j)
+		}
+		if len(held) == 0 {
+			delete(s.heldBack, h)
+		} else {
+			s.heldBack[h] = held
+		}
+	}
+	s.freedHosts = nil
 	return out
 }
 
@@ -561,12 +617,16 @@ func (s *Scheduler) setNext(u string, t time.Time) {
 }
 
 // freed ends source u's poll (mu held), waking Run when due held back a source of its
-// host (heldHosts).
+// host (heldBack) for freedDue to hand out.
 func (s *Scheduler) freed(u string) {
 	h := s.busyHostOf(u)
 	delete(s.busy, u)
 	delete(s.busyHost, u)
-	if s.heldHosts[h] {
+	if len(s.heldBack[h]) > 0 {
+		if s.freedHosts == nil {
+			s.freedHosts = map[string]bool{}
+		}
+		s.freedHosts[h] = true
 		select {
 		case s.wake <- struct{}{}:
 		default: // a wake-up is pending already
