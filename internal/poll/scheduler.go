@@ -825,9 +825,17 @@ func (r *Refresher) refreshLeased(ctx context.Context, j Job, owner string) Resu
 	return res
 }
 
+// storeDown pauses polling (sources are tried again every few seconds, until one's
+// lease can be claimed) and says so once, in the words of err: a store that cannot be
+// reached, or one that answers but refuses writes (Redis out of memory under
+// maxmemory), which claiming a lease is.
 func (s *Scheduler) storeDown(err error) {
 	if s.storeOK.Swap(false) {
-		s.Log.Error("store unavailable: polling paused", "err", err)
+		msg := "store unavailable: polling paused"
+		if errors.Is(err, store.ErrWrite) {
+			msg = "store refuses writes: polling paused"
+		}
+		s.Log.Error(msg, "err", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package poll
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -54,14 +55,20 @@ func TestStoreOutageNotBlamedOnSource(t *testing.T) {
 	}
 }
 
-// flakyClaimStore fails Claim while down is set, as Redis does when unreachable.
+// flakyClaimStore fails Claim while down is set, as Redis does when unreachable (or, with
+// full set, when it refuses writes: out of memory under maxmemory).
 type flakyClaimStore struct {
 	Store
 	down *atomic.Bool
+	full bool
 }
 
 func (s flakyClaimStore) Claim(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
 	if s.down.Load() {
+		if s.full {
+			oom := errors.New("OOM command not allowed when used memory > 'maxmemory'")
+			return false, fmt.Errorf("redis claim %s: %w", name, &store.WriteError{Err: oom})
+		}
 		return false, fmt.Errorf("redis claim %s: %w: connection refused", name, store.ErrUnavailable)
 	}
 	return s.Store.Claim(ctx, name, owner, ttl)
@@ -71,6 +78,13 @@ func (s flakyClaimStore) Claim(ctx context.Context, name, owner string, ttl time
 // paused" when the store goes away; when it is back and polling resumes, the log must
 // say so too (README: the log explains what happened), not stay silent.
 func TestSchedulerLogsWhenPollingResumes(t *testing.T) {
+	t.Run("unavailable", func(t *testing.T) { testPollingResumes(t, false, "store unavailable: polling paused") })
+	// A store that answers but refuses writes is not "unavailable" (found by a helper:
+	// Redis out of memory was logged so).
+	t.Run("refusing writes", func(t *testing.T) { testPollingResumes(t, true, "store refuses writes: polling paused") })
+}
+
+func testPollingResumes(t *testing.T, full bool, paused string) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/rss+xml")
 		fmt.Fprint(w, goodFeed("a"))
@@ -78,7 +92,7 @@ func TestSchedulerLogsWhenPollingResumes(t *testing.T) {
 	defer srv.Close()
 	var down atomic.Bool
 	down.Store(true)
-	st := flakyClaimStore{openBolt(t), &down}
+	st := flakyClaimStore{openBolt(t), &down, full}
 	r := newTestRefresher(t, st, testConfig(t, "{interval: 30m}"), nil)
 	var logBuf syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&logBuf, nil))
@@ -101,8 +115,8 @@ func TestSchedulerLogsWhenPollingResumes(t *testing.T) {
 		t.Fatal("polling did not resume")
 	}
 	out := logBuf.String()
-	if !strings.Contains(out, "polling paused") {
-		t.Fatalf("no pause logged:\n%s", out)
+	if !strings.Contains(out, paused) {
+		t.Fatalf("no pause logged as %q:\n%s", paused, out)
 	}
 	_, after, _ := strings.Cut(out, "polling paused")
 	if !strings.Contains(after, "resum") && !strings.Contains(after, "available again") {
