@@ -103,15 +103,26 @@ func toUTF8(body []byte, contentType string, limit int64, truncate bool) ([]byte
 		}
 		out = bytes.ToValidUTF8(out, []byte("\uFFFD"))
 	}
+	// What rewriting the declaration adds ("utf8" or "gbk" named "UTF-8": a few bytes) is
+	// not held to limit: a UTF-8 body within the cap on the wire, nothing converted,
+	// would otherwise be refused as too large once converted.
+	var declared int
 	switch kind {
 	case kindXML:
+		n := len(out)
 		out = fixXMLDecl(out)
+		declared = max(0, len(out)-n)
 		out = dropXMLControls(out)
 	case kindHTML:
+		n := len(out)
 		out = fixMetaCharset(out)
+		declared = max(0, len(out)-n)
 	}
 	if limit > 0 && int64(len(out)) > limit {
 		if !truncate {
+			if int64(len(out)) <= limit+int64(declared) {
+				return out, nil
+			}
 			return nil, &tooLargeError{Limit: limit, Converted: true}
 		}
 		i := int(limit)

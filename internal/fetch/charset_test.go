@@ -193,7 +193,9 @@ func FuzzToUTF8(f *testing.F) {
 			t.Fatalf("invalid UTF-8 out of %q", body)
 		}
 		// A body within a cap (as fetched bodies are) is converted whole when the result
-		// fits the cap, else refused (truncated: cut at a character, a prefix of it).
+		// fits the cap, else refused (truncated: cut at a character, a prefix of it). What
+		// rewriting its declaration to UTF-8 adds (from an empty name, "UTF-8" at most) is
+		// not held to the cap.
 		for _, limit := range []int64{int64(len(body)), int64(len(out)), int64(len(out)) - 1, int64(len(out)) - 2} {
 			if limit <= 0 || limit < int64(len(body)) {
 				continue
@@ -202,6 +204,7 @@ func FuzzToUTF8(f *testing.F) {
 			switch {
 			case int64(len(out)) <= limit && (err != nil || !bytes.Equal(capped, out)):
 				t.Fatalf("cap %d, output of %d bytes: got %q, %v; want it whole", limit, len(out), capped, err)
+			case int64(len(out)) > limit && err == nil && bytes.Equal(capped, out) && int64(len(out))-limit <= int64(len("UTF-8")):
 			case int64(len(out)) > limit && !errors.Is(err, ErrTooLarge):
 				t.Fatalf("cap %d, output of %d bytes: got %d bytes, %v; want ErrTooLarge", limit, len(out), len(capped), err)
 			}
@@ -314,5 +317,40 @@ func TestConvertedBodyIsCapped(t *testing.T) {
 	resp, err := loopbackClient(Options{}).Head(context.Background(), srv.URL)
 	if err != nil || len(resp.Body) > headCap || len(resp.Body) < headCap-2 || !utf8.Valid(resp.Body) {
 		t.Errorf("Head: err %v, %d bytes (valid UTF-8: %v); want at most %d, cut at a character", err, len(resp.Body), resp != nil && utf8.Valid(resp.Body), headCap)
+	}
+}
+
+// TestDeclarationRewriteIsNotConversion: a UTF-8 body within max_body on the wire, whose
+// declaration names UTF-8 by a shorter label ("utf8"), was refused as "larger than
+// max_body once converted to UTF-8" when it came within a byte or two of the cap, nothing
+// having been converted: the declaration's rewrite to "UTF-8" made it longer (found in
+// review). What the rewrite adds is not held to the cap; the conversion still is.
+func TestDeclarationRewriteIsNotConversion(t *testing.T) {
+	for _, tc := range []struct{ name, ctype, head, want string }{
+		{"xml utf8", "application/rss+xml", `<?xml version="1.0" encoding="utf8"?><rss><channel><title>`, `encoding="UTF-8"`},
+		{"html utf8", "text/html; charset=utf-8", `<!doctype html><html><head><meta charset="utf8"><title>`, `charset="utf-8"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := tc.head + strings.Repeat("a", 2000)
+			limit := int64(len(body)) // exactly at the cap on the wire
+			srv, _ := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tc.ctype)
+				w.Write([]byte(body))
+			}))
+			resp, err := loopbackClient(Options{MaxBody: limit}).Get(context.Background(), Request{URL: srv.URL})
+			if err != nil {
+				t.Fatalf("Get of a UTF-8 body of %d bytes under a cap of %d: %v; want it whole", len(body), limit, err)
+			}
+			if !strings.Contains(string(resp.Body), tc.want) || !strings.HasSuffix(string(resp.Body), strings.Repeat("a", 2000)) {
+				t.Errorf("body %.80q…: want it whole, its declaration rewritten (%s)", resp.Body, tc.want)
+			}
+		})
+	}
+	// The conversion itself is still held to the cap: one byte of windows-1251 more than
+	// fits once converted is refused, declaration or not.
+	body := `<?xml version="1.0" encoding="windows-1251"?><rss><channel><title>` + strings.Repeat("\xc4", 1000) + `</title></channel></rss>`
+	out, err := toUTF8([]byte(body), "application/rss+xml", int64(len(body)), false)
+	if !errors.Is(err, ErrTooLarge) {
+		t.Errorf("windows-1251 body growing past the cap: %d bytes, %v; want ErrTooLarge", len(out), err)
 	}
 }
