@@ -411,27 +411,12 @@ func (fullStore) Upsert(context.Context, []news.Item) (news.UpsertResult, error)
 // listed (FAIL, naming the store) and the poll returns an error, a non-zero exit: it
 // exited 0 while nothing was stored (found by a helper's audit).
 func TestPollFailsWhenTheStoreCannotSave(t *testing.T) {
-	site := newSignalSite(t)
-	path := filepath.Join(t.TempDir(), "feeds.yaml")
-	writeSignalConfig(t, path, site.srv.URL, "a", "b", "gone")
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bolt, err := boltstore.Open(filepath.Join(t.TempDir(), "nf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bolt.Close() })
-	log := newLoggerFor(io.Discard, func(string) string { return "" }, false)
-	ref := newRefresher(func() *config.Config { return cfg }, newFetcher(cfg), fullStore{bolt}, log)
-	var out bytes.Buffer
-	err = pollOnce(context.Background(), ref, poll.Jobs(cfg), 2, &out)
+	out, err := pollThrough(t, func(s poll.Store) poll.Store { return fullStore{s} })
 	if err == nil || !strings.Contains(err.Error(), "2 of 3 sources not saved") {
 		t.Errorf("poll with a full store: err %v, want one saying the items of 2 of 3 sources were not saved", err)
 	}
-	if !regexp.MustCompile(`(?m)^FAIL +m-a +\S+/a\.xml +the store could not save the items: write nf\.db: no space left on device$`).MatchString(out.String()) {
-		t.Errorf("poll output:\n%s\nwant a's FAIL line naming the store", out.String())
+	if !regexp.MustCompile(`(?m)^FAIL +m-a +\S+/a\.xml +the store could not save the items: write nf\.db: no space left on device$`).MatchString(out) {
+		t.Errorf("poll output:\n%s\nwant a's FAIL line naming the store", out)
 	}
 }
 
@@ -441,6 +426,19 @@ func TestPollFailsWhenTheStoreCannotSave(t *testing.T) {
 // run: "polled 14 sources: 13 failing" and a cron job that saw success while nothing
 // was stored.
 func TestPollFailsWhenTheStoreStopsAnswering(t *testing.T) {
+	out, err := pollThrough(t, func(s poll.Store) poll.Store { return downStore{s} })
+	if err == nil || !strings.Contains(err.Error(), "2 of 3 sources not recorded") {
+		t.Errorf("poll with the store down: err %v, want one saying 2 of 3 sources were not recorded", err)
+	}
+	if !regexp.MustCompile(`(?m)^FAIL +m-a +\S+/a\.xml +the store is unavailable$`).MatchString(out) || !strings.Contains(out, "3 failing") {
+		t.Errorf("poll output:\n%s\nwant a's FAIL line naming the store, and 3 failing", out)
+	}
+}
+
+// pollThrough polls three sources (a, b and a gone one) once, as `networkfeed poll` does,
+// through the embedded store wrapped by wrap, and returns what it printed and its error.
+func pollThrough(t *testing.T, wrap func(poll.Store) poll.Store) (string, error) {
+	t.Helper()
 	site := newSignalSite(t)
 	path := filepath.Join(t.TempDir(), "feeds.yaml")
 	writeSignalConfig(t, path, site.srv.URL, "a", "b", "gone")
@@ -454,15 +452,10 @@ func TestPollFailsWhenTheStoreStopsAnswering(t *testing.T) {
 	}
 	t.Cleanup(func() { bolt.Close() })
 	log := newLoggerFor(io.Discard, func(string) string { return "" }, false)
-	ref := newRefresher(func() *config.Config { return cfg }, newFetcher(cfg), downStore{bolt}, log)
+	ref := newRefresher(func() *config.Config { return cfg }, newFetcher(cfg), wrap(bolt), log)
 	var out bytes.Buffer
 	err = pollOnce(context.Background(), ref, poll.Jobs(cfg), 2, &out)
-	if err == nil || !strings.Contains(err.Error(), "2 of 3 sources not recorded") {
-		t.Errorf("poll with the store down: err %v, want one saying 2 of 3 sources were not recorded", err)
-	}
-	if !regexp.MustCompile(`(?m)^FAIL +m-a +\S+/a\.xml +the store is unavailable$`).MatchString(out.String()) || !strings.Contains(out.String(), "3 failing") {
-		t.Errorf("poll output:\n%s\nwant a's FAIL line naming the store, and 3 failing", out.String())
-	}
+	return out.String(), err
 }
 
 // TestProgressOnlyWhenPolling: serve keeps a progress line on a terminal when it polls;
