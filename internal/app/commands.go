@@ -96,8 +96,9 @@ var alertsDrain = 40 * time.Second
 
 // pollOnce refreshes every job, shows progress on a terminal and prints a summary; a
 // failing source is reported, never fatal, but a source the store could not record (it
-// stopped answering) or whose items it could not save (a full disk) makes it return an
-// error after the summary: the run did not store what it fetched. Only what it prints
+// stopped answering), whose items it could not save (a full disk) or whose state it could
+// not write after the refresh makes it return an error after the summary: the run did
+// not store what it fetched. Only what it prints
 // of each result is kept.
 // When ctx ends first (SIGINT, SIGTERM), the refreshes it cut short are not listed as
 // failing: the summary says the poll was interrupted and how many sources it polled,
@@ -110,18 +111,24 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 		text string
 	}
 	var lines []line // FAIL, BUSY, MOVED and WARN lines, printed in the order of jobs
-	newItems, failed, polled, busy, unrecorded, unsaved := 0, 0, 0, 0, 0, 0
+	newItems, failed, polled, busy, unrecorded, unsaved, unstated := 0, 0, 0, 0, 0, 0, 0
 	poll.PollEach(ctx, ref, jobs, workers, func(i, done, failing int, r poll.Result) {
 		newItems += r.New
 		if r.Err != nil && ctx.Err() != nil {
 			return // cut short by the interruption
 		}
 		polled++
-		if errors.Is(r.Err, store.ErrUnavailable) {
+		// The source's state not written after a refresh that did its work, or failed
+		// for the source's reasons (a disk that filled after the items' write): the run
+		// did not record what it found either.
+		stateLost := r.StateErr != nil && !errors.Is(r.Err, store.ErrUnavailable) && !errors.Is(r.Err, store.ErrWrite)
+		switch {
+		case errors.Is(r.Err, store.ErrUnavailable), stateLost && errors.Is(r.StateErr, store.ErrUnavailable):
 			unrecorded++ // listed as failing too, with the store as the reason
-		}
-		if errors.Is(r.Err, store.ErrWrite) {
+		case errors.Is(r.Err, store.ErrWrite):
 			unsaved++ // likewise
+		case stateLost:
+			unstated++ // likewise
 		}
 		switch {
 		case errors.Is(r.Err, poll.ErrBusy):
@@ -133,7 +140,13 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 			if r.Health == news.HealthDisabled { // 410, or 404 again and again
 				words += "; polling stopped: correct or remove this source in feeds.yaml"
 			}
+			if stateLost {
+				words += "; " + unrecordedWords(r.StateErr)
+			}
 			lines = append(lines, line{i, fmt.Sprintf("FAIL\t%s\t%s\t%s\n", r.Member, r.URL, words)})
+		case stateLost:
+			failed++
+			lines = append(lines, line{i, fmt.Sprintf("FAIL\t%s\t%s\t%s\n", r.Member, r.URL, unrecordedWords(r.StateErr))})
 		}
 		if r.Redirect != "" {
 			lines = append(lines, line{i, fmt.Sprintf("MOVED\t%s\t%s\tmoved permanently to %s: update feeds.yaml\n", r.Member, r.URL, r.Redirect)})
@@ -172,10 +185,26 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 	if unsaved > 0 {
 		errs = append(errs, fmt.Errorf("the store could not save items: those of %d of %d sources not saved", unsaved, len(jobs)))
 	}
+	if unstated > 0 {
+		errs = append(errs, fmt.Errorf("the store could not record the poll of %d of %d sources", unstated, len(jobs)))
+	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
 	return nil
+}
+
+// unrecordedWords says in plain words why a source's state was not recorded after its
+// refresh (poll.Result.StateErr): in the store's own words for a write it refused.
+func unrecordedWords(err error) string {
+	var we *store.WriteError
+	switch {
+	case errors.Is(err, store.ErrUnavailable):
+		return "the store could not record the poll: the store is unavailable"
+	case errors.As(err, &we):
+		return "the store could not record the poll: " + we.Err.Error()
+	}
+	return "the store could not record the poll: " + err.Error()
 }
 
 func runCheck(ctx context.Context, args []string, env Env, stdout, stderr io.Writer) error {

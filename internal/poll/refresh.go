@@ -100,6 +100,10 @@ type Result struct {
 	NextPoll   time.Time
 	RetryAfter time.Time
 	Redirect   string
+	// StateErr is the store's error writing the source's state after the refresh (nil
+	// when written): the refresh did what Err says, its items stored or not as it says,
+	// but the source's health, validators and next poll were not recorded.
+	StateErr error
 
 	base string // the URL the items' relative links resolve against
 	// unrecorded counts the stored items, still listed, that earlier refreshes of the
@@ -153,6 +157,11 @@ type Refresher struct {
 	// once while processing is busy, so it is not smaller: 64 bodies of 0.1–0.3 s each
 	// (a few round trips over the internet) still come faster than 2 CPUs process them.
 	ReadAhead int
+
+	// trimOwed holds the URLs of the sources whose last retention trim failed (a
+	// source URL → true), trimmed again at their next poll by this Refresher (a later
+	// `poll` run, another process, trims with the next new item or 16th poll).
+	trimOwed sync.Map
 
 	busyOnce sync.Once
 	busy     chan struct{}
@@ -440,14 +449,20 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 		}
 	}
 	// Retention runs when items were added, and every 16th poll for age alone: a 304
-	// round then costs one write per source instead of two.
-	if err == nil && (res.New > 0 || st.Polls%16 == 0) {
+	// round then costs one write per source instead of two. A trim that failed (a disk
+	// that filled after the items' write) is done at the next poll: waiting for the next
+	// new item or 16th poll left the items beyond the cap listed for days.
+	_, owed := r.trimOwed.Load(j.URL())
+	if err == nil && (res.New > 0 || st.Polls%16 == 0 || owed) {
 		if cfg := r.Config(); cfg != nil && (cfg.Retention.MaxItemsPerSource > 0 || cfg.Retention.MaxAge > 0) {
 			tctx, cancel := finishing(ctx) // a write may have begun at a shutdown
 			_, terr := r.Store.Trim(tctx, j.URL(), cfg.Retention.MaxItemsPerSource, cfg.Retention.MaxAge.D(), start)
 			cancel()
 			if terr != nil {
+				r.trimOwed.Store(j.URL(), true)
 				log.Warn("retention trim failed", "err", terr)
+			} else if owed {
+				r.trimOwed.Delete(j.URL())
 			}
 		}
 	}
@@ -490,6 +505,10 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 	res.Health, res.NextPoll, res.RetryAfter, res.Redirect = st.Health, st.NextPoll, st.RetryAfter, st.Redirect
 	res.recorded = st
 	if perr := r.Store.PutSource(context.WithoutCancel(ctx), st); perr != nil {
+		// Apart from Err, which is the poll's own outcome (its items may be stored, and
+		// a hub is to hear of them): `poll` must still say that the run did not record
+		// what it found (a disk that filled after the items' write).
+		res.StateErr = fmt.Errorf("record source state: %w", perr)
 		log.Error("record source state", "err", perr)
 	}
 	logChange(log, before, st, res)
