@@ -411,7 +411,7 @@ func (fullStore) Upsert(context.Context, []news.Item) (news.UpsertResult, error)
 // listed (FAIL, naming the store) and the poll returns an error, a non-zero exit: it
 // exited 0 while nothing was stored (found by a helper's audit).
 func TestPollFailsWhenTheStoreCannotSave(t *testing.T) {
-	out, err := pollThrough(t, func(s poll.Store) poll.Store { return fullStore{s} })
+	out, err := pollThrough(t, func(s poll.Store) poll.Store { return fullStore{s} }, 2, "a", "b", "gone")
 	if err == nil || !strings.Contains(err.Error(), "2 of 3 sources not saved") {
 		t.Errorf("poll with a full store: err %v, want one saying the items of 2 of 3 sources were not saved", err)
 	}
@@ -426,7 +426,7 @@ func TestPollFailsWhenTheStoreCannotSave(t *testing.T) {
 // run: "polled 14 sources: 13 failing" and a cron job that saw success while nothing
 // was stored.
 func TestPollFailsWhenTheStoreStopsAnswering(t *testing.T) {
-	out, err := pollThrough(t, func(s poll.Store) poll.Store { return downStore{s} })
+	out, err := pollThrough(t, func(s poll.Store) poll.Store { return downStore{s} }, 2, "a", "b", "gone")
 	if err == nil || !strings.Contains(err.Error(), "2 of 3 sources not recorded") {
 		t.Errorf("poll with the store down: err %v, want one saying 2 of 3 sources were not recorded", err)
 	}
@@ -435,13 +435,14 @@ func TestPollFailsWhenTheStoreStopsAnswering(t *testing.T) {
 	}
 }
 
-// pollThrough polls three sources (a, b and a gone one) once, as `networkfeed poll` does,
-// through the embedded store wrapped by wrap, and returns what it printed and its error.
-func pollThrough(t *testing.T, wrap func(poll.Store) poll.Store) (string, error) {
+// pollThrough polls the signal site's sources named (see newSignalSite) once, as
+// `networkfeed poll` does with workers workers, through the embedded store wrapped by
+// wrap, and returns what it printed and its error.
+func pollThrough(t *testing.T, wrap func(poll.Store) poll.Store, workers int, names ...string) (string, error) {
 	t.Helper()
 	site := newSignalSite(t)
 	path := filepath.Join(t.TempDir(), "feeds.yaml")
-	writeSignalConfig(t, path, site.srv.URL, "a", "b", "gone")
+	writeSignalConfig(t, path, site.srv.URL, names...)
 	cfg, err := config.Load(path)
 	if err != nil {
 		t.Fatal(err)
@@ -454,7 +455,7 @@ func pollThrough(t *testing.T, wrap func(poll.Store) poll.Store) (string, error)
 	log := newLoggerFor(io.Discard, func(string) string { return "" }, false)
 	ref := newRefresher(func() *config.Config { return cfg }, newFetcher(cfg), wrap(bolt), log)
 	var out bytes.Buffer
-	err = pollOnce(context.Background(), ref, poll.Jobs(cfg), 2, &out)
+	err = pollOnce(context.Background(), ref, poll.Jobs(cfg), workers, &out)
 	return out.String(), err
 }
 

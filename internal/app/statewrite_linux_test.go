@@ -1,19 +1,14 @@
 package app
 
 import (
-	"bytes"
 	"context"
-	"io"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 
-	"github.com/iss-network/networkfeed/internal/config"
 	"github.com/iss-network/networkfeed/internal/news"
 	"github.com/iss-network/networkfeed/internal/poll"
-	boltstore "github.com/iss-network/networkfeed/internal/store/bolt"
 )
 
 // stateLimitStore makes the embedded store's writes of one source's state fail as they
@@ -49,35 +44,25 @@ func (s stateLimitStore) PutSource(ctx context.Context, st news.SourceState) err
 // next poll were not recorded (an audit with a real full disk, where a source's items
 // fitted and the retention trim written after them did not).
 func TestPollFailsWhenTheStoreCannotRecordAState(t *testing.T) {
-	site := newSignalSite(t)
-	path := filepath.Join(t.TempDir(), "feeds.yaml")
-	writeSignalConfig(t, path, site.srv.URL, "a", "b")
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bolt, err := boltstore.Open(filepath.Join(t.TempDir(), "nf.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bolt.Close() })
-	log := newLoggerFor(io.Discard, func(string) string { return "" }, false)
-	ref := newRefresher(func() *config.Config { return cfg }, newFetcher(cfg), stateLimitStore{bolt, "/a.xml"}, log)
-	var out bytes.Buffer
+	var bolt poll.Store
 	// One worker: the state's write is committed alone, not with b's (whose own write,
 	// run again alone, would then succeed, but the limit is the process's).
-	err = pollOnce(context.Background(), ref, poll.Jobs(cfg), 1, &out)
-	t.Logf("poll output:\n%s", out.String())
+	out, err := pollThrough(t, func(s poll.Store) poll.Store { bolt = s; return stateLimitStore{s, "/a.xml"} }, 1, "a", "b")
+	t.Logf("poll output:\n%s", out)
 	if err == nil || !strings.Contains(err.Error(), "1 of 2 sources") {
 		t.Errorf("poll whose store could not record a source's state: err %v, want one saying 1 of 2 sources were not recorded", err)
 	}
-	if !regexp.MustCompile(`(?m)^FAIL +m-a +\S+/a\.xml +the store could not record the poll: .*file too large`).MatchString(out.String()) {
-		t.Errorf("poll output:\n%s\nwant a's FAIL line naming the store and its error", out.String())
+	if !regexp.MustCompile(`(?m)^FAIL +m-a +\S+/a\.xml +the store could not record the poll: .*file too large`).MatchString(out) {
+		t.Errorf("poll output:\n%s\nwant a's FAIL line naming the store and its error", out)
 	}
-	if regexp.MustCompile(`(?m)^FAIL +m-b `).MatchString(out.String()) {
+	if regexp.MustCompile(`(?m)^FAIL +m-b `).MatchString(out) {
 		t.Errorf("b listed as failing; its poll was recorded")
 	}
-	if _, err := bolt.Source(context.Background(), site.srv.URL+"/a.xml"); err == nil {
+	a := regexp.MustCompile(`(?m)^FAIL +m-a +(\S+/a\.xml) `).FindStringSubmatch(out)
+	if a == nil {
+		return
+	}
+	if _, err := bolt.Source(context.Background(), a[1]); err == nil {
 		t.Errorf("a's state was recorded: the test did not make its write fail")
 	}
 }
