@@ -289,10 +289,7 @@ func forgetLeased(ctx context.Context, st store.Store, t pruneTarget, owner stri
 	lease := poll.LeaseName(t.url)
 	ok, err = st.Claim(ctx, lease, owner, pruneLeaseTTL)
 	if err != nil || !ok {
-		if err != nil {
-			err = fmt.Errorf("claim lease %s: %w", lease, err)
-		}
-		return 0, false, err
+		return 0, false, err // the stores' errors name the lease
 	}
 	defer st.Release(context.WithoutCancel(ctx), lease, owner)
 	n, err = st.Forget(ctx, t.member, t.url)

@@ -729,11 +729,8 @@ func LeaseName(url string) string { return "poll:" + url }
 
 // claim takes the lease, or renews it; false when another process holds it.
 func (l sourceLease) claim(ctx context.Context) (bool, error) {
-	ok, err := l.st.Claim(ctx, l.name(), l.owner, l.ttl)
-	if err != nil {
-		return false, fmt.Errorf("claim lease %s: %w", l.name(), err)
-	}
-	return ok, nil
+	// The stores' errors name the lease ("claim lease poll:…", "redis claim poll:…").
+	return l.st.Claim(ctx, l.name(), l.owner, l.ttl)
 }
 
 // hold keeps a claimed lease, renewing it every third of its TTL, until release, which

@@ -118,6 +118,10 @@ func testPollingResumes(t *testing.T, full bool, paused string) {
 	if !strings.Contains(out, paused) {
 		t.Fatalf("no pause logged as %q:\n%s", paused, out)
 	}
+	line, _, _ := strings.Cut(out[strings.Index(out, paused):], "\n")
+	if n := strings.Count(line, "claim"); n != 1 {
+		t.Errorf("the pause's error names the lease claim %d times, want once (the store's words): %s", n, line)
+	}
 	_, after, _ := strings.Cut(out, "polling paused")
 	if !strings.Contains(after, "resum") && !strings.Contains(after, "available again") {
 		t.Errorf("polling resumed (a source was polled) but the log never says so; log:\n%s", out)

@@ -216,7 +216,9 @@ func (p Probes) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.Ready != nil && !p.Ready() {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintln(w, "not ready: polling paused (store unavailable)")
+		// The scheduler could not claim a source's lease: the store did not answer, or
+		// refused the write (Redis out of memory); its log says which.
+		fmt.Fprintln(w, "not ready: polling paused (the store is unavailable or refuses writes; see the log)")
 		return
 	}
 	fmt.Fprintln(w, "ready")
