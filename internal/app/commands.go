@@ -112,7 +112,7 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 	}
 	var lines []line // FAIL, BUSY, MOVED and WARN lines, printed in the order of jobs
 	newItems, failed, polled, busy, unrecorded, unsaved, unstated := 0, 0, 0, 0, 0, 0, 0
-	poll.PollEach(ctx, ref, jobs, workers, func(i, done, failing int, r poll.Result) {
+	poll.PollEach(ctx, ref, jobs, workers, func(i, done, _ int, r poll.Result) {
 		newItems += r.New
 		if r.Err != nil && ctx.Err() != nil {
 			return // cut short by the interruption
@@ -155,7 +155,9 @@ func pollOnce(ctx context.Context, ref *poll.Refresher, jobs []poll.Job, workers
 			lines = append(lines, line{i, fmt.Sprintf("WARN\t%s\t%s\t%s\n", r.Member, r.URL, r.Warning)})
 		}
 		if tty {
-			fmt.Fprintf(out, "\r\033[Kpolled %d/%d sources, %d failing", done, len(jobs), failing)
+			// Failing as the summary counts it (a state not recorded too), not as PollEach
+			// does (the refreshes that failed): the line would end below the summary's.
+			fmt.Fprintf(out, "\r\033[Kpolled %d/%d sources, %d failing", done, len(jobs), failed)
 		}
 	})
 	if tty {

@@ -440,6 +440,14 @@ func TestPollFailsWhenTheStoreStopsAnswering(t *testing.T) {
 // wrap, and returns what it printed and its error.
 func pollThrough(t *testing.T, wrap func(poll.Store) poll.Store, workers int, names ...string) (string, error) {
 	t.Helper()
+	var out bytes.Buffer
+	err := pollThroughTo(t, &out, wrap, workers, names...)
+	return out.String(), err
+}
+
+// pollThroughTo is pollThrough printing to out (a terminal, for the progress line).
+func pollThroughTo(t *testing.T, out io.Writer, wrap func(poll.Store) poll.Store, workers int, names ...string) error {
+	t.Helper()
 	site := newSignalSite(t)
 	path := filepath.Join(t.TempDir(), "feeds.yaml")
 	writeSignalConfig(t, path, site.srv.URL, names...)
@@ -454,9 +462,7 @@ func pollThrough(t *testing.T, wrap func(poll.Store) poll.Store, workers int, na
 	t.Cleanup(func() { bolt.Close() })
 	log := newLoggerFor(io.Discard, func(string) string { return "" }, false)
 	ref := newRefresher(func() *config.Config { return cfg }, newFetcher(cfg), wrap(bolt), log)
-	var out bytes.Buffer
-	err = pollOnce(context.Background(), ref, poll.Jobs(cfg), workers, &out)
-	return out.String(), err
+	return pollOnce(context.Background(), ref, poll.Jobs(cfg), workers, out)
 }
 
 // TestProgressOnlyWhenPolling: serve keeps a progress line on a terminal when it polls;

@@ -66,3 +66,31 @@ func TestPollFailsWhenTheStoreCannotRecordAState(t *testing.T) {
 		t.Errorf("a's state was recorded: the test did not make its write fail")
 	}
 }
+
+// TestPollProgressCountsAnUnrecordedStateAsFailing: on a terminal, the progress line's
+// failing count ends where the summary's does. A source whose state the store could not
+// write is listed as failing in the summary, but the progress line, counting only the
+// refreshes that failed, ended at "0 failing" above "1 failing".
+func TestPollProgressCountsAnUnrecordedStateAsFailing(t *testing.T) {
+	term, screenText := openTerminal(t)
+	err := pollThroughTo(t, term, func(s poll.Store) poll.Store { return stateLimitStore{s, "/a.xml"} }, 1, "a", "b")
+	if err == nil {
+		t.Fatal("poll whose store could not record a source's state returned no error")
+	}
+	lines := screen(screenText())
+	t.Logf("terminal:\n%s", strings.Join(lines, "\n"))
+	progress := regexp.MustCompile(`^polled 2/2 sources, (\d+) failing$`)
+	summary := regexp.MustCompile(`^polled 2 sources in \S+: \d+ new items, (\d+) failing$`)
+	var inProgress, inSummary string
+	for _, l := range lines {
+		if m := progress.FindStringSubmatch(l); m != nil {
+			inProgress = m[1]
+		}
+		if m := summary.FindStringSubmatch(l); m != nil {
+			inSummary = m[1]
+		}
+	}
+	if inSummary != "1" || inProgress != inSummary {
+		t.Errorf("the progress line ends at %q failing, the summary says %q; want 1 in both", inProgress, inSummary)
+	}
+}
