@@ -214,3 +214,50 @@ func TestRedisWriteRefusedNotBlamedOnSource(t *testing.T) {
 		t.Errorf("%d items stored; want the first poll's 3, none of the refused write's", len(items))
 	}
 }
+
+// TestRefreshWhileRedisOutOfMemory: with Redis out of memory before the poll begins (not
+// only during the items' write), the refresh still reads the source's state (Redis
+// refused the MULTI transaction it was read in, reads and all: the poll failed with
+// "read source state: EXECABORT …", which was no store failure, and `poll` counted the
+// source as failing of its own) and fails as the store's: kind "store", nothing stored.
+func TestRefreshWhileRedisOutOfMemory(t *testing.T) {
+	url := redistest.Restartable(t).URL() // a private server: its maxmemory is changed
+	db, err := redisstore.Open(context.Background(), url+"?network=storefull")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	site, set := changingFeed(t, goodFeed("a"))
+	r := newTestRefresher(t, db, testConfig(t, "{interval: 2h, min_interval: 10m}"), nil)
+	j := feedJob("m", site+"/feed.xml")
+	ctx := context.Background()
+	if res := r.Refresh(ctx, j); res.Err != nil || res.New != 3 {
+		t.Fatalf("first poll: err %v, %d new", res.Err, res.New)
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(opt)
+	defer c.Close()
+	if err := c.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConfigSet(ctx, "maxmemory", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	defer c.ConfigSet(ctx, "maxmemory", "0")
+	set(goodFeed("b"))
+	res := r.Refresh(ctx, j)
+	t.Logf("refresh error: %v", res.Err)
+	if kind, words := Describe(res.Err); kind != "store" || !strings.Contains(words, "could not save") {
+		t.Errorf("Describe = %q, %q; want kind \"store\" and words saying the store could not save the items", kind, words)
+	}
+	items, err := db.Items(ctx, news.Query{Members: []string{"m"}, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 3 {
+		t.Errorf("%d items stored; want the first poll's 3", len(items))
+	}
+}

@@ -129,9 +129,12 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 // Close closes the connections.
 func (s *Store) Close() error { return s.c.Close() }
 
-// Ping reports whether Redis answers.
+// Ping reports whether Redis answers. One refusing writes answers: Redis unable to save
+// its snapshot (MISCONF, with stop-writes-on-bgsave-error) refuses PING as it does
+// writes, yet still serves reads; calling it unreachable would keep processes from
+// starting and web fronts out of their load balancer while the feeds can be read.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.c.Ping(ctx).Err(); err != nil {
+	if err := s.c.Ping(ctx).Err(); err != nil && !refused(err) {
 		return s.fail(ctx, "redis ping", err)
 	}
 	return nil
@@ -222,6 +225,21 @@ func (s *Store) fail(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("%s: %w", op, &store.WriteError{Err: err})
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// txErr is the error of a MULTI transaction's Exec: when Redis discarded it (EXECABORT,
+// which says nothing of why), that of the command it refused to queue (OOM, MISCONF:
+// the write refused), which cmds keep.
+func txErr(err error, cmds []redis.Cmder) error {
+	if !redis.IsExecAbortError(err) {
+		return err
+	}
+	for _, c := range cmds {
+		if e := c.Err(); e != nil && !redis.IsExecAbortError(e) {
+			return e
+		}
+	}
+	return err
 }
 
 // refused reports whether err is Redis refusing a write it would otherwise take: OOM

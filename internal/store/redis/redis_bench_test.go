@@ -196,3 +196,44 @@ func usedMemory(tb testing.TB, s *Store) int64 {
 	tb.Fatal("no used_memory in INFO")
 	return 0
 }
+
+// BenchmarkSources reads every source's state with its poll history (the dashboard's
+// /sources), for 10,000 sources of 50 polls each, and reports redis-server's CPU a read.
+func BenchmarkSources(b *testing.B) {
+	url := redistest.Server(b)
+	s := openT(b, withNetwork(url))
+	ctx := context.Background()
+	const n = 10_000
+	t := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		st := news.SourceState{URL: fmt.Sprintf("https://m%05d.example.org/feed", i), Member: fmt.Sprintf("m%05d", i),
+			Kind: "feed", Health: news.HealthOK, LastPoll: t, LastSuccess: t, NextPoll: t.Add(time.Hour), HTTPCode: 200, Items: 20}
+		for p := range 50 {
+			st.History = append(st.History, news.PollRecord{At: t.Add(-time.Duration(p) * time.Hour), Duration: 120 * time.Millisecond, HTTPCode: 200, New: p % 3})
+		}
+		if err := s.PutSource(ctx, st); err != nil {
+			b.Fatal(err)
+		}
+	}
+	opt, _ := redis.ParseURL(url)
+	c := redis.NewClient(opt)
+	defer c.Close()
+	cpu := func() float64 {
+		info, _ := c.Info(ctx, "cpu").Result()
+		var sys, user float64
+		for _, l := range strings.Split(info, "\r\n") {
+			fmt.Sscanf(l, "used_cpu_sys:%f", &sys)
+			fmt.Sscanf(l, "used_cpu_user:%f", &user)
+		}
+		return sys + user
+	}
+	c0, reads := cpu(), 0
+	for b.Loop() {
+		all, err := s.Sources(ctx)
+		if err != nil || len(all) != n || len(all[0].History) != 50 {
+			b.Fatalf("sources = %d, %v", len(all), err)
+		}
+		reads++
+	}
+	b.ReportMetric((cpu()-c0)/float64(reads)*1000, "redis-ms/op")
+}

@@ -17,13 +17,32 @@ import (
 // A source's state is a field of the hash "P src", its history cut to the newest poll,
 // and its whole history a field of "P srch" (store.SplitHistory), written together.
 
+// readAtOnce runs the reads queue adds as one MULTI transaction, so that they see one
+// moment (a state and its history, written together). When Redis discards it
+// (EXECABORT: out of memory under maxmemory, it refuses every command queued in a
+// transaction, reads too), it runs them again as a plain pipeline, whose reads may
+// straddle a write (few land while writes are refused): sources must stay readable
+// then, for the scheduler, which reads a source's state before polling it, and for
+// /sources. queue is called again for the pipeline, so the commands it keeps hold the
+// answers of the run that counted. (Not a script, which Redis would run until its first
+// write: reading every source's history through Lua took redis-server four to five
+// times the CPU, BenchmarkSources.)
+func (s *Store) readAtOnce(ctx context.Context, queue func(redis.Pipeliner)) error {
+	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error { queue(p); return nil })
+	if redis.IsExecAbortError(err) {
+		_, err = s.c.Pipelined(ctx, func(p redis.Pipeliner) error { queue(p); return nil })
+	}
+	return err
+}
+
 // Source returns one source's state, or store.ErrNotFound.
 func (s *Store) Source(ctx context.Context, url string) (news.SourceState, error) {
 	var st news.SourceState
-	pipe := s.c.TxPipeline() // the state and its history as of one moment
-	state := pipe.HGet(ctx, s.srcKey(), url)
-	hist := pipe.HGet(ctx, s.histKey(), url)
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	var state, hist *redis.StringCmd
+	err := s.readAtOnce(ctx, func(p redis.Pipeliner) {
+		state, hist = p.HGet(ctx, s.srcKey(), url), p.HGet(ctx, s.histKey(), url)
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return st, s.fail(ctx, "redis source "+url, err)
 	}
 	v, err := state.Result()
@@ -69,18 +88,19 @@ func (s *Store) PutSource(ctx context.Context, st news.SourceState) error {
 		}
 		pipe.HSet(ctx, s.histKey(), st.URL, h)
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return s.fail(ctx, "redis put source "+st.URL, err)
+	if cmds, err := pipe.Exec(ctx); err != nil {
+		return s.fail(ctx, "redis put source "+st.URL, txErr(err, cmds))
 	}
 	return nil
 }
 
 // Sources returns every source's state, ordered by URL.
 func (s *Store) Sources(ctx context.Context) ([]news.SourceState, error) {
-	pipe := s.c.TxPipeline() // the states and their histories as of one moment
-	states := pipe.HGetAll(ctx, s.srcKey())
-	hists := pipe.HGetAll(ctx, s.histKey())
-	if _, err := pipe.Exec(ctx); err != nil {
+	var states, hists *redis.MapStringStringCmd
+	err := s.readAtOnce(ctx, func(p redis.Pipeliner) {
+		states, hists = p.HGetAll(ctx, s.srcKey()), p.HGetAll(ctx, s.histKey())
+	})
+	if err != nil {
 		return nil, s.fail(ctx, "redis sources", err)
 	}
 	return sortedSources(states.Val(), hists.Val(), false)

@@ -24,7 +24,10 @@ const tombMoveBatch = 1000
 
 // moveTombsScript moves up to ARGV[2] IDs from the legacy set KEYS[1] into the sorted
 // set KEYS[2] with score ARGV[1] (keeping an earlier score); it returns how many.
+// It writes nothing when there are none: Redis unable to save its snapshot (MISCONF)
+// refuses any write, SPOP of an empty set too, and a process would not start.
 var moveTombsScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local ids = redis.call('SPOP', KEYS[1], ARGV[2])
 for _, id in ipairs(ids) do redis.call('ZADD', KEYS[2], 'NX', ARGV[1], id) end
 return #ids
