@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/iss-network/networkfeed/internal/clean"
@@ -162,6 +163,10 @@ type Refresher struct {
 	// source URL → true), trimmed again at their next poll by this Refresher (a later
 	// `poll` run, another process, trims with the next new item or 16th poll).
 	trimOwed sync.Map
+	// unsaved is set while the store cannot save items (store.ErrWrite, a full disk): the
+	// first such poll is logged as an error, the rest at debug level (each source's state
+	// says it), until a poll's items are saved again.
+	unsaved atomic.Bool
 
 	busyOnce sync.Once
 	busy     chan struct{}
@@ -445,6 +450,8 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 			res.New, res.Updated, res.Unchanged = ur.New, ur.Updated, ur.Unchanged+unchanged
 			if err != nil {
 				err = fmt.Errorf("store items: %w", err)
+			} else if len(items) > 0 && r.unsaved.Swap(false) {
+				log.Info("the store saves items again")
 			}
 		}
 	}
@@ -490,7 +497,14 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 		// The store's failure too, but one that lasts (a full disk, Redis out of memory):
 		// recorded, as the store's (see record), so that the dashboard shows why the
 		// source's items are missing; said here, its health not changing.
-		log.Error("the store could not save the source's items", "err", err)
+		// Logged once until the store saves again: with a full disk every source's every
+		// poll fails so, and each line would tell the operator the same.
+		if !r.unsaved.Swap(true) {
+			log.Error("the store could not save the source's items", "err", err,
+				"note", "logged once until the store saves again; /sources shows each source")
+		} else {
+			log.Debug("the store could not save the source's items", "err", err)
+		}
 	}
 	if err != nil {
 		// A failed refresh keeps the validators it started with: those of an answer it

@@ -5,6 +5,7 @@ package poll
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +21,7 @@ import (
 	boltstore "github.com/iss-network/networkfeed/internal/store/bolt"
 	redisstore "github.com/iss-network/networkfeed/internal/store/redis"
 	"github.com/iss-network/networkfeed/internal/store/redistest"
+	"github.com/iss-network/networkfeed/internal/syncbuf"
 )
 
 // wordyFeed is an RSS feed of n items of prefix, each with a few kilobytes of words:
@@ -259,5 +261,44 @@ func TestRefreshWhileRedisOutOfMemory(t *testing.T) {
 	}
 	if len(items) != 3 {
 		t.Errorf("%d items stored; want the first poll's 3", len(items))
+	}
+}
+
+// TestStoreWriteFailureLoggedOnce: while the store cannot save items (a full disk), each
+// source's poll failed with an error line of its own, again at each of its polls (every
+// min_interval): hundreds of lines a minute for a network of hundreds of sources, found
+// by an audit on a real full disk. The first is logged as an error, the rest only at
+// debug level (each source's state still says it), and once the store saves again the
+// log says so.
+func TestStoreWriteFailureLoggedOnce(t *testing.T) {
+	body := wordyFeed("a", 200)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, strings.ReplaceAll(body, "a-", r.URL.Path+"-")) // distinct items per path
+	}))
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "nf.db")
+	db, err := boltstore.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	r := newTestRefresher(t, fileLimitStore{db, path}, testConfig(t, "{interval: 2h, min_interval: 10m}"), nil)
+	var logs syncbuf.Buffer
+	r.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	for _, p := range []string{"/a.xml", "/b.xml", "/c.xml"} {
+		if res := r.Refresh(context.Background(), feedJob("m"+p[1:2], srv.URL+p)); res.Err == nil {
+			t.Fatalf("%s: refresh succeeded though the store file could not grow", p)
+		}
+	}
+	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
+		t.Errorf("%d error lines for three polls the store could not save, want 1:\n%s", n, logs.String())
+	}
+	r.Store = db // the store saves again
+	if res := r.Refresh(context.Background(), feedJob("ma", srv.URL+"/a.xml")); res.Err != nil {
+		t.Fatalf("refresh once the store saves: %v", res.Err)
+	}
+	if !strings.Contains(logs.String(), "the store saves items again") {
+		t.Errorf("the store saves again, but the log does not say so:\n%s", logs.String())
 	}
 }
