@@ -18,15 +18,14 @@ import (
 // and its whole history a field of "P srch" (store.SplitHistory), written together.
 
 // readAtOnce runs the reads queue adds as one MULTI transaction, so that they see one
-// moment (a state and its history, written together). When Redis discards it
+// moment (states and their histories, written together). When Redis discards it
 // (EXECABORT: out of memory under maxmemory, it refuses every command queued in a
 // transaction, reads too), it runs them again as a plain pipeline, whose reads may
-// straddle a write (few land while writes are refused): sources must stay readable
-// then, for the scheduler, which reads a source's state before polling it, and for
-// /sources. queue is called again for the pipeline, so the commands it keeps hold the
-// answers of the run that counted. (Not a script, which Redis would run until its first
-// write: reading every source's history through Lua took redis-server four to five
-// times the CPU, BenchmarkSources.)
+// straddle a write (few land while writes are refused): the sources must stay readable
+// then, for /sources. queue is called again for the pipeline, so the commands it keeps
+// hold the answers of the run that counted. (Not a script, as for one source: reading
+// every source's history through Lua took redis-server four to five times the CPU,
+// BenchmarkSources.)
 func (s *Store) readAtOnce(ctx context.Context, queue func(redis.Pipeliner)) error {
 	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error { queue(p); return nil })
 	if redis.IsExecAbortError(err) {
@@ -35,21 +34,39 @@ func (s *Store) readAtOnce(ctx context.Context, queue func(redis.Pipeliner)) err
 	return err
 }
 
+// sourceScript reads a source's state (KEYS[1]) and its history (KEYS[2]) as of one
+// moment when Redis discards the MULTI transaction Source reads them in (see
+// readAtOnce): Redis lets a script run until its first write, and this one has none.
+// One source's fields are cheap through Lua; every source's are not (readAtOnce). A
+// read-modify-write of a source's state (the stored alerts) must not read a history
+// that a write in between cut (store.JoinHistory would keep its newest record only).
+var sourceScript = redis.NewScript(`return {redis.call('HGET', KEYS[1], ARGV[1]), redis.call('HGET', KEYS[2], ARGV[1])}`)
+
 // Source returns one source's state, or store.ErrNotFound.
 func (s *Store) Source(ctx context.Context, url string) (news.SourceState, error) {
 	var st news.SourceState
-	var state, hist *redis.StringCmd
-	err := s.readAtOnce(ctx, func(p redis.Pipeliner) {
-		state, hist = p.HGet(ctx, s.srcKey(), url), p.HGet(ctx, s.histKey(), url)
-	})
+	pipe := s.c.TxPipeline() // the state and its history as of one moment
+	state := pipe.HGet(ctx, s.srcKey(), url)
+	hist := pipe.HGet(ctx, s.histKey(), url)
+	_, err := pipe.Exec(ctx)
+	v, h, found := state.Val(), hist.Val(), !errors.Is(state.Err(), redis.Nil)
+	if redis.IsExecAbortError(err) { // Redis out of memory refuses transactions, reads too
+		var r []any
+		if r, err = sourceScript.Run(ctx, s.c, []string{s.srcKey(), s.histKey()}, url).Slice(); err == nil {
+			if len(r) != 2 {
+				return st, fmt.Errorf("redis source %s: %d replies, not 2", url, len(r))
+			}
+			v, found = r[0].(string) // nil: no such field
+			h, _ = r[1].(string)
+		}
+	}
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return st, s.fail(ctx, "redis source "+url, err)
 	}
-	v, err := state.Result()
-	if errors.Is(err, redis.Nil) {
+	if !found {
 		return st, fmt.Errorf("redis source %s: %w", url, store.ErrNotFound)
 	}
-	if err := decodeSource(v, hist.Val(), &st); err != nil {
+	if err := decodeSource(v, h, &st); err != nil {
 		return st, fmt.Errorf("redis source %s: decode: %w", url, err)
 	}
 	return st, nil
