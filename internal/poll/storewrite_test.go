@@ -163,35 +163,61 @@ func (s oomStore) Upsert(ctx context.Context, items []news.Item) (news.UpsertRes
 	return s.Store.Upsert(ctx, items)
 }
 
-// TestRedisWriteRefusedNotBlamedOnSource: Redis refusing the items' write (out of
-// memory under maxmemory with noeviction) is the store's failure: Describe says so
-// (it said "parse", with Redis's reply), the source is not counted failing, and none of
-// the poll's items is stored in part.
-func TestRedisWriteRefusedNotBlamedOnSource(t *testing.T) {
+// redisPolled is a source polled once (its feed's three items stored) on a private Redis,
+// whose configuration the test changes through c; set changes the feed.
+type redisPolled struct {
+	db  *redisstore.Store
+	c   *redis.Client
+	r   *Refresher
+	j   Job
+	set func(string)
+}
+
+func newRedisPolled(t *testing.T, network string) redisPolled {
+	t.Helper()
 	url := redistest.Restartable(t).URL() // a private server: its maxmemory is changed
-	db, err := redisstore.Open(context.Background(), url+"?network=storewrite")
+	db, err := redisstore.Open(context.Background(), url+"?network="+network)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	site, set := changingFeed(t, goodFeed("a"))
 	r := newTestRefresher(t, db, testConfig(t, "{interval: 2h, min_interval: 10m}"), nil)
-	var observed []news.SourceState
-	r.Observe = func(_, after news.SourceState, _ Result) { observed = append(observed, after) }
 	j := feedJob("m", site+"/feed.xml")
 	if res := r.Refresh(context.Background(), j); res.Err != nil || res.New != 3 {
 		t.Fatalf("first poll: err %v, %d new", res.Err, res.New)
 	}
-
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := redis.NewClient(opt)
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
+	return redisPolled{db, c, r, j, set}
+}
+
+// stored is how many of the member's items the store holds.
+func (p redisPolled) stored(t *testing.T) int {
+	t.Helper()
+	items, err := p.db.Items(context.Background(), news.Query{Members: []string{"m"}, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(items)
+}
+
+// TestRedisWriteRefusedNotBlamedOnSource: Redis refusing the items' write (out of
+// memory under maxmemory with noeviction) is the store's failure: Describe says so
+// (it said "parse", with Redis's reply), the source is not counted failing, and none of
+// the poll's items is stored in part.
+func TestRedisWriteRefusedNotBlamedOnSource(t *testing.T) {
+	p := newRedisPolled(t, "storewrite")
+	db, r, j := p.db, p.r, p.j
+	var observed []news.SourceState // after the first poll
+	r.Observe = func(_, after news.SourceState, _ Result) { observed = append(observed, after) }
 	ctx := context.Background()
-	r.Store = oomStore{db, c}
-	set(goodFeed("b"))
+	r.Store = oomStore{db, p.c}
+	p.set(goodFeed("b"))
 	res := r.Refresh(ctx, j)
 	if res.Err == nil {
 		t.Fatal("refresh succeeded though Redis refused writes")
@@ -200,20 +226,16 @@ func TestRedisWriteRefusedNotBlamedOnSource(t *testing.T) {
 	if kind, words := Describe(res.Err); kind != "store" || !strings.Contains(words, "could not save") {
 		t.Errorf("Describe = %q, %q; want kind \"store\" and words saying the store could not save the items", kind, words)
 	}
-	if len(observed) != 2 || observed[1].ErrorKind != "store" {
-		t.Errorf("observed %+v; want a second refresh with error kind store (the polls-by-outcome metric)", observed)
+	if len(observed) != 1 || observed[0].ErrorKind != "store" {
+		t.Errorf("observed %+v; want the refused refresh with error kind store (the polls-by-outcome metric)", observed)
 	}
 	s, _ := sourceState(t, db, j.URL())
 	checkNotBlamed(t, s)
 	if res.Health == news.HealthFailing {
 		t.Errorf("result health %s: want the source's health as it was", res.Health)
 	}
-	items, err := db.Items(ctx, news.Query{Members: []string{"m"}, Limit: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(items) != 3 {
-		t.Errorf("%d items stored; want the first poll's 3, none of the refused write's", len(items))
+	if n := p.stored(t); n != 3 {
+		t.Errorf("%d items stored; want the first poll's 3, none of the refused write's", n)
 	}
 }
 
@@ -223,25 +245,9 @@ func TestRedisWriteRefusedNotBlamedOnSource(t *testing.T) {
 // "read source state: EXECABORT …", which was no store failure, and `poll` counted the
 // source as failing of its own) and fails as the store's: kind "store", nothing stored.
 func TestRefreshWhileRedisOutOfMemory(t *testing.T) {
-	url := redistest.Restartable(t).URL() // a private server: its maxmemory is changed
-	db, err := redisstore.Open(context.Background(), url+"?network=storefull")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	site, set := changingFeed(t, goodFeed("a"))
-	r := newTestRefresher(t, db, testConfig(t, "{interval: 2h, min_interval: 10m}"), nil)
-	j := feedJob("m", site+"/feed.xml")
+	p := newRedisPolled(t, "storefull")
+	r, j, c := p.r, p.j, p.c
 	ctx := context.Background()
-	if res := r.Refresh(ctx, j); res.Err != nil || res.New != 3 {
-		t.Fatalf("first poll: err %v, %d new", res.Err, res.New)
-	}
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(opt)
-	defer c.Close()
 	if err := c.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -249,18 +255,14 @@ func TestRefreshWhileRedisOutOfMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.ConfigSet(ctx, "maxmemory", "0")
-	set(goodFeed("b"))
+	p.set(goodFeed("b"))
 	res := r.Refresh(ctx, j)
 	t.Logf("refresh error: %v", res.Err)
 	if kind, words := Describe(res.Err); kind != "store" || !strings.Contains(words, "could not save") {
 		t.Errorf("Describe = %q, %q; want kind \"store\" and words saying the store could not save the items", kind, words)
 	}
-	items, err := db.Items(ctx, news.Query{Members: []string{"m"}, Limit: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(items) != 3 {
-		t.Errorf("%d items stored; want the first poll's 3", len(items))
+	if n := p.stored(t); n != 3 {
+		t.Errorf("%d items stored; want the first poll's 3", n)
 	}
 }
 
