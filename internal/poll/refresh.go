@@ -496,9 +496,8 @@ func (r *Refresher) Refresh(ctx context.Context, j Job) Result {
 	case errors.Is(err, store.ErrWrite):
 		// The store's failure too, but one that lasts (a full disk, Redis out of memory):
 		// recorded, as the store's (see record), so that the dashboard shows why the
-		// source's items are missing; said here, its health not changing.
-		// Logged once until the store saves again: with a full disk every source's every
-		// poll fails so, and each line would tell the operator the same.
+		// source's items are missing, its health not changing. Logged once until the
+		// store saves again: with a full disk every source's every poll fails so.
 		if !r.unsaved.Swap(true) {
 			log.Error("the store could not save the source's items", "err", err,
 				"note", "logged once until the store saves again; /sources shows each source")

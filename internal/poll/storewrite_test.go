@@ -69,30 +69,38 @@ func (s fileLimitStore) Upsert(ctx context.Context, items []news.Item) (news.Ups
 	return s.Store.Upsert(ctx, items)
 }
 
-// TestStoreWriteFailureNotBlamedOnSource: when the embedded store cannot write a poll's
-// items (its file cannot grow: a full disk), the refresh fails, but as the store's
-// failure, not the source's: Describe says so (it said "parse", with bbolt's error), and
-// the source's recorded state is not failing, counts no failure and is polled again
-// soon, without backoff. No item is left half written, and the next poll stores them.
-func TestStoreWriteFailureNotBlamedOnSource(t *testing.T) {
-	body := wordyFeed("a", 200)
+// fullDisk serves a wordy feed of 200 items at every path (items distinct per path,
+// "/a.xml" serving wordyFeed("/a.xml", 200)'s) and opens an embedded store whose item
+// writes fail as on a full disk (fileLimitStore).
+func fullDisk(t *testing.T) (site string, st fileLimitStore) {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/rss+xml")
-		fmt.Fprint(w, body)
+		fmt.Fprint(w, wordyFeed(r.URL.Path, 200))
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	path := filepath.Join(t.TempDir(), "nf.db")
 	db, err := boltstore.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return srv.URL, fileLimitStore{db, path}
+}
+
+// TestStoreWriteFailureNotBlamedOnSource: when the embedded store cannot write a poll's
+// items (its file cannot grow: a full disk), the refresh fails, but as the store's
+// failure, not the source's: Describe says so (it said "parse", with bbolt's error), and
+// the source's recorded state is not failing, counts no failure and is polled again
+// soon, without backoff. No item is left half written, and the next poll stores them.
+func TestStoreWriteFailureNotBlamedOnSource(t *testing.T) {
+	site, st := fullDisk(t)
+	db := st.Store.(*boltstore.Store)
 	cfg := testConfig(t, "{interval: 2h, min_interval: 10m}")
-	st := fileLimitStore{db, path}
 	r := newTestRefresher(t, st, cfg, nil)
 	var observed []news.SourceState
 	r.Observe = func(_, after news.SourceState, _ Result) { observed = append(observed, after) }
-	j := feedJob("m", srv.URL+"/feed.xml")
+	j := feedJob("m", site+"/feed.xml")
 
 	res := r.Refresh(context.Background(), j)
 	if res.Err == nil {
@@ -273,23 +281,13 @@ func TestRefreshWhileRedisOutOfMemory(t *testing.T) {
 // debug level (each source's state still says it), and once the store saves again the
 // log says so.
 func TestStoreWriteFailureLoggedOnce(t *testing.T) {
-	body := wordyFeed("a", 200)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/rss+xml")
-		fmt.Fprint(w, strings.ReplaceAll(body, "a-", r.URL.Path+"-")) // distinct items per path
-	}))
-	defer srv.Close()
-	path := filepath.Join(t.TempDir(), "nf.db")
-	db, err := boltstore.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	r := newTestRefresher(t, fileLimitStore{db, path}, testConfig(t, "{interval: 2h, min_interval: 10m}"), nil)
+	site, st := fullDisk(t)
+	db := st.Store.(*boltstore.Store)
+	r := newTestRefresher(t, st, testConfig(t, "{interval: 2h, min_interval: 10m}"), nil)
 	var logs syncbuf.Buffer
 	r.Log = slog.New(slog.NewTextHandler(&logs, nil))
 	for _, p := range []string{"/a.xml", "/b.xml", "/c.xml"} {
-		if res := r.Refresh(context.Background(), feedJob("m"+p[1:2], srv.URL+p)); res.Err == nil {
+		if res := r.Refresh(context.Background(), feedJob("m"+p[1:2], site+p)); res.Err == nil {
 			t.Fatalf("%s: refresh succeeded though the store file could not grow", p)
 		}
 	}
@@ -297,7 +295,7 @@ func TestStoreWriteFailureLoggedOnce(t *testing.T) {
 		t.Errorf("%d error lines for three polls the store could not save, want 1:\n%s", n, logs.String())
 	}
 	r.Store = db // the store saves again
-	if res := r.Refresh(context.Background(), feedJob("ma", srv.URL+"/a.xml")); res.Err != nil {
+	if res := r.Refresh(context.Background(), feedJob("ma", site+"/a.xml")); res.Err != nil {
 		t.Fatalf("refresh once the store saves: %v", res.Err)
 	}
 	if !strings.Contains(logs.String(), "the store saves items again") {

@@ -17,27 +17,11 @@ import (
 // A source's state is a field of the hash "P src", its history cut to the newest poll,
 // and its whole history a field of "P srch" (store.SplitHistory), written together.
 
-// readAtOnce runs the reads queue adds as one MULTI transaction, so that they see one
-// moment (states and their histories, written together). When Redis discards it
-// (EXECABORT: out of memory under maxmemory, it refuses every command queued in a
-// transaction, reads too), it runs them again as a plain pipeline, whose reads may
-// straddle a write (few land while writes are refused): the sources must stay readable
-// then, for /sources. queue is called again for the pipeline, so the commands it keeps
-// hold the answers of the run that counted. (Not a script, as for one source: reading
-// every source's history through Lua took redis-server four to five times the CPU,
-// BenchmarkSources.)
-func (s *Store) readAtOnce(ctx context.Context, queue func(redis.Pipeliner)) error {
-	_, err := s.c.TxPipelined(ctx, func(p redis.Pipeliner) error { queue(p); return nil })
-	if redis.IsExecAbortError(err) {
-		_, err = s.c.Pipelined(ctx, func(p redis.Pipeliner) error { queue(p); return nil })
-	}
-	return err
-}
-
 // sourceScript reads a source's state (KEYS[1]) and its history (KEYS[2]) as of one
-// moment when Redis discards the MULTI transaction Source reads them in (see
-// readAtOnce): Redis lets a script run until its first write, and this one has none.
-// One source's fields are cheap through Lua; every source's are not (readAtOnce). A
+// moment when Redis discards the MULTI transaction Source reads them in (out of memory
+// under maxmemory, Redis refuses every command queued in a transaction, reads too, but
+// lets a script run until its first write, and this one has none). One source's fields
+// are cheap through Lua; every source's are not (Sources). A
 // read-modify-write of a source's state (the stored alerts) must not read a history
 // that a write in between cut (store.JoinHistory would keep its newest record only).
 var sourceScript = redis.NewScript(`return {redis.call('HGET', KEYS[1], ARGV[1]), redis.call('HGET', KEYS[2], ARGV[1])}`)
@@ -113,10 +97,19 @@ func (s *Store) PutSource(ctx context.Context, st news.SourceState) error {
 
 // Sources returns every source's state, ordered by URL.
 func (s *Store) Sources(ctx context.Context) ([]news.SourceState, error) {
-	var states, hists *redis.MapStringStringCmd
-	err := s.readAtOnce(ctx, func(p redis.Pipeliner) {
-		states, hists = p.HGetAll(ctx, s.srcKey()), p.HGetAll(ctx, s.histKey())
-	})
+	pipe := s.c.TxPipeline() // the states and their histories as of one moment
+	states := pipe.HGetAll(ctx, s.srcKey())
+	hists := pipe.HGetAll(ctx, s.histKey())
+	_, err := pipe.Exec(ctx)
+	if redis.IsExecAbortError(err) {
+		// Redis out of memory refuses transactions, reads too: the two are read apart
+		// (a write may fall between them, few land while writes are refused). Not by a
+		// script, as one source is: every source's history through Lua costs
+		// redis-server four to five times the CPU (BenchmarkSources).
+		plain := s.c.Pipeline()
+		states, hists = plain.HGetAll(ctx, s.srcKey()), plain.HGetAll(ctx, s.histKey())
+		_, err = plain.Exec(ctx)
+	}
 	if err != nil {
 		return nil, s.fail(ctx, "redis sources", err)
 	}
